@@ -1,0 +1,598 @@
+//! Native batch execution and the batch commitment (the circuit's single public input).
+//!
+//! [`execute_batch`] applies a batch to the account tree exactly as the circuit checks it and
+//! records everything the prover needs ([`BatchTrace`]). On any error the tree is left as it
+//! was. The sequencer calls it to build batches; the prover consumes the trace.
+//!
+//! Public input: `Poseidon(chain_id, batch_number, old_root, new_root, deposits_hash,
+//! withdrawals_hash, da_hash)`; see [`batch_commitment`].
+//!
+//! * `deposits_hash`: `h₀ = 0`, `h ← Poseidon(h, to + 2^24·is_new, amount, pk.x, pk.y)` over
+//!   the deposits the batch consumes, in queue order (`pk = (0, 0)` when crediting an existing
+//!   account).
+//! * `withdrawals_hash`: `h₀ = 0`, `h ← Poseidon(h, from, amount, recipient_hi, recipient_lo)`
+//!   over the withdrawals in slot order (`amount` is the decoded value).
+//! * `da_hash`: see [`crate::da`].
+//!
+//! Fees: each transfer and withdrawal pays `fee` on top of `amount`. Fees are summed over the
+//! batch and credited once, after the last slot, to the operator's account (named in the DA
+//! header). Crediting once per batch instead of once per slot saves two Merkle updates per slot.
+
+use ark_ff::Zero;
+use serde::{Deserialize, Serialize};
+
+use crate::da::{self, DaError, DaRecord};
+use crate::eddsa::{PublicKey, SignatureError};
+use crate::field::{split_bytes32, Fr};
+use crate::float::FloatError;
+use crate::poseidon::poseidon;
+use crate::tree::{check_index, Account, AccountTree, MerkleProof, TreeError};
+use crate::tx::{Deposit, Tx, MAX_NONCE};
+
+/// What identifies a batch besides its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchHeader {
+    /// The EchoNet chain this rollup settles on (signed by every user).
+    pub chain_id: u32,
+    /// Sequence number of this batch on L1.
+    pub batch_number: u64,
+    /// Account index that receives the batch's fees.
+    pub operator: u32,
+}
+
+/// Why a batch could not be executed. Slot numbers are 0-based.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BatchError {
+    #[error("batch has {txs} transactions but only {batch_size} slots")]
+    TooManyTxs { txs: usize, batch_size: usize },
+    #[error("batch size must be at least 1")]
+    ZeroBatchSize,
+    #[error("slot {slot}: {source}")]
+    Index { slot: usize, source: TreeError },
+    #[error("slot {slot}: account {index} does not exist")]
+    NoAccount { slot: usize, index: u32 },
+    #[error("slot {slot}: account {index} already exists")]
+    AccountExists { slot: usize, index: u32 },
+    #[error("slot {slot}: self-transfer")]
+    SelfTransfer { slot: usize },
+    #[error("slot {slot}: nonce {got}, account nonce is {expected}")]
+    BadNonce { slot: usize, got: u64, expected: u64 },
+    #[error("slot {slot}: account nonce exhausted")]
+    NonceExhausted { slot: usize },
+    #[error("slot {slot}: bad signature: {source}")]
+    Signature {
+        slot: usize,
+        source: SignatureError,
+    },
+    #[error("slot {slot}: {source}")]
+    Amount { slot: usize, source: FloatError },
+    #[error("slot {slot}: insufficient balance")]
+    InsufficientBalance { slot: usize },
+    #[error("slot {slot}: balance overflow")]
+    BalanceOverflow { slot: usize },
+    #[error("operator account {0} does not exist at the end of the batch")]
+    NoOperator(u32),
+    #[error("operator balance overflow")]
+    OperatorOverflow,
+    #[error(transparent)]
+    Da(#[from] DaError),
+}
+
+/// The debit side of a slot: the account before and its path under the slot's input root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DebitTrace {
+    pub account: Account,
+    pub proof: MerkleProof,
+}
+
+/// The credit side: the account before (`None` when a deposit creates it) and its path under
+/// the root after the debit side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditTrace {
+    pub account: Option<Account>,
+    pub proof: MerkleProof,
+}
+
+/// Everything the prover needs about one slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotTrace {
+    pub tx: Tx,
+    pub debit: Option<DebitTrace>,
+    pub credit: Option<CreditTrace>,
+}
+
+/// A withdrawal as the bridge records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalRecord {
+    pub from: u32,
+    pub amount: u128,
+    pub recipient: [u8; 32],
+}
+
+/// The executed batch: witness for the prover and data for L1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchTrace {
+    pub header: BatchHeader,
+    pub batch_size: usize,
+    #[serde(with = "crate::serde_fr")]
+    pub old_root: Fr,
+    #[serde(with = "crate::serde_fr")]
+    pub new_root: Fr,
+    /// Exactly `batch_size` slots.
+    pub slots: Vec<SlotTrace>,
+    /// Operator account before the fee credit, and its path under the root after the last slot.
+    pub operator_account: Account,
+    pub operator_proof: MerkleProof,
+    pub total_fee: u128,
+    pub deposits: Vec<Deposit>,
+    pub withdrawals: Vec<WithdrawalRecord>,
+    #[serde(with = "crate::serde_fr")]
+    pub deposits_hash: Fr,
+    #[serde(with = "crate::serde_fr")]
+    pub withdrawals_hash: Fr,
+    /// The DA payload to post.
+    pub da: Vec<u8>,
+    #[serde(with = "crate::serde_fr")]
+    pub da_hash: Fr,
+    /// The public input.
+    #[serde(with = "crate::serde_fr")]
+    pub commitment: Fr,
+}
+
+/// One step of the deposits hash chain.
+pub fn deposit_hash_step(h: Fr, d: &Deposit) -> Fr {
+    let (is_new, pk) = match &d.new_account {
+        Some(pk) => (1u64, pk.0),
+        None => (0, crate::babyjubjub::Point { x: Fr::zero(), y: Fr::zero() }),
+    };
+    poseidon(&[
+        h,
+        Fr::from(d.to as u64) + Fr::from(is_new << 24),
+        Fr::from(d.amount),
+        pk.x,
+        pk.y,
+    ])
+}
+
+/// Hash of the deposits a batch consumes, in queue order.
+pub fn deposits_hash(deposits: &[Deposit]) -> Fr {
+    deposits.iter().fold(Fr::zero(), deposit_hash_step)
+}
+
+/// One step of the withdrawals hash chain.
+pub fn withdrawal_hash_step(h: Fr, w: &WithdrawalRecord) -> Fr {
+    let (hi, lo) = split_bytes32(&w.recipient);
+    poseidon(&[h, Fr::from(w.from as u64), Fr::from(w.amount), hi, lo])
+}
+
+/// Hash of a batch's withdrawals, in slot order.
+pub fn withdrawals_hash(withdrawals: &[WithdrawalRecord]) -> Fr {
+    withdrawals.iter().fold(Fr::zero(), withdrawal_hash_step)
+}
+
+/// The public input of a batch proof.
+pub fn batch_commitment(
+    chain_id: u32,
+    batch_number: u64,
+    old_root: Fr,
+    new_root: Fr,
+    deposits_hash: Fr,
+    withdrawals_hash: Fr,
+    da_hash: Fr,
+) -> Fr {
+    poseidon(&[
+        Fr::from(chain_id as u64),
+        Fr::from(batch_number),
+        old_root,
+        new_root,
+        deposits_hash,
+        withdrawals_hash,
+        da_hash,
+    ])
+}
+
+/// What the bridge does in `submit_batch`: rebuild the public input from L1 data.
+pub fn commitment_from_l1_data(
+    header: &BatchHeader,
+    batch_size: usize,
+    old_root: Fr,
+    new_root: Fr,
+    deposits: &[Deposit],
+    withdrawals: &[WithdrawalRecord],
+    da_bytes: &[u8],
+) -> Result<Fr, DaError> {
+    let decoded = da::decode(da_bytes, batch_size)?;
+    Ok(batch_commitment(
+        header.chain_id,
+        header.batch_number,
+        old_root,
+        new_root,
+        deposits_hash(deposits),
+        withdrawals_hash(withdrawals),
+        da::hash_records(decoded.operator, &decoded.records),
+    ))
+}
+
+/// Applies `txs` (padded with no-ops to `batch_size`) to `tree`. On error the tree is unchanged.
+pub fn execute_batch(
+    tree: &mut AccountTree,
+    header: &BatchHeader,
+    txs: &[Tx],
+    batch_size: usize,
+) -> Result<BatchTrace, BatchError> {
+    let mut undo: Vec<(u32, Option<Account>)> = Vec::new();
+    let result = execute_inner(tree, header, txs, batch_size, &mut undo);
+    if result.is_err() {
+        for (idx, prev) in undo.into_iter().rev() {
+            // Indices in the undo log were accepted by `set` before, so this cannot fail.
+            let _ = tree.set(idx, prev);
+        }
+    }
+    result
+}
+
+fn set_logged(
+    tree: &mut AccountTree,
+    undo: &mut Vec<(u32, Option<Account>)>,
+    slot: usize,
+    index: u32,
+    account: Account,
+) -> Result<(), BatchError> {
+    let prev = tree.get(index).copied();
+    tree.set(index, Some(account))
+        .map_err(|source| BatchError::Index { slot, source })?;
+    undo.push((index, prev));
+    Ok(())
+}
+
+fn execute_inner(
+    tree: &mut AccountTree,
+    header: &BatchHeader,
+    txs: &[Tx],
+    batch_size: usize,
+    undo: &mut Vec<(u32, Option<Account>)>,
+) -> Result<BatchTrace, BatchError> {
+    if batch_size == 0 {
+        return Err(BatchError::ZeroBatchSize);
+    }
+    if txs.len() > batch_size {
+        return Err(BatchError::TooManyTxs {
+            txs: txs.len(),
+            batch_size,
+        });
+    }
+    let mut all: Vec<Tx> = txs.to_vec();
+    all.resize(batch_size, Tx::Noop);
+    let da_bytes = da::encode(header.operator, &all)?;
+    let old_root = tree.root();
+    let mut slots = Vec::with_capacity(batch_size);
+    let mut total_fee: u128 = 0;
+    let mut deposits = Vec::new();
+    let mut withdrawals = Vec::new();
+
+    for (slot, tx) in all.iter().enumerate() {
+        let idx_err = |source| BatchError::Index { slot, source };
+        let trace = match tx {
+            Tx::Noop => SlotTrace {
+                tx: tx.clone(),
+                debit: None,
+                credit: None,
+            },
+            Tx::Transfer(t) => {
+                check_index(t.from).map_err(idx_err)?;
+                check_index(t.to).map_err(idx_err)?;
+                if t.from == t.to {
+                    return Err(BatchError::SelfTransfer { slot });
+                }
+                let amount = t
+                    .amount
+                    .value()
+                    .map_err(|source| BatchError::Amount { slot, source })?;
+                let fee = t.fee.value();
+                let (debit, _) = debit(
+                    tree,
+                    undo,
+                    slot,
+                    t.from,
+                    t.nonce,
+                    amount,
+                    fee,
+                    &t.message(header.chain_id),
+                    &t.signature,
+                )?;
+                let credit = credit_existing(tree, undo, slot, t.to, amount)?;
+                total_fee += fee;
+                SlotTrace {
+                    tx: tx.clone(),
+                    debit: Some(debit),
+                    credit: Some(credit),
+                }
+            }
+            Tx::Withdraw(w) => {
+                check_index(w.from).map_err(idx_err)?;
+                let amount = w
+                    .amount
+                    .value()
+                    .map_err(|source| BatchError::Amount { slot, source })?;
+                let fee = w.fee.value();
+                let (debit, _) = debit(
+                    tree,
+                    undo,
+                    slot,
+                    w.from,
+                    w.nonce,
+                    amount,
+                    fee,
+                    &w.message(header.chain_id),
+                    &w.signature,
+                )?;
+                total_fee += fee;
+                withdrawals.push(WithdrawalRecord {
+                    from: w.from,
+                    amount,
+                    recipient: w.recipient,
+                });
+                SlotTrace {
+                    tx: tx.clone(),
+                    debit: Some(debit),
+                    credit: None,
+                }
+            }
+            Tx::Deposit(d) => {
+                check_index(d.to).map_err(idx_err)?;
+                let credit = match &d.new_account {
+                    None => credit_existing(tree, undo, slot, d.to, d.amount)?,
+                    Some(pk) => create_account(tree, undo, slot, d.to, *pk, d.amount)?,
+                };
+                deposits.push(d.clone());
+                SlotTrace {
+                    tx: tx.clone(),
+                    debit: None,
+                    credit: Some(credit),
+                }
+            }
+        };
+        slots.push(trace);
+    }
+
+    // Fees go to the operator once, after the last slot.
+    check_index(header.operator).map_err(|_| BatchError::NoOperator(header.operator))?;
+    let operator_account = *tree
+        .get(header.operator)
+        .ok_or(BatchError::NoOperator(header.operator))?;
+    let operator_proof = tree
+        .proof(header.operator)
+        .map_err(|_| BatchError::NoOperator(header.operator))?;
+    let mut op = operator_account;
+    op.balance = op
+        .balance
+        .checked_add(total_fee)
+        .ok_or(BatchError::OperatorOverflow)?;
+    set_logged(tree, undo, batch_size, header.operator, op)?;
+
+    let new_root = tree.root();
+    let records: Vec<DaRecord> = all.iter().map(DaRecord::of_tx).collect();
+    let da_hash = da::hash_records(header.operator, &records);
+    let dh = deposits_hash(&deposits);
+    let wh = withdrawals_hash(&withdrawals);
+    let commitment = batch_commitment(
+        header.chain_id,
+        header.batch_number,
+        old_root,
+        new_root,
+        dh,
+        wh,
+        da_hash,
+    );
+    Ok(BatchTrace {
+        header: *header,
+        batch_size,
+        old_root,
+        new_root,
+        slots,
+        operator_account,
+        operator_proof,
+        total_fee,
+        deposits,
+        withdrawals,
+        deposits_hash: dh,
+        withdrawals_hash: wh,
+        da: da_bytes,
+        da_hash,
+        commitment,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn debit(
+    tree: &mut AccountTree,
+    undo: &mut Vec<(u32, Option<Account>)>,
+    slot: usize,
+    from: u32,
+    nonce: u64,
+    amount: u128,
+    fee: u128,
+    msg: &Fr,
+    sig: &crate::eddsa::Signature,
+) -> Result<(DebitTrace, Account), BatchError> {
+    let account = *tree
+        .get(from)
+        .ok_or(BatchError::NoAccount { slot, index: from })?;
+    if account.nonce > MAX_NONCE {
+        return Err(BatchError::NonceExhausted { slot });
+    }
+    if nonce != account.nonce {
+        return Err(BatchError::BadNonce {
+            slot,
+            got: nonce,
+            expected: account.nonce,
+        });
+    }
+    account
+        .pubkey
+        .verify(msg, sig)
+        .map_err(|source| BatchError::Signature { slot, source })?;
+    let cost = amount
+        .checked_add(fee)
+        .ok_or(BatchError::InsufficientBalance { slot })?;
+    let balance = account
+        .balance
+        .checked_sub(cost)
+        .ok_or(BatchError::InsufficientBalance { slot })?;
+    let proof = tree
+        .proof(from)
+        .map_err(|source| BatchError::Index { slot, source })?;
+    let updated = Account {
+        pubkey: account.pubkey,
+        balance,
+        nonce: account.nonce + 1,
+    };
+    set_logged(tree, undo, slot, from, updated)?;
+    Ok((DebitTrace { account, proof }, updated))
+}
+
+fn credit_existing(
+    tree: &mut AccountTree,
+    undo: &mut Vec<(u32, Option<Account>)>,
+    slot: usize,
+    to: u32,
+    amount: u128,
+) -> Result<CreditTrace, BatchError> {
+    let account = *tree
+        .get(to)
+        .ok_or(BatchError::NoAccount { slot, index: to })?;
+    let balance = account
+        .balance
+        .checked_add(amount)
+        .ok_or(BatchError::BalanceOverflow { slot })?;
+    let proof = tree
+        .proof(to)
+        .map_err(|source| BatchError::Index { slot, source })?;
+    set_logged(
+        tree,
+        undo,
+        slot,
+        to,
+        Account {
+            balance,
+            ..account
+        },
+    )?;
+    Ok(CreditTrace {
+        account: Some(account),
+        proof,
+    })
+}
+
+fn create_account(
+    tree: &mut AccountTree,
+    undo: &mut Vec<(u32, Option<Account>)>,
+    slot: usize,
+    to: u32,
+    pubkey: PublicKey,
+    amount: u128,
+) -> Result<CreditTrace, BatchError> {
+    if tree.get(to).is_some() {
+        return Err(BatchError::AccountExists { slot, index: to });
+    }
+    let proof = tree
+        .proof(to)
+        .map_err(|source| BatchError::Index { slot, source })?;
+    set_logged(
+        tree,
+        undo,
+        slot,
+        to,
+        Account {
+            pubkey,
+            balance: amount,
+            nonce: 0,
+        },
+    )?;
+    Ok(CreditTrace {
+        account: None,
+        proof,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eddsa::PrivateKey;
+    use crate::float::{Amount40, Fee8};
+    use crate::tx::{Transfer, Withdraw};
+
+    #[test]
+    fn executes_mixed_batch_and_rolls_back_on_error() {
+        let k: Vec<PrivateKey> = (1..=3u8).map(|i| PrivateKey([i; 32])).collect();
+        let mut tree = AccountTree::new();
+        let header = BatchHeader {
+            chain_id: 42,
+            batch_number: 1,
+            operator: 0,
+        };
+        let deps: Vec<Tx> = (0..3)
+            .map(|i| {
+                Tx::Deposit(Deposit {
+                    to: i,
+                    new_account: Some(k[i as usize].public()),
+                    amount: 1_000,
+                })
+            })
+            .collect();
+        let t1 = execute_batch(&mut tree, &header, &deps, 4).unwrap();
+        assert_eq!(t1.old_root, crate::tree::empty_subtree_roots()[24]);
+        assert_eq!(t1.new_root, tree.root());
+        assert_eq!(tree.get(1).unwrap().balance, 1_000);
+
+        let h2 = BatchHeader {
+            batch_number: 2,
+            ..header
+        };
+        let a = Amount40::from_value(100).unwrap();
+        let f = Fee8::from_value(2).unwrap();
+        let txs = vec![
+            Tx::Transfer(Transfer::signed(&k[1], 42, 1, 2, a, f, 0)),
+            Tx::Withdraw(Withdraw::signed(&k[2], 42, 2, a, f, 0, [9; 32])),
+            Tx::Deposit(Deposit {
+                to: 1,
+                new_account: None,
+                amount: 5,
+            }),
+        ];
+        let root_before = tree.root();
+        // A bad batch (replayed transfer) leaves the tree untouched.
+        let mut bad = txs.clone();
+        bad.push(txs[0].clone());
+        assert!(matches!(
+            execute_batch(&mut tree, &h2, &bad, 4),
+            Err(BatchError::BadNonce { slot: 3, .. })
+        ));
+        assert_eq!(tree.root(), root_before);
+
+        let t2 = execute_batch(&mut tree, &h2, &txs, 4).unwrap();
+        assert_eq!(tree.get(1).unwrap().balance, 1_000 - 102 + 5);
+        assert_eq!(tree.get(2).unwrap().balance, 1_000 + 100 - 102);
+        assert_eq!(tree.get(0).unwrap().balance, 1_000 + 4);
+        assert_eq!(t2.total_fee, 4);
+        assert_eq!(t2.withdrawals.len(), 1);
+        // The bridge's recomputation agrees.
+        let c = commitment_from_l1_data(
+            &h2,
+            4,
+            t2.old_root,
+            t2.new_root,
+            &t2.deposits,
+            &t2.withdrawals,
+            &t2.da,
+        )
+        .unwrap();
+        assert_eq!(c, t2.commitment);
+        // Same transfer signed for another chain is rejected.
+        let other_chain = Tx::Transfer(Transfer::signed(&k[1], 43, 1, 2, a, f, 1));
+        assert!(matches!(
+            execute_batch(&mut tree, &h2, &[other_chain], 4),
+            Err(BatchError::Signature { .. })
+        ));
+    }
+}

@@ -1,0 +1,255 @@
+//! EdDSA-Poseidon on BabyJubJub, byte-for-byte compatible with circomlibjs'
+//! `eddsa.prv2pub`, `eddsa.signPoseidon` and `eddsa.verifyPoseidon`.
+//!
+//! Key derivation: `h = BLAKE-512(private_key)`; the scalar `s` is `h[0..32]` pruned as in
+//! Ed25519 (read little-endian); the public key is `A = (s >> 3)·Base8`.
+//! Signing `M ∈ Fr`: `r = BLAKE-512(h[32..64] ‖ M_le) mod l`, `R8 = r·Base8`,
+//! `c = Poseidon(R8.x, R8.y, A.x, A.y, M)`, `S = r + c·s mod l`.
+//! Verification: `R8` and `A` on the curve, `8·A ≠ O`, `S < l`, and `S·Base8 = R8 + (8·c)·A`.
+//! Multiplying `A` by 8 clears its cofactor, and `R8 = S·Base8 − 8c·A` then lies in the
+//! subgroup whenever the equation holds, so no separate subgroup check is needed (this is also
+//! exactly what the circuit enforces, so native and in-circuit verification accept the same
+//! signatures).
+
+use blake_hash::{Blake512, Digest};
+use num_bigint::BigUint;
+use serde::{Deserialize, Serialize};
+
+use crate::babyjubjub::{base8, fr_to_biguint, suborder, Point, PointError};
+use crate::field::{fr_from_le_bytes, fr_to_le_bytes, Fr};
+use crate::poseidon::poseidon;
+
+/// A 32-byte private key, as circomlibjs takes it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PrivateKey(pub [u8; 32]);
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrivateKey(..)")
+    }
+}
+
+/// A public key `A` in circomlib's coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicKey(pub Point);
+
+/// An EdDSA-Poseidon signature `(R8, S)`. `S` is kept as an integer so that values `>= l`
+/// (which must be rejected) can be represented.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature {
+    pub r8: Point,
+    #[serde(with = "serde_biguint")]
+    pub s: BigUint,
+}
+
+/// Why a signature did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("public key is not on the curve")]
+    KeyNotOnCurve,
+    #[error("public key has small order")]
+    KeySmallOrder,
+    #[error("R8 is not on the curve")]
+    RNotOnCurve,
+    #[error("S is not below the subgroup order")]
+    SNotCanonical,
+    #[error("signature equation does not hold")]
+    Invalid,
+    #[error("malformed signature encoding")]
+    Malformed,
+}
+
+impl PrivateKey {
+    fn expanded(&self) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        let d = Blake512::digest(&self.0);
+        out.copy_from_slice(&d[..64]);
+        out
+    }
+
+    /// The pruned secret scalar `s` (a multiple of 8).
+    fn scalar(&self) -> BigUint {
+        let h = self.expanded();
+        let mut s = [0u8; 32];
+        s.copy_from_slice(&h[..32]);
+        s[0] &= 0xf8;
+        s[31] &= 0x7f;
+        s[31] |= 0x40;
+        BigUint::from_bytes_le(&s)
+    }
+
+    /// circomlibjs' `prv2pub`.
+    pub fn public(&self) -> PublicKey {
+        PublicKey(base8().mul(&(self.scalar() >> 3u32)))
+    }
+
+    /// circomlibjs' `signPoseidon`.
+    pub fn sign(&self, msg: &Fr) -> Signature {
+        let h = self.expanded();
+        let mut buf = Vec::with_capacity(64);
+        buf.extend_from_slice(&h[32..]);
+        buf.extend_from_slice(&fr_to_le_bytes(msg));
+        let r_hash = Blake512::digest(&buf);
+        let l = suborder();
+        let r = BigUint::from_bytes_le(&r_hash[..]) % &l;
+        let r8 = base8().mul(&r);
+        let a = self.public().0;
+        let c = poseidon(&[r8.x, r8.y, a.x, a.y, *msg]);
+        let s = (r + fr_to_biguint(&c) * self.scalar()) % &l;
+        Signature { r8, s }
+    }
+}
+
+impl PublicKey {
+    /// Checks the key is on the curve and in the prime-order subgroup. The bridge should call
+    /// this before queueing a deposit that creates an account; the circuit itself only needs
+    /// `8·A ≠ O` (it clears the cofactor).
+    pub fn validate(&self) -> Result<(), PointError> {
+        self.0.validate()
+    }
+
+    /// circomlibjs' `verifyPoseidon`, plus the `8·A ≠ O` check that circomlib's circuit makes.
+    pub fn verify(&self, msg: &Fr, sig: &Signature) -> Result<(), SignatureError> {
+        let a = self.0;
+        if !a.is_on_curve() {
+            return Err(SignatureError::KeyNotOnCurve);
+        }
+        if !sig.r8.is_on_curve() {
+            return Err(SignatureError::RNotOnCurve);
+        }
+        let l = suborder();
+        if sig.s >= l {
+            return Err(SignatureError::SNotCanonical);
+        }
+        let a8 = a.mul(&BigUint::from(8u32));
+        if a8 == Point::IDENTITY {
+            return Err(SignatureError::KeySmallOrder);
+        }
+        let c = poseidon(&[sig.r8.x, sig.r8.y, a.x, a.y, *msg]);
+        let left = base8().mul(&sig.s);
+        let right = sig.r8.add(&a8.mul(&fr_to_biguint(&c)));
+        if left != right {
+            return Err(SignatureError::Invalid);
+        }
+        Ok(())
+    }
+}
+
+impl Signature {
+    /// circomlibjs' `packSignature`: compressed `R8` followed by `S` little-endian.
+    pub fn to_bytes(&self) -> [u8; 64] {
+        let mut out = [0u8; 64];
+        out[..32].copy_from_slice(&self.r8.compress());
+        let s = self.s.to_bytes_le();
+        out[32..32 + s.len().min(32)].copy_from_slice(&s[..s.len().min(32)]);
+        out
+    }
+
+    /// circomlibjs' `unpackSignature`. `S` is not range-checked here: verification does it.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Signature, SignatureError> {
+        if bytes.len() != 64 {
+            return Err(SignatureError::Malformed);
+        }
+        let mut r = [0u8; 32];
+        r.copy_from_slice(&bytes[..32]);
+        let r8 = Point::decompress(&r).map_err(|_| SignatureError::Malformed)?;
+        Ok(Signature {
+            r8,
+            s: BigUint::from_bytes_le(&bytes[32..]),
+        })
+    }
+
+    /// `S` as a field element of `Fr` (BN254), as the circuit sees it. `None` if `S >= p`
+    /// (such an `S` is also `>= l` and never valid).
+    pub fn s_as_fr(&self) -> Option<Fr> {
+        let bytes = self.s.to_bytes_le();
+        if bytes.len() > 32 {
+            return None;
+        }
+        let mut b = [0u8; 32];
+        b[..bytes.len()].copy_from_slice(&bytes);
+        fr_from_le_bytes(&b).ok()
+    }
+
+    /// A placeholder signature for slots that carry none (never verifies).
+    pub fn empty() -> Signature {
+        Signature {
+            r8: Point::IDENTITY,
+            s: BigUint::from(0u32),
+        }
+    }
+}
+
+mod serde_biguint {
+    use num_bigint::BigUint;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &BigUint, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&x.to_str_radix(10))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BigUint, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() || s.len() > 80 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(serde::de::Error::custom("invalid decimal integer"));
+        }
+        BigUint::parse_bytes(s.as_bytes(), 10)
+            .ok_or_else(|| serde::de::Error::custom("invalid decimal integer"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ff::UniformRand;
+
+    fn key(i: u8) -> PrivateKey {
+        PrivateKey([i; 32])
+    }
+
+    #[test]
+    fn sign_verify_roundtrip_and_rejections() {
+        let mut rng = ark_std::test_rng();
+        for i in 0..5u8 {
+            let k = key(i);
+            let pk = k.public();
+            assert!(pk.validate().is_ok());
+            let m = Fr::rand(&mut rng);
+            let sig = k.sign(&m);
+            assert_eq!(pk.verify(&m, &sig), Ok(()));
+            // Other message, other key.
+            assert_eq!(
+                pk.verify(&(m + Fr::from(1u64)), &sig),
+                Err(SignatureError::Invalid)
+            );
+            assert_eq!(
+                key(i + 100).public().verify(&m, &sig),
+                Err(SignatureError::Invalid)
+            );
+            // S + l is rejected even though it satisfies the equation.
+            let mut malleated = sig.clone();
+            malleated.s += suborder();
+            assert_eq!(pk.verify(&m, &malleated), Err(SignatureError::SNotCanonical));
+            // Packed roundtrip.
+            assert_eq!(Signature::from_bytes(&sig.to_bytes()).unwrap(), sig);
+        }
+    }
+
+    #[test]
+    fn small_order_key_is_rejected() {
+        // A = (0, -1): every signature with R8 = S·B8 would pass without the 8A != O check.
+        let pk = PublicKey(Point {
+            x: Fr::from(0u64),
+            y: -Fr::from(1u64),
+        });
+        let s = BigUint::from(5u32);
+        let sig = Signature {
+            r8: base8().mul(&s),
+            s,
+        };
+        assert_eq!(
+            pk.verify(&Fr::from(1u64), &sig),
+            Err(SignatureError::KeySmallOrder)
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! The L2 state: a sparse Merkle tree of accounts, depth [`TREE_DEPTH`], keyed by account index.
+//!
+//! * An empty leaf is `0`; an account's leaf is `Poseidon(pk.x, pk.y, balance, nonce)`.
+//!   Nobody knows a Poseidon preimage of 0, so an empty slot can only be filled by a deposit
+//!   that creates an account (the circuit checks the old leaf is exactly 0 in that case).
+//! * A node is `Poseidon(left, right)`. Empty subtrees are cached per level, so the tree
+//!   stores only the nodes on paths to non-empty leaves, and an update costs `TREE_DEPTH` hashes.
+//! * Path direction at level `i` (0 = leaf level) is bit `i` of the index (little-endian):
+//!   bit 0 means the node is the left child. The circuit derives the direction bits from the
+//!   same index bits it publishes in the DA, which is how positions are bound to indices.
+
+use std::collections::HashMap;
+
+use ark_ff::Zero;
+use serde::{Deserialize, Serialize};
+
+use crate::eddsa::PublicKey;
+use crate::field::Fr;
+use crate::poseidon::poseidon;
+
+/// Depth of the account tree: `2^24` accounts.
+pub const TREE_DEPTH: usize = 24;
+/// Number of account indices.
+pub const TREE_CAPACITY: u32 = 1 << TREE_DEPTH;
+/// Index `2^24 - 1` is never an account: the DA encoding uses it as a marker.
+pub const RESERVED_INDEX: u32 = TREE_CAPACITY - 1;
+
+/// An L2 account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub pubkey: PublicKey,
+    /// Balance in the L1 token's smallest unit (`u128`, like the L1 `Balance`).
+    pub balance: u128,
+    /// Number of transfers and withdrawals signed by this account (`< 2^40`).
+    pub nonce: u64,
+}
+
+impl Account {
+    /// The leaf: `Poseidon(pk.x, pk.y, balance, nonce)`.
+    pub fn leaf(&self) -> Fr {
+        poseidon(&[
+            self.pubkey.0.x,
+            self.pubkey.0.y,
+            Fr::from(self.balance),
+            Fr::from(self.nonce),
+        ])
+    }
+}
+
+/// Errors of tree access.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TreeError {
+    #[error("account index {0} is outside the tree (or is the reserved index)")]
+    IndexOutOfRange(u32),
+}
+
+/// Checks an index can hold an account.
+pub fn check_index(index: u32) -> Result<(), TreeError> {
+    if index >= RESERVED_INDEX {
+        return Err(TreeError::IndexOutOfRange(index));
+    }
+    Ok(())
+}
+
+/// Siblings from the leaf level up (`siblings[0]` is the leaf's sibling).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MerkleProof {
+    #[serde(with = "serde_siblings")]
+    pub siblings: [Fr; TREE_DEPTH],
+}
+
+impl MerkleProof {
+    /// The root obtained by hashing `leaf` at `index` up this path.
+    pub fn root(&self, index: u32, leaf: Fr) -> Fr {
+        let mut cur = leaf;
+        for (level, sib) in self.siblings.iter().enumerate() {
+            cur = if (index >> level) & 1 == 0 {
+                poseidon(&[cur, *sib])
+            } else {
+                poseidon(&[*sib, cur])
+            };
+        }
+        cur
+    }
+
+    /// Checks `leaf` is at `index` under `root`.
+    pub fn verify(&self, root: &Fr, index: u32, leaf: Fr) -> bool {
+        index < TREE_CAPACITY && self.root(index, leaf) == *root
+    }
+
+    /// All-zero path (for unused circuit slots).
+    pub fn zero() -> Self {
+        MerkleProof {
+            siblings: [Fr::zero(); TREE_DEPTH],
+        }
+    }
+}
+
+/// The sparse account tree.
+#[derive(Debug, Clone)]
+pub struct AccountTree {
+    accounts: HashMap<u32, Account>,
+    /// Non-empty nodes, keyed by (level, index at that level); level 0 = leaves.
+    nodes: HashMap<(u8, u32), Fr>,
+    /// `empty[i]` is the root of an empty subtree of height `i`.
+    empty: [Fr; TREE_DEPTH + 1],
+}
+
+impl Default for AccountTree {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Roots of empty subtrees of height `0..=TREE_DEPTH`.
+pub fn empty_subtree_roots() -> [Fr; TREE_DEPTH + 1] {
+    let mut empty = [Fr::zero(); TREE_DEPTH + 1];
+    for i in 0..TREE_DEPTH {
+        empty[i + 1] = poseidon(&[empty[i], empty[i]]);
+    }
+    empty
+}
+
+impl AccountTree {
+    pub fn new() -> Self {
+        AccountTree {
+            accounts: HashMap::new(),
+            nodes: HashMap::new(),
+            empty: empty_subtree_roots(),
+        }
+    }
+
+    fn node(&self, level: usize, index: u32) -> Fr {
+        self.nodes
+            .get(&(level as u8, index))
+            .copied()
+            .unwrap_or(self.empty[level])
+    }
+
+    pub fn root(&self) -> Fr {
+        self.node(TREE_DEPTH, 0)
+    }
+
+    pub fn get(&self, index: u32) -> Option<&Account> {
+        self.accounts.get(&index)
+    }
+
+    pub fn len(&self) -> usize {
+        self.accounts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
+    /// Leaf value at `index` (0 when empty).
+    pub fn leaf(&self, index: u32) -> Fr {
+        self.node(0, index)
+    }
+
+    /// Membership (or emptiness) proof for `index`.
+    pub fn proof(&self, index: u32) -> Result<MerkleProof, TreeError> {
+        if index >= TREE_CAPACITY {
+            return Err(TreeError::IndexOutOfRange(index));
+        }
+        let mut siblings = [Fr::zero(); TREE_DEPTH];
+        for (level, sib) in siblings.iter_mut().enumerate() {
+            *sib = self.node(level, (index >> level) ^ 1);
+        }
+        Ok(MerkleProof { siblings })
+    }
+
+    /// Sets (or, with `None`, clears) the account at `index`; O(depth) hashes.
+    pub fn set(&mut self, index: u32, account: Option<Account>) -> Result<(), TreeError> {
+        check_index(index)?;
+        let leaf = match &account {
+            Some(a) => {
+                self.accounts.insert(index, *a);
+                a.leaf()
+            }
+            None => {
+                self.accounts.remove(&index);
+                Fr::zero()
+            }
+        };
+        let mut cur = leaf;
+        let mut idx = index;
+        for level in 0..TREE_DEPTH {
+            self.put(level, idx, cur);
+            let sib = self.node(level, idx ^ 1);
+            cur = if idx & 1 == 0 {
+                poseidon(&[cur, sib])
+            } else {
+                poseidon(&[sib, cur])
+            };
+            idx >>= 1;
+        }
+        self.put(TREE_DEPTH, 0, cur);
+        Ok(())
+    }
+
+    fn put(&mut self, level: usize, index: u32, value: Fr) {
+        if value == self.empty[level] {
+            self.nodes.remove(&(level as u8, index));
+        } else {
+            self.nodes.insert((level as u8, index), value);
+        }
+    }
+
+    /// All accounts, by index.
+    pub fn accounts(&self) -> impl Iterator<Item = (&u32, &Account)> {
+        self.accounts.iter()
+    }
+}
+
+mod serde_siblings {
+    use super::TREE_DEPTH;
+    use crate::field::{fr_from_decimal, fr_to_decimal, Fr};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(x: &[Fr; TREE_DEPTH], s: S) -> Result<S::Ok, S::Error> {
+        x.iter().map(fr_to_decimal).collect::<Vec<_>>().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[Fr; TREE_DEPTH], D::Error> {
+        let v = Vec::<String>::deserialize(d)?;
+        if v.len() != TREE_DEPTH {
+            return Err(serde::de::Error::custom("a Merkle path has 24 siblings"));
+        }
+        let mut out = [Fr::from(0u64); TREE_DEPTH];
+        for (o, s) in out.iter_mut().zip(v.iter()) {
+            *o = fr_from_decimal(s).map_err(serde::de::Error::custom)?;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eddsa::PrivateKey;
+
+    fn acct(i: u8, balance: u128) -> Account {
+        Account {
+            pubkey: PrivateKey([i; 32]).public(),
+            balance,
+            nonce: i as u64,
+        }
+    }
+
+    /// Root of a tree given all leaves, computed densely (for small trees only).
+    fn naive_root(leaves: &HashMap<u32, Fr>) -> Fr {
+        let empty = empty_subtree_roots();
+        let mut level: HashMap<u32, Fr> = leaves.clone();
+        for h in 0..TREE_DEPTH {
+            let mut next = HashMap::new();
+            let parents: std::collections::BTreeSet<u32> = level.keys().map(|i| i >> 1).collect();
+            for p in parents {
+                let l = level.get(&(2 * p)).copied().unwrap_or(empty[h]);
+                let r = level.get(&(2 * p + 1)).copied().unwrap_or(empty[h]);
+                next.insert(p, poseidon(&[l, r]));
+            }
+            level = next;
+        }
+        level.get(&0).copied().unwrap_or(empty[TREE_DEPTH])
+    }
+
+    #[test]
+    fn updates_and_proofs_match_naive_tree() {
+        let mut t = AccountTree::new();
+        assert_eq!(t.root(), empty_subtree_roots()[TREE_DEPTH]);
+        let mut leaves = HashMap::new();
+        for (n, idx) in [0u32, 1, 2, 5, 1 << 20, RESERVED_INDEX - 1].into_iter().enumerate() {
+            let a = acct(n as u8, 1000 + n as u128);
+            t.set(idx, Some(a)).unwrap();
+            leaves.insert(idx, a.leaf());
+            assert_eq!(t.root(), naive_root(&leaves));
+            let p = t.proof(idx).unwrap();
+            assert!(p.verify(&t.root(), idx, a.leaf()));
+            assert!(!p.verify(&t.root(), idx ^ 1, a.leaf()));
+        }
+        // Emptiness proof of an unused index.
+        let p = t.proof(3).unwrap();
+        assert!(p.verify(&t.root(), 3, Fr::zero()));
+        // Removing everything returns to the empty root.
+        for idx in leaves.keys() {
+            t.set(*idx, None).unwrap();
+        }
+        assert_eq!(t.root(), empty_subtree_roots()[TREE_DEPTH]);
+        assert!(t.set(RESERVED_INDEX, None).is_err());
+        assert!(t.proof(TREE_CAPACITY).is_err());
+    }
+}
