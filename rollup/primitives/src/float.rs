@@ -64,6 +64,9 @@ fn decode(code: u64, mantissa_bits: u32) -> Option<u128> {
 }
 
 impl Amount40 {
+    /// The zero amount.
+    pub const ZERO: Amount40 = Amount40(0);
+
     /// The exact code for `value` (smallest exponent), if there is one.
     pub fn from_value(value: u128) -> Result<Self, FloatError> {
         encode(value, AMOUNT_MANTISSA_BITS, AMOUNT_EXPONENT_BITS)

@@ -1,0 +1,114 @@
+//! The `benchmark` subcommand's measurements (run in release mode; never a test).
+//!
+//! Besides our circuit, it proves a "raw" circuit with the same number of constraints and
+//! about the same number of witness variables (a chain of multiplications), with the same
+//! arkworks, so that the overhead of our witness generation and synthesis can be stated as a
+//! ratio against plain Groth16.
+
+use std::time::Instant;
+
+use ark_bn254::{Bn254, Fr};
+use ark_groth16::Groth16;
+use ark_r1cs_std::{alloc::AllocVar, eq::EqGadget, fields::fp::FpVar, GR1CSVar};
+use ark_relations::gr1cs::{
+    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, OptimizationGoal, SynthesisError,
+    SynthesisMode,
+};
+use ark_snark::SNARK;
+use rand::SeedableRng;
+
+use crate::circuit::{BatchCircuit, BatchWitness};
+use crate::sample::{sample_batch, SampleKind};
+use crate::{keys, ProverError, ProvingKey};
+
+/// A circuit of `n` multiplication constraints and one public input.
+#[derive(Clone)]
+pub struct RawCircuit {
+    pub n: usize,
+}
+
+impl ConstraintSynthesizer<Fr> for RawCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        let mut a = FpVar::new_witness(cs.clone(), || Ok(Fr::from(3u64)))?;
+        let mut b = FpVar::new_witness(cs.clone(), || Ok(Fr::from(5u64)))?;
+        for _ in 0..self.n.saturating_sub(1) {
+            let c = &a * &b;
+            a = b;
+            b = c;
+        }
+        let public = FpVar::new_input(cs.clone(), || b.value())?;
+        b.enforce_equal(&public)?;
+        Ok(())
+    }
+}
+
+/// Results of one benchmark run.
+pub struct BenchResult {
+    pub pk: ProvingKey,
+    pub setup_s: f64,
+    pub witness_s: f64,
+    pub synthesis_s: f64,
+    pub prove_s: f64,
+    pub raw_constraints: Option<usize>,
+    pub raw_prove_s: Option<f64>,
+    pub verify_ms: f64,
+}
+
+/// Runs the measurements for a batch of `batch_size` transfers.
+pub fn run(batch_size: usize, raw: bool, verify_runs: usize) -> Result<BenchResult, ProverError> {
+    let t = Instant::now();
+    let (pk, vk) = keys::setup_dev(batch_size, 0)?;
+    let setup_s = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let trace = sample_batch(batch_size, SampleKind::Transfers)?;
+    let witness = BatchWitness::from_trace(&trace)?;
+    let witness_s = t.elapsed().as_secs_f64();
+
+    // Synthesis alone, as the prover does it (matrices + LC inlining).
+    let t = Instant::now();
+    let cs = ConstraintSystem::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Prove {
+        construct_matrices: true,
+        generate_lc_assignments: false,
+    });
+    BatchCircuit::new(witness.clone()).generate_constraints(cs.clone())?;
+    cs.finalize();
+    let synthesis_s = t.elapsed().as_secs_f64();
+    let constraints = cs.num_constraints();
+    drop(cs);
+
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let t = Instant::now();
+    let (proof, public) = crate::prove_witness(&pk, witness, &mut rng)?;
+    let prove_s = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    for _ in 0..verify_runs.max(1) {
+        if !crate::verify(&vk, &[public], &proof)? {
+            return Err(ProverError::Unsatisfied);
+        }
+    }
+    let verify_ms = t.elapsed().as_secs_f64() * 1000.0 / verify_runs.max(1) as f64;
+
+    let (raw_constraints, raw_prove_s) = if raw {
+        let circuit = RawCircuit { n: constraints };
+        let (rpk, _) = Groth16::<Bn254>::circuit_specific_setup(circuit.clone(), &mut rng)?;
+        let t = Instant::now();
+        Groth16::<Bn254>::prove(&rpk, circuit, &mut rng)?;
+        (Some(constraints), Some(t.elapsed().as_secs_f64()))
+    } else {
+        (None, None)
+    };
+    Ok(BenchResult {
+        pk,
+        setup_s,
+        witness_s,
+        synthesis_s,
+        prove_s,
+        raw_constraints,
+        raw_prove_s,
+        verify_ms,
+    })
+}

@@ -1,0 +1,633 @@
+//! The batch circuit: a fixed number of slots, each proving one transfer, deposit, withdrawal
+//! or no-op, then the operator's fee credit, then the public input.
+//!
+//! ## Slot layout
+//!
+//! Every slot has the same constraints, switched by one-hot type flags `t` (transfer),
+//! `d` (deposit), `w` (withdraw), `n` (no-op). `debit = t + w`, `credit = t + d`.
+//!
+//! 1. **Type**: four booleans summing to 1.
+//! 2. **Indices**: `from` and `to` as 24 booleans each. They are the Merkle direction bits,
+//!    the DA record's index fields and part of the signed message, so one set of bits binds
+//!    all three.
+//! 3. **Amounts**: the 40-bit amount code (35-bit mantissa, 5-bit exponent) and 8-bit fee code
+//!    are allocated as bits and decoded in-circuit (`m·10^e`).
+//! 4. **Debit** (sender at `from`): old leaf `H(pk, bal, nonce)` must be on the path to the
+//!    running root if `debit`; new leaf `H(pk, bal − amount − fee, nonce + 1)` with the new
+//!    balance range-checked to 128 bits (no underflow) and the nonce to 40 bits; the running
+//!    root becomes the new root if `debit`, else stays.
+//! 5. **Signature** (if `debit`): EdDSA-Poseidon by the sender's `pk` over
+//!    `M = H(e, rec_hi·w, rec_lo·w)`, `e` packing chain id, type, `from`, `to·t`, amount code,
+//!    fee code and nonce (see `echonet_rollup_primitives::tx`).
+//! 6. **Credit** (receiver at `to`, from the root after the debit): old leaf `H(pk, bal,
+//!    nonce)`, or 0 when a deposit creates the account (`create ⇒ d`, balance and nonce 0);
+//!    new leaf with `bal + t·amount + d·deposit_amount`, range-checked to 128 bits (no
+//!    overflow). `to ≠ 2^24−1` when crediting, and `from ≠ to` for transfers.
+//! 7. **Fee**: `debit·fee` is added to the batch's fee total.
+//! 8. **Deposit/withdrawal hashes**: one `Poseidon(h, a, b, c, d)` per slot, fed with the
+//!    deposit hash chain and the deposit's fields when `d`, or the withdrawal chain and the
+//!    withdrawal's fields when `w`; the matching chain advances.
+//! 9. **DA record**: `(d ? 0xFFFFFF : debit·from, w ? 0xFFFFFF : credit·to, debit·amount_code,
+//!    debit·fee_code)` as a 96-bit integer, so no-op slots publish zeros.
+//!
+//! A no-op slot has all enables 0: both roots are kept, no chain moves, no fee is added and its
+//! DA record is 0, whatever its other witnesses are.
+//!
+//! ## After the slots
+//!
+//! The operator's account (index in the DA header) gets the fee total: membership under the
+//! running root, new balance range-checked, new root. Then the DA hash over the records, and
+//! the public input `Poseidon(chain_id, batch_number, old_root, new_root, deposits_hash,
+//! withdrawals_hash, da_hash)` is enforced equal to the single public input.
+
+use ark_ff::{Field, Zero};
+use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use echonet_rollup_primitives::{
+    babyjubjub::Point,
+    batch::BatchTrace,
+    da::RECORDS_PER_CHUNK,
+    field::split_bytes32,
+    float::{AMOUNT_EXPONENT_BITS, AMOUNT_MANTISSA_BITS, FEE_EXPONENT_BITS, FEE_MANTISSA_BITS},
+    tree::{Account, MerkleProof, RESERVED_INDEX, TREE_DEPTH},
+    tx::{tx_type, Tx, NONCE_BITS},
+    AccountTree, BatchHeader,
+};
+
+use crate::gadgets::{
+    babyjubjub::PointVar,
+    eddsa,
+    lc::{bool_to_fv, lincomb, pack_bits, witness_from},
+    merkle::root_from_path,
+    poseidon::poseidon,
+    range::{alloc_bits, range_check},
+    Fv, F,
+};
+
+/// Balances are `u128`.
+pub const BALANCE_BITS: usize = 128;
+
+/// An account as the circuit sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountWitness {
+    pub pk: Point,
+    pub balance: F,
+    pub nonce: F,
+}
+
+impl AccountWitness {
+    /// Placeholder for unused sides of a slot: the identity key (on the curve), zeros.
+    pub fn dummy() -> Self {
+        AccountWitness {
+            pk: Point::IDENTITY,
+            balance: F::zero(),
+            nonce: F::zero(),
+        }
+    }
+
+    fn of(a: &Account) -> Self {
+        AccountWitness {
+            pk: a.pubkey.0,
+            balance: F::from(a.balance),
+            nonce: F::from(a.nonce),
+        }
+    }
+}
+
+/// All witness values of one slot. Tests corrupt single fields of an honest witness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotWitness {
+    /// One-hot `[transfer, deposit, withdraw, noop]`.
+    pub flags: [bool; 4],
+    pub from: u32,
+    pub to: u32,
+    pub amount_code: u64,
+    pub fee_code: u8,
+    pub deposit_amount: F,
+    pub create: bool,
+    pub recipient_hi: F,
+    pub recipient_lo: F,
+    pub r8: Point,
+    pub s: F,
+    pub sender: AccountWitness,
+    pub sender_path: [F; TREE_DEPTH],
+    pub receiver: AccountWitness,
+    pub receiver_path: [F; TREE_DEPTH],
+}
+
+impl SlotWitness {
+    /// A no-op slot.
+    pub fn noop() -> Self {
+        SlotWitness {
+            flags: [false, false, false, true],
+            from: 0,
+            to: 0,
+            amount_code: 0,
+            fee_code: 0,
+            deposit_amount: F::zero(),
+            create: false,
+            recipient_hi: F::zero(),
+            recipient_lo: F::zero(),
+            r8: Point::IDENTITY,
+            s: F::zero(),
+            sender: AccountWitness::dummy(),
+            sender_path: [F::zero(); TREE_DEPTH],
+            receiver: AccountWitness::dummy(),
+            receiver_path: [F::zero(); TREE_DEPTH],
+        }
+    }
+}
+
+/// Witness of a whole batch, plus its public input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchWitness {
+    pub chain_id: F,
+    pub batch_number: F,
+    pub old_root: F,
+    pub operator: u32,
+    pub operator_account: AccountWitness,
+    pub operator_path: [F; TREE_DEPTH],
+    pub slots: Vec<SlotWitness>,
+    /// The public input the proof is for.
+    pub commitment: F,
+}
+
+/// Why a trace could not be turned into a witness.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WitnessError {
+    #[error("trace has {slots} slots, the circuit has {batch_size}")]
+    WrongSize { slots: usize, batch_size: usize },
+    #[error("slot {0}: trace is missing the account data for this transaction type")]
+    Incomplete(usize),
+    #[error("slot {0}: signature S is not below the field modulus")]
+    BadS(usize),
+}
+
+impl BatchWitness {
+    /// Builds the witness from a native execution trace.
+    pub fn from_trace(trace: &BatchTrace) -> Result<Self, WitnessError> {
+        if trace.slots.len() != trace.batch_size {
+            return Err(WitnessError::WrongSize {
+                slots: trace.slots.len(),
+                batch_size: trace.batch_size,
+            });
+        }
+        let mut slots = Vec::with_capacity(trace.batch_size);
+        for (i, st) in trace.slots.iter().enumerate() {
+            let mut w = SlotWitness::noop();
+            let debit = |w: &mut SlotWitness| -> Result<(), WitnessError> {
+                let d = st.debit.as_ref().ok_or(WitnessError::Incomplete(i))?;
+                w.sender = AccountWitness::of(&d.account);
+                w.sender_path = d.proof.siblings;
+                Ok(())
+            };
+            let credit = |w: &mut SlotWitness| -> Result<(), WitnessError> {
+                let c = st.credit.as_ref().ok_or(WitnessError::Incomplete(i))?;
+                if let Some(a) = &c.account {
+                    w.receiver = AccountWitness::of(a);
+                }
+                w.receiver_path = c.proof.siblings;
+                Ok(())
+            };
+            match &st.tx {
+                Tx::Noop => {}
+                Tx::Transfer(t) => {
+                    w.flags = [true, false, false, false];
+                    w.from = t.from;
+                    w.to = t.to;
+                    w.amount_code = t.amount.code();
+                    w.fee_code = t.fee.code();
+                    w.r8 = t.signature.r8;
+                    w.s = eddsa::s_to_field(&t.signature.s).ok_or(WitnessError::BadS(i))?;
+                    debit(&mut w)?;
+                    credit(&mut w)?;
+                }
+                Tx::Withdraw(x) => {
+                    w.flags = [false, false, true, false];
+                    w.from = x.from;
+                    w.amount_code = x.amount.code();
+                    w.fee_code = x.fee.code();
+                    let (hi, lo) = split_bytes32(&x.recipient);
+                    w.recipient_hi = hi;
+                    w.recipient_lo = lo;
+                    w.r8 = x.signature.r8;
+                    w.s = eddsa::s_to_field(&x.signature.s).ok_or(WitnessError::BadS(i))?;
+                    debit(&mut w)?;
+                }
+                Tx::Deposit(d) => {
+                    w.flags = [false, true, false, false];
+                    w.to = d.to;
+                    w.deposit_amount = F::from(d.amount);
+                    credit(&mut w)?;
+                    if let Some(pk) = &d.new_account {
+                        w.create = true;
+                        w.receiver = AccountWitness {
+                            pk: pk.0,
+                            balance: F::zero(),
+                            nonce: F::zero(),
+                        };
+                    }
+                }
+            }
+            slots.push(w);
+        }
+        Ok(BatchWitness {
+            chain_id: F::from(trace.header.chain_id as u64),
+            batch_number: F::from(trace.header.batch_number),
+            old_root: trace.old_root,
+            operator: trace.header.operator,
+            operator_account: AccountWitness::of(&trace.operator_account),
+            operator_path: trace.operator_proof.siblings,
+            slots,
+            commitment: trace.commitment,
+        })
+    }
+
+    /// A witness of the right shape with arbitrary values, for key generation.
+    pub fn blank(batch_size: usize) -> Self {
+        BatchWitness {
+            chain_id: F::zero(),
+            batch_number: F::zero(),
+            old_root: F::zero(),
+            operator: 0,
+            operator_account: AccountWitness::dummy(),
+            operator_path: [F::zero(); TREE_DEPTH],
+            slots: vec![SlotWitness::noop(); batch_size],
+            commitment: F::zero(),
+        }
+    }
+}
+
+/// The batch circuit (a `ConstraintSynthesizer`).
+#[derive(Debug, Clone)]
+pub struct BatchCircuit {
+    pub witness: BatchWitness,
+}
+
+/// Constraint counts of a synthesized circuit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ConstraintProfile {
+    pub batch_size: usize,
+    pub total: usize,
+    /// Constraints of one slot (all slots are identical).
+    pub per_slot: usize,
+    /// Everything else: fee credit, DA hash, public input.
+    pub fixed: usize,
+}
+
+fn fv(cs: &ConstraintSystemRef<F>, v: F) -> Result<Fv, SynthesisError> {
+    FpVar::new_witness(cs.clone(), || Ok(v))
+}
+
+fn fvs(cs: &ConstraintSystemRef<F>, v: &[F]) -> Result<Vec<Fv>, SynthesisError> {
+    v.iter().map(|x| fv(cs, *x)).collect()
+}
+
+fn one() -> F {
+    F::from(1u64)
+}
+
+fn pow2(k: u64) -> F {
+    F::from(2u64).pow([k])
+}
+
+/// `Π (1 + bᵢ·(10^(2^i) − 1))` = 10^e for the bits of `e` (`len − 1` constraints).
+fn pow10(bits: &[Boolean<F>]) -> Result<Fv, SynthesisError> {
+    let mut acc: Option<Fv> = None;
+    for (i, b) in bits.iter().enumerate() {
+        let k = F::from(10u64).pow([1u64 << i]);
+        let factor = lincomb(&[(k - one(), &bool_to_fv(b))], one())?;
+        acc = Some(match acc {
+            None => factor,
+            Some(a) => a * factor,
+        });
+    }
+    Ok(acc.unwrap_or(FpVar::Constant(one())))
+}
+
+/// Enforces `a ≠ b` when `enabled = 1` (1 constraint: `(a − b)·inv = enabled`).
+fn enforce_not_equal_if(
+    cs: &ConstraintSystemRef<F>,
+    a: &Fv,
+    b: &Fv,
+    enabled: &Fv,
+) -> Result<(), SynthesisError> {
+    let diff = lincomb(&[(one(), a), (-one(), b)], F::zero())?;
+    let inv = witness_from(cs, || {
+        let d = diff.value().ok()?;
+        let e = enabled.value().ok()?;
+        Some(if e.is_zero() {
+            F::zero()
+        } else {
+            d.inverse().unwrap_or(F::zero())
+        })
+    })?;
+    diff.mul_equals(&inv, enabled)
+}
+
+struct AccountVar {
+    pk: PointVar,
+    balance: Fv,
+    nonce: Fv,
+}
+
+impl AccountVar {
+    fn alloc(cs: &ConstraintSystemRef<F>, a: &AccountWitness) -> Result<Self, SynthesisError> {
+        Ok(AccountVar {
+            pk: PointVar::new_witness(cs.clone(), || Ok(a.pk))?,
+            balance: fv(cs, a.balance)?,
+            nonce: fv(cs, a.nonce)?,
+        })
+    }
+}
+
+fn leaf(pk: &PointVar, balance: &Fv, nonce: &Fv) -> Result<Fv, SynthesisError> {
+    poseidon(&[pk.x.clone(), pk.y.clone(), balance.clone(), nonce.clone()])
+}
+
+/// `cur + enabled·(new − cur)` (1 constraint).
+fn advance(cur: &Fv, new: &Fv, enabled: &Fv) -> Result<Fv, SynthesisError> {
+    let delta = lincomb(&[(one(), new), (-one(), cur)], F::zero())?;
+    let step = enabled * delta;
+    lincomb(&[(one(), cur), (one(), &step)], F::zero())
+}
+
+/// Enforces `enabled·(a − b) = 0` (1 constraint).
+fn enforce_equal_if(a: &Fv, b: &Fv, enabled: &Fv) -> Result<(), SynthesisError> {
+    let diff = lincomb(&[(one(), a), (-one(), b)], F::zero())?;
+    enabled.mul_equals(&diff, &FpVar::Constant(F::zero()))
+}
+
+/// Running values threaded through the slots.
+struct BatchState {
+    root: Fv,
+    deposits_hash: Fv,
+    withdrawals_hash: Fv,
+    total_fee: Fv,
+    records: Vec<Fv>,
+}
+
+fn synthesize_slot(
+    cs: &ConstraintSystemRef<F>,
+    chain_id: &Fv,
+    st: &mut BatchState,
+    w: &SlotWitness,
+) -> Result<(), SynthesisError> {
+    // 1. Type flags.
+    let flags: Vec<Boolean<F>> = w
+        .flags
+        .iter()
+        .map(|f| Boolean::new_witness(cs.clone(), || Ok(*f)))
+        .collect::<Result<_, _>>()?;
+    let [t, d, wd, n] = [0, 1, 2, 3].map(|i| bool_to_fv(&flags[i]));
+    lincomb(&[(one(), &t), (one(), &d), (one(), &wd), (one(), &n)], F::zero())?
+        .enforce_equal(&FpVar::Constant(one()))?;
+    let debit = lincomb(&[(one(), &t), (one(), &wd)], F::zero())?;
+    let credit = lincomb(&[(one(), &t), (one(), &d)], F::zero())?;
+
+    // 2. Indices.
+    let from_bits = alloc_bits(cs, w.from as u64, TREE_DEPTH)?;
+    let to_bits = alloc_bits(cs, w.to as u64, TREE_DEPTH)?;
+    let from = pack_bits(&from_bits)?;
+    let to = pack_bits(&to_bits)?;
+
+    // 3. Amount and fee codes.
+    let am = AMOUNT_MANTISSA_BITS as usize;
+    let amount_bits = alloc_bits(cs, w.amount_code, am + AMOUNT_EXPONENT_BITS as usize)?;
+    let amount_code = pack_bits(&amount_bits)?;
+    let amount = pack_bits(&amount_bits[..am])? * pow10(&amount_bits[am..])?;
+    let fm = FEE_MANTISSA_BITS as usize;
+    let fee_bits = alloc_bits(cs, w.fee_code as u64, fm + FEE_EXPONENT_BITS as usize)?;
+    let fee_code = pack_bits(&fee_bits)?;
+    let fee = pack_bits(&fee_bits[..fm])? * pow10(&fee_bits[fm..])?;
+
+    // 4. Debit.
+    let sender = AccountVar::alloc(cs, &w.sender)?;
+    let sender_path = fvs(cs, &w.sender_path)?;
+    let nonce_bits = range_check(&sender.nonce, NONCE_BITS as usize)?;
+    let old_leaf = leaf(&sender.pk, &sender.balance, &sender.nonce)?;
+    let new_balance = lincomb(
+        &[(one(), &sender.balance), (-one(), &amount), (-one(), &fee)],
+        F::zero(),
+    )?;
+    range_check(&new_balance, BALANCE_BITS)?;
+    let new_nonce = lincomb(&[(one(), &sender.nonce)], one())?;
+    let new_leaf = leaf(&sender.pk, &new_balance, &new_nonce)?;
+    let old_root = root_from_path(&old_leaf, &from_bits, &sender_path)?;
+    enforce_equal_if(&old_root, &st.root, &debit)?;
+    let new_root = root_from_path(&new_leaf, &from_bits, &sender_path)?;
+    st.root = advance(&st.root, &new_root, &debit)?;
+
+    // 5. Signature.
+    let to_msg = &t * &to;
+    let rec_hi = &wd * &fv(cs, w.recipient_hi)?;
+    let rec_lo = &wd * &fv(cs, w.recipient_lo)?;
+    let nonce_packed = pack_bits(&nonce_bits)?;
+    let e = lincomb(
+        &[
+            (one(), chain_id),
+            (pow2(32), &t),
+            (pow2(32) * F::from(tx_type::WITHDRAW), &wd),
+            (pow2(34), &from),
+            (pow2(58), &to_msg),
+            (pow2(82), &amount_code),
+            (pow2(122), &fee_code),
+            (pow2(130), &nonce_packed),
+        ],
+        F::zero(),
+    )?;
+    let msg = poseidon(&[e, rec_hi.clone(), rec_lo.clone()])?;
+    let r8 = PointVar::new_witness(cs.clone(), || Ok(w.r8))?;
+    let s = fv(cs, w.s)?;
+    eddsa::verify(&debit, &sender.pk, &msg, &r8, &s)?;
+
+    // 6. Credit.
+    let receiver = AccountVar::alloc(cs, &w.receiver)?;
+    let receiver_path = fvs(cs, &w.receiver_path)?;
+    let create = bool_to_fv(&Boolean::new_witness(cs.clone(), || Ok(w.create))?);
+    // create ⇒ deposit, and a created account starts at balance 0, nonce 0.
+    let not_d = lincomb(&[(-one(), &d)], one())?;
+    create.mul_equals(&not_d, &FpVar::Constant(F::zero()))?;
+    create.mul_equals(&receiver.balance, &FpVar::Constant(F::zero()))?;
+    create.mul_equals(&receiver.nonce, &FpVar::Constant(F::zero()))?;
+    let full_leaf = leaf(&receiver.pk, &receiver.balance, &receiver.nonce)?;
+    let created_part = &create * &full_leaf;
+    let old_leaf = lincomb(&[(one(), &full_leaf), (-one(), &created_part)], F::zero())?;
+    let deposit_amount = fv(cs, w.deposit_amount)?;
+    let dep_credit = &d * &deposit_amount;
+    let transfer_credit = &t * &amount;
+    let new_balance = lincomb(
+        &[
+            (one(), &receiver.balance),
+            (one(), &dep_credit),
+            (one(), &transfer_credit),
+        ],
+        F::zero(),
+    )?;
+    range_check(&new_balance, BALANCE_BITS)?;
+    let new_leaf = leaf(&receiver.pk, &new_balance, &receiver.nonce)?;
+    let old_root = root_from_path(&old_leaf, &to_bits, &receiver_path)?;
+    enforce_equal_if(&old_root, &st.root, &credit)?;
+    let new_root = root_from_path(&new_leaf, &to_bits, &receiver_path)?;
+    st.root = advance(&st.root, &new_root, &credit)?;
+    let reserved = FpVar::Constant(F::from(RESERVED_INDEX as u64));
+    enforce_not_equal_if(cs, &to, &reserved, &credit)?;
+    enforce_not_equal_if(cs, &from, &to, &t)?;
+
+    // 7. Fee.
+    let fee_eff = &debit * &fee;
+    st.total_fee = lincomb(&[(one(), &st.total_fee), (one(), &fee_eff)], F::zero())?;
+
+    // 8. Deposit / withdrawal hash chains (one Poseidon for both).
+    let h_dep = &d * &st.deposits_hash;
+    let h_wd = &wd * &st.withdrawals_hash;
+    let h_in = lincomb(&[(one(), &h_dep), (one(), &h_wd)], F::zero())?;
+    let d_to = &d * &to;
+    let wd_from = &wd * &from;
+    let a = lincomb(
+        &[(one(), &d_to), (pow2(24), &create), (one(), &wd_from)],
+        F::zero(),
+    )?;
+    let wd_amount = &wd * &amount;
+    let b = lincomb(&[(one(), &dep_credit), (one(), &wd_amount)], F::zero())?;
+    let c_pk_x = &create * &receiver.pk.x;
+    let c_pk_y = &create * &receiver.pk.y;
+    let c = lincomb(&[(one(), &c_pk_x), (one(), &rec_hi)], F::zero())?;
+    let dd = lincomb(&[(one(), &c_pk_y), (one(), &rec_lo)], F::zero())?;
+    let x = poseidon(&[h_in, a, b, c, dd])?;
+    st.deposits_hash = advance(&st.deposits_hash, &x, &d)?;
+    st.withdrawals_hash = advance(&st.withdrawals_hash, &x, &wd)?;
+
+    // 9. DA record.
+    let rec_from = &debit * &from;
+    let rec_to = &credit * &to;
+    let rec_amount = &debit * &amount_code;
+    let rec_fee = &debit * &fee_code;
+    let r = F::from(RESERVED_INDEX as u64);
+    let record = lincomb(
+        &[
+            (pow2(72), &rec_from),
+            (pow2(72) * r, &d),
+            (pow2(48), &rec_to),
+            (pow2(48) * r, &wd),
+            (pow2(8), &rec_amount),
+            (one(), &rec_fee),
+        ],
+        F::zero(),
+    )?;
+    st.records.push(record);
+    Ok(())
+}
+
+impl BatchCircuit {
+    pub fn new(witness: BatchWitness) -> Self {
+        BatchCircuit { witness }
+    }
+
+    /// Synthesizes into `cs` and returns (constraints before the first slot, after each slot).
+    fn synthesize(&self, cs: &ConstraintSystemRef<F>) -> Result<Vec<usize>, SynthesisError> {
+        let w = &self.witness;
+        let mut marks = vec![];
+        let chain_id = fv(cs, w.chain_id)?;
+        range_check(&chain_id, 32)?;
+        let batch_number = fv(cs, w.batch_number)?;
+        let old_root = fv(cs, w.old_root)?;
+        let mut st = BatchState {
+            root: old_root.clone(),
+            deposits_hash: FpVar::Constant(F::zero()),
+            withdrawals_hash: FpVar::Constant(F::zero()),
+            total_fee: FpVar::Constant(F::zero()),
+            records: Vec::with_capacity(w.slots.len()),
+        };
+        marks.push(cs.num_constraints());
+        for slot in &w.slots {
+            synthesize_slot(cs, &chain_id, &mut st, slot)?;
+            marks.push(cs.num_constraints());
+        }
+
+        // Operator fee credit.
+        let op_bits = alloc_bits(cs, w.operator as u64, TREE_DEPTH)?;
+        let op = AccountVar::alloc(cs, &w.operator_account)?;
+        let op_path = fvs(cs, &w.operator_path)?;
+        let old_leaf = leaf(&op.pk, &op.balance, &op.nonce)?;
+        root_from_path(&old_leaf, &op_bits, &op_path)?.enforce_equal(&st.root)?;
+        let new_balance = lincomb(&[(one(), &op.balance), (one(), &st.total_fee)], F::zero())?;
+        range_check(&new_balance, BALANCE_BITS)?;
+        let new_leaf = leaf(&op.pk, &new_balance, &op.nonce)?;
+        let new_root = root_from_path(&new_leaf, &op_bits, &op_path)?;
+
+        // DA hash.
+        let mut h = pack_bits(&op_bits)?;
+        let padded = w.slots.len().max(1).div_ceil(RECORDS_PER_CHUNK) * RECORDS_PER_CHUNK;
+        let mut records = st.records.clone();
+        records.resize(padded, FpVar::Constant(F::zero()));
+        let two96 = pow2(96);
+        for c in records.chunks(RECORDS_PER_CHUNK) {
+            let p0 = lincomb(&[(two96, &c[0]), (one(), &c[1])], F::zero())?;
+            let p1 = lincomb(&[(two96, &c[2]), (one(), &c[3])], F::zero())?;
+            h = poseidon(&[h, p0, p1])?;
+        }
+
+        let commitment = poseidon(&[
+            chain_id,
+            batch_number,
+            old_root,
+            new_root,
+            st.deposits_hash,
+            st.withdrawals_hash,
+            h,
+        ])?;
+        let public = FpVar::new_input(cs.clone(), || Ok(w.commitment))?;
+        commitment.enforce_equal(&public)?;
+        Ok(marks)
+    }
+
+    /// Constraint counts for a batch size (synthesized in setup mode, no witness needed).
+    pub fn profile(batch_size: usize) -> Result<ConstraintProfile, SynthesisError> {
+        let cs = ark_relations::gr1cs::ConstraintSystem::<F>::new_ref();
+        cs.set_mode(ark_relations::gr1cs::SynthesisMode::Setup);
+        let c = BatchCircuit::new(BatchWitness::blank(batch_size));
+        let marks = c.synthesize(&cs)?;
+        let total = cs.num_constraints();
+        let per_slot = if batch_size > 0 { marks[1] - marks[0] } else { 0 };
+        Ok(ConstraintProfile {
+            batch_size,
+            total,
+            per_slot,
+            fixed: total - per_slot * batch_size,
+        })
+    }
+}
+
+impl ConstraintSynthesizer<F> for BatchCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<F>) -> Result<(), SynthesisError> {
+        self.synthesize(&cs).map(|_| ())
+    }
+}
+
+/// A satisfiable all-no-op batch over a one-account tree, used to check imported keys.
+pub fn sample_noop_trace(batch_size: usize) -> Result<BatchTrace, crate::ProverError> {
+    let mut tree = AccountTree::new();
+    let key = echonet_rollup_primitives::PrivateKey([1; 32]);
+    tree.set(
+        0,
+        Some(Account {
+            pubkey: key.public(),
+            balance: 0,
+            nonce: 0,
+        }),
+    )
+    .map_err(|e| crate::ProverError::Trace(e.to_string()))?;
+    let header = BatchHeader {
+        chain_id: 0,
+        batch_number: 0,
+        operator: 0,
+    };
+    echonet_rollup_primitives::execute_batch(&mut tree, &header, &[], batch_size)
+        .map_err(|e| crate::ProverError::Trace(e.to_string()))
+}
+
+/// Unused-path helper for tests and tools.
+pub fn zero_path() -> MerkleProof {
+    MerkleProof::zero()
+}

@@ -1,0 +1,125 @@
+//! Poseidon gadget with circom's parameters (taken from `light-poseidon`, so the constants are
+//! the same ones the native hash uses). Cost: 3 constraints per S-box; the capacity element's
+//! first S-box is a constant and free. Poseidon(2) = 240, Poseidon(4) = 297,
+//! Poseidon(5) = 321 constraints.
+
+use std::sync::OnceLock;
+
+use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
+use light_poseidon::parameters::bn254_x5::get_poseidon_parameters;
+
+use super::lc::lincomb;
+use super::{Fv, SynthesisError, F};
+
+struct Params {
+    ark: Vec<F>,
+    mds: Vec<Vec<F>>,
+    full: usize,
+    partial: usize,
+    width: usize,
+}
+
+fn params(width: usize) -> Result<&'static Params, SynthesisError> {
+    static CACHE: [OnceLock<Option<Params>>; 14] = [const { OnceLock::new() }; 14];
+    let cell = CACHE.get(width).ok_or(SynthesisError::Unsatisfiable)?;
+    cell.get_or_init(|| {
+        let p = get_poseidon_parameters::<F>(width as u8).ok()?;
+        if p.alpha != 5 {
+            return None;
+        }
+        Some(Params {
+            ark: p.ark,
+            mds: p.mds,
+            full: p.full_rounds,
+            partial: p.partial_rounds,
+            width: p.width,
+        })
+    })
+    .as_ref()
+    .ok_or(SynthesisError::Unsatisfiable)
+}
+
+fn sbox(x: &Fv) -> Result<Fv, SynthesisError> {
+    let x2 = x.square()?;
+    let x4 = x2.square()?;
+    Ok(x4 * x)
+}
+
+/// circomlib's `Poseidon(n)` of `inputs` (1 ≤ n ≤ 12).
+pub fn poseidon(inputs: &[Fv]) -> Result<Fv, SynthesisError> {
+    let p = params(inputs.len() + 1)?;
+    let t = p.width;
+    let mut state: Vec<Fv> = Vec::with_capacity(t);
+    state.push(FpVar::Constant(p.ark[0]));
+    for (i, x) in inputs.iter().enumerate() {
+        state.push(lincomb(&[(F::from(1u64), x)], p.ark[i + 1])?);
+    }
+    let rounds = p.full + p.partial;
+    let half = p.full / 2;
+    for r in 0..rounds {
+        // `state` already includes this round's constants.
+        let full = r < half || r >= half + p.partial;
+        if full {
+            for s in state.iter_mut() {
+                *s = sbox(s)?;
+            }
+        } else {
+            state[0] = sbox(&state[0])?;
+        }
+        // MDS mixing, folding in the next round's constants.
+        let next: Vec<F> = if r + 1 < rounds {
+            p.ark[(r + 1) * t..(r + 2) * t].to_vec()
+        } else {
+            vec![F::from(0u64); t]
+        };
+        // The last round only needs output 0.
+        let outputs = if r + 1 == rounds { 1 } else { t };
+        let mut new_state = Vec::with_capacity(t);
+        for (i, c) in next.iter().enumerate().take(outputs) {
+            let terms: Vec<(F, &Fv)> = p.mds[i].iter().copied().zip(state.iter()).collect();
+            new_state.push(lincomb(&terms, *c)?);
+        }
+        state = new_state;
+    }
+    Ok(state.swap_remove(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ff::UniformRand;
+    use ark_relations::gr1cs::ConstraintSystem;
+    use echonet_rollup_primitives::poseidon::poseidon_slice;
+
+    #[test]
+    fn gadget_matches_light_poseidon_on_random_inputs() {
+        let mut rng = ark_std::test_rng();
+        for n in 1..=7 {
+            let cs = ConstraintSystem::<F>::new_ref();
+            let vals: Vec<F> = (0..n).map(|_| F::rand(&mut rng)).collect();
+            let vars: Vec<Fv> = vals
+                .iter()
+                .map(|v| FpVar::new_witness(cs.clone(), || Ok(*v)).unwrap())
+                .collect();
+            let out = poseidon(&vars).unwrap();
+            assert_eq!(out.value().unwrap(), poseidon_slice(&vals).unwrap(), "arity {n}");
+            assert!(cs.is_satisfied().unwrap());
+            // Cost pin: 3 per S-box minus the free capacity S-box of round 0.
+            let p = params(n + 1).unwrap();
+            let expected = 3 * (p.full * p.width + p.partial) - 3;
+            assert_eq!(cs.num_constraints(), expected, "arity {n}");
+            // A wrong output is caught.
+            let claimed = FpVar::new_witness(cs.clone(), || Ok(F::rand(&mut rng))).unwrap();
+            out.enforce_equal(&claimed).unwrap();
+            assert!(!cs.is_satisfied().unwrap());
+        }
+    }
+
+    #[test]
+    fn constraint_counts() {
+        for (n, c) in [(2usize, 240usize), (3, 261), (4, 297), (5, 321), (7, 381)] {
+            let p = params(n + 1).unwrap();
+            assert_eq!(3 * (p.full * p.width + p.partial) - 3, c, "arity {n}");
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Key generation, import, storage and hashing.
+//!
+//! A key directory holds `proving_key.bin` and `verifying_key.bin` (arkworks compressed
+//! encoding) and `meta.json` (batch size, whether the setup is insecure, the verifying key's
+//! hash and the constraint counts).
+//!
+//! The dev setup derives Groth16's toxic waste from a public seed: anyone can forge proofs
+//! with such keys. It is for tests and local networks only and is marked INSECURE everywhere
+//! it appears. Production keys come from a ceremony and are imported with
+//! [`import_proving_key`], which checks them against this circuit before use.
+
+use std::path::Path;
+
+use ark_bn254::{Bn254, G1Affine, G2Affine};
+use ark_ec::{pairing::Pairing, AffineRepr};
+use ark_groth16::Groth16;
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, SynthesisMode};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_snark::CircuitSpecificSetupSNARK;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::circuit::{sample_noop_trace, BatchCircuit, BatchWitness, ConstraintProfile};
+use crate::{ProverError, ProvingKey, VerifyingKey, NUM_PUBLIC_INPUTS};
+
+/// File names in a key directory.
+pub const PK_FILE: &str = "proving_key.bin";
+pub const VK_FILE: &str = "verifying_key.bin";
+pub const META_FILE: &str = "meta.json";
+
+/// Banner printed with every insecure key.
+pub const INSECURE_BANNER: &str = "INSECURE: deterministic dev setup; the toxic waste is derived from a public seed and anyone can forge proofs for these keys. Never use them on a public network.";
+
+/// `meta.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyMeta {
+    pub batch_size: usize,
+    pub insecure: bool,
+    /// SHA-256 of the compressed verifying key, hex.
+    pub vk_sha256: String,
+    pub constraints: usize,
+    pub constraints_per_slot: usize,
+    pub note: String,
+}
+
+/// SHA-256 of the compressed verifying key, hex (what governance votes on).
+pub fn vk_hash(vk: &VerifyingKey) -> Result<String, ProverError> {
+    let mut bytes = Vec::new();
+    vk.serialize_compressed(&mut bytes)?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+/// INSECURE deterministic setup for `batch_size` slots from `seed`.
+pub fn setup_dev(batch_size: usize, seed: u64) -> Result<(ProvingKey, VerifyingKey), ProverError> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let circuit = BatchCircuit::new(BatchWitness::blank(batch_size));
+    Ok(Groth16::<Bn254>::setup(circuit, &mut rng)?)
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ProverError + '_ {
+    move |source| ProverError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Writes keys and metadata into `dir` (created if missing).
+pub fn save_keys(
+    dir: &Path,
+    pk: &ProvingKey,
+    batch_size: usize,
+    insecure: bool,
+) -> Result<KeyMeta, ProverError> {
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let mut pk_bytes = Vec::new();
+    pk.serialize_compressed(&mut pk_bytes)?;
+    let mut vk_bytes = Vec::new();
+    pk.vk.serialize_compressed(&mut vk_bytes)?;
+    let p = dir.join(PK_FILE);
+    std::fs::write(&p, &pk_bytes).map_err(io_err(&p))?;
+    let p = dir.join(VK_FILE);
+    std::fs::write(&p, &vk_bytes).map_err(io_err(&p))?;
+    let profile = BatchCircuit::profile(batch_size)?;
+    let meta = KeyMeta {
+        batch_size,
+        insecure,
+        vk_sha256: vk_hash(&pk.vk)?,
+        constraints: profile.total,
+        constraints_per_slot: profile.per_slot,
+        note: if insecure {
+            INSECURE_BANNER.to_string()
+        } else {
+            "imported ceremony keys, checked against the circuit".to_string()
+        },
+    };
+    let p = dir.join(META_FILE);
+    let json = serde_json::to_vec_pretty(&meta).map_err(|source| ProverError::Json {
+        path: p.display().to_string(),
+        source,
+    })?;
+    std::fs::write(&p, json).map_err(io_err(&p))?;
+    Ok(meta)
+}
+
+/// Reads `meta.json`.
+pub fn load_meta(dir: &Path) -> Result<KeyMeta, ProverError> {
+    let p = dir.join(META_FILE);
+    let bytes = std::fs::read(&p).map_err(io_err(&p))?;
+    serde_json::from_slice(&bytes).map_err(|source| ProverError::Json {
+        path: p.display().to_string(),
+        source,
+    })
+}
+
+/// Reads and validates (points on curve and in subgroup) a proving key.
+pub fn load_proving_key(path: &Path) -> Result<ProvingKey, ProverError> {
+    let bytes = std::fs::read(path).map_err(io_err(path))?;
+    Ok(ProvingKey::deserialize_compressed(bytes.as_slice())?)
+}
+
+/// Reads and validates a verifying key, and checks it has one public input.
+pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey, ProverError> {
+    let bytes = std::fs::read(path).map_err(io_err(path))?;
+    let vk = VerifyingKey::deserialize_compressed(bytes.as_slice())?;
+    if vk.gamma_abc_g1.len() != NUM_PUBLIC_INPUTS + 1 {
+        return Err(ProverError::KeyCheck(format!(
+            "verifying key has {} public inputs, the batch circuit has {}",
+            vk.gamma_abc_g1.len().saturating_sub(1),
+            NUM_PUBLIC_INPUTS
+        )));
+    }
+    Ok(vk)
+}
+
+/// Shape of the R1CS instance, to check a key against.
+fn circuit_shape(batch_size: usize) -> Result<(usize, usize, usize), ProverError> {
+    let cs = ConstraintSystem::new_ref();
+    cs.set_optimization_goal(ark_relations::gr1cs::OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Setup);
+    BatchCircuit::new(BatchWitness::blank(batch_size)).generate_constraints(cs.clone())?;
+    cs.finalize();
+    Ok((
+        cs.num_instance_variables(),
+        cs.num_witness_variables(),
+        cs.num_constraints(),
+    ))
+}
+
+/// Checks a proving key (e.g. from an external ceremony) against the circuit for
+/// `batch_size`: query lengths match the circuit's variables, the embedded verifying key is
+/// consistent with the proving key (pairing checks on β and δ), and a sample batch proves and
+/// verifies.
+pub fn check_proving_key(pk: &ProvingKey, batch_size: usize) -> Result<(), ProverError> {
+    let fail = |m: String| Err(ProverError::KeyCheck(m));
+    let (num_instance, num_witness, num_constraints) = circuit_shape(batch_size)?;
+    let vars = num_instance + num_witness;
+    if pk.vk.gamma_abc_g1.len() != num_instance {
+        return fail(format!(
+            "key has {} instance variables, circuit has {num_instance}",
+            pk.vk.gamma_abc_g1.len()
+        ));
+    }
+    if pk.a_query.len() != vars || pk.b_g1_query.len() != vars || pk.b_g2_query.len() != vars {
+        return fail(format!(
+            "key has {} variables, circuit for batch size {batch_size} has {vars}",
+            pk.a_query.len()
+        ));
+    }
+    if pk.l_query.len() != num_witness {
+        return fail(format!(
+            "key has {} witness variables, circuit has {num_witness}",
+            pk.l_query.len()
+        ));
+    }
+    let domain = (num_constraints + num_instance).next_power_of_two();
+    if pk.h_query.len() + 1 != domain {
+        return fail(format!(
+            "key's H query has {} elements, expected {}",
+            pk.h_query.len(),
+            domain - 1
+        ));
+    }
+    let g1 = G1Affine::generator();
+    let g2 = G2Affine::generator();
+    if Bn254::pairing(pk.beta_g1, g2) != Bn254::pairing(g1, pk.vk.beta_g2)
+        || Bn254::pairing(pk.delta_g1, g2) != Bn254::pairing(g1, pk.vk.delta_g2)
+    {
+        return fail("proving key and verifying key disagree on beta or delta".into());
+    }
+    let trace = sample_noop_trace(batch_size)?;
+    let mut rng = rand::rngs::OsRng;
+    let (proof, public) = crate::prove(pk, batch_size, &trace, &mut rng)?;
+    if !crate::verify(&pk.vk, &[public], &proof)? {
+        return fail("a sample batch did not verify with this key".into());
+    }
+    Ok(())
+}
+
+/// Loads a ceremony proving key and checks it against the circuit.
+pub fn import_proving_key(path: &Path, batch_size: usize) -> Result<ProvingKey, ProverError> {
+    let pk = load_proving_key(path)?;
+    check_proving_key(&pk, batch_size)?;
+    Ok(pk)
+}
+
+/// Constraint counts, re-exported for the CLI.
+pub fn profile(batch_size: usize) -> Result<ConstraintProfile, ProverError> {
+    Ok(BatchCircuit::profile(batch_size)?)
+}

@@ -1,0 +1,181 @@
+//! # EchoNet rollup prover
+//!
+//! Groth16 over BN254 (arkworks 0.6) for the L2 batch circuit. The sequencer calls this
+//! library directly; the `echonet-prover` binary wraps it for operators and CI.
+//!
+//! ## Flow
+//!
+//! 1. [`keys::setup_dev`] (INSECURE, deterministic) or [`keys::import_proving_key`] (external
+//!    ceremony, checked against the circuit) gives a [`ProvingKey`] / [`VerifyingKey`] for a
+//!    fixed batch size.
+//! 2. The sequencer executes a batch natively with
+//!    [`echonet_rollup_primitives::execute_batch`], which returns a `BatchTrace`.
+//! 3. [`prove`] turns the trace into a witness ([`circuit::BatchWitness`]), synthesizes the
+//!    [`circuit::BatchCircuit`] and returns the proof and its public input.
+//! 4. [`verify`] (or [`verify_encoded`] for untrusted bytes) checks it. The bridge does the
+//!    same with the public input it rebuilds from L1 data
+//!    ([`echonet_rollup_primitives::commitment_from_l1_data`]).
+//!
+//! ## Design decisions
+//!
+//! * **One public input**, the batch commitment (see `echonet_rollup_primitives::batch`).
+//!   ark-groth16 0.6 zips inputs with the key without checking the count, so [`verify`]
+//!   rejects any count but 1, and [`verify_encoded`] rejects non-canonical encodings (`≥ p`).
+//! * **Slot layout** and what each slot proves: see [`circuit`]. Every slot costs the same,
+//!   whatever its type; no-ops cannot change state.
+//! * **Replay**: the signed message binds the chain id (which is also in the public input) and
+//!   the account nonce, which the circuit increments.
+//! * **Fees** are accumulated over the slots and credited once to the operator.
+//! * **Gadgets** ([`gadgets`]) are ours: Poseidon (circom parameters), BabyJubJub arithmetic,
+//!   EdDSA-Poseidon, Merkle paths, range checks; each is tested against the native code.
+
+pub mod bench;
+pub mod circuit;
+pub mod gadgets;
+pub mod keys;
+pub mod sample;
+pub mod snarkjs;
+pub mod vectors;
+
+use ark_bn254::Bn254;
+use ark_groth16::Groth16;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use ark_snark::SNARK;
+use echonet_rollup_primitives::{batch::BatchTrace, field::fr_from_be_bytes, Fr};
+
+pub use circuit::{BatchCircuit, BatchWitness, ConstraintProfile};
+
+/// Groth16 proving key for the batch circuit.
+pub type ProvingKey = ark_groth16::ProvingKey<Bn254>;
+/// Groth16 verifying key.
+pub type VerifyingKey = ark_groth16::VerifyingKey<Bn254>;
+/// Groth16 proof.
+pub type Proof = ark_groth16::Proof<Bn254>;
+
+/// Number of public inputs of the batch circuit.
+pub const NUM_PUBLIC_INPUTS: usize = 1;
+
+/// Errors of the prover library.
+#[derive(Debug, thiserror::Error)]
+pub enum ProverError {
+    #[error("cannot build the witness: {0}")]
+    Witness(#[from] circuit::WitnessError),
+    #[error("cannot build a batch trace: {0}")]
+    Trace(String),
+    #[error("the batch does not satisfy the circuit (a bug in the sequencer's execution, or a tampered trace)")]
+    Unsatisfied,
+    #[error("constraint synthesis failed: {0}")]
+    Synthesis(#[from] ark_relations::gr1cs::SynthesisError),
+    #[error("proof has {got} public inputs, the circuit has {expected}")]
+    WrongInputCount { got: usize, expected: usize },
+    #[error("public input is not a canonical field element")]
+    NonCanonicalInput,
+    #[error("malformed proof or key encoding: {0}")]
+    Encoding(#[from] ark_serialize::SerializationError),
+    #[error("batch size {got} does not match the key's batch size {expected}")]
+    BatchSizeMismatch { got: usize, expected: usize },
+    #[error("key check failed: {0}")]
+    KeyCheck(String),
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid JSON in {path}: {source}")]
+    Json {
+        path: String,
+        source: serde_json::Error,
+    },
+}
+
+/// Checks the witness satisfies the circuit, without proving (fast feedback for the sequencer
+/// and for tests). Returns the name of the first unsatisfied constraint, if any.
+pub fn check_witness(witness: &BatchWitness) -> Result<Option<String>, ProverError> {
+    use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    BatchCircuit::new(witness.clone()).generate_constraints(cs.clone())?;
+    if cs.is_satisfied()? {
+        Ok(None)
+    } else {
+        Ok(Some(cs.which_is_unsatisfied()?.unwrap_or_default()))
+    }
+}
+
+/// Proves an executed batch. Returns the proof and its public input.
+pub fn prove(
+    pk: &ProvingKey,
+    batch_size: usize,
+    trace: &BatchTrace,
+    rng: &mut (impl rand::RngCore + rand::CryptoRng),
+) -> Result<(Proof, Fr), ProverError> {
+    if trace.batch_size != batch_size {
+        return Err(ProverError::BatchSizeMismatch {
+            got: trace.batch_size,
+            expected: batch_size,
+        });
+    }
+    let witness = BatchWitness::from_trace(trace)?;
+    prove_witness(pk, witness, rng)
+}
+
+/// Proves a witness (used by [`prove`] and by benchmarks).
+pub fn prove_witness(
+    pk: &ProvingKey,
+    witness: BatchWitness,
+    rng: &mut (impl rand::RngCore + rand::CryptoRng),
+) -> Result<(Proof, Fr), ProverError> {
+    let public = witness.commitment;
+    // With debug assertions ark-groth16 asserts satisfiability (a panic); check first so that a
+    // bad witness is an error instead.
+    if cfg!(debug_assertions) && check_witness(&witness)?.is_some() {
+        return Err(ProverError::Unsatisfied);
+    }
+    let proof = Groth16::<Bn254>::prove(pk, BatchCircuit::new(witness), rng)?;
+    // A proof of an unsatisfied witness does not verify; catching it here (≈2 ms) is much
+    // cheaper than a second synthesis to check satisfiability up front.
+    if !verify(&pk.vk, &[public], &proof)? {
+        return Err(ProverError::Unsatisfied);
+    }
+    Ok((proof, public))
+}
+
+/// Verifies a proof against its public inputs. Any count but one is rejected: ark-groth16
+/// 0.6 would silently ignore extra inputs or treat missing ones as zero.
+pub fn verify(vk: &VerifyingKey, public_inputs: &[Fr], proof: &Proof) -> Result<bool, ProverError> {
+    if public_inputs.len() != NUM_PUBLIC_INPUTS || vk.gamma_abc_g1.len() != NUM_PUBLIC_INPUTS + 1
+    {
+        return Err(ProverError::WrongInputCount {
+            got: public_inputs.len(),
+            expected: NUM_PUBLIC_INPUTS,
+        });
+    }
+    let pvk = Groth16::<Bn254>::process_vk(vk)?;
+    Ok(Groth16::<Bn254>::verify_with_processed_vk(
+        &pvk,
+        public_inputs,
+        proof,
+    )?)
+}
+
+/// Verifies untrusted bytes: each public input is 32 bytes big-endian and must be canonical
+/// (`< p`); the proof is arkworks' compressed encoding (points are checked on the curve and in
+/// the subgroup while decoding).
+pub fn verify_encoded(
+    vk: &VerifyingKey,
+    public_inputs: &[[u8; 32]],
+    proof_bytes: &[u8],
+) -> Result<bool, ProverError> {
+    let inputs = public_inputs
+        .iter()
+        .map(|b| fr_from_be_bytes(b).map_err(|_| ProverError::NonCanonicalInput))
+        .collect::<Result<Vec<_>, _>>()?;
+    let proof = Proof::deserialize_compressed(proof_bytes)?;
+    verify(vk, &inputs, &proof)
+}
+
+/// Compressed encoding of a proof (128 bytes).
+pub fn proof_to_bytes(proof: &Proof) -> Result<Vec<u8>, ProverError> {
+    let mut out = Vec::new();
+    proof.serialize_compressed(&mut out)?;
+    Ok(out)
+}
