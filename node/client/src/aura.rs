@@ -1,0 +1,138 @@
+//! Aura's header rules, checked by the node (the runtime does not check seals).
+//!
+//! A block's header carries a `PreRuntime(b"aura", slot)` digest, and, last, a
+//! `Seal(b"aura", signature)` over the hash of the header without the seal. The author of
+//! slot `s` is `authorities[s % n]`, with the authorities read from the parent's state.
+
+use echonet_runtime::Header;
+pub use sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthoritySignature as AuraSignature};
+use sp_consensus_aura::{digests::CompatibleDigestItem, Slot};
+use sp_core::{sr25519, Pair as _, H256};
+use sp_runtime::{traits::Header as HeaderT, DigestItem};
+
+/// Why a header fails Aura's rules.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuraError {
+    #[error("header has no Aura seal as its last digest item")]
+    MissingSeal,
+    #[error("header has no Aura pre-runtime digest")]
+    MissingPreDigest,
+    #[error("header has more than one Aura pre-runtime digest")]
+    MultiplePreDigests,
+    #[error("slot {slot} is {ahead} slots ahead of the local clock")]
+    SlotInFuture { slot: u64, ahead: u64 },
+    #[error("slot {slot} is not after the parent's slot {parent}")]
+    SlotNotIncreasing { slot: u64, parent: u64 },
+    #[error("there are no Aura authorities")]
+    NoAuthorities,
+    #[error("bad seal: not signed by {expected}, the owner of slot {slot}")]
+    BadSignature { slot: u64, expected: String },
+}
+
+/// The slot a header claims.
+pub fn pre_digest(header: &Header) -> Result<Slot, AuraError> {
+    let mut found = None;
+    for log in header.digest().logs() {
+        if let Some(slot) = CompatibleDigestItem::<AuraSignature>::as_aura_pre_digest(log) {
+            if found.is_some() {
+                return Err(AuraError::MultiplePreDigests);
+            }
+            found = Some(slot);
+        }
+    }
+    found.ok_or(AuraError::MissingPreDigest)
+}
+
+/// The pre-runtime digest for a slot.
+pub fn pre_digest_item(slot: Slot) -> DigestItem {
+    CompatibleDigestItem::<AuraSignature>::aura_pre_digest(slot)
+}
+
+/// The author of `slot`.
+pub fn slot_author(slot: Slot, authorities: &[AuraId]) -> Option<&AuraId> {
+    if authorities.is_empty() {
+        return None;
+    }
+    let idx = *slot % authorities.len() as u64;
+    authorities.get(idx as usize)
+}
+
+/// The current slot by the local clock.
+pub fn slot_now(slot_duration_ms: u64) -> Slot {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default();
+    Slot::from(now / slot_duration_ms.max(1))
+}
+
+/// Appends the seal to an unsealed header.
+pub fn seal(header: &mut Header, signature: AuraSignature) {
+    header
+        .digest_mut()
+        .push(CompatibleDigestItem::<AuraSignature>::aura_seal(signature));
+}
+
+/// A header that passed [`check_header`].
+#[derive(Debug, Clone)]
+pub struct CheckedHeader {
+    /// The header without its seal: what the runtime executes.
+    pub pre_header: Header,
+    pub slot: Slot,
+    pub author: AuraId,
+}
+
+/// Checks the seal and the slot of `header`:
+/// - the last digest is an Aura seal, and there is exactly one Aura pre-digest;
+/// - the slot is after `parent_slot` (if the parent is not genesis);
+/// - the slot is at most `max_drift` slots ahead of `now`;
+/// - the seal is the slot owner's signature of the unsealed header's hash.
+pub fn check_header(
+    mut header: Header,
+    parent_slot: Option<Slot>,
+    authorities: &[AuraId],
+    now: Slot,
+    max_drift: u64,
+) -> Result<CheckedHeader, AuraError> {
+    let seal_item = header.digest_mut().pop().ok_or(AuraError::MissingSeal)?;
+    let signature = CompatibleDigestItem::<AuraSignature>::as_aura_seal(&seal_item)
+        .ok_or(AuraError::MissingSeal)?;
+    let slot = pre_digest(&header)?;
+    if let Some(parent) = parent_slot {
+        if slot <= parent {
+            return Err(AuraError::SlotNotIncreasing {
+                slot: *slot,
+                parent: *parent,
+            });
+        }
+    }
+    if *slot > (*now).saturating_add(max_drift) {
+        return Err(AuraError::SlotInFuture {
+            slot: *slot,
+            ahead: *slot - *now,
+        });
+    }
+    let author = slot_author(slot, authorities)
+        .ok_or(AuraError::NoAuthorities)?
+        .clone();
+    let pre_hash: H256 = header.hash();
+    let public: sr25519::Public = author.clone().into();
+    let sig: sr25519::Signature = signature.into();
+    if !sr25519::Pair::verify(&sig, pre_hash.as_bytes(), &public) {
+        return Err(AuraError::BadSignature {
+            slot: *slot,
+            expected: format!("{author}"),
+        });
+    }
+    Ok(CheckedHeader {
+        pre_header: header,
+        slot,
+        author,
+    })
+}
+
+/// Encodes a slot for the `aura` inherent data (the slot inherent is not needed by
+/// pallet-aura any more, but the timestamp inherent must match the slot).
+pub fn timestamp_for_slot(slot: Slot, slot_duration_ms: u64) -> u64 {
+    (*slot).saturating_mul(slot_duration_ms)
+}

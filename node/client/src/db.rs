@@ -1,0 +1,198 @@
+//! The node's RocksDB database.
+//!
+//! One column family per kind of data. Everything a block adds (header, body, trie nodes,
+//! transaction index, canonical index, best/finalized pointers) goes into one
+//! [`rocksdb::WriteBatch`], so a crash at any moment leaves either all of a block or none
+//! of it, and the database reopens at a consistent best block.
+//!
+//! State is archived: trie nodes are stored under `sp_trie::prefixed_key(hash, prefix)` and
+//! never deleted, so the state of every imported block stays readable (polkadot-js reads
+//! storage at old block hashes). A node of identical content at an identical position is
+//! one key, so rewriting it is harmless and no reference counting is needed.
+
+use crate::error::{Error, Result};
+use codec::{Decode, Encode};
+use rocksdb::{BlockBasedOptions, Cache, ColumnFamilyDescriptor, Options, WriteBatch, DB};
+use sp_core::H256;
+use std::path::Path;
+
+/// Column families, in the order they are created.
+pub(crate) mod col {
+    pub const META: &str = "meta";
+    pub const HEADERS: &str = "headers";
+    pub const BODIES: &str = "bodies";
+    pub const JUSTIFICATIONS: &str = "justifications";
+    pub const STATE: &str = "state";
+    pub const TX_INDEX: &str = "tx_index";
+    /// Canonical chain: big-endian block number -> block hash.
+    pub const LOOKUP: &str = "lookup";
+    pub const ALL: [&str; 7] = [
+        META,
+        HEADERS,
+        BODIES,
+        JUSTIFICATIONS,
+        STATE,
+        TX_INDEX,
+        LOOKUP,
+    ];
+}
+
+/// Keys in the META column.
+pub(crate) mod meta_key {
+    pub const SCHEMA: &[u8] = b"schema";
+    pub const GENESIS: &[u8] = b"genesis";
+    pub const BEST: &[u8] = b"best";
+    pub const FINALIZED: &[u8] = b"finalized";
+    pub const LEAVES: &[u8] = b"leaves";
+}
+
+/// Bumped whenever the layout changes incompatibly.
+const SCHEMA_VERSION: u32 = 1;
+
+/// Cache sizes and other knobs.
+#[derive(Clone, Debug)]
+pub struct DbConfig {
+    /// RocksDB block cache, shared by all columns.
+    pub block_cache_bytes: usize,
+}
+
+impl Default for DbConfig {
+    fn default() -> Self {
+        Self {
+            block_cache_bytes: 128 * 1024 * 1024,
+        }
+    }
+}
+
+/// An open database.
+pub struct Db {
+    db: DB,
+}
+
+impl Db {
+    /// Opens (or creates) the database at `path`.
+    pub fn open(path: &Path, config: &DbConfig) -> Result<Self> {
+        std::fs::create_dir_all(path).map_err(|e| Error::Io(path.display().to_string(), e))?;
+        let cache = Cache::new_lru_cache(config.block_cache_bytes);
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_max_open_files(512);
+        opts.increase_parallelism(2);
+        let cfs = col::ALL.iter().map(|name| {
+            let mut table = BlockBasedOptions::default();
+            table.set_block_cache(&cache);
+            table.set_cache_index_and_filter_blocks(true);
+            if *name == col::STATE || *name == col::TX_INDEX {
+                // Point lookups by hash dominate: a bloom filter saves most disk reads.
+                table.set_bloom_filter(10.0, false);
+            }
+            let mut cf_opts = Options::default();
+            cf_opts.set_block_based_table_factory(&table);
+            cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+            ColumnFamilyDescriptor::new(*name, cf_opts)
+        });
+        let db = DB::open_cf_descriptors(&opts, path, cfs)
+            .map_err(|e| Error::Db(format!("cannot open database at {}: {e}", path.display())))?;
+        let this = Self { db };
+        match this.get(col::META, meta_key::SCHEMA)? {
+            None => {
+                let mut batch = this.batch();
+                batch.put(col::META, meta_key::SCHEMA, &SCHEMA_VERSION.encode())?;
+                this.write(batch)?;
+            }
+            Some(raw) => {
+                let found = u32::decode(&mut &raw[..])
+                    .map_err(|e| Error::Corrupt(format!("schema version: {e}")))?;
+                if found != SCHEMA_VERSION {
+                    return Err(Error::Db(format!(
+                        "database schema {found} at {} is not supported (expected {SCHEMA_VERSION}); \
+                         run `echonet-node purge-chain` and resync",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        Ok(this)
+    }
+
+    fn cf(&self, name: &str) -> Result<&rocksdb::ColumnFamily> {
+        self.db
+            .cf_handle(name)
+            .ok_or_else(|| Error::Corrupt(format!("missing column family {name}")))
+    }
+
+    /// Reads one value.
+    pub(crate) fn get(&self, column: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.db
+            .get_cf(self.cf(column)?, key)
+            .map_err(|e| Error::Db(e.to_string()))
+    }
+
+    /// Reads and decodes one value.
+    pub(crate) fn get_decoded<T: Decode>(&self, column: &str, key: &[u8]) -> Result<Option<T>> {
+        match self.get(column, key)? {
+            None => Ok(None),
+            Some(raw) => T::decode(&mut &raw[..])
+                .map(Some)
+                .map_err(|e| Error::Corrupt(format!("{column}/{}: {e}", hex::encode(key)))),
+        }
+    }
+
+    /// Starts a write batch.
+    pub(crate) fn batch(&self) -> DbBatch<'_> {
+        DbBatch {
+            db: self,
+            batch: WriteBatch::default(),
+        }
+    }
+
+    /// Writes a batch atomically.
+    pub(crate) fn write(&self, batch: DbBatch<'_>) -> Result<()> {
+        self.db
+            .write(batch.batch)
+            .map_err(|e| Error::Db(e.to_string()))
+    }
+
+    /// The hash of the canonical block at `number`.
+    pub(crate) fn canonical_hash(&self, number: u32) -> Result<Option<H256>> {
+        Ok(self
+            .get(col::LOOKUP, &number.to_be_bytes())?
+            .and_then(|raw| (raw.len() == 32).then(|| H256::from_slice(&raw))))
+    }
+
+    /// A pointer stored in META (best, finalized, genesis).
+    pub(crate) fn meta_pointer(&self, key: &[u8]) -> Result<Option<(H256, u32)>> {
+        self.get_decoded(col::META, key)
+    }
+
+    /// Flushes memtables, for a clean shutdown.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush().map_err(|e| Error::Db(e.to_string()))
+    }
+
+    /// Direct access for the state backend.
+    pub(crate) fn get_state_node(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.get(col::STATE, key)
+    }
+}
+
+/// A set of writes that will be applied atomically.
+pub(crate) struct DbBatch<'a> {
+    db: &'a Db,
+    batch: WriteBatch,
+}
+
+impl DbBatch<'_> {
+    pub(crate) fn put(&mut self, column: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        let cf = self.db.cf(column)?;
+        self.batch.put_cf(cf, key, value);
+        Ok(())
+    }
+
+    pub(crate) fn delete(&mut self, column: &str, key: &[u8]) -> Result<()> {
+        let cf = self.db.cf(column)?;
+        self.batch.delete_cf(cf, key);
+        Ok(())
+    }
+}

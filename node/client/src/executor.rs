@@ -1,0 +1,159 @@
+//! Native execution of the runtime.
+//!
+//! `impl_runtime_apis!` generates `echonet_runtime::apis::api::dispatch(method, input)`. We run it
+//! through sp-state-machine's `StateMachine`, which sets up an `Ext` (overlay + trie
+//! backend) and enters/leaves "runtime mode" on the overlay so that storage transactions
+//! the runtime leaves open (say, because it panicked) are rolled back.
+//!
+//! A panic in the runtime (an `assert!` in `execute_block`, undecodable call data) is
+//! caught here and becomes an error: the node never dies from one.
+
+use crate::error::{Error, Result};
+use sp_core::traits::{CallContext, CodeExecutor, Externalities, FetchRuntimeCode, RuntimeCode};
+use sp_externalities::Extensions;
+use sp_runtime::traits::BlakeTwo256;
+use sp_state_machine::{Backend, OverlayedChanges, StateMachine};
+use std::{borrow::Cow, cell::Cell, panic::AssertUnwindSafe};
+
+thread_local! {
+    static IN_RUNTIME: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the current thread is inside a runtime call. The node's panic hook uses this to
+/// log runtime panics (which input can cause, and which we turn into errors) quietly.
+pub fn in_runtime_call() -> bool {
+    IN_RUNTIME.with(|c| c.get())
+}
+
+/// Error of a native runtime call.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("runtime panicked: {0}")]
+    Panicked(String),
+    #[error("runtime does not implement {0}")]
+    MethodNotFound(String),
+}
+
+/// Calls the statically linked runtime.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct NativeExecutor;
+
+impl sp_core::traits::ReadRuntimeVersion for NativeExecutor {
+    fn read_runtime_version(
+        &self,
+        _wasm_code: &[u8],
+        _ext: &mut dyn Externalities,
+    ) -> std::result::Result<Vec<u8>, String> {
+        Err("EchoNet executes its runtime natively: runtime code blobs are not supported".into())
+    }
+}
+
+struct RuntimeFlag;
+impl RuntimeFlag {
+    fn set() -> Self {
+        IN_RUNTIME.with(|c| c.set(true));
+        RuntimeFlag
+    }
+}
+impl Drop for RuntimeFlag {
+    fn drop(&mut self) {
+        IN_RUNTIME.with(|c| c.set(false));
+    }
+}
+
+/// Turns a panic payload into its message.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_string()
+    }
+}
+
+impl CodeExecutor for NativeExecutor {
+    type Error = ExecError;
+
+    fn call(
+        &self,
+        ext: &mut dyn Externalities,
+        _runtime_code: &RuntimeCode,
+        method: &str,
+        data: &[u8],
+        _context: CallContext,
+    ) -> (std::result::Result<Vec<u8>, ExecError>, bool) {
+        let _flag = RuntimeFlag::set();
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            sp_externalities::set_and_run_with_externalities(ext, || {
+                echonet_runtime::apis::api::dispatch(method, data)
+            })
+        }));
+        let result = match outcome {
+            Ok(Some(output)) => Ok(output),
+            Ok(None) => Err(ExecError::MethodNotFound(method.to_string())),
+            Err(payload) => Err(ExecError::Panicked(panic_message(&*payload))),
+        };
+        (result, true)
+    }
+}
+
+/// There is no code blob: this identifies the native runtime to sp-state-machine.
+struct NativeCode;
+impl FetchRuntimeCode for NativeCode {
+    fn fetch_runtime_code(&self) -> Option<Cow<'_, [u8]>> {
+        Some(Cow::Borrowed(b"echonet-native-runtime"))
+    }
+}
+static NATIVE_CODE: NativeCode = NativeCode;
+
+fn runtime_code() -> RuntimeCode<'static> {
+    RuntimeCode {
+        code_fetcher: &NATIVE_CODE,
+        heap_pages: None,
+        hash: echonet_runtime::VERSION.spec_version.to_le_bytes().to_vec(),
+    }
+}
+
+/// Runs `method` on `backend`, recording writes in `overlay`. On error nothing the call
+/// wrote stays in `overlay`.
+pub fn execute<B: Backend<BlakeTwo256>>(
+    backend: &B,
+    overlay: &mut OverlayedChanges<BlakeTwo256>,
+    extensions: &mut Extensions,
+    method: &str,
+    data: &[u8],
+    context: CallContext,
+) -> Result<Vec<u8>> {
+    let code = runtime_code();
+    let exec = NativeExecutor;
+    // The state machine keeps what a failed call wrote; wrap the call in a transaction so
+    // that an error leaves the overlay as it was.
+    overlay.start_transaction();
+    let result = StateMachine::new(
+        backend, overlay, &exec, method, data, extensions, &code, context,
+    )
+    .execute();
+    match result {
+        Ok(output) => {
+            overlay
+                .commit_transaction()
+                .map_err(|_| Error::State("no open overlay transaction to commit".into()))?;
+            Ok(output)
+        }
+        Err(e) => {
+            overlay
+                .rollback_transaction()
+                .map_err(|_| Error::State("no open overlay transaction to roll back".into()))?;
+            let reason = e.to_string();
+            // `StateMachine` erases the executor's error type; ours is identified by its text.
+            if reason == ExecError::MethodNotFound(method.to_string()).to_string() {
+                return Err(Error::MethodNotFound(method.to_string()));
+            }
+            Err(Error::RuntimeCall {
+                method: method.to_string(),
+                reason,
+            })
+        }
+    }
+}

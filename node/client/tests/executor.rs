@@ -1,0 +1,316 @@
+//! The executor and import path on the real runtime and RocksDB: a block built by one
+//! client imports into a fresh database with the same state root, and blocks with a wrong
+//! root, a bad extrinsic or a bad seal are rejected without changing anything.
+
+use codec::{Decode, Encode};
+use echonet_client::{
+    aura, BlockOrigin, ChainSpec, Client, ClientConfig, Error, ImportBlock, ImportResult,
+};
+use echonet_runtime::{extrinsics, AccountId, Header, SLOT_DURATION};
+use sp_consensus_aura::Slot;
+use sp_core::{sr25519, Pair, H256};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{generic::Digest, OpaqueExtrinsic};
+use std::sync::Arc;
+
+fn open(dir: &std::path::Path) -> Arc<Client> {
+    Client::open(
+        ClientConfig::new(dir.join("db")),
+        &ChainSpec::development().unwrap(),
+    )
+    .unwrap()
+}
+
+fn opaque(xt: &echonet_runtime::UncheckedExtrinsic) -> OpaqueExtrinsic {
+    OpaqueExtrinsic::try_from_encoded_extrinsic(&xt.encode()).unwrap()
+}
+
+/// Slots in the past, so that a test may build many blocks without waiting.
+fn base_slot() -> u64 {
+    *aura::slot_now(SLOT_DURATION) - 10_000
+}
+
+struct Built {
+    header: Header,
+    body: Vec<OpaqueExtrinsic>,
+}
+
+fn build(
+    client: &Client,
+    slot: u64,
+    txs: &[OpaqueExtrinsic],
+    author: &sr25519::Pair,
+) -> (
+    Built,
+    sp_state_machine::StorageChanges<sp_runtime::traits::BlakeTwo256>,
+) {
+    let parent = client.info().best_hash;
+    let digest = Digest {
+        logs: vec![aura::pre_digest_item(Slot::from(slot))],
+    };
+    let mut builder = client.new_block_builder(parent, digest).unwrap();
+    let mut data = sp_inherents::InherentData::new();
+    data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
+        .unwrap();
+    for xt in builder.create_inherents(&data).unwrap() {
+        builder.push(xt).unwrap();
+    }
+    for xt in txs {
+        builder.push(xt.clone()).unwrap();
+    }
+    let built = builder.build().unwrap();
+    let mut header = built.header;
+    seal(&mut header, author);
+    (
+        Built {
+            header,
+            body: built.body,
+        },
+        built.changes,
+    )
+}
+
+fn seal(header: &mut Header, author: &sr25519::Pair) {
+    let sig = author.sign(header.hash().as_bytes());
+    aura::seal(header, sig.into());
+}
+
+fn import(client: &Client, block: &Built) -> Result<ImportResult, Error> {
+    client.import_block(ImportBlock {
+        header: block.header.clone(),
+        body: block.body.clone(),
+        justifications: None,
+        origin: BlockOrigin::NetworkBroadcast,
+        changes: None,
+        finalize: false,
+    })
+}
+
+fn free_balance(client: &Client, at: H256, who: &AccountId) -> u128 {
+    let key = echonet_runtime::storage_keys::system_account(who);
+    let raw = client.storage(at, &key).unwrap().unwrap();
+    let info =
+        frame_system::AccountInfo::<u32, pallet_balances::AccountData<u128>>::decode(&mut &raw[..])
+            .unwrap();
+    info.data.free
+}
+
+fn transfers(client: &Client, n: u32) -> Vec<OpaqueExtrinsic> {
+    let alice = Sr25519Keyring::Alice.pair();
+    let genesis = client.info().genesis_hash;
+    (0..n)
+        .map(|nonce| {
+            opaque(&extrinsics::transfer(
+                &alice,
+                Sr25519Keyring::Bob.to_account_id(),
+                1_000_000_000_000,
+                nonce,
+                genesis,
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn block_of_transfers_imports_into_fresh_database_with_same_state_root() {
+    let author_dir = tempfile::tempdir().unwrap();
+    let author = open(author_dir.path());
+    let importer_dir = tempfile::tempdir().unwrap();
+    let importer = open(importer_dir.path());
+    assert_eq!(author.info().genesis_hash, importer.info().genesis_hash);
+
+    let alice = Sr25519Keyring::Alice.pair();
+    let bob = Sr25519Keyring::Bob.to_account_id();
+    let bob_before = free_balance(&author, author.info().best_hash, &bob);
+
+    let txs = transfers(&author, 20);
+    let (block, changes) = build(&author, base_slot(), &txs, &alice);
+    assert_eq!(block.body.len(), 21, "timestamp inherent and 20 transfers");
+    let hash = block.header.hash();
+
+    // The author commits its own changes without re-executing.
+    let own = author
+        .import_block(ImportBlock {
+            header: block.header.clone(),
+            body: block.body.clone(),
+            justifications: None,
+            origin: BlockOrigin::Own,
+            changes: Some(changes),
+            finalize: true,
+        })
+        .unwrap();
+    assert_eq!(
+        own,
+        ImportResult::Imported {
+            hash,
+            number: 1,
+            is_new_best: true
+        }
+    );
+
+    // A fresh node executes the block and arrives at the same state.
+    let imported = import(&importer, &block).unwrap();
+    assert_eq!(
+        imported,
+        ImportResult::Imported {
+            hash,
+            number: 1,
+            is_new_best: true
+        }
+    );
+    let header = importer.header(hash).unwrap().unwrap();
+    assert_eq!(header.state_root, block.header.state_root);
+    assert_eq!(
+        importer
+            .storage_hash(hash, &echonet_runtime::storage_keys::system_account(&bob))
+            .unwrap(),
+        author
+            .storage_hash(hash, &echonet_runtime::storage_keys::system_account(&bob))
+            .unwrap(),
+    );
+    assert_eq!(
+        free_balance(&importer, hash, &bob),
+        bob_before + 20 * 1_000_000_000_000
+    );
+    assert_eq!(
+        free_balance(&importer, importer.info().genesis_hash, &bob),
+        bob_before
+    );
+
+    // Importing it again is a no-op.
+    assert_eq!(
+        import(&importer, &block).unwrap(),
+        ImportResult::AlreadyInChain
+    );
+}
+
+fn assert_rejected(client: &Client, block: &Built, expected: &str) {
+    let before = client.info();
+    match import(client, block) {
+        Err(Error::InvalidBlock { reason, .. }) => {
+            assert!(
+                reason.contains(expected),
+                "rejection {reason:?} does not mention {expected:?}"
+            )
+        }
+        other => panic!("expected an invalid-block error, got {other:?}"),
+    }
+    assert_eq!(
+        client.info(),
+        before,
+        "a rejected block must not move the chain"
+    );
+    assert!(client.header(block.header.hash()).unwrap().is_none());
+}
+
+#[test]
+fn block_with_wrong_state_root_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = open(dir.path());
+    let alice = Sr25519Keyring::Alice.pair();
+    let (mut block, _) = build(&client, base_slot(), &transfers(&client, 2), &alice);
+    block.header.digest.logs.pop();
+    block.header.state_root = H256::repeat_byte(7);
+    seal(&mut block.header, &alice);
+    assert_rejected(&client, &block, "Storage root must match");
+}
+
+#[test]
+fn block_with_bad_extrinsic_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = open(dir.path());
+    let alice = Sr25519Keyring::Alice.pair();
+    let (mut block, _) = build(&client, base_slot(), &transfers(&client, 2), &alice);
+    // Corrupt the signature of the last transfer: same length, so it still decodes.
+    let mut raw = block.body[2].encode();
+    let len = raw.len();
+    raw[len - 40] ^= 0xff;
+    block.body[2] = OpaqueExtrinsic::try_from_encoded_extrinsic(&raw).unwrap();
+    assert_rejected(&client, &block, "runtime panicked");
+}
+
+#[test]
+fn block_with_bad_seal_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = open(dir.path());
+    let alice = Sr25519Keyring::Alice.pair();
+    let bob = Sr25519Keyring::Bob.pair();
+    // Alice is the only authority; a block sealed by Bob is not hers.
+    let (mut block, _) = build(&client, base_slot(), &[], &alice);
+    block.header.digest.logs.pop();
+    seal(&mut block.header, &bob);
+    assert_rejected(&client, &block, "bad seal");
+
+    // A block without any seal.
+    block.header.digest.logs.pop();
+    assert_rejected(&client, &block, "no Aura seal");
+}
+
+#[test]
+fn block_from_the_future_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = open(dir.path());
+    let alice = Sr25519Keyring::Alice.pair();
+    let future = *aura::slot_now(SLOT_DURATION) + 100;
+    let (block, _) = build(&client, future, &[], &alice);
+    assert_rejected(&client, &block, "ahead of the local clock");
+}
+
+#[test]
+fn runtime_panic_becomes_an_error_and_the_client_keeps_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = open(dir.path());
+    let best = client.info().best_hash;
+    let err = client
+        .call(best, "Core_execute_block", b"not a block")
+        .unwrap_err();
+    assert!(matches!(err, Error::RuntimeCall { .. }), "{err:?}");
+    let err = client.call(best, "No_such_method", &[]).unwrap_err();
+    assert!(matches!(err, Error::MethodNotFound(_)), "{err:?}");
+    let version: sp_version::RuntimeVersion =
+        client.call_decoded(best, "Core_version", &[]).unwrap();
+    assert_eq!(version.spec_name, "echonet");
+}
+
+#[test]
+fn reopening_resumes_at_the_same_best_block_and_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = Sr25519Keyring::Alice.pair();
+    let (best, root) = {
+        let client = open(dir.path());
+        let base = base_slot();
+        for i in 0..3 {
+            let txs = if i == 1 {
+                transfers(&client, 3)
+            } else {
+                vec![]
+            };
+            let (block, _) = build(&client, base + i, &txs, &alice);
+            import(&client, &block).unwrap();
+        }
+        let info = client.info();
+        (
+            info.best_hash,
+            client.header(info.best_hash).unwrap().unwrap().state_root,
+        )
+    };
+    let client = open(dir.path());
+    assert_eq!(client.info().best_hash, best);
+    assert_eq!(client.info().best_number, 3);
+    assert_eq!(client.header(best).unwrap().unwrap().state_root, root);
+    assert_eq!(
+        client.hash(2).unwrap(),
+        client.header(best).unwrap().map(|h| h.parent_hash)
+    );
+}
+
+#[test]
+fn a_database_of_another_chain_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open(dir.path()));
+    let other = Client::open(
+        ClientConfig::new(dir.path().join("db")),
+        &ChainSpec::local_testnet().unwrap(),
+    );
+    assert!(matches!(other, Err(Error::GenesisMismatch { .. })));
+}
