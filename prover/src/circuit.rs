@@ -4,9 +4,10 @@
 //! ## Slot layout
 //!
 //! Every slot has the same constraints, switched by one-hot type flags `t` (transfer),
-//! `d` (deposit), `w` (withdraw), `n` (no-op). `debit = t + w`, `credit = t + d`.
+//! `d` (deposit), `w` (withdraw) derived from the two bits of the type code (no-op is 0).
+//! `debit = t + w`, `credit = t + d`.
 //!
-//! 1. **Type**: four booleans summing to 1.
+//! 1. **Type**: two bits `b0, b1`; `w = b0·b1`, `t = b0 − w`, `d = b1 − w`.
 //! 2. **Indices**: `from` and `to` as 24 booleans each. They are the Merkle direction bits,
 //!    the DA record's index fields and part of the signed message, so one set of bits binds
 //!    all three.
@@ -14,8 +15,11 @@
 //!    are allocated as bits and decoded in-circuit (`m·10^e`).
 //! 4. **Debit** (sender at `from`): old leaf `H(pk, bal, nonce)` must be on the path to the
 //!    running root if `debit`; new leaf `H(pk, bal − amount − fee, nonce + 1)` with the new
-//!    balance range-checked to 128 bits (no underflow) and the nonce to 40 bits; the running
-//!    root becomes the new root if `debit`, else stays.
+//!    balance range-checked to 128 bits (no underflow); the running root becomes the new root
+//!    if `debit`, else stays. The nonce is not range-checked: every leaf's nonce is created as
+//!    0 (deposits) and only ever incremented by 1 here, starting from the empty genesis tree,
+//!    so it is a small integer by induction, which is all the message packing needs
+//!    (`nonce < 2^123`). This saves 41 constraints per slot.
 //! 5. **Signature** (if `debit`): EdDSA-Poseidon by the sender's `pk` over
 //!    `M = H(e, rec_hi·w, rec_lo·w)`, `e` packing chain id, type, `from`, `to·t`, amount code,
 //!    fee code and nonce (see `echonet_rollup_primitives::tx`).
@@ -50,7 +54,7 @@ use echonet_rollup_primitives::{
     field::split_bytes32,
     float::{AMOUNT_EXPONENT_BITS, AMOUNT_MANTISSA_BITS, FEE_EXPONENT_BITS, FEE_MANTISSA_BITS},
     tree::{Account, MerkleProof, RESERVED_INDEX, TREE_DEPTH},
-    tx::{tx_type, Tx, NONCE_BITS},
+    tx::{tx_type, Tx},
     AccountTree, BatchHeader,
 };
 
@@ -59,7 +63,7 @@ use crate::gadgets::{
     eddsa,
     lc::{bool_to_fv, lincomb, pack_bits, witness_from},
     merkle::root_from_path,
-    poseidon::poseidon,
+    poseidon::{first_round_sbox, poseidon, poseidon_with_first_sboxes},
     range::{alloc_bits, range_check},
     Fv, F,
 };
@@ -97,8 +101,8 @@ impl AccountWitness {
 /// All witness values of one slot. Tests corrupt single fields of an honest witness.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotWitness {
-    /// One-hot `[transfer, deposit, withdraw, noop]`.
-    pub flags: [bool; 4],
+    /// Type code (`tx_type`): 0 no-op, 1 transfer, 2 deposit, 3 withdraw.
+    pub ty: u64,
     pub from: u32,
     pub to: u32,
     pub amount_code: u64,
@@ -119,7 +123,7 @@ impl SlotWitness {
     /// A no-op slot.
     pub fn noop() -> Self {
         SlotWitness {
-            flags: [false, false, false, true],
+            ty: tx_type::NOOP,
             from: 0,
             to: 0,
             amount_code: 0,
@@ -192,7 +196,7 @@ impl BatchWitness {
             match &st.tx {
                 Tx::Noop => {}
                 Tx::Transfer(t) => {
-                    w.flags = [true, false, false, false];
+                    w.ty = tx_type::TRANSFER;
                     w.from = t.from;
                     w.to = t.to;
                     w.amount_code = t.amount.code();
@@ -203,7 +207,7 @@ impl BatchWitness {
                     credit(&mut w)?;
                 }
                 Tx::Withdraw(x) => {
-                    w.flags = [false, false, true, false];
+                    w.ty = tx_type::WITHDRAW;
                     w.from = x.from;
                     w.amount_code = x.amount.code();
                     w.fee_code = x.fee.code();
@@ -215,7 +219,7 @@ impl BatchWitness {
                     debit(&mut w)?;
                 }
                 Tx::Deposit(d) => {
-                    w.flags = [false, true, false, false];
+                    w.ty = tx_type::DEPOSIT;
                     w.to = d.to;
                     w.deposit_amount = F::from(d.amount);
                     credit(&mut w)?;
@@ -341,8 +345,25 @@ impl AccountVar {
     }
 }
 
-fn leaf(pk: &PointVar, balance: &Fv, nonce: &Fv) -> Result<Fv, SynthesisError> {
-    poseidon(&[pk.x.clone(), pk.y.clone(), balance.clone(), nonce.clone()])
+/// Leaves `H(pk, balance, nonce)` before and after an update of the same account; the
+/// first-round S-boxes of `pk.x` and `pk.y` are computed once for both (saves 6 constraints).
+fn leaf_pair(
+    pk: &PointVar,
+    before: (&Fv, &Fv),
+    after: (&Fv, &Fv),
+) -> Result<(Fv, Fv), SynthesisError> {
+    let sx = first_round_sbox(4, 0, &pk.x)?;
+    let sy = first_round_sbox(4, 1, &pk.y)?;
+    let shared = [Some(sx), Some(sy)];
+    let a = poseidon_with_first_sboxes(
+        &[pk.x.clone(), pk.y.clone(), before.0.clone(), before.1.clone()],
+        &shared,
+    )?;
+    let b = poseidon_with_first_sboxes(
+        &[pk.x.clone(), pk.y.clone(), after.0.clone(), after.1.clone()],
+        &shared,
+    )?;
+    Ok((a, b))
 }
 
 /// `cur + enabled·(new − cur)` (1 constraint).
@@ -373,15 +394,12 @@ fn synthesize_slot(
     st: &mut BatchState,
     w: &SlotWitness,
 ) -> Result<(), SynthesisError> {
-    // 1. Type flags.
-    let flags: Vec<Boolean<F>> = w
-        .flags
-        .iter()
-        .map(|f| Boolean::new_witness(cs.clone(), || Ok(*f)))
-        .collect::<Result<_, _>>()?;
-    let [t, d, wd, n] = [0, 1, 2, 3].map(|i| bool_to_fv(&flags[i]));
-    lincomb(&[(one(), &t), (one(), &d), (one(), &wd), (one(), &n)], F::zero())?
-        .enforce_equal(&FpVar::Constant(one()))?;
+    // 1. Type: two bits of the type code; the four one-hot flags follow with one product.
+    let ty_bits = alloc_bits(cs, w.ty, 2)?;
+    let (b0, b1) = (bool_to_fv(&ty_bits[0]), bool_to_fv(&ty_bits[1]));
+    let wd = &b0 * &b1;
+    let t = lincomb(&[(one(), &b0), (-one(), &wd)], F::zero())?;
+    let d = lincomb(&[(one(), &b1), (-one(), &wd)], F::zero())?;
     let debit = lincomb(&[(one(), &t), (one(), &wd)], F::zero())?;
     let credit = lincomb(&[(one(), &t), (one(), &d)], F::zero())?;
 
@@ -404,15 +422,17 @@ fn synthesize_slot(
     // 4. Debit.
     let sender = AccountVar::alloc(cs, &w.sender)?;
     let sender_path = fvs(cs, &w.sender_path)?;
-    let nonce_bits = range_check(&sender.nonce, NONCE_BITS as usize)?;
-    let old_leaf = leaf(&sender.pk, &sender.balance, &sender.nonce)?;
     let new_balance = lincomb(
         &[(one(), &sender.balance), (-one(), &amount), (-one(), &fee)],
         F::zero(),
     )?;
     range_check(&new_balance, BALANCE_BITS)?;
     let new_nonce = lincomb(&[(one(), &sender.nonce)], one())?;
-    let new_leaf = leaf(&sender.pk, &new_balance, &new_nonce)?;
+    let (old_leaf, new_leaf) = leaf_pair(
+        &sender.pk,
+        (&sender.balance, &sender.nonce),
+        (&new_balance, &new_nonce),
+    )?;
     let old_root = root_from_path(&old_leaf, &from_bits, &sender_path)?;
     enforce_equal_if(&old_root, &st.root, &debit)?;
     let new_root = root_from_path(&new_leaf, &from_bits, &sender_path)?;
@@ -422,7 +442,6 @@ fn synthesize_slot(
     let to_msg = &t * &to;
     let rec_hi = &wd * &fv(cs, w.recipient_hi)?;
     let rec_lo = &wd * &fv(cs, w.recipient_lo)?;
-    let nonce_packed = pack_bits(&nonce_bits)?;
     let e = lincomb(
         &[
             (one(), chain_id),
@@ -432,7 +451,7 @@ fn synthesize_slot(
             (pow2(58), &to_msg),
             (pow2(82), &amount_code),
             (pow2(122), &fee_code),
-            (pow2(130), &nonce_packed),
+            (pow2(130), &sender.nonce),
         ],
         F::zero(),
     )?;
@@ -450,9 +469,6 @@ fn synthesize_slot(
     create.mul_equals(&not_d, &FpVar::Constant(F::zero()))?;
     create.mul_equals(&receiver.balance, &FpVar::Constant(F::zero()))?;
     create.mul_equals(&receiver.nonce, &FpVar::Constant(F::zero()))?;
-    let full_leaf = leaf(&receiver.pk, &receiver.balance, &receiver.nonce)?;
-    let created_part = &create * &full_leaf;
-    let old_leaf = lincomb(&[(one(), &full_leaf), (-one(), &created_part)], F::zero())?;
     let deposit_amount = fv(cs, w.deposit_amount)?;
     let dep_credit = &d * &deposit_amount;
     let transfer_credit = &t * &amount;
@@ -465,7 +481,13 @@ fn synthesize_slot(
         F::zero(),
     )?;
     range_check(&new_balance, BALANCE_BITS)?;
-    let new_leaf = leaf(&receiver.pk, &new_balance, &receiver.nonce)?;
+    let (full_leaf, new_leaf) = leaf_pair(
+        &receiver.pk,
+        (&receiver.balance, &receiver.nonce),
+        (&new_balance, &receiver.nonce),
+    )?;
+    let created_part = &create * &full_leaf;
+    let old_leaf = lincomb(&[(one(), &full_leaf), (-one(), &created_part)], F::zero())?;
     let old_root = root_from_path(&old_leaf, &to_bits, &receiver_path)?;
     enforce_equal_if(&old_root, &st.root, &credit)?;
     let new_root = root_from_path(&new_leaf, &to_bits, &receiver_path)?;
@@ -549,11 +571,11 @@ impl BatchCircuit {
         let op_bits = alloc_bits(cs, w.operator as u64, TREE_DEPTH)?;
         let op = AccountVar::alloc(cs, &w.operator_account)?;
         let op_path = fvs(cs, &w.operator_path)?;
-        let old_leaf = leaf(&op.pk, &op.balance, &op.nonce)?;
-        root_from_path(&old_leaf, &op_bits, &op_path)?.enforce_equal(&st.root)?;
         let new_balance = lincomb(&[(one(), &op.balance), (one(), &st.total_fee)], F::zero())?;
         range_check(&new_balance, BALANCE_BITS)?;
-        let new_leaf = leaf(&op.pk, &new_balance, &op.nonce)?;
+        let (old_leaf, new_leaf) =
+            leaf_pair(&op.pk, (&op.balance, &op.nonce), (&new_balance, &op.nonce))?;
+        root_from_path(&old_leaf, &op_bits, &op_path)?.enforce_equal(&st.root)?;
         let new_root = root_from_path(&new_leaf, &op_bits, &op_path)?;
 
         // DA hash.
@@ -563,9 +585,11 @@ impl BatchCircuit {
         records.resize(padded, FpVar::Constant(F::zero()));
         let two96 = pow2(96);
         for c in records.chunks(RECORDS_PER_CHUNK) {
-            let p0 = lincomb(&[(two96, &c[0]), (one(), &c[1])], F::zero())?;
-            let p1 = lincomb(&[(two96, &c[2]), (one(), &c[3])], F::zero())?;
-            h = poseidon(&[h, p0, p1])?;
+            let mut inputs = vec![h];
+            for pair in c.chunks(2) {
+                inputs.push(lincomb(&[(two96, &pair[0]), (one(), &pair[1])], F::zero())?);
+            }
+            h = poseidon(&inputs)?;
         }
 
         let commitment = poseidon(&[

@@ -14,7 +14,7 @@ use echonet_rollup_primitives::babyjubjub::suborder;
 use super::babyjubjub::{scalar_mul_base8, scalar_mul_var, PointVar};
 use super::lc::{lincomb, witness_from};
 use super::poseidon::poseidon;
-use super::range::range_check;
+use super::range::{enforce_le_constant, range_check, to_bits_strict};
 use super::{Fv, SynthesisError, F};
 
 /// Bits of `S` (`l < 2^251`).
@@ -35,16 +35,10 @@ pub fn verify(
 
     // S < l: 251 bits, then S ≤ l − 1.
     let s_bits = range_check(s, S_BITS)?;
-    let l_minus_1 = suborder() - 1u32;
-    let limbs = l_minus_1.to_u64_digits();
-    let run = Boolean::enforce_smaller_or_equal_than_le(&s_bits, &limbs)?;
-    // `l − 1` is even, so the comparison ends in a run of zeros and leaves nothing open.
-    if !run.is_empty() {
-        return Err(SynthesisError::Unsatisfiable);
-    }
+    enforce_le_constant(&s_bits, &(suborder() - 1u32))?;
 
     let c = poseidon(&[r8.x.clone(), r8.y.clone(), pk.x.clone(), pk.y.clone(), msg.clone()])?;
-    let c_bits = c.to_bits_le()?;
+    let c_bits = to_bits_strict(&c)?;
 
     let a8 = pk.double()?.double()?.double()?;
     // 8·A ≠ O: a8.x · inv = enabled (x = 0 only at the identity and the order-2 point).

@@ -47,6 +47,24 @@ fn sbox(x: &Fv) -> Result<Fv, SynthesisError> {
 
 /// circomlib's `Poseidon(n)` of `inputs` (1 ≤ n ≤ 12).
 pub fn poseidon(inputs: &[Fv]) -> Result<Fv, SynthesisError> {
+    poseidon_with_first_sboxes(inputs, &[])
+}
+
+/// The first-round S-box of input `i` of a Poseidon with `n` inputs: `(xᵢ + c)^5`. Two hashes
+/// that share an input at the same position can share this (3 constraints saved each time),
+/// e.g. a leaf's public key before and after an update.
+pub fn first_round_sbox(n: usize, i: usize, x: &Fv) -> Result<Fv, SynthesisError> {
+    let p = params(n + 1)?;
+    let c = *p.ark.get(i + 1).ok_or(SynthesisError::Unsatisfiable)?;
+    sbox(&lincomb(&[(F::from(1u64), x)], c)?)
+}
+
+/// Poseidon where some first-round S-boxes are supplied (`first[i]` for input `i`, from
+/// [`first_round_sbox`] on the same input); the rest are computed.
+pub fn poseidon_with_first_sboxes(
+    inputs: &[Fv],
+    first: &[Option<Fv>],
+) -> Result<Fv, SynthesisError> {
     let p = params(inputs.len() + 1)?;
     let t = p.width;
     let mut state: Vec<Fv> = Vec::with_capacity(t);
@@ -60,8 +78,16 @@ pub fn poseidon(inputs: &[Fv]) -> Result<Fv, SynthesisError> {
         // `state` already includes this round's constants.
         let full = r < half || r >= half + p.partial;
         if full {
-            for s in state.iter_mut() {
-                *s = sbox(s)?;
+            for (i, s) in state.iter_mut().enumerate() {
+                let given = if r == 0 && i > 0 {
+                    first.get(i - 1).cloned().flatten()
+                } else {
+                    None
+                };
+                *s = match given {
+                    Some(v) => v,
+                    None => sbox(s)?,
+                };
             }
         } else {
             state[0] = sbox(&state[0])?;
@@ -113,6 +139,24 @@ mod tests {
             out.enforce_equal(&claimed).unwrap();
             assert!(!cs.is_satisfied().unwrap());
         }
+    }
+
+    #[test]
+    fn shared_first_round_gives_the_same_hash() {
+        let mut rng = ark_std::test_rng();
+        let cs = ConstraintSystem::<F>::new_ref();
+        let vals: Vec<F> = (0..4).map(|_| F::rand(&mut rng)).collect();
+        let vars: Vec<Fv> = vals
+            .iter()
+            .map(|v| FpVar::new_witness(cs.clone(), || Ok(*v)).unwrap())
+            .collect();
+        let s0 = first_round_sbox(4, 0, &vars[0]).unwrap();
+        let s1 = first_round_sbox(4, 1, &vars[1]).unwrap();
+        let n0 = cs.num_constraints();
+        let out = poseidon_with_first_sboxes(&vars, &[Some(s0), Some(s1)]).unwrap();
+        assert_eq!(cs.num_constraints() - n0, 297 - 6);
+        assert_eq!(out.value().unwrap(), poseidon_slice(&vals).unwrap());
+        assert!(cs.is_satisfied().unwrap());
     }
 
     #[test]

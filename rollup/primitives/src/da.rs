@@ -20,8 +20,10 @@
 //! affect L2 state) and is bound by the withdrawals hash.
 //!
 //! **DA hash** (part of the public input): reading each record as a 96-bit big-endian integer
-//! `r`, padding the records with zeros to a multiple of 4 that covers the batch size, and
-//! chaining `h₀ = operator`, `h ← Poseidon(h, r₀·2^96 + r₁, r₂·2^96 + r₃)` per group of four.
+//! `r`, padding the records with zeros to a multiple of 8 that covers the batch size, and
+//! chaining `h₀ = operator`, `h ← Poseidon(h, r₀·2^96 + r₁, r₂·2^96 + r₃, r₄·2^96 + r₅,
+//! r₆·2^96 + r₇)` per group of eight (two records per field element, so the in-circuit cost is
+//! about 40 constraints per slot).
 //! The circuit computes exactly this from the slot data it proves.
 
 use ark_ff::Zero;
@@ -37,7 +39,7 @@ pub const HEADER_BYTES: usize = 3;
 /// Bytes per slot record.
 pub const RECORD_BYTES: usize = 12;
 /// Records absorbed per Poseidon call of the DA hash.
-pub const RECORDS_PER_CHUNK: usize = 4;
+pub const RECORDS_PER_CHUNK: usize = 8;
 
 /// One decoded record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,7 +230,7 @@ pub fn decode(bytes: &[u8], batch_size: usize) -> Result<DaBatch, DaError> {
     Ok(DaBatch { operator, records })
 }
 
-/// Number of records the DA hash absorbs for a batch size (a multiple of 4).
+/// Number of records the DA hash absorbs for a batch size (a multiple of 8).
 pub fn padded_records(batch_size: usize) -> usize {
     batch_size.div_ceil(RECORDS_PER_CHUNK) * RECORDS_PER_CHUNK
 }
@@ -240,7 +242,13 @@ pub fn hash_records(operator: u32, records: &[DaRecord]) -> Fr {
     vals.resize(padded_records(records.len().max(1)), Fr::zero());
     let mut h = Fr::from(operator as u64);
     for c in vals.chunks_exact(RECORDS_PER_CHUNK) {
-        h = poseidon(&[h, c[0] * two96 + c[1], c[2] * two96 + c[3]]);
+        h = poseidon(&[
+            h,
+            c[0] * two96 + c[1],
+            c[2] * two96 + c[3],
+            c[4] * two96 + c[5],
+            c[6] * two96 + c[7],
+        ]);
     }
     h
 }
@@ -301,6 +309,8 @@ mod tests {
         padded.extend_from_slice(&[0u8; 24]);
         assert_eq!(hash(&bytes, 8).unwrap(), hash(&padded, 8).unwrap());
         assert_ne!(hash(&bytes, 8).unwrap(), hash(&bytes, 12).unwrap());
+        assert_eq!(padded_records(8), 8);
+        assert_eq!(padded_records(9), 16);
     }
 
     #[test]
