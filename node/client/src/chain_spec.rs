@@ -299,7 +299,7 @@ impl GenesisStorage {
     }
 
     /// The trie nodes and root of this storage.
-    pub(crate) fn into_changes(
+    pub(crate) fn to_changes(
         &self,
         state: &StateProvider,
     ) -> Result<StorageChanges<BlakeTwo256>> {

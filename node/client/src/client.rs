@@ -156,7 +156,7 @@ impl Client {
         let db = Arc::new(Db::open(&config.db_path, &config.db)?);
         let state = StateProvider::new(db.clone(), config.trie_cache_bytes);
         let genesis = spec.genesis_storage()?;
-        let changes = genesis.into_changes(&state)?;
+        let changes = genesis.to_changes(&state)?;
         let header = genesis_header(changes.transaction_storage_root);
         let genesis_hash = header.hash();
 

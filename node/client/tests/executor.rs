@@ -222,9 +222,9 @@ fn block_with_bad_extrinsic_is_rejected() {
     let alice = Sr25519Keyring::Alice.pair();
     let (mut block, _) = build(&client, base_slot(), &transfers(&client, 2), &alice);
     // Corrupt the signature of the last transfer: same length, so it still decodes.
+    // Layout: compact length (2 bytes here), version, address (1 + 32), signature (1 + 64).
     let mut raw = block.body[2].encode();
-    let len = raw.len();
-    raw[len - 40] ^= 0xff;
+    raw[2 + 1 + 33 + 1 + 10] ^= 0xff;
     block.body[2] = OpaqueExtrinsic::try_from_encoded_extrinsic(&raw).unwrap();
     assert_rejected(&client, &block, "runtime panicked");
 }

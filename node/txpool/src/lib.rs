@@ -1,0 +1,843 @@
+//! # echonet-txpool
+//!
+//! The node's transaction pool. A submitted extrinsic is validated by the runtime
+//! (`TaggedTransactionQueue_validate_transaction` on the best block), which answers with a
+//! priority and two sets of tags: what the transaction *provides* (e.g. "Alice's nonce 5")
+//! and what it *requires* (e.g. "Alice's nonce 4", when that is not yet on chain).
+//!
+//! - A transaction is **ready** when every tag it requires is provided by a ready
+//!   transaction in the pool; otherwise it waits in the **future** queue.
+//! - Two transactions providing the same tag conflict: the higher priority one stays, the
+//!   other is *usurped* (or refused with 1014 if it is the newcomer).
+//! - The pool is bounded in count and bytes. When full, the lowest-priority transaction
+//!   goes (future ones first); a newcomer that would be that one is refused (1016).
+//! - After each new best block, included transactions leave (watchers see `inBlock`), those
+//!   of retracted blocks come back, and the rest are revalidated on the new state. When a
+//!   block is finalized, watchers of its transactions see `finalized`.
+//! - Transactions found invalid are banned for a while (1012 on resubmission).
+//!
+//! Block authors take transactions from [`Pool::ready_for_block`], which orders them by
+//! priority while respecting their dependencies.
+
+use codec::{Decode, Encode};
+use echonet_client::{BlockImportNotification, Client, FinalityNotification};
+use parking_lot::Mutex;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use sp_core::H256;
+use sp_runtime::{
+    traits::{BlakeTwo256, Hash as _},
+    transaction_validity::{
+        InvalidTransaction, TransactionSource, TransactionValidity, TransactionValidityError,
+        UnknownTransaction,
+    },
+    OpaqueExtrinsic,
+};
+use std::{
+    cmp::Reverse,
+    collections::{BinaryHeap, HashMap, HashSet},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::sync::mpsc;
+
+/// The hash of an extrinsic: blake2-256 of its SCALE encoding.
+pub type TxHash = H256;
+type Tag = Vec<u8>;
+
+/// How many blocks a transaction may stay in a block without that block being finalized
+/// before its watcher is told `finalityTimeout` (Substrate's value).
+const FINALITY_TIMEOUT_BLOCKS: u32 = 512;
+/// Status updates buffered per watcher; a slower watcher misses updates, not the pool.
+const WATCHER_BUFFER: usize = 32;
+
+/// Limits of the pool.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    pub max_count: usize,
+    pub max_bytes: usize,
+    pub ban_time: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            max_count: 8192,
+            max_bytes: 20 * 1024 * 1024,
+            ban_time: Duration::from_secs(1800),
+        }
+    }
+}
+
+/// Where a transaction is in its life, as `author_extrinsicUpdate` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransactionStatus {
+    Future,
+    Ready,
+    InBlock(H256),
+    Retracted(H256),
+    FinalityTimeout(H256),
+    Finalized(H256),
+    Usurped(TxHash),
+    Dropped,
+    Invalid,
+}
+
+impl TransactionStatus {
+    /// Whether no further status follows.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self,
+            TransactionStatus::FinalityTimeout(_)
+                | TransactionStatus::Finalized(_)
+                | TransactionStatus::Usurped(_)
+                | TransactionStatus::Dropped
+                | TransactionStatus::Invalid
+        )
+    }
+}
+
+impl Serialize for TransactionStatus {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let with_hash = |s: S, key: &str, h: &H256| {
+            let mut map = s.serialize_map(Some(1))?;
+            map.serialize_entry(key, h)?;
+            map.end()
+        };
+        match self {
+            TransactionStatus::Future => s.serialize_str("future"),
+            TransactionStatus::Ready => s.serialize_str("ready"),
+            TransactionStatus::InBlock(h) => with_hash(s, "inBlock", h),
+            TransactionStatus::Retracted(h) => with_hash(s, "retracted", h),
+            TransactionStatus::FinalityTimeout(h) => with_hash(s, "finalityTimeout", h),
+            TransactionStatus::Finalized(h) => with_hash(s, "finalized", h),
+            TransactionStatus::Usurped(h) => with_hash(s, "usurped", h),
+            TransactionStatus::Dropped => s.serialize_str("dropped"),
+            TransactionStatus::Invalid => s.serialize_str("invalid"),
+        }
+    }
+}
+
+/// Why a submission was refused. [`PoolError::rpc_code`] gives Substrate's author codes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    #[error("Extrinsic has invalid format: {0}")]
+    BadFormat(String),
+    #[error("Invalid Transaction")]
+    Invalid(InvalidTransaction),
+    #[error("Unknown Transaction Validity")]
+    Unknown(UnknownTransaction),
+    #[error("Transaction is temporarily banned")]
+    TemporarilyBanned,
+    #[error("Transaction Already Imported")]
+    AlreadyImported,
+    #[error("Priority is too low: ({old} vs {new})")]
+    TooLowPriority { old: u64, new: u64 },
+    #[error("Cycle Detected")]
+    CycleDetected,
+    #[error("Immediately Dropped")]
+    ImmediatelyDropped,
+    #[error("Transaction does not provide any tags, so the pool can't identify it")]
+    NoTagsProvided,
+    #[error("Verification Error: {0}")]
+    Client(String),
+}
+
+impl PoolError {
+    /// Substrate's JSON-RPC error code for this error.
+    pub fn rpc_code(&self) -> i32 {
+        match self {
+            PoolError::BadFormat(_) => 1001,
+            PoolError::Client(_) => 1002,
+            PoolError::Invalid(_) => 1010,
+            PoolError::Unknown(_) => 1011,
+            PoolError::TemporarilyBanned => 1012,
+            PoolError::AlreadyImported => 1013,
+            PoolError::TooLowPriority { .. } => 1014,
+            PoolError::CycleDetected => 1015,
+            PoolError::ImmediatelyDropped => 1016,
+            PoolError::NoTagsProvided => 1018,
+        }
+    }
+
+    /// The detail Substrate puts in the error's `data` field, e.g. "Transaction has a bad
+    /// signature" for 1010.
+    pub fn data(&self) -> Option<String> {
+        match self {
+            PoolError::Invalid(e) => Some(invalid_message(e)),
+            PoolError::Unknown(e) => Some(<&'static str>::from(*e).to_string()),
+            PoolError::TooLowPriority { old, new } => Some(format!(
+                "The transaction has too low priority to replace another transaction already in the pool. {old} vs {new}"
+            )),
+            PoolError::TemporarilyBanned => {
+                Some("The transaction is temporarily banned from the pool".into())
+            }
+            PoolError::AlreadyImported => {
+                Some("The transaction is already in the pool".into())
+            }
+            PoolError::ImmediatelyDropped => Some(
+                "The transaction couldn't enter the pool because of the limit".into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+fn invalid_message(e: &InvalidTransaction) -> String {
+    <&'static str>::from(*e).to_string()
+}
+
+/// Counts for `system_health`-like reports and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub ready: usize,
+    pub future: usize,
+    pub ready_bytes: usize,
+    pub future_bytes: usize,
+}
+
+/// A transaction in the pool.
+#[derive(Debug, Clone)]
+pub struct PoolTransaction {
+    pub hash: TxHash,
+    /// SCALE bytes, as submitted.
+    pub bytes: Arc<Vec<u8>>,
+    pub priority: u64,
+    pub requires: Vec<Tag>,
+    pub provides: Vec<Tag>,
+    /// The block number after which the transaction is no longer valid.
+    pub valid_till: u64,
+    insertion: u64,
+}
+
+impl PoolTransaction {
+    /// The extrinsic, for the block builder.
+    pub fn extrinsic(&self) -> OpaqueExtrinsic {
+        // The bytes were decoded as an extrinsic at submission.
+        OpaqueExtrinsic::try_from_encoded_extrinsic(&self.bytes).unwrap_or_default()
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    txs: HashMap<TxHash, PoolTransaction>,
+    /// Tag -> the pool transaction providing it.
+    provided: HashMap<Tag, TxHash>,
+    /// Transactions whose requirements are all met.
+    ready: HashSet<TxHash>,
+    bytes: usize,
+    next_insertion: u64,
+    banned: HashMap<TxHash, Instant>,
+    watchers: HashMap<TxHash, Vec<mpsc::Sender<TransactionStatus>>>,
+    /// Watched transactions that are in a block that is not finalized yet:
+    /// block hash -> (block number, transactions).
+    in_block: HashMap<H256, (u32, Vec<TxHash>)>,
+}
+
+impl Inner {
+    fn notify(&mut self, hash: &TxHash, status: TransactionStatus) {
+        let final_status = status.is_final();
+        if let Some(senders) = self.watchers.get_mut(hash) {
+            senders.retain(|tx| match tx.try_send(status.clone()) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => true,
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            });
+            if final_status || senders.is_empty() {
+                self.watchers.remove(hash);
+            }
+        }
+    }
+
+    /// Recomputes which transactions are ready: a fixed point over the provided tags.
+    fn recompute_ready(&mut self) {
+        let mut ready: HashSet<TxHash> = HashSet::with_capacity(self.txs.len());
+        let mut pending: Vec<&PoolTransaction> = self.txs.values().collect();
+        loop {
+            let before = ready.len();
+            pending.retain(|tx| {
+                let ok = tx.requires.iter().all(|tag| {
+                    self.provided
+                        .get(tag)
+                        .map(|p| ready.contains(p))
+                        .unwrap_or(false)
+                });
+                if ok {
+                    ready.insert(tx.hash);
+                }
+                !ok
+            });
+            if ready.len() == before {
+                break;
+            }
+        }
+        self.ready = ready;
+    }
+
+    /// Tells watchers which transactions changed queue since `before` was taken.
+    fn notify_moves(&mut self, before: &HashSet<TxHash>) {
+        let promoted: Vec<TxHash> = self.ready.difference(before).copied().collect();
+        let demoted: Vec<TxHash> = before
+            .iter()
+            .filter(|h| self.txs.contains_key(h) && !self.ready.contains(h))
+            .copied()
+            .collect();
+        for h in promoted {
+            self.notify(&h, TransactionStatus::Ready);
+        }
+        for h in demoted {
+            self.notify(&h, TransactionStatus::Future);
+        }
+    }
+
+    fn remove(&mut self, hash: &TxHash) -> Option<PoolTransaction> {
+        let tx = self.txs.remove(hash)?;
+        for tag in &tx.provides {
+            if self.provided.get(tag) == Some(hash) {
+                self.provided.remove(tag);
+            }
+        }
+        self.ready.remove(hash);
+        self.bytes = self.bytes.saturating_sub(tx.bytes.len());
+        Some(tx)
+    }
+
+    /// The transaction to evict first: future before ready, then lowest priority, then
+    /// the newest.
+    fn eviction_candidate(&self) -> Option<TxHash> {
+        self.txs
+            .values()
+            .min_by_key(|tx| {
+                (
+                    self.ready.contains(&tx.hash),
+                    tx.priority,
+                    Reverse(tx.insertion),
+                )
+            })
+            .map(|tx| tx.hash)
+    }
+
+    fn status(&self) -> PoolStatus {
+        let mut s = PoolStatus::default();
+        for tx in self.txs.values() {
+            if self.ready.contains(&tx.hash) {
+                s.ready += 1;
+                s.ready_bytes += tx.bytes.len();
+            } else {
+                s.future += 1;
+                s.future_bytes += tx.bytes.len();
+            }
+        }
+        s
+    }
+}
+
+/// The transaction pool.
+pub struct Pool {
+    client: Arc<Client>,
+    config: PoolConfig,
+    inner: Mutex<Inner>,
+}
+
+/// A decoded, hashed submission.
+struct Candidate {
+    hash: TxHash,
+    bytes: Vec<u8>,
+    xt: OpaqueExtrinsic,
+}
+
+fn decode_candidate(bytes: Vec<u8>) -> Result<Candidate, PoolError> {
+    let mut input = &bytes[..];
+    echonet_runtime::UncheckedExtrinsic::decode(&mut input)
+        .map_err(|e| PoolError::BadFormat(e.to_string()))?;
+    if !input.is_empty() {
+        return Err(PoolError::BadFormat(format!(
+            "{} trailing bytes",
+            input.len()
+        )));
+    }
+    let xt = OpaqueExtrinsic::try_from_encoded_extrinsic(&bytes)
+        .map_err(|e| PoolError::BadFormat(e.to_string()))?;
+    Ok(Candidate {
+        hash: BlakeTwo256::hash(&bytes),
+        bytes,
+        xt,
+    })
+}
+
+impl Pool {
+    pub fn new(config: PoolConfig, client: Arc<Client>) -> Arc<Self> {
+        Arc::new(Self {
+            client,
+            config,
+            inner: Mutex::new(Inner::default()),
+        })
+    }
+
+    /// Pool counts.
+    pub fn status(&self) -> PoolStatus {
+        self.inner.lock().status()
+    }
+
+    /// Validates `xt` on the best block's state, on a blocking thread.
+    async fn validate(
+        &self,
+        source: TransactionSource,
+        xt: &OpaqueExtrinsic,
+    ) -> Result<TransactionValidity, PoolError> {
+        let client = self.client.clone();
+        let best = client.info().best_hash;
+        let input = (source, xt, best).encode();
+        tokio::task::spawn_blocking(move || {
+            client.call_decoded::<TransactionValidity>(
+                best,
+                "TaggedTransactionQueue_validate_transaction",
+                &input,
+            )
+        })
+        .await
+        .map_err(|e| PoolError::Client(format!("validation task failed: {e}")))?
+        .map_err(|e| PoolError::Client(e.to_string()))
+    }
+
+    /// Submits an extrinsic (SCALE bytes). Returns its hash.
+    pub async fn submit_one(&self, bytes: Vec<u8>) -> Result<TxHash, PoolError> {
+        self.submit(TransactionSource::External, bytes, None).await
+    }
+
+    /// Submits an extrinsic and returns a stream of its status updates. The stream ends
+    /// after a final status.
+    pub async fn submit_and_watch(
+        &self,
+        bytes: Vec<u8>,
+    ) -> Result<(TxHash, mpsc::Receiver<TransactionStatus>), PoolError> {
+        let (tx, rx) = mpsc::channel(WATCHER_BUFFER);
+        let hash = self
+            .submit(TransactionSource::External, bytes, Some(tx))
+            .await?;
+        Ok((hash, rx))
+    }
+
+    async fn submit(
+        &self,
+        source: TransactionSource,
+        bytes: Vec<u8>,
+        watcher: Option<mpsc::Sender<TransactionStatus>>,
+    ) -> Result<TxHash, PoolError> {
+        let candidate = decode_candidate(bytes)?;
+        self.check_known(&candidate.hash)?;
+        let validity = self.validate(source, &candidate.xt).await?;
+        self.insert_validated(candidate, validity, watcher)
+    }
+
+    fn check_known(&self, hash: &TxHash) -> Result<(), PoolError> {
+        let mut inner = self.inner.lock();
+        if let Some(since) = inner.banned.get(hash) {
+            if since.elapsed() < self.config.ban_time {
+                return Err(PoolError::TemporarilyBanned);
+            }
+            inner.banned.remove(hash);
+        }
+        if inner.txs.contains_key(hash) {
+            return Err(PoolError::AlreadyImported);
+        }
+        Ok(())
+    }
+
+    fn insert_validated(
+        &self,
+        candidate: Candidate,
+        validity: TransactionValidity,
+        watcher: Option<mpsc::Sender<TransactionStatus>>,
+    ) -> Result<TxHash, PoolError> {
+        let hash = candidate.hash;
+        let valid = match validity {
+            Ok(v) => v,
+            Err(TransactionValidityError::Invalid(e)) => {
+                // Stale transactions (an old nonce) are not malicious: do not ban them.
+                if !matches!(e, InvalidTransaction::Stale) {
+                    self.inner.lock().banned.insert(hash, Instant::now());
+                }
+                return Err(PoolError::Invalid(e));
+            }
+            Err(TransactionValidityError::Unknown(e)) => return Err(PoolError::Unknown(e)),
+        };
+        if valid.provides.is_empty() {
+            return Err(PoolError::NoTagsProvided);
+        }
+        let best_number = self.client.info().best_number as u64;
+        let mut inner = self.inner.lock();
+        let before = inner.ready.clone();
+        // Re-check under the lock: another submission of the same bytes may have won.
+        if inner.txs.contains_key(&hash) {
+            return Err(PoolError::AlreadyImported);
+        }
+        if valid.requires.iter().any(|t| valid.provides.contains(t)) {
+            return Err(PoolError::CycleDetected);
+        }
+        // Conflicts: a transaction providing one of our tags.
+        let mut usurped = Vec::new();
+        for tag in &valid.provides {
+            if let Some(other) = inner.provided.get(tag) {
+                let other = inner.txs.get(other).map(|t| (t.hash, t.priority));
+                if let Some((other_hash, other_priority)) = other {
+                    if valid.priority <= other_priority {
+                        return Err(PoolError::TooLowPriority {
+                            old: other_priority,
+                            new: valid.priority,
+                        });
+                    }
+                    usurped.push(other_hash);
+                }
+            }
+        }
+        for other in usurped {
+            inner.remove(&other);
+            inner.notify(&other, TransactionStatus::Usurped(hash));
+        }
+        let insertion = inner.next_insertion;
+        inner.next_insertion += 1;
+        let size = candidate.bytes.len();
+        let tx = PoolTransaction {
+            hash,
+            bytes: Arc::new(candidate.bytes),
+            priority: valid.priority,
+            requires: valid.requires,
+            provides: valid.provides,
+            valid_till: best_number.saturating_add(valid.longevity),
+            insertion,
+        };
+        for tag in &tx.provides {
+            inner.provided.insert(tag.clone(), hash);
+        }
+        inner.txs.insert(hash, tx);
+        inner.bytes += size;
+        if let Some(w) = watcher {
+            inner.watchers.entry(hash).or_default().push(w);
+        }
+
+        // Enforce the limits. Readiness first: eviction prefers future transactions, and
+        // the newcomer may well be ready.
+        inner.recompute_ready();
+        while inner.txs.len() > self.config.max_count || inner.bytes > self.config.max_bytes {
+            let Some(victim) = inner.eviction_candidate() else {
+                break;
+            };
+            inner.remove(&victim);
+            if victim == hash {
+                inner.watchers.remove(&hash);
+                inner.recompute_ready();
+                return Err(PoolError::ImmediatelyDropped);
+            }
+            inner.notify(&victim, TransactionStatus::Dropped);
+            inner.recompute_ready();
+        }
+        inner.notify_moves(&before);
+        if !inner.ready.contains(&hash) {
+            inner.notify(&hash, TransactionStatus::Future);
+        }
+        tracing::debug!(target: "txpool", "imported {hash:?}");
+        Ok(hash)
+    }
+
+    /// Ready transactions in the order a block should include them: highest priority
+    /// first, each after the transactions it requires.
+    pub fn ready_for_block(&self) -> Vec<PoolTransaction> {
+        let inner = self.inner.lock();
+        // How many of its requirements each ready transaction still waits for.
+        let mut waiting: HashMap<TxHash, usize> = HashMap::new();
+        let mut unlocks: HashMap<TxHash, Vec<TxHash>> = HashMap::new();
+        let mut heap = BinaryHeap::new();
+        for hash in &inner.ready {
+            let Some(tx) = inner.txs.get(hash) else {
+                continue;
+            };
+            let providers: HashSet<TxHash> = tx
+                .requires
+                .iter()
+                .filter_map(|t| inner.provided.get(t).copied())
+                .collect();
+            if providers.is_empty() {
+                heap.push((tx.priority, Reverse(tx.insertion), tx.hash));
+            } else {
+                waiting.insert(tx.hash, providers.len());
+                for p in providers {
+                    unlocks.entry(p).or_default().push(tx.hash);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(inner.ready.len());
+        while let Some((_, _, hash)) = heap.pop() {
+            let Some(tx) = inner.txs.get(&hash) else {
+                continue;
+            };
+            out.push(tx.clone());
+            for next in unlocks.remove(&hash).unwrap_or_default() {
+                if let Some(n) = waiting.get_mut(&next) {
+                    *n -= 1;
+                    if *n == 0 {
+                        if let Some(t) = inner.txs.get(&next) {
+                            heap.push((t.priority, Reverse(t.insertion), t.hash));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Every pending extrinsic, ready ones first.
+    pub fn pending_extrinsics(&self) -> Vec<Vec<u8>> {
+        let ready = self.ready_for_block();
+        let inner = self.inner.lock();
+        let mut out: Vec<Vec<u8>> = ready.iter().map(|t| t.bytes.to_vec()).collect();
+        let mut future: Vec<&PoolTransaction> = inner
+            .txs
+            .values()
+            .filter(|t| !inner.ready.contains(&t.hash))
+            .collect();
+        future.sort_by_key(|t| t.insertion);
+        out.extend(future.into_iter().map(|t| t.bytes.to_vec()));
+        out
+    }
+
+    /// The nonce the account's next transaction should use, given its nonce on chain:
+    /// past every nonce its pool transactions already provide.
+    pub fn next_nonce_hint(&self, account: &echonet_runtime::AccountId, chain_nonce: u32) -> u32 {
+        let inner = self.inner.lock();
+        let mut nonce = chain_nonce;
+        while inner.provided.contains_key(&(account, nonce).encode()) {
+            nonce = nonce.saturating_add(1);
+        }
+        nonce
+    }
+
+    /// Removes transactions (author_removeExtrinsic). Returns those that were there.
+    pub fn remove_extrinsics(&self, hashes: &[TxHash]) -> Vec<TxHash> {
+        let mut inner = self.inner.lock();
+        let before = inner.ready.clone();
+        let mut removed = Vec::new();
+        for h in hashes {
+            if inner.remove(h).is_some() {
+                inner.notify(h, TransactionStatus::Invalid);
+                removed.push(*h);
+            }
+        }
+        inner.recompute_ready();
+        inner.notify_moves(&before);
+        removed
+    }
+
+    /// Drops transactions the block builder found invalid, and bans them.
+    pub fn report_invalid(&self, hashes: &[TxHash]) {
+        let mut inner = self.inner.lock();
+        let before = inner.ready.clone();
+        for h in hashes {
+            if inner.remove(h).is_some() {
+                inner.notify(h, TransactionStatus::Invalid);
+                inner.banned.insert(*h, Instant::now());
+            }
+        }
+        inner.recompute_ready();
+        inner.notify_moves(&before);
+    }
+
+    /// Updates the pool for an imported block. Only new best blocks matter.
+    pub async fn on_block_imported(&self, notification: &BlockImportNotification) {
+        if !notification.is_new_best {
+            return;
+        }
+        let (enacted, retracted): (Vec<H256>, Vec<H256>) = match &notification.tree_route {
+            Some(route) => (
+                route
+                    .enacted
+                    .iter()
+                    .map(|(h, _)| *h)
+                    .chain([notification.hash])
+                    .collect(),
+                route.retracted.iter().map(|(h, _)| *h).collect(),
+            ),
+            None => (vec![notification.hash], vec![]),
+        };
+        let client = self.client.clone();
+        let bodies = tokio::task::spawn_blocking(move || {
+            let read = |hashes: &[H256]| -> Vec<(H256, u32, Vec<OpaqueExtrinsic>)> {
+                hashes
+                    .iter()
+                    .filter_map(|h| {
+                        let header = client.header(*h).ok().flatten()?;
+                        let body = client.body(*h).ok().flatten()?;
+                        Some((*h, header.number, body))
+                    })
+                    .collect()
+            };
+            (read(&enacted), read(&retracted))
+        })
+        .await;
+        let Ok((enacted, retracted)) = bodies else {
+            return;
+        };
+
+        let mut resubmit = Vec::new();
+        {
+            let mut inner = self.inner.lock();
+            for (block, _, body) in &retracted {
+                if let Some((_, txs)) = inner.in_block.remove(block) {
+                    for h in txs {
+                        inner.notify(&h, TransactionStatus::Retracted(*block));
+                    }
+                }
+                for xt in body {
+                    resubmit.push(xt.encode());
+                }
+            }
+            for (block, number, body) in &enacted {
+                let mut watched = Vec::new();
+                for xt in body {
+                    let hash = BlakeTwo256::hash(&xt.encode());
+                    inner.remove(&hash);
+                    if inner.watchers.contains_key(&hash) {
+                        inner.notify(&hash, TransactionStatus::InBlock(*block));
+                        watched.push(hash);
+                    }
+                }
+                if !watched.is_empty() {
+                    inner.in_block.insert(*block, (*number, watched));
+                }
+            }
+            let ban_time = self.config.ban_time;
+            inner.banned.retain(|_, since| since.elapsed() < ban_time);
+        }
+
+        // Transactions of retracted blocks come back (inherents fail validation and go).
+        let included: HashSet<TxHash> = enacted
+            .iter()
+            .flat_map(|(_, _, body)| body.iter().map(|xt| BlakeTwo256::hash(&xt.encode())))
+            .collect();
+        for bytes in resubmit {
+            if included.contains(&BlakeTwo256::hash(&bytes)) {
+                continue;
+            }
+            if let Ok(candidate) = decode_candidate(bytes) {
+                if self.check_known(&candidate.hash).is_ok() {
+                    if let Ok(validity) = self
+                        .validate(TransactionSource::InBlock, &candidate.xt)
+                        .await
+                    {
+                        let _ = self.insert_validated(candidate, validity, None);
+                    }
+                }
+            }
+        }
+
+        self.revalidate().await;
+    }
+
+    /// Revalidates every pool transaction on the best state, dropping those that are no
+    /// longer valid (a nonce used by an included transaction, an exhausted balance).
+    async fn revalidate(&self) {
+        let snapshot: Vec<(TxHash, Arc<Vec<u8>>)> = {
+            let inner = self.inner.lock();
+            inner
+                .txs
+                .values()
+                .map(|t| (t.hash, t.bytes.clone()))
+                .collect()
+        };
+        if snapshot.is_empty() {
+            return;
+        }
+        let client = self.client.clone();
+        let best = client.info().best_hash;
+        let results = tokio::task::spawn_blocking(move || {
+            snapshot
+                .into_iter()
+                .map(|(hash, bytes)| {
+                    let xt =
+                        OpaqueExtrinsic::try_from_encoded_extrinsic(&bytes).unwrap_or_default();
+                    let input = (TransactionSource::External, xt, best).encode();
+                    let validity = client.call_decoded::<TransactionValidity>(
+                        best,
+                        "TaggedTransactionQueue_validate_transaction",
+                        &input,
+                    );
+                    (hash, validity)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+        let Ok(results) = results else { return };
+        let best_number = self.client.info().best_number as u64;
+        let mut inner = self.inner.lock();
+        let before = inner.ready.clone();
+        for (hash, validity) in results {
+            match validity {
+                Ok(Ok(valid)) => {
+                    if let Some(tx) = inner.txs.get_mut(&hash) {
+                        tx.priority = valid.priority;
+                        tx.requires = valid.requires;
+                        tx.valid_till = best_number.saturating_add(valid.longevity);
+                    }
+                }
+                Ok(Err(TransactionValidityError::Unknown(_))) => {}
+                Ok(Err(TransactionValidityError::Invalid(_))) | Err(_) => {
+                    if inner.remove(&hash).is_some() {
+                        inner.notify(&hash, TransactionStatus::Invalid);
+                    }
+                }
+            }
+        }
+        inner.recompute_ready();
+        inner.notify_moves(&before);
+    }
+
+    /// Tells watchers that their transactions are final, and gives up on those that have
+    /// waited too long.
+    pub fn on_block_finalized(&self, notification: &FinalityNotification) {
+        let mut inner = self.inner.lock();
+        for block in notification.finalized.iter() {
+            if let Some((_, txs)) = inner.in_block.remove(block) {
+                for h in txs {
+                    inner.notify(&h, TransactionStatus::Finalized(*block));
+                }
+            }
+        }
+        let finalized_number = notification.header.number;
+        let stale: Vec<(H256, Vec<TxHash>)> = inner
+            .in_block
+            .iter()
+            .filter(|(_, (n, _))| finalized_number.saturating_sub(*n) > FINALITY_TIMEOUT_BLOCKS)
+            .map(|(b, (_, txs))| (*b, txs.clone()))
+            .collect();
+        for (block, txs) in stale {
+            inner.in_block.remove(&block);
+            for h in txs {
+                inner.notify(&h, TransactionStatus::FinalityTimeout(block));
+            }
+        }
+    }
+
+    /// Keeps the pool in step with the chain until the client's notification channels
+    /// close. Spawn it once.
+    pub async fn run_maintenance(self: Arc<Self>) {
+        use tokio::sync::broadcast::error::RecvError;
+        let mut imports = self.client.import_notifications();
+        let mut finality = self.client.finality_notifications();
+        loop {
+            tokio::select! {
+                n = imports.recv() => match n {
+                    Ok(n) => self.on_block_imported(&n).await,
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(target: "txpool", "missed {missed} import notifications; revalidating");
+                        self.revalidate().await;
+                    }
+                    Err(RecvError::Closed) => break,
+                },
+                n = finality.recv() => match n {
+                    Ok(n) => self.on_block_finalized(&n),
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => break,
+                },
+            }
+        }
+    }
+}
