@@ -546,8 +546,12 @@ impl BatchCircuit {
         BatchCircuit { witness }
     }
 
-    /// Synthesizes into `cs` and returns (constraints before the first slot, after each slot).
-    fn synthesize(&self, cs: &ConstraintSystemRef<F>) -> Result<Vec<usize>, SynthesisError> {
+    /// Synthesizes into `cs`. Returns the constraint count before the first slot and after
+    /// each slot, and the commitment the circuit computes (when values are assigned).
+    fn synthesize(
+        &self,
+        cs: &ConstraintSystemRef<F>,
+    ) -> Result<(Vec<usize>, Option<F>), SynthesisError> {
         let w = &self.witness;
         let mut marks = vec![];
         let chain_id = fv(cs, w.chain_id)?;
@@ -603,7 +607,16 @@ impl BatchCircuit {
         ])?;
         let public = FpVar::new_input(cs.clone(), || Ok(w.commitment))?;
         commitment.enforce_equal(&public)?;
-        Ok(marks)
+        Ok((marks, commitment.value().ok()))
+    }
+
+    /// The commitment this witness leads to, whatever the claimed public input. Tests use it
+    /// to aim a corrupted witness at exactly one rule: with the public input set to this
+    /// value, only the corrupted rule can be unsatisfied.
+    pub fn computed_commitment(witness: &BatchWitness) -> Result<F, SynthesisError> {
+        let cs = ark_relations::gr1cs::ConstraintSystem::<F>::new_ref();
+        let (_, c) = BatchCircuit::new(witness.clone()).synthesize(&cs)?;
+        c.ok_or(SynthesisError::AssignmentMissing)
     }
 
     /// Constraint counts for a batch size (synthesized in setup mode, no witness needed).
@@ -611,7 +624,7 @@ impl BatchCircuit {
         let cs = ark_relations::gr1cs::ConstraintSystem::<F>::new_ref();
         cs.set_mode(ark_relations::gr1cs::SynthesisMode::Setup);
         let c = BatchCircuit::new(BatchWitness::blank(batch_size));
-        let marks = c.synthesize(&cs)?;
+        let (marks, _) = c.synthesize(&cs)?;
         let total = cs.num_constraints();
         let per_slot = if batch_size > 0 { marks[1] - marks[0] } else { 0 };
         Ok(ConstraintProfile {
