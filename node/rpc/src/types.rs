@@ -127,7 +127,10 @@ mod tests {
         assert_eq!(h.to_block_number(), Some(26));
         let big: NumberOrHex = serde_json::from_value(json!("0x100000000")).unwrap();
         assert_eq!(big.to_block_number(), None);
-        assert!(serde_json::from_value::<NumberOrHex>(json!("1a")).is_err());
+        // Like Substrate's (same U256 parser), the 0x prefix is optional; non-hex is not.
+        let bare: NumberOrHex = serde_json::from_value(json!("1a")).unwrap();
+        assert_eq!(bare.to_block_number(), Some(26));
+        assert!(serde_json::from_value::<NumberOrHex>(json!("xyz")).is_err());
         assert!(serde_json::from_value::<NumberOrHex>(json!(-1)).is_err());
     }
 
