@@ -1,0 +1,228 @@
+//! Aura block authoring: at each slot boundary, if a local key owns the slot, build a
+//! block on the best block from the pool's ready transactions, seal it and import it.
+
+use crate::metrics::Metrics;
+use echonet_client::{
+    aura::{self, AuraId},
+    BlockOrigin, Client, ImportBlock, PushError,
+};
+use echonet_txpool::Pool;
+use sp_consensus_aura::Slot;
+use sp_core::{crypto::ByteArray, crypto::KeyTypeId, sr25519};
+use sp_keystore::KeystorePtr;
+use sp_runtime::{
+    generic::Digest,
+    transaction_validity::{InvalidTransaction, TransactionValidityError},
+};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+use tokio::sync::watch;
+
+const AURA: KeyTypeId = sp_core::crypto::key_types::AURA;
+/// Share of the slot spent pushing transactions; the rest is for sealing, import and
+/// propagation. Substrate's Aura uses two thirds as well.
+const PROPOSAL_PORTION: f64 = 2.0 / 3.0;
+/// After this many transactions that do not fit, the block is considered full.
+const MAX_SKIPPED_WHEN_FULL: usize = 8;
+
+/// What the slot worker needs.
+pub struct AuthoringParams {
+    pub client: Arc<Client>,
+    pub pool: Arc<Pool>,
+    pub keystore: KeystorePtr,
+    pub metrics: Option<Metrics>,
+    /// Until GRANDPA runs, every authored block is final as soon as it is imported.
+    pub instant_finality: bool,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+/// Runs until `shutdown` turns true.
+pub async fn run(params: AuthoringParams, mut shutdown: watch::Receiver<bool>) {
+    let slot_ms = params.client.slot_duration_ms();
+    let mut last_slot = 0u64;
+    loop {
+        // Sleep to the next slot boundary.
+        let now = now_ms();
+        let next_slot_start = (now / slot_ms + 1) * slot_ms;
+        let wait = Duration::from_millis(next_slot_start.saturating_sub(now));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            break;
+        }
+        let slot = *aura::slot_now(slot_ms);
+        if slot <= last_slot {
+            continue;
+        }
+        last_slot = slot;
+        let deadline = Instant::now()
+            + Duration::from_millis(((slot_ms as f64) * PROPOSAL_PORTION) as u64).saturating_sub(
+                Duration::from_millis(now_ms().saturating_sub(slot * slot_ms)),
+            );
+        if let Err(e) = author_slot(&params, Slot::from(slot), deadline).await {
+            tracing::warn!(target: "aura", "slot {slot}: could not author: {e}");
+        }
+    }
+    tracing::debug!(target: "aura", "slot worker stopped");
+}
+
+async fn author_slot(
+    params: &AuthoringParams,
+    slot: Slot,
+    deadline: Instant,
+) -> Result<(), String> {
+    let client = params.client.clone();
+    let info = client.info();
+    let parent = info.best_hash;
+    let parent_header = client
+        .header(parent)
+        .map_err(|e| e.to_string())?
+        .ok_or("best block has no header")?;
+    if parent_header.number > 0 {
+        if let Ok(parent_slot) = aura::pre_digest(&parent_header) {
+            if parent_slot >= slot {
+                return Ok(()); // The best block is from this slot already.
+            }
+        }
+    }
+    let authorities = {
+        let client = client.clone();
+        tokio::task::spawn_blocking(move || client.aura_authorities(parent))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?
+    };
+    let Some(author) = aura::slot_author(slot, &authorities).cloned() else {
+        return Err("no Aura authorities".into());
+    };
+    if !params.keystore.has_keys(&[(author.to_raw_vec(), AURA)]) {
+        return Ok(()); // Not our slot.
+    }
+
+    let started = Instant::now();
+    let ready = params.pool.ready_for_block();
+    let build_client = client.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        build_block(&build_client, parent, slot, ready, deadline)
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    params.pool.report_invalid(&built.invalid);
+    let proposal_ms = started.elapsed().as_millis();
+    if let Some(m) = &params.metrics {
+        m.proposal_time.observe(started.elapsed().as_secs_f64());
+    }
+
+    let mut header = built.block.header;
+    let pre_hash = header.hash();
+    let public = sr25519::Public::from_slice(author.as_slice()).map_err(|_| "bad author key")?;
+    let signature = params
+        .keystore
+        .sr25519_sign(AURA, &public, pre_hash.as_bytes())
+        .map_err(|e| e.to_string())?
+        .ok_or("the keystore lost the author key")?;
+    aura::seal(&mut header, signature.into());
+    let hash = header.hash();
+    let number = header.number;
+    let extrinsics = built.block.body.len();
+    tracing::info!(
+        target: "aura",
+        "🎁 Prepared block for proposing at {number} ({proposal_ms} ms) hash: {hash:?}; parent_hash: {parent:?}; extrinsics: {extrinsics}"
+    );
+    let import = ImportBlock {
+        header,
+        body: built.block.body,
+        justifications: None,
+        origin: BlockOrigin::Own,
+        changes: Some(built.block.changes),
+        finalize: params.instant_finality,
+    };
+    let import_client = client.clone();
+    tokio::task::spawn_blocking(move || import_client.import_block(import))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    tracing::info!(target: "aura", "🏆 Imported #{number} ({hash:?})");
+    Ok(())
+}
+
+struct Built {
+    block: echonet_client::BuiltBlock,
+    invalid: Vec<echonet_txpool::TxHash>,
+}
+
+fn build_block(
+    client: &Client,
+    parent: sp_core::H256,
+    slot: Slot,
+    ready: Vec<echonet_txpool::PoolTransaction>,
+    deadline: Instant,
+) -> Result<Built, String> {
+    let digest = Digest {
+        logs: vec![aura::pre_digest_item(slot)],
+    };
+    let mut builder = client
+        .new_block_builder(parent, digest)
+        .map_err(|e| e.to_string())?;
+    let mut inherent_data = sp_inherents::InherentData::new();
+    let timestamp = aura::timestamp_for_slot(slot, client.slot_duration_ms());
+    inherent_data
+        .put_data(sp_timestamp::INHERENT_IDENTIFIER, &timestamp)
+        .map_err(|e| e.to_string())?;
+    for xt in builder
+        .create_inherents(&inherent_data)
+        .map_err(|e| e.to_string())?
+    {
+        builder
+            .push(xt)
+            .map_err(|e| format!("inherent rejected: {e}"))?;
+    }
+    let mut invalid = Vec::new();
+    let mut skipped = 0;
+    for tx in ready {
+        if Instant::now() >= deadline {
+            tracing::debug!(target: "aura", "proposal deadline reached");
+            break;
+        }
+        match builder.push(tx.extrinsic()) {
+            Ok(()) => {}
+            Err(PushError::Invalid(TransactionValidityError::Invalid(
+                InvalidTransaction::ExhaustsResources,
+            ))) => {
+                skipped += 1;
+                if skipped >= MAX_SKIPPED_WHEN_FULL {
+                    break;
+                }
+            }
+            Err(PushError::Invalid(TransactionValidityError::Invalid(e))) => {
+                tracing::debug!(target: "aura", "dropping invalid {:?}: {e:?}", tx.hash);
+                invalid.push(tx.hash);
+            }
+            Err(PushError::Invalid(TransactionValidityError::Unknown(_))) => {}
+            Err(PushError::Runtime(e)) => {
+                tracing::warn!(target: "aura", "transaction {:?} failed in the runtime: {e}", tx.hash);
+                invalid.push(tx.hash);
+            }
+        }
+    }
+    let block = builder.build().map_err(|e| e.to_string())?;
+    Ok(Built { block, invalid })
+}
+
+/// The Aura key this node would author with, if any.
+pub fn local_authority(keystore: &KeystorePtr, authorities: &[AuraId]) -> Option<AuraId> {
+    authorities
+        .iter()
+        .find(|a| keystore.has_keys(&[(a.to_raw_vec(), AURA)]))
+        .cloned()
+}

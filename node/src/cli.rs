@@ -1,0 +1,357 @@
+//! Command line, after Substrate's habits so that operators' muscle memory carries over.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// EchoNet node.
+#[derive(Debug, Parser)]
+#[command(name = "echonet-node", version, about = "EchoNet validator and full node", long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub subcommand: Option<Command>,
+
+    #[command(flatten)]
+    pub run: RunCmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a chain spec (JSON) to stdout.
+    BuildSpec(BuildSpecCmd),
+    /// Delete the chain's database.
+    PurgeChain(PurgeChainCmd),
+    /// Write blocks to a file (or stdout).
+    ExportBlocks(ExportBlocksCmd),
+    /// Import blocks from a file (or stdin), verifying and executing each.
+    ImportBlocks(ImportBlocksCmd),
+    /// Key utilities: generate, inspect and insert keys.
+    #[command(subcommand)]
+    Key(KeyCmd),
+    /// Benchmarks of the real import and authoring paths.
+    #[command(subcommand)]
+    Benchmark(BenchmarkCmd),
+}
+
+/// Where the chain and its data live; shared by every subcommand that opens a chain.
+#[derive(Debug, Clone, Args)]
+pub struct SharedParams {
+    /// The chain: `dev`, `local`, or a path to a chain spec JSON file.
+    #[arg(long, value_name = "CHAIN_SPEC")]
+    pub chain: Option<String>,
+
+    /// Shortcut for `--chain=dev --alice --tmp --force-authoring --rpc-cors=all --validator`.
+    #[arg(long)]
+    pub dev: bool,
+
+    /// Where the node keeps its data. Defaults to `~/.local/share/echonet-node`.
+    #[arg(long, short = 'd', value_name = "PATH")]
+    pub base_path: Option<PathBuf>,
+
+    /// Log filter, e.g. `-l txpool=debug,runtime=trace`.
+    #[arg(long, short = 'l', value_name = "LOG_PATTERN", num_args = 1..)]
+    pub log: Vec<String>,
+}
+
+impl SharedParams {
+    /// The `--chain` value after `--dev`.
+    pub fn chain_id(&self) -> String {
+        match (&self.chain, self.dev) {
+            (Some(c), _) => c.clone(),
+            (None, true) => "dev".into(),
+            // Substrate nodes default to their live chain; EchoNet has none yet, so the
+            // default is the local testnet rather than something surprising.
+            (None, false) => "local".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RpcMethods {
+    /// `safe` if the RPC listens beyond localhost, `unsafe` otherwise.
+    Auto,
+    /// Only methods that are safe to expose publicly.
+    Safe,
+    /// Every method, including author_insertKey and author_rotateKeys.
+    Unsafe,
+}
+
+/// Run a node.
+#[derive(Debug, Clone, Args)]
+pub struct RunCmd {
+    #[command(flatten)]
+    pub shared: SharedParams,
+
+    /// Use a temporary directory for the base path; it is deleted when the node exits.
+    #[arg(long, conflicts_with = "base_path")]
+    pub tmp: bool,
+
+    /// A human-readable name for this node, shown in its logs. (`system_name` reports the
+    /// software, `echonet-node`, as in Substrate.)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Take part in block production and finality.
+    #[arg(long)]
+    pub validator: bool,
+
+    /// Author blocks even when the node is offline or syncing.
+    #[arg(long)]
+    pub force_authoring: bool,
+
+    /// Insert Alice's dev keys and act as validator.
+    #[arg(long, conflicts_with_all = ["bob", "charlie", "dave", "eve", "ferdie"])]
+    pub alice: bool,
+    /// Insert Bob's dev keys and act as validator.
+    #[arg(long, conflicts_with_all = ["charlie", "dave", "eve", "ferdie"])]
+    pub bob: bool,
+    /// Insert Charlie's dev keys and act as validator.
+    #[arg(long, conflicts_with_all = ["dave", "eve", "ferdie"])]
+    pub charlie: bool,
+    /// Insert Dave's dev keys and act as validator.
+    #[arg(long, conflicts_with_all = ["eve", "ferdie"])]
+    pub dave: bool,
+    /// Insert Eve's dev keys and act as validator.
+    #[arg(long, conflicts_with_all = ["ferdie"])]
+    pub eve: bool,
+    /// Insert Ferdie's dev keys and act as validator.
+    #[arg(long)]
+    pub ferdie: bool,
+
+    /// P2P listen port.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// JSON-RPC (HTTP and WebSocket) port.
+    #[arg(long, value_name = "PORT", default_value_t = 9944)]
+    pub rpc_port: u16,
+
+    /// Listen for RPC on all interfaces instead of 127.0.0.1. Unsafe methods are then
+    /// refused unless `--rpc-methods unsafe` is given.
+    #[arg(long)]
+    pub rpc_external: bool,
+
+    /// Listen for RPC on all interfaces, with every method allowed.
+    #[arg(long)]
+    pub unsafe_rpc_external: bool,
+
+    /// Which RPC methods to serve.
+    #[arg(long, value_enum, default_value_t = RpcMethods::Auto)]
+    pub rpc_methods: RpcMethods,
+
+    /// Browser origins allowed to call the RPC: `all`, `none`, or a comma-separated list.
+    /// Defaults to localhost and polkadot.js.org origins.
+    #[arg(long, value_name = "ORIGINS")]
+    pub rpc_cors: Option<String>,
+
+    /// Maximum number of RPC connections.
+    #[arg(long, value_name = "COUNT", default_value_t = 100)]
+    pub rpc_max_connections: u32,
+
+    /// Maximum RPC request size, in MiB.
+    #[arg(long, value_name = "MiB", default_value_t = 15)]
+    pub rpc_max_request_size: u32,
+
+    /// Maximum RPC response size, in MiB.
+    #[arg(long, value_name = "MiB", default_value_t = 15)]
+    pub rpc_max_response_size: u32,
+
+    /// Maximum subscriptions per connection.
+    #[arg(long, value_name = "COUNT", default_value_t = 1024)]
+    pub rpc_max_subscriptions_per_connection: u32,
+
+    /// Prometheus exporter port.
+    #[arg(long, value_name = "PORT", default_value_t = 9615)]
+    pub prometheus_port: u16,
+
+    /// Serve Prometheus metrics on all interfaces.
+    #[arg(long)]
+    pub prometheus_external: bool,
+
+    /// Do not serve Prometheus metrics.
+    #[arg(long)]
+    pub no_prometheus: bool,
+
+    /// Maximum number of transactions in the pool.
+    #[arg(long, value_name = "COUNT", default_value_t = 8192)]
+    pub pool_limit: usize,
+
+    /// Maximum size of the pool's transactions, in kilobytes.
+    #[arg(long, value_name = "COUNT", default_value_t = 20480)]
+    pub pool_kbytes: usize,
+
+    /// How long an invalid transaction stays banned, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1800)]
+    pub tx_ban_seconds: u64,
+
+    /// Size of the state cache, in MiB.
+    #[arg(long, value_name = "MiB", default_value_t = 256)]
+    pub trie_cache_size: usize,
+}
+
+impl RunCmd {
+    /// The dev account whose keys to insert, if any.
+    pub fn dev_key_seed(&self) -> Option<&'static str> {
+        let flags = [
+            (self.alice, "//Alice"),
+            (self.bob, "//Bob"),
+            (self.charlie, "//Charlie"),
+            (self.dave, "//Dave"),
+            (self.eve, "//Eve"),
+            (self.ferdie, "//Ferdie"),
+        ];
+        flags
+            .iter()
+            .find(|(on, _)| *on)
+            .map(|(_, seed)| *seed)
+            .or(if self.shared.dev {
+                Some("//Alice")
+            } else {
+                None
+            })
+    }
+
+    pub fn is_validator(&self) -> bool {
+        self.validator || self.shared.dev || self.dev_key_seed().is_some()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BuildSpecCmd {
+    #[command(flatten)]
+    pub shared: SharedParams,
+    /// Print the genesis as raw storage instead of a runtime config patch.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PurgeChainCmd {
+    #[command(flatten)]
+    pub shared: SharedParams,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportBlocksCmd {
+    #[command(flatten)]
+    pub shared: SharedParams,
+    /// First block to export.
+    #[arg(long, default_value_t = 1)]
+    pub from: u32,
+    /// Last block to export (default: best block).
+    #[arg(long)]
+    pub to: Option<u32>,
+    /// Write SCALE-encoded blocks instead of JSON lines.
+    #[arg(long)]
+    pub binary: bool,
+    /// Output file; stdout if absent.
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportBlocksCmd {
+    #[command(flatten)]
+    pub shared: SharedParams,
+    /// Read SCALE-encoded blocks instead of JSON lines.
+    #[arg(long)]
+    pub binary: bool,
+    /// Input file; stdin if absent.
+    pub input: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scheme {
+    Sr25519,
+    Ed25519,
+    Ecdsa,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputType {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCmd {
+    /// Generate a random account key.
+    Generate {
+        #[arg(long, value_enum, default_value_t = Scheme::Sr25519)]
+        scheme: Scheme,
+        /// Number of words in the phrase: 12, 15, 18, 21 or 24.
+        #[arg(long, short = 'w', default_value_t = 12)]
+        words: usize,
+        #[arg(long, value_enum, default_value_t = OutputType::Text)]
+        output_type: OutputType,
+    },
+    /// Show the public key and addresses of a secret URI (or of a public key with --public).
+    Inspect {
+        /// A secret URI (phrase, hex seed, `//Alice`...), or a public key/address with --public.
+        uri: String,
+        #[arg(long, value_enum, default_value_t = Scheme::Sr25519)]
+        scheme: Scheme,
+        /// The URI is a public key (hex) or SS58 address.
+        #[arg(long)]
+        public: bool,
+        #[arg(long, value_enum, default_value_t = OutputType::Text)]
+        output_type: OutputType,
+    },
+    /// Insert a key into the node's keystore.
+    Insert {
+        #[command(flatten)]
+        shared: SharedParams,
+        /// The secret URI of the key.
+        #[arg(long)]
+        suri: String,
+        /// Key type: `aura`, `gran`, or any four characters.
+        #[arg(long)]
+        key_type: String,
+        #[arg(long, value_enum, default_value_t = Scheme::Sr25519)]
+        scheme: Scheme,
+    },
+    /// Generate a libp2p node key. The key goes to --file (or stdout), the peer id to stderr.
+    GenerateNodeKey {
+        /// Write the key here instead of stdout.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Write the 32 secret bytes raw instead of hex.
+        #[arg(long)]
+        bin: bool,
+    },
+    /// Print the peer id of a node key file.
+    InspectNodeKey {
+        #[arg(long)]
+        file: PathBuf,
+        /// The file holds raw bytes instead of hex.
+        #[arg(long)]
+        bin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchmarkCmd {
+    /// Block import throughput: builds blocks of signed transfers, then imports them into
+    /// a fresh RocksDB database, executing every block.
+    Import(ImportBenchCmd),
+    /// Block authoring throughput: builds blocks of signed transfers through the block
+    /// builder, as the Aura author does.
+    Authoring(ImportBenchCmd),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportBenchCmd {
+    /// Transfers per block; may be repeated.
+    #[arg(long = "transfers", value_name = "N", num_args = 1.., default_values_t = [1000usize, 5000])]
+    pub transfers: Vec<usize>,
+    /// Blocks measured per size.
+    #[arg(long, default_value_t = 5)]
+    pub blocks: usize,
+    /// Distinct sender accounts.
+    #[arg(long, default_value_t = 1000)]
+    pub senders: usize,
+    /// Verify signatures on all cores before executing the block.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub parallel_verify: bool,
+}

@@ -1,0 +1,84 @@
+//! `echonet-node`: the EchoNet validator and full node.
+
+mod authoring;
+mod benchmark;
+mod cli;
+mod commands;
+mod informant;
+mod keystore;
+mod metrics;
+mod network_key;
+mod rpc;
+mod service;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(patterns: &[String]) -> anyhow::Result<()> {
+    // Substrate's defaults: info for everything; the runtime's own `log` output is quiet.
+    let mut filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,runtime=warn,hyper=warn,jsonrpsee=warn"));
+    for pattern in patterns.iter().flat_map(|p| p.split(',')) {
+        let directive = pattern
+            .trim()
+            .parse()
+            .map_err(|e| anyhow::anyhow!("invalid log pattern {pattern:?}: {e}"))?;
+        filter = filter.add_directive(directive);
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("cannot set up logging: {e}"))
+}
+
+/// Runtime panics come from input (a bad block, undecodable call data) and are turned
+/// into errors by the executor; log them quietly. Anything else is a node bug.
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if echonet_client::executor::in_runtime_call() {
+            tracing::debug!(target: "runtime", "runtime panicked: {info}");
+        } else {
+            default(info);
+        }
+    }));
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let shared = match &cli.subcommand {
+        None => &cli.run.shared,
+        Some(Command::BuildSpec(c)) => &c.shared,
+        Some(Command::PurgeChain(c)) => &c.shared,
+        Some(Command::ExportBlocks(c)) => &c.shared,
+        Some(Command::ImportBlocks(c)) => &c.shared,
+        Some(Command::Key(_)) | Some(Command::Benchmark(_)) => &cli.run.shared,
+    };
+    if let Err(e) = init_logging(&shared.log) {
+        eprintln!("Error: {e}");
+        std::process::exit(1);
+    }
+    install_panic_hook();
+    let result = match cli.subcommand {
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("echonet")
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(service::run(cli.run))),
+        Some(Command::BuildSpec(c)) => commands::build_spec(&c),
+        Some(Command::PurgeChain(c)) => commands::purge_chain(&c),
+        Some(Command::ExportBlocks(c)) => commands::export_blocks(&c),
+        Some(Command::ImportBlocks(c)) => commands::import_blocks(&c),
+        Some(Command::Key(c)) => commands::key(&c),
+        Some(Command::Benchmark(c)) => benchmark::run(&c),
+    };
+    if let Err(e) = result {
+        eprintln!("Error: {e:#}");
+        std::process::exit(1);
+    }
+}

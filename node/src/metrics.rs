@@ -1,0 +1,95 @@
+//! Prometheus metrics, named as Substrate names them so that existing dashboards work.
+
+use prometheus_endpoint::{
+    exponential_buckets, register, Gauge, GaugeVec, Histogram, HistogramOpts, Opts,
+    PrometheusError, Registry, U64,
+};
+
+/// The node's metrics.
+#[derive(Clone)]
+pub struct Metrics {
+    pub block_height: GaugeVec<U64>,
+    pub ready_transactions: Gauge<U64>,
+    pub future_transactions: Gauge<U64>,
+    pub import_time: Histogram,
+    pub peers: Gauge<U64>,
+    pub proposal_time: Histogram,
+}
+
+impl Metrics {
+    pub fn register(
+        registry: &Registry,
+        chain: &str,
+        node_name: &str,
+    ) -> Result<Self, PrometheusError> {
+        let build_info = GaugeVec::<U64>::new(
+            Opts::new(
+                "substrate_build_info",
+                "A metric with a constant '1' value labeled by name, version",
+            ),
+            &["name", "version", "chain"],
+        )?;
+        register(build_info.clone(), registry)?
+            .with_label_values(&[node_name, env!("CARGO_PKG_VERSION"), chain])
+            .set(1);
+        Ok(Self {
+            block_height: register(
+                GaugeVec::new(
+                    Opts::new("substrate_block_height", "Block height info of the chain"),
+                    &["status"],
+                )?,
+                registry,
+            )?,
+            ready_transactions: register(
+                Gauge::new(
+                    "substrate_ready_transactions_number",
+                    "Number of transactions in the ready queue",
+                )?,
+                registry,
+            )?,
+            future_transactions: register(
+                Gauge::new(
+                    "substrate_future_transactions_number",
+                    "Number of transactions in the future queue",
+                )?,
+                registry,
+            )?,
+            import_time: register(
+                Histogram::with_opts(
+                    HistogramOpts::new(
+                        "substrate_block_verification_and_import_time",
+                        "Time taken to verify and import a block, in seconds",
+                    )
+                    .buckets(exponential_buckets(0.001, 2.0, 14)?),
+                )?,
+                registry,
+            )?,
+            peers: register(
+                Gauge::new(
+                    "substrate_sub_libp2p_peers_count",
+                    "Number of connected peers",
+                )?,
+                registry,
+            )?,
+            proposal_time: register(
+                Histogram::with_opts(
+                    HistogramOpts::new(
+                        "substrate_proposer_block_constructed",
+                        "Time taken to build a block, in seconds",
+                    )
+                    .buckets(exponential_buckets(0.001, 2.0, 14)?),
+                )?,
+                registry,
+            )?,
+        })
+    }
+
+    pub fn set_heights(&self, best: u32, finalized: u32) {
+        self.block_height
+            .with_label_values(&["best"])
+            .set(best as u64);
+        self.block_height
+            .with_label_values(&["finalized"])
+            .set(finalized as u64);
+    }
+}

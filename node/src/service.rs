@@ -1,0 +1,301 @@
+//! Starts a node: client, keystore, pool, metrics, RPC and the Aura slot worker, and
+//! stops them in order on Ctrl-C or SIGTERM.
+
+use crate::{
+    authoring,
+    cli::{RpcMethods, RunCmd},
+    keystore::FileKeystore,
+    metrics::Metrics,
+    network_key,
+};
+use anyhow::{anyhow, Context};
+use echonet_client::{ChainSpec, Client, ClientConfig};
+use echonet_txpool::{Pool, PoolConfig};
+use sp_core::crypto::key_types::{AURA, GRANDPA};
+use sp_keystore::{Keystore, KeystorePtr};
+use std::{
+    net::{Ipv4Addr, SocketAddr},
+    path::{Path, PathBuf},
+    time::Duration,
+};
+use tokio::sync::watch;
+
+/// Where the node keeps its files.
+pub enum BasePath {
+    Permanent(PathBuf),
+    /// Deleted when dropped.
+    Temporary(tempfile::TempDir),
+}
+
+impl BasePath {
+    pub fn path(&self) -> &Path {
+        match self {
+            BasePath::Permanent(p) => p,
+            BasePath::Temporary(t) => t.path(),
+        }
+    }
+
+    /// `-d` if given, else `~/.local/share/echonet-node`.
+    pub fn from_arg(arg: Option<&PathBuf>) -> anyhow::Result<Self> {
+        if let Some(p) = arg {
+            return Ok(BasePath::Permanent(p.clone()));
+        }
+        let home = std::env::var_os("HOME")
+            .ok_or_else(|| anyhow!("HOME is not set: give a base path with -d/--base-path"))?;
+        Ok(BasePath::Permanent(
+            PathBuf::from(home).join(".local/share/echonet-node"),
+        ))
+    }
+
+    pub fn temporary() -> anyhow::Result<Self> {
+        Ok(BasePath::Temporary(
+            tempfile::Builder::new()
+                .prefix("echonet")
+                .tempdir()
+                .context("cannot create a temporary base path")?,
+        ))
+    }
+
+    /// `<base>/chains/<chain id>`, Substrate's layout.
+    pub fn config_dir(&self, chain_id: &str) -> PathBuf {
+        self.path().join("chains").join(chain_id)
+    }
+}
+
+/// The database directory of a chain.
+pub fn db_path(config_dir: &Path) -> PathBuf {
+    config_dir.join("db").join("full")
+}
+
+/// Inserts the dev account's session keys (Aura sr25519, GRANDPA ed25519).
+pub fn insert_dev_keys(keystore: &FileKeystore, seed: &str) -> anyhow::Result<()> {
+    keystore
+        .sr25519_generate_new(AURA, Some(seed))
+        .map_err(|e| anyhow!("cannot insert the {seed} Aura key: {e}"))?;
+    keystore
+        .ed25519_generate_new(GRANDPA, Some(seed))
+        .map_err(|e| anyhow!("cannot insert the {seed} GRANDPA key: {e}"))?;
+    Ok(())
+}
+
+fn rpc_listen(cmd: &RunCmd) -> (SocketAddr, RpcMethods) {
+    let external = cmd.rpc_external || cmd.unsafe_rpc_external;
+    let ip = if external {
+        Ipv4Addr::UNSPECIFIED
+    } else {
+        Ipv4Addr::LOCALHOST
+    };
+    let methods = match cmd.rpc_methods {
+        RpcMethods::Auto if cmd.unsafe_rpc_external => RpcMethods::Unsafe,
+        RpcMethods::Auto if external => RpcMethods::Safe,
+        RpcMethods::Auto => RpcMethods::Unsafe,
+        m => m,
+    };
+    (SocketAddr::from((ip, cmd.rpc_port)), methods)
+}
+
+/// `--rpc-cors`: `None` means any origin.
+fn rpc_cors(cmd: &RunCmd) -> Option<Vec<String>> {
+    let value = match &cmd.rpc_cors {
+        Some(v) => v.clone(),
+        None if cmd.shared.dev => "all".into(),
+        None => {
+            return Some(
+                [
+                    "http://localhost:*",
+                    "http://127.0.0.1:*",
+                    "https://localhost:*",
+                    "https://127.0.0.1:*",
+                    "https://polkadot.js.org",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            )
+        }
+    };
+    match value.as_str() {
+        "all" | "*" => None,
+        "none" => Some(vec![]),
+        list => Some(list.split(',').map(|s| s.trim().to_string()).collect()),
+    }
+}
+
+/// Runs a node until it is told to stop.
+pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
+    let spec = ChainSpec::load(&cmd.shared.chain_id()).context("cannot load the chain spec")?;
+    let base = if cmd.tmp || (cmd.shared.dev && cmd.shared.base_path.is_none()) {
+        BasePath::temporary()?
+    } else {
+        BasePath::from_arg(cmd.shared.base_path.as_ref())?
+    };
+    let config_dir = base.config_dir(&spec.id);
+    let node_name = cmd
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("echonet-{}", std::process::id()));
+    let validator = cmd.is_validator();
+
+    tracing::info!("EchoNet Node");
+    tracing::info!("✌️  version {}", env!("CARGO_PKG_VERSION"));
+    tracing::info!("📋 Chain specification: {}", spec.name);
+    tracing::info!("🏷  Node name: {node_name}");
+    tracing::info!("👤 Role: {}", if validator { "AUTHORITY" } else { "FULL" });
+    let db_dir = db_path(&config_dir);
+    tracing::info!("💾 Database: RocksDb at {}", db_dir.display());
+
+    let mut client_config = ClientConfig::new(db_dir);
+    client_config.trie_cache_bytes = cmd.trie_cache_size * 1024 * 1024;
+    let client =
+        tokio::task::spawn_blocking(move || Client::open(client_config, &spec).map(|c| (c, spec)))
+            .await?
+            .context("cannot open the chain database")?;
+    let (client, spec) = client;
+    let info = client.info();
+    tracing::info!(
+        "🔨 Genesis block {:?}; best #{} ({:?}), finalized #{} ({:?})",
+        info.genesis_hash,
+        info.best_number,
+        info.best_hash,
+        info.finalized_number,
+        info.finalized_hash
+    );
+
+    let keystore =
+        FileKeystore::open(&config_dir.join("keystore")).context("cannot open the keystore")?;
+    if let Some(seed) = cmd.dev_key_seed() {
+        insert_dev_keys(&keystore, seed)?;
+    }
+    let keystore_ptr: KeystorePtr = keystore.clone();
+    client.set_keystore(keystore_ptr.clone());
+
+    let node_key =
+        network_key::load_or_generate(&config_dir.join("network").join("secret_ed25519"))
+            .context("cannot load the node key")?;
+    let peer_id = node_key.public().to_peer_id();
+    tracing::info!("🏷  Local node identity is: {peer_id}");
+
+    let pool = Pool::new(
+        PoolConfig {
+            max_count: cmd.pool_limit,
+            max_bytes: cmd.pool_kbytes * 1024,
+            ban_time: Duration::from_secs(cmd.tx_ban_seconds),
+        },
+        client.clone(),
+    );
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    // Tasks that stop on `shutdown_rx`; the pool's maintenance is aborted instead.
+    let mut tasks = tokio::task::JoinSet::new();
+    let maintenance = tokio::spawn(pool.clone().run_maintenance());
+
+    let metrics = if cmd.no_prometheus {
+        None
+    } else {
+        let registry = prometheus_endpoint::Registry::new();
+        let metrics = Metrics::register(&registry, &spec.id, &node_name)
+            .map_err(|e| anyhow!("cannot register metrics: {e}"))?;
+        let ip = if cmd.prometheus_external {
+            Ipv4Addr::UNSPECIFIED
+        } else {
+            Ipv4Addr::LOCALHOST
+        };
+        let addr = SocketAddr::from((ip, cmd.prometheus_port));
+        // Bind now, so that a taken port is a start-up error and not a silent failure.
+        let listener = std::net::TcpListener::bind(addr).with_context(|| {
+            format!("cannot listen for Prometheus on {addr} (--prometheus-port)")
+        })?;
+        drop(listener);
+        tokio::spawn(async move {
+            if let Err(e) = prometheus_endpoint::init_prometheus(addr, registry).await {
+                tracing::error!(target: "prometheus", "exporter stopped: {e}");
+            }
+        });
+        Some(metrics)
+    };
+
+    let rpc = crate::rpc::start(
+        &cmd,
+        rpc_listen(&cmd),
+        rpc_cors(&cmd),
+        crate::rpc::Deps {
+            client: client.clone(),
+            pool: pool.clone(),
+            keystore: keystore_ptr.clone(),
+            chain_name: spec.name.clone(),
+            chain_type: spec.chain_type.clone(),
+            properties: spec.properties.clone(),
+            is_validator: validator,
+            peer_id: peer_id.to_string(),
+        },
+    )
+    .await?;
+
+    if validator {
+        let authorities = client
+            .aura_authorities(client.info().best_hash)
+            .unwrap_or_default();
+        match authoring::local_authority(&keystore_ptr, &authorities) {
+            Some(a) => tracing::info!(target: "aura", "👑 Authoring with Aura key {a}"),
+            None => tracing::warn!(
+                target: "aura",
+                "running as validator, but no local key is among the {} Aura authorities",
+                authorities.len()
+            ),
+        }
+        let params = authoring::AuthoringParams {
+            client: client.clone(),
+            pool: pool.clone(),
+            keystore: keystore_ptr.clone(),
+            metrics: metrics.clone(),
+            instant_finality: true,
+        };
+        tasks.spawn(authoring::run(params, shutdown_rx.clone()));
+    }
+    tasks.spawn(crate::informant::run(
+        client.clone(),
+        pool.clone(),
+        metrics.clone(),
+        shutdown_rx.clone(),
+    ));
+
+    wait_for_signal().await;
+    tracing::info!("Shutting down…");
+    let _ = shutdown_tx.send(true);
+    rpc.stop().await;
+    let stopped = tokio::time::timeout(Duration::from_secs(10), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if stopped.is_err() {
+        tracing::warn!("tasks did not stop within 10 s; aborting them");
+        tasks.abort_all();
+    }
+    maintenance.abort();
+    let flush_client = client.clone();
+    tokio::task::spawn_blocking(move || flush_client.flush()).await??;
+    drop(base);
+    tracing::info!("Bye");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
