@@ -284,10 +284,11 @@ pub async fn http_post(
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("\r\n");
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
     let (mut reader, mut writer) = stream.split();
     let write = async {
-        let _ = writer.write_all(head.as_bytes()).await;
-        let _ = writer.write_all(body).await;
+        let _ = writer.write_all(&request).await;
         let _ = writer.flush().await;
     };
     let mut raw = Vec::new();
@@ -307,11 +308,20 @@ pub async fn http_raw(addr: std::net::SocketAddr, request: &str) -> HttpResponse
     parse_response(&raw)
 }
 
+/// Parses a raw response; a connection closed without one gives status 0.
 pub fn parse_response(raw: &[u8]) -> HttpResponse {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no HTTP response: {:?}", String::from_utf8_lossy(raw)));
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        assert!(
+            raw.is_empty(),
+            "not an HTTP response: {:?}",
+            String::from_utf8_lossy(raw)
+        );
+        return HttpResponse {
+            status: 0,
+            headers: String::new(),
+            body: Vec::new(),
+        };
+    };
     let headers = String::from_utf8_lossy(&raw[..split]).to_string();
     let status = headers
         .split_whitespace()
