@@ -19,7 +19,8 @@ pub struct RpcConfig {
     pub max_request_bytes: u32,
     pub max_response_bytes: u32,
     pub max_subscriptions_per_connection: u32,
-    /// Browser origins allowed to call; `None` allows any origin.
+    /// Browser origins allowed to call; `None` allows any origin. An origin may end in
+    /// `:*` to allow every port of its host (`http://localhost:*`).
     pub cors: Option<Vec<String>>,
     pub methods: RpcMethods,
 }
@@ -60,16 +61,64 @@ impl RpcHandle {
 /// Substrate's id size: long enough that subscription ids cannot be guessed.
 const SUBSCRIPTION_ID_LEN: usize = 16;
 
+/// One allowed origin: exact, or any port of a scheme and host (`http://localhost:*`, as
+/// Substrate's default list writes them).
+#[derive(Debug, Clone)]
+enum OriginRule {
+    Exact(HeaderValue),
+    AnyPort(String),
+}
+
+impl OriginRule {
+    fn parse(origin: &str) -> Result<Self, RpcStartError> {
+        let invalid = || RpcStartError::InvalidCors(origin.to_string());
+        if let Some(base) = origin.strip_suffix(":*") {
+            // Validate the rest as a header value too.
+            HeaderValue::from_str(base).map_err(|_| invalid())?;
+            return Ok(OriginRule::AnyPort(base.to_string()));
+        }
+        HeaderValue::from_str(origin)
+            .map(OriginRule::Exact)
+            .map_err(|_| invalid())
+    }
+
+    fn matches(&self, origin: &HeaderValue) -> bool {
+        match self {
+            OriginRule::Exact(allowed) => allowed == origin,
+            OriginRule::AnyPort(base) => {
+                let Ok(origin) = origin.to_str() else {
+                    return false;
+                };
+                match origin.strip_prefix(base.as_str()) {
+                    Some("") => true,
+                    Some(rest) => rest.strip_prefix(':').is_some_and(|port| {
+                        !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+                    }),
+                    None => false,
+                }
+            }
+        }
+    }
+}
+
 fn cors_layer(cors: Option<&[String]>) -> Result<CorsLayer, RpcStartError> {
     let Some(origins) = cors else {
         return Ok(CorsLayer::permissive());
     };
-    let origins = origins
+    let rules = origins
         .iter()
-        .map(|o| HeaderValue::from_str(o).map_err(|_| RpcStartError::InvalidCors(o.clone())))
+        .map(|o| OriginRule::parse(o))
         .collect::<Result<Vec<_>, _>>()?;
+    let allow = if rules.iter().all(|r| matches!(r, OriginRule::Exact(_))) {
+        AllowOrigin::list(rules.into_iter().filter_map(|r| match r {
+            OriginRule::Exact(v) => Some(v),
+            OriginRule::AnyPort(_) => None,
+        }))
+    } else {
+        AllowOrigin::predicate(move |origin, _| rules.iter().any(|r| r.matches(origin)))
+    };
     Ok(CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(allow)
         .allow_methods([Method::POST, Method::GET, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE]))
 }
@@ -117,5 +166,22 @@ mod tests {
             Err(RpcStartError::InvalidCors(_))
         ));
         assert!(cors_layer(None).is_ok());
+        assert!(cors_layer(Some(&["http://localhost:*".to_string()])).is_ok());
+    }
+
+    #[test]
+    fn wildcard_port_matches_any_port_of_that_host_only() {
+        let rule = OriginRule::parse("http://localhost:*").unwrap();
+        let m = |o: &str| rule.matches(&HeaderValue::from_str(o).unwrap());
+        assert!(m("http://localhost:3000"));
+        assert!(m("http://localhost"));
+        assert!(!m("http://localhost:"));
+        assert!(!m("http://localhost:30x0"));
+        assert!(!m("http://localhost.evil.example"));
+        assert!(!m("http://localhost.evil.example:80"));
+        assert!(!m("https://localhost:3000"));
+        let exact = OriginRule::parse("https://polkadot.js.org").unwrap();
+        assert!(exact.matches(&HeaderValue::from_static("https://polkadot.js.org")));
+        assert!(!exact.matches(&HeaderValue::from_static("https://polkadot.js.org.evil")));
     }
 }

@@ -246,6 +246,34 @@ async fn cors_allows_listed_origins_only() {
         "{headers}"
     );
 
+    // Substrate's default list, with its any-port origins.
+    let defaults = TestNode::start_with(RpcConfig {
+        cors: Some(vec![
+            "http://localhost:*".into(),
+            "http://127.0.0.1:*".into(),
+            "https://polkadot.js.org".into(),
+        ]),
+        ..default_config()
+    })
+    .await;
+    let daddr = defaults.handle.local_addr();
+    for (origin, allowed) in [
+        ("http://localhost:3000", true),
+        ("http://127.0.0.1:8080", true),
+        ("https://polkadot.js.org", true),
+        ("http://localhost.evil.example", false),
+        ("https://localhost:3000", false),
+    ] {
+        let resp = bounded(http_post(daddr, &[("Origin", origin)], body.as_bytes())).await;
+        let expected = format!("access-control-allow-origin: {origin}");
+        assert_eq!(
+            resp.headers.to_ascii_lowercase().contains(&expected),
+            allowed,
+            "{origin}: {}",
+            resp.headers
+        );
+    }
+
     // No list: any origin.
     let open = TestNode::start(RpcMethods::Safe).await;
     let any = bounded(http_post(
