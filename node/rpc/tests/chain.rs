@@ -317,3 +317,45 @@ fn header_json_round_trips_through_sp_runtime() {
     assert_eq!(back, header);
     let _ = echonet_runtime::Header::decode(&mut &header.encode()[..]).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_that_falls_behind_catches_up_with_the_newest_head() {
+    let node = TestNode::start(RpcMethods::Safe).await;
+    let module = echonet_rpc::rpc_module(node.deps.clone(), RpcMethods::Safe);
+    // A buffer of one notification, not read while blocks are imported: the
+    // subscription's task blocks on sending, and the client's notification channel
+    // (1024 deep) overflows under it.
+    let mut sub = bounded(module.subscribe("chain_subscribeNewHeads", rpc_params![], 1))
+        .await
+        .unwrap();
+    let (first, _): (Value, _) = bounded(sub.next()).await.unwrap().unwrap();
+    assert_eq!(first["number"], json!("0x0"));
+    const BLOCKS: u64 = 1100;
+    let last = node.author_empty_blocks(BLOCKS).await;
+    let newest = json!(format!("{BLOCKS:#x}"));
+    let mut received = 0u64;
+    loop {
+        let (header, _): (Value, _) = bounded(sub.next())
+            .await
+            .expect("subscription ended")
+            .unwrap();
+        received += 1;
+        if header["number"] == newest {
+            let expected = node.client.header(last).unwrap().unwrap();
+            assert_eq!(
+                header["stateRoot"],
+                json!(format!("{:?}", expected.state_root))
+            );
+            break;
+        }
+    }
+    assert!(
+        received < BLOCKS,
+        "got all {received} heads: the subscription never lagged, so this test tested nothing"
+    );
+    // Still alive after catching up.
+    let next = node.author_block(false).await;
+    let (header, _): (Value, _) = bounded(sub.next()).await.unwrap().unwrap();
+    assert_eq!(header["number"], json!(format!("{:#x}", BLOCKS + 1)));
+    let _ = next;
+}

@@ -46,6 +46,8 @@ pub struct TestNode {
     pub pool: Arc<Pool>,
     pub keystore: Arc<MemoryKeystore>,
     pub handle: RpcHandle,
+    /// What the server was started with, to build in-process modules from.
+    pub deps: RpcDeps,
     next_slot: AtomicU64,
 }
 
@@ -98,13 +100,14 @@ impl TestNode {
                 &spec.chain_type,
             )),
         };
-        let handle = echonet_rpc::start(config, deps).await.unwrap();
+        let handle = echonet_rpc::start(config, deps.clone()).await.unwrap();
         Self {
             dir,
             client,
             pool,
             keystore,
             handle,
+            deps,
             // Slots in the past, so that tests may author many blocks without waiting.
             next_slot: AtomicU64::new(*aura::slot_now(SLOT_DURATION) - 10_000),
         }
@@ -160,6 +163,25 @@ impl TestNode {
             author(&client, slot, txs, finalize)
         }))
         .await
+        .unwrap()
+    }
+
+    /// Authors `n` empty blocks on a blocking thread, as fast as they build.
+    pub async fn author_empty_blocks(&self, n: u64) -> H256 {
+        let first = self.next_slot.fetch_add(n, Ordering::SeqCst);
+        let client = self.client.clone();
+        tokio::time::timeout(
+            Duration::from_secs(300),
+            tokio::task::spawn_blocking(move || {
+                let mut last = H256::zero();
+                for slot in first..first + n {
+                    last = author(&client, slot, Vec::new(), false);
+                }
+                last
+            }),
+        )
+        .await
+        .expect("authoring took too long")
         .unwrap()
     }
 
