@@ -356,7 +356,12 @@ fn leaf_pair(
     let sy = first_round_sbox(4, 1, &pk.y)?;
     let shared = [Some(sx), Some(sy)];
     let a = poseidon_with_first_sboxes(
-        &[pk.x.clone(), pk.y.clone(), before.0.clone(), before.1.clone()],
+        &[
+            pk.x.clone(),
+            pk.y.clone(),
+            before.0.clone(),
+            before.1.clone(),
+        ],
         &shared,
     )?;
     let b = poseidon_with_first_sboxes(
@@ -626,7 +631,11 @@ impl BatchCircuit {
         let c = BatchCircuit::new(BatchWitness::blank(batch_size));
         let (marks, _) = c.synthesize(&cs)?;
         let total = cs.num_constraints();
-        let per_slot = if batch_size > 0 { marks[1] - marks[0] } else { 0 };
+        let per_slot = if batch_size > 0 {
+            marks[1] - marks[0]
+        } else {
+            0
+        };
         Ok(ConstraintProfile {
             batch_size,
             total,

@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use ark_bn254::{Bn254, G1Affine, G2Affine};
+use ark_bn254::Bn254;
 use ark_ec::{pairing::Pairing, AffineRepr};
 use ark_groth16::Groth16;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, SynthesisMode};
@@ -113,7 +113,7 @@ pub fn load_meta(dir: &Path) -> Result<KeyMeta, ProverError> {
     })
 }
 
-/// Reads and validates (points on curve and in subgroup) a proving key.
+/// Reads and validates (points on the curve and in the subgroup) a proving key.
 pub fn load_proving_key(path: &Path) -> Result<ProvingKey, ProverError> {
     let bytes = std::fs::read(path).map_err(io_err(path))?;
     Ok(ProvingKey::deserialize_compressed(bytes.as_slice())?)
@@ -149,7 +149,7 @@ fn circuit_shape(batch_size: usize) -> Result<(usize, usize, usize), ProverError
 
 /// Checks a proving key (e.g. from an external ceremony) against the circuit for
 /// `batch_size`: query lengths match the circuit's variables, the embedded verifying key is
-/// consistent with the proving key (pairing checks on β and δ), and a sample batch proves and
+/// consistent with the proving key (a pairing check on β and δ), and a sample batch proves and
 /// verifies.
 pub fn check_proving_key(pk: &ProvingKey, batch_size: usize) -> Result<(), ProverError> {
     let fail = |m: String| Err(ProverError::KeyCheck(m));
@@ -181,10 +181,10 @@ pub fn check_proving_key(pk: &ProvingKey, batch_size: usize) -> Result<(), Prove
             domain - 1
         ));
     }
-    let g1 = G1Affine::generator();
-    let g2 = G2Affine::generator();
-    if Bn254::pairing(pk.beta_g1, g2) != Bn254::pairing(g1, pk.vk.beta_g2)
-        || Bn254::pairing(pk.delta_g1, g2) != Bn254::pairing(g1, pk.vk.delta_g2)
+    // The setup may use any generators, so compare ratios: both sides are e(g1, g2)^(β·δ).
+    if pk.beta_g1.is_zero()
+        || pk.delta_g1.is_zero()
+        || Bn254::pairing(pk.beta_g1, pk.vk.delta_g2) != Bn254::pairing(pk.delta_g1, pk.vk.beta_g2)
     {
         return fail("proving key and verifying key disagree on beta or delta".into());
     }

@@ -18,7 +18,11 @@ use echonet_rollup_primitives::{
 use serde::{Deserialize, Serialize};
 
 #[derive(Parser)]
-#[command(name = "echonet-prover", version, about = "EchoNet rollup prover (Groth16 / BN254)")]
+#[command(
+    name = "echonet-prover",
+    version,
+    about = "EchoNet rollup prover (Groth16 / BN254)"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -221,7 +225,11 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             println!("commitment {}", fr_to_decimal(&trace.commitment));
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Prove { keys: dir, trace, out } => {
+        Cmd::Prove {
+            keys: dir,
+            trace,
+            out,
+        } => {
             let (meta, pk) = load_pk(&dir)?;
             let trace: BatchTrace = read_json(&trace)?;
             let start = Instant::now();
@@ -278,7 +286,10 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 path: out.display().to_string(),
                 source,
             })?;
-            write_json(&out.join("verification_key.json"), &snarkjs::verification_key_json(&vk))?;
+            write_json(
+                &out.join("verification_key.json"),
+                &snarkjs::verification_key_json(&vk),
+            )?;
             write_json(&out.join("proof.json"), &snarkjs::proof_json(&proof))?;
             write_json(&out.join("public.json"), &snarkjs::public_json(&inputs))?;
             println!("wrote {}", out.display());
@@ -306,8 +317,7 @@ fn benchmark(batch_size: usize, no_raw: bool, verify_runs: usize) -> Result<Exit
     let profile = BatchCircuit::profile(batch_size).map_err(ProverError::from)?;
     let r = bench::run(batch_size, !no_raw, verify_runs)?;
     let mut pk_bytes = Vec::new();
-    r.pk
-        .serialize_compressed(&mut pk_bytes)
+    r.pk.serialize_compressed(&mut pk_bytes)
         .map_err(ProverError::from)?;
     let report = serde_json::json!({
         "batch_size": batch_size,

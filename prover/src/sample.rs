@@ -57,7 +57,15 @@ pub fn sample_txs(batch_size: usize, kind: SampleKind, accounts: u32) -> Vec<Tx>
                     new_account: Some(sample_key(new_index).public()),
                     amount: 5_000_000,
                 }),
-                Tx::Transfer(Transfer::signed(&sample_key(1), c, 1, 2, amount(1_234_000), fee, 0)),
+                Tx::Transfer(Transfer::signed(
+                    &sample_key(1),
+                    c,
+                    1,
+                    2,
+                    amount(1_234_000),
+                    fee,
+                    0,
+                )),
                 Tx::Withdraw(Withdraw::signed(
                     &sample_key(3),
                     c,
@@ -81,7 +89,15 @@ pub fn sample_txs(batch_size: usize, kind: SampleKind, accounts: u32) -> Vec<Tx>
                     new_account: None,
                     amount: 77,
                 }),
-                Tx::Transfer(Transfer::signed(&sample_key(2), c, 2, 3, amount(5), Fee8(0), 0)),
+                Tx::Transfer(Transfer::signed(
+                    &sample_key(2),
+                    c,
+                    2,
+                    3,
+                    amount(5),
+                    Fee8(0),
+                    0,
+                )),
             ];
             txs.truncate(batch_size);
             txs
@@ -121,5 +137,6 @@ pub fn sample_batch(batch_size: usize, kind: SampleKind) -> Result<BatchTrace, P
         batch_number: 7,
         operator: 0,
     };
-    execute_batch(&mut tree, &header, &txs, batch_size).map_err(|e| ProverError::Trace(e.to_string()))
+    execute_batch(&mut tree, &header, &txs, batch_size)
+        .map_err(|e| ProverError::Trace(e.to_string()))
 }

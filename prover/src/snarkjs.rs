@@ -63,5 +63,10 @@ pub fn proof_json(proof: &Proof) -> Value {
 
 /// `public.json`.
 pub fn public_json(inputs: &[Fr]) -> Value {
-    Value::Array(inputs.iter().map(|x| Value::String(fr_to_decimal(x))).collect())
+    Value::Array(
+        inputs
+            .iter()
+            .map(|x| Value::String(fr_to_decimal(x)))
+            .collect(),
+    )
 }

@@ -111,7 +111,10 @@ fn mixed_batch_is_satisfied_and_matches_native_commitment() {
     assert!(kinds.contains(&tx_type::WITHDRAW));
     assert!(kinds.contains(&tx_type::NOOP));
     let w = BatchWitness::from_trace(&trace).unwrap();
-    assert_eq!(BatchCircuit::computed_commitment(&w).unwrap(), trace.commitment);
+    assert_eq!(
+        BatchCircuit::computed_commitment(&w).unwrap(),
+        trace.commitment
+    );
     assert!(satisfied(&w));
     // The bridge's recomputation from L1 data gives the same public input.
     let bridge = commitment_from_l1_data(
@@ -251,7 +254,9 @@ fn signature_replayed_into_another_batch_is_rejected() {
     let first = transfer(1, 2, 1_000, 0);
     exec(&mut tree, std::slice::from_ref(&first), 2);
     let (_, w) = exec(&mut tree, &[transfer(1, 2, 1_000, 1)], 2);
-    let Tx::Transfer(old) = first else { unreachable!() };
+    let Tx::Transfer(old) = first else {
+        unreachable!()
+    };
     // Replaying batch 1's signature against the current nonce.
     assert_rule(&w, |w| {
         w.slots[0].r8 = old.signature.r8;
@@ -443,7 +448,10 @@ fn withdrawal_recipient_and_deposit_data_are_bound() {
     let m = withdraw_message(CHAIN, 3, amt(5_000), fee(), 0, &[7; 32]);
     let Tx::Withdraw(x) = &exec(&mut sample_tree(6).unwrap(), &[], 1).0.slots[0].tx else {
         // an empty batch has only no-ops
-        assert!(sample_key(3).public().verify(&m, &sample_key(3).sign(&m)).is_ok());
+        assert!(sample_key(3)
+            .public()
+            .verify(&m, &sample_key(3).sign(&m))
+            .is_ok());
         return deposit_amount_is_bound();
     };
     let _ = x;
@@ -466,7 +474,9 @@ fn deposit_amount_is_bound() {
         &trace.header,
         2,
         trace.old_root,
-        BatchCircuit::computed_commitment(&forged).map(|_| trace.new_root).unwrap(),
+        BatchCircuit::computed_commitment(&forged)
+            .map(|_| trace.new_root)
+            .unwrap(),
         &[dep],
         &[],
         &trace.da,

@@ -54,7 +54,8 @@ fn div_witness(cs: &ConstraintSystemRef<F>, num: &Fv, den: &Fv) -> Result<Fv, Sy
     if cs.is_none() {
         let d = den.value()?;
         return Ok(FpVar::Constant(
-            d.inverse().map_or(F::zero(), |i| num.value().unwrap_or_default() * i),
+            d.inverse()
+                .map_or(F::zero(), |i| num.value().unwrap_or_default() * i),
         ));
     }
     witness_from(cs, || {
@@ -144,7 +145,11 @@ impl PointVar {
     }
 
     /// `bit ? other : self` (2 constraints).
-    pub fn select(bit: &Boolean<F>, if_true: &PointVar, if_false: &PointVar) -> Result<Self, SynthesisError> {
+    pub fn select(
+        bit: &Boolean<F>,
+        if_true: &PointVar,
+        if_false: &PointVar,
+    ) -> Result<Self, SynthesisError> {
         Ok(PointVar {
             x: bit.select(&if_true.x, &if_false.x)?,
             y: bit.select(&if_true.y, &if_false.y)?,
@@ -224,7 +229,11 @@ pub fn scalar_mul_base8(bits: &[Boolean<F>]) -> Result<PointVar, SynthesisError>
         // b0·(c3·b1 + c5·b2 + c7·b1b2) costs one constraint per coordinate (3 per window).
         // A short top window (b2 = 0) needs only b0·b1, shared by both coordinates.
         let f12 = &f1 * &f2;
-        let f01 = if chunk.len() < 3 { Some(&f0 * &f1) } else { None };
+        let f01 = if chunk.len() < 3 {
+            Some(&f0 * &f1)
+        } else {
+            None
+        };
         let coord = |g: &dyn Fn(&Point) -> F| -> Result<Fv, SynthesisError> {
             let v: Vec<F> = t.iter().map(g).collect();
             let c0 = v[0];

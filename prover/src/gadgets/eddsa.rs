@@ -17,6 +17,9 @@ use super::poseidon::poseidon;
 use super::range::{enforce_le_constant, range_check, to_bits_strict};
 use super::{Fv, SynthesisError, F};
 
+/// Constraints of [`verify`] (pinned by a test).
+pub const EDDSA_CONSTRAINTS: usize = 4_705;
+
 /// Bits of `S` (`l < 2^251`).
 pub const S_BITS: usize = 251;
 
@@ -37,7 +40,13 @@ pub fn verify(
     let s_bits = range_check(s, S_BITS)?;
     enforce_le_constant(&s_bits, &(suborder() - 1u32))?;
 
-    let c = poseidon(&[r8.x.clone(), r8.y.clone(), pk.x.clone(), pk.y.clone(), msg.clone()])?;
+    let c = poseidon(&[
+        r8.x.clone(),
+        r8.y.clone(),
+        pk.x.clone(),
+        pk.y.clone(),
+        msg.clone(),
+    ])?;
     let c_bits = to_bits_strict(&c)?;
 
     let a8 = pk.double()?.double()?.double()?;
@@ -55,8 +64,14 @@ pub fn verify(
 
     let right = r8.add(&scalar_mul_var(&c_bits, &a8)?)?;
     let left = scalar_mul_base8(&s_bits)?;
-    let dx = lincomb(&[(F::from(1u64), &left.x), (-F::from(1u64), &right.x)], F::zero())?;
-    let dy = lincomb(&[(F::from(1u64), &left.y), (-F::from(1u64), &right.y)], F::zero())?;
+    let dx = lincomb(
+        &[(F::from(1u64), &left.x), (-F::from(1u64), &right.x)],
+        F::zero(),
+    )?;
+    let dy = lincomb(
+        &[(F::from(1u64), &left.y), (-F::from(1u64), &right.y)],
+        F::zero(),
+    )?;
     let zero = FpVar::Constant(F::zero());
     enabled.mul_equals(&dx, &zero)?;
     enabled.mul_equals(&dy, &zero)?;
@@ -80,6 +95,15 @@ mod tests {
     use ark_relations::gr1cs::ConstraintSystem;
     use echonet_rollup_primitives::babyjubjub::Point;
     use echonet_rollup_primitives::eddsa::{PrivateKey, Signature};
+
+    #[test]
+    fn constraint_count_is_pinned() {
+        let k = PrivateKey([3; 32]);
+        let sig = k.sign(&F::from(9u64));
+        let (ok, n) = run(k.public().0, F::from(9u64), &sig, true);
+        assert!(ok);
+        assert_eq!(n, EDDSA_CONSTRAINTS);
+    }
 
     fn run(pk: Point, msg: F, sig: &Signature, enabled: bool) -> (bool, usize) {
         let cs = ConstraintSystem::<F>::new_ref();
@@ -114,7 +138,9 @@ mod tests {
             let pk2 = PrivateKey([i + 50; 32]).public();
             assert!(!run(pk2.0, msg, &sig, true).0);
             let mut bad_r = sig.clone();
-            bad_r.r8 = bad_r.r8.add(&echonet_rollup_primitives::babyjubjub::base8());
+            bad_r.r8 = bad_r
+                .r8
+                .add(&echonet_rollup_primitives::babyjubjub::base8());
             assert!(!run(pk.0, msg, &bad_r, true).0);
             let mut mall = sig.clone();
             mall.s += suborder();

@@ -78,7 +78,5 @@ pub fn witness_from(
     cs: &ark_relations::gr1cs::ConstraintSystemRef<F>,
     f: impl FnOnce() -> Option<F>,
 ) -> Result<Fv, SynthesisError> {
-    FpVar::new_witness(cs.clone(), || {
-        f().ok_or(SynthesisError::AssignmentMissing)
-    })
+    FpVar::new_witness(cs.clone(), || f().ok_or(SynthesisError::AssignmentMissing))
 }

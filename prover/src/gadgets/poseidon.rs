@@ -128,7 +128,11 @@ mod tests {
                 .map(|v| FpVar::new_witness(cs.clone(), || Ok(*v)).unwrap())
                 .collect();
             let out = poseidon(&vars).unwrap();
-            assert_eq!(out.value().unwrap(), poseidon_slice(&vals).unwrap(), "arity {n}");
+            assert_eq!(
+                out.value().unwrap(),
+                poseidon_slice(&vals).unwrap(),
+                "arity {n}"
+            );
             assert!(cs.is_satisfied().unwrap());
             // Cost pin: 3 per S-box minus the free capacity S-box of round 0.
             let p = params(n + 1).unwrap();

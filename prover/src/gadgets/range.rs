@@ -39,9 +39,11 @@ pub fn enforce_le_constant(
     if bits.len() != n || n == 0 {
         return Err(SynthesisError::Unsatisfiable);
     }
-    let cs = bits.iter().fold(ark_relations::gr1cs::ConstraintSystemRef::None, |a, b| {
-        a.or(b.cs())
-    });
+    let cs = bits
+        .iter()
+        .fold(ark_relations::gr1cs::ConstraintSystemRef::None, |a, b| {
+            a.or(b.cs())
+        });
     // Runs of equal bits of c, from the top.
     let mut runs: Vec<(bool, Vec<usize>)> = Vec::new();
     for i in (0..n).rev() {
@@ -65,9 +67,8 @@ pub fn enforce_le_constant(
                 let terms: Vec<(F, &Fv)> = vars.iter().map(|v| (-one, v)).collect();
                 let s = lincomb(&terms, F::from(vars.len() as u64))?;
                 let all = witness_from(&cs, || Some(F::from(s.value().ok()?.is_zero() as u64)))?;
-                let inv = witness_from(&cs, || {
-                    Some(s.value().ok()?.inverse().unwrap_or(F::zero()))
-                })?;
+                let inv =
+                    witness_from(&cs, || Some(s.value().ok()?.inverse().unwrap_or(F::zero())))?;
                 all.mul_equals(&s, &FpVar::Constant(F::zero()))?;
                 let not_all = lincomb(&[(-one, &all)], one)?;
                 s.mul_equals(&inv, &not_all)?;

@@ -56,14 +56,15 @@ pub enum BatchError {
     #[error("slot {slot}: self-transfer")]
     SelfTransfer { slot: usize },
     #[error("slot {slot}: nonce {got}, account nonce is {expected}")]
-    BadNonce { slot: usize, got: u64, expected: u64 },
+    BadNonce {
+        slot: usize,
+        got: u64,
+        expected: u64,
+    },
     #[error("slot {slot}: account nonce exhausted")]
     NonceExhausted { slot: usize },
     #[error("slot {slot}: bad signature: {source}")]
-    Signature {
-        slot: usize,
-        source: SignatureError,
-    },
+    Signature { slot: usize, source: SignatureError },
     #[error("slot {slot}: {source}")]
     Amount { slot: usize, source: FloatError },
     #[error("slot {slot}: insufficient balance")]
@@ -143,7 +144,13 @@ pub struct BatchTrace {
 pub fn deposit_hash_step(h: Fr, d: &Deposit) -> Fr {
     let (is_new, pk) = match &d.new_account {
         Some(pk) => (1u64, pk.0),
-        None => (0, crate::babyjubjub::Point { x: Fr::zero(), y: Fr::zero() }),
+        None => (
+            0,
+            crate::babyjubjub::Point {
+                x: Fr::zero(),
+                y: Fr::zero(),
+            },
+        ),
     };
     poseidon(&[
         h,
@@ -468,16 +475,7 @@ fn credit_existing(
     let proof = tree
         .proof(to)
         .map_err(|source| BatchError::Index { slot, source })?;
-    set_logged(
-        tree,
-        undo,
-        slot,
-        to,
-        Account {
-            balance,
-            ..account
-        },
-    )?;
+    set_logged(tree, undo, slot, to, Account { balance, ..account })?;
     Ok(CreditTrace {
         account: Some(account),
         proof,

@@ -229,7 +229,10 @@ mod tests {
             // S + l is rejected even though it satisfies the equation.
             let mut malleated = sig.clone();
             malleated.s += suborder();
-            assert_eq!(pk.verify(&m, &malleated), Err(SignatureError::SNotCanonical));
+            assert_eq!(
+                pk.verify(&m, &malleated),
+                Err(SignatureError::SNotCanonical)
+            );
             // Packed roundtrip.
             assert_eq!(Signature::from_bytes(&sig.to_bytes()).unwrap(), sig);
         }

@@ -35,9 +35,23 @@ pub enum FloatError {
     Overflow(u64),
 }
 
-/// A 40-bit amount code.
+/// A 40-bit amount code. Deserialization checks the width, like [`Amount40::from_code`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u64", into = "u64")]
 pub struct Amount40(u64);
+
+impl TryFrom<u64> for Amount40 {
+    type Error = FloatError;
+    fn try_from(code: u64) -> Result<Self, FloatError> {
+        Amount40::from_code(code)
+    }
+}
+
+impl From<Amount40> for u64 {
+    fn from(a: Amount40) -> u64 {
+        a.0
+    }
+}
 
 /// An 8-bit fee code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -146,6 +160,10 @@ mod tests {
         assert_eq!(Amount40::from_value(343_597_383_670).unwrap().exponent(), 1);
         assert!(Amount40::from_value(u128::MAX).is_err());
         assert!(Amount40::from_code(1 << 40).is_err());
+        // Serde goes through the same check.
+        assert!(serde_json::from_str::<Amount40>(&(1u64 << 40).to_string()).is_err());
+        let a: Amount40 = serde_json::from_str("12345").unwrap();
+        assert_eq!(serde_json::to_string(&a).unwrap(), "12345");
         // m = 2^35-1, e = 31 is 3.4e41 > u128::MAX.
         assert!(Amount40::from_code((1 << 40) - 1).unwrap().value().is_err());
     }

@@ -47,8 +47,8 @@ pub mod tx;
 
 pub use ark_bn254::Fr;
 pub use batch::{
-    batch_commitment, commitment_from_l1_data, execute_batch, BatchError, BatchHeader,
-    BatchTrace, WithdrawalRecord,
+    batch_commitment, commitment_from_l1_data, execute_batch, BatchError, BatchHeader, BatchTrace,
+    WithdrawalRecord,
 };
 pub use eddsa::{PrivateKey, PublicKey, Signature};
 pub use float::{Amount40, Fee8};

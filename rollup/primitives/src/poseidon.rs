@@ -24,7 +24,12 @@ thread_local! {
 /// The arity is a compile-time constant at every call site of this crate, so the only failure
 /// of the underlying library (a wrong input count) cannot happen; that is asserted statically.
 pub fn poseidon<const N: usize>(inputs: &[Fr; N]) -> Fr {
-    const { assert!(N >= 1 && N <= MAX_INPUTS, "Poseidon arity must be in 1..=12") };
+    const {
+        assert!(
+            N >= 1 && N <= MAX_INPUTS,
+            "Poseidon arity must be in 1..=12"
+        )
+    };
     HASHERS.with(|cell| {
         let mut hashers = cell.borrow_mut();
         let slot = &mut hashers[N];
@@ -65,7 +70,12 @@ mod tests {
             .unwrap()
         );
         assert_eq!(
-            poseidon(&[Fr::from(1u64), Fr::from(2u64), Fr::from(3u64), Fr::from(4u64)]),
+            poseidon(&[
+                Fr::from(1u64),
+                Fr::from(2u64),
+                Fr::from(3u64),
+                Fr::from(4u64)
+            ]),
             fr_from_decimal(
                 "18821383157269793795438455681495246036402687001665670618754263018637548127333"
             )

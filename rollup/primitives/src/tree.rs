@@ -270,7 +270,10 @@ mod tests {
         let mut t = AccountTree::new();
         assert_eq!(t.root(), empty_subtree_roots()[TREE_DEPTH]);
         let mut leaves = HashMap::new();
-        for (n, idx) in [0u32, 1, 2, 5, 1 << 20, RESERVED_INDEX - 1].into_iter().enumerate() {
+        for (n, idx) in [0u32, 1, 2, 5, 1 << 20, RESERVED_INDEX - 1]
+            .into_iter()
+            .enumerate()
+        {
             let a = acct(n as u8, 1000 + n as u128);
             t.set(idx, Some(a)).unwrap();
             leaves.insert(idx, a.leaf());

@@ -147,7 +147,14 @@ pub fn withdraw_message(
 
 impl Transfer {
     pub fn message(&self, chain_id: u32) -> Fr {
-        transfer_message(chain_id, self.from, self.to, self.amount, self.fee, self.nonce)
+        transfer_message(
+            chain_id,
+            self.from,
+            self.to,
+            self.amount,
+            self.fee,
+            self.nonce,
+        )
     }
 
     /// Builds and signs a transfer.
@@ -233,7 +240,10 @@ mod tests {
         assert_ne!(base, transfer_message(8, 1, 2, a, f, 3));
         assert_ne!(base, transfer_message(7, 2, 1, a, f, 3));
         assert_ne!(base, transfer_message(7, 1, 2, a, f, 4));
-        assert_ne!(base, transfer_message(7, 1, 2, Amount40::from_value(6).unwrap(), f, 3));
+        assert_ne!(
+            base,
+            transfer_message(7, 1, 2, Amount40::from_value(6).unwrap(), f, 3)
+        );
         assert_ne!(base, transfer_message(7, 1, 2, a, Fee8(2), 3));
         // A withdrawal with the same numbers is a different message.
         assert_ne!(base, withdraw_message(7, 1, a, f, 3, &[0; 32]));

@@ -57,7 +57,10 @@ fn eddsa_matches_circomlibjs() {
             s: BigUint::parse_bytes(c["s"].as_str().unwrap().as_bytes(), 10).unwrap(),
         };
         assert_eq!(sig, theirs);
-        assert_eq!(hex::encode(sig.to_bytes()), c["packed_signature"].as_str().unwrap());
+        assert_eq!(
+            hex::encode(sig.to_bytes()),
+            c["packed_signature"].as_str().unwrap()
+        );
         assert!(pk.verify(&msg, &theirs).is_ok());
     }
 }
