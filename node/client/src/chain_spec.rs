@@ -299,10 +299,7 @@ impl GenesisStorage {
     }
 
     /// The trie nodes and root of this storage.
-    pub(crate) fn to_changes(
-        &self,
-        state: &StateProvider,
-    ) -> Result<StorageChanges<BlakeTwo256>> {
+    pub(crate) fn to_changes(&self, state: &StateProvider) -> Result<StorageChanges<BlakeTwo256>> {
         let empty = sp_trie::empty_trie_root::<sp_trie::LayoutV1<BlakeTwo256>>();
         let backend = state.at(empty, true);
         let mut overlay = OverlayedChanges::<BlakeTwo256>::default();

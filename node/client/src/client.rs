@@ -359,19 +359,38 @@ impl Client {
         Ok(out)
     }
 
+    /// Extensions for block building and import. No keystore: the chain's state
+    /// transition must not depend on the local node's keys.
     fn extensions(&self) -> Extensions {
-        let mut ext = Extensions::new();
-        if let Some(ks) = self.keystore.read().clone() {
-            ext.register(KeystoreExt(ks));
-        }
-        ext
+        Extensions::new()
     }
 
-    /// Calls a runtime API at a block. Whatever the call writes is discarded.
+    /// Calls a runtime API at a block. Whatever the call writes is discarded. The call
+    /// cannot reach the keystore (see [`Client::call_with_keystore`]).
     pub fn call(&self, at: H256, method: &str, data: &[u8]) -> Result<Vec<u8>> {
+        self.call_inner(at, method, data, Extensions::new())
+    }
+
+    /// Like [`Client::call`], with the keystore available to the runtime: for session key
+    /// generation (`author_rotateKeys`), which stores new keys.
+    pub fn call_with_keystore(&self, at: H256, method: &str, data: &[u8]) -> Result<Vec<u8>> {
+        let mut extensions = Extensions::new();
+        match self.keystore.read().clone() {
+            Some(ks) => extensions.register(KeystoreExt(ks)),
+            None => return Err(Error::State("the node has no keystore".into())),
+        }
+        self.call_inner(at, method, data, extensions)
+    }
+
+    fn call_inner(
+        &self,
+        at: H256,
+        method: &str,
+        data: &[u8],
+        mut extensions: Extensions,
+    ) -> Result<Vec<u8>> {
         let state = self.state_at(at)?;
         let mut overlay = OverlayedChanges::default();
-        let mut extensions = self.extensions();
         executor::execute(
             &state,
             &mut overlay,

@@ -123,10 +123,18 @@ impl AuthorApiServer for Author {
         // No owner: the proof of ownership is for `session.setKeys` callers that want one,
         // and author_rotateKeys has always returned the bare public keys.
         let input = codec::Encode::encode(&(Vec::<u8>::new(), Option::<Vec<u8>>::None));
-        let generated: sp_session::OpaqueGeneratedSessionKeys = self
+        let raw = self
             .client
-            .call_decoded(best, "SessionKeys_generate_session_keys", &input)
+            .call_with_keystore(best, "SessionKeys_generate_session_keys", &input)
             .map_err(|e| error::author_client(&e))?;
+        let generated =
+            <sp_session::OpaqueGeneratedSessionKeys as codec::Decode>::decode(&mut &raw[..])
+                .map_err(|e| {
+                    error::author_client(&echonet_client::Error::RuntimeCall {
+                        method: "SessionKeys_generate_session_keys".into(),
+                        reason: format!("undecodable result: {e}"),
+                    })
+                })?;
         Ok(Bytes(generated.keys))
     }
 

@@ -39,10 +39,6 @@ pub const MAX_QUERY_STORAGE_READS: usize = 100_000;
 /// How long `state_getStorageSize` may sum the values under a prefix before giving up.
 const STORAGE_SIZE_DEADLINE: Duration = Duration::from_secs(5);
 
-/// Runtime calls that `state_call` refuses: the client gives runtime calls the node's
-/// keystore, and this one writes new keys to it. `author_rotateKeys` (unsafe) is the way.
-const KEYSTORE_WRITING_CALLS: &[&str] = &["SessionKeys_generate_session_keys"];
-
 #[rpc(server)]
 pub trait StateApi {
     /// Calls a runtime API with SCALE input; returns its SCALE output.
@@ -206,11 +202,6 @@ impl State {
 #[async_trait]
 impl StateApiServer for State {
     fn call(&self, name: String, bytes: Bytes, hash: Option<H256>) -> RpcResult<Bytes> {
-        if KEYSTORE_WRITING_CALLS.contains(&name.as_str()) {
-            return Err(error::state_other(format!(
-                "{name} writes to the node's keystore: use author_rotateKeys"
-            )));
-        }
         self.client
             .call(self.resolve(hash), &name, &bytes.0)
             .map(Bytes)

@@ -399,7 +399,8 @@ async fn metadata_version_and_runtime_calls() {
     assert_eq!(err["code"], json!(-32602));
     let err = node.call_err("state_call", json!([42, "0x"])).await;
     assert_eq!(err["code"], json!(-32602));
-    // Key generation writes to the keystore: only author_rotateKeys may do it.
+    // state_call has no keystore: key generation fails and writes nothing. Only
+    // author_rotateKeys (unsafe) generates keys.
     let input = hex(&codec::Encode::encode(&(
         Vec::<u8>::new(),
         Option::<Vec<u8>>::None,

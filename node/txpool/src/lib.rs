@@ -155,7 +155,7 @@ impl PoolError {
             PoolError::TooLowPriority { .. } => 1014,
             PoolError::CycleDetected => 1015,
             PoolError::ImmediatelyDropped => 1016,
-            PoolError::NoTagsProvided => 1018,
+            PoolError::NoTagsProvided => 1019,
         }
     }
 
@@ -823,7 +823,11 @@ impl Pool {
         let mut imports = self.client.import_notifications();
         let mut finality = self.client.finality_notifications();
         loop {
+            // Imports first: a block imported and finalized at once sends both
+            // notifications, and its transactions must be in a block before they can be
+            // final.
             tokio::select! {
+                biased;
                 n = imports.recv() => match n {
                     Ok(n) => self.on_block_imported(&n).await,
                     Err(RecvError::Lagged(missed)) => {
