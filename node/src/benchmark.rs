@@ -181,7 +181,7 @@ fn base_slot() -> u64 {
 fn authoring(cmd: &ImportBenchCmd) -> anyhow::Result<()> {
     for &size in &cmd.transfers {
         let mut fx = Fixture::new(cmd.senders)?;
-        let client = fx.open("author")?;
+        let client = fx.open("author", cmd.parallel_verify)?;
         let genesis = client.info().genesis_hash;
         let mut times = Vec::new();
         let slot = base_slot();
@@ -215,7 +215,7 @@ fn import_own(client: &Client, built: BuiltBlock) -> anyhow::Result<()> {
 fn import(cmd: &ImportBenchCmd) -> anyhow::Result<()> {
     for &size in &cmd.transfers {
         let mut fx = Fixture::new(cmd.senders)?;
-        let author = fx.open("author")?;
+        let author = fx.open("author", cmd.parallel_verify)?;
         let genesis = author.info().genesis_hash;
         let slot = base_slot();
         let mut blocks = Vec::new();
@@ -235,7 +235,7 @@ fn import(cmd: &ImportBenchCmd) -> anyhow::Result<()> {
         }
         drop(author);
 
-        let importer = fx.open("importer")?;
+        let importer = fx.open("importer", cmd.parallel_verify)?;
         let mut times = Vec::new();
         for (header, body) in blocks {
             let started = Instant::now();

@@ -35,6 +35,7 @@ extern crate alloc;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod signature;
 
 use alloc::vec::Vec;
 use apis::RUNTIME_API_VERSIONS;
@@ -42,7 +43,7 @@ use frame_support::weights::{constants::WEIGHT_REF_TIME_PER_SECOND, Weight};
 use sp_runtime::{
     generic, impl_opaque_keys,
     traits::{BlakeTwo256, IdentifyAccount, Verify},
-    MultiAddress, MultiSignature,
+    MultiAddress,
 };
 use sp_version::RuntimeVersion;
 
@@ -54,8 +55,9 @@ pub use sp_runtime::BuildStorage;
 
 /// Block number.
 pub type BlockNumber = u32;
-/// Transaction signature: sr25519 by default, ed25519 and ecdsa also accepted.
-pub type Signature = MultiSignature;
+/// Transaction signature: sr25519 by default, ed25519 and ecdsa also accepted. On the
+/// wire and in metadata it is `MultiSignature`; see [`signature`] for why it is wrapped.
+pub type Signature = signature::EchoSignature;
 /// An account: the 32-byte public key behind a [`Signature`].
 pub type AccountId = <<Signature as Verify>::Signer as IdentifyAccount>::AccountId;
 /// A balance, in planck (10^-12 ECHO).
@@ -265,7 +267,7 @@ pub mod extrinsics {
         UncheckedExtrinsic::new_signed(
             call,
             Address::Id(who),
-            Signature::Sr25519(signature),
+            Signature::from(signature),
             extension,
         )
     }

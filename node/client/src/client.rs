@@ -52,6 +52,9 @@ pub struct ClientConfig {
     pub trie_cache_bytes: usize,
     /// How many slots ahead of the local clock a block's slot may be.
     pub max_slot_drift: u64,
+    /// Check a block's signatures on a second thread while it executes (see
+    /// [`Client::import_block`]).
+    pub parallel_signature_checks: bool,
 }
 
 impl ClientConfig {
@@ -61,6 +64,7 @@ impl ClientConfig {
             db: DbConfig::default(),
             trie_cache_bytes: 256 * 1024 * 1024,
             max_slot_drift: 1,
+            parallel_signature_checks: true,
         }
     }
 }
@@ -644,15 +648,8 @@ impl Client {
         }
 
         let mut overlay = OverlayedChanges::default();
-        executor::execute(
-            &state,
-            &mut overlay,
-            &mut ext,
-            "Core_execute_block",
-            &encoded,
-            CallContext::Onchain { import: true },
-        )
-        .map_err(|e| Error::invalid(hash, e.to_string()))?;
+        self.execute_with_signature_checks(parent, body, &state, &mut overlay, &encoded)
+            .map_err(|e| Error::invalid(hash, e.to_string()))?;
         let changes = overlay
             .drain_storage_changes(&state, StateVersion::V1)
             .map_err(|e| Error::State(e.to_string()))?;
@@ -666,6 +663,69 @@ impl Client {
             ));
         }
         Ok(changes)
+    }
+
+    /// `Core_execute_block`, with the block's signatures checked on a second thread at the
+    /// same time: that thread walks the extrinsics from the last one backwards and records
+    /// each valid signature; the runtime, executing from the first one forwards, skips the
+    /// signatures already recorded (see `echonet_runtime::signature`). The two meet in the
+    /// middle, so both cores work until the block is done.
+    fn execute_with_signature_checks(
+        &self,
+        parent: &Header,
+        body: &[OpaqueExtrinsic],
+        state: &StateBackend,
+        overlay: &mut OverlayedChanges<BlakeTwo256>,
+        encoded_block: &[u8],
+    ) -> Result<Vec<u8>> {
+        use echonet_runtime::signature::cache::{
+            verify_and_record, SignatureSet, VerifiedSignatures,
+        };
+        use std::sync::atomic::{AtomicBool, Ordering};
+        /// Below this, a second thread costs more than it saves.
+        const MIN_EXTRINSICS: usize = 16;
+
+        let mut extensions = self.extensions();
+        if !self.config.parallel_signature_checks || body.len() < MIN_EXTRINSICS {
+            return executor::execute(
+                state,
+                overlay,
+                &mut extensions,
+                "Core_execute_block",
+                encoded_block,
+                CallContext::Onchain { import: true },
+            );
+        }
+        let verified = Arc::new(SignatureSet::default());
+        extensions.register(VerifiedSignatures(verified.clone()));
+        let done = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let checker_state = self.state_at_header(parent, true);
+                let _ = executor::with_state(&checker_state, || {
+                    for xt in body.iter().rev() {
+                        if done.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        if let Ok(xt) =
+                            echonet_runtime::UncheckedExtrinsic::decode(&mut &xt.encode()[..])
+                        {
+                            verify_and_record(&xt, &verified);
+                        }
+                    }
+                });
+            });
+            let result = executor::execute(
+                state,
+                overlay,
+                &mut extensions,
+                "Core_execute_block",
+                encoded_block,
+                CallContext::Onchain { import: true },
+            );
+            done.store(true, Ordering::Relaxed);
+            result
+        })
     }
 
     /// Refuses to execute on a state written by a runtime this node does not know.

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use sp_core::traits::{CallContext, CodeExecutor, Externalities, FetchRuntimeCode, RuntimeCode};
 use sp_externalities::Extensions;
 use sp_runtime::traits::BlakeTwo256;
-use sp_state_machine::{Backend, OverlayedChanges, StateMachine};
+use sp_state_machine::{Backend, Ext, OverlayedChanges, StateMachine};
 use std::{borrow::Cow, cell::Cell, panic::AssertUnwindSafe};
 
 thread_local! {
@@ -156,4 +156,20 @@ pub fn execute<B: Backend<BlakeTwo256>>(
             })
         }
     }
+}
+
+/// Runs native runtime code (not a runtime API) under externalities of `backend`, for
+/// work the node does with the runtime's own types, such as checking signatures ahead of
+/// execution. Writes are discarded; a panic becomes an error.
+pub fn with_state<B: Backend<BlakeTwo256>, R>(backend: &B, f: impl FnOnce() -> R) -> Result<R> {
+    let mut overlay = OverlayedChanges::<BlakeTwo256>::default();
+    let mut ext = Ext::new(&mut overlay, backend, None);
+    let _flag = RuntimeFlag::set();
+    std::panic::catch_unwind(AssertUnwindSafe(|| {
+        sp_externalities::set_and_run_with_externalities(&mut ext, f)
+    }))
+    .map_err(|payload| Error::RuntimeCall {
+        method: "native call".into(),
+        reason: panic_message(&*payload),
+    })
 }

@@ -5,7 +5,9 @@ use echonet_client::{ChainSpec, Error};
 use std::path::Path;
 
 fn repo_spec(file: &str) -> ChainSpec {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../chain-specs").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../chain-specs")
+        .join(file);
     ChainSpec::from_json_bytes(&std::fs::read(&path).unwrap()).unwrap()
 }
 
@@ -32,7 +34,10 @@ fn plain_spec_round_trips_through_json() {
     let spec = ChainSpec::local_testnet().unwrap();
     let json = spec.to_json(false).unwrap();
     let back = ChainSpec::from_json_bytes(json.as_bytes()).unwrap();
-    assert_eq!(back.genesis_storage().unwrap(), spec.genesis_storage().unwrap());
+    assert_eq!(
+        back.genesis_storage().unwrap(),
+        spec.genesis_storage().unwrap()
+    );
     assert_eq!(back.properties["tokenSymbol"], "ECHO");
 }
 
@@ -54,5 +59,8 @@ fn malformed_specs_are_errors() {
             String::from_utf8_lossy(raw)
         );
     }
-    assert!(matches!(ChainSpec::load("/no/such/file.json"), Err(Error::ChainSpec(_))));
+    assert!(matches!(
+        ChainSpec::load("/no/such/file.json"),
+        Err(Error::ChainSpec(_))
+    ));
 }

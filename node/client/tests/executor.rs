@@ -14,11 +14,13 @@ use sp_runtime::{generic::Digest, OpaqueExtrinsic};
 use std::sync::Arc;
 
 fn open(dir: &std::path::Path) -> Arc<Client> {
-    Client::open(
-        ClientConfig::new(dir.join("db")),
-        &ChainSpec::development().unwrap(),
-    )
-    .unwrap()
+    open_with(dir, true)
+}
+
+fn open_with(dir: &std::path::Path, parallel_signature_checks: bool) -> Arc<Client> {
+    let mut config = ClientConfig::new(dir.join("db"));
+    config.parallel_signature_checks = parallel_signature_checks;
+    Client::open(config, &ChainSpec::development().unwrap()).unwrap()
 }
 
 fn opaque(xt: &echonet_runtime::UncheckedExtrinsic) -> OpaqueExtrinsic {
@@ -222,10 +224,7 @@ fn block_with_bad_extrinsic_is_rejected() {
     let alice = Sr25519Keyring::Alice.pair();
     let (mut block, _) = build(&client, base_slot(), &transfers(&client, 2), &alice);
     // Corrupt the signature of the last transfer: same length, so it still decodes.
-    // Layout: compact length (2 bytes here), version, address (1 + 32), signature (1 + 64).
-    let mut raw = block.body[2].encode();
-    raw[2 + 1 + 33 + 1 + 10] ^= 0xff;
-    block.body[2] = OpaqueExtrinsic::try_from_encoded_extrinsic(&raw).unwrap();
+    block.body[2] = corrupt_signature(&block.body[2]);
     assert_rejected(&client, &block, "runtime panicked");
 }
 
@@ -313,4 +312,56 @@ fn a_database_of_another_chain_is_refused() {
         &ChainSpec::local_testnet().unwrap(),
     );
     assert!(matches!(other, Err(Error::GenesisMismatch { .. })));
+}
+
+/// Flips a byte of a transfer's sr25519 signature. Layout: compact length (2 bytes here),
+/// version, address (1 + 32), signature (1 + 64).
+fn corrupt_signature(xt: &OpaqueExtrinsic) -> OpaqueExtrinsic {
+    let mut raw = xt.encode();
+    raw[2 + 1 + 33 + 1 + 10] ^= 0xff;
+    OpaqueExtrinsic::try_from_encoded_extrinsic(&raw).unwrap()
+}
+
+#[test]
+fn large_block_imports_the_same_with_and_without_parallel_signature_checks() {
+    let author_dir = tempfile::tempdir().unwrap();
+    let author = open(author_dir.path());
+    let alice = Sr25519Keyring::Alice.pair();
+    let (block, _) = build(&author, base_slot(), &transfers(&author, 64), &alice);
+    for parallel in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let importer = open_with(dir.path(), parallel);
+        let hash = block.header.hash();
+        assert_eq!(
+            import(&importer, &block).unwrap(),
+            ImportResult::Imported {
+                hash,
+                number: 1,
+                is_new_best: true
+            },
+            "parallel checks: {parallel}"
+        );
+    }
+}
+
+#[test]
+fn bad_signature_is_caught_wherever_it_is_in_a_large_block() {
+    let author_dir = tempfile::tempdir().unwrap();
+    let author = open(author_dir.path());
+    let alice = Sr25519Keyring::Alice.pair();
+    let (good, _) = build(&author, base_slot(), &transfers(&author, 64), &alice);
+    // First transfer (checked by the executing thread), middle, and last (checked first by
+    // the second thread): each must be rejected, with and without the second thread.
+    for index in [1, 32, 64] {
+        for parallel in [true, false] {
+            let dir = tempfile::tempdir().unwrap();
+            let importer = open_with(dir.path(), parallel);
+            let mut block = Built {
+                header: good.header.clone(),
+                body: good.body.clone(),
+            };
+            block.body[index] = corrupt_signature(&block.body[index]);
+            assert_rejected(&importer, &block, "runtime panicked");
+        }
+    }
 }
