@@ -106,6 +106,7 @@ pub struct SlotTrace {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WithdrawalRecord {
     pub from: u32,
+    #[serde(with = "crate::serde_fr::u128_dec")]
     pub amount: u128,
     pub recipient: [u8; 32],
 }
@@ -124,6 +125,7 @@ pub struct BatchTrace {
     /// Operator account before the fee credit, and its path under the root after the last slot.
     pub operator_account: Account,
     pub operator_proof: MerkleProof,
+    #[serde(with = "crate::serde_fr::u128_dec")]
     pub total_fee: u128,
     pub deposits: Vec<Deposit>,
     pub withdrawals: Vec<WithdrawalRecord>,
@@ -586,6 +588,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c, t2.commitment);
+        // Traces go through JSON between sequencer and prover.
+        let json = serde_json::to_string(&t2).unwrap();
+        assert_eq!(serde_json::from_str::<BatchTrace>(&json).unwrap(), t2);
         // Same transfer signed for another chain is rejected.
         let other_chain = Tx::Transfer(Transfer::signed(&k[1], 43, 1, 2, a, f, 1));
         assert!(matches!(

@@ -30,6 +30,7 @@ pub const RESERVED_INDEX: u32 = TREE_CAPACITY - 1;
 pub struct Account {
     pub pubkey: PublicKey,
     /// Balance in the L1 token's smallest unit (`u128`, like the L1 `Balance`).
+    #[serde(with = "crate::serde_fr::u128_dec")]
     pub balance: u128,
     /// Number of transfers and withdrawals signed by this account (`< 2^40`).
     pub nonce: u64,

@@ -52,6 +52,7 @@ pub struct Transfer {
 pub struct Deposit {
     pub to: u32,
     pub new_account: Option<PublicKey>,
+    #[serde(with = "crate::serde_fr::u128_dec")]
     pub amount: u128,
 }
 

@@ -1,7 +1,7 @@
 // snarkjs (an independent Groth16 verifier) checks a proof exported by
 // `echonet-prover export-snarkjs`. ECHONET_SNARKJS_DIR names the directory holding
 // verification_key.json, proof.json and public.json (scripts/ci-rollup.sh sets it).
-import { test } from "node:test";
+import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,6 +10,11 @@ import * as snarkjs from "snarkjs";
 const dir = process.env.ECHONET_SNARKJS_DIR;
 const load = (f) => JSON.parse(readFileSync(join(dir, f), "utf8"));
 const r = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+
+// snarkjs keeps a cached curve with worker threads alive; end them so the process exits.
+after(async () => {
+  if (globalThis.curve_bn128) await globalThis.curve_bn128.terminate();
+});
 
 test("snarkjs verifies the exported proof and rejects tampered ones", { skip: !dir && "ECHONET_SNARKJS_DIR not set" }, async () => {
   const vk = load("verification_key.json");
