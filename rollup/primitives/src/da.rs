@@ -209,7 +209,7 @@ pub fn decode(bytes: &[u8], batch_size: usize) -> Result<DaBatch, DaError> {
     if batch_size == 0 {
         return Err(DaError::ZeroBatchSize);
     }
-    if bytes.len() < HEADER_BYTES || (bytes.len() - HEADER_BYTES) % RECORD_BYTES != 0 {
+    if bytes.len() < HEADER_BYTES || !(bytes.len() - HEADER_BYTES).is_multiple_of(RECORD_BYTES) {
         return Err(DaError::BadLength(bytes.len()));
     }
     let n = (bytes.len() - HEADER_BYTES) / RECORD_BYTES;

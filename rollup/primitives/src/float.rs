@@ -62,7 +62,7 @@ fn encode(mut value: u128, mantissa_bits: u32, exponent_bits: u32) -> Option<u64
     let max_e = (1u32 << exponent_bits) - 1;
     let mut e = 0u32;
     while value > max_m {
-        if value % 10 != 0 || e == max_e {
+        if !value.is_multiple_of(10) || e == max_e {
             return None;
         }
         value /= 10;

@@ -253,12 +253,12 @@ mod tests {
     fn naive_root(leaves: &HashMap<u32, Fr>) -> Fr {
         let empty = empty_subtree_roots();
         let mut level: HashMap<u32, Fr> = leaves.clone();
-        for h in 0..TREE_DEPTH {
+        for empty_h in empty.iter().take(TREE_DEPTH) {
             let mut next = HashMap::new();
             let parents: std::collections::BTreeSet<u32> = level.keys().map(|i| i >> 1).collect();
             for p in parents {
-                let l = level.get(&(2 * p)).copied().unwrap_or(empty[h]);
-                let r = level.get(&(2 * p + 1)).copied().unwrap_or(empty[h]);
+                let l = level.get(&(2 * p)).copied().unwrap_or(*empty_h);
+                let r = level.get(&(2 * p + 1)).copied().unwrap_or(*empty_h);
                 next.insert(p, poseidon(&[l, r]));
             }
             level = next;
