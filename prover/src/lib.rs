@@ -31,8 +31,17 @@
 //! * **One public input**, the batch commitment (see `echonet_rollup_primitives::batch`).
 //!   ark-groth16 0.6 zips inputs with the key without checking the count, so [`verify`]
 //!   rejects any count but 1, and [`verify_encoded`] rejects non-canonical encodings (`≥ p`).
-//! * **Slot layout** and what each slot proves: see [`circuit`]. Every slot costs the same,
-//!   whatever its type; no-ops cannot change state.
+//! * **Slot layout** (details in [`circuit`]): per slot, the type (2 bits → one-hot
+//!   transfer/deposit/withdraw flags, no-op = 0); `from`/`to` as 24 bits each, which are at
+//!   once the Merkle direction bits, the DA record's indices and part of the signed message;
+//!   amount and fee codes decoded in-circuit; the debit update of `from` (old leaf on the path
+//!   to the running root, new balance range-checked to 128 bits, nonce + 1); the EdDSA check
+//!   of the sender's signature; the credit update of `to` under the root after the debit
+//!   (or creation of an empty leaf by a deposit), new balance range-checked; the fee added to
+//!   the batch total; one Poseidon step of the deposit or withdrawal hash chain; the 12-byte
+//!   DA record. Every enable is a product with the type flags, so a no-op changes no root, no
+//!   chain, no fee and publishes a zero record whatever its other witnesses. After the slots:
+//!   the operator's fee credit, the DA hash and the public input.
 //! * **Replay**: the signed message binds the chain id (which is also in the public input) and
 //!   the account nonce, which the circuit increments.
 //! * **Fees** are accumulated over the slots and credited once to the operator.
