@@ -201,6 +201,10 @@ pub fn batch_commitment(
 }
 
 /// What the bridge does in `submit_batch`: rebuild the public input from L1 data.
+///
+/// `deposits` must be the first deposits of the L1 queue, as many as the DA has deposit
+/// records; `withdrawals` must be one per withdrawal record, in order, with the same `from`
+/// and amount (the recipient is only in the withdrawal list, bound by the hash).
 pub fn commitment_from_l1_data(
     header: &BatchHeader,
     batch_size: usize,
@@ -211,6 +215,38 @@ pub fn commitment_from_l1_data(
     da_bytes: &[u8],
 ) -> Result<Fr, DaError> {
     let decoded = da::decode(da_bytes, batch_size)?;
+    let da_deposits = decoded
+        .records
+        .iter()
+        .filter(|r| matches!(r, DaRecord::Deposit { .. }))
+        .count();
+    if da_deposits != deposits.len() {
+        return Err(DaError::CountMismatch {
+            kind: "deposit",
+            da: da_deposits,
+            given: deposits.len(),
+        });
+    }
+    let da_withdrawals: Vec<(u32, crate::float::Amount40)> = decoded
+        .records
+        .iter()
+        .filter_map(|r| match r {
+            DaRecord::Withdraw { from, amount, .. } => Some((*from, *amount)),
+            _ => None,
+        })
+        .collect();
+    if da_withdrawals.len() != withdrawals.len() {
+        return Err(DaError::CountMismatch {
+            kind: "withdrawal",
+            da: da_withdrawals.len(),
+            given: withdrawals.len(),
+        });
+    }
+    for (i, ((from, code), w)) in da_withdrawals.iter().zip(withdrawals).enumerate() {
+        if *from != w.from || code.value().ok() != Some(w.amount) {
+            return Err(DaError::WithdrawalMismatch(i));
+        }
+    }
     Ok(batch_commitment(
         header.chain_id,
         header.batch_number,
@@ -588,6 +624,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c, t2.commitment);
+        // Inconsistent L1 data is refused before hashing.
+        let l1 = |deps: &[Deposit], wds: &[WithdrawalRecord]| {
+            commitment_from_l1_data(&h2, 4, t2.old_root, t2.new_root, deps, wds, &t2.da)
+        };
+        assert!(matches!(
+            l1(&[], &t2.withdrawals),
+            Err(DaError::CountMismatch { .. })
+        ));
+        let mut wrong = t2.withdrawals.clone();
+        wrong[0].amount += 1;
+        assert!(matches!(
+            l1(&t2.deposits, &wrong),
+            Err(DaError::WithdrawalMismatch(0))
+        ));
         // Traces go through JSON between sequencer and prover.
         let json = serde_json::to_string(&t2).unwrap();
         assert_eq!(serde_json::from_str::<BatchTrace>(&json).unwrap(), t2);

@@ -82,6 +82,14 @@ pub enum DaError {
     ZeroBatchSize,
     #[error("account index {0} does not fit in 24 bits")]
     IndexTooLarge(u32),
+    #[error("the DA has {da} {kind} records but {given} {kind}s were given")]
+    CountMismatch {
+        kind: &'static str,
+        da: usize,
+        given: usize,
+    },
+    #[error("withdrawal {0} does not match its DA record")]
+    WithdrawalMismatch(usize),
 }
 
 impl DaRecord {
