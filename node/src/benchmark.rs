@@ -75,10 +75,10 @@ impl Fixture {
         })
     }
 
-    fn open(&self, name: &str) -> anyhow::Result<Arc<Client>> {
-        let path = self._dir.path().join(name);
-        Client::open(ClientConfig::new(path), &self.spec)
-            .context("cannot open a benchmark database")
+    fn open(&self, name: &str, parallel_verify: bool) -> anyhow::Result<Arc<Client>> {
+        let mut config = ClientConfig::new(self._dir.path().join(name));
+        config.parallel_signature_checks = parallel_verify;
+        Client::open(config, &self.spec).context("cannot open a benchmark database")
     }
 
     /// `count` signed transfers, round-robin over the senders, each to the next sender.
