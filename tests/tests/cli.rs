@@ -1,0 +1,419 @@
+//! The node's command line: chain specs, keys, purging, exporting and importing blocks,
+//! and how it refuses bad input.
+
+use echonet_runtime::{Header, UNITS};
+use echonet_tests::{chain, node::free_port, rpc, run_cli, Node, BLOCK_TIMEOUT};
+use serde_json::Value;
+use sp_keyring::Sr25519Keyring::{Alice, Bob};
+use std::path::Path;
+
+const ALICE_SS58: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
+const ALICE_PUBLIC: &str = "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d";
+
+/// The value after `label` on the line that has it, e.g. "SS58 Address:".
+fn field<'a>(text: &'a str, label: &str) -> &'a str {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no {label:?} in:\n{text}"))
+}
+
+fn assert_no_panic(stderr: &str) {
+    assert!(!stderr.contains("panicked"), "the node panicked:\n{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn build_spec_prints_the_dev_chain_spec_as_json() {
+    let out = run_cli(["build-spec", "--chain", "dev"]).await;
+    out.assert_success("build-spec --chain dev");
+    let spec: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("build-spec printed invalid JSON ({e}):\n{}", out.stdout));
+    assert_eq!(spec["id"], "dev", "{spec}");
+    assert_eq!(spec["chainType"], "Development", "{spec}");
+    assert_eq!(spec["properties"]["tokenSymbol"], "ECHO", "{spec}");
+    assert_eq!(spec["properties"]["ss58Format"], 42, "{spec}");
+    assert!(
+        spec["genesis"]["runtimeGenesis"].is_object(),
+        "the non-raw spec has no runtimeGenesis: {spec}"
+    );
+    assert!(
+        out.stdout.contains(ALICE_SS58),
+        "Alice is not endowed in the dev genesis"
+    );
+    assert_no_panic(&out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_chain_spec_gives_the_same_genesis_hash_as_dev() {
+    let out = run_cli(["build-spec", "--chain", "dev", "--raw"]).await;
+    out.assert_success("build-spec --chain dev --raw");
+    let spec: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("build-spec --raw printed invalid JSON ({e})"));
+    let top = spec["genesis"]["raw"]["top"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no genesis.raw.top in the raw spec: {:.500}", out.stdout));
+    assert!(!top.is_empty(), "the raw genesis is empty");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec_path = dir.path().join("dev-raw.json");
+    std::fs::write(&spec_path, &out.stdout).expect("write the raw spec");
+
+    let (from_file, dev) = futures::join!(
+        Node::builder("node on the raw spec")
+            .arg("--chain")
+            .arg(&spec_path)
+            .arg("--tmp")
+            .start(),
+        Node::dev("dev node"),
+    );
+    let (ws_file, ws_dev) = futures::join!(from_file.ws(), dev.ws());
+    let (genesis_file, genesis_dev) =
+        futures::join!(rpc::genesis_hash(&ws_file), rpc::genesis_hash(&ws_dev));
+    assert_eq!(genesis_file, genesis_dev);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_inspect_alice_prints_her_address_and_public_key() {
+    let out = run_cli(["key", "inspect", "//Alice"]).await;
+    out.assert_success("key inspect //Alice");
+    assert_eq!(field(&out.stdout, "SS58 Address:"), ALICE_SS58);
+    assert_eq!(field(&out.stdout, "Public key (hex):"), ALICE_PUBLIC);
+
+    let out = run_cli(["key", "inspect", "--public", ALICE_SS58]).await;
+    out.assert_success("key inspect --public");
+    assert_eq!(field(&out.stdout, "Public key (hex):"), ALICE_PUBLIC);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_generate_prints_a_phrase_that_inspects_to_the_same_address() {
+    let out = run_cli(["key", "generate"]).await;
+    out.assert_success("key generate");
+    let phrase = field(&out.stdout, "Secret phrase:");
+    assert_eq!(phrase.split_whitespace().count(), 12, "{phrase:?}");
+    let address = field(&out.stdout, "SS58 Address:");
+    assert!(
+        address.starts_with('5'),
+        "not a prefix-42 address: {address}"
+    );
+
+    let again = run_cli(["key", "inspect", phrase]).await;
+    again.assert_success("key inspect <generated phrase>");
+    assert_eq!(field(&again.stdout, "SS58 Address:"), address);
+
+    let json = run_cli(["key", "generate", "--words", "24", "--output-type", "json"]).await;
+    json.assert_success("key generate --words 24 --output-type json");
+    let key: Value = serde_json::from_str(&json.stdout).expect("JSON output");
+    let words = key["secretPhrase"].as_str().expect("secretPhrase");
+    assert_eq!(words.split_whitespace().count(), 24);
+    assert_ne!(words, phrase, "two generated phrases are equal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_generate_node_key_prints_the_key_and_its_peer_id_on_stderr() {
+    let out = run_cli(["key", "generate-node-key"]).await;
+    out.assert_success("key generate-node-key");
+    let secret = out.stdout.trim();
+    assert_eq!(secret.len(), 64, "not 32 bytes of hex: {secret:?}");
+    assert!(hex::decode(secret).is_ok(), "not hex: {secret:?}");
+    let peer_id = out.stderr.trim();
+    assert!(
+        peer_id.starts_with("12D3KooW"),
+        "not an ed25519 peer id: {peer_id:?}"
+    );
+
+    // The same key, written to a file, inspects to the same peer id.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("node-key");
+    std::fs::write(&file, secret).expect("write the key");
+    let inspected = run_cli([
+        "key".as_ref(),
+        "inspect-node-key".as_ref(),
+        "--file".as_ref(),
+        file.as_os_str(),
+    ])
+    .await;
+    inspected.assert_success("key inspect-node-key");
+    assert_eq!(inspected.stdout.trim(), peer_id);
+}
+
+/// Runs `--dev -d base` until it has authored past `blocks`, then stops it cleanly
+/// right after a new head; returns the best header at the stop.
+async fn author_blocks(base: &Path, blocks: u32, with_transfer: bool) -> Header {
+    let mut node = Node::builder("authoring node")
+        .args(["--dev".as_ref(), "-d".as_ref(), base.as_os_str()])
+        .start()
+        .await;
+    let ws = node.ws().await;
+    if with_transfer {
+        let genesis = rpc::genesis_hash(&ws).await;
+        let nonce = rpc::next_nonce(&ws, &Alice.to_account_id()).await;
+        let xt = chain::transfer(Alice, &Bob.to_account_id(), UNITS, nonce, genesis);
+        let mut watch = rpc::submit_and_watch(&ws, &chain::xt_hex(&xt)).await;
+        rpc::statuses_until_final(&mut watch, 3 * BLOCK_TIMEOUT).await;
+    }
+    rpc::wait_for_best_above(&ws, blocks, 4 * BLOCK_TIMEOUT).await;
+    let mut heads = rpc::subscribe_new_heads(&ws).await;
+    let first = rpc::next(&mut heads, BLOCK_TIMEOUT, "a head").await;
+    let head = loop {
+        let head = rpc::next(&mut heads, BLOCK_TIMEOUT, "a new head").await;
+        if head.number > first.number {
+            break head;
+        }
+    };
+    // Stopping right after a new head leaves ~2 s before the next slot.
+    let best = rpc::best_header(&ws).await;
+    assert_eq!(best.hash(), head.hash());
+    let status = node.stop().await;
+    assert!(status.success(), "the node did not stop cleanly: {status}");
+    best
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_chain_deletes_the_database() {
+    let base = tempfile::tempdir().expect("temp dir");
+    author_blocks(base.path(), 1, false).await;
+    let db = base.path().join("chains").join("dev").join("db");
+    assert!(db.is_dir(), "no database at {}", db.display());
+
+    let base_arg = base.path().as_os_str();
+    let args = [
+        "purge-chain".as_ref(),
+        "-y".as_ref(),
+        "--chain".as_ref(),
+        "dev".as_ref(),
+        "-d".as_ref(),
+        base_arg,
+    ];
+    let out = run_cli(args).await;
+    out.assert_success("purge-chain -y");
+    assert!(!db.exists(), "{} still exists", db.display());
+    assert!(out.stderr.contains("removed"), "{}", out.stderr);
+    // The keystore is not the chain's data: it stays.
+    assert!(base
+        .path()
+        .join("chains")
+        .join("dev")
+        .join("keystore")
+        .is_dir());
+
+    // Purging again is harmless.
+    let out = run_cli(args).await;
+    out.assert_success("purge-chain -y on a purged chain");
+    assert!(out.stderr.contains("does not exist"), "{}", out.stderr);
+
+    // A node on the purged base path starts again from genesis.
+    let node = Node::builder("node after purge")
+        .args(["--chain".as_ref(), "dev".as_ref(), "-d".as_ref(), base_arg])
+        .start()
+        .await;
+    let ws = node.ws().await;
+    assert_eq!(rpc::best_header(&ws).await.number, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_then_import_into_a_fresh_base_path_reproduces_the_best_hash() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = dir.path().join("source");
+    let best = author_blocks(&source, 3, true).await;
+    let best_hash = best.hash();
+
+    // Both formats, each into its own fresh base path.
+    let mut imported = Vec::new();
+    for (format, flags) in [("json", &[][..]), ("binary", &["--binary"][..])] {
+        let file = dir.path().join(format!("blocks.{format}"));
+        let target = dir.path().join(format!("imported-{format}"));
+        let export = run_cli(
+            [
+                "export-blocks".as_ref(),
+                "--chain".as_ref(),
+                "dev".as_ref(),
+                "-d".as_ref(),
+                source.as_os_str(),
+            ]
+            .into_iter()
+            .chain(flags.iter().map(|f| f.as_ref()))
+            .chain([file.as_os_str()]),
+        )
+        .await;
+        export.assert_success(&format!("export-blocks ({format})"));
+        assert!(
+            export.stderr.contains(&format!("#{}", best.number)),
+            "export-blocks ({format}) did not export up to #{}: {}",
+            best.number,
+            export.stderr
+        );
+        let import = run_cli(
+            [
+                "import-blocks".as_ref(),
+                "--chain".as_ref(),
+                "dev".as_ref(),
+                "-d".as_ref(),
+                target.as_os_str(),
+            ]
+            .into_iter()
+            .chain(flags.iter().map(|f| f.as_ref()))
+            .chain([file.as_os_str()]),
+        )
+        .await;
+        import.assert_success(&format!("import-blocks ({format})"));
+        assert_no_panic(&import.stderr);
+        imported.push((format, target));
+    }
+
+    // Non-validator nodes on the imported databases: they serve what was imported and
+    // author nothing on top.
+    let (json_node, binary_node) = futures::join!(
+        Node::builder("node on the JSON import")
+            .args([
+                "--chain".as_ref(),
+                "dev".as_ref(),
+                "-d".as_ref(),
+                imported[0].1.as_os_str()
+            ])
+            .start(),
+        Node::builder("node on the binary import")
+            .args([
+                "--chain".as_ref(),
+                "dev".as_ref(),
+                "-d".as_ref(),
+                imported[1].1.as_os_str()
+            ])
+            .start(),
+    );
+    for (format, node) in [("json", &json_node), ("binary", &binary_node)] {
+        let ws = node.ws().await;
+        let imported_best = rpc::best_header(&ws).await;
+        assert_eq!(
+            imported_best.hash(),
+            best_hash,
+            "{format} import: best #{} instead of #{}",
+            imported_best.number,
+            best.number
+        );
+        assert_eq!(imported_best.state_root, best.state_root);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_command_lines_exit_non_zero_with_a_message_and_no_panic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-spec.json");
+    let not_json = dir.path().join("not-json.json");
+    std::fs::write(&not_json, "this is not a chain spec").expect("write");
+    let junk_blocks = dir.path().join("junk.blocks");
+    std::fs::write(&junk_blocks, "not a block\n").expect("write");
+    let base = dir.path().join("base");
+    let taken = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+    let taken_port = taken.local_addr().expect("address").port().to_string();
+    let (p2p, rpc_port) = (free_port().to_string(), free_port().to_string());
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                "--chain".into(),
+                s(&missing),
+                "--tmp".into(),
+                "--no-prometheus".into(),
+            ],
+            "no-such-spec.json",
+        ),
+        (
+            vec![
+                "--chain".into(),
+                s(&not_json),
+                "--tmp".into(),
+                "--no-prometheus".into(),
+            ],
+            "invalid chain spec",
+        ),
+        (
+            vec!["--no-such-flag".into()],
+            "unexpected argument '--no-such-flag'",
+        ),
+        (
+            vec!["--rpc-port".into(), "not-a-port".into()],
+            "invalid value 'not-a-port'",
+        ),
+        (
+            vec!["build-spec".into(), "--chain".into(), "nope".into()],
+            "nope",
+        ),
+        (
+            vec!["key".into(), "inspect".into(), "not a secret phrase".into()],
+            "invalid secret URI",
+        ),
+        (
+            vec![
+                "key".into(),
+                "generate".into(),
+                "--words".into(),
+                "13".into(),
+            ],
+            "--words must be",
+        ),
+        (
+            vec![
+                "import-blocks".into(),
+                "--chain".into(),
+                "dev".into(),
+                "-d".into(),
+                s(&base),
+                s(&junk_blocks),
+            ],
+            "is not a block",
+        ),
+        (
+            vec![
+                "import-blocks".into(),
+                "--binary".into(),
+                "--chain".into(),
+                "dev".into(),
+                "-d".into(),
+                s(&base),
+                s(&junk_blocks),
+            ],
+            "block 1 of the input does not decode",
+        ),
+        (
+            vec![
+                "--dev".into(),
+                "--tmp".into(),
+                "--no-prometheus".into(),
+                "--port".into(),
+                p2p.clone(),
+                "--rpc-port".into(),
+                taken_port.clone(),
+            ],
+            "--rpc-port",
+        ),
+        (
+            vec![
+                "--dev".into(),
+                "--tmp".into(),
+                "--port".into(),
+                p2p,
+                "--rpc-port".into(),
+                rpc_port,
+                "--prometheus-port".into(),
+                taken_port,
+            ],
+            "--prometheus-port",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = run_cli(&args).await;
+        assert!(
+            !out.status.success(),
+            "echonet-node {args:?} succeeded:\n{}{}",
+            out.stdout,
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains(expected),
+            "echonet-node {args:?}: stderr does not mention {expected:?}:\n{}",
+            out.stderr
+        );
+        assert_no_panic(&out.stderr);
+    }
+    drop(taken);
+}
