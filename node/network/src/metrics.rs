@@ -1,0 +1,215 @@
+//! Prometheus metrics of the network. Names follow Substrate's where one exists, so that
+//! existing dashboards work; the rest are `echonet_network_*`.
+
+use prometheus_endpoint::{
+    register, Counter, CounterVec, Gauge, Opts, PrometheusError, Registry, U64,
+};
+
+pub(crate) struct Metrics {
+    peers: Gauge<U64>,
+    /// Known peer addresses (discovery).
+    discovered: Gauge<U64>,
+    kbuckets: Gauge<U64>,
+    connections_opened: CounterVec<U64>,
+    connections_closed: CounterVec<U64>,
+    connections_denied: CounterVec<U64>,
+    bytes: CounterVec<U64>,
+    gossip: CounterVec<U64>,
+    requests: CounterVec<U64>,
+    reputation_changes: CounterVec<U64>,
+    bans: Counter<U64>,
+    events_dropped: Counter<U64>,
+    commands_dropped: Counter<U64>,
+}
+
+impl Metrics {
+    pub(crate) fn register(registry: &Registry) -> Result<Self, PrometheusError> {
+        Ok(Self {
+            peers: register(
+                Gauge::new(
+                    "substrate_sub_libp2p_peers_count",
+                    "Number of connected peers (handshake done)",
+                )?,
+                registry,
+            )?,
+            discovered: register(
+                Gauge::new(
+                    "substrate_sub_libp2p_peerset_num_discovered",
+                    "Number of peers whose address we know",
+                )?,
+                registry,
+            )?,
+            kbuckets: register(
+                Gauge::new(
+                    "substrate_sub_libp2p_kbuckets_num_nodes",
+                    "Number of nodes in the Kademlia routing table",
+                )?,
+                registry,
+            )?,
+            connections_opened: register(
+                CounterVec::new(
+                    Opts::new(
+                        "substrate_sub_libp2p_connections_opened_total",
+                        "Connections opened, by direction",
+                    ),
+                    &["direction"],
+                )?,
+                registry,
+            )?,
+            connections_closed: register(
+                CounterVec::new(
+                    Opts::new(
+                        "substrate_sub_libp2p_connections_closed_total",
+                        "Connections closed, by direction",
+                    ),
+                    &["direction"],
+                )?,
+                registry,
+            )?,
+            connections_denied: register(
+                CounterVec::new(
+                    Opts::new(
+                        "echonet_network_connections_denied_total",
+                        "Connections refused by the peer set, by reason",
+                    ),
+                    &["reason"],
+                )?,
+                registry,
+            )?,
+            bytes: register(
+                CounterVec::new(
+                    Opts::new(
+                        "substrate_sub_libp2p_network_bytes_total",
+                        "Payload bytes of EchoNet's protocols (gossip data, requests and \
+                         responses), by direction and protocol",
+                    ),
+                    &["direction", "protocol"],
+                )?,
+                registry,
+            )?,
+            gossip: register(
+                CounterVec::new(
+                    Opts::new(
+                        "echonet_network_gossip_messages_total",
+                        "Gossip messages by topic and outcome (received, sent, invalid, \
+                         ignored, dropped)",
+                    ),
+                    &["topic", "kind"],
+                )?,
+                registry,
+            )?,
+            requests: register(
+                CounterVec::new(
+                    Opts::new(
+                        "echonet_network_requests_total",
+                        "Requests by protocol, direction and result",
+                    ),
+                    &["protocol", "direction", "result"],
+                )?,
+                registry,
+            )?,
+            reputation_changes: register(
+                CounterVec::new(
+                    Opts::new(
+                        "echonet_network_reputation_changes_total",
+                        "Reputation changes applied to peers, by reason",
+                    ),
+                    &["reason"],
+                )?,
+                registry,
+            )?,
+            bans: register(
+                Counter::new("echonet_network_peers_banned_total", "Peers banned")?,
+                registry,
+            )?,
+            events_dropped: register(
+                Counter::new(
+                    "echonet_network_events_dropped_total",
+                    "Gossip events dropped because the node's event queue was full",
+                )?,
+                registry,
+            )?,
+            commands_dropped: register(
+                Counter::new(
+                    "echonet_network_commands_dropped_total",
+                    "Commands from the node dropped because the network's queue was full",
+                )?,
+                registry,
+            )?,
+        })
+    }
+
+    pub(crate) fn set_peers(&self, n: usize) {
+        self.peers.set(n as u64);
+    }
+
+    pub(crate) fn set_discovered(&self, n: usize) {
+        self.discovered.set(n as u64);
+    }
+
+    pub(crate) fn set_kbuckets(&self, n: usize) {
+        self.kbuckets.set(n as u64);
+    }
+
+    pub(crate) fn connection_opened(&self, inbound: bool) {
+        self.connections_opened
+            .with_label_values(&[direction(inbound)])
+            .inc();
+    }
+
+    pub(crate) fn connection_closed(&self, inbound: bool) {
+        self.connections_closed
+            .with_label_values(&[direction(inbound)])
+            .inc();
+    }
+
+    pub(crate) fn connection_denied(&self, reason: &str) {
+        self.connections_denied.with_label_values(&[reason]).inc();
+    }
+
+    pub(crate) fn bytes_in(&self, protocol: &str, n: usize) {
+        self.bytes
+            .with_label_values(&["in", protocol])
+            .inc_by(n as u64);
+    }
+
+    pub(crate) fn bytes_out(&self, protocol: &str, n: usize) {
+        self.bytes
+            .with_label_values(&["out", protocol])
+            .inc_by(n as u64);
+    }
+
+    pub(crate) fn gossip(&self, topic: &str, kind: &str) {
+        self.gossip.with_label_values(&[topic, kind]).inc();
+    }
+
+    pub(crate) fn request(&self, protocol: &str, inbound: bool, result: &str) {
+        self.requests
+            .with_label_values(&[protocol, direction(inbound), result])
+            .inc();
+    }
+
+    pub(crate) fn reputation_change(&self, reason: &str) {
+        self.reputation_changes.with_label_values(&[reason]).inc();
+    }
+
+    pub(crate) fn banned(&self) {
+        self.bans.inc();
+    }
+
+    pub(crate) fn event_dropped(&self) {
+        self.events_dropped.inc();
+    }
+
+    pub(crate) fn command_dropped(&self) {
+        self.commands_dropped.inc();
+    }
+}
+
+fn direction(inbound: bool) -> &'static str {
+    if inbound {
+        "in"
+    } else {
+        "out"
+    }
+}

@@ -1,0 +1,260 @@
+//! What goes over the wire: protocol and topic names, message types (SCALE-encoded) and
+//! their size limits. Another implementation of EchoNet's network needs only this module.
+
+use codec::{Decode, DecodeLimit, Encode};
+use echonet_runtime::Header;
+use sp_core::H256;
+use sp_runtime::{Justifications, OpaqueExtrinsic};
+
+/// Nesting limit when decoding anything a peer sent (SCALE decoding recurses on nested types).
+pub(crate) const DECODE_DEPTH_LIMIT: u32 = 32;
+
+/// Largest status handshake request or response.
+pub const MAX_HANDSHAKE_SIZE: usize = 1024;
+/// Largest block request.
+pub const MAX_BLOCK_REQUEST_SIZE: usize = 1024;
+/// Largest block response. Servers stop adding blocks once [`BLOCK_RESPONSE_BYTE_BUDGET`] is
+/// reached, so a response is at most the budget plus one block.
+pub const MAX_BLOCK_RESPONSE_SIZE: usize = 16 * 1024 * 1024;
+/// Byte budget a server fills before it stops adding blocks to a response.
+pub const BLOCK_RESPONSE_BYTE_BUDGET: usize = 8 * 1024 * 1024;
+/// Most blocks in one response; a request's `max` above this (or 0) is read as this.
+pub const MAX_BLOCKS_PER_RESPONSE: u32 = 128;
+/// Largest justification request (a block hash, with room to spare).
+pub const MAX_JUSTIFICATION_REQUEST_SIZE: usize = 1024;
+/// Largest justification response.
+pub const MAX_JUSTIFICATION_RESPONSE_SIZE: usize = 1024 * 1024;
+/// Largest block announcement (a header with its digest).
+pub const MAX_BLOCK_ANNOUNCE_SIZE: usize = 64 * 1024;
+/// Largest transactions message. Larger batches are split; a single larger transaction is
+/// not gossiped.
+pub const MAX_TRANSACTIONS_SIZE: usize = 1024 * 1024;
+/// Largest finality (GRANDPA) message.
+pub const MAX_FINALITY_SIZE: usize = 1024 * 1024;
+
+/// The role a node announces in its handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode)]
+pub enum Role {
+    /// Follows and serves the chain.
+    Full,
+    /// A validator: authors blocks and votes in GRANDPA.
+    Authority,
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Full => "FULL",
+            Role::Authority => "AUTHORITY",
+        })
+    }
+}
+
+/// A node's view of its chain, sent in the handshake and kept up to date by announcements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct Status {
+    pub genesis_hash: H256,
+    pub best_number: u32,
+    pub best_hash: H256,
+    pub finalized_number: u32,
+    pub finalized_hash: H256,
+}
+
+/// The status protocol's request and response: each side sends its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct Handshake {
+    pub role: Role,
+    pub status: Status,
+}
+
+/// Where a block request starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub enum BlockId {
+    Hash(H256),
+    /// A number on the server's best chain.
+    Number(u32),
+}
+
+/// Which way a block request walks from its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub enum Direction {
+    /// Towards the tip, along the server's best chain (numbers `n, n+1, ...`).
+    Ascending,
+    /// Towards genesis, along parent hashes (so a fork's blocks can be fetched).
+    Descending,
+}
+
+/// Which parts of each block to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct BlockFields {
+    pub header: bool,
+    pub body: bool,
+    pub justification: bool,
+}
+
+impl BlockFields {
+    /// Header and body: what import needs.
+    pub const HEADER_AND_BODY: Self = Self {
+        header: true,
+        body: true,
+        justification: false,
+    };
+    /// Everything.
+    pub const ALL: Self = Self {
+        header: true,
+        body: true,
+        justification: true,
+    };
+}
+
+/// A request for a run of blocks, served from `from` (included) in `direction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct BlockRequest {
+    pub from: BlockId,
+    pub direction: Direction,
+    /// Most blocks wanted; 0 or more than [`MAX_BLOCKS_PER_RESPONSE`] means that many.
+    pub max: u32,
+    pub fields: BlockFields,
+}
+
+impl BlockRequest {
+    /// The number of blocks a server sends at most for this request.
+    pub fn effective_max(&self) -> u32 {
+        if self.max == 0 {
+            MAX_BLOCKS_PER_RESPONSE
+        } else {
+            self.max.min(MAX_BLOCKS_PER_RESPONSE)
+        }
+    }
+}
+
+/// One block of a block response, with the fields that were asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct BlockData {
+    pub hash: H256,
+    pub header: Option<Header>,
+    pub body: Option<Vec<OpaqueExtrinsic>>,
+    pub justifications: Option<Justifications>,
+}
+
+/// Why a server did not answer a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, thiserror::Error)]
+pub enum Refusal {
+    /// The requester went over its request rate (and lost reputation for it).
+    #[error("too many requests")]
+    TooManyRequests,
+    /// The server has too many requests in progress; try another peer or later.
+    #[error("server busy")]
+    Busy,
+}
+
+/// A block response: the blocks, or why there are none.
+pub type BlockResponse = Result<Vec<BlockData>, Refusal>;
+/// A justification response: the block's justifications if the server has them.
+pub type JustificationResponse = Result<Option<Justifications>, Refusal>;
+
+/// The block announcement gossip message.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct BlockAnnounce {
+    pub header: Header,
+    /// Whether the block is the sender's new best block.
+    pub is_best: bool,
+}
+
+/// The transactions gossip message: encoded extrinsics.
+pub type TransactionsMessage = Vec<Vec<u8>>;
+
+/// Decodes a whole message from a peer, with the nesting limit; trailing bytes are an error.
+pub(crate) fn decode_all<T: Decode>(mut bytes: &[u8]) -> Result<T, codec::Error> {
+    T::decode_all_with_depth_limit(DECODE_DEPTH_LIMIT, &mut bytes)
+}
+
+/// Protocol names and gossip topics of one chain. Every name starts with
+/// `/echo/<genesis hash, hex without 0x>/`, so nodes of different chains never agree on a
+/// protocol and do not exchange any EchoNet message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProtocolNames {
+    /// `/echo/<genesis>` (no trailing slash).
+    pub prefix: String,
+    /// Kademlia: `<prefix>/kad/1`.
+    pub kad: String,
+    /// Identify's protocol version string: `<prefix>/1`. A peer announcing another one is
+    /// disconnected.
+    pub identify_version: String,
+    /// Gossipsub's protocol prefix: `<prefix>/meshsub` (then `/1.1.0`, `/1.0.0`).
+    pub gossipsub_prefix: String,
+    /// Status handshake, request-response: `<prefix>/status/1`.
+    pub status: String,
+    /// Block requests: `<prefix>/blocks/1`.
+    pub blocks: String,
+    /// Justification requests: `<prefix>/justifications/1`.
+    pub justifications: String,
+    /// Gossip topic of block announcements: `<prefix>/block-announces/1`.
+    pub block_announces_topic: String,
+    /// Gossip topic of transactions: `<prefix>/transactions/1`.
+    pub transactions_topic: String,
+    /// Gossip topic of finality (GRANDPA) messages: `<prefix>/finality/1`.
+    pub finality_topic: String,
+}
+
+impl ProtocolNames {
+    pub fn new(genesis_hash: H256) -> Self {
+        let prefix = format!("/echo/{}", hex::encode(genesis_hash.as_bytes()));
+        Self {
+            kad: format!("{prefix}/kad/1"),
+            identify_version: format!("{prefix}/1"),
+            gossipsub_prefix: format!("{prefix}/meshsub"),
+            status: format!("{prefix}/status/1"),
+            blocks: format!("{prefix}/blocks/1"),
+            justifications: format!("{prefix}/justifications/1"),
+            block_announces_topic: format!("{prefix}/block-announces/1"),
+            transactions_topic: format!("{prefix}/transactions/1"),
+            finality_topic: format!("{prefix}/finality/1"),
+            prefix,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_namespaced_by_genesis() {
+        let a = ProtocolNames::new(H256::repeat_byte(0xab));
+        let b = ProtocolNames::new(H256::repeat_byte(0xcd));
+        assert_eq!(a.blocks, format!("/echo/{}/blocks/1", "ab".repeat(32)));
+        assert_ne!(a.kad, b.kad);
+        assert_ne!(a.block_announces_topic, b.block_announces_topic);
+    }
+
+    #[test]
+    fn trailing_bytes_and_garbage_are_refused() {
+        let req = BlockRequest {
+            from: BlockId::Number(3),
+            direction: Direction::Ascending,
+            max: 10,
+            fields: BlockFields::ALL,
+        };
+        let mut bytes = req.encode();
+        assert_eq!(decode_all::<BlockRequest>(&bytes).unwrap(), req);
+        bytes.push(0);
+        assert!(decode_all::<BlockRequest>(&bytes).is_err());
+        assert!(decode_all::<BlockAnnounce>(&[0xff; 7]).is_err());
+    }
+
+    #[test]
+    fn effective_max_is_bounded() {
+        let mut req = BlockRequest {
+            from: BlockId::Number(0),
+            direction: Direction::Ascending,
+            max: 0,
+            fields: BlockFields::ALL,
+        };
+        assert_eq!(req.effective_max(), MAX_BLOCKS_PER_RESPONSE);
+        req.max = 5;
+        assert_eq!(req.effective_max(), 5);
+        req.max = u32::MAX;
+        assert_eq!(req.effective_max(), MAX_BLOCKS_PER_RESPONSE);
+    }
+}
