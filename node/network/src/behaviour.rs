@@ -8,7 +8,7 @@ use crate::{
     NetworkError,
 };
 use libp2p::{
-    gossipsub, identify,
+    connection_limits, gossipsub, identify,
     identity::Keypair,
     kad::{self, store::MemoryStore},
     mdns, ping, request_response,
@@ -30,6 +30,9 @@ pub(crate) const BLOCKS_TIMEOUT: Duration = Duration::from_secs(20);
 pub(crate) const JUSTIFICATIONS_TIMEOUT: Duration = Duration::from_secs(10);
 /// Concurrent request streams per connection and protocol; more are reset by libp2p.
 const MAX_CONCURRENT_STREAMS: usize = 16;
+/// Connections still in their Noise/Yamux handshake, per direction: bounds what a flood of
+/// TCP connections can cost before any peer id is known.
+const MAX_PENDING_CONNECTIONS: u32 = 64;
 /// Gossip frames carry protobuf framing and control messages on top of the data.
 const GOSSIP_FRAME_OVERHEAD: usize = 64 * 1024;
 
@@ -37,6 +40,7 @@ const GOSSIP_FRAME_OVERHEAD: usize = 64 * 1024;
 pub(crate) struct Behaviour {
     /// First, so that a refused connection is refused before anything else sees it.
     pub(crate) peerset: Peerset,
+    pub(crate) limits: connection_limits::Behaviour,
     pub(crate) identify: identify::Behaviour,
     pub(crate) ping: ping::Behaviour,
     pub(crate) kad: kad::Behaviour<MemoryStore>,
@@ -168,6 +172,11 @@ impl Behaviour {
 
         Ok(Self {
             peerset: Peerset::new(p.peerset),
+            limits: connection_limits::Behaviour::new(
+                connection_limits::ConnectionLimits::default()
+                    .with_max_pending_incoming(Some(MAX_PENDING_CONNECTIONS))
+                    .with_max_pending_outgoing(Some(MAX_PENDING_CONNECTIONS)),
+            ),
             identify,
             ping: ping::Behaviour::new(ping::Config::new()),
             kad,

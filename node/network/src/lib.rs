@@ -144,8 +144,8 @@ use tracing::Instrument;
 const COMMAND_QUEUE: usize = 1024;
 /// Capacity of the event channel (worker → node).
 const EVENT_QUEUE: usize = 1024;
-/// How long a connection no protocol uses stays open (ours are kept open by the peer set;
-/// this bounds connections the peer set has not accepted yet).
+/// How long a connection no protocol uses stays open. Every connection the peer set accepts
+/// is kept open by its handler until the worker closes it, so this is only a backstop.
 const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Identifies a gossip message for [`NetworkHandle::report_message`].

@@ -787,6 +787,7 @@ impl Worker {
     fn on_behaviour_event(&mut self, event: BehaviourEvent) {
         match event {
             BehaviourEvent::Peerset(never) => match never {},
+            BehaviourEvent::Limits(never) => match never {},
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 if info.protocol_version != self.names.identify_version {
                     tracing::debug!(
@@ -1033,6 +1034,10 @@ impl Worker {
                 if let Some(m) = self.metrics() {
                     m.request("status", true, "received");
                 }
+                if self.swarm.behaviour().peerset.is_blocked(&peer) {
+                    // In flight when the peer was blocked: no answer, no penalty.
+                    return;
+                }
                 let request = match request {
                     Incoming::Valid(request) => request,
                     Incoming::Malformed(reason) => {
@@ -1151,6 +1156,10 @@ impl Worker {
                 if let Some(m) = self.metrics() {
                     m.request("blocks", true, "received");
                 }
+                if self.swarm.behaviour().peerset.is_blocked(&peer) {
+                    // In flight when the peer was blocked: no answer, no penalty.
+                    return;
+                }
                 let request = match request {
                     Incoming::Valid(request) => request,
                     Incoming::Malformed(reason) => {
@@ -1260,6 +1269,10 @@ impl Worker {
             } => {
                 if let Some(m) = self.metrics() {
                     m.request("justifications", true, "received");
+                }
+                if self.swarm.behaviour().peerset.is_blocked(&peer) {
+                    // In flight when the peer was blocked: no answer, no penalty.
+                    return;
                 }
                 let request = match request {
                     Incoming::Valid(request) => request,
