@@ -70,26 +70,45 @@ pub mod cache {
     use crate::{Address, SignedPayload, UncheckedExtrinsic};
     use sp_externalities::ExternalitiesExt;
     use sp_runtime::generic::Preamble;
-    use std::{collections::HashSet, sync::Mutex};
+    use std::{
+        collections::HashSet,
+        sync::{
+            atomic::{AtomicUsize, Ordering},
+            Mutex,
+        },
+    };
 
-    /// Keys of verified (signature, signer, message) triples.
+    /// Keys of verified (signature, signer, message) triples, and how often the runtime
+    /// found the one it was about to verify.
     #[derive(Default)]
-    pub struct SignatureSet(Mutex<HashSet<[u8; 32]>>);
+    pub struct SignatureSet {
+        keys: Mutex<HashSet<[u8; 32]>>,
+        hits: AtomicUsize,
+    }
 
     impl SignatureSet {
         fn insert(&self, key: [u8; 32]) {
-            if let Ok(mut set) = self.0.lock() {
+            if let Ok(mut set) = self.keys.lock() {
                 set.insert(key);
             }
         }
 
         fn contains(&self, key: &[u8; 32]) -> bool {
-            self.0.lock().map(|set| set.contains(key)).unwrap_or(false)
+            let found = self.keys.lock().map(|set| set.contains(key)).unwrap_or(false);
+            if found {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+            }
+            found
+        }
+
+        /// How many verifications the runtime skipped thanks to the set.
+        pub fn hits(&self) -> usize {
+            self.hits.load(Ordering::Relaxed)
         }
 
         /// How many signatures the set holds.
         pub fn len(&self) -> usize {
-            self.0.lock().map(|set| set.len()).unwrap_or(0)
+            self.keys.lock().map(|set| set.len()).unwrap_or(0)
         }
 
         /// Whether the set is empty.

@@ -147,6 +147,8 @@ pub struct Client {
     keystore: RwLock<Option<KeystorePtr>>,
     imports: broadcast::Sender<BlockImportNotification>,
     finality: broadcast::Sender<FinalityNotification>,
+    /// Signature checks skipped at import because a second thread had done them.
+    signature_cache_hits: std::sync::atomic::AtomicU64,
 }
 
 fn hash_key(hash: &H256) -> &[u8] {
@@ -225,6 +227,7 @@ impl Client {
             keystore: RwLock::new(None),
             imports,
             finality,
+            signature_cache_hits: Default::default(),
         });
         // The best block's header and state must be there; if not, the database was
         // written by something that did not respect our batches.
@@ -234,6 +237,13 @@ impl Client {
             .storage(b":")
             .map_err(|e| Error::Corrupt(format!("state of best block {:?}: {e}", best.0)))?;
         Ok(client)
+    }
+
+    /// How many signature checks block import has skipped so far because a second thread
+    /// had already done them.
+    pub fn signature_checks_done_ahead(&self) -> u64 {
+        self.signature_cache_hits
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Lets runtime calls reach the keystore (session key generation).
@@ -648,8 +658,15 @@ impl Client {
         }
 
         let mut overlay = OverlayedChanges::default();
-        self.execute_with_signature_checks(parent, body, &state, &mut overlay, &encoded)
-            .map_err(|e| Error::invalid(hash, e.to_string()))?;
+        self.execute_with_signature_checks(
+            parent,
+            &block.header,
+            body,
+            &state,
+            &mut overlay,
+            &encoded,
+        )
+        .map_err(|e| Error::invalid(hash, e.to_string()))?;
         let changes = overlay
             .drain_storage_changes(&state, StateVersion::V1)
             .map_err(|e| Error::State(e.to_string()))?;
@@ -673,6 +690,7 @@ impl Client {
     fn execute_with_signature_checks(
         &self,
         parent: &Header,
+        pre_header: &Header,
         body: &[OpaqueExtrinsic],
         state: &StateBackend,
         overlay: &mut OverlayedChanges<BlakeTwo256>,
@@ -701,8 +719,23 @@ impl Client {
         let done = AtomicBool::new(false);
         std::thread::scope(|scope| {
             scope.spawn(|| {
+                // Signed payloads include block hashes (genesis, era birth) that
+                // `System::initialize` records for the block being built: check in the
+                // state after `Core_initialize_block`, as the runtime does.
                 let checker_state = self.state_at_header(parent, true);
-                let _ = executor::with_state(&checker_state, || {
+                let mut overlay = OverlayedChanges::default();
+                let initialized = executor::execute(
+                    &checker_state,
+                    &mut overlay,
+                    &mut Extensions::new(),
+                    "Core_initialize_block",
+                    &pre_header.encode(),
+                    CallContext::Onchain { import: true },
+                );
+                if initialized.is_err() {
+                    return; // The import itself will report what is wrong.
+                }
+                let _ = executor::with_state_and_overlay(&checker_state, &mut overlay, || {
                     for xt in body.iter().rev() {
                         if done.load(Ordering::Relaxed) {
                             break;
@@ -724,6 +757,14 @@ impl Client {
                 CallContext::Onchain { import: true },
             );
             done.store(true, Ordering::Relaxed);
+            tracing::debug!(
+                target: "import",
+                "{} of {} signatures were checked ahead of execution",
+                verified.hits(),
+                body.len()
+            );
+            self.signature_cache_hits
+                .fetch_add(verified.hits() as u64, Ordering::Relaxed);
             result
         })
     }

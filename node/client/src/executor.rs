@@ -162,8 +162,17 @@ pub fn execute<B: Backend<BlakeTwo256>>(
 /// work the node does with the runtime's own types, such as checking signatures ahead of
 /// execution. Writes are discarded; a panic becomes an error.
 pub fn with_state<B: Backend<BlakeTwo256>, R>(backend: &B, f: impl FnOnce() -> R) -> Result<R> {
-    let mut overlay = OverlayedChanges::<BlakeTwo256>::default();
-    let mut ext = Ext::new(&mut overlay, backend, None);
+    with_state_and_overlay(backend, &mut OverlayedChanges::default(), f)
+}
+
+/// [`with_state`] over `backend` as changed by `overlay` (e.g. after
+/// `Core_initialize_block`).
+pub fn with_state_and_overlay<B: Backend<BlakeTwo256>, R>(
+    backend: &B,
+    overlay: &mut OverlayedChanges<BlakeTwo256>,
+    f: impl FnOnce() -> R,
+) -> Result<R> {
+    let mut ext = Ext::new(overlay, backend, None);
     let _flag = RuntimeFlag::set();
     std::panic::catch_unwind(AssertUnwindSafe(|| {
         sp_externalities::set_and_run_with_externalities(&mut ext, f)
