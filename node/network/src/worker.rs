@@ -503,7 +503,10 @@ impl Worker {
         let late: Vec<PeerId> = self
             .peers
             .iter()
-            .filter(|(_, p)| p.handshake.is_none() && now - p.connected_at > HANDSHAKE_TIMEOUT)
+            .filter(|(_, p)| {
+                p.handshake.is_none()
+                    && now.saturating_duration_since(p.connected_at) > HANDSHAKE_TIMEOUT
+            })
             .map(|(peer, _)| *peer)
             .collect();
         for peer in late {
@@ -512,7 +515,9 @@ impl Worker {
             let _ = self.swarm.disconnect_peer_id(peer);
         }
         self.dial_peers(now);
-        if !self.refreshing_status && now - self.last_status_refresh >= STATUS_REFRESH {
+        if !self.refreshing_status
+            && now.saturating_duration_since(self.last_status_refresh) >= STATUS_REFRESH
+        {
             self.refreshing_status = true;
             self.last_status_refresh = now;
             let chain = self.chain.clone();

@@ -232,3 +232,59 @@ async fn undecodable_gossip_lowers_the_senders_score() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gossip_over_the_peers_rate_is_ignored_and_penalised() {
+    init_tracing();
+    let seed = random_genesis();
+    let mut a = spawn(seed, 2, |c| {
+        c.gossip_rate = echonet_network::RateLimit {
+            per_second: 1,
+            burst: 2,
+        }
+    })
+    .await;
+    let boot = a.addr.clone();
+    let b = spawn(seed, 2, |c| c.boot_nodes = vec![boot]).await;
+    wait_connected(&a.handle, b.peer_id).await;
+
+    let mut round = 0u32;
+    let handle = a.handle.clone();
+    wait_until("A to penalise B's flood", || {
+        round += 1;
+        for i in 0..10u32 {
+            b.handle.gossip_finality((round, i).encode());
+        }
+        let handle = handle.clone();
+        let b_id = b.peer_id;
+        async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let info = peer_info(&handle, b_id).await?;
+            (info.reputation <= rep::GOSSIP_FLOOD.value).then_some(())
+        }
+    })
+    .await;
+    let ignored = metric(
+        &a.registry,
+        "echonet_network_gossip_messages_total",
+        &[("topic", "finality"), ("kind", "ignored")],
+    );
+    assert!(ignored >= 1.0);
+    let mut delivered = 0.0;
+    while let Ok(event) = a.events.try_recv() {
+        if matches!(event, NetworkEvent::Finality { .. }) {
+            delivered += 1.0;
+        }
+    }
+    // Counted as received before being delivered or ignored: the ignored ones never
+    // reached the node.
+    let received = metric(
+        &a.registry,
+        "echonet_network_gossip_messages_total",
+        &[("topic", "finality"), ("kind", "received")],
+    );
+    assert!(
+        delivered + ignored <= received,
+        "{delivered} + {ignored} > {received}"
+    );
+}
