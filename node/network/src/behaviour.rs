@@ -99,6 +99,10 @@ impl Behaviour {
         let mut kad_config = kad::Config::new(protocol(&names.kad)?);
         kad_config
             .set_query_timeout(Duration::from_secs(30))
+            // We use Kademlia for discovery only: peers' records and provider records are
+            // not stored (the inserts reach the worker as events, which ignores them), so
+            // a peer cannot fill our memory through it.
+            .set_record_filtering(kad::StoreInserts::FilterBoth)
             .set_record_ttl(None)
             .set_provider_record_ttl(None)
             .set_replication_interval(None)
