@@ -84,6 +84,7 @@ pub mod cache {
     pub struct SignatureSet {
         keys: Mutex<HashSet<[u8; 32]>>,
         hits: AtomicUsize,
+        lookups: AtomicUsize,
     }
 
     impl SignatureSet {
@@ -94,11 +95,22 @@ pub mod cache {
         }
 
         fn contains(&self, key: &[u8; 32]) -> bool {
-            let found = self.keys.lock().map(|set| set.contains(key)).unwrap_or(false);
+            self.lookups.fetch_add(1, Ordering::Relaxed);
+            let found = self
+                .keys
+                .lock()
+                .map(|set| set.contains(key))
+                .unwrap_or(false);
             if found {
                 self.hits.fetch_add(1, Ordering::Relaxed);
             }
             found
+        }
+
+        /// How many signatures the runtime has looked up so far: roughly how many signed
+        /// extrinsics execution has reached. A checker behind that point wastes its work.
+        pub fn lookups(&self) -> usize {
+            self.lookups.load(Ordering::Relaxed)
         }
 
         /// How many verifications the runtime skipped thanks to the set.
