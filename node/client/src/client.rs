@@ -294,6 +294,21 @@ impl Client {
         self.header(hash)?.ok_or(Error::UnknownBlock(hash))
     }
 
+    /// An auxiliary value stored by a node component with [`Client::aux_put`].
+    pub fn aux_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.db.get(col::AUX, key)
+    }
+
+    /// Stores auxiliary values of node components atomically (one batch). Keys are the
+    /// components' own; prefix them with the component's name. Not part of the chain.
+    pub fn aux_put(&self, entries: &[(&[u8], &[u8])]) -> Result<()> {
+        let mut batch = self.db.batch();
+        for (key, value) in entries {
+            batch.put(col::AUX, key, value)?;
+        }
+        self.db.write(batch)
+    }
+
     /// A block body by hash.
     pub fn body(&self, hash: H256) -> Result<Option<Vec<OpaqueExtrinsic>>> {
         self.db.get_decoded(col::BODIES, hash_key(&hash))
@@ -859,15 +874,31 @@ impl Client {
     /// justification. If `hash` is not on the best chain, the best chain moves to the
     /// longest chain that contains it.
     pub fn finalize_block(&self, hash: H256, justification: Option<Justification>) -> Result<()> {
+        self.finalize_block_with_aux(hash, justification, &[])
+    }
+
+    /// [`Client::finalize_block`], writing `aux` entries (see [`Client::aux_put`]) in the
+    /// same batch: a component whose state follows finality (GRANDPA's authority set)
+    /// then never disagrees with the finalized block after a crash. If `hash` is already
+    /// the finalized block, only `aux` is written.
+    pub fn finalize_block_with_aux(
+        &self,
+        hash: H256,
+        justification: Option<Justification>,
+        aux: &[(&[u8], &[u8])],
+    ) -> Result<()> {
         let _guard = self.import_lock.lock();
         let info = self.info();
+        let mut batch = self.db.batch();
+        for (key, value) in aux {
+            batch.put(col::AUX, key, value)?;
+        }
         if hash == info.finalized_hash {
-            return Ok(());
+            return self.db.write(batch);
         }
         let header = self.expect_header(hash)?;
         let number = header.number;
         let newly = self.finalized_range(&info, hash)?;
-        let mut batch = self.db.batch();
         if let Some(j) = justification {
             let all = match self.justifications(hash)? {
                 Some(mut all) => {

@@ -26,7 +26,10 @@ pub(crate) mod col {
     pub const TX_INDEX: &str = "tx_index";
     /// Canonical chain: big-endian block number -> block hash.
     pub const LOOKUP: &str = "lookup";
-    pub const ALL: [&str; 7] = [
+    /// Auxiliary data of node components (e.g. GRANDPA's authority set), keyed by them.
+    /// Added after schema 1 without a bump: an older database simply gains the empty column.
+    pub const AUX: &str = "aux";
+    pub const ALL: [&str; 8] = [
         META,
         HEADERS,
         BODIES,
@@ -34,6 +37,7 @@ pub(crate) mod col {
         STATE,
         TX_INDEX,
         LOOKUP,
+        AUX,
     ];
 }
 
