@@ -331,11 +331,26 @@ impl Inner {
     }
 }
 
+/// A transaction that entered the pool from a local submission (RPC), for the node to
+/// gossip. Transactions received from peers are not announced here: the network forwards
+/// those itself once the node has found them valid.
+#[derive(Debug, Clone)]
+pub struct ImportedTransaction {
+    pub hash: TxHash,
+    /// SCALE bytes, as submitted.
+    pub bytes: Arc<Vec<u8>>,
+}
+
+/// Local submissions buffered for the gossip task; one that lags skips ahead (the pool
+/// never waits for it).
+const IMPORT_NOTIFICATION_BUFFER: usize = 4096;
+
 /// The transaction pool.
 pub struct Pool {
     client: Arc<Client>,
     config: PoolConfig,
     inner: Mutex<Inner>,
+    imports: tokio::sync::broadcast::Sender<ImportedTransaction>,
 }
 
 /// A decoded, hashed submission.
@@ -370,6 +385,7 @@ impl Pool {
             client,
             config,
             inner: Mutex::new(Inner::default()),
+            imports: tokio::sync::broadcast::channel(IMPORT_NOTIFICATION_BUFFER).0,
         })
     }
 
@@ -417,6 +433,23 @@ impl Pool {
         Ok((hash, rx))
     }
 
+    /// Submits an extrinsic received from a peer. Unlike local submissions, it is not
+    /// announced on [`Pool::import_notifications`].
+    pub async fn submit_from_network(&self, bytes: Vec<u8>) -> Result<TxHash, PoolError> {
+        let candidate = decode_candidate(bytes)?;
+        self.check_known(&candidate.hash)?;
+        let validity = self
+            .validate(TransactionSource::External, &candidate.xt)
+            .await?;
+        self.insert_validated(candidate, validity, None)
+    }
+
+    /// Subscribes to transactions that enter the pool from local submissions
+    /// ([`Pool::submit_one`], [`Pool::submit_and_watch`]).
+    pub fn import_notifications(&self) -> tokio::sync::broadcast::Receiver<ImportedTransaction> {
+        self.imports.subscribe()
+    }
+
     async fn submit(
         &self,
         source: TransactionSource,
@@ -426,7 +459,11 @@ impl Pool {
         let candidate = decode_candidate(bytes)?;
         self.check_known(&candidate.hash)?;
         let validity = self.validate(source, &candidate.xt).await?;
-        self.insert_validated(candidate, validity, watcher)
+        let bytes = Arc::new(candidate.bytes.clone());
+        let hash = self.insert_validated(candidate, validity, watcher)?;
+        // Nobody listening is fine: a node without a network.
+        let _ = self.imports.send(ImportedTransaction { hash, bytes });
+        Ok(hash)
     }
 
     fn check_known(&self, hash: &TxHash) -> Result<(), PoolError> {
