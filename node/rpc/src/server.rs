@@ -125,8 +125,17 @@ fn cors_layer(cors: Option<&[String]>) -> Result<CorsLayer, RpcStartError> {
 
 /// Starts serving every method on `config.listen`.
 pub async fn start(config: RpcConfig, deps: RpcDeps) -> Result<RpcHandle, RpcStartError> {
-    let cors = cors_layer(config.cors.as_deref())?;
     let module = rpc_module(deps, config.methods);
+    start_module(config, module).await
+}
+
+/// Starts serving `module` on `config.listen`: [`rpc_module`]'s methods with the node's own
+/// merged in (e.g. its test switches). Merged methods are not in `rpc_methods`' listing.
+pub async fn start_module(
+    config: RpcConfig,
+    module: jsonrpsee::RpcModule<()>,
+) -> Result<RpcHandle, RpcStartError> {
+    let cors = cors_layer(config.cors.as_deref())?;
     let server = Server::builder()
         .max_connections(config.max_connections)
         .max_request_body_size(config.max_request_bytes)
