@@ -32,6 +32,22 @@
 
 extern crate alloc;
 
+/// The pallets `echonet-node benchmark pallet` measures (feature `runtime-benchmarks`).
+#[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
+mod benches {
+    frame_benchmarking::define_benchmarks!(
+        [frame_benchmarking, BaselineBench::<Runtime>]
+        [frame_system, SystemBench::<Runtime>]
+        [frame_system_extensions, SystemExtensionsBench::<Runtime>]
+        [pallet_balances, Balances]
+        [pallet_timestamp, Timestamp]
+        [pallet_transaction_payment, TransactionPayment]
+        [pallet_sudo, Sudo]
+        [pallet_grandpa, Grandpa]
+    );
+}
+
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
