@@ -1,0 +1,235 @@
+//! A mock runtime: frame-system, balances, pallet-reputation and this pallet. Sessions are
+//! driven by calling the `SessionManager` functions directly, as pallet-session would.
+
+use crate::{self as pallet_witness, *};
+use frame_support::{
+    derive_impl, parameter_types,
+    traits::{ConstU32, ConstU64, Hooks},
+    PalletId,
+};
+use frame_system::EnsureRoot;
+use pallet_session::SessionManager;
+use sp_runtime::{BuildStorage, Perbill};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+pub type Balance = u128;
+
+frame_support::construct_runtime!(
+    pub enum Test {
+        System: frame_system,
+        Balances: pallet_balances,
+        Reputation: pallet_reputation,
+        Witness: pallet_witness,
+    }
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+    type Block = Block;
+    type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+    type Balance = Balance;
+    type ExistentialDeposit = ConstU128<1>;
+    type AccountStore = System;
+    type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+impl pallet_reputation::Config for Test {
+    type GovernanceOrigin = EnsureRoot<AccountId>;
+    type DefaultHalfLife = ConstU64<1_000>;
+    type DefaultMaxScore = ConstU64<1_000_000>;
+    type WeightInfo = ();
+}
+
+use frame_support::traits::ConstU128;
+
+parameter_types! {
+    /// The randomness epoch the tests are in.
+    pub static Epoch: EpochIndex = 0;
+    /// The epoch randomness the tests feed in.
+    pub static Seed: [u8; 32] = [7u8; 32];
+    /// Accounts the disabler was asked to disable.
+    pub static Disabled: Vec<AccountId> = Vec::new();
+    pub const WitnessPalletId: PalletId = PalletId(*b"ech/wtns");
+}
+
+/// Randomness: blake2 of (subject, seed), known since block 0.
+pub struct TestRandomness;
+impl frame_support::traits::Randomness<sp_core::H256, u64> for TestRandomness {
+    fn random(subject: &[u8]) -> (sp_core::H256, u64) {
+        (
+            sp_core::H256(sp_io::hashing::blake2_256(&(subject, Seed::get()).encode())),
+            0,
+        )
+    }
+}
+
+pub struct TestEpochs;
+impl EpochInfo for TestEpochs {
+    fn current_epoch() -> EpochIndex {
+        Epoch::get()
+    }
+}
+
+pub struct TestDisabler;
+impl DisableValidator<AccountId> for TestDisabler {
+    fn disable(who: &AccountId, _: Perbill) -> bool {
+        Disabled::mutate(|d| d.push(*who));
+        true
+    }
+}
+
+pub const SESSIONS_PER_ERA: u32 = 3;
+pub const MAX_COMMITTEE: u32 = 8;
+pub const MAX_VERDICTS: u32 = 16;
+
+impl pallet_witness::Config for Test {
+    type Currency = Balances;
+    type RuntimeHoldReason = RuntimeHoldReason;
+    type GovernanceOrigin = EnsureRoot<AccountId>;
+    type Randomness = TestRandomness;
+    type Epochs = TestEpochs;
+    type Reputation = Reputation;
+    type ValidatorDisabler = TestDisabler;
+    type Slash = ();
+    type PalletId = WitnessPalletId;
+    type SessionsPerEra = ConstU32<SESSIONS_PER_ERA>;
+    type ErasPerYear = ConstU32<100>;
+    type HistoryDepth = ConstU32<10>;
+    type MaxValidators = ConstU32<4>;
+    type MaxCandidates = ConstU32<8>;
+    type MaxNominators = ConstU32<8>;
+    type MaxNominations = ConstU32<4>;
+    type MaxBackersPerValidator = ConstU32<3>;
+    type MaxUnlockingChunks = ConstU32<3>;
+    type MaxPayoutsPerBlock = ConstU32<2>;
+    type MaxSlashesPerEra = ConstU32<4>;
+    type MaxWitnesses = ConstU32<16>;
+    type MaxCommitteeSize = ConstU32<MAX_COMMITTEE>;
+    type MaxPendingEvents = ConstU32<8>;
+    type MaxVerdictsPerAttest = ConstU32<MAX_VERDICTS>;
+    type MaxReceipts = ConstU32<4>;
+    type MaxCleanupPerBlock = ConstU32<2>;
+    type WeightInfo = ();
+}
+
+/// The parameters of the tests: 2 validators, K = 3, M = 2.
+pub fn test_params() -> ParamsOf<Test> {
+    Params {
+        validator_count: 2,
+        minimum_validator_count: 1,
+        min_validator_bond: 100,
+        min_nominator_bond: 10,
+        min_witness_stake: 50,
+        unbonding_eras: 3,
+        slash_defer_eras: 2,
+        aura_slash: Perbill::from_percent(10),
+        grandpa_slash: Perbill::from_percent(20),
+        annual_inflation: Perbill::from_percent(10),
+        points_per_block: 20,
+        points_per_attestation: 5,
+        committee_size: 3,
+        quorum: 2,
+        event_fee: 10,
+        event_ttl: 10,
+        receipt_retention: 20,
+        reputation_base: 100,
+        reputation_reward: 10,
+        reputation_penalty: 20,
+    }
+}
+
+/// Accounts 1..=20 hold 10,000 each. 1 and 2 validate with 1,000 bonded; 11, 12, 13
+/// are witnesses (bond 500) for every class.
+pub fn new_test_ext() -> sp_io::TestExternalities {
+    let mut storage = frame_system::GenesisConfig::<Test>::default()
+        .build_storage()
+        .unwrap();
+    pallet_balances::GenesisConfig::<Test> {
+        balances: (1..=20).map(|a| (a, 10_000)).collect(),
+        ..Default::default()
+    }
+    .assimilate_storage(&mut storage)
+    .unwrap();
+    pallet_witness::GenesisConfig::<Test> {
+        params: Some(test_params()),
+        stakers: vec![
+            (1, 1_000, true),
+            (2, 1_000, true),
+            (11, 500, false),
+            (12, 500, false),
+            (13, 500, false),
+        ],
+        witnesses: vec![
+            (11, EventClass::ALL.to_vec()),
+            (12, EventClass::ALL.to_vec()),
+            (13, EventClass::ALL.to_vec()),
+        ],
+    }
+    .assimilate_storage(&mut storage)
+    .unwrap();
+    let mut ext = sp_io::TestExternalities::new(storage);
+    ext.execute_with(|| {
+        Epoch::set(0);
+        Disabled::set(Vec::new());
+        System::set_block_number(1);
+    });
+    ext
+}
+
+/// Runs the next block: this pallet's `on_initialize` at block `now + 1`.
+pub fn next_block() {
+    let n = System::block_number() + 1;
+    System::set_block_number(n);
+    Witness::on_initialize(n);
+}
+
+/// Runs blocks until `n`.
+pub fn run_to_block(n: u64) {
+    while System::block_number() < n {
+        next_block();
+    }
+}
+
+/// What pallet-session would do at a session boundary: start session `index` and plan
+/// `index + 1`. Returns the validators planned for `index + 1`, if they change.
+pub fn rotate_session(index: u32) -> Option<Vec<AccountId>> {
+    <Witness as SessionManager<AccountId>>::end_session(index.saturating_sub(1));
+    <Witness as SessionManager<AccountId>>::start_session(index);
+    <Witness as SessionManager<AccountId>>::new_session(index + 1)
+}
+
+/// Rotates sessions until era `era` is active; returns the last session started.
+pub fn start_era(era: EraIndex) -> u32 {
+    let mut session =
+        ErasStartSessionIndex::<Test>::get(ActiveEra::<Test>::get().unwrap().index).unwrap();
+    while Witness::active_era() < era {
+        session += 1;
+        rotate_session(session);
+    }
+    session
+}
+
+/// Moves to randomness epoch `epoch` and runs a block, which draws its committees.
+pub fn new_epoch(epoch: EpochIndex) {
+    Epoch::set(epoch);
+    next_block();
+}
+
+/// The events this pallet emitted.
+pub fn witness_events() -> Vec<Event<Test>> {
+    System::events()
+        .into_iter()
+        .filter_map(|r| {
+            if let RuntimeEvent::Witness(e) = r.event {
+                Some(e)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
