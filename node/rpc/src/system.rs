@@ -5,12 +5,16 @@ use crate::{
     types::{Health, NodeRole, PeerInfo, SyncState},
     NetworkStatus, SystemInfo,
 };
-use codec::Encode;
-use echonet_client::{ChainType, Client};
-use echonet_runtime::AccountId;
+use codec::{Decode, Encode};
+use echonet_client::{executor, ChainType, Client};
+use echonet_runtime::{AccountId, Header, UncheckedExtrinsic};
 use echonet_txpool::Pool;
 use jsonrpsee::{core::RpcResult, proc_macros::rpc, types::ErrorObject};
 use serde_json::{Map, Value};
+use sp_core::{traits::CallContext, Bytes, H256};
+use sp_externalities::Extensions;
+use sp_runtime::traits::Header as _;
+use sp_state_machine::OverlayedChanges;
 use std::sync::Arc;
 
 #[rpc(server)]
@@ -56,6 +60,12 @@ pub trait SystemApi {
     /// block, advanced past the account's ready transactions in the pool.
     #[method(name = "system_accountNextIndex", aliases = ["account_nextIndex"], blocking)]
     fn nonce(&self, account: AccountId) -> RpcResult<u32>;
+
+    /// Unsafe, as in Substrate. Applies a signed extrinsic in a block built on `at` (the
+    /// best block by default) and discards the changes; returns the SCALE bytes of the
+    /// runtime's `ApplyExtrinsicResult` (`0x0000` when it applies and dispatches).
+    #[method(name = "system_dryRun", aliases = ["system_dryRunAt"], blocking)]
+    fn dry_run(&self, extrinsic: Bytes, at: Option<H256>) -> RpcResult<Bytes>;
 }
 
 pub(crate) struct System {
@@ -137,4 +147,90 @@ impl SystemApiServer for System {
             })?;
         Ok(self.pool.next_nonce_hint(&account, chain_nonce))
     }
+
+    fn dry_run(&self, extrinsic: Bytes, at: Option<H256>) -> RpcResult<Bytes> {
+        if self.deny_unsafe {
+            return Err(error::unsafe_rpc_called());
+        }
+        // Substrate's frame-system RPC codes: 2 when the bytes are no extrinsic, 1 when
+        // the runtime call fails (an unknown block among them).
+        let mut input = &extrinsic[..];
+        UncheckedExtrinsic::decode(&mut input).map_err(|e| {
+            ErrorObject::owned(
+                error::payment_code::DECODE,
+                "Unable to dry run extrinsic.",
+                Some(e.to_string()),
+            )
+        })?;
+        if !input.is_empty() {
+            return Err(ErrorObject::owned(
+                error::payment_code::DECODE,
+                "Unable to dry run extrinsic.",
+                Some(format!(
+                    "{} bytes left over after the extrinsic",
+                    input.len()
+                )),
+            ));
+        }
+        let at = at.unwrap_or_else(|| self.client.info().best_hash);
+        apply_in_next_block(&self.client, at, &extrinsic)
+            .map(Bytes)
+            .map_err(|e| {
+                ErrorObject::owned(
+                    error::payment_code::RUNTIME,
+                    "Unable to dry run extrinsic",
+                    Some(error::client_error_text(&e)),
+                )
+            })
+    }
+}
+
+/// Applies `extrinsic` the way the block builder would in a child of `at`: initialise the
+/// block, then `BlockBuilder_apply_extrinsic`. Everything happens on an overlay that is
+/// dropped at the end, so nothing reaches the database.
+///
+/// Substrate's `system_dryRun` skips the initialisation and applies the extrinsic to the
+/// final state of `at`. There `System::BlockHash` does not yet hold `at` itself (a block's
+/// hash is recorded when its child starts), so a transaction whose mortal era starts at
+/// the best block, as subxt and polkadot-js build them, dry-runs as `AncientBirthBlock`
+/// although it is valid. Initialising first gives the answer a block would give, as
+/// `TaggedTransactionQueue_validate_transaction` does; the result's encoding is the same.
+fn apply_in_next_block(
+    client: &Client,
+    at: H256,
+    extrinsic: &[u8],
+) -> Result<Vec<u8>, echonet_client::Error> {
+    let parent = client
+        .header(at)?
+        .ok_or(echonet_client::Error::UnknownBlock(at))?;
+    let number = parent
+        .number
+        .checked_add(1)
+        .ok_or_else(|| echonet_client::Error::State("block number overflow".into()))?;
+    let header = Header::new(
+        number,
+        Default::default(),
+        Default::default(),
+        at,
+        Default::default(),
+    );
+    let state = client.state_at(at)?;
+    let mut overlay = OverlayedChanges::default();
+    let mut extensions = Extensions::new();
+    executor::execute(
+        &state,
+        &mut overlay,
+        &mut extensions,
+        "Core_initialize_block",
+        &header.encode(),
+        CallContext::Offchain,
+    )?;
+    executor::execute(
+        &state,
+        &mut overlay,
+        &mut extensions,
+        "BlockBuilder_apply_extrinsic",
+        extrinsic,
+        CallContext::Offchain,
+    )
 }

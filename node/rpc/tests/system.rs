@@ -161,6 +161,9 @@ async fn rpc_methods_lists_exactly_what_is_served() {
         "author_submitAndWatchExtrinsic",
         "author_submitExtrinsic",
         "author_unwatchExtrinsic",
+        "chainSpec_v1_chainName",
+        "chainSpec_v1_genesisHash",
+        "chainSpec_v1_properties",
         "chain_getBlock",
         "chain_getBlockHash",
         "chain_getFinalisedHead",
@@ -206,6 +209,8 @@ async fn rpc_methods_lists_exactly_what_is_served() {
         "system_accountNextIndex",
         "system_chain",
         "system_chainType",
+        "system_dryRun",
+        "system_dryRunAt",
         "system_health",
         "system_localListenAddresses",
         "system_localPeerId",
@@ -230,7 +235,7 @@ async fn rpc_methods_lists_exactly_what_is_served() {
         }
     }
     // And an unlisted one is not served.
-    let err = node.call_err("system_dryRun", json!([])).await;
+    let err = node.call_err("system_addReservedPeer", json!([])).await;
     assert_eq!(err, json!({"code": -32601, "message": "Method not found"}));
 }
 
@@ -246,4 +251,85 @@ async fn system_methods_answer_over_websocket_too() {
         .await
         .unwrap();
     assert_eq!(health["peers"], json!(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_applies_in_a_throwaway_next_block() {
+    let node = TestNode::start(RpcMethods::Unsafe).await;
+    let best = node.author_block(true).await;
+    let alice = Sr25519Keyring::Alice.to_account_id();
+    let nonce_key = hex(&account_key(&alice));
+    let before = node.call_ok("state_getStorage", json!([nonce_key])).await;
+
+    // Ok(Ok(())): it would apply and dispatch; the database is untouched.
+    let tx = hex(&node.transfer(0));
+    assert_eq!(
+        node.call_ok("system_dryRun", json!([tx])).await,
+        json!("0x0000")
+    );
+    assert_eq!(
+        node.call_ok("system_dryRunAt", json!([tx, format!("{best:?}")]))
+            .await,
+        json!("0x0000")
+    );
+    assert_eq!(
+        node.call_ok("state_getStorage", json!([nonce_key])).await,
+        before
+    );
+    assert_eq!(node.client.info().best_hash, best);
+
+    // A nonce from the future: Err(Invalid(Future)), SCALE 0x01 00 02.
+    let future = hex(&node.transfer(5));
+    assert_eq!(
+        node.call_ok("system_dryRun", json!([future])).await,
+        json!("0x010002")
+    );
+    // A tampered signature: Err(Invalid(BadProof)).
+    let mut bad = node.transfer(0);
+    let last = bad.len() - 1;
+    // The call's last byte (the amount's compact encoding) changes what was signed.
+    bad[last] ^= 0x04;
+    assert_eq!(
+        node.call_ok("system_dryRun", json!([hex(&bad)])).await,
+        json!("0x010004")
+    );
+
+    // Substrate's errors: 2 for bytes that are no extrinsic, 1 for a failed call.
+    let err = node.call_err("system_dryRun", json!(["0x00"])).await;
+    assert_eq!(err["code"], json!(2), "{err}");
+    assert_eq!(err["message"], json!("Unable to dry run extrinsic."));
+    let unknown = format!("0x{}", "ab".repeat(32));
+    let err = node.call_err("system_dryRun", json!([tx, unknown])).await;
+    assert_eq!(err["code"], json!(1), "{err}");
+    assert!(
+        err["data"].as_str().unwrap().starts_with("UnknownBlock"),
+        "{err}"
+    );
+    let err = node.call_err("system_dryRun", json!(["0xzz"])).await;
+    assert_eq!(err["code"], json!(-32602), "{err}");
+
+    // Unsafe, as in Substrate.
+    let safe = TestNode::start(RpcMethods::Safe).await;
+    let err = safe.call_err("system_dryRun", json!([tx])).await;
+    assert_eq!(
+        err,
+        json!({"code": -32601, "message": "RPC call is unsafe to be called externally"})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chain_spec_v1_gives_name_genesis_and_properties() {
+    let node = TestNode::start(RpcMethods::Safe).await;
+    assert_eq!(
+        node.call_ok("chainSpec_v1_chainName", json!([])).await,
+        node.call_ok("system_chain", json!([])).await
+    );
+    assert_eq!(
+        node.call_ok("chainSpec_v1_genesisHash", json!([])).await,
+        json!(format!("{:?}", node.genesis()))
+    );
+    assert_eq!(
+        node.call_ok("chainSpec_v1_properties", json!([])).await,
+        json!({"ss58Format": 42, "tokenDecimals": 12, "tokenSymbol": "ECHO"})
+    );
 }
