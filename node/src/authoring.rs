@@ -6,6 +6,7 @@ use echonet_client::{
     aura::{self, AuraId},
     BlockOrigin, Client, ImportBlock, PushError,
 };
+use echonet_sync::{SyncHandle, SyncStatus};
 use echonet_txpool::Pool;
 use sp_consensus_aura::Slot;
 use sp_core::{crypto::ByteArray, crypto::KeyTypeId, sr25519};
@@ -33,8 +34,42 @@ pub struct AuthoringParams {
     pub pool: Arc<Pool>,
     pub keystore: KeystorePtr,
     pub metrics: Option<Metrics>,
-    /// Until GRANDPA runs, every authored block is final as soon as it is imported.
+    /// No finality gadget runs: on a single-authority chain (a dev chain) every authored
+    /// block is then final as soon as it is imported; a chain of several authorities has
+    /// no finality without the gadget.
     pub instant_finality: bool,
+    /// The network's sync, if the node has a network: authoring waits while the node is
+    /// behind its peers.
+    pub sync: Option<SyncHandle>,
+    /// Author even when offline or syncing.
+    pub force_authoring: bool,
+}
+
+/// Why a validator should not author in its slot now, if it should not: Substrate's rules
+/// (not while major syncing; not offline when there are other authorities), and not on a
+/// tip that it knows a peer's chain is ahead of (it would fork the chain).
+pub fn skip_reason(
+    sync: &SyncStatus,
+    authorities: usize,
+    best_number: u32,
+    force: bool,
+) -> Option<&'static str> {
+    if force {
+        return None;
+    }
+    if sync.is_offline() && authorities > 1 {
+        return Some("waiting for the network");
+    }
+    if sync.is_major_syncing() {
+        return Some("major syncing");
+    }
+    if sync.importing_above_best {
+        return Some("a better block is being imported");
+    }
+    if sync.best_seen.is_some_and(|seen| seen > best_number) {
+        return Some("a peer is ahead of our best block");
+    }
+    None
 }
 
 fn now_ms() -> u64 {
@@ -108,6 +143,18 @@ async fn author_slot(
     if !params.keystore.has_keys(&[(author.to_raw_vec(), AURA)]) {
         return Ok(()); // Not our slot.
     }
+    if let Some(sync) = &params.sync {
+        let status = sync.status();
+        if let Some(reason) = skip_reason(
+            &status,
+            authorities.len(),
+            info.best_number,
+            params.force_authoring,
+        ) {
+            tracing::info!(target: "aura", "⏳ Skipping slot {slot}: {reason}");
+            return Ok(());
+        }
+    }
 
     let started = Instant::now();
     let ready = params.pool.ready_for_block();
@@ -145,7 +192,7 @@ async fn author_slot(
         justifications: None,
         origin: BlockOrigin::Own,
         changes: Some(built.block.changes),
-        finalize: params.instant_finality,
+        finalize: params.instant_finality && authorities.len() == 1,
     };
     let import_client = client.clone();
     tokio::task::spawn_blocking(move || import_client.import_block(import))
@@ -225,4 +272,50 @@ pub fn local_authority(keystore: &KeystorePtr, authorities: &[AuraId]) -> Option
         .iter()
         .find(|a| keystore.has_keys(&[(a.to_raw_vec(), AURA)]))
         .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use echonet_sync::{SyncPeer, SyncState};
+
+    fn status(peers: usize, state: SyncState, best_seen: Option<u32>) -> SyncStatus {
+        SyncStatus {
+            state,
+            best_seen,
+            starting_block: 0,
+            peers: (0..peers)
+                .map(|_| SyncPeer {
+                    peer_id: echonet_network::PeerId::random(),
+                    role: echonet_network::Role::Authority,
+                    best_number: best_seen.unwrap_or(0),
+                    best_hash: Default::default(),
+                })
+                .collect(),
+            queued_blocks: 0,
+            importing_above_best: false,
+        }
+    }
+
+    #[test]
+    fn validators_wait_for_the_network_and_for_sync_unless_forced() {
+        let idle = |peers, seen| status(peers, SyncState::Idle, seen);
+        // Alone: fine with one authority (a dev chain), not with several.
+        assert_eq!(skip_reason(&idle(0, None), 1, 10, false), None);
+        assert!(skip_reason(&idle(0, None), 4, 10, false).is_some());
+        assert_eq!(skip_reason(&idle(0, None), 4, 10, true), None);
+        // In step with peers.
+        assert_eq!(skip_reason(&idle(3, Some(10)), 4, 10, false), None);
+        // Behind: a peer has a longer chain.
+        assert!(skip_reason(&idle(3, Some(11)), 4, 10, false).is_some());
+        let syncing = status(3, SyncState::Downloading, Some(500));
+        assert_eq!(
+            skip_reason(&syncing, 4, 10, false),
+            Some("major syncing")
+        );
+        assert_eq!(skip_reason(&syncing, 4, 10, true), None);
+        let mut importing = idle(3, Some(10));
+        importing.importing_above_best = true;
+        assert!(skip_reason(&importing, 4, 10, false).is_some());
+    }
 }

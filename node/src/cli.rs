@@ -1,6 +1,7 @@
 //! Command line, after Substrate's habits so that operators' muscle memory carries over.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use echonet_network::Multiaddr;
 use std::path::PathBuf;
 
 /// EchoNet node.
@@ -117,9 +118,59 @@ pub struct RunCmd {
     #[arg(long)]
     pub ferdie: bool,
 
-    /// P2P listen port.
+    /// P2P listen port: the node listens on `/ip4/0.0.0.0/tcp/<PORT>` unless
+    /// `--listen-addr` is given.
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
+
+    /// Listen on these multiaddrs instead (e.g. `/ip4/127.0.0.1/tcp/30333`).
+    #[arg(long, value_name = "LISTEN_ADDR", num_args = 1..)]
+    pub listen_addr: Vec<Multiaddr>,
+
+    /// Addresses to advertise to peers besides the listen addresses (e.g. behind NAT).
+    #[arg(long, value_name = "PUBLIC_ADDR", num_args = 1..)]
+    pub public_addr: Vec<Multiaddr>,
+
+    /// Where peer discovery starts: multiaddrs ending in `/p2p/<peer id>`. The chain
+    /// spec's boot nodes are used as well.
+    #[arg(long, value_name = "ADDR", num_args = 1..)]
+    pub bootnodes: Vec<Multiaddr>,
+
+    /// Peers to stay connected to, outside the peer slots: multiaddrs ending in
+    /// `/p2p/<peer id>`.
+    #[arg(long, value_name = "ADDR", num_args = 1..)]
+    pub reserved_nodes: Vec<Multiaddr>,
+
+    /// Connect to reserved nodes only, and accept connections from them only.
+    #[arg(long)]
+    pub reserved_only: bool,
+
+    /// Most peers that connected to us (reserved peers not counted).
+    #[arg(long, value_name = "COUNT", default_value_t = 32)]
+    pub in_peers: u32,
+
+    /// Most peers we connected to (reserved peers not counted).
+    #[arg(long, value_name = "COUNT", default_value_t = 8)]
+    pub out_peers: u32,
+
+    /// Do not discover peers on the local network (mDNS is on by default for dev and
+    /// local chains).
+    #[arg(long)]
+    pub no_mdns: bool,
+
+    /// The node's libp2p secret key: 32 bytes in hex. Its peer id derives from it.
+    #[arg(long, value_name = "HEX", conflicts_with = "node_key_file")]
+    pub node_key: Option<String>,
+
+    /// The file holding the node's libp2p secret key (32 raw bytes or hex); created if
+    /// missing. Default: `<base>/chains/<id>/network/secret_ed25519`.
+    #[arg(long, value_name = "PATH")]
+    pub node_key_file: Option<PathBuf>,
+
+    /// Test-only switches: serves the unsafe RPC method `echonet_setBlockedPeers`, which
+    /// drops all traffic with the given peer ids (partition tests). Never use in production.
+    #[arg(long)]
+    pub dev_test_switches: bool,
 
     /// JSON-RPC (HTTP and WebSocket) port.
     #[arg(long, value_name = "PORT", default_value_t = 9944)]
@@ -212,6 +263,16 @@ impl RunCmd {
 
     pub fn is_validator(&self) -> bool {
         self.validator || self.shared.dev || self.dev_key_seed().is_some()
+    }
+
+    /// `--force-authoring`, implied by `--dev`.
+    pub fn force_authoring(&self) -> bool {
+        self.force_authoring || self.shared.dev
+    }
+
+    /// The P2P port when no `--listen-addr` is given.
+    pub fn p2p_port(&self) -> u16 {
+        self.port.unwrap_or(30333)
     }
 }
 

@@ -7,9 +7,11 @@ mod commands;
 mod informant;
 mod keystore;
 mod metrics;
+mod network;
 mod network_key;
 mod rpc;
 mod service;
+mod transactions;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -20,7 +22,12 @@ fn init_logging(patterns: &[String]) -> anyhow::Result<()> {
     // per extrinsic (and per block) whose fields are the hex-encoded extrinsic (the whole
     // block); an enabled span gets its fields formatted, which cost 5% of block import.
     let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new("info,runtime=warn,frame_executive=warn,hyper=warn,jsonrpsee=warn")
+        // libp2p's own info lines (mDNS interfaces, the swarm's peer id) repeat what the
+        // network logs under `network`.
+        EnvFilter::new(
+            "info,runtime=warn,frame_executive=warn,hyper=warn,jsonrpsee=warn,\
+             libp2p_mdns=warn,libp2p_swarm=warn",
+        )
     });
     for pattern in patterns.iter().flat_map(|p| p.split(',')) {
         let directive = pattern

@@ -1,4 +1,6 @@
 //! Prometheus metrics, named as Substrate names them so that existing dashboards work.
+//! The network's metrics (peers, bytes, gossip) are registered by `echonet-network` and
+//! the sync's by `echonet-sync`, in the same registry.
 
 use prometheus_endpoint::{
     exponential_buckets, register, Gauge, GaugeVec, Histogram, HistogramOpts, Opts,
@@ -12,7 +14,6 @@ pub struct Metrics {
     pub ready_transactions: Gauge<U64>,
     pub future_transactions: Gauge<U64>,
     pub import_time: Histogram,
-    pub peers: Gauge<U64>,
     pub proposal_time: Histogram,
 }
 
@@ -61,13 +62,6 @@ impl Metrics {
                         "Time taken to verify and import a block, in seconds",
                     )
                     .buckets(exponential_buckets(0.001, 2.0, 14)?),
-                )?,
-                registry,
-            )?,
-            peers: register(
-                Gauge::new(
-                    "substrate_sub_libp2p_peers_count",
-                    "Number of connected peers",
                 )?,
                 registry,
             )?,

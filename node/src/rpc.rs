@@ -3,7 +3,9 @@
 use crate::cli::{RpcMethods, RunCmd};
 use anyhow::Context;
 use echonet_client::{ChainType, Client};
-use echonet_rpc::{NetworkStatus, NoNetwork, RpcConfig, RpcDeps, RpcHandle, SystemInfo};
+use echonet_network::{NetworkHandle, PeerId};
+use echonet_rpc::{NetworkStatus, RpcConfig, RpcDeps, RpcHandle, SystemInfo};
+use jsonrpsee::{types::ErrorObjectOwned, RpcModule};
 use echonet_txpool::Pool;
 use sp_keystore::KeystorePtr;
 use std::{net::SocketAddr, sync::Arc};
@@ -17,7 +19,9 @@ pub struct Deps {
     pub chain_type: ChainType,
     pub properties: serde_json::Map<String, serde_json::Value>,
     pub is_validator: bool,
-    pub peer_id: String,
+    pub network: Arc<dyn NetworkStatus>,
+    /// With `--dev-test-switches`: the network whose peers `echonet_setBlockedPeers` blocks.
+    pub test_switches: Option<NetworkHandle>,
 }
 
 /// A running server.
@@ -40,11 +44,6 @@ pub async fn start(
         RpcMethods::Safe => echonet_rpc::RpcMethods::Safe,
         RpcMethods::Unsafe | RpcMethods::Auto => echonet_rpc::RpcMethods::Unsafe,
     };
-    let network: Arc<dyn NetworkStatus> = Arc::new(NoNetwork::new(
-        deps.client.clone(),
-        deps.peer_id,
-        &deps.chain_type,
-    ));
     let config = RpcConfig {
         listen,
         max_connections: cmd.rpc_max_connections,
@@ -54,8 +53,7 @@ pub async fn start(
         cors,
         methods,
     };
-    let handle = echonet_rpc::start(
-        config,
+    let mut module = echonet_rpc::rpc_module(
         RpcDeps {
             client: deps.client,
             pool: deps.pool,
@@ -68,10 +66,49 @@ pub async fn start(
                 properties: deps.properties,
                 is_validator: deps.is_validator,
             },
-            network,
+            network: deps.network,
         },
-    )
-    .await
-    .with_context(|| format!("cannot start the RPC server on {listen} (--rpc-port)"))?;
+        methods,
+    );
+    // Unsafe: served only where every method is.
+    if let (Some(network), echonet_rpc::RpcMethods::Unsafe) = (deps.test_switches, methods) {
+        module
+            .merge(test_switches(network))
+            .context("the test switches' method names clash with the RPC's")?;
+        tracing::warn!(
+            target: "rpc",
+            "--dev-test-switches: echonet_setBlockedPeers is served; never do this in production"
+        );
+    }
+    let handle = echonet_rpc::server::start_module(config, module)
+        .await
+        .with_context(|| format!("cannot start the RPC server on {listen} (--rpc-port)"))?;
     Ok(Server(handle))
+}
+
+/// `echonet_setBlockedPeers(peerIds)`: replaces the set of peers with which all traffic is
+/// dropped (partition tests). An empty list heals. Answers with the number blocked.
+fn test_switches(network: NetworkHandle) -> RpcModule<()> {
+    let mut module = RpcModule::new(());
+    // The only method of a fresh module: its name cannot be taken.
+    let _ = module.register_method("echonet_setBlockedPeers", move |params, _, _| {
+        let ids: Vec<String> = params.one()?;
+        let peers = ids
+            .iter()
+            .map(|id| {
+                id.parse::<PeerId>().map_err(|e| {
+                    ErrorObjectOwned::owned(
+                        jsonrpsee::types::error::INVALID_PARAMS_CODE,
+                        format!("invalid peer id {id:?}: {e}"),
+                        None::<()>,
+                    )
+                })
+            })
+            .collect::<Result<std::collections::HashSet<PeerId>, _>>()?;
+        let count = peers.len();
+        tracing::info!(target: "rpc", "Blocking all traffic with {count} peers (test switch)");
+        network.set_blocked_peers(peers);
+        Ok::<usize, ErrorObjectOwned>(count)
+    });
+    module
 }

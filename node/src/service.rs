@@ -1,24 +1,26 @@
-//! Starts a node: client, keystore, pool, metrics, RPC and the Aura slot worker, and
-//! stops them in order on Ctrl-C or SIGTERM.
+//! Starts a node: client, keystore, pool, metrics, the network and sync, transaction
+//! gossip, RPC and the Aura slot worker, and stops them in order on Ctrl-C or SIGTERM.
 
 use crate::{
     authoring,
     cli::{RpcMethods, RunCmd},
     keystore::FileKeystore,
     metrics::Metrics,
-    network_key,
+    network, transactions,
 };
 use anyhow::{anyhow, Context};
 use echonet_client::{ChainSpec, Client, ClientConfig};
+use echonet_sync::{SyncConfig, SyncEngine, SyncParams};
 use echonet_txpool::{Pool, PoolConfig};
 use sp_core::crypto::key_types::{AURA, GRANDPA};
 use sp_keystore::{Keystore, KeystorePtr};
 use std::{
     net::{Ipv4Addr, SocketAddr},
     path::{Path, PathBuf},
+    sync::Arc,
     time::Duration,
 };
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// Where the node keeps its files.
 pub enum BasePath {
@@ -169,11 +171,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     let keystore_ptr: KeystorePtr = keystore.clone();
     client.set_keystore(keystore_ptr.clone());
 
-    let node_key =
-        network_key::load_or_generate(&config_dir.join("network").join("secret_ed25519"))
-            .context("cannot load the node key")?;
-    let peer_id = node_key.public().to_peer_id();
-    tracing::info!("🏷  Local node identity is: {peer_id}");
+    let node_key = network::node_key(&cmd, &config_dir)?;
 
     let pool = Pool::new(
         PoolConfig {
@@ -188,12 +186,83 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     let maintenance = tokio::spawn(pool.clone().run_maintenance());
 
+    // One registry for everything: the network counts its bytes there, which the
+    // informant reads, whether or not Prometheus serves it.
+    let registry = prometheus_endpoint::Registry::new();
     let metrics = if cmd.no_prometheus {
         None
     } else {
-        let registry = prometheus_endpoint::Registry::new();
-        let metrics = Metrics::register(&registry, &spec.id, &node_name)
-            .map_err(|e| anyhow!("cannot register metrics: {e}"))?;
+        Some(
+            Metrics::register(&registry, &spec.id, &node_name)
+                .map_err(|e| anyhow!("cannot register metrics: {e}"))?,
+        )
+    };
+
+    // The network, and sync over it.
+    let network_config = network::config(
+        &cmd,
+        &spec,
+        info.genesis_hash,
+        node_key,
+        &node_name,
+        validator,
+    )?;
+    let (net, net_events, net_task) = echonet_network::start(
+        network_config,
+        Arc::new(network::ClientChain(client.clone())),
+        Some(&registry),
+    )
+    .await
+    .context("cannot start the network (--port, --listen-addr, --bootnodes)")?;
+    let (sync_tx, sync_rx) = mpsc::channel(network::SYNC_EVENT_QUEUE);
+    let (tx_events_tx, tx_events_rx) = mpsc::channel(transactions::INCOMING_QUEUE);
+    let (sync_engine, sync) = SyncEngine::new(SyncParams {
+        client: client.clone(),
+        network: Arc::new(net.clone()),
+        events: sync_rx,
+        config: SyncConfig::default(),
+        // Until a finality gadget runs, justifications from peers cannot be verified.
+        justifications: None,
+        registry: Some(registry.clone()),
+    })
+    .map_err(|e| anyhow!("cannot register sync metrics: {e}"))?;
+    tasks.spawn(sync_engine.run(shutdown_rx.clone()));
+    tasks.spawn(network::route_events(
+        net_events,
+        network::Routes {
+            sync: sync_tx,
+            transactions: tx_events_tx,
+            finality: None,
+        },
+        net.clone(),
+        shutdown_rx.clone(),
+    ));
+    tasks.spawn(network::announce_blocks(
+        client.clone(),
+        net.clone(),
+        sync.clone(),
+        shutdown_rx.clone(),
+    ));
+    tasks.spawn(transactions::propagate(
+        pool.clone(),
+        net.clone(),
+        shutdown_rx.clone(),
+    ));
+    tasks.spawn(transactions::receive(
+        pool.clone(),
+        net.clone(),
+        tx_events_rx,
+        shutdown_rx.clone(),
+    ));
+    let network_status = network::NodeNetworkStatus::new(
+        client.clone(),
+        sync.clone(),
+        net.local_peer_id().to_string(),
+        &spec.chain_type,
+    );
+    tasks.spawn(network_status.refresh_listen_addresses(net.clone(), shutdown_rx.clone()));
+
+    if metrics.is_some() {
         let ip = if cmd.prometheus_external {
             Ipv4Addr::UNSPECIFIED
         } else {
@@ -205,13 +274,13 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
             format!("cannot listen for Prometheus on {addr} (--prometheus-port)")
         })?;
         drop(listener);
+        let registry = registry.clone();
         tokio::spawn(async move {
             if let Err(e) = prometheus_endpoint::init_prometheus(addr, registry).await {
                 tracing::error!(target: "prometheus", "exporter stopped: {e}");
             }
         });
-        Some(metrics)
-    };
+    }
 
     let rpc = crate::rpc::start(
         &cmd,
@@ -225,7 +294,8 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
             chain_type: spec.chain_type.clone(),
             properties: spec.properties.clone(),
             is_validator: validator,
-            peer_id: peer_id.to_string(),
+            network: Arc::new(network_status),
+            test_switches: cmd.dev_test_switches.then(|| net.clone()),
         },
     )
     .await?;
@@ -247,14 +317,21 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
             pool: pool.clone(),
             keystore: keystore_ptr.clone(),
             metrics: metrics.clone(),
+            // No finality gadget yet: a single-authority chain finalizes what it authors.
             instant_finality: true,
+            sync: Some(sync.clone()),
+            force_authoring: cmd.force_authoring(),
         };
         tasks.spawn(authoring::run(params, shutdown_rx.clone()));
     }
     tasks.spawn(crate::informant::run(
-        client.clone(),
-        pool.clone(),
-        metrics.clone(),
+        crate::informant::Informant {
+            client: client.clone(),
+            pool: pool.clone(),
+            metrics: metrics.clone(),
+            sync: Some(sync.clone()),
+            registry: registry.clone(),
+        },
         shutdown_rx.clone(),
     ));
 
@@ -269,6 +346,13 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     if stopped.is_err() {
         tracing::warn!("tasks did not stop within 10 s; aborting them");
         tasks.abort_all();
+    }
+    net.shutdown();
+    if tokio::time::timeout(Duration::from_secs(5), net_task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the network did not stop within 5 s");
     }
     maintenance.abort();
     let flush_client = client.clone();
