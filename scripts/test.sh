@@ -23,5 +23,6 @@ fi
 
 step "rollup CLI and JavaScript cross-checks"
 ./scripts/ci-rollup.sh
+./scripts/ci-js.sh
 
 printf '\nAll tests passed.\n'
