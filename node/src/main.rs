@@ -4,6 +4,7 @@ mod authoring;
 mod benchmark;
 mod cli;
 mod commands;
+mod finality;
 mod informant;
 mod keystore;
 mod metrics;
@@ -23,10 +24,11 @@ fn init_logging(patterns: &[String]) -> anyhow::Result<()> {
     // block); an enabled span gets its fields formatted, which cost 5% of block import.
     let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         // libp2p's own info lines (mDNS interfaces, the swarm's peer id) repeat what the
-        // network logs under `network`.
+        // network logs under `network`; gossipsub warns of every duplicate publish, which
+        // content-addressed messages make routine (two voters sending the same commit).
         EnvFilter::new(
             "info,runtime=warn,frame_executive=warn,hyper=warn,jsonrpsee=warn,\
-             libp2p_mdns=warn,libp2p_swarm=warn",
+             libp2p_mdns=warn,libp2p_swarm=warn,libp2p_gossipsub=error",
         )
     });
     for pattern in patterns.iter().flat_map(|p| p.split(',')) {

@@ -1,14 +1,15 @@
 //! The node's side of the peer-to-peer network: the network's configuration from the
 //! command line, the chain as the network serves it, the routing of network events to
-//! sync, the transaction gossip and finality, the announcement of new blocks, and what the
+//! sync, the transaction gossip and GRANDPA, the announcement of new blocks, and what the
 //! RPC reports about peers and sync.
 
 use crate::{cli::RunCmd, network_key};
 use anyhow::{anyhow, Context};
 use echonet_client::{BlockOrigin, ChainSpec, ChainType, Client};
+use echonet_finality::FinalityMessage;
 use echonet_network::{
-    serve_block_request, BlockData, BlockRequest, BlockSource, ChainProvider, Keypair,
-    MessageValidity, Multiaddr, NetworkConfig, NetworkEvent, NetworkHandle, Role, Status,
+    serve_block_request, BlockData, BlockRequest, BlockSource, ChainProvider, Keypair, MessageId,
+    MessageValidity, Multiaddr, NetworkConfig, NetworkEvent, NetworkHandle, PeerId, Role, Status,
 };
 use echonet_rpc::{NetworkStatus, PeerInfo, SyncState};
 use echonet_runtime::Header;
@@ -69,8 +70,8 @@ pub fn config(
     config.reserved_only = cmd.reserved_only;
     config.in_peers = cmd.in_peers;
     config.out_peers = cmd.out_peers;
-    config.enable_mdns = !cmd.no_mdns
-        && matches!(spec.chain_type, ChainType::Development | ChainType::Local);
+    config.enable_mdns =
+        !cmd.no_mdns && matches!(spec.chain_type, ChainType::Development | ChainType::Local);
     config.role = if validator {
         Role::Authority
     } else {
@@ -121,9 +122,8 @@ impl ChainProvider for ClientChain {
 pub struct Routes {
     pub sync: mpsc::Sender<NetworkEvent>,
     pub transactions: mpsc::Sender<NetworkEvent>,
-    /// The finality gadget's gossip, once there is one; without it finality messages are
-    /// ignored.
-    pub finality: Option<mpsc::Sender<NetworkEvent>>,
+    /// GRANDPA's gossip; without it finality messages are ignored.
+    pub finality: Option<mpsc::Sender<FinalityMessage<PeerId, MessageId>>>,
 }
 
 /// Hands each network event to its consumer. Connection events wait for room (they are
@@ -144,19 +144,36 @@ pub async fn route_events(
         };
         match event {
             NetworkEvent::PeerConnected { .. } | NetworkEvent::PeerDisconnected { .. } => {
-                if let Some(finality) = &routes.finality {
-                    // The gadget may track peers; it must not hold up sync.
-                    let _ = finality.try_send(event.clone());
-                }
                 if routes.sync.send(event).await.is_err() {
                     break;
                 }
             }
             NetworkEvent::BlockAnnounce { .. } => offer(&routes.sync, event, &network),
             NetworkEvent::Transactions { .. } => offer(&routes.transactions, event, &network),
-            NetworkEvent::Finality { .. } => match &routes.finality {
-                Some(finality) => offer(finality, event, &network),
-                None => ignore(event, &network),
+            NetworkEvent::Finality {
+                peer,
+                data,
+                message_id,
+            } => match &routes.finality {
+                Some(finality) => {
+                    let message = FinalityMessage {
+                        peer,
+                        data,
+                        message_id,
+                    };
+                    if let Err(e) = finality.try_send(message) {
+                        let message = match e {
+                            mpsc::error::TrySendError::Full(m)
+                            | mpsc::error::TrySendError::Closed(m) => m,
+                        };
+                        network.report_message(
+                            message.message_id,
+                            message.peer,
+                            MessageValidity::Ignore,
+                        );
+                    }
+                }
+                None => network.report_message(message_id, peer, MessageValidity::Ignore),
             },
         }
     }

@@ -1,9 +1,11 @@
-//! Starts a node: client, keystore, pool, metrics, the network and sync, transaction
-//! gossip, RPC and the Aura slot worker, and stops them in order on Ctrl-C or SIGTERM.
+//! Starts a node: client, keystore, pool, metrics, the network, GRANDPA and sync,
+//! transaction gossip, RPC and the Aura slot worker, and stops them in order on Ctrl-C or
+//! SIGTERM.
 
 use crate::{
     authoring,
     cli::{RpcMethods, RunCmd},
+    finality,
     keystore::FileKeystore,
     metrics::Metrics,
     network, transactions,
@@ -214,6 +216,29 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     )
     .await
     .context("cannot start the network (--port, --listen-addr, --bootnodes)")?;
+    // GRANDPA on every node: validators with a key in the set vote, the others follow
+    // commits. Without it (a chain without GRANDPA authorities) only a single-authority
+    // chain finalizes, each block as it is authored.
+    let (finality_tx, finality_rx) = mpsc::channel(finality::INCOMING_QUEUE);
+    let grandpa = match echonet_finality::start(echonet_finality::GrandpaParams {
+        client: client.clone(),
+        keystore: keystore_ptr.clone(),
+        network: Arc::new(finality::NodeFinalityNetwork(net.clone())),
+        incoming: finality_rx,
+        reporter: None,
+        metrics_registry: Some(registry.clone()),
+        shutdown: shutdown_rx.clone(),
+        config: echonet_finality::GrandpaConfig::default(),
+    })
+    .await
+    {
+        Ok(handle) => Some(handle),
+        Err(echonet_finality::Error::NoAuthorities(reason)) => {
+            tracing::warn!(target: "grandpa", "GRANDPA does not run: {reason}");
+            None
+        }
+        Err(e) => return Err(anyhow!("cannot start GRANDPA: {e}")),
+    };
     let (sync_tx, sync_rx) = mpsc::channel(network::SYNC_EVENT_QUEUE);
     let (tx_events_tx, tx_events_rx) = mpsc::channel(transactions::INCOMING_QUEUE);
     let (sync_engine, sync) = SyncEngine::new(SyncParams {
@@ -221,8 +246,10 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
         network: Arc::new(net.clone()),
         events: sync_rx,
         config: SyncConfig::default(),
-        // Until a finality gadget runs, justifications from peers cannot be verified.
-        justifications: None,
+        justifications: grandpa.clone().map(|g| {
+            Arc::new(finality::GrandpaJustifications(g))
+                as Arc<dyn echonet_sync::JustificationImport>
+        }),
         registry: Some(registry.clone()),
     })
     .map_err(|e| anyhow!("cannot register sync metrics: {e}"))?;
@@ -232,7 +259,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
         network::Routes {
             sync: sync_tx,
             transactions: tx_events_tx,
-            finality: None,
+            finality: grandpa.is_some().then_some(finality_tx),
         },
         net.clone(),
         shutdown_rx.clone(),
@@ -317,8 +344,9 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
             pool: pool.clone(),
             keystore: keystore_ptr.clone(),
             metrics: metrics.clone(),
-            // No finality gadget yet: a single-authority chain finalizes what it authors.
-            instant_finality: true,
+            // Where GRANDPA runs, it finalizes; without it a single-authority chain
+            // finalizes what it authors.
+            instant_finality: grandpa.is_none(),
             sync: Some(sync.clone()),
             force_authoring: cmd.force_authoring(),
         };
@@ -346,6 +374,14 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     if stopped.is_err() {
         tracing::warn!("tasks did not stop within 10 s; aborting them");
         tasks.abort_all();
+    }
+    if let Some(grandpa) = &grandpa {
+        if tokio::time::timeout(Duration::from_secs(5), grandpa.stopped())
+            .await
+            .is_err()
+        {
+            tracing::warn!("GRANDPA did not stop within 5 s");
+        }
     }
     net.shutdown();
     if tokio::time::timeout(Duration::from_secs(5), net_task)
