@@ -1287,7 +1287,7 @@ pub mod pallet {
 
         /// Called by pallet-session's `start_session`: activates the planned era when its
         /// first session starts.
-        fn start_session(index: SessionIndex) {
+        pub(crate) fn start_session(index: SessionIndex) {
             let planned = CurrentEra::<T>::get();
             if ErasStartSessionIndex::<T>::get(planned) != Some(index) {
                 return;
@@ -1351,7 +1351,7 @@ pub mod pallet {
         }
 
         /// Pays up to `MaxPayoutsPerBlock` earners of the oldest queued era.
-        fn process_payouts() -> Weight {
+        pub(crate) fn process_payouts() -> Weight {
             let mut weight = Weight::zero();
             let active = Self::active_era();
             let mut budget = T::MaxPayoutsPerBlock::get();
@@ -1386,7 +1386,7 @@ pub mod pallet {
         }
 
         /// Pays one earner its share of an era's reward; returns how many backers it had.
-        fn pay_earner(
+        pub(crate) fn pay_earner(
             era: EraIndex,
             who: &T::AccountId,
             points: u32,
@@ -1787,7 +1787,7 @@ pub mod pallet {
 
         /// Closes up to `MaxCleanupPerBlock` events whose time is up, in submission order:
         /// unresolved ones expire; members that never voted lose reputation and points.
-        fn expire_events(now: BlockNumberFor<T>) -> Weight {
+        pub(crate) fn expire_events(now: BlockNumberFor<T>) -> Weight {
             let (mut front, back) = EventQueueBounds::<T>::get();
             let params = Self::params().ok();
             let mut done = 0u32;
@@ -1832,7 +1832,7 @@ pub mod pallet {
         }
 
         /// Removes up to `MaxCleanupPerBlock` receipts older than `receipt_retention`.
-        fn prune_receipts(now: BlockNumberFor<T>) -> Weight {
+        pub(crate) fn prune_receipts(now: BlockNumberFor<T>) -> Weight {
             let Ok(params) = Self::params() else {
                 return Weight::zero();
             };

@@ -85,7 +85,7 @@ impl DisableValidator<AccountId> for TestDisabler {
 
 pub const SESSIONS_PER_ERA: u32 = 3;
 pub const MAX_COMMITTEE: u32 = 8;
-pub const MAX_VERDICTS: u32 = 16;
+pub const MAX_VERDICTS: u32 = 8;
 
 impl pallet_witness::Config for Test {
     type Currency = Balances;
