@@ -904,14 +904,16 @@ pub mod pallet {
             Ok(())
         }
 
-        /// Stops being drawn into committees from the next epoch. Current committee seats
-        /// stay (and absence from them is still penalized).
+        /// Stops witnessing: the caller leaves the committees in use now (votes it already
+        /// cast still count) and is not drawn again. It may then unbond below the witness
+        /// minimum.
         #[pallet::call_index(9)]
         #[pallet::weight(T::WeightInfo::deregister_witness())]
         pub fn deregister_witness(origin: OriginFor<T>) -> DispatchResult {
             let who = ensure_signed(origin)?;
             ensure!(Witnesses::<T>::contains_key(&who), Error::<T>::NotWitness);
             Witnesses::<T>::remove(&who);
+            Self::remove_from_committees(&who);
             Self::deposit_event(Event::WitnessDeregistered { who });
             Ok(())
         }
@@ -1000,8 +1002,12 @@ pub mod pallet {
                     skipped.saturating_inc();
                     continue;
                 };
-                let committee = Committees::<T>::get(event.epoch, event.class)
-                    .ok_or(Error::<T>::NotCommitteeMember)?;
+                // A committee two epochs old is gone: nobody can vote any more and the
+                // event will expire, so the verdict is skipped like a closed event's.
+                let Some(committee) = Committees::<T>::get(event.epoch, event.class) else {
+                    skipped.saturating_inc();
+                    continue;
+                };
                 ensure!(
                     committee.members.contains(&who),
                     Error::<T>::NotCommitteeMember
@@ -1903,6 +1909,9 @@ pub mod pallet {
                 Receipts::<T>::count() <= T::MaxReceipts::get(),
                 "too many receipts"
             );
+            // A member keeps at least the lower of the minimum it was drawn with and the
+            // minimum in force (governance may have lowered it since).
+            let min_now = Self::params().map_or_else(|_| Zero::zero(), |p| p.min_witness_stake);
             if let Some(epoch) = CommitteeEpoch::<T>::get() {
                 for e in [epoch.saturating_sub(1), epoch] {
                     for class in EventClass::ALL {
@@ -1913,7 +1922,7 @@ pub mod pallet {
                             let stake =
                                 Ledger::<T>::get(member).map_or_else(Zero::zero, |l| l.active);
                             ensure!(
-                                stake >= committee.min_stake,
+                                stake >= committee.min_stake.min(min_now),
                                 "committee member below the minimum stake"
                             );
                         }

@@ -879,8 +879,17 @@ fn register_witness_fails_when_witnesses_are_full() {
 #[test]
 fn deregister_witness_works_and_fails_for_non_witnesses() {
     new_test_ext().execute_with(|| {
+        next_block();
         assert_ok!(Witness::deregister_witness(signed(11)));
         assert!(!Witnesses::<Test>::contains_key(11));
+        // It leaves the committee in use, so unbonding below the minimum keeps the
+        // committee invariant.
+        assert!(!Committees::<Test>::get(0, EventClass::Interaction)
+            .unwrap()
+            .members
+            .contains(&11));
+        assert_ok!(Witness::unbond(signed(11), 500));
+        check_state();
         assert_noop!(
             Witness::deregister_witness(signed(11)),
             Error::<Test>::NotWitness
@@ -1313,5 +1322,30 @@ fn try_state_detects_a_wrong_total() {
     new_test_ext().execute_with(|| {
         TotalStaked::<Test>::put(1);
         assert!(Witness::do_try_state().is_err());
+    });
+}
+
+#[test]
+fn votes_on_events_whose_committee_is_gone_are_skipped() {
+    new_test_ext().execute_with(|| {
+        let mut params = test_params();
+        params.event_ttl = 100;
+        assert_ok!(Witness::set_params(RuntimeOrigin::root(), params));
+        next_block();
+        let id = submit(5, 1);
+        new_epoch(1);
+        new_epoch(2);
+        assert_ok!(Witness::attest(
+            signed(11),
+            bounded_vec![(id, Verdict::Valid)]
+        ));
+        System::assert_last_event(
+            Event::Attested {
+                who: 11,
+                count: 0,
+                skipped: 1,
+            }
+            .into(),
+        );
     });
 }
