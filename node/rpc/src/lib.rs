@@ -1,10 +1,10 @@
 //! # echonet-rpc
 //!
 //! The node's JSON-RPC server. It speaks Substrate's *legacy* RPC (the `system_`, `chain_`,
-//! `state_`, `author_` and `payment_` families, plus `chainSpec_v1_`): the same method
-//! names and aliases, the same parameter handling, the same JSON shapes and the same error
-//! codes, so that polkadot-js and subxt's legacy backend talk to an EchoNet node as they
-//! would to any Substrate node. HTTP and WebSocket share one port (jsonrpsee upgrades a
+//! `state_`, `author_` and `payment_` families, plus the new spec's `chainSpec_v1_` and
+//! `transaction_v1_`): the same method names and aliases, the same parameter handling,
+//! the same JSON shapes and the same error codes, so that polkadot-js and subxt's legacy
+//! backend talk to an EchoNet node as they would to any Substrate node. HTTP and WebSocket share one port (jsonrpsee upgrades a
 //! connection when asked to); subscriptions need WebSocket.
 //!
 //! ## Where things are
@@ -13,9 +13,9 @@
 //!   which lists exactly what is served. [`start`] serves that module with the limits and
 //!   CORS policy of an [`RpcConfig`] ([`server`]).
 //! - One module per family: [`system`], [`chain`], [`state`], [`author`], [`payment`],
-//!   and [`chain_spec`] (`chainSpec_v1_*`, the one group of the new JSON-RPC spec served so
-//!   far: `chainHead_v1_*` and `transaction_v1_*` are not, so `rpc_methods` does not list
-//!   them and subxt's default client picks its legacy backend).
+//!   and two groups of the new JSON-RPC spec, [`chain_spec`] (`chainSpec_v1_*`) and
+//!   [`transaction`] (`transaction_v1_*`). `chainHead_v1_*` is not served, so
+//!   `rpc_methods` does not list it and subxt's default client picks its legacy backend.
 //!   Each declares its methods with jsonrpsee's `#[rpc]` macro (the way Substrate
 //!   declares its own, hence the same parameter parsing) and implements them over the
 //!   [`echonet_client::Client`] and the [`echonet_txpool::Pool`].
@@ -46,6 +46,7 @@ pub mod server;
 pub mod state;
 mod subscription;
 pub mod system;
+pub mod transaction;
 pub mod types;
 
 use echonet_client::{ChainType, Client};
@@ -190,10 +191,15 @@ pub fn rpc_module(deps: RpcDeps, methods: RpcMethods) -> RpcModule<()> {
     module
         .merge(author::AuthorApiServer::into_rpc(author::Author {
             client: deps.client.clone(),
-            pool: deps.pool,
+            pool: deps.pool.clone(),
             keystore: deps.keystore,
             deny_unsafe,
         }))
+        .expect(DUPLICATE);
+    module
+        .merge(transaction::TransactionApiServer::into_rpc(
+            transaction::Transaction::new(deps.client.clone(), deps.pool.clone()),
+        ))
         .expect(DUPLICATE);
     module
         .merge(payment::PaymentApiServer::into_rpc(payment::Payment {

@@ -289,6 +289,15 @@ async fn every_listed_method_answers_with_substrates_shapes_and_errors() {
     let tx_submit = hex(&node.transfer(1));
     let tx_query = hex(&transfer_from(&node, &Sr25519Keyring::Charlie.pair(), 0));
     let session_keys = node.call_ok("author_rotateKeys", json!([])).await;
+    // Two broadcasts of transactions that wait for an earlier nonce, so that they keep
+    // running: one to start from the table, one started here for the table to stop.
+    let tx_broadcast = hex(&transfer_from(&node, &Sr25519Keyring::Dave.pair(), 1));
+    let operation = node
+        .call_ok(
+            "transaction_v1_broadcast",
+            json!([hex(&transfer_from(&node, &Sr25519Keyring::Eve.pair(), 1))]),
+        )
+        .await;
 
     // jsonrpsee (Substrate's server too) answers an unsubscribe whose id is missing or
     // malformed with `false`, not an error: there is nothing to unsubscribe.
@@ -575,6 +584,18 @@ async fn every_listed_method_answers_with_substrates_shapes_and_errors() {
         method("system_properties", json!([]), properties, None),
         method("system_syncState", json!([]), sync_state, None),
         method("system_version", json!([]), any_string, None),
+        method(
+            "transaction_v1_broadcast",
+            json!([tx_broadcast]),
+            any_string,
+            bad_hex(),
+        ),
+        method(
+            "transaction_v1_stop",
+            json!([operation]),
+            is_null,
+            Some((json!(["nosuchoperation"]), INVALID_PARAMS)),
+        ),
         unsubscribe("unsubscribe_newHead"),
     ];
 

@@ -220,6 +220,8 @@ async fn rpc_methods_lists_exactly_what_is_served() {
         "system_properties",
         "system_syncState",
         "system_version",
+        "transaction_v1_broadcast",
+        "transaction_v1_stop",
         "unsubscribe_newHead",
     ];
     assert_eq!(names, expected);
