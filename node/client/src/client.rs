@@ -134,6 +134,21 @@ pub struct FinalityNotification {
     pub finalized: Arc<Vec<H256>>,
 }
 
+/// Two different headers sealed by one Aura authority for the same slot, seen at import.
+/// Evidence for pallet-evidence's `report_aura_equivocation`.
+#[derive(Debug, Clone)]
+pub struct AuraEquivocation {
+    pub slot: u64,
+    pub author: AuraId,
+    /// The first header seen (sealed).
+    pub first: Arc<Header>,
+    /// The second, different header of the same slot and author (sealed).
+    pub second: Arc<Header>,
+}
+
+/// How many recent (slot, author) pairs import remembers to spot Aura equivocations.
+const AURA_SLOTS_REMEMBERED: u32 = 2048;
+
 /// The chain client. All methods block: call them from `spawn_blocking` in async code.
 pub struct Client {
     db: Arc<Db>,
@@ -149,6 +164,9 @@ pub struct Client {
     finality: broadcast::Sender<FinalityNotification>,
     /// Signature checks skipped at import because a second thread had done them.
     signature_cache_hits: std::sync::atomic::AtomicU64,
+    /// The first validly sealed header seen for each recent (slot, author).
+    aura_slots: Mutex<LruMap<(u64, AuraId), Arc<Header>>>,
+    aura_equivocations: broadcast::Sender<AuraEquivocation>,
 }
 
 fn hash_key(hash: &H256) -> &[u8] {
@@ -216,6 +234,7 @@ impl Client {
         };
         let (imports, _) = broadcast::channel(1024);
         let (finality, _) = broadcast::channel(1024);
+        let (aura_equivocations, _) = broadcast::channel(64);
         let client = Arc::new(Self {
             db,
             state,
@@ -228,6 +247,8 @@ impl Client {
             imports,
             finality,
             signature_cache_hits: Default::default(),
+            aura_slots: Mutex::new(LruMap::new(ByLength::new(AURA_SLOTS_REMEMBERED))),
+            aura_equivocations,
         });
         // The best block's header and state must be there; if not, the database was
         // written by something that did not respect our batches.
@@ -264,6 +285,42 @@ impl Client {
     /// Subscribes to block imports.
     pub fn import_notifications(&self) -> broadcast::Receiver<BlockImportNotification> {
         self.imports.subscribe()
+    }
+
+    /// Subscribes to Aura equivocations seen at import: a second validly sealed header for
+    /// a (slot, author) pair already seen among the last few thousand. The node reports
+    /// them on-chain (pallet-evidence).
+    pub fn aura_equivocations(&self) -> broadcast::Receiver<AuraEquivocation> {
+        self.aura_equivocations.subscribe()
+    }
+
+    /// Remembers a header whose seal checked out; reports it if its slot and author
+    /// already sealed a different header.
+    fn note_aura_slot(&self, header: &Header, slot: u64, author: &AuraId) {
+        let mut slots = self.aura_slots.lock();
+        let key = (slot, author.clone());
+        match slots.get(&key) {
+            Some(first) if first.hash() != header.hash() => {
+                let first = first.clone();
+                drop(slots);
+                tracing::warn!(
+                    target: "aura",
+                    "⚠️ {author} sealed two blocks in slot {slot}: {:?} and {:?}",
+                    first.hash(),
+                    header.hash()
+                );
+                let _ = self.aura_equivocations.send(AuraEquivocation {
+                    slot,
+                    author: author.clone(),
+                    first,
+                    second: Arc::new(header.clone()),
+                });
+            }
+            Some(_) => {}
+            None => {
+                slots.insert(key, Arc::new(header.clone()));
+            }
+        }
     }
 
     /// Subscribes to finality.
@@ -627,6 +684,9 @@ impl Client {
             self.config.max_slot_drift,
         )
         .map_err(|e| Error::invalid(hash, e.to_string()))?;
+        // A valid seal is what makes a second block of the slot evidence, whether or not
+        // the block itself executes.
+        self.note_aura_slot(header, *checked.slot, &checked.author);
 
         let state = self.state_at_header(parent, true);
         self.check_spec_version(&state, hash)?;

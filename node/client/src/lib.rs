@@ -20,7 +20,7 @@ pub mod state;
 pub use block_builder::{BlockBuilder, BuiltBlock, PushError};
 pub use chain_spec::{ChainSpec, ChainType};
 pub use client::{
-    Block, BlockImportNotification, BlockOrigin, ChainInfo, Client, ClientConfig,
+    AuraEquivocation, Block, BlockImportNotification, BlockOrigin, ChainInfo, Client, ClientConfig,
     FinalityNotification, ImportBlock, ImportResult, TreeRoute,
 };
 pub use error::{Error, Result};
