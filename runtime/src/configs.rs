@@ -169,3 +169,56 @@ impl pallet_sudo::Config for Runtime {
     type RuntimeCall = RuntimeCall;
     type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
 }
+
+/// The current Aura authorities, for pallet-evidence.
+pub struct CurrentAuraAuthorities;
+impl frame_support::traits::Get<alloc::vec::Vec<AuraId>> for CurrentAuraAuthorities {
+    fn get() -> alloc::vec::Vec<AuraId> {
+        pallet_aura::Authorities::<Runtime>::get().into_inner()
+    }
+}
+
+/// The current GRANDPA set id and authorities, for pallet-evidence.
+pub struct CurrentGrandpaAuthorities;
+impl frame_support::traits::Get<(u64, alloc::vec::Vec<sp_consensus_grandpa::AuthorityId>)>
+    for CurrentGrandpaAuthorities
+{
+    fn get() -> (u64, alloc::vec::Vec<sp_consensus_grandpa::AuthorityId>) {
+        (
+            pallet_grandpa::CurrentSetId::<Runtime>::get(),
+            Grandpa::grandpa_authorities()
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect(),
+        )
+    }
+}
+
+/// The current session index, for pallet-evidence.
+pub struct CurrentSessionIndex;
+impl frame_support::traits::Get<u32> for CurrentSessionIndex {
+    fn get() -> u32 {
+        pallet_session::CurrentIndex::<Runtime>::get()
+    }
+}
+
+impl pallet_evidence::Config for Runtime {
+    type AuraAuthorities = CurrentAuraAuthorities;
+    type GrandpaAuthorities = CurrentGrandpaAuthorities;
+    type SessionIndex = CurrentSessionIndex;
+    /// Three past sessions (three hours) and GRANDPA sets: a report delayed by a session
+    /// change still counts.
+    type HistoryDepth = ConstU32<3>;
+    type MaxAuthorities = ConstU32<100>;
+    /// Equivocations are rare; 1024 records of ~60 bytes.
+    type MaxEvidence = ConstU32<1024>;
+    /// A week: long enough for the staking issue's slashing to act on a report.
+    type RetentionPeriod = ConstU32<{ 7 * DAYS }>;
+    /// Reports go before ordinary transactions (Substrate's choice for equivocation
+    /// reports).
+    type UnsignedPriority =
+        ConstU64<{ sp_runtime::transaction_validity::TransactionPriority::MAX / 2 }>;
+    /// No slashing yet: the staking issue plugs in here.
+    type EvidenceHandler = ();
+    type WeightInfo = pallet_evidence::weights::SubstrateWeight<Runtime>;
+}

@@ -45,6 +45,7 @@ mod benches {
         [pallet_transaction_payment, TransactionPayment]
         [pallet_sudo, Sudo]
         [pallet_grandpa, Grandpa]
+        [pallet_evidence, Evidence]
     );
 }
 
@@ -212,6 +213,8 @@ mod runtime {
     pub type Session = pallet_session;
     #[runtime::pallet_index(7)]
     pub type Sudo = pallet_sudo;
+    #[runtime::pallet_index(8)]
+    pub type Evidence = pallet_evidence;
 }
 
 /// Well-known storage keys the node reads directly, so that it does not need to know
