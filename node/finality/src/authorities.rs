@@ -134,7 +134,7 @@ pub(crate) fn vote_limit(
 
 /// What a finalization did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Finalized {
+pub(crate) enum Outcome {
     /// The block was already final (or below the finalized block on the same chain).
     AlreadyFinal,
     /// The block is final now; the set is unchanged.
@@ -153,7 +153,7 @@ pub(crate) fn finalize(
     hash: H256,
     number: u32,
     justification: Vec<u8>,
-) -> Result<Finalized, Error> {
+) -> Result<Outcome, Error> {
     let info = client.info();
     if number <= info.finalized_number {
         // Already final. A different block at a final height would be a safety fault:
@@ -164,7 +164,7 @@ pub(crate) fn finalize(
                 "asked to finalize {hash:?} at #{number}, but #{number} is already final as {ours:?}"
             )));
         }
-        return Ok(Finalized::AlreadyFinal);
+        return Ok(Outcome::AlreadyFinal);
     }
     let route = client.tree_route(info.finalized_hash, hash)?;
     if !route.retracted.is_empty() {
@@ -234,8 +234,8 @@ pub(crate) fn finalize(
     )?;
     *set = next;
     Ok(if changed {
-        Finalized::SetChanged(set.set_id)
+        Outcome::SetChanged(set.set_id)
     } else {
-        Finalized::Finalized
+        Outcome::Finalized
     })
 }

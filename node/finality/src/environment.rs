@@ -4,7 +4,7 @@
 //! here (headers, tree routes, finalization) block that thread only.
 
 use crate::{
-    authorities::{self, Finalized},
+    authorities::{self, Outcome},
     justification,
     messages::{Commit, GossipMessage, SignedMessage},
     metrics::Metrics,
@@ -53,17 +53,17 @@ impl Shared {
         hash: H256,
         number: u32,
         justification: Vec<u8>,
-    ) -> Result<Finalized, Error> {
+    ) -> Result<Outcome, Error> {
         let mut set = self.set.lock();
         let outcome = authorities::finalize(&self.client, &mut set, hash, number, justification)?;
         match &outcome {
-            Finalized::SetChanged(id) => {
+            Outcome::SetChanged(id) => {
                 self.set_changed.send_replace(*id);
             }
-            Finalized::Finalized => {
+            Outcome::Finalized => {
                 tracing::debug!(target: "grandpa", "finalized #{number} ({hash:?})");
             }
-            Finalized::AlreadyFinal => {}
+            Outcome::AlreadyFinal => {}
         }
         if let Some(m) = &self.metrics {
             m.finalized_height
@@ -224,7 +224,7 @@ impl<N: FinalityNetwork> Environment<N> {
         let info = client.info();
         let mut head = None;
         for (number, hash) in
-            std::iter::once((info.best_number, info.best_hash)).chain(client.leaves().into_iter())
+            std::iter::once((info.best_number, info.best_hash)).chain(client.leaves())
         {
             if number < base_header.number {
                 continue;
@@ -411,8 +411,8 @@ impl<N: FinalityNetwork> finality_grandpa::voter::Environment<H256, u32> for Env
         }
         let justification = justification::from_commit(client, round, commit)?;
         match self.shared.finalize(hash, number, justification.encode())? {
-            Finalized::SetChanged(_) => Err(Error::AuthoritySetChanged),
-            Finalized::Finalized => {
+            Outcome::SetChanged(_) => Err(Error::AuthoritySetChanged),
+            Outcome::Finalized => {
                 tracing::info!(
                     target: "grandpa",
                     "✨ Finalized #{number} ({hash:?}) in round {round} of set {}",
@@ -420,7 +420,7 @@ impl<N: FinalityNetwork> finality_grandpa::voter::Environment<H256, u32> for Env
                 );
                 Ok(())
             }
-            Finalized::AlreadyFinal => Ok(()),
+            Outcome::AlreadyFinal => Ok(()),
         }
     }
 

@@ -14,6 +14,7 @@
 //!      `Ignore` or `Reject` as [`MessageVerdict`] says, and for `Reject(m)` also
 //!      `report_peer(peer, ReputationChange::new(m.cost(), m.reason()))` (or
 //!      `rep::BAD_FINALITY_MESSAGE`).
+//!
 //!    Every message handed in gets exactly one `report` call.
 //! 2. Create a bounded channel `tokio::sync::mpsc::channel(1024)` of [`FinalityMessage`]s
 //!    and route every `NetworkEvent::Finality { peer, data, message_id }` into it with
@@ -320,12 +321,12 @@ fn import_justification(
             .set(shared.client.info().finalized_number as u64);
     }
     Ok(match outcome {
-        authorities::Finalized::AlreadyFinal => JustificationImport::AlreadyFinal,
-        authorities::Finalized::Finalized => {
+        authorities::Outcome::AlreadyFinal => JustificationImport::AlreadyFinal,
+        authorities::Outcome::Finalized => {
             tracing::info!(target: "grandpa", "✨ Finalized #{} ({hash:?}) by an imported justification", header.number);
             JustificationImport::Finalized
         }
-        authorities::Finalized::SetChanged(id) => {
+        authorities::Outcome::SetChanged(id) => {
             shared.set_changed.send_replace(id);
             JustificationImport::SetChanged(id)
         }

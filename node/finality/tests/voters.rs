@@ -32,10 +32,13 @@ const NAMES: [(Sr25519Keyring, Ed25519Keyring); 4] = [
 ];
 const DEADLINE: Duration = Duration::from_secs(90);
 
+/// A node's finality inbox in the hub.
+type Inbox = mpsc::Sender<FinalityMessage<usize, u64>>;
+
 /// Delivers each gossip message to every other running node.
 #[derive(Default)]
 struct Hub {
-    inboxes: Mutex<Vec<Option<mpsc::Sender<FinalityMessage<usize, u64>>>>>,
+    inboxes: Mutex<Vec<Option<Inbox>>>,
     next_id: AtomicU64,
     rejected: Mutex<Vec<(usize, Misbehavior)>>,
 }
@@ -72,6 +75,19 @@ impl FinalityNetwork for HubNetwork {
     }
 }
 
+/// Collects the GRANDPA equivocations a node detects.
+#[derive(Default)]
+struct Collector(Mutex<Vec<sp_consensus_grandpa::EquivocationProof<H256, u32>>>);
+
+impl echonet_finality::EquivocationReporter for Collector {
+    fn report_grandpa_equivocation(
+        &self,
+        proof: sp_consensus_grandpa::EquivocationProof<H256, u32>,
+    ) {
+        self.0.lock().push(proof);
+    }
+}
+
 struct Running {
     shutdown: watch::Sender<bool>,
     handle: GrandpaHandle,
@@ -86,6 +102,8 @@ struct Node {
 
 struct Net {
     hub: Arc<Hub>,
+    reports: Arc<Collector>,
+    equivocator: Option<usize>,
     nodes: Vec<Node>,
     next_slot: u64,
 }
@@ -117,6 +135,8 @@ impl Net {
             .collect();
         Net {
             hub,
+            reports: Arc::new(Collector::default()),
+            equivocator: None,
             nodes,
             next_slot: *aura::slot_now(SLOT_DURATION) - 100_000,
         }
@@ -134,12 +154,12 @@ impl Net {
                 me: i,
             }),
             incoming: rx,
-            reporter: None,
+            reporter: Some(self.reports.clone()),
             metrics_registry: Some(prometheus_endpoint::Registry::new()),
             shutdown: shutdown_rx,
             config: GrandpaConfig {
                 gossip_duration: Duration::from_millis(100),
-                equivocate: false,
+                equivocate: self.equivocator == Some(i),
             },
         })
         .await
@@ -266,6 +286,9 @@ impl Net {
             if self.nodes[i].running.is_some() {
                 self.stop(i).await;
             }
+        }
+        if self.equivocator.is_none() {
+            assert!(self.reports.0.lock().is_empty(), "honest nodes equivocated");
         }
         assert!(
             self.hub.rejected.lock().is_empty(),
@@ -552,5 +575,55 @@ async fn a_justification_imported_by_sync_finalizes_a_following_node() {
         echonet_finality::JustificationImport::AlreadyFinal
     );
     net.assert_consistent();
+    net.shutdown().await;
+}
+
+/// The storage key of a pallet-evidence record.
+fn evidence_key(key: &pallet_evidence::ReportKey) -> Vec<u8> {
+    pallet_evidence::Evidence::<echonet_runtime::Runtime>::hashed_key_for(key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_voting_validator_is_detected_and_its_report_lands_on_chain() {
+    let mut net = Net::new();
+    net.equivocator = Some(3);
+    for i in 0..4 {
+        net.start(i).await;
+    }
+    net.produce(3);
+    // Dave signs two prevotes each round; the honest nodes notice.
+    let start = Instant::now();
+    let proof = loop {
+        if let Some(p) = net.reports.0.lock().first().cloned() {
+            break p;
+        }
+        assert!(start.elapsed() < DEADLINE, "no equivocation detected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let dave: sp_consensus_grandpa::AuthorityId = Ed25519Keyring::Dave.public().into();
+    assert_eq!(proof.offender(), &dave);
+    assert_eq!(proof.set_id(), 0);
+    assert!(sp_consensus_grandpa::check_equivocation_proof(
+        proof.clone()
+    ));
+    // Finality still works: Dave's double votes count for him once.
+    let (_, best) = net.produce(1);
+    net.wait_finalized(&[0, 1, 2], best).await;
+
+    // The report, as the node would submit it, is valid for the pool and lands in a block.
+    let xt = echonet_finality::evidence::grandpa_report_extrinsic(proof.clone());
+    let opaque = OpaqueExtrinsic::try_from_encoded_extrinsic(&xt).unwrap();
+    let (hash, _) = net.produce_with(vec![opaque]);
+    let key = pallet_evidence::ReportKey {
+        kind: pallet_evidence::EquivocationKind::Grandpa,
+        offender: Ed25519Keyring::Dave.public().0,
+        set_id: 0,
+        slot_or_round: proof.round(),
+    };
+    let stored = net.nodes[2]
+        .client
+        .storage(hash, &evidence_key(&key))
+        .unwrap();
+    assert!(stored.is_some(), "the evidence is in the state");
     net.shutdown().await;
 }
