@@ -131,10 +131,16 @@ pub type WeightToFee = IdentityFee<Balance>;
 /// 1 microECHO per byte of extrinsic.
 pub type LengthToFee = ConstantMultiplier<Balance, ConstU128<MICRO_UNITS>>;
 
+parameter_types! {
+    /// The part of each fee that goes to the stakers' reward pot; the rest is burned.
+    pub const FeeShare: Perbill = Perbill::from_percent(20);
+}
+
 impl pallet_transaction_payment::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
-    /// Fees are burned (the credit is dropped) until the staking pallet pays authors.
-    type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+    /// 20% of fees go to pallet-witness's reward pot (paid out by era points), 80% burned.
+    type OnChargeTransaction =
+        FungibleAdapter<Balances, pallet_witness::FeeShareToPot<Runtime, FeeShare>>;
     type OperationalFeeMultiplier = ConstU8<5>;
     type WeightToFee = WeightToFee;
     type LengthToFee = LengthToFee;
@@ -144,7 +150,10 @@ impl pallet_transaction_payment::Config for Runtime {
 
 parameter_types! {
     /// A session lasts one hour. The validator set only changes at session boundaries.
-    pub const SessionPeriod: BlockNumber = HOURS;
+    /// A storage parameter (default one hour) so that governance, or sudo on dev and
+    /// local chains (`System::set_storage` at `SessionPeriod::key()`), can shorten it:
+    /// the end-to-end tests run eras of a few dozen blocks this way.
+    pub storage SessionPeriod: BlockNumber = HOURS;
     pub const SessionOffset: BlockNumber = 0;
 }
 
@@ -154,14 +163,116 @@ impl pallet_session::Config for Runtime {
     type ValidatorIdOf = sp_runtime::traits::ConvertInto;
     type ShouldEndSession = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
     type NextSessionRotation = pallet_session::PeriodicSessions<SessionPeriod, SessionOffset>;
-    /// The validator set is fixed at genesis until the staking pallet manages it.
-    type SessionManager = ();
+    /// pallet-witness elects the validators at the first session of each era.
+    type SessionManager = Witness;
     type SessionHandler = <SessionKeys as sp_runtime::traits::OpaqueKeys>::KeyTypeIdProviders;
     type Keys = SessionKeys;
     type DisablingStrategy = pallet_session::disabling::UpToLimitWithReEnablingDisablingStrategy;
     type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
     type Currency = Balances;
     type KeyDeposit = ConstU128<0>;
+}
+
+impl pallet_authorship::Config for Runtime {
+    type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Self, Aura>;
+    /// Authored blocks earn era points.
+    type EventHandler = Witness;
+}
+
+/// The Aura slot of the current block and its author's sr25519 key.
+pub struct AuraSlotAuthor;
+impl pallet_randomness::SlotAuthor for AuraSlotAuthor {
+    fn current() -> Option<(u64, sp_core::sr25519::Public)> {
+        let slot: u64 = *pallet_aura::CurrentSlot::<Runtime>::get();
+        let authorities = pallet_aura::Authorities::<Runtime>::get();
+        let count = authorities.len() as u64;
+        if count == 0 {
+            return None;
+        }
+        let author = authorities.get((slot % count) as usize)?;
+        Some((slot, author.clone().into()))
+    }
+}
+
+impl pallet_randomness::Config for Runtime {
+    type SlotAuthor = pallet_randomness::BenchmarkableSlotAuthor<AuraSlotAuthor>;
+    /// An epoch is half an hour: committees are redrawn that often.
+    type EpochLength = ConstU32<{ 30 * MINUTES }>;
+    /// Off until echonet-node signs the VRF digest when it authors (see
+    /// pallet-randomness's docs for the recipe); then every block must carry one.
+    type RequireVrf = ConstBool<false>;
+    type WeightInfo = pallet_randomness::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_reputation::Config for Runtime {
+    type GovernanceOrigin = frame_system::EnsureRoot<AccountId>;
+    /// A month: a witness's record of the last few weeks matters, last year's does not.
+    type DefaultHalfLife = ConstU32<{ 30 * DAYS }>;
+    /// A million points: a million agreeing attestations, far beyond any real record.
+    type DefaultMaxScore = ConstU64<1_000_000>;
+    type WeightInfo = pallet_reputation::weights::SubstrateWeight<Runtime>;
+}
+
+/// pallet-witness reads the randomness epoch from pallet-randomness.
+pub struct RandomnessEpochs;
+impl pallet_witness::EpochInfo for RandomnessEpochs {
+    fn current_epoch() -> u64 {
+        Randomness::current_epoch()
+    }
+}
+
+/// Disables an offender through pallet-session's disabling strategy (which never
+/// disables more than a third of the set).
+pub struct SessionDisabler;
+impl pallet_witness::DisableValidator<AccountId> for SessionDisabler {
+    fn disable(who: &AccountId, severity: Perbill) -> bool {
+        if !Session::validators().contains(who) {
+            return false;
+        }
+        Session::report_offence(who.clone(), sp_staking::offence::OffenceSeverity(severity));
+        true
+    }
+}
+
+parameter_types! {
+    pub const WitnessPalletId: frame_support::PalletId = frame_support::PalletId(*b"ech/wtns");
+}
+
+impl pallet_witness::Config for Runtime {
+    type Currency = Balances;
+    type RuntimeHoldReason = RuntimeHoldReason;
+    /// Root (sudo on dev and local chains) until the governance issue brings voting.
+    type GovernanceOrigin = frame_system::EnsureRoot<AccountId>;
+    type Randomness = Randomness;
+    type Epochs = RandomnessEpochs;
+    type Reputation = Reputation;
+    type ValidatorDisabler = SessionDisabler;
+    /// Slashed funds are burned: there is no treasury yet.
+    type Slash = ();
+    type PalletId = WitnessPalletId;
+    /// An era is six one-hour sessions.
+    type SessionsPerEra = ConstU32<6>;
+    /// 365 days of four eras (with the default one-hour session).
+    type ErasPerYear = ConstU32<{ 365 * 4 }>;
+    /// Three unbonding periods (21 days) of exposures are kept for late reports.
+    type HistoryDepth = ConstU32<84>;
+    /// The Aura and GRANDPA authority bound.
+    type MaxValidators = ConstU32<100>;
+    type MaxCandidates = ConstU32<256>;
+    type MaxNominators = ConstU32<1_024>;
+    type MaxNominations = ConstU32<16>;
+    type MaxBackersPerValidator = ConstU32<256>;
+    type MaxUnlockingChunks = ConstU32<32>;
+    /// 16 earners (each with up to 256 backers) per block.
+    type MaxPayoutsPerBlock = ConstU32<16>;
+    type MaxSlashesPerEra = ConstU32<64>;
+    type MaxWitnesses = ConstU32<1_024>;
+    type MaxCommitteeSize = ConstU32<64>;
+    type MaxPendingEvents = ConstU32<4_096>;
+    type MaxVerdictsPerAttest = ConstU32<256>;
+    type MaxReceipts = ConstU32<65_536>;
+    type MaxCleanupPerBlock = ConstU32<64>;
+    type WeightInfo = pallet_witness::weights::SubstrateWeight<Runtime>;
 }
 
 impl pallet_sudo::Config for Runtime {
@@ -202,6 +313,42 @@ impl frame_support::traits::Get<u32> for CurrentSessionIndex {
     }
 }
 
+/// Turns verified equivocation evidence into a deferred slash of the offender's
+/// exposure (pallet-witness), which also disables and chills it.
+///
+/// The evidence names the offender's session key; pallet-session's key-owner index maps
+/// it to the validator account. The evidence records the session in which the report was
+/// included, not the one of the offence, so the exposure searched is that of the report's
+/// session and, failing that (the offender was not elected then), of each of the
+/// `pallet_evidence::Config::HistoryDepth` sessions before it: a report delayed across
+/// an era change still slashes the era in which the offender validated.
+pub struct SlashEquivocations;
+impl pallet_evidence::EvidenceHandler<BlockNumber> for SlashEquivocations {
+    fn on_equivocation(record: &pallet_evidence::EvidenceRecord<BlockNumber>) {
+        use sp_core::crypto::key_types;
+        let (key_type, kind) = match record.key.kind {
+            pallet_evidence::EquivocationKind::Aura => (
+                key_types::AURA,
+                pallet_witness::OffenceKind::AuraEquivocation,
+            ),
+            pallet_evidence::EquivocationKind::Grandpa => (
+                key_types::GRANDPA,
+                pallet_witness::OffenceKind::GrandpaEquivocation,
+            ),
+        };
+        let Some(offender) = Session::key_owner(key_type, &record.key.offender) else {
+            return;
+        };
+        let oldest = record.session.saturating_sub(3);
+        for session in (oldest..=record.session).rev() {
+            match Witness::report_offence(&offender, session, kind) {
+                Err(e) if e == pallet_witness::Error::<Runtime>::NotExposed.into() => continue,
+                _ => break,
+            }
+        }
+    }
+}
+
 impl pallet_evidence::Config for Runtime {
     type AuraAuthorities = CurrentAuraAuthorities;
     type GrandpaAuthorities = CurrentGrandpaAuthorities;
@@ -218,7 +365,7 @@ impl pallet_evidence::Config for Runtime {
     /// reports).
     type UnsignedPriority =
         ConstU64<{ sp_runtime::transaction_validity::TransactionPriority::MAX / 2 }>;
-    /// No slashing yet: the staking issue plugs in here.
-    type EvidenceHandler = ();
+    /// Verified equivocations become deferred slashes in pallet-witness.
+    type EvidenceHandler = SlashEquivocations;
     type WeightInfo = pallet_evidence::weights::SubstrateWeight<Runtime>;
 }

@@ -9,8 +9,52 @@ use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
-/// Each endowed dev account starts with 10 million ECHO.
+/// Each endowed dev account starts with 10 million ECHO. Eve, endowed and not a
+/// validator, is the "fifth account" that the end-to-end tests bond and make validate.
 pub const ENDOWMENT: Balance = 10_000_000 * UNITS;
+/// Each genesis validator bonds 100,000 ECHO, validates and witnesses every event class.
+pub const VALIDATOR_BOND: Balance = 100_000 * UNITS;
+
+/// pallet-witness's parameters at genesis, for a committee of `committee_size` with a
+/// quorum of `quorum`. The reasons for each value:
+/// - 10 validators: room for every dev validator plus newcomers on a local testnet;
+/// - minimum bonds of 10,000 (validator), 100 (nominator) and 1,000 ECHO (witness): a
+///   validator risks real money, nominating is open to small holders, and a witness
+///   seat costs enough that buying many seats is expensive;
+/// - 28 eras (7 days of 6-hour eras) to unbond, slashes deferred 27 eras: governance
+///   has almost a week to cancel a wrong slash, and an offender cannot unbond first;
+/// - 10% of the exposure per equivocation (Aura or GRANDPA): painful, not ruinous for
+///   an honest operator's misconfiguration;
+/// - 5% yearly inflation;
+/// - 20 points per block (as Polkadot) and 1 per agreeing attestation;
+/// - events wait 10 minutes for their quorum, cost 10 milliECHO, and receipts are kept 7
+///   days (long enough for ads, PoE and DDS to settle on them);
+/// - reputation: a base of 100 points so newcomers get drawn, +1 per agreeing vote,
+///   -5 per dissent or absence (absence must not pay).
+pub fn witness_params(committee_size: u32, quorum: u32) -> pallet_witness::ParamsOf<Runtime> {
+    pallet_witness::Params {
+        validator_count: 10,
+        minimum_validator_count: 1,
+        min_validator_bond: 10_000 * UNITS,
+        min_nominator_bond: 100 * UNITS,
+        min_witness_stake: 1_000 * UNITS,
+        unbonding_eras: 28,
+        slash_defer_eras: 27,
+        aura_slash: sp_runtime::Perbill::from_percent(10),
+        grandpa_slash: sp_runtime::Perbill::from_percent(10),
+        annual_inflation: sp_runtime::Perbill::from_percent(5),
+        points_per_block: 20,
+        points_per_attestation: 1,
+        committee_size,
+        quorum,
+        event_fee: 10 * MILLI_UNITS,
+        event_ttl: 10 * MINUTES,
+        receipt_retention: 7 * DAYS,
+        reputation_base: 100,
+        reputation_reward: 1,
+        reputation_penalty: 5,
+    }
+}
 
 /// A validator at genesis: its account and its session keys.
 pub struct GenesisValidator {
@@ -34,6 +78,7 @@ pub fn genesis(
     validators: &[GenesisValidator],
     endowed: &[AccountId],
     sudo: Option<AccountId>,
+    witness_params: pallet_witness::ParamsOf<Runtime>,
 ) -> Value {
     let balances: Vec<(AccountId, Balance)> =
         endowed.iter().cloned().map(|a| (a, ENDOWMENT)).collect();
@@ -50,10 +95,23 @@ pub fn genesis(
             )
         })
         .collect();
+    // Every genesis validator bonds, validates (era 0) and witnesses every event class.
+    let witness = pallet_witness::GenesisConfig::<Runtime> {
+        params: Some(witness_params),
+        stakers: validators
+            .iter()
+            .map(|v| (v.account.clone(), VALIDATOR_BOND, true))
+            .collect(),
+        witnesses: validators
+            .iter()
+            .map(|v| (v.account.clone(), pallet_witness::EventClass::ALL.to_vec()))
+            .collect(),
+    };
     serde_json::json!({
         "balances": { "balances": balances },
         "session": { "keys": keys },
         "sudo": { "key": sudo },
+        "witness": witness,
     })
 }
 
@@ -66,6 +124,8 @@ fn development_config_genesis() -> Value {
         &[dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
         &dev_accounts(),
         Some(Sr25519Keyring::Alice.to_account_id()),
+        // One witness: a committee of one that decides alone.
+        witness_params(1, 1),
     )
 }
 
@@ -79,6 +139,8 @@ fn local_testnet_genesis() -> Value {
         ],
         &dev_accounts(),
         Some(Sr25519Keyring::Alice.to_account_id()),
+        // Four witnesses: committees of three, two of which decide.
+        witness_params(3, 2),
     )
 }
 

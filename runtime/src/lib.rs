@@ -19,8 +19,11 @@
 //!   - length fee: 1 microECHO per byte ([`configs::LengthToFee`]).
 //!
 //!   A balance transfer (~150 bytes, ~0.35 ms of weight) costs about 0.5 milliECHO.
-//!   Fees go to the block author's... nowhere yet: they are burned until the staking
-//!   pallet pays them out (80% burned, 20% to the author is the plan in that issue).
+//!   80% of every fee is burned; 20% goes to pallet-witness's reward pot and is paid out
+//!   with the era reward, split by era points ([`configs::FeeShare`]).
+//! - Staking (pallet-witness): 5% yearly inflation paid per era, eras of 6 sessions,
+//!   28 eras (7 days) to unbond, slashes deferred 27 eras and burned. Every tunable is a
+//!   governance parameter; the genesis values are in [`genesis_config_presets`].
 //! - Blocks: Aura with 2 s slots ([`SLOT_DURATION`]); 2 s of weight per block, 75% of it
 //!   for normal transactions. Our weights come from Substrate's reference machine running
 //!   wasm, so a native node executes a full block in a fraction of its slot.
@@ -45,6 +48,9 @@ mod benches {
         [pallet_transaction_payment, TransactionPayment]
         [pallet_sudo, Sudo]
         [pallet_grandpa, Grandpa]
+        [pallet_reputation, Reputation]
+        [pallet_witness, Witness]
+        [pallet_randomness, Randomness]
         [pallet_evidence, Evidence]
     );
 }
@@ -209,6 +215,17 @@ mod runtime {
     pub type Balances = pallet_balances;
     #[runtime::pallet_index(5)]
     pub type TransactionPayment = pallet_transaction_payment;
+    // Declared before Session: genesis builds in this order (Witness elects era 0 before
+    // Session asks its SessionManager for the first validators), and Aura's slot is known
+    // before Randomness verifies the VRF, which comes before Witness draws committees.
+    #[runtime::pallet_index(9)]
+    pub type Authorship = pallet_authorship;
+    #[runtime::pallet_index(10)]
+    pub type Randomness = pallet_randomness;
+    #[runtime::pallet_index(11)]
+    pub type Reputation = pallet_reputation;
+    #[runtime::pallet_index(12)]
+    pub type Witness = pallet_witness;
     #[runtime::pallet_index(6)]
     pub type Session = pallet_session;
     #[runtime::pallet_index(7)]
@@ -236,6 +253,25 @@ pub mod storage_keys {
     /// Key of `System::Account(who)`.
     pub fn system_account(who: &AccountId) -> Vec<u8> {
         frame_system::Account::<Runtime>::hashed_key_for(who)
+    }
+
+    /// Key of `Randomness::Randomness`: the epoch randomness a block author signs its VRF
+    /// over (read it in the parent block's state).
+    pub fn vrf_randomness() -> Vec<u8> {
+        pallet_randomness::Randomness::<Runtime>::storage_value_final_key().to_vec()
+    }
+
+    /// Key of `Witness::Receipts(event_id(class, payload_hash))`: a committee's
+    /// validation receipt, SCALE `pallet_witness::Receipt<BlockNumber>`, readable with
+    /// `state_getStorage`.
+    pub fn witness_receipt(
+        class: pallet_witness::EventClass,
+        payload_hash: &sp_core::H256,
+    ) -> Vec<u8> {
+        pallet_witness::Receipts::<Runtime>::hashed_key_for(pallet_witness::event_id(
+            class,
+            payload_hash,
+        ))
     }
 }
 

@@ -63,6 +63,14 @@
 //! Receipts are kept `receipt_retention` blocks (and at most `MaxReceipts`), and other
 //! pallets read them through [`ReceiptProvider`].
 //!
+//! ## Reading receipts over RPC
+//!
+//! A receipt is the SCALE [`Receipt`] at `state_getStorage` key
+//! `twox128("Witness") ++ twox128("Receipts") ++ event_id`, where `event_id` is
+//! [`event_id`]`(class, payload_hash)` = blake2-256 of the SCALE (class index byte,
+//! 32-byte payload hash); the runtime's `storage_keys::witness_receipt` builds it.
+//! [`Event::EventValidated`] in `System::Events` announces it.
+//!
 //! ## Parameters
 //!
 //! Everything governance may tune (K, M, validator count, minimum stakes, unbonding and
@@ -441,7 +449,10 @@ pub mod pallet {
                 let classes = BoundedVec::try_from(classes.clone()).expect("at most 5 classes");
                 Witnesses::<T>::insert(who, classes);
             }
-            let elected = Pallet::<T>::elect().expect("genesis validators can be elected");
+            let mut elected = Pallet::<T>::elect().expect("genesis validators can be elected");
+            // Era 0 keeps the order of the genesis list, so that Aura's slot order at
+            // genesis is the one the chain spec names.
+            elected.sort_by_key(|(who, _, _)| self.stakers.iter().position(|(s, _, _)| s == who));
             Pallet::<T>::store_era(0, elected);
             ErasStartSessionIndex::<T>::insert(0, 0);
             CurrentEra::<T>::put(0);
