@@ -23,7 +23,7 @@ impl Metrics {
             round: register(
                 Gauge::new(
                     "substrate_finality_grandpa_round",
-                    "Highest completed GRANDPA round.",
+                    "The GRANDPA round the voter is in.",
                 )?,
                 registry,
             )?,

@@ -147,7 +147,10 @@ impl Router {
 
     /// Our own signed vote, looped back into its round.
     pub(crate) fn deliver_local(&mut self, round: u64, vote: SignedMessage) {
-        self.deliver(round, vote);
+        let digest = vote_digest(&vote);
+        if self.rounds.entry(round).or_default().known.insert(digest) {
+            self.push(round, vote);
+        }
     }
 
     pub(crate) fn note_completed(&mut self, completed: CompletedRound) {
@@ -165,15 +168,14 @@ impl Router {
             && round <= self.current_round.saturating_add(ROUNDS_AHEAD)
     }
 
-    fn deliver(&mut self, round: u64, vote: SignedMessage) {
+    /// Appends a vote to its round's log and streams. Callers deduplicate (`known`).
+    fn push(&mut self, round: u64, vote: SignedMessage) {
         if !self.in_window(round) {
             return;
         }
         let max = max_round_votes(self.voters.len().get());
         let slot = self.rounds.entry(round).or_default();
-        let digest =
-            <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&vote.encode()).0;
-        if !slot.known.insert(digest) || slot.log.len() >= max {
+        if slot.log.len() >= max {
             return;
         }
         slot.log.push(vote.clone());
@@ -206,8 +208,7 @@ impl Router {
         }
         let key = (vote.id.clone(), stage(&vote.message));
         let slot = self.rounds.entry(round).or_default();
-        let digest =
-            <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&vote.encode()).0;
+        let digest = vote_digest(&vote);
         if slot.known.contains(&digest) {
             return Ok(VoteOutcome::Ignored);
         }
@@ -217,8 +218,10 @@ impl Router {
             return Ok(VoteOutcome::Ignored);
         }
         *count += 1;
+        // Known from now on, even while it waits for its block: a copy is a duplicate.
+        slot.known.insert(digest);
         if is_known(client, *vote.message.target().0) {
-            self.deliver(round, vote);
+            self.push(round, vote);
         } else {
             self.wait(Waiting::Vote {
                 round,
@@ -373,7 +376,7 @@ impl Router {
             }
             match item {
                 Waiting::Vote { round, message, .. } if is_known(client, *message.target().0) => {
-                    self.deliver(round, message)
+                    self.push(round, message)
                 }
                 Waiting::Commit { round, commit, .. } if commit_blocks_known(client, &commit) => {
                     if commit.target_number > client.info().finalized_number {
@@ -384,6 +387,10 @@ impl Router {
             }
         }
     }
+}
+
+fn vote_digest(vote: &SignedMessage) -> [u8; 32] {
+    <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&vote.encode()).0
 }
 
 fn is_known(client: &Client, hash: H256) -> bool {

@@ -344,6 +344,14 @@ impl SyncEngine {
         }
     }
 
+    /// A peer gave us a bad block: whatever it claimed beyond our chain is not believed.
+    fn distrust(&mut self, peer: &PeerId) {
+        let best = self.client.info().best_number;
+        if let Some(p) = self.peers.get_mut(peer) {
+            p.best_number = p.best_number.min(best);
+        }
+    }
+
     fn mark_bad(&mut self, hash: H256) {
         self.bad.insert(hash, ());
         self.resolve(hash, MessageValidity::Reject);
@@ -407,18 +415,25 @@ impl SyncEngine {
     ) {
         let hash = header.hash();
         let number = header.number;
-        let Some(p) = self.peers.get_mut(&peer) else {
+        if !self.peers.contains_key(&peer) {
             // Announcements only come from peers that completed the handshake.
             self.network
                 .report_message(message_id, peer, MessageValidity::Ignore);
             return;
-        };
-        if is_best && number > p.best_number {
-            p.best_number = number;
-            p.best_hash = hash;
         }
         tracing::trace!(target: "sync", "{peer} announced #{number} ({hash:?})");
-        match self.status_of(hash).await {
+        let status = self.status_of(hash).await;
+        // A peer's claim counts unless the block is known to be bad: a bad block must not
+        // make us look behind (a validator would stop authoring).
+        if is_best && status != Known::Bad && self.bad.get(&header.parent_hash).is_none() {
+            if let Some(p) = self.peers.get_mut(&peer) {
+                if number > p.best_number {
+                    p.best_number = number;
+                    p.best_hash = hash;
+                }
+            }
+        }
+        match status {
             Known::InChain => {
                 self.network
                     .report_message(message_id, peer, MessageValidity::Accept);
@@ -663,6 +678,7 @@ impl SyncEngine {
                 tracing::debug!(target: "sync", "Bad range #{start} from {peer}: {reason}");
                 self.count_request("range", "bad");
                 self.network.report_peer(peer, BAD_RESPONSE);
+                self.distrust(&peer);
                 self.ranges.fail(start, generation);
                 self.rest(&peer);
             }
@@ -747,6 +763,7 @@ impl SyncEngine {
                 tracing::debug!(target: "sync", "Bad answer for {hash:?} from {peer}: {reason}");
                 self.count_request("fetch", "bad");
                 self.network.report_peer(peer, BAD_RESPONSE);
+                self.distrust(&peer);
                 self.rest(&peer);
                 self.resolve(hash, MessageValidity::Ignore);
             }
@@ -803,6 +820,7 @@ impl SyncEngine {
                     for block in blocks.by_ref() {
                         self.mark_bad(block.hash);
                     }
+                    self.distrust(&from);
                     self.network.report_peer(from, rep::BAD_BLOCK);
                     return;
                 }
@@ -830,6 +848,7 @@ impl SyncEngine {
                     self.mark_bad(block.hash);
                 }
                 self.count_bad();
+                self.distrust(&from);
                 self.network.report_peer(from, rep::BAD_BLOCK);
             }
             Known::Unknown => {
@@ -1000,6 +1019,7 @@ impl SyncEngine {
                     );
                     self.count_bad();
                     self.mark_bad(d.hash);
+                    self.distrust(&d.from);
                     self.network.report_peer(d.from, rep::BAD_BLOCK);
                     reset |= d.origin == BlockOrigin::NetworkInitialSync;
                 }
@@ -1010,10 +1030,7 @@ impl SyncEngine {
                         self.resolve(block.hash, MessageValidity::Ignore);
                     }
                     // Whatever it claims beyond our chain is not for us.
-                    let best = self.client.info().best_number;
-                    if let Some(p) = self.peers.get_mut(&d.from) {
-                        p.best_number = p.best_number.min(best);
-                    }
+                    self.distrust(&d.from);
                     reset |= d.origin == BlockOrigin::NetworkInitialSync;
                 }
                 Outcome::Failed(reason) => {

@@ -427,6 +427,9 @@ async fn an_invalid_block_is_rejected_remembered_and_costs_its_sender() {
     .await;
     assert!(victim.client.header(bad_hash).unwrap().is_none());
     assert_eq!(victim.client.info().best_hash, parent);
+    // Its claim to a longer chain died with the block: we are not "behind" it.
+    let status = victim.sync().status();
+    assert_eq!(status.best_seen, Some(3), "{status:?}");
     let reputation = wait_until("the rogue's reputation", || {
         let network = victim.network.clone();
         let rogue_id = rogue.peer_id;
