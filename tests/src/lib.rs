@@ -3,9 +3,11 @@
 //! End-to-end tests of the real `echonet-node` binary. Every test starts the binary as a
 //! child process on 127.0.0.1 with ports picked free for it, talks to it the way wallets
 //! and operators do (JSON-RPC over HTTP and WebSocket, Prometheus over HTTP, the command
-//! line), and asserts what an outsider can observe. Nothing here links the node's crates:
-//! the runtime crate is used only to build and decode what crosses the wire (signed
-//! extrinsics, storage values, events), as a wallet would.
+//! line), and asserts what an outsider can observe. The runtime crate is used to build and
+//! decode what crosses the wire (signed extrinsics, storage values, events), as a wallet
+//! would. Two helpers link node crates, to do what no outsider could do quickly or at
+//! all: [`offline`] writes hundreds of real blocks into a database with the chain client,
+//! and [`rogue`] is a peer (the real network crate, in process) that serves forged blocks.
 //!
 //! ## Where things are
 //!
@@ -17,6 +19,11 @@
 //! - [`raw`]: HTTP/1.1 and WebSocket spoken by hand, for what a well-behaved client library
 //!   refuses to send (oversized bodies, malformed JSON, a thousand handshakes).
 //! - [`chain`]: signed extrinsics and storage keys of the EchoNet runtime.
+//! - [`testnet`]: networks of validators and full nodes (`--chain local`), restartable on
+//!   their base paths, with waits over all nodes and a check that they never finalized
+//!   different blocks at one height.
+//! - [`offline`]: chains built straight into a base path's database.
+//! - [`rogue`]: a peer that announces and serves invalid blocks.
 //!
 //! ## Rules the tests keep
 //!
@@ -24,16 +31,24 @@
 //!   with a deadline ([`within`]), so a hung node fails the test instead of hanging it.
 //! - Loopback only; every process and temporary directory is cleaned up on drop.
 //! - Tests run in parallel under cargo-nextest on small machines: each keeps its nodes few
-//!   and short-lived.
+//!   and short-lived. The multi-node tests (`network`, `faults`, `sync`) run one at a
+//!   time (the `multi-node` test group in `.config/nextest.toml`): their timing
+//!   assertions need the CPU that several networks at once would not leave them.
+//! - Nodes run with `--no-mdns` and join each other with `--bootnodes`, so that networks
+//!   of different tests never meet.
 //!
 //! Build the binary first (`cargo build -p echonet-node`), or point `ECHONET_NODE_BIN` at one.
 
 pub mod chain;
 pub mod node;
+pub mod offline;
 pub mod raw;
+pub mod rogue;
 pub mod rpc;
+pub mod testnet;
 
 pub use node::{node_binary, run_cli, CliOutput, Node, NodeBuilder};
+pub use testnet::Testnet;
 
 use std::{future::Future, time::Duration};
 

@@ -83,7 +83,10 @@ pub fn free_port() -> u16 {
     }
 }
 
-/// What to start: `echonet-node <args> --rpc-port P --port P [--prometheus-port P | --no-prometheus]`.
+/// What to start: `echonet-node <args> --rpc-port P --listen-addr /ip4/127.0.0.1/tcp/P
+/// --no-mdns [--prometheus-port P | --no-prometheus]`. mDNS is off so that the nodes of
+/// tests running side by side never find each other; networks are joined with
+/// `--bootnodes` (see [`Node::multiaddr`]).
 pub struct NodeBuilder {
     label: String,
     args: Vec<OsString>,
@@ -151,7 +154,8 @@ impl NodeBuilder {
         let mut cmd = Command::new(node_binary());
         cmd.args(&self.args)
             .args(["--rpc-port", &rpc_port.to_string()])
-            .args(["--port", &p2p_port.to_string()]);
+            .args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
+            .arg("--no-mdns");
         match prometheus_port {
             Some(port) => cmd.args(["--prometheus-port", &port.to_string()]),
             None => cmd.arg("--no-prometheus"),
@@ -248,6 +252,40 @@ impl Node {
             .request_timeout(RPC_TIMEOUT)
             .build(self.http_url())
             .expect("an http:// URL on loopback is valid")
+    }
+
+    /// The node's peer id (`system_localPeerId`).
+    pub async fn peer_id(&self) -> String {
+        let http = self.http();
+        within(
+            RPC_TIMEOUT,
+            "system_localPeerId",
+            jsonrpsee::core::client::ClientT::request::<String, _>(
+                &http,
+                "system_localPeerId",
+                jsonrpsee::rpc_params![],
+            ),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}: system_localPeerId failed: {e}", self.label))
+    }
+
+    /// The address other nodes boot from: `/ip4/127.0.0.1/tcp/<p2p port>/p2p/<peer id>`.
+    pub async fn multiaddr(&self) -> String {
+        format!(
+            "/ip4/127.0.0.1/tcp/{}/p2p/{}",
+            self.p2p_port,
+            self.peer_id().await
+        )
+    }
+
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Whether the process is still running (reaps it if it exited).
+    pub fn is_running(&mut self) -> bool {
+        self.child.is_some() && self.try_wait().is_none()
     }
 
     pub fn pid(&self) -> u32 {
@@ -355,10 +393,12 @@ impl Node {
     }
 
     /// Fails the test if the node's log shows a panic: no input may make the node panic.
+    /// (A Rust panic prints "thread '…' panicked at <file>"; a runtime panic caught while
+    /// executing a bad block is an error, logged as "runtime panicked: …", and is fine.)
     pub fn assert_no_panic(&self) {
         let log = self.log();
         assert!(
-            !log.contains("panicked"),
+            !log.contains("panicked at"),
             "{}: the node panicked:\n{}",
             self.label,
             self.log_tail(60)

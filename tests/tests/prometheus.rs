@@ -33,20 +33,27 @@ async fn metrics_endpoint_serves_substrate_block_pool_import_and_peer_metrics() 
     let ws = node.ws().await;
     let best = rpc::wait_for_best_above(&ws, 1, 2 * BLOCK_TIMEOUT).await;
 
-    // The exporter may lag the chain by its update interval: poll until it shows the block.
+    // The exporter may lag the chain by its update interval, and GRANDPA finalizes a round
+    // after the block is authored: poll until it shows the block and a finalized one.
     let best_series = r#"substrate_block_height{status="best"}"#;
-    let metrics = within(2 * BLOCK_TIMEOUT, "the best height in /metrics", async {
-        loop {
-            let metrics = scrape(&node).await;
-            if metrics
-                .get(best_series)
-                .is_some_and(|h| *h >= best.number as f64)
-            {
-                return metrics;
+    let finalized_series = r#"substrate_block_height{status="finalized"}"#;
+    let metrics = within(
+        2 * BLOCK_TIMEOUT,
+        "the best and a finalized height in /metrics",
+        async {
+            loop {
+                let metrics = scrape(&node).await;
+                if metrics
+                    .get(best_series)
+                    .is_some_and(|h| *h >= best.number as f64)
+                    && metrics.get(finalized_series).is_some_and(|h| *h >= 1.0)
+                {
+                    return metrics;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    })
+        },
+    )
     .await;
 
     let get = |series: &str| {
@@ -54,7 +61,7 @@ async fn metrics_endpoint_serves_substrate_block_pool_import_and_peer_metrics() 
             .get(series)
             .unwrap_or_else(|| panic!("/metrics has no {series}; it has {:?}", metrics.keys()))
     };
-    let finalized = get(r#"substrate_block_height{status="finalized"}"#);
+    let finalized = get(finalized_series);
     assert!(
         finalized >= 1.0 && finalized <= get(best_series),
         "finalized height {finalized}"
