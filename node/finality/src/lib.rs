@@ -373,12 +373,18 @@ pub async fn start<N: FinalityNetwork>(params: GrandpaParams<N>) -> Result<Grand
         equivocate: params.config.equivocate,
     };
     let (stopped_tx, stopped_rx) = watch::channel(false);
-    let runtime = tokio::runtime::Handle::current();
+    // The voter's own single-threaded runtime for its timers: borrowing the node's would
+    // make every timer panic once that runtime shuts down (e.g. when start-up fails after
+    // GRANDPA started), and the voter would die noisily instead of with the process.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("grandpa")
+        .build()
+        .map_err(Error::Thread)?;
     std::thread::Builder::new()
         .name("grandpa".into())
         .spawn(move || {
-            let _guard = runtime.enter();
-            futures::executor::block_on(worker.run());
+            runtime.block_on(worker.run());
             stopped_tx.send_replace(true);
         })
         .map_err(Error::Thread)?;

@@ -526,11 +526,11 @@ impl<N: FinalityNetwork> Worker<N> {
                             Err(e) => {
                                 tracing::warn!(target: "grandpa", "GRANDPA voter stopped: {e}; restarting it");
                                 let pause = tokio::time::sleep(Duration::from_secs(1));
-                                tokio::select! {
-                                    _ = pause => {}
-                                    _ = self.shutdown.changed() => {}
-                                }
-                                if *self.shutdown.borrow() {
+                                let gone = tokio::select! {
+                                    _ = pause => false,
+                                    changed = self.shutdown.changed() => changed.is_err(),
+                                };
+                                if gone || *self.shutdown.borrow() {
                                     break 'sets;
                                 }
                             }
@@ -559,8 +559,9 @@ impl<N: FinalityNetwork> Worker<N> {
                     _ = tick.tick() => {
                         self.housekeeping(&router, &mut house, repeat);
                     }
-                    _ = self.shutdown.changed() => {
-                        if *self.shutdown.borrow() {
+                    changed = self.shutdown.changed() => {
+                        // A dropped sender is a shutdown too (the node is going away).
+                        if changed.is_err() || *self.shutdown.borrow() {
                             break 'sets;
                         }
                     }
