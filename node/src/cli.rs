@@ -399,6 +399,61 @@ pub enum BenchmarkCmd {
     /// Block authoring throughput: builds blocks of signed transfers through the block
     /// builder, as the Aura author does.
     Authoring(ImportBenchCmd),
+    /// Runs the runtime's frame-benchmarking benchmarks natively and writes weights.
+    /// Needs a node built with `--features runtime-benchmarks`.
+    Pallet(PalletBenchCmd),
+    /// Measures the base weights of a block and of an extrinsic by importing empty blocks
+    /// and blocks of signed `System::remark`s, and writes them as runtime constants.
+    Overhead(OverheadBenchCmd),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OverheadBenchCmd {
+    /// Blocks measured per kind (median taken).
+    #[arg(long, default_value_t = 20)]
+    pub blocks: usize,
+    /// Signed remarks per full block.
+    #[arg(long, default_value_t = 2000)]
+    pub extrinsics: usize,
+    /// Distinct signers.
+    #[arg(long, default_value_t = 1000)]
+    pub senders: usize,
+    /// Directory to write block_weights.rs and extrinsic_weights.rs into.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WeightTemplate {
+    /// `WeightInfo<T>` implementing a FRAME pallet's trait, for runtime/src/weights/.
+    Runtime,
+    /// The pallet's own `WeightInfo` trait, `SubstrateWeight<T>` and `()`.
+    Pallet,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PalletBenchCmd {
+    /// Pallet to benchmark, as the runtime lists it (e.g. pallet_balances), or `*`.
+    #[arg(long, default_value = "*")]
+    pub pallet: String,
+    /// Benchmark to run, or `*`.
+    #[arg(long, default_value = "*")]
+    pub extrinsic: String,
+    /// Values per component between its bounds.
+    #[arg(long, default_value_t = 20)]
+    pub steps: u32,
+    /// Timed runs per component value.
+    #[arg(long, default_value_t = 10)]
+    pub repeat: u32,
+    /// Write weights here: a file for one pallet, or a directory (one `<pallet>.rs` each).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// The kind of weights file.
+    #[arg(long, value_enum, default_value_t = WeightTemplate::Runtime)]
+    pub template: WeightTemplate,
+    /// Only list the available benchmarks.
+    #[arg(long)]
+    pub list: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -399,6 +399,15 @@ async fn bad_command_lines_exit_non_zero_with_a_message_and_no_panic() {
             ],
             "--prometheus-port",
         ),
+        (
+            vec![
+                "benchmark".into(),
+                "overhead".into(),
+                "--blocks".into(),
+                "0".into(),
+            ],
+            "--blocks and --extrinsics must be at least 1",
+        ),
     ];
     for (args, expected) in cases {
         let out = run_cli(&args).await;
@@ -416,4 +425,64 @@ async fn bad_command_lines_exit_non_zero_with_a_message_and_no_panic() {
         assert_no_panic(&out.stderr);
     }
     drop(taken);
+}
+
+#[tokio::test]
+async fn benchmark_overhead_measures_and_writes_the_base_weights() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = run_cli([
+        "benchmark",
+        "overhead",
+        "--blocks",
+        "2",
+        "--extrinsics",
+        "20",
+        "--senders",
+        "5",
+        "--output",
+        &dir.path().to_string_lossy(),
+    ])
+    .await;
+    out.assert_success("benchmark overhead");
+    assert!(
+        out.stdout.contains("block execution:") && out.stdout.contains("extrinsic base:"),
+        "no figures printed:\n{}",
+        out.stdout
+    );
+    // Each file holds one measured, non-zero constant in nanoseconds.
+    for (file, constant) in [
+        ("block_weights.rs", "BlockExecutionWeight"),
+        ("extrinsic_weights.rs", "ExtrinsicBaseWeight"),
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(file))
+            .unwrap_or_else(|e| panic!("{file} was not written: {e}"));
+        assert!(text.contains(constant), "{file}:\n{text}");
+        let nanos: u64 = text
+            .split("saturating_mul(")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{file} has no nanosecond figure:\n{text}"));
+        assert!(nanos > 0, "{file}: {constant} is zero");
+    }
+}
+
+#[tokio::test]
+async fn benchmark_pallet_without_the_feature_says_how_to_build_it() {
+    let out = run_cli(["benchmark", "pallet", "--list"]).await;
+    if out.status.success() {
+        // A node built with --features runtime-benchmarks lists real benchmarks.
+        assert!(
+            out.stdout.contains("pallet_balances, transfer_keep_alive"),
+            "{}",
+            out.stdout
+        );
+    } else {
+        assert!(
+            out.stderr.contains("--features runtime-benchmarks"),
+            "{}",
+            out.stderr
+        );
+        assert_no_panic(&out.stderr);
+    }
 }

@@ -13,8 +13,9 @@
 //! their maximum, as Substrate does. Times are in nanoseconds from the runtime's
 //! `current_time`; weights are picoseconds (ref time). Reads and writes are fitted
 //! separately and charged through `T::DbWeight`, so the execution time excludes database
-//! costs only as far as the in-memory backend is cheaper than RocksDB; the node's
-//! `benchmark storage` measures what one read and one write cost on the real database.
+//! costs only as far as the in-memory backend is cheaper than RocksDB. What one read and
+//! one write cost on the real database is still to be measured (a `benchmark storage`
+//! command is an open item; see BENCHMARKS.md).
 
 pub mod state;
 pub mod template;
@@ -25,7 +26,6 @@ use frame_benchmarking::{
     Analysis, BenchmarkBatch, BenchmarkConfig, BenchmarkList, BenchmarkParameter, BenchmarkResult,
     BenchmarkSelector,
 };
-use sp_core::traits::CallContext;
 use sp_state_machine::OverlayedChanges;
 use state::BenchState;
 
@@ -89,18 +89,12 @@ pub enum Error {
 fn call(state: &BenchState, method: &str, input: &[u8]) -> Result<Vec<u8>, Error> {
     let mut overlay = OverlayedChanges::default();
     let mut extensions = sp_externalities::Extensions::new();
-    executor::execute(
-        state,
-        &mut overlay,
-        &mut extensions,
-        method,
-        input,
-        CallContext::Offchain,
+    executor::execute_for_benchmark(state, &mut overlay, &mut extensions, method, input).map_err(
+        |e| match e {
+            echonet_client::Error::MethodNotFound(_) => Error::NoBenchmarks,
+            e => Error::Client(e),
+        },
     )
-    .map_err(|e| match e {
-        echonet_client::Error::MethodNotFound(_) => Error::NoBenchmarks,
-        e => Error::Client(e),
-    })
 }
 
 fn genesis_state() -> Result<BenchState, Error> {
@@ -258,7 +252,7 @@ pub fn run_pallet(params: &PalletParams) -> Result<Vec<PalletWeights>, Error> {
                     .collect()
             };
             if let Some(a) = fit(&results, BenchmarkSelector::ExtrinsicTime) {
-                weight.base_time_ps = a.base.saturating_mul(1000);
+                weight.base_time_ps = a.base; // frame-benchmarking's analysis already gives picoseconds
                 weight.time_slopes_ps = slopes(&a)
                     .into_iter()
                     .map(|(n, s)| (n, s.saturating_mul(1000)))

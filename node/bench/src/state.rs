@@ -17,12 +17,18 @@ use sp_state_machine::{
     StorageIterator, StorageKey, StorageValue, TrieBackend, TrieBackendBuilder, TrieBackendStorage,
     UsageInfo,
 };
-use sp_trie::MerkleValue;
+use sp_trie::{
+    cache::{CacheSize, LocalTrieCache, SharedTrieCache},
+    MerkleValue,
+};
 use std::{
     cell::RefCell,
     collections::{BTreeMap, HashMap},
     sync::Arc,
 };
+
+/// Key-value pairs of one trie.
+type KeyValues = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// The trie nodes by prefixed key (as the node's database stores them), shared between
 /// the benchmark state and the trie backends it opens.
@@ -40,7 +46,7 @@ impl TrieBackendStorage<BlakeTwo256> for SharedNodes {
     }
 }
 
-type Inner = TrieBackend<SharedNodes, BlakeTwo256>;
+type Inner = TrieBackend<SharedNodes, BlakeTwo256, LocalTrieCache<BlakeTwo256>>;
 
 /// Reads and writes per key, as frame-benchmarking's `TrackedStorageKey` counts them.
 #[derive(Default)]
@@ -69,6 +75,7 @@ impl KeyTracker {
 /// The benchmarking backend.
 pub struct BenchState {
     nodes: SharedNodes,
+    cache: SharedTrieCache<BlakeTwo256>,
     genesis_root: H256,
     inner: RefCell<Inner>,
     tracker: Arc<Mutex<KeyTracker>>,
@@ -81,8 +88,11 @@ impl std::fmt::Debug for BenchState {
     }
 }
 
-fn open(nodes: &SharedNodes, root: H256) -> Inner {
-    TrieBackendBuilder::new(nodes.clone(), root).build()
+/// A backend at `root` with a warm node cache, as the node's import path has: reads are
+/// charged through `DbWeight`, so the measured time should not include a trie walk to
+/// storage on every access.
+fn open(nodes: &SharedNodes, cache: &SharedTrieCache<BlakeTwo256>, root: H256) -> Inner {
+    TrieBackendBuilder::new_with_cache(nodes.clone(), root, cache.local_cache_trusted()).build()
 }
 
 impl BenchState {
@@ -92,10 +102,11 @@ impl BenchState {
         children: impl IntoIterator<Item = (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>)>,
     ) -> Self {
         let nodes = SharedNodes::default();
+        let cache = SharedTrieCache::new(CacheSize::new(64 * 1024 * 1024), None);
         let empty = sp_trie::empty_trie_root::<sp_trie::LayoutV1<BlakeTwo256>>();
-        let base = open(&nodes, empty);
+        let base = open(&nodes, &cache, empty);
         let top: Vec<(Vec<u8>, Vec<u8>)> = top.into_iter().collect();
-        let children: Vec<(ChildInfo, Vec<(Vec<u8>, Vec<u8>)>)> = children
+        let children: Vec<(ChildInfo, KeyValues)> = children
             .into_iter()
             .map(|(key, pairs)| (ChildInfo::new_default(&key), pairs))
             .collect();
@@ -108,8 +119,9 @@ impl BenchState {
         );
         add_nodes(&nodes, transaction);
         Self {
-            inner: RefCell::new(open(&nodes, root)),
+            inner: RefCell::new(open(&nodes, &cache, root)),
             nodes,
+            cache,
             genesis_root: root,
             tracker: Default::default(),
             whitelist: Default::default(),
@@ -285,7 +297,7 @@ impl Backend<BlakeTwo256> for BenchState {
     }
 
     fn wipe(&self) -> Result<(), String> {
-        *self.inner.borrow_mut() = open(&self.nodes, self.genesis_root);
+        *self.inner.borrow_mut() = open(&self.nodes, &self.cache, self.genesis_root);
         let mut tracker = self.tracker.lock();
         tracker.keys.clear();
         tracker.whitelist(&self.whitelist.borrow());
@@ -308,7 +320,7 @@ impl Backend<BlakeTwo256> for BenchState {
                 self.write(Some(child), key);
             }
         }
-        *self.inner.borrow_mut() = open(&self.nodes, root);
+        *self.inner.borrow_mut() = open(&self.nodes, &self.cache, root);
         Ok(())
     }
 

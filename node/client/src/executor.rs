@@ -158,6 +158,44 @@ pub fn execute<B: Backend<BlakeTwo256>>(
     }
 }
 
+/// Like [`execute`], without the overlay transaction around the call: for frame-benchmarking,
+/// whose `commit_db` commits the overlay to the backend from inside the runtime and refuses
+/// to run while the client has a transaction open. On error the overlay may keep what the
+/// call wrote; callers discard it.
+pub fn execute_for_benchmark<B: Backend<BlakeTwo256>>(
+    backend: &B,
+    overlay: &mut OverlayedChanges<BlakeTwo256>,
+    extensions: &mut Extensions,
+    method: &str,
+    data: &[u8],
+) -> Result<Vec<u8>> {
+    let code = runtime_code();
+    let exec = NativeExecutor;
+    // Bound to a local: the state machine borrows `exec` and `code` until it is dropped.
+    let result = StateMachine::new(
+        backend,
+        overlay,
+        &exec,
+        method,
+        data,
+        extensions,
+        &code,
+        CallContext::Offchain,
+    )
+    .execute();
+    result.map_err(|e| {
+        let reason = e.to_string();
+        if reason == ExecError::MethodNotFound(method.to_string()).to_string() {
+            Error::MethodNotFound(method.to_string())
+        } else {
+            Error::RuntimeCall {
+                method: method.to_string(),
+                reason,
+            }
+        }
+    })
+}
+
 /// Runs native runtime code (not a runtime API) under externalities of `backend`, for
 /// work the node does with the runtime's own types, such as checking signatures ahead of
 /// execution. Writes are discarded; a panic becomes an error.
