@@ -10,9 +10,9 @@ step() { printf '\n==> %s\n' "$*"; }
 ./scripts/install-deps.sh
 
 step "build (workspace, all targets)"
-# Binaries first: the end-to-end tests start them.
-cargo build --workspace --bins --locked
-cargo build --workspace --tests --locked
+# One invocation, so that dependencies are built once with one feature set: the
+# end-to-end tests start the binaries, and the test targets need them built.
+cargo build --workspace --bins --tests --locked
 
 step "Rust tests"
 if cargo nextest --version >/dev/null 2>&1; then

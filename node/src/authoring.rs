@@ -309,10 +309,7 @@ mod tests {
         // Behind: a peer has a longer chain.
         assert!(skip_reason(&idle(3, Some(11)), 4, 10, false).is_some());
         let syncing = status(3, SyncState::Downloading, Some(500));
-        assert_eq!(
-            skip_reason(&syncing, 4, 10, false),
-            Some("major syncing")
-        );
+        assert_eq!(skip_reason(&syncing, 4, 10, false), Some("major syncing"));
         assert_eq!(skip_reason(&syncing, 4, 10, true), None);
         let mut importing = idle(3, Some(10));
         importing.importing_above_best = true;

@@ -92,7 +92,11 @@ pub async fn run(informant: Informant, mut shutdown: watch::Receiver<bool>) {
     let mut finality = client.finality_notifications();
     let mut tick = tokio::time::interval(STATUS_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last = (Instant::now(), client.info().best_number, bytes_total(&registry));
+    let mut last = (
+        Instant::now(),
+        client.info().best_number,
+        bytes_total(&registry),
+    );
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,

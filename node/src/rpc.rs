@@ -5,8 +5,8 @@ use anyhow::Context;
 use echonet_client::{ChainType, Client};
 use echonet_network::{NetworkHandle, PeerId};
 use echonet_rpc::{NetworkStatus, RpcConfig, RpcDeps, RpcHandle, SystemInfo};
-use jsonrpsee::{types::ErrorObjectOwned, RpcModule};
 use echonet_txpool::Pool;
+use jsonrpsee::{types::ErrorObjectOwned, RpcModule};
 use sp_keystore::KeystorePtr;
 use std::{net::SocketAddr, sync::Arc};
 

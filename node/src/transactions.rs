@@ -50,7 +50,11 @@ fn classify(result: &Result<sp_core::H256, PoolError>) -> Import {
 }
 
 /// Gossips local submissions until shutdown.
-pub async fn propagate(pool: Arc<Pool>, network: NetworkHandle, mut shutdown: watch::Receiver<bool>) {
+pub async fn propagate(
+    pool: Arc<Pool>,
+    network: NetworkHandle,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut imports = pool.import_notifications();
     loop {
         let first = tokio::select! {

@@ -33,7 +33,10 @@ parameter_types! {
     /// Cost of state access on the node's backend: RocksDB behind an in-memory trie cache,
     /// with all writes of a block batched into one WriteBatch at commit. Substrate's
     /// `RocksDbWeight` (25 µs read, 100 µs write) assumes uncached wasm host calls.
-    /// Measured with `echonet-node benchmark storage` (see BENCHMARKS.md), rounded up.
+    /// Estimated, not yet measured: no `benchmark storage` command exists yet (an open item
+    /// in BENCHMARKS.md). The import benchmark, where a transfer does 3 reads and 2 writes,
+    /// imports ~10k transfers/s serially: ~100 µs per transfer, ~48 µs of it the sr25519
+    /// check, which leaves room for these 3 × 5 µs + 2 × 10 µs.
     pub const EchoDbWeight: RuntimeDbWeight = RuntimeDbWeight {
         read: 5_000 * frame_support::weights::constants::WEIGHT_REF_TIME_PER_NANOS,
         write: 10_000 * frame_support::weights::constants::WEIGHT_REF_TIME_PER_NANOS,
