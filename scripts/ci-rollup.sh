@@ -19,7 +19,8 @@ trap 'rm -rf "$WORK"' EXIT
 step() { printf '\n==> %s\n' "$*"; }
 
 step "build echonet-prover"
-cargo build -p echonet-prover --bin echonet-prover
+# The same invocation as scripts/test.sh: one feature set, so nothing is compiled twice.
+cargo build --workspace --bins --tests --locked
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
 PROVER="$TARGET_DIR/debug/echonet-prover"
 test -x "$PROVER"
