@@ -252,11 +252,10 @@ pub fn run_pallet(params: &PalletParams) -> Result<Vec<PalletWeights>, Error> {
                     .collect()
             };
             if let Some(a) = fit(&results, BenchmarkSelector::ExtrinsicTime) {
-                weight.base_time_ps = a.base; // frame-benchmarking's analysis already gives picoseconds
-                weight.time_slopes_ps = slopes(&a)
-                    .into_iter()
-                    .map(|(n, s)| (n, s.saturating_mul(1000)))
-                    .collect();
+                // frame-benchmarking's analysis scales nanoseconds to picoseconds, base and
+                // slopes alike.
+                weight.base_time_ps = a.base;
+                weight.time_slopes_ps = slopes(&a);
             }
             if let Some(a) = fit(&results, BenchmarkSelector::Reads) {
                 weight.base_reads = a.base;
