@@ -22,8 +22,23 @@ parameter_types! {
     /// 4096 blocks is a little over two hours at 2 s.
     pub const BlockHashCount: BlockNumber = 4096;
     pub const Version: RuntimeVersion = VERSION;
-    pub RuntimeBlockWeights: BlockWeights =
-        BlockWeights::with_sensible_defaults(MAXIMUM_BLOCK_WEIGHT, NORMAL_DISPATCH_RATIO);
+    /// Substrate's sensible defaults (normal class 75%, the rest operational, 10% for
+    /// initialization), with our measured base weights of a block and of an extrinsic.
+    pub RuntimeBlockWeights: BlockWeights = BlockWeights::builder()
+        .base_block(crate::weights::block_weights::BlockExecutionWeight::get())
+        .for_class(DispatchClass::all(), |weights| {
+            weights.base_extrinsic = crate::weights::extrinsic_weights::ExtrinsicBaseWeight::get();
+        })
+        .for_class(DispatchClass::Normal, |weights| {
+            weights.max_total = Some(NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
+        })
+        .for_class(DispatchClass::Operational, |weights| {
+            weights.max_total = Some(MAXIMUM_BLOCK_WEIGHT);
+            weights.reserved =
+                Some(MAXIMUM_BLOCK_WEIGHT - NORMAL_DISPATCH_RATIO * MAXIMUM_BLOCK_WEIGHT);
+        })
+        .avg_block_initialization(Perbill::from_percent(10))
+        .build_or_panic();
     /// 5 MiB per block, 75% of it for normal extrinsics.
     pub RuntimeBlockLength: BlockLength = BlockLength::builder()
         .max_length(5 * 1024 * 1024)
@@ -72,6 +87,8 @@ impl frame_system::Config for Runtime {
     type Hash = Hash;
     type BlockHashCount = BlockHashCount;
     type DbWeight = EchoDbWeight;
+    type SystemWeightInfo = crate::weights::frame_system::WeightInfo<Runtime>;
+    type ExtensionsWeightInfo = crate::weights::InExtrinsicBase;
     type Version = Version;
     type AccountData = pallet_balances::AccountData<Balance>;
     type SS58Prefix = SS58Prefix;
@@ -105,7 +122,7 @@ impl pallet_timestamp::Config for Runtime {
     type OnTimestampSet = Aura;
     /// Aura's slot duration is twice this.
     type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
-    type WeightInfo = ();
+    type WeightInfo = crate::weights::pallet_timestamp::WeightInfo<Runtime>;
 }
 
 impl pallet_balances::Config for Runtime {
@@ -117,7 +134,7 @@ impl pallet_balances::Config for Runtime {
     type DustRemoval = ();
     type ExistentialDeposit = ConstU128<EXISTENTIAL_DEPOSIT>;
     type AccountStore = System;
-    type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_balances::WeightInfo<Runtime>;
     type FreezeIdentifier = RuntimeFreezeReason;
     type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
     type RuntimeHoldReason = RuntimeHoldReason;
@@ -148,7 +165,7 @@ impl pallet_transaction_payment::Config for Runtime {
     type WeightToFee = WeightToFee;
     type LengthToFee = LengthToFee;
     type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
-    type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::InExtrinsicBase;
 }
 
 parameter_types! {
@@ -281,7 +298,7 @@ impl pallet_witness::Config for Runtime {
 impl pallet_sudo::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
     type RuntimeCall = RuntimeCall;
-    type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_sudo::WeightInfo<Runtime>;
 }
 
 /// The current Aura authorities, for pallet-evidence.
