@@ -178,6 +178,34 @@ impl Fixture {
 
     /// `count` signed transfers, round-robin over the senders, each to the next sender.
     fn transfers(&mut self, count: usize, genesis: sp_core::H256) -> Vec<OpaqueExtrinsic> {
+        self.signed_calls(count, genesis, |senders, s| {
+            let dest: AccountId = senders[(s + 1) % senders.len()].public().into();
+            echonet_runtime::RuntimeCall::Balances(
+                echonet_runtime::BalancesCall::transfer_keep_alive {
+                    dest: dest.into(),
+                    value: UNITS,
+                },
+            )
+        })
+    }
+
+    /// `count` signed `System::remark`s with an empty remark, round-robin over the senders.
+    fn remarks(&mut self, count: usize, genesis: sp_core::H256) -> Vec<OpaqueExtrinsic> {
+        self.signed_calls(count, genesis, |_, _| {
+            echonet_runtime::RuntimeCall::System(echonet_runtime::SystemCall::remark {
+                remark: vec![],
+            })
+        })
+    }
+
+    /// `count` signed extrinsics, round-robin over the senders with their next nonces;
+    /// `call(senders, s)` is sender `s`'s call. Signed on all cores.
+    fn signed_calls(
+        &mut self,
+        count: usize,
+        genesis: sp_core::H256,
+        call: impl Fn(&[sr25519::Pair], usize) -> echonet_runtime::RuntimeCall + Sync,
+    ) -> Vec<OpaqueExtrinsic> {
         let n = self.senders.len();
         let jobs: Vec<(usize, u32)> = (0..count)
             .map(|i| {
@@ -190,8 +218,7 @@ impl Fixture {
         let senders = &self.senders;
         jobs.into_par_iter()
             .map(|(s, nonce)| {
-                let dest: AccountId = senders[(s + 1) % n].public().into();
-                let xt = extrinsics::transfer(&senders[s], dest, UNITS, nonce, genesis);
+                let xt = extrinsics::signed(call(senders, s), &senders[s], nonce, 0, genesis);
                 OpaqueExtrinsic::try_from_encoded_extrinsic(&xt.encode())
                     .expect("an extrinsic we just encoded decodes")
             })
@@ -310,40 +337,13 @@ fn import_own(client: &Client, built: BuiltBlock) -> anyhow::Result<()> {
 fn import(cmd: &ImportBenchCmd) -> anyhow::Result<()> {
     for &size in &cmd.transfers {
         let mut fx = Fixture::new(cmd.senders)?;
-        let author = fx.open("author", cmd.parallel_verify)?;
-        let genesis = author.info().genesis_hash;
-        let slot = base_slot();
-        let mut blocks = Vec::new();
-        for b in 0..cmd.blocks {
-            let txs = fx.transfers(size, genesis);
-            let (built, _) = build(&author, slot + b as u64, txs)?;
-            let header = seal(built.header.clone());
-            blocks.push((header.clone(), built.body.clone()));
-            author.import_block(ImportBlock {
-                header,
-                body: built.body,
-                justifications: None,
-                origin: BlockOrigin::Own,
-                changes: Some(built.changes),
-                finalize: true,
-            })?;
-        }
-        drop(author);
-
-        let importer = fx.open("importer", cmd.parallel_verify)?;
-        let mut times = Vec::new();
-        for (header, body) in blocks {
-            let started = Instant::now();
-            importer.import_block(ImportBlock {
-                header,
-                body,
-                justifications: None,
-                origin: BlockOrigin::NetworkInitialSync,
-                changes: None,
-                finalize: false,
-            })?;
-            times.push(started.elapsed().as_secs_f64());
-        }
+        let times = import_times(
+            &mut fx,
+            "",
+            cmd.blocks,
+            cmd.parallel_verify,
+            |fx, genesis| fx.transfers(size, genesis),
+        )?;
         let what = if cmd.parallel_verify {
             "block import (signatures also checked on a second thread)"
         } else {
@@ -358,48 +358,22 @@ fn import(cmd: &ImportBenchCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-impl Fixture {
-    /// `count` signed `System::remark`s with an empty remark, round-robin over the senders.
-    fn remarks(&mut self, count: usize, genesis: sp_core::H256) -> Vec<OpaqueExtrinsic> {
-        let n = self.senders.len();
-        let jobs: Vec<(usize, u32)> = (0..count)
-            .map(|i| {
-                let s = i % n;
-                let nonce = self.nonces[s];
-                self.nonces[s] += 1;
-                (s, nonce)
-            })
-            .collect();
-        let senders = &self.senders;
-        jobs.into_par_iter()
-            .map(|(s, nonce)| {
-                let call =
-                    echonet_runtime::RuntimeCall::System(echonet_runtime::SystemCall::remark {
-                        remark: vec![],
-                    });
-                let xt = extrinsics::signed(call, &senders[s], nonce, 0, genesis);
-                OpaqueExtrinsic::try_from_encoded_extrinsic(&xt.encode())
-                    .expect("an extrinsic we just encoded decodes")
-            })
-            .collect()
-    }
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
 }
 
-/// Imports `blocks` blocks built by `make_txs` into a fresh database, checking signatures
-/// in execution only (as an author applying transactions does), and returns the median
-/// import time in seconds.
-fn median_import(
+/// Authors `blocks` blocks of `make_txs`'s extrinsics into a fresh database
+/// (`<name>author`), then imports them into another (`<name>importer`) as a syncing node
+/// does, and returns each import's time in seconds.
+fn import_times(
     fx: &mut Fixture,
     name: &str,
     blocks: usize,
+    parallel_verify: bool,
     mut make_txs: impl FnMut(&mut Fixture, sp_core::H256) -> Vec<OpaqueExtrinsic>,
-) -> anyhow::Result<f64> {
-    let author = fx.open(&format!("{name}-author"), false)?;
+) -> anyhow::Result<Vec<f64>> {
+    let author = fx.open(&format!("{name}author"), parallel_verify)?;
     let genesis = author.info().genesis_hash;
     let slot = base_slot();
     let mut built_blocks = Vec::new();
@@ -418,7 +392,7 @@ fn median_import(
         })?;
     }
     drop(author);
-    let importer = fx.open(&format!("{name}-importer"), false)?;
+    let importer = fx.open(&format!("{name}importer"), parallel_verify)?;
     let mut times = Vec::new();
     for (header, body) in built_blocks {
         let started = Instant::now();
@@ -432,7 +406,7 @@ fn median_import(
         })?;
         times.push(started.elapsed().as_secs_f64());
     }
-    Ok(median(times))
+    Ok(times)
 }
 
 fn overhead(cmd: &crate::cli::OverheadBenchCmd) -> anyhow::Result<()> {
@@ -440,9 +414,22 @@ fn overhead(cmd: &crate::cli::OverheadBenchCmd) -> anyhow::Result<()> {
         bail!("--blocks and --extrinsics must be at least 1");
     }
     let mut fx = Fixture::new(cmd.senders)?;
-    let empty = median_import(&mut fx, "empty", cmd.blocks, |_, _| vec![])?;
+    // Signatures are checked in execution only, as an author applying transactions does.
+    let empty = median(import_times(
+        &mut fx,
+        "empty-",
+        cmd.blocks,
+        false,
+        |_, _| vec![],
+    )?);
     let n = cmd.extrinsics;
-    let full = median_import(&mut fx, "remarks", cmd.blocks, |fx, g| fx.remarks(n, g))?;
+    let full = median(import_times(
+        &mut fx,
+        "remarks-",
+        cmd.blocks,
+        false,
+        |fx, g| fx.remarks(n, g),
+    )?);
     let block_ns = (empty * 1e9).ceil() as u64;
     let extrinsic_ns = (((full - empty) / n as f64) * 1e9).ceil().max(1.0) as u64;
     println!(
