@@ -23,6 +23,14 @@ struct Member {
     prometheus: bool,
 }
 
+/// A member to start: its label, its own arguments, and the secret URI of session keys
+/// to insert into its keystore before the first start.
+struct Planned {
+    label: String,
+    args: Vec<String>,
+    keys: Option<String>,
+}
+
 /// A network of nodes. Node 0 is the boot node of the others.
 pub struct Testnet {
     pub nodes: Vec<Node>,
@@ -33,7 +41,7 @@ pub struct Testnet {
 /// What to start.
 pub struct TestnetBuilder {
     chain: String,
-    members: Vec<(String, Vec<String>)>,
+    members: Vec<Planned>,
     extra: Vec<String>,
     prometheus: bool,
 }
@@ -41,14 +49,32 @@ pub struct TestnetBuilder {
 impl TestnetBuilder {
     /// A validator with the dev keys of `name` (`alice`, `bob`, ...).
     pub fn validator(mut self, name: &str) -> Self {
-        self.members
-            .push((name.to_string(), vec![format!("--{name}")]));
+        self.members.push(Planned {
+            label: name.to_string(),
+            args: vec![format!("--{name}")],
+            keys: None,
+        });
+        self
+    }
+
+    /// A validator whose Aura (sr25519) and GRANDPA (ed25519) keys come from the secret
+    /// URI `suri`, inserted with `echonet-node key insert` before it starts.
+    pub fn validator_with_keys(mut self, label: &str, suri: &str) -> Self {
+        self.members.push(Planned {
+            label: label.to_string(),
+            args: vec!["--validator".to_string()],
+            keys: Some(suri.to_string()),
+        });
         self
     }
 
     /// A full node (no keys, not a validator).
     pub fn full_node(mut self, label: &str) -> Self {
-        self.members.push((label.to_string(), Vec::new()));
+        self.members.push(Planned {
+            label: label.to_string(),
+            args: Vec::new(),
+            keys: None,
+        });
         self
     }
 
@@ -78,11 +104,19 @@ impl TestnetBuilder {
             _dirs: Vec::new(),
         };
         let mut boot: Option<String> = None;
-        for (label, own) in self.members {
+        for Planned {
+            label,
+            args: own,
+            keys,
+        } in self.members
+        {
             let dir = tempfile::Builder::new()
                 .prefix(&format!("echonet-{label}-"))
                 .tempdir()
                 .expect("a base path");
+            if let Some(suri) = keys {
+                insert_session_keys(&self.chain, dir.path(), &suri).await;
+            }
             let mut args: Vec<OsString> = vec!["--chain".into(), self.chain.clone().into()];
             args.extend(own.into_iter().map(OsString::from));
             args.extend(self.extra.iter().map(OsString::from));
@@ -153,6 +187,19 @@ impl Testnet {
         self._dirs[i].path().to_path_buf()
     }
 
+    /// Starts node `i` again like [`Testnet::restart`], with `extra` arguments from now on
+    /// (for later restarts too).
+    pub async fn restart_with<I, S>(&mut self, i: usize, extra: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.members[i]
+            .args
+            .extend(extra.into_iter().map(|a| OsString::from(a.as_ref())));
+        self.restart(i).await;
+    }
+
     /// Starts node `i` again (after [`Node::kill9`] or [`Node::stop`]) on its base path,
     /// booting from every other running node.
     pub async fn restart(&mut self, i: usize) {
@@ -200,6 +247,80 @@ impl Testnet {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// Inserts the session keys of `suri` (Aura: sr25519, GRANDPA: ed25519) into the
+/// keystore of chain `chain` under `base`.
+pub async fn insert_session_keys(chain: &str, base: &std::path::Path, suri: &str) {
+    for (key_type, scheme) in [("aura", "sr25519"), ("gran", "ed25519")] {
+        let base = base.to_string_lossy();
+        crate::run_cli([
+            "key",
+            "insert",
+            "--chain",
+            chain,
+            "--base-path",
+            &base,
+            "--suri",
+            suri,
+            "--key-type",
+            key_type,
+            "--scheme",
+            scheme,
+        ])
+        .await
+        .assert_success("key insert");
+    }
+}
+
+/// The secret URI of validator `i` of a [`validators_spec`] chain.
+pub fn validator_suri(i: usize) -> String {
+    format!("//Validator{i}")
+}
+
+/// A local chain with `n` validators, `//Validator0` to `//Validator{n-1}` (Aura keys
+/// sr25519, GRANDPA keys ed25519, both from that URI), each bonded as the `local` chain's
+/// validators are. The dev accounts and the validators are endowed; Alice is sudo.
+pub fn validators_spec(n: usize) -> echonet_client::ChainSpec {
+    use echonet_runtime::genesis_config_presets::{genesis, witness_params, GenesisValidator};
+    use sp_core::{ed25519, sr25519, Pair};
+    let validators: Vec<GenesisValidator> = (0..n)
+        .map(|i| {
+            let suri = validator_suri(i);
+            let sr = sr25519::Pair::from_string(&suri, None).expect("a dev URI");
+            let ed = ed25519::Pair::from_string(&suri, None).expect("a dev URI");
+            GenesisValidator {
+                account: sr.public().into(),
+                aura: sr.public().into(),
+                grandpa: ed.public().into(),
+            }
+        })
+        .collect();
+    let mut endowed: Vec<echonet_runtime::AccountId> = sp_keyring::Sr25519Keyring::iter()
+        .map(|k| k.to_account_id())
+        .collect();
+    endowed.extend(validators.iter().map(|v| v.account.clone()));
+    let mut spec = echonet_client::ChainSpec::local_testnet().expect("the local chain spec");
+    spec.name = format!("Local Testnet, {n} validators");
+    spec.id = format!("local_{n}v");
+    spec.genesis = echonet_client::chain_spec::Genesis::RuntimeGenesis(
+        echonet_client::chain_spec::RuntimeGenesis::Patch(genesis(
+            &validators,
+            &endowed,
+            Some(sp_keyring::Sr25519Keyring::Alice.to_account_id()),
+            witness_params(3, 2),
+        )),
+    );
+    spec
+}
+
+/// The Aura keys of the validators of [`validators_spec`]`(n)`, for building blocks
+/// offline.
+pub fn validator_aura_pairs(n: usize) -> Vec<sp_core::sr25519::Pair> {
+    use sp_core::Pair;
+    (0..n)
+        .map(|i| sp_core::sr25519::Pair::from_string(&validator_suri(i), None).expect("a dev URI"))
+        .collect()
 }
 
 /// The best header.
