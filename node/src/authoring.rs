@@ -43,6 +43,8 @@ pub struct AuthoringParams {
     pub sync: Option<SyncHandle>,
     /// Author even when offline or syncing.
     pub force_authoring: bool,
+    /// Test-only (`--dev-equivocate aura`): seal a second, different block in each slot.
+    pub equivocate: bool,
 }
 
 /// Why a validator should not author in its slot now, if it should not: Substrate's rules
@@ -156,11 +158,24 @@ async fn author_slot(
         }
     }
 
+    // The VRF over (the parent's epoch randomness, slot), signed with the Aura key.
+    let public = sr25519::Public::from_slice(author.as_slice()).map_err(|_| "bad author key")?;
+    let randomness = client.epoch_randomness(parent).map_err(|e| e.to_string())?;
+    let vrf = params
+        .keystore
+        .sr25519_vrf_sign(AURA, &public, &aura::vrf_sign_data(&randomness, slot))
+        .map_err(|e| e.to_string())?
+        .ok_or("the keystore lost the author key")?;
+    let digest = Digest {
+        logs: vec![aura::pre_digest_item(slot), aura::vrf_digest_item(&vrf)],
+    };
+    let digest_again = digest.clone();
+
     let started = Instant::now();
     let ready = params.pool.ready_for_block();
     let build_client = client.clone();
     let built = tokio::task::spawn_blocking(move || {
-        build_block(&build_client, parent, slot, ready, deadline)
+        build_block(&build_client, parent, slot, digest, ready, deadline)
     })
     .await
     .map_err(|e| e.to_string())??;
@@ -172,7 +187,6 @@ async fn author_slot(
 
     let mut header = built.block.header;
     let pre_hash = header.hash();
-    let public = sr25519::Public::from_slice(author.as_slice()).map_err(|_| "bad author key")?;
     let signature = params
         .keystore
         .sr25519_sign(AURA, &public, pre_hash.as_bytes())
@@ -200,6 +214,54 @@ async fn author_slot(
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     tracing::info!(target: "aura", "🏆 Imported #{number} ({hash:?})");
+    if params.equivocate {
+        equivocate(params, parent, slot, digest_again, &public).await?;
+    }
+    Ok(())
+}
+
+/// Test-only: authors a second block for `slot` on `parent` (empty, with a marker digest
+/// so that it differs), seals it with the same key and imports and announces it as its
+/// own. Every peer that imports both blocks holds a proof of the equivocation.
+async fn equivocate(
+    params: &AuthoringParams,
+    parent: sp_core::H256,
+    slot: Slot,
+    mut digest: Digest,
+    public: &sr25519::Public,
+) -> Result<(), String> {
+    digest
+        .logs
+        .push(sp_runtime::DigestItem::Other(b"dev-equivocate".to_vec()));
+    let client = params.client.clone();
+    let deadline = Instant::now() + Duration::from_millis(500);
+    let built = tokio::task::spawn_blocking(move || {
+        build_block(&client, parent, slot, digest, Vec::new(), deadline)
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    let mut header = built.block.header;
+    let signature = params
+        .keystore
+        .sr25519_sign(AURA, public, header.hash().as_bytes())
+        .map_err(|e| e.to_string())?
+        .ok_or("the keystore lost the author key")?;
+    aura::seal(&mut header, signature.into());
+    let hash = header.hash();
+    let import = ImportBlock {
+        header,
+        body: built.block.body,
+        justifications: None,
+        origin: BlockOrigin::Own,
+        changes: Some(built.block.changes),
+        finalize: false,
+    };
+    let client = params.client.clone();
+    tokio::task::spawn_blocking(move || client.import_block(import))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    tracing::warn!(target: "aura", "😈 --dev-equivocate: sealed a second block {hash:?} in slot {slot}");
     Ok(())
 }
 
@@ -212,12 +274,10 @@ fn build_block(
     client: &Client,
     parent: sp_core::H256,
     slot: Slot,
+    digest: Digest,
     ready: Vec<echonet_txpool::PoolTransaction>,
     deadline: Instant,
 ) -> Result<Built, String> {
-    let digest = Digest {
-        logs: vec![aura::pre_digest_item(slot)],
-    };
     let mut builder = client
         .new_block_builder(parent, digest)
         .map_err(|e| e.to_string())?;

@@ -22,7 +22,6 @@ use rayon::prelude::*;
 use sp_consensus_aura::Slot;
 use sp_core::{sr25519, Pair};
 use sp_runtime::{
-    generic::Digest,
     traits::{BlakeTwo256, Hash as _},
     OpaqueExtrinsic,
 };
@@ -238,9 +237,7 @@ fn build(
 ) -> anyhow::Result<(BuiltBlock, f64)> {
     let started = Instant::now();
     let parent = client.info().best_hash;
-    let digest = Digest {
-        logs: vec![aura::pre_digest_item(Slot::from(slot))],
-    };
+    let digest = client.pre_digest(parent, Slot::from(slot), &author_pair())?;
     let mut builder = client.new_block_builder(parent, digest)?;
     let mut data = sp_inherents::InherentData::new();
     data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))?;

@@ -218,8 +218,12 @@ impl pallet_randomness::Config for Runtime {
     type SlotAuthor = pallet_randomness::BenchmarkableSlotAuthor<AuraSlotAuthor>;
     /// An epoch is half an hour: committees are redrawn that often.
     type EpochLength = ConstU32<{ 30 * MINUTES }>;
-    /// Off until echonet-node signs the VRF digest when it authors (see
-    /// pallet-randomness's docs for the recipe); then every block must carry one.
+    /// Every block must carry its author's VRF, and the node enforces it: echonet-node
+    /// signs it when it authors (node/src/authoring.rs) and rejects a block without a
+    /// valid one before executing it (echonet-client's `aura::check_vrf`), as Substrate's
+    /// BABE client checks its pre-digest. The runtime still verifies a digest that is
+    /// present, but tolerates its absence: `system_dryRun` initialises a block that no
+    /// author signed.
     type RequireVrf = ConstBool<false>;
     type WeightInfo = pallet_randomness::weights::SubstrateWeight<Runtime>;
 }

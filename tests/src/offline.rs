@@ -8,7 +8,6 @@ use echonet_client::{aura, BlockOrigin, ChainSpec, Client, ClientConfig, ImportB
 use echonet_runtime::SLOT_DURATION;
 use sp_consensus_aura::Slot;
 use sp_core::{sr25519, Pair, H256};
-use sp_runtime::generic::Digest;
 use std::path::{Path, PathBuf};
 
 /// The database directory of chain `spec` under a node's base path (the node's layout:
@@ -47,9 +46,9 @@ pub fn extend_chain(
                     == sp_core::crypto::ByteArray::as_slice(&owner)
             })
             .unwrap_or_else(|| panic!("no key given for the Aura authority {owner}"));
-        let digest = Digest {
-            logs: vec![aura::pre_digest_item(Slot::from(slot))],
-        };
+        let digest = client
+            .pre_digest(parent, Slot::from(slot), author)
+            .expect("the parent's epoch randomness reads");
         let mut builder = client
             .new_block_builder(parent, digest)
             .expect("a block builder on the best block");

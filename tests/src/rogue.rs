@@ -12,7 +12,7 @@ use echonet_runtime::{Header, SLOT_DURATION};
 use parking_lot::Mutex;
 use sp_consensus_aura::Slot;
 use sp_core::{sr25519, Pair, H256};
-use sp_runtime::{generic::Digest, Justifications, OpaqueExtrinsic};
+use sp_runtime::{Justifications, OpaqueExtrinsic};
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 /// How a forged block is wrong.
@@ -207,9 +207,16 @@ impl Rogue {
             };
             // Now, or just after the parent: never more than one slot ahead of the clock.
             let slot = (*aura::slot_now(SLOT_DURATION)).max(parent_slot + 1);
-            let digest = Digest {
-                logs: vec![aura::pre_digest_item(Slot::from(slot))],
-            };
+            // The VRF is the owner's (when the seal is too, only the state root is wrong).
+            let authorities = client.aura_authorities(parent).expect("Aura authorities");
+            let owner = aura::slot_author(Slot::from(slot), &authorities)
+                .expect("the chain has authorities")
+                .clone();
+            let owner_key = sp_core::crypto::ByteArray::as_slice(&owner).to_vec();
+            let owner_pair = dev_key(&owner_key).expect("the slot's owner is a dev account");
+            let digest = client
+                .pre_digest(parent, Slot::from(slot), &owner_pair)
+                .expect("the parent's epoch randomness reads");
             let mut builder = client
                 .new_block_builder(parent, digest)
                 .expect("a block builder");
@@ -231,15 +238,8 @@ impl Rogue {
                     header.extrinsics_root = H256::repeat_byte(salt);
                 }
             }
-            let authorities = client.aura_authorities(parent).expect("Aura authorities");
-            let owner = aura::slot_author(Slot::from(slot), &authorities)
-                .expect("the chain has authorities")
-                .clone();
-            let owner_key = sp_core::crypto::ByteArray::as_slice(&owner).to_vec();
             let key = match how {
-                Forgery::BadStateRoot => {
-                    dev_key(&owner_key).expect("the slot's owner is a dev account")
-                }
+                Forgery::BadStateRoot => owner_pair,
                 Forgery::WrongAuthor => sp_keyring::Sr25519Keyring::iter()
                     .map(|k| k.pair())
                     .find(|p| sp_core::crypto::ByteArray::as_slice(&p.public()) != owner_key)

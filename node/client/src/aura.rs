@@ -3,11 +3,25 @@
 //! A block's header carries a `PreRuntime(b"aura", slot)` digest, and, last, a
 //! `Seal(b"aura", signature)` over the hash of the header without the seal. The author of
 //! slot `s` is `authorities[s % n]`, with the authorities read from the parent's state.
+//!
+//! Every block also carries its author's sr25519 VRF signature over (the epoch
+//! randomness in the parent's state, the slot) as a `PreRuntime(b"EVRF", ..)` digest
+//! (pallet-randomness's format). The node checks it before it executes a block, so that a
+//! bad proof is an import error with a reason rather than a failing runtime hook, and the
+//! runtime checks it again and folds the output into the next epoch's randomness.
 
+use codec::Decode;
 use echonet_runtime::Header;
+use pallet_randomness::VRF_ENGINE_ID;
 pub use sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthoritySignature as AuraSignature};
 use sp_consensus_aura::{digests::CompatibleDigestItem, Slot};
-use sp_core::{sr25519, Pair as _, H256};
+use sp_core::{
+    sr25519::{
+        self,
+        vrf::{VrfSignData, VrfSignature},
+    },
+    Pair as _, H256,
+};
 use sp_runtime::{traits::Header as HeaderT, DigestItem};
 
 /// Why a header fails Aura's rules.
@@ -27,6 +41,16 @@ pub enum AuraError {
     NoAuthorities,
     #[error("bad seal: not signed by {expected}, the owner of slot {slot}")]
     BadSignature { slot: u64, expected: String },
+    #[error("header has no VRF pre-runtime digest")]
+    MissingVrf,
+    #[error("header has more than one VRF pre-runtime digest")]
+    MultipleVrf,
+    #[error("the VRF pre-runtime digest does not decode: {0}")]
+    UndecodableVrf(String),
+    #[error(
+        "bad VRF proof: not by {expected}, the owner of slot {slot}, over the epoch randomness"
+    )]
+    BadVrf { slot: u64, expected: String },
 }
 
 /// The slot a header claims.
@@ -46,6 +70,61 @@ pub fn pre_digest(header: &Header) -> Result<Slot, AuraError> {
 /// The pre-runtime digest for a slot.
 pub fn pre_digest_item(slot: Slot) -> DigestItem {
     CompatibleDigestItem::<AuraSignature>::aura_pre_digest(slot)
+}
+
+/// The VRF signature a header carries.
+pub fn vrf_signature(header: &Header) -> Result<VrfSignature, AuraError> {
+    let mut found = None;
+    for log in header.digest().logs() {
+        if let DigestItem::PreRuntime(id, data) = log {
+            if *id == VRF_ENGINE_ID {
+                if found.is_some() {
+                    return Err(AuraError::MultipleVrf);
+                }
+                found = Some(
+                    VrfSignature::decode(&mut &data[..])
+                        .map_err(|e| AuraError::UndecodableVrf(e.to_string()))?,
+                );
+            }
+        }
+    }
+    found.ok_or(AuraError::MissingVrf)
+}
+
+/// Checks the VRF of a header whose seal and slot passed [`check_header`]: it must be
+/// `author`'s proof for (`randomness`, `slot`). Returns the 32-byte output.
+pub fn check_vrf(checked: &CheckedHeader, randomness: &[u8; 32]) -> Result<[u8; 32], AuraError> {
+    let signature = vrf_signature(&checked.pre_header)?;
+    let public: sr25519::Public = checked.author.clone().into();
+    pallet_randomness::verify_vrf(&public, randomness, *checked.slot, &signature).ok_or_else(|| {
+        AuraError::BadVrf {
+            slot: *checked.slot,
+            expected: format!("{}", checked.author),
+        }
+    })
+}
+
+/// The VRF digest item of `signature`.
+pub fn vrf_digest_item(signature: &VrfSignature) -> DigestItem {
+    pallet_randomness::vrf_digest_item(signature)
+}
+
+/// What an author signs with its VRF key for `slot` under `randomness`.
+pub fn vrf_sign_data(randomness: &[u8; 32], slot: Slot) -> VrfSignData {
+    pallet_randomness::vrf_sign_data(randomness, *slot)
+}
+
+/// Both pre-runtime digest items of a block `pair` authors in `slot` under the epoch
+/// `randomness`: the Aura slot and the VRF signature. For authors whose key is at hand
+/// (block builders in tests and benchmarks); the node signs through its keystore.
+pub fn pre_digest_items(
+    slot: Slot,
+    randomness: &[u8; 32],
+    pair: &sr25519::Pair,
+) -> Vec<DigestItem> {
+    use sp_core::crypto::VrfSecret;
+    let signature = pair.vrf_sign(&vrf_sign_data(randomness, slot));
+    vec![pre_digest_item(slot), vrf_digest_item(&signature)]
 }
 
 /// The author of `slot`.

@@ -13,7 +13,8 @@ use codec::{Decode, Encode};
 use echonet_runtime::Header;
 use parking_lot::{Mutex, RwLock};
 use schnellru::{ByLength, LruMap};
-use sp_core::{traits::CallContext, H256};
+use sp_consensus_aura::Slot;
+use sp_core::{sr25519, traits::CallContext, H256};
 use sp_externalities::Extensions;
 use sp_keystore::{KeystoreExt, KeystorePtr};
 use sp_runtime::{
@@ -507,6 +508,34 @@ impl Client {
         self.call_decoded(at, "AuraApi_authorities", &[])
     }
 
+    /// The epoch randomness in a block's state: the VRF input of its children.
+    pub fn epoch_randomness(&self, at: H256) -> Result<[u8; 32]> {
+        let header = self.expect_header(at)?;
+        self.epoch_randomness_in(&self.state_at_header(&header, false))
+    }
+
+    fn epoch_randomness_in(&self, state: &StateBackend) -> Result<[u8; 32]> {
+        let key = pallet_randomness::Randomness::<echonet_runtime::Runtime>::hashed_key();
+        match state
+            .storage(&key)
+            .map_err(|e| Error::State(e.to_string()))?
+        {
+            None => Ok([0; 32]),
+            Some(raw) => <[u8; 32]>::decode(&mut &raw[..])
+                .map_err(|e| Error::decode("the epoch randomness", e)),
+        }
+    }
+
+    /// The pre-runtime digest of a block on `parent` that `pair` authors in `slot`: the
+    /// Aura slot and the VRF signature over the parent's epoch randomness. For block
+    /// builders that hold the author's key (tests, benchmarks, offline chains).
+    pub fn pre_digest(&self, parent: H256, slot: Slot, pair: &sr25519::Pair) -> Result<Digest> {
+        let randomness = self.epoch_randomness(parent)?;
+        Ok(Digest {
+            logs: aura::pre_digest_items(slot, &randomness, pair),
+        })
+    }
+
     /// Aura's slot duration in milliseconds.
     pub fn slot_duration_ms(&self) -> u64 {
         echonet_runtime::SLOT_DURATION
@@ -690,6 +719,8 @@ impl Client {
 
         let state = self.state_at_header(parent, true);
         self.check_spec_version(&state, hash)?;
+        let randomness = self.epoch_randomness_in(&state)?;
+        aura::check_vrf(&checked, &randomness).map_err(|e| Error::invalid(hash, e.to_string()))?;
 
         let block = Block {
             header: checked.pre_header,

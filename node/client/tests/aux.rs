@@ -6,7 +6,6 @@ use echonet_runtime::SLOT_DURATION;
 use sp_consensus_aura::Slot;
 use sp_core::Pair;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::generic::Digest;
 use std::sync::Arc;
 
 fn open(dir: &std::path::Path) -> Arc<Client> {
@@ -40,9 +39,9 @@ fn finalization_writes_its_aux_entries() {
         let client = open(dir.path());
         let alice = Sr25519Keyring::Alice.pair();
         let slot = *aura::slot_now(SLOT_DURATION) - 100;
-        let digest = Digest {
-            logs: vec![aura::pre_digest_item(Slot::from(slot))],
-        };
+        let digest = client
+            .pre_digest(client.info().best_hash, Slot::from(slot), &alice)
+            .unwrap();
         let mut builder = client
             .new_block_builder(client.info().best_hash, digest)
             .unwrap();

@@ -10,7 +10,7 @@ use echonet_runtime::{extrinsics, AccountId, Header, SLOT_DURATION};
 use sp_consensus_aura::Slot;
 use sp_core::{sr25519, Pair, H256};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{generic::Digest, OpaqueExtrinsic};
+use sp_runtime::OpaqueExtrinsic;
 use std::sync::Arc;
 
 fn open(dir: &std::path::Path) -> Arc<Client> {
@@ -47,9 +47,7 @@ fn build(
     sp_state_machine::StorageChanges<sp_runtime::traits::BlakeTwo256>,
 ) {
     let parent = client.info().best_hash;
-    let digest = Digest {
-        logs: vec![aura::pre_digest_item(Slot::from(slot))],
-    };
+    let digest = client.pre_digest(parent, Slot::from(slot), author).unwrap();
     let mut builder = client.new_block_builder(parent, digest).unwrap();
     let mut data = sp_inherents::InherentData::new();
     data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
@@ -243,6 +241,79 @@ fn block_with_bad_seal_is_rejected() {
     // A block without any seal.
     block.header.digest.logs.pop();
     assert_rejected(&client, &block, "no Aura seal");
+}
+
+/// `block` with its VRF digest item replaced by `vrf` (or removed), resealed by Alice.
+fn with_vrf(block: &Built, vrf: Option<sp_runtime::DigestItem>) -> Built {
+    let mut header = block.header.clone();
+    header.digest.logs.pop(); // the seal
+    let at = header
+        .digest
+        .logs
+        .iter()
+        .position(|item| matches!(item, sp_runtime::DigestItem::PreRuntime(id, _) if *id == pallet_randomness::VRF_ENGINE_ID))
+        .expect("built blocks carry a VRF digest");
+    match vrf {
+        Some(item) => header.digest.logs[at] = item,
+        None => {
+            header.digest.logs.remove(at);
+        }
+    }
+    seal(&mut header, &Sr25519Keyring::Alice.pair());
+    Built {
+        header,
+        body: block.body.clone(),
+    }
+}
+
+#[test]
+fn block_without_a_valid_vrf_is_rejected_before_execution() {
+    use sp_core::crypto::VrfSecret;
+    let dir = tempfile::tempdir().unwrap();
+    let client = open(dir.path());
+    let alice = Sr25519Keyring::Alice.pair();
+    let slot = base_slot();
+    let (block, _) = build(&client, slot, &[], &alice);
+    let randomness = client.epoch_randomness(client.info().best_hash).unwrap();
+
+    assert_rejected(
+        &client,
+        &with_vrf(&block, None),
+        "no VRF pre-runtime digest",
+    );
+    // Bob's VRF in Alice's slot.
+    let bobs = Sr25519Keyring::Bob
+        .pair()
+        .vrf_sign(&aura::vrf_sign_data(&randomness, Slot::from(slot)));
+    assert_rejected(
+        &client,
+        &with_vrf(&block, Some(aura::vrf_digest_item(&bobs))),
+        "bad VRF proof",
+    );
+    // Alice's VRF over other randomness (an author grinding its input), or another slot.
+    for (r, s) in [([9u8; 32], slot), (randomness, slot + 1)] {
+        let ground = alice.vrf_sign(&aura::vrf_sign_data(&r, Slot::from(s)));
+        assert_rejected(
+            &client,
+            &with_vrf(&block, Some(aura::vrf_digest_item(&ground))),
+            "bad VRF proof",
+        );
+    }
+    let garbage = sp_runtime::DigestItem::PreRuntime(pallet_randomness::VRF_ENGINE_ID, vec![1, 2]);
+    assert_rejected(&client, &with_vrf(&block, Some(garbage)), "does not decode");
+
+    // The block as built imports, and the runtime folds its VRF output in.
+    import(&client, &block).unwrap();
+    let hash = block.header.hash();
+    let contributions: u32 = client
+        .storage(
+            hash,
+            &pallet_randomness::Contributions::<echonet_runtime::Runtime>::hashed_key(),
+        )
+        .unwrap()
+        .map(|raw| u32::decode(&mut &raw[..]).unwrap())
+        .unwrap_or_default();
+    assert_eq!(contributions, 1, "the block's VRF output was accumulated");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use echonet_runtime::{extrinsics, Header, SLOT_DURATION};
 use sp_consensus_aura::Slot;
 use sp_core::{Pair, H256};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{generic::Digest, transaction_validity::TransactionSource, OpaqueExtrinsic};
+use sp_runtime::{transaction_validity::TransactionSource, OpaqueExtrinsic};
 use std::sync::Arc;
 
 fn open(dir: &std::path::Path) -> Arc<Client> {
@@ -25,9 +25,10 @@ fn build(
     slot: u64,
     txs: &[Vec<u8>],
 ) -> (Header, Vec<OpaqueExtrinsic>) {
-    let digest = Digest {
-        logs: vec![aura::pre_digest_item(Slot::from(slot))],
-    };
+    // Alice authors every slot of the dev chain.
+    let digest = client
+        .pre_digest(parent, Slot::from(slot), &Sr25519Keyring::Alice.pair())
+        .unwrap();
     let mut builder = client.new_block_builder(parent, digest).unwrap();
     let mut data = sp_inherents::InherentData::new();
     data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))

@@ -14,7 +14,7 @@ use sp_consensus_aura::Slot;
 use sp_core::{crypto::key_types::GRANDPA, Pair, H256};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_keystore::{testing::MemoryKeystore, Keystore, KeystorePtr};
-use sp_runtime::{generic::Digest, OpaqueExtrinsic};
+use sp_runtime::OpaqueExtrinsic;
 use std::{
     sync::{
         atomic::{AtomicU64, Ordering},
@@ -197,9 +197,9 @@ impl Net {
             .map(|(sr, _)| sr.pair())
             .find(|p| aura::AuraId::from(p.public()) == owner)
             .unwrap();
-        let digest = Digest {
-            logs: vec![aura::pre_digest_item(Slot::from(slot))],
-        };
+        let digest = author_client
+            .pre_digest(parent, Slot::from(slot), &pair)
+            .unwrap();
         let mut builder = author_client.new_block_builder(parent, digest).unwrap();
         let mut data = sp_inherents::InherentData::new();
         data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))

@@ -14,7 +14,7 @@ use echonet_runtime::{Header, SLOT_DURATION};
 use sp_consensus_aura::Slot;
 use sp_core::{Pair, H256};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{generic::Digest, Justifications, OpaqueExtrinsic};
+use sp_runtime::{Justifications, OpaqueExtrinsic};
 use std::sync::Arc;
 
 /// What the node will implement: the network's provider over the chain client.
@@ -66,9 +66,7 @@ fn chain_with_blocks(dir: &std::path::Path, n: u32) -> Arc<Client> {
     for i in 0..n {
         let slot = base + i as u64;
         let parent = client.info().best_hash;
-        let digest = Digest {
-            logs: vec![aura::pre_digest_item(Slot::from(slot))],
-        };
+        let digest = client.pre_digest(parent, Slot::from(slot), &alice).unwrap();
         let mut builder = client.new_block_builder(parent, digest).unwrap();
         let mut data = sp_inherents::InherentData::new();
         data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))

@@ -18,7 +18,7 @@ use prometheus_endpoint::Registry;
 use sp_consensus_aura::Slot;
 use sp_core::{Pair, H256};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{generic::Digest, Justifications, OpaqueExtrinsic};
+use sp_runtime::{Justifications, OpaqueExtrinsic};
 use std::{
     collections::HashMap,
     future::Future,
@@ -93,9 +93,9 @@ fn build(
     parent: H256,
     slot: u64,
 ) -> (Header, Vec<OpaqueExtrinsic>, echonet_client::BuiltBlock) {
-    let digest = Digest {
-        logs: vec![aura::pre_digest_item(Slot::from(slot))],
-    };
+    let digest = client
+        .pre_digest(parent, Slot::from(slot), &Sr25519Keyring::Alice.pair())
+        .unwrap();
     let mut builder = client.new_block_builder(parent, digest).unwrap();
     let mut data = sp_inherents::InherentData::new();
     data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))

@@ -8,7 +8,7 @@ use echonet_txpool::{Pool, PoolConfig, PoolError, TransactionStatus};
 use sp_consensus_aura::Slot;
 use sp_core::{sr25519, Pair};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{generic::Digest, transaction_validity::InvalidTransaction};
+use sp_runtime::transaction_validity::InvalidTransaction;
 use std::{sync::Arc, time::Duration};
 
 struct Setup {
@@ -47,9 +47,9 @@ fn alice() -> sr25519::Pair {
 /// Builds a block of the pool's ready transactions on the best block and imports it.
 fn author_block(client: &Client, pool: &Pool, slot: u64, finalize: bool) -> sp_core::H256 {
     let parent = client.info().best_hash;
-    let digest = Digest {
-        logs: vec![aura::pre_digest_item(Slot::from(slot))],
-    };
+    let digest = client
+        .pre_digest(parent, Slot::from(slot), &alice())
+        .unwrap();
     let mut builder = client.new_block_builder(parent, digest).unwrap();
     let mut data = sp_inherents::InherentData::new();
     data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))

@@ -10,7 +10,6 @@ use sp_consensus_aura::Slot;
 use sp_core::{sr25519, Pair, H256};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{
-    generic::Digest,
     traits::{BlakeTwo256, Hash as _},
     OpaqueExtrinsic,
 };
@@ -40,9 +39,9 @@ fn transfer(client: &Client, from: Sr25519Keyring, nonce: u32) -> Vec<u8> {
 /// Builds a block with `txs` on `parent` at `slot` (Alice is the dev chain's only author)
 /// and imports it without finalizing it.
 fn block_on(client: &Client, parent: H256, slot: u64, txs: &[Vec<u8>]) -> H256 {
-    let digest = Digest {
-        logs: vec![aura::pre_digest_item(Slot::from(slot))],
-    };
+    let digest = client
+        .pre_digest(parent, Slot::from(slot), &Sr25519Keyring::Alice.pair())
+        .unwrap();
     let mut builder = client.new_block_builder(parent, digest).unwrap();
     let mut data = sp_inherents::InherentData::new();
     data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))

@@ -11,8 +11,10 @@
 //! - `on_initialize` verifies the proof against the slot author's sr25519 key (the Aura
 //!   authority of `slot % n`, which [`Config::SlotAuthor`] supplies). An invalid proof
 //!   makes the block invalid (the hook panics, which the node turns into an import
-//!   error). A missing digest is invalid too once [`Config::RequireVrf`] is true; while it
-//!   is false (until every node signs the digest) such blocks are accepted and add nothing.
+//!   error). A missing digest is invalid too when [`Config::RequireVrf`] is true. A
+//!   runtime whose node enforces the digest on import (as EchoNet's does, and as BABE's
+//!   client does) sets it false, so that off-chain calls that initialise a block with no
+//!   author (a dry run) still work; such a block adds nothing to the randomness.
 //! - The verified output (`make_bytes` of the pre-output, 32 bytes) is folded into
 //!   [`NextRandomness`]. At the first block of each epoch ([`Config::EpochLength`] blocks),
 //!   [`Randomness`] becomes blake2-256(previous randomness, epoch index, accumulator) and
@@ -160,7 +162,8 @@ pub mod pallet {
         /// Blocks per epoch.
         #[pallet::constant]
         type EpochLength: Get<BlockNumberFor<Self>>;
-        /// Whether a block without a VRF digest is invalid. False until every node signs.
+        /// Whether the runtime rejects a block without a VRF digest (false when the node
+        /// enforces the digest on import).
         #[pallet::constant]
         type RequireVrf: Get<bool>;
         /// Weights of the hook.

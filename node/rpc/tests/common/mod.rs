@@ -19,7 +19,7 @@ use sp_consensus_aura::Slot;
 use sp_core::{Pair, H256};
 use sp_keyring::Sr25519Keyring;
 use sp_keystore::testing::MemoryKeystore;
-use sp_runtime::{generic::Digest, OpaqueExtrinsic};
+use sp_runtime::OpaqueExtrinsic;
 use std::{
     future::Future,
     sync::{
@@ -237,9 +237,9 @@ pub fn transfer_from(node: &TestNode, from: &sp_core::sr25519::Pair, nonce: u32)
 
 fn author(client: &Client, slot: u64, txs: Vec<Vec<u8>>, finalize: bool) -> H256 {
     let parent = client.info().best_hash;
-    let digest = Digest {
-        logs: vec![aura::pre_digest_item(Slot::from(slot))],
-    };
+    let digest = client
+        .pre_digest(parent, Slot::from(slot), &Sr25519Keyring::Alice.pair())
+        .unwrap();
     let mut builder = client.new_block_builder(parent, digest).unwrap();
     let mut data = sp_inherents::InherentData::new();
     data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
