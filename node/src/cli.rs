@@ -66,6 +66,15 @@ impl SharedParams {
     }
 }
 
+/// What `--dev-equivocate` makes a validator do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Equivocation {
+    /// Two blocks in each of its Aura slots.
+    Aura,
+    /// Two conflicting GRANDPA prevotes in every round.
+    Grandpa,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RpcMethods {
     /// `safe` if the RPC listens beyond localhost, `unsafe` otherwise.
@@ -171,6 +180,13 @@ pub struct RunCmd {
     /// drops all traffic with the given peer ids (partition tests). Never use in production.
     #[arg(long)]
     pub dev_test_switches: bool,
+
+    /// Test-only: make this validator misbehave so that end-to-end tests can check that
+    /// the others report and slash it. `aura`: seal two different blocks in each of its
+    /// slots; `grandpa`: sign two conflicting prevotes in every round. Never use in
+    /// production: the validator's stake gets slashed.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub dev_equivocate: Option<Equivocation>,
 
     /// JSON-RPC (HTTP and WebSocket) port.
     #[arg(long, value_name = "PORT", default_value_t = 9944)]

@@ -1,5 +1,6 @@
-//! GRANDPA (crate `echonet-finality`) wired to the node: its gossip over the network, and
-//! the justifications that come with synced blocks.
+//! GRANDPA (crate `echonet-finality`) wired to the node: its gossip over the network, the
+//! justifications that come with synced blocks, and equivocation evidence (GRANDPA's and
+//! Aura's) submitted to the pool so that the next author puts it on-chain.
 
 use echonet_finality::{FinalityNetwork, GrandpaHandle, MessageVerdict, GRANDPA_ENGINE_ID};
 use echonet_network::{MessageId, MessageValidity, NetworkHandle, PeerId, ReputationChange};
@@ -60,4 +61,67 @@ impl JustificationImport for GrandpaJustifications {
             Err(e) => Err(JustificationError::Local(e.to_string())),
         }
     }
+}
+
+/// Hands GRANDPA's equivocation reports (SCALE bytes of a bare `Evidence` extrinsic) to
+/// [`report_equivocations`]. A channel, because the voter runs on its own runtime.
+pub struct ChannelReporter(pub tokio::sync::mpsc::UnboundedSender<Vec<u8>>);
+
+impl echonet_finality::EquivocationReporter for ChannelReporter {
+    fn report_grandpa_equivocation(
+        &self,
+        proof: sp_consensus_grandpa::EquivocationProof<H256, u32>,
+    ) {
+        let _ = self
+            .0
+            .send(echonet_finality::evidence::grandpa_report_extrinsic(proof));
+    }
+}
+
+/// Submits equivocation evidence to the pool: GRANDPA's from `grandpa`, and Aura's as the
+/// client detects two blocks of one slot by one author. The runtime verifies the proofs
+/// (`ValidateUnsigned`); the pool refuses a report of an offence already reported.
+pub async fn report_equivocations(
+    client: std::sync::Arc<echonet_client::Client>,
+    pool: std::sync::Arc<echonet_txpool::Pool>,
+    mut grandpa: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut aura = client.aura_equivocations();
+    loop {
+        let (kind, bytes) = tokio::select! {
+            _ = shutdown.changed() => break,
+            report = grandpa.recv() => match report {
+                Some(bytes) => ("GRANDPA", bytes),
+                None => break,
+            },
+            e = aura.recv() => match e {
+                Ok(e) => (
+                    "Aura",
+                    echonet_finality::evidence::aura_report_extrinsic(
+                        e.author.clone(),
+                        (*e.first).clone(),
+                        (*e.second).clone(),
+                    ),
+                ),
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(target: "evidence", "missed {n} Aura equivocations (queue full)");
+                    continue;
+                }
+                Err(RecvError::Closed) => break,
+            },
+        };
+        match pool.submit_one(bytes).await {
+            Ok(hash) => tracing::warn!(
+                target: "evidence",
+                "🚨 Reporting a {kind} equivocation on-chain: {hash:?}"
+            ),
+            Err(e) => tracing::debug!(
+                target: "evidence",
+                "{kind} equivocation report not submitted: {e}"
+            ),
+        }
+    }
+    tracing::debug!(target: "evidence", "equivocation reporter stopped");
 }

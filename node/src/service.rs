@@ -220,15 +220,27 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     // commits. Without it (a chain without GRANDPA authorities) only a single-authority
     // chain finalizes, each block as it is authored.
     let (finality_tx, finality_rx) = mpsc::channel(finality::INCOMING_QUEUE);
+    // Equivocation evidence (GRANDPA's from the voter, Aura's from block import) goes
+    // on-chain through this node's pool.
+    let (evidence_tx, evidence_rx) = mpsc::unbounded_channel();
+    tasks.spawn(finality::report_equivocations(
+        client.clone(),
+        pool.clone(),
+        evidence_rx,
+        shutdown_rx.clone(),
+    ));
     let grandpa = match echonet_finality::start(echonet_finality::GrandpaParams {
         client: client.clone(),
         keystore: keystore_ptr.clone(),
         network: Arc::new(finality::NodeFinalityNetwork(net.clone())),
         incoming: finality_rx,
-        reporter: None,
+        reporter: Some(Arc::new(finality::ChannelReporter(evidence_tx.clone()))),
         metrics_registry: Some(registry.clone()),
         shutdown: shutdown_rx.clone(),
-        config: echonet_finality::GrandpaConfig::default(),
+        config: echonet_finality::GrandpaConfig {
+            equivocate: cmd.dev_equivocate == Some(crate::cli::Equivocation::Grandpa),
+            ..Default::default()
+        },
     })
     .await
     {
@@ -349,6 +361,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
             instant_finality: grandpa.is_none(),
             sync: Some(sync.clone()),
             force_authoring: cmd.force_authoring(),
+            equivocate: cmd.dev_equivocate == Some(crate::cli::Equivocation::Aura),
         };
         tasks.spawn(authoring::run(params, shutdown_rx.clone()));
     }

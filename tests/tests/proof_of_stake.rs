@@ -1,0 +1,410 @@
+//! Proof of stake on a running network (issue 6), each test on its own `--chain local`
+//! network of real nodes:
+//! - a fifth account (Eve) bonds and validates, becomes an Aura authority at the next era
+//!   and authors blocks that every node finalizes; on the same network, an event submitted
+//!   for validation is attested by its committee and its receipt is read over RPC;
+//! - a validator made to equivocate (`--dev-equivocate aura`) is reported by the others,
+//!   slashed and removed from the validator set.
+//!
+//! Sessions are shortened with sudo (`SessionPeriod`, a storage parameter) to a few blocks,
+//! so that an era (six sessions) passes in well under a minute.
+
+use codec::{Decode, Encode};
+use echonet_runtime::{
+    configs::SessionPeriod, extrinsics, genesis_config_presets::VALIDATOR_BOND, storage_keys,
+    AccountId, Runtime, RuntimeCall, RuntimeEvent, SessionKeys,
+};
+use echonet_tests::{
+    chain::{to_hex, EventRecord},
+    rpc,
+    testnet::{assert_one_finalized_chain, finalized, slot_of, Testnet},
+    BLOCK_TIMEOUT,
+};
+use jsonrpsee::http_client::HttpClient;
+use pallet_witness::{EventClass, Receipt, Verdict};
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_core::H256;
+use sp_keyring::Sr25519Keyring;
+use std::time::{Duration, Instant};
+
+/// Blocks per session in these tests: an era (six sessions) is 18 blocks, 36 s.
+const SESSION_BLOCKS: u32 = 3;
+
+fn account(k: Sr25519Keyring) -> AccountId {
+    k.to_account_id()
+}
+
+/// The value at `key` on the best block, decoded, if there is one.
+async fn value<T: Decode>(c: &HttpClient, key: &[u8]) -> Option<T> {
+    let raw = rpc::storage(c, key, None).await?;
+    Some(T::decode(&mut &raw[..]).expect("the storage value decodes"))
+}
+
+/// Signs `call` by `who` with its next nonce and submits it to `c`.
+async fn submit(c: &HttpClient, who: Sr25519Keyring, call: RuntimeCall) -> H256 {
+    let nonce = rpc::next_nonce(c, &account(who)).await;
+    let genesis = rpc::genesis_hash(c).await;
+    let xt = extrinsics::signed(call, &who.pair(), nonce, 0, genesis);
+    rpc::submit(c, &to_hex(&xt.encode())).await
+}
+
+/// Submits `call` as Alice's `Sudo::sudo`.
+async fn sudo(c: &HttpClient, call: RuntimeCall) -> H256 {
+    submit(
+        c,
+        Sr25519Keyring::Alice,
+        RuntimeCall::Sudo(pallet_sudo::Call::sudo {
+            call: Box::new(call),
+        }),
+    )
+    .await
+}
+
+/// Polls `check` every 500 ms until it returns `Some`, failing after `limit` with `what`.
+async fn wait_until<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Waits until the best block's state has a value at `key`.
+async fn wait_for_key(c: &HttpClient, what: &str, key: &[u8]) {
+    wait_until(what, Duration::from_secs(60), || async {
+        rpc::storage(c, key, None).await.map(|_| ())
+    })
+    .await
+}
+
+/// Sessions of [`SESSION_BLOCKS`] blocks from now on.
+async fn shorten_sessions(c: &HttpClient) {
+    sudo(
+        c,
+        RuntimeCall::System(frame_system::Call::set_storage {
+            items: vec![(SessionPeriod::key().to_vec(), SESSION_BLOCKS.encode())],
+        }),
+    )
+    .await;
+    wait_until(
+        "the shorter session period",
+        Duration::from_secs(60),
+        || async {
+            (value::<u32>(c, &SessionPeriod::key()).await == Some(SESSION_BLOCKS)).then_some(())
+        },
+    )
+    .await;
+}
+
+/// The Aura authorities at the best block.
+async fn aura_authorities(c: &HttpClient) -> Vec<AuraId> {
+    value(c, &pallet_aura::Authorities::<Runtime>::hashed_key())
+        .await
+        .unwrap_or_default()
+}
+
+/// The session validators at the best block.
+async fn session_validators(c: &HttpClient) -> Vec<AccountId> {
+    value(c, &pallet_session::Validators::<Runtime>::hashed_key())
+        .await
+        .unwrap_or_default()
+}
+
+/// Eve's session keys from `//Eve` (the keys `--eve` puts in her node's keystore), with
+/// their proof of possession for `Session::set_keys`.
+fn eve_session_keys() -> (SessionKeys, Vec<u8>) {
+    let mut ext = sp_io::TestExternalities::default();
+    ext.register_extension(sp_keystore::KeystoreExt::new(
+        sp_keystore::testing::MemoryKeystore::new(),
+    ));
+    ext.execute_with(|| {
+        let generated = SessionKeys::generate(
+            &account(Sr25519Keyring::Eve).encode(),
+            Some(b"//Eve".to_vec()),
+        );
+        (generated.keys, generated.proof.encode())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifth_validator_joins_by_stake_and_a_committee_validates_an_event() {
+    let mut net = Testnet::local_validators().validator("eve").start().await;
+    let alice = net.nodes[0].http();
+    let eve_node = net.nodes[4].http();
+    shorten_sessions(&alice).await;
+
+    // Eve: session keys, a bond twice a genesis validator's, and the intention to validate.
+    let eve = Sr25519Keyring::Eve;
+    let (keys, proof) = eve_session_keys();
+    assert_eq!(keys.aura, eve.public().into());
+    submit(
+        &eve_node,
+        eve,
+        RuntimeCall::Session(pallet_session::Call::set_keys { keys, proof }),
+    )
+    .await;
+    wait_for_key(
+        &alice,
+        "Eve's session keys",
+        &pallet_session::NextKeys::<Runtime>::hashed_key_for(account(eve)),
+    )
+    .await;
+    submit(
+        &eve_node,
+        eve,
+        RuntimeCall::Witness(pallet_witness::Call::bond {
+            value: 2 * VALIDATOR_BOND,
+        }),
+    )
+    .await;
+    wait_for_key(
+        &alice,
+        "Eve's bond",
+        &pallet_witness::Ledger::<Runtime>::hashed_key_for(account(eve)),
+    )
+    .await;
+    submit(
+        &eve_node,
+        eve,
+        RuntimeCall::Witness(pallet_witness::Call::validate {
+            commission: sp_runtime::Perbill::from_percent(5),
+        }),
+    )
+    .await;
+
+    // Meanwhile this epoch's storage-proof committee validates an event.
+    let class = EventClass::StorageProof;
+    let committee: pallet_witness::CommitteeOf<Runtime> = wait_until(
+        "the storage-proof committee is drawn",
+        BLOCK_TIMEOUT,
+        || async {
+            let epoch: u64 = value(
+                &alice,
+                &pallet_randomness::EpochIndex::<Runtime>::hashed_key(),
+            )
+            .await
+            .unwrap_or_default();
+            value(
+                &alice,
+                &pallet_witness::Committees::<Runtime>::hashed_key_for(epoch, class),
+            )
+            .await
+        },
+    )
+    .await;
+    assert_eq!(
+        committee.members.len(),
+        3,
+        "local committees have three seats"
+    );
+    let payload = H256::repeat_byte(0x5e);
+    submit(
+        &alice,
+        Sr25519Keyring::Ferdie,
+        RuntimeCall::Witness(pallet_witness::Call::submit_event {
+            class,
+            payload_hash: payload,
+        }),
+    )
+    .await;
+    let id = pallet_witness::event_id(class, &payload);
+    wait_for_key(
+        &alice,
+        "the submitted event",
+        &pallet_witness::PendingEvents::<Runtime>::hashed_key_for(id),
+    )
+    .await;
+    // Two of the three members (the quorum) attest, each through another node.
+    for (i, member) in committee.members.iter().take(2).enumerate() {
+        let key = Sr25519Keyring::iter()
+            .find(|k| &account(*k) == member)
+            .expect("local committee members are dev validators");
+        submit(
+            &net.nodes[i + 1].http(),
+            key,
+            RuntimeCall::Witness(pallet_witness::Call::attest {
+                verdicts: vec![(id, Verdict::Valid)]
+                    .try_into()
+                    .expect("one verdict fits"),
+            }),
+        )
+        .await;
+    }
+    let receipt_key = storage_keys::witness_receipt(class, &payload);
+    let receipt: Receipt<u32> =
+        wait_until("the receipt is stored", Duration::from_secs(60), || async {
+            value(&eve_node, &receipt_key).await
+        })
+        .await;
+    assert_eq!(receipt.verdict, Verdict::Valid);
+    assert_eq!(receipt.agreeing, 2);
+
+    // Eve becomes an authority at the next era: Aura's and the session's.
+    let eve_aura: AuraId = eve.public().into();
+    let authorities = wait_until(
+        "Eve is an Aura authority",
+        Duration::from_secs(150),
+        || async {
+            let a = aura_authorities(&alice).await;
+            a.contains(&eve_aura).then_some(a)
+        },
+    )
+    .await;
+    assert_eq!(authorities.len(), 5);
+    assert!(session_validators(&alice).await.contains(&account(eve)));
+
+    // And authors a block that all five nodes finalize.
+    let eve_block = wait_until(
+        "a block authored by Eve",
+        Duration::from_secs(60),
+        || async {
+            let best = rpc::best_header(&alice).await;
+            let authorities = aura_authorities(&alice).await;
+            let owner = &authorities[(slot_of(&best) % authorities.len() as u64) as usize];
+            (owner == &eve_aura).then_some(best)
+        },
+    )
+    .await;
+    let number = eve_block.number;
+    net.wait_all(
+        "Eve's block is finalized everywhere",
+        Duration::from_secs(60),
+        |_, c| async move {
+            let (f, _) = finalized(&c).await;
+            (f >= number)
+                .then_some(())
+                .ok_or(format!("finalized #{f}, not #{number}"))
+        },
+    )
+    .await;
+    assert_eq!(
+        rpc::block_hash(&eve_node, number).await,
+        Some(eve_block.hash())
+    );
+    assert_one_finalized_chain(&net.running()).await;
+}
+
+/// The `Witness` events of block `at`.
+async fn witness_events(c: &HttpClient, at: H256) -> Vec<pallet_witness::Event<Runtime>> {
+    rpc::events(c, at)
+        .await
+        .into_iter()
+        .filter_map(|EventRecord { event, .. }| match event {
+            RuntimeEvent::Witness(e) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_equivocating_validator_is_reported_slashed_and_removed() {
+    let mut net = Testnet::local_validators().start().await;
+    let alice = net.nodes[0].http();
+    shorten_sessions(&alice).await;
+    // Slashes apply at the next era instead of 27 eras later.
+    let mut params = echonet_runtime::genesis_config_presets::witness_params(3, 2);
+    params.slash_defer_eras = 0;
+    sudo(
+        &alice,
+        RuntimeCall::Witness(pallet_witness::Call::set_params {
+            params: params.clone(),
+        }),
+    )
+    .await;
+    wait_until("the new parameters", Duration::from_secs(60), || async {
+        let now: Option<pallet_witness::ParamsOf<Runtime>> = value(
+            &alice,
+            &pallet_witness::ActiveParams::<Runtime>::hashed_key(),
+        )
+        .await;
+        (now.as_ref() == Some(&params)).then_some(())
+    })
+    .await;
+
+    let dave = account(Sr25519Keyring::Dave);
+    let ledger_key = pallet_witness::Ledger::<Runtime>::hashed_key_for(&dave);
+    let active = |c: HttpClient| {
+        let key = ledger_key.clone();
+        async move {
+            value::<pallet_witness::LedgerOf<Runtime>>(&c, &key)
+                .await
+                .expect("Dave stays bonded")
+                .active
+        }
+    };
+    assert_eq!(active(alice.clone()).await, VALIDATOR_BOND);
+
+    // Dave restarts as an equivocator: two blocks in each of his slots.
+    net.nodes[3].stop().await;
+    net.restart_with(3, ["--dev-equivocate", "aura"]).await;
+
+    // Reported: a block's events say that the slash is deferred and Dave is disabled.
+    let ws = net.nodes[0].ws().await;
+    let mut heads = rpc::subscribe_new_heads(&ws).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let (mut disabled, mut deferred) = (false, false);
+    while !(disabled && deferred) {
+        assert!(
+            Instant::now() < deadline,
+            "no on-chain report of Dave's equivocation within 120 s"
+        );
+        let head = rpc::next(&mut heads, BLOCK_TIMEOUT, "a new block").await;
+        for e in witness_events(&alice, head.hash()).await {
+            match e {
+                pallet_witness::Event::ValidatorDisabled { who } if who == dave => disabled = true,
+                pallet_witness::Event::SlashDeferred {
+                    validator, kind, ..
+                } if validator == dave => {
+                    assert_eq!(kind, pallet_witness::OffenceKind::AuraEquivocation);
+                    deferred = true;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    // Slashed (10 % of his exposure, all his own bond here) at the next era, and no longer
+    // a validator at the era after his chill at the latest.
+    wait_until("Dave is slashed", Duration::from_secs(150), || async {
+        (active(alice.clone()).await < VALIDATOR_BOND).then_some(())
+    })
+    .await;
+    assert_eq!(
+        active(alice.clone()).await,
+        VALIDATOR_BOND - VALIDATOR_BOND / 10
+    );
+    let dave_aura: AuraId = Sr25519Keyring::Dave.public().into();
+    wait_until(
+        "Dave is no longer an authority",
+        Duration::from_secs(150),
+        || async {
+            let authorities = aura_authorities(&alice).await;
+            (!authorities.is_empty() && !authorities.contains(&dave_aura)).then_some(())
+        },
+    )
+    .await;
+    assert!(!session_validators(&alice).await.contains(&dave));
+
+    // The three honest validators keep finalizing, all on one chain.
+    let (before, _) = finalized(&alice).await;
+    net.wait_all(
+        "finality continues without Dave",
+        Duration::from_secs(60),
+        |_, c| async move {
+            let (f, _) = finalized(&c).await;
+            (f > before).then_some(()).ok_or(format!("finalized #{f}"))
+        },
+    )
+    .await;
+    assert_one_finalized_chain(&net.running()).await;
+}
