@@ -125,3 +125,79 @@ pub async fn report_equivocations(
     }
     tracing::debug!(target: "evidence", "equivocation reporter stopped");
 }
+
+/// How long finality may stand still while the best block moves on before the node asks
+/// its peers for justifications.
+const FINALITY_STALL: std::time::Duration = std::time::Duration::from_secs(6);
+/// Heights above the finalized block probed per attempt.
+const JUSTIFICATION_PROBE: u32 = 16;
+
+/// Gets finality moving again on a node that missed the commit finalizing an authority
+/// set change. Such a node cannot check any commit of the next set, so gossip alone never
+/// moves it again (a node that was offline or restarted across a set change, or one
+/// dropped from the set). When its finalized block has not moved for [`FINALITY_STALL`]
+/// while its best chain is ahead, it asks peers, in turn, for the justifications of the
+/// blocks above its finalized one, lowest first, and imports the first that checks out:
+/// the lowest one is signed by the node's own set. Peers that have none answer empty, so
+/// a network-wide stall (too few voters) costs a few requests every few seconds.
+pub async fn fetch_missing_justifications(
+    client: std::sync::Arc<echonet_client::Client>,
+    grandpa: GrandpaHandle,
+    network: NetworkHandle,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut finalized = client.info().finalized_number;
+    let mut since = std::time::Instant::now();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            _ = tick.tick() => {}
+        }
+        let info = client.info();
+        if info.finalized_number != finalized {
+            finalized = info.finalized_number;
+            since = std::time::Instant::now();
+            continue;
+        }
+        if since.elapsed() < FINALITY_STALL || info.best_number <= finalized.saturating_add(2) {
+            continue;
+        }
+        since = std::time::Instant::now();
+        let peers = network.peers().await;
+        if peers.is_empty() {
+            continue;
+        }
+        let top = info
+            .best_number
+            .min(finalized.saturating_add(JUSTIFICATION_PROBE));
+        for (i, number) in (finalized + 1..=top).enumerate() {
+            let Ok(Some(hash)) = client.hash(number) else {
+                break;
+            };
+            let peer = peers[i % peers.len()].peer_id;
+            let Ok(Some(justifications)) = network.request_justification(peer, hash).await else {
+                continue;
+            };
+            let Some(encoded) = justifications.get(GRANDPA_ENGINE_ID) else {
+                continue;
+            };
+            match grandpa.import_justification(hash, encoded.to_vec()).await {
+                Ok(outcome) => {
+                    tracing::info!(
+                        target: "grandpa",
+                        "Finality was stuck at #{finalized}: imported the justification of #{number} from {peer} ({outcome:?})"
+                    );
+                    break;
+                }
+                // Signed by a later set than ours (we are further behind), or bad: try
+                // the next height.
+                Err(e) => tracing::debug!(
+                    target: "grandpa",
+                    "justification of #{number} from {peer} not imported: {e}"
+                ),
+            }
+        }
+    }
+    tracing::debug!(target: "grandpa", "justification fetcher stopped");
+}

@@ -251,6 +251,14 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
         }
         Err(e) => return Err(anyhow!("cannot start GRANDPA: {e}")),
     };
+    if let Some(g) = &grandpa {
+        tasks.spawn(finality::fetch_missing_justifications(
+            client.clone(),
+            g.clone(),
+            net.clone(),
+            shutdown_rx.clone(),
+        ));
+    }
     let (sync_tx, sync_rx) = mpsc::channel(network::SYNC_EVENT_QUEUE);
     let (tx_events_tx, tx_events_rx) = mpsc::channel(transactions::INCOMING_QUEUE);
     let (sync_engine, sync) = SyncEngine::new(SyncParams {

@@ -35,7 +35,7 @@ async fn header_and_block_have_substrates_json() {
             "digest": {"logs": logs},
         })
     );
-    assert_eq!(logs.len(), 2, "Aura pre-digest and seal");
+    assert_eq!(logs.len(), 3, "Aura pre-digest, VRF pre-digest and seal");
     // No hash: the best block, which this is.
     assert_eq!(
         node.call_ok("chain_getHeader", json!([])).await,
