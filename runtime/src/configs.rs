@@ -225,7 +225,7 @@ impl pallet_randomness::Config for Runtime {
     /// present, but tolerates its absence: `system_dryRun` initialises a block that no
     /// author signed.
     type RequireVrf = ConstBool<false>;
-    type WeightInfo = pallet_randomness::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_randomness::WeightInfo<Runtime>;
 }
 
 impl pallet_reputation::Config for Runtime {
@@ -234,7 +234,7 @@ impl pallet_reputation::Config for Runtime {
     type DefaultHalfLife = ConstU32<{ 30 * DAYS }>;
     /// A million points: a million agreeing attestations, far beyond any real record.
     type DefaultMaxScore = ConstU64<1_000_000>;
-    type WeightInfo = pallet_reputation::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_reputation::WeightInfo<Runtime>;
 }
 
 /// pallet-witness reads the randomness epoch from pallet-randomness.
@@ -296,7 +296,7 @@ impl pallet_witness::Config for Runtime {
     type MaxVerdictsPerAttest = ConstU32<256>;
     type MaxReceipts = ConstU32<65_536>;
     type MaxCleanupPerBlock = ConstU32<64>;
-    type WeightInfo = pallet_witness::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_witness::WeightInfo<Runtime>;
 }
 
 impl pallet_sudo::Config for Runtime {
@@ -391,5 +391,5 @@ impl pallet_evidence::Config for Runtime {
         ConstU64<{ sp_runtime::transaction_validity::TransactionPriority::MAX / 2 }>;
     /// Verified equivocations become deferred slashes in pallet-witness.
     type EvidenceHandler = SlashEquivocations;
-    type WeightInfo = pallet_evidence::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_evidence::WeightInfo<Runtime>;
 }

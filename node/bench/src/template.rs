@@ -121,7 +121,7 @@ fn header(pallet: &str, p: &Provenance) -> String {
          //! Command: `{}`\n\
          //!\n\
          //! Generated: do not edit by hand; run the command again.\n\n\
-         #![allow(unused_parens, unused_imports, missing_docs, clippy::all)]\n\n",
+         #![allow(unused_parens, unused_imports, unused_variables, missing_docs, clippy::all)]\n\n",
         p.date, p.machine, p.steps, p.repeat, p.command
     )
 }

@@ -15,8 +15,12 @@ pub mod block_weights;
 pub mod extrinsic_weights;
 pub mod frame_system;
 pub mod pallet_balances;
+pub mod pallet_evidence;
+pub mod pallet_randomness;
+pub mod pallet_reputation;
 pub mod pallet_sudo;
 pub mod pallet_timestamp;
+pub mod pallet_witness;
 
 use frame_support::weights::Weight;
 
