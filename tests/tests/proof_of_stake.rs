@@ -3,8 +3,9 @@
 //! - a fifth account (Eve) bonds and validates, becomes an Aura authority at the next era
 //!   and authors blocks that every node finalizes; on the same network, an event submitted
 //!   for validation is attested by its committee and its receipt is read over RPC;
-//! - a validator made to equivocate (`--dev-equivocate aura`) is reported by the others,
-//!   slashed and removed from the validator set.
+//! - a validator made to equivocate (`--dev-equivocate aura`: two blocks per slot;
+//!   `grandpa`: two prevotes per round) is reported by the others, slashed and removed
+//!   from the validator set.
 //!
 //! Sessions are shortened with sudo (`SessionPeriod`, a storage parameter) to a few blocks,
 //! so that an era (six sessions) passes in well under a minute.
@@ -308,6 +309,28 @@ async fn witness_events(c: &HttpClient, at: H256) -> Vec<pallet_witness::Event<R
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_equivocating_validator_is_reported_slashed_and_removed() {
+    equivocator_is_reported_slashed_and_removed(
+        "aura",
+        pallet_witness::OffenceKind::AuraEquivocation,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_voting_validator_is_reported_slashed_and_removed() {
+    equivocator_is_reported_slashed_and_removed(
+        "grandpa",
+        pallet_witness::OffenceKind::GrandpaEquivocation,
+    )
+    .await;
+}
+
+/// Dave restarts with `--dev-equivocate <how>`; the others report him on-chain (an
+/// offence of `kind`), he is slashed at the next era and removed from the set.
+async fn equivocator_is_reported_slashed_and_removed(
+    how: &str,
+    kind_expected: pallet_witness::OffenceKind,
+) {
     let mut net = Testnet::local_validators().start().await;
     let alice = net.nodes[0].http();
     shorten_sessions(&alice).await;
@@ -344,9 +367,9 @@ async fn an_equivocating_validator_is_reported_slashed_and_removed() {
     };
     assert_eq!(active(alice.clone()).await, VALIDATOR_BOND);
 
-    // Dave restarts as an equivocator: two blocks in each of his slots.
+    // Dave restarts as an equivocator.
     net.nodes[3].stop().await;
-    net.restart_with(3, ["--dev-equivocate", "aura"]).await;
+    net.restart_with(3, ["--dev-equivocate", how]).await;
 
     // Reported: a block's events say that the slash is deferred and Dave is disabled.
     let ws = net.nodes[0].ws().await;
@@ -365,7 +388,7 @@ async fn an_equivocating_validator_is_reported_slashed_and_removed() {
                 pallet_witness::Event::SlashDeferred {
                     validator, kind, ..
                 } if validator == dave => {
-                    assert_eq!(kind, pallet_witness::OffenceKind::AuraEquivocation);
+                    assert_eq!(kind, kind_expected);
                     deferred = true;
                 }
                 _ => {}
