@@ -169,7 +169,8 @@ async fn author_slot(
     let digest = Digest {
         logs: vec![aura::pre_digest_item(slot), aura::vrf_digest_item(&vrf)],
     };
-    let digest_again = digest.clone();
+    // Test-only: the same pre-digest for a second block of this slot.
+    let equivocation_digest = params.equivocate.then(|| digest.clone());
 
     let started = Instant::now();
     let ready = params.pool.ready_for_block();
@@ -214,8 +215,8 @@ async fn author_slot(
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     tracing::info!(target: "aura", "🏆 Imported #{number} ({hash:?})");
-    if params.equivocate {
-        equivocate(params, parent, slot, digest_again, &public).await?;
+    if let Some(digest) = equivocation_digest {
+        equivocate(params, parent, slot, digest, &public).await?;
     }
     Ok(())
 }

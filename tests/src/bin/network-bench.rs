@@ -211,9 +211,10 @@ async fn watch_network(n: usize, spec_path: &Path, args: &Args) {
     );
 
     let window_start = Instant::now();
+    let counts = std::sync::Arc::new(LoadCounts::default());
     let load = (args.tps > 0).then(|| {
         let urls: Vec<_> = net.nodes.iter().map(|n| n.http()).collect();
-        tokio::spawn(send_transfers(urls, args.tps, n))
+        tokio::spawn(send_transfers(urls, args.tps, n, counts.clone()))
     });
     tokio::time::sleep(Duration::from_secs(args.seconds)).await;
     let window_end = Instant::now();
@@ -221,7 +222,7 @@ async fn watch_network(n: usize, spec_path: &Path, args: &Args) {
         Some(task) => {
             task.abort();
             let _ = task.await;
-            LOAD.take()
+            counts.take()
         }
         None => (0, 0),
     };
@@ -373,6 +374,7 @@ fn percentile(values: &[f64], q: f64) -> f64 {
 }
 
 /// Counters of the load generator, read after it is stopped.
+#[derive(Default)]
 struct LoadCounts {
     sent: std::sync::atomic::AtomicU64,
     rejected: std::sync::atomic::AtomicU64,
@@ -385,14 +387,14 @@ impl LoadCounts {
     }
 }
 
-static LOAD: LoadCounts = LoadCounts {
-    sent: std::sync::atomic::AtomicU64::new(0),
-    rejected: std::sync::atomic::AtomicU64::new(0),
-};
-
 /// Sends `tps` transfers per second, from every endowed account in turn, each account
 /// always to the same node (so that its nonces arrive in order).
-async fn send_transfers(nodes: Vec<jsonrpsee::http_client::HttpClient>, tps: u32, n: usize) {
+async fn send_transfers(
+    nodes: Vec<jsonrpsee::http_client::HttpClient>,
+    tps: u32,
+    n: usize,
+    counts: std::sync::Arc<LoadCounts>,
+) {
     use std::sync::atomic::Ordering::Relaxed;
     let mut senders: Vec<sp_core::sr25519::Pair> = sp_keyring::Sr25519Keyring::iter()
         .map(|k| k.pair())
@@ -419,10 +421,10 @@ async fn send_transfers(nodes: Vec<jsonrpsee::http_client::HttpClient>, tps: u32
         match result {
             Ok(_) => {
                 nonces[s] += 1;
-                LOAD.sent.fetch_add(1, Relaxed);
+                counts.sent.fetch_add(1, Relaxed);
             }
             Err(_) => {
-                LOAD.rejected.fetch_add(1, Relaxed);
+                counts.rejected.fetch_add(1, Relaxed);
                 let who: AccountId = senders[s].public().into();
                 if let Ok(next) = rpc::try_call::<u32>(
                     node,
