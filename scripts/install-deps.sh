@@ -1,23 +1,46 @@
 #!/usr/bin/env bash
 # Installs the system packages EchoNet needs on a fresh Debian/Ubuntu machine:
 #   - libclang-dev: rocksdb's bindings are generated with bindgen;
-#   - clang, make, g++: rocksdb's C++ build;
+#   - clang, make, g++, pkg-config: rocksdb's C++ build;
 #   - nodejs, npm: the JavaScript cross-checks in tests/js (only if `node` is missing).
 # Uses sudo when not root. Does nothing for what is already there.
+#
+#   install-deps.sh           install what is missing
+#   install-deps.sh --check   only report what is missing (exit 1 if anything is); quick,
+#                             no package database queries, so scripts/test.sh can run it
+#                             on every call
 set -euo pipefail
+
+# Each check looks for a file or a command, never at the package database: `dpkg-query`
+# per package and `apt-get update` cost seconds, and this runs before every test run.
+have_libclang() {
+  [ -n "${LIBCLANG_PATH:-}" ] && return 0
+  compgen -G '/usr/lib/llvm-*/lib/libclang.so' >/dev/null \
+    || compgen -G '/usr/lib/*/libclang.so' >/dev/null \
+    || compgen -G '/usr/lib/*/libclang-*.so' >/dev/null
+}
+
+need=()
+have_libclang || need+=(libclang-dev)
+command -v clang >/dev/null 2>&1 || need+=(clang)
+command -v make >/dev/null 2>&1 || need+=(make)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
+
+if [ "${1:-}" = "--check" ]; then
+  if [ "${#need[@]}" -gt 0 ]; then
+    echo "missing system packages: ${need[*]}" >&2
+    exit 1
+  fi
+  exit 0
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   SUDO="sudo"
 fi
-
-need=()
-have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in libclang-dev clang make g++ pkg-config; do
-  have_pkg "$pkg" || need+=("$pkg")
-done
-command -v node >/dev/null 2>&1 || need+=(nodejs)
-command -v npm >/dev/null 2>&1 || need+=(npm)
 
 if [ "${#need[@]}" -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
