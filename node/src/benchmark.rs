@@ -37,9 +37,9 @@ pub fn run(cmd: &BenchmarkCmd) -> anyhow::Result<()> {
 }
 
 fn pallet(cmd: &crate::cli::PalletBenchCmd) -> anyhow::Result<()> {
-    use echonet_bench::template::{render, Provenance, Template};
+    use echonet_benchmarking::template::{render, Provenance, Template};
     if cmd.list {
-        for list in echonet_bench::list()? {
+        for list in echonet_benchmarking::list()? {
             for b in &list.benchmarks {
                 println!(
                     "{}, {}",
@@ -50,13 +50,13 @@ fn pallet(cmd: &crate::cli::PalletBenchCmd) -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let params = echonet_bench::PalletParams {
+    let params = echonet_benchmarking::PalletParams {
         pallet: cmd.pallet.clone(),
         extrinsic: cmd.extrinsic.clone(),
         steps: cmd.steps,
         repeat: cmd.repeat,
     };
-    let results = echonet_bench::run_pallet(&params)?;
+    let results = echonet_benchmarking::run_pallet(&params)?;
     let provenance = Provenance {
         date: chrono_like_today(),
         machine: machine_description(),

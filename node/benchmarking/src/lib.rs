@@ -1,4 +1,4 @@
-//! # echonet-bench
+//! # echonet-benchmarking
 //!
 //! Runs the runtime's frame-benchmarking benchmarks natively and turns them into weights.
 //!
