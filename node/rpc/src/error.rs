@@ -232,6 +232,42 @@ mod tests {
         );
     }
 
+    /// Each pool refusal keeps Substrate's author code (the pool's own tests assert which
+    /// refusal a submission gets; this is the one place that turns it into a code).
+    #[test]
+    fn pool_errors_keep_substrates_codes() {
+        use sp_runtime::transaction_validity::UnknownTransaction;
+        let cases = [
+            (PoolError::BadFormat("short".into()), 1001),
+            (PoolError::Client("no state".into()), 1002),
+            (PoolError::Invalid(InvalidTransaction::BadProof), 1010),
+            (PoolError::Invalid(InvalidTransaction::Custom(7)), 1010),
+            (PoolError::Unknown(UnknownTransaction::CannotLookup), 1011),
+            (PoolError::TemporarilyBanned, 1012),
+            (PoolError::AlreadyImported, 1013),
+            (PoolError::TooLowPriority { old: 2, new: 1 }, 1014),
+            (PoolError::CycleDetected, 1015),
+            (PoolError::ImmediatelyDropped, 1016),
+            (PoolError::NoTagsProvided, 1019),
+        ];
+        for (e, code) in cases {
+            assert_eq!(pool_error(&e, H256::zero()).code(), code, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn bad_signature_keeps_substrates_wording() {
+        let e = pool_error(
+            &PoolError::Invalid(InvalidTransaction::BadProof),
+            H256::zero(),
+        );
+        assert_eq!(e.message(), "Invalid Transaction");
+        assert_eq!(
+            e.data().map(|d| d.get()),
+            Some("\"Transaction has a bad signature\"")
+        );
+    }
+
     #[test]
     fn unknown_block_reads_like_substrates() {
         let e = state_client(&ClientError::UnknownBlock(H256::repeat_byte(1)));

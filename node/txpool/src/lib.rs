@@ -8,13 +8,15 @@
 //! - A transaction is **ready** when every tag it requires is provided by a ready
 //!   transaction in the pool; otherwise it waits in the **future** queue.
 //! - Two transactions providing the same tag conflict: the higher priority one stays, the
-//!   other is *usurped* (or refused with 1014 if it is the newcomer).
+//!   other is *usurped* (or refused as [`PoolError::TooLowPriority`] if it is the newcomer).
 //! - The pool is bounded in count and bytes. When full, the lowest-priority transaction
-//!   goes (future ones first); a newcomer that would be that one is refused (1016).
+//!   goes (future ones first); a newcomer that would be that one is refused
+//!   ([`PoolError::ImmediatelyDropped`]).
 //! - After each new best block, included transactions leave (watchers see `inBlock`), those
 //!   of retracted blocks come back, and the rest are revalidated on the new state. When a
 //!   block is finalized, watchers of its transactions see `finalized`.
-//! - Transactions found invalid are banned for a while (1012 on resubmission).
+//! - Transactions found invalid are banned for a while ([`PoolError::TemporarilyBanned`] on
+//!   resubmission).
 //!
 //! Block authors take transactions from [`Pool::ready_for_block`], which orders them by
 //! priority while respecting their dependencies.
@@ -117,7 +119,8 @@ impl Serialize for TransactionStatus {
     }
 }
 
-/// Why a submission was refused. [`PoolError::rpc_code`] gives Substrate's author codes.
+/// Why a submission was refused. The variants are Substrate's pool errors; echonet-rpc
+/// words them as Substrate's author RPC does (codes 1001-1019).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PoolError {
     #[error("Extrinsic has invalid format: {0}")]
@@ -140,50 +143,6 @@ pub enum PoolError {
     NoTagsProvided,
     #[error("Verification Error: {0}")]
     Client(String),
-}
-
-impl PoolError {
-    /// Substrate's JSON-RPC error code for this error.
-    pub fn rpc_code(&self) -> i32 {
-        match self {
-            PoolError::BadFormat(_) => 1001,
-            PoolError::Client(_) => 1002,
-            PoolError::Invalid(_) => 1010,
-            PoolError::Unknown(_) => 1011,
-            PoolError::TemporarilyBanned => 1012,
-            PoolError::AlreadyImported => 1013,
-            PoolError::TooLowPriority { .. } => 1014,
-            PoolError::CycleDetected => 1015,
-            PoolError::ImmediatelyDropped => 1016,
-            PoolError::NoTagsProvided => 1019,
-        }
-    }
-
-    /// The detail Substrate puts in the error's `data` field, e.g. "Transaction has a bad
-    /// signature" for 1010.
-    pub fn data(&self) -> Option<String> {
-        match self {
-            PoolError::Invalid(e) => Some(invalid_message(e)),
-            PoolError::Unknown(e) => Some(<&'static str>::from(*e).to_string()),
-            PoolError::TooLowPriority { old, new } => Some(format!(
-                "The transaction has too low priority to replace another transaction already in the pool. {old} vs {new}"
-            )),
-            PoolError::TemporarilyBanned => {
-                Some("The transaction is temporarily banned from the pool".into())
-            }
-            PoolError::AlreadyImported => {
-                Some("The transaction is already in the pool".into())
-            }
-            PoolError::ImmediatelyDropped => Some(
-                "The transaction couldn't enter the pool because of the limit".into(),
-            ),
-            _ => None,
-        }
-    }
-}
-
-fn invalid_message(e: &InvalidTransaction) -> String {
-    <&'static str>::from(*e).to_string()
 }
 
 /// Counts for `system_health`-like reports and metrics.
