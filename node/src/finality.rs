@@ -12,6 +12,14 @@ use sp_runtime::Justifications;
 /// ignored (GRANDPA re-gossips a stalled round's votes).
 pub const INCOMING_QUEUE: usize = 1024;
 
+/// Capacity of the queue of GRANDPA equivocation reports on their way to the pool. The
+/// voter reports from a synchronous callback on its own runtime, so it cannot wait for room:
+/// when the queue is full the report is dropped with a warning. A full queue means the
+/// pool has stopped taking reports: one round reports each equivocating voter at most once
+/// per vote kind, far fewer than this; Aura's reports are dropped the same way when
+/// their broadcast queue lags.
+pub const EVIDENCE_QUEUE: usize = 64;
+
 /// GRANDPA's gossip over the node's network.
 pub struct NodeFinalityNetwork(pub NetworkHandle);
 
@@ -64,17 +72,28 @@ impl JustificationImport for GrandpaJustifications {
 }
 
 /// Hands GRANDPA's equivocation reports (SCALE bytes of a bare `Evidence` extrinsic) to
-/// [`report_equivocations`]. A channel, because the voter runs on its own runtime.
-pub struct ChannelReporter(pub tokio::sync::mpsc::UnboundedSender<Vec<u8>>);
+/// [`report_equivocations`]. A channel, because the voter runs on its own runtime; bounded
+/// by [`EVIDENCE_QUEUE`], dropping reports when full.
+pub struct ChannelReporter(pub tokio::sync::mpsc::Sender<Vec<u8>>);
 
 impl echonet_finality::EquivocationReporter for ChannelReporter {
     fn report_grandpa_equivocation(
         &self,
         proof: sp_consensus_grandpa::EquivocationProof<H256, u32>,
     ) {
-        let _ = self
+        use tokio::sync::mpsc::error::TrySendError;
+        match self
             .0
-            .send(echonet_finality::evidence::grandpa_report_extrinsic(proof));
+            .try_send(echonet_finality::evidence::grandpa_report_extrinsic(proof))
+        {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => tracing::warn!(
+                target: "evidence",
+                "GRANDPA equivocation report dropped: {EVIDENCE_QUEUE} reports already wait for the pool"
+            ),
+            // The reporting task has stopped: the node is shutting down.
+            Err(TrySendError::Closed(_)) => {}
+        }
     }
 }
 
@@ -84,7 +103,7 @@ impl echonet_finality::EquivocationReporter for ChannelReporter {
 pub async fn report_equivocations(
     client: std::sync::Arc<echonet_client::Client>,
     pool: std::sync::Arc<echonet_txpool::Pool>,
-    mut grandpa: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
+    mut grandpa: tokio::sync::mpsc::Receiver<Vec<u8>>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     use tokio::sync::broadcast::error::RecvError;

@@ -221,8 +221,9 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     // chain finalizes, each block as it is authored.
     let (finality_tx, finality_rx) = mpsc::channel(finality::INCOMING_QUEUE);
     // Equivocation evidence (GRANDPA's from the voter, Aura's from block import) goes
-    // on-chain through this node's pool.
-    let (evidence_tx, evidence_rx) = mpsc::unbounded_channel();
+    // on-chain through this node's pool. Bounded; the voter cannot wait, so reports beyond
+    // the queue are dropped (see `finality::EVIDENCE_QUEUE`).
+    let (evidence_tx, evidence_rx) = mpsc::channel(finality::EVIDENCE_QUEUE);
     tasks.spawn(finality::report_equivocations(
         client.clone(),
         pool.clone(),
