@@ -2,6 +2,10 @@
 //! one slot's synthesis. Whole-batch proving figures come from `echonet-prover benchmark`
 //! (see BENCHMARKS.md), which is too slow for criterion's repetitions.
 
+// `criterion_group!` defines an undocumented `pub fn benches` at the crate root and takes no
+// attributes; this bench binary has no other public item.
+#![allow(missing_docs)]
+
 use ark_relations::gr1cs::{
     ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode,
 };

@@ -24,6 +24,7 @@ use crate::{keys, ProverError, ProvingKey};
 /// A circuit of `n` multiplication constraints and one public input.
 #[derive(Clone)]
 pub struct RawCircuit {
+    /// Number of constraints (and about that many witness variables).
     pub n: usize,
 }
 
@@ -44,13 +45,22 @@ impl ConstraintSynthesizer<Fr> for RawCircuit {
 
 /// Results of one benchmark run.
 pub struct BenchResult {
+    /// The proving key made for the run, so the caller can report its size.
     pub pk: ProvingKey,
+    /// Seconds for the dev setup.
     pub setup_s: f64,
+    /// Seconds to execute the sample batch natively and build its witness.
     pub witness_s: f64,
+    /// Seconds to synthesize the circuit alone, in proving mode.
     pub synthesis_s: f64,
+    /// Seconds for one proof through [`crate::prove_witness`], as the sequencer pays it
+    /// (synthesis and the verification of its own proof included).
     pub prove_s: f64,
+    /// Constraints of the raw circuit, when it was run.
     pub raw_constraints: Option<usize>,
+    /// Seconds to prove the raw circuit of the same size, when it was run.
     pub raw_prove_s: Option<f64>,
+    /// Milliseconds per verification, averaged.
     pub verify_ms: f64,
 }
 

@@ -74,8 +74,11 @@ pub const BALANCE_BITS: usize = 128;
 /// An account as the circuit sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountWitness {
+    /// The account's public key.
     pub pk: Point,
+    /// The balance, as a field element (the circuit range-checks new balances).
     pub balance: F,
+    /// The nonce, as a field element.
     pub nonce: F,
 }
 
@@ -103,19 +106,33 @@ impl AccountWitness {
 pub struct SlotWitness {
     /// Type code (`tx_type`): 0 no-op, 1 transfer, 2 deposit, 3 withdraw.
     pub ty: u64,
+    /// Sender's index (transfers, withdrawals; 0 otherwise).
     pub from: u32,
+    /// Receiver's index (transfers, deposits; 0 otherwise).
     pub to: u32,
+    /// 40-bit amount code (transfers, withdrawals).
     pub amount_code: u64,
+    /// 8-bit fee code (transfers, withdrawals).
     pub fee_code: u8,
+    /// A deposit's amount, a full `u128` from the L1 queue.
     pub deposit_amount: F,
+    /// The deposit creates the account at `to` (its old leaf must be 0).
     pub create: bool,
+    /// High half of a withdrawal's L1 recipient (0 otherwise).
     pub recipient_hi: F,
+    /// Low half of a withdrawal's L1 recipient (0 otherwise).
     pub recipient_lo: F,
+    /// Signature commitment `R8` (identity when there is no signature).
     pub r8: Point,
+    /// Signature response `S`.
     pub s: F,
+    /// Sender's account before the debit.
     pub sender: AccountWitness,
+    /// Sender's Merkle path under the slot's input root.
     pub sender_path: [F; TREE_DEPTH],
+    /// Receiver's account before the credit (for a created account: its key, zeros).
     pub receiver: AccountWitness,
+    /// Receiver's Merkle path under the root after the debit.
     pub receiver_path: [F; TREE_DEPTH],
 }
 
@@ -145,12 +162,19 @@ impl SlotWitness {
 /// Witness of a whole batch, plus its public input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchWitness {
+    /// The chain users signed for; also part of the public input.
     pub chain_id: F,
+    /// The batch's sequence number on L1.
     pub batch_number: F,
+    /// The state root before the batch.
     pub old_root: F,
+    /// Index of the fee-receiving account (the DA header).
     pub operator: u32,
+    /// The operator's account before the fee credit.
     pub operator_account: AccountWitness,
+    /// Its Merkle path under the root after the last slot.
     pub operator_path: [F; TREE_DEPTH],
+    /// One witness per slot, `batch_size` of them.
     pub slots: Vec<SlotWitness>,
     /// The public input the proof is for.
     pub commitment: F,
@@ -159,10 +183,19 @@ pub struct BatchWitness {
 /// Why a trace could not be turned into a witness.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WitnessError {
+    /// The trace's slot list disagrees with its own batch size.
     #[error("trace has {slots} slots, the circuit has {batch_size}")]
-    WrongSize { slots: usize, batch_size: usize },
+    WrongSize {
+        /// Slots in the trace.
+        slots: usize,
+        /// The trace's batch size.
+        batch_size: usize,
+    },
+    /// Slot `n` lacks the debit or credit side its transaction type needs.
     #[error("slot {0}: trace is missing the account data for this transaction type")]
     Incomplete(usize),
+    /// Slot `n`'s signature has `S >= p`, which no field element can carry (and which is
+    /// never a valid signature).
     #[error("slot {0}: signature S is not below the field modulus")]
     BadS(usize),
 }
@@ -265,13 +298,16 @@ impl BatchWitness {
 /// The batch circuit (a `ConstraintSynthesizer`).
 #[derive(Debug, Clone)]
 pub struct BatchCircuit {
+    /// The values to synthesize with (a blank witness for key generation).
     pub witness: BatchWitness,
 }
 
 /// Constraint counts of a synthesized circuit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct ConstraintProfile {
+    /// The batch size counted.
     pub batch_size: usize,
+    /// All constraints of the circuit for that size.
     pub total: usize,
     /// Constraints of one slot (all slots are identical).
     pub per_slot: usize,
@@ -547,6 +583,7 @@ fn synthesize_slot(
 }
 
 impl BatchCircuit {
+    /// The circuit over `witness`; the batch size is its slot count.
     pub fn new(witness: BatchWitness) -> Self {
         BatchCircuit { witness }
     }

@@ -24,9 +24,11 @@ use sha2::{Digest, Sha256};
 use crate::circuit::{sample_noop_trace, BatchCircuit, BatchWitness, ConstraintProfile};
 use crate::{ProverError, ProvingKey, VerifyingKey, NUM_PUBLIC_INPUTS};
 
-/// File names in a key directory.
+/// The proving key's file in a key directory.
 pub const PK_FILE: &str = "proving_key.bin";
+/// The verifying key's file in a key directory (what the bridge is configured with).
 pub const VK_FILE: &str = "verifying_key.bin";
+/// The [`KeyMeta`] file in a key directory.
 pub const META_FILE: &str = "meta.json";
 
 /// Banner printed with every insecure key.
@@ -35,12 +37,17 @@ pub const INSECURE_BANNER: &str = "INSECURE: deterministic dev setup; the toxic 
 /// `meta.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyMeta {
+    /// The batch size the keys are for; a key proves batches of exactly this size.
     pub batch_size: usize,
+    /// Made by the deterministic dev setup: anyone can forge proofs for these keys.
     pub insecure: bool,
     /// SHA-256 of the compressed verifying key, hex.
     pub vk_sha256: String,
+    /// Constraints of the whole circuit for `batch_size`.
     pub constraints: usize,
+    /// Constraints of one slot.
     pub constraints_per_slot: usize,
+    /// A line for a human reading the file: the insecure banner, or where the keys came from.
     pub note: String,
 }
 

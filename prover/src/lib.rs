@@ -77,32 +77,58 @@ pub const NUM_PUBLIC_INPUTS: usize = 1;
 /// Errors of the prover library.
 #[derive(Debug, thiserror::Error)]
 pub enum ProverError {
+    /// The trace does not have the shape the circuit needs.
     #[error("cannot build the witness: {0}")]
     Witness(#[from] circuit::WitnessError),
+    /// Native execution of a sample or check batch failed (the message is the
+    /// [`echonet_rollup_primitives::BatchError`] or tree error).
     #[error("cannot build a batch trace: {0}")]
     Trace(String),
+    /// The witness breaks a constraint, so no valid proof exists for it.
     #[error("the batch does not satisfy the circuit (a bug in the sequencer's execution, or a tampered trace)")]
     Unsatisfied,
+    /// arkworks failed while synthesizing or proving.
     #[error("constraint synthesis failed: {0}")]
     Synthesis(#[from] ark_relations::gr1cs::SynthesisError),
+    /// A proof or verifying key with other than [`NUM_PUBLIC_INPUTS`] public inputs.
     #[error("proof has {got} public inputs, the circuit has {expected}")]
-    WrongInputCount { got: usize, expected: usize },
+    WrongInputCount {
+        /// Public inputs given (or in the key).
+        got: usize,
+        /// Public inputs of the batch circuit.
+        expected: usize,
+    },
+    /// Untrusted public-input bytes encode a value `>= p`.
     #[error("public input is not a canonical field element")]
     NonCanonicalInput,
+    /// Proof or key bytes do not decode (or a point is off the curve or the subgroup).
     #[error("malformed proof or key encoding: {0}")]
     Encoding(#[from] ark_serialize::SerializationError),
+    /// The trace was executed for a different batch size than the key was made for.
     #[error("batch size {got} does not match the key's batch size {expected}")]
-    BatchSizeMismatch { got: usize, expected: usize },
+    BatchSizeMismatch {
+        /// The trace's batch size.
+        got: usize,
+        /// The key's batch size.
+        expected: usize,
+    },
+    /// An imported or loaded key does not fit the circuit (the message says how).
     #[error("key check failed: {0}")]
     KeyCheck(String),
+    /// Reading or writing a key, trace or export file failed.
     #[error("I/O error on {path}: {source}")]
     Io {
+        /// The file.
         path: String,
+        /// The underlying error.
         source: std::io::Error,
     },
+    /// A JSON file (key metadata, trace) does not parse or does not serialize.
     #[error("invalid JSON in {path}: {source}")]
     Json {
+        /// The file.
         path: String,
+        /// The underlying error.
         source: serde_json::Error,
     },
 }

@@ -1,6 +1,11 @@
 //! Runtime APIs. `impl_runtime_apis!` also generates `api::dispatch(method, input)`, the
 //! native entry point the node calls with names such as `"Core_execute_block"`.
 
+// `impl_runtime_apis!` generates public items without docs (`RuntimeApi`,
+// `RUNTIME_API_VERSIONS`, the `api` module) and ignores attributes on its invocation, so the
+// allow covers this module, which holds little else.
+#![allow(missing_docs)]
+
 use super::*;
 use alloc::vec::Vec;
 use frame_support::{

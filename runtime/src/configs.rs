@@ -21,6 +21,7 @@ parameter_types! {
     /// How many recent block hashes the runtime keeps (for mortal transactions):
     /// 4096 blocks is a little over two hours at 2 s.
     pub const BlockHashCount: BlockNumber = 4096;
+    /// The runtime version frame-system reports (`System::Version`), [`VERSION`].
     pub const Version: RuntimeVersion = VERSION;
     /// Substrate's sensible defaults (normal class 75%, the rest operational, 10% for
     /// initialization), with our measured base weights of a block and of an extrinsic.
@@ -44,6 +45,7 @@ parameter_types! {
         .max_length(5 * 1024 * 1024)
         .modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * *max)
         .build();
+    /// The address prefix in metadata, so wallets show our addresses ([`SS58_PREFIX`]).
     pub const SS58Prefix: u16 = SS58_PREFIX;
     /// Cost of state access on the node's backend: RocksDB behind an in-memory trie cache,
     /// with all writes of a block batched into one WriteBatch at commit. Substrate's
@@ -143,6 +145,8 @@ impl pallet_balances::Config for Runtime {
 }
 
 parameter_types! {
+    /// Fees do not follow block fullness: a constant multiplier of 1 keeps a transaction's
+    /// price predictable (the economics in the crate docs assume it).
     pub FeeMultiplier: Multiplier = Multiplier::one();
 }
 
@@ -174,6 +178,7 @@ parameter_types! {
     /// local chains (`System::set_storage` at `SessionPeriod::key()`), can shorten it:
     /// the end-to-end tests run eras of a few dozen blocks this way.
     pub storage SessionPeriod: BlockNumber = HOURS;
+    /// Sessions start at block 0: genesis opens session 0.
     pub const SessionOffset: BlockNumber = 0;
 }
 
@@ -259,6 +264,8 @@ impl pallet_witness::DisableValidator<AccountId> for SessionDisabler {
 }
 
 parameter_types! {
+    /// Derives pallet-witness's reward-pot account. Changing it moves the pot: never do
+    /// that on a live chain.
     pub const WitnessPalletId: frame_support::PalletId = frame_support::PalletId(*b"ech/wtns");
 }
 

@@ -58,8 +58,12 @@ pub fn witness_params(committee_size: u32, quorum: u32) -> pallet_witness::Param
 
 /// A validator at genesis: its account and its session keys.
 pub struct GenesisValidator {
+    /// The account that bonds [`VALIDATOR_BOND`] at genesis, validates from era 0 and
+    /// witnesses every event class.
     pub account: AccountId,
+    /// Its Aura (block authoring) session key.
     pub aura: AuraId,
+    /// Its GRANDPA (finality) session key.
     pub grandpa: GrandpaId,
 }
 

@@ -94,6 +94,7 @@ pub enum EquivocationKind {
     Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
 pub struct ReportKey {
+    /// The protocol, which says how to read the other fields.
     pub kind: EquivocationKind,
     /// The offender's public key (Aura sr25519 or GRANDPA ed25519).
     pub offender: [u8; 32],
@@ -108,6 +109,7 @@ pub struct ReportKey {
     Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
 pub struct EvidenceRecord<BlockNumber> {
+    /// Which offence, by whom (also the record's storage key).
     pub key: ReportKey,
     /// The session during which the report was included.
     pub session: u32,
@@ -118,8 +120,11 @@ pub struct EvidenceRecord<BlockNumber> {
 /// Two headers sealed by one Aura authority for the same slot.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, Debug)]
 pub struct AuraEquivocationProof<Header> {
+    /// The authority said to have sealed both headers.
     pub offender: AuraId,
+    /// One sealed header, seal digest last, as it was gossiped.
     pub first: Header,
+    /// Another sealed header for the same slot, with a different hash.
     pub second: Header,
 }
 
@@ -198,6 +203,8 @@ pub fn check_aura_proof<H: HeaderT>(proof: &AuraEquivocationProof<H>) -> Result<
 // runtime's `AuthorizeCall` extension; this runtime's transaction extensions do not have it
 // yet, and its pool validates bare extrinsics through `ValidateUnsigned`.
 // The deprecation notice the macro expands to is a `let` of unit value.
+/// The pallet proper: configuration, storage, the two report calls and the hook that
+/// records authority sets and prunes old records.
 #[allow(deprecated, clippy::let_unit_value)]
 #[frame_support::pallet]
 pub mod pallet {
@@ -212,9 +219,11 @@ pub mod pallet {
         BlockNumberFor<T>,
     >;
 
+    /// The evidence pallet.
     #[pallet::pallet]
     pub struct Pallet<T>(_);
 
+    /// What the pallet reads from the runtime (authority sets, session) and its bounds.
     #[pallet::config]
     pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
         /// The current Aura authorities (pallet-aura's `Authorities`).
@@ -272,14 +281,17 @@ pub mod pallet {
     #[pallet::storage]
     pub type LastRecorded<T: Config> = StorageValue<_, (u32, SetId), OptionQuery>;
 
+    /// What the pallet tells the outside world.
     #[pallet::event]
     #[pallet::generate_deposit(pub(super) fn deposit_event)]
     pub enum Event<T: Config> {
         /// An equivocation was proven and recorded.
         EquivocationReported {
+            /// Aura or GRANDPA.
             kind: EquivocationKind,
             /// The offender's public key.
             offender: [u8; 32],
+            /// The session during which the report was included.
             session: u32,
             /// Aura: the slot; GRANDPA: the round.
             slot_or_round: u64,
@@ -288,6 +300,7 @@ pub mod pallet {
         },
     }
 
+    /// Why a report was refused.
     #[pallet::error]
     pub enum Error<T> {
         /// The proof's headers are malformed (slot or seal missing or repeated).

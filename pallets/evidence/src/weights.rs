@@ -15,6 +15,7 @@ use frame_support::{traits::Get, weights::Weight};
 pub trait WeightInfo {
     /// `report_aura_equivocation` whose offender is found in the `h`-th recorded set.
     fn report_aura_equivocation(h: u32) -> Weight;
+    /// `report_grandpa_equivocation`: two vote signatures and the set lookup.
     fn report_grandpa_equivocation() -> Weight;
     /// `on_initialize` checking (and, with `r = 1`, recording) the authority sets.
     fn on_initialize_record(r: u32) -> Weight;

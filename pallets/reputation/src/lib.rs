@@ -196,15 +196,19 @@ pub fn decay(value: Score, elapsed: u64, half_life: u64) -> Score {
     acc as Score
 }
 
+/// The pallet proper: configuration, storage, governance calls, and the
+/// [`ReputationHandler`] and [`ReputationScores`] implementations other pallets use.
 #[frame_support::pallet]
 pub mod pallet {
     use super::*;
     use frame_support::pallet_prelude::*;
     use frame_system::pallet_prelude::*;
 
+    /// The reputation pallet.
     #[pallet::pallet]
     pub struct Pallet<T>(_);
 
+    /// Who governs the decay and the cap, and their values until governance sets them.
     #[pallet::config]
     pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
         /// The origin that may change [`HalfLife`] and [`MaxScore`] (governance; root on
@@ -249,19 +253,38 @@ pub mod pallet {
         OptionQuery,
     >;
 
+    /// Parameter changes, snapshots and reaps. Score changes emit nothing: they happen
+    /// inside other pallets' calls, which emit their own events.
     #[pallet::event]
     #[pallet::generate_deposit(pub(super) fn deposit_event)]
     pub enum Event<T: Config> {
         /// Governance set a new half-life, in blocks.
-        HalfLifeSet { half_life: BlockNumberFor<T> },
+        HalfLifeSet {
+            /// The new [`HalfLife`].
+            half_life: BlockNumberFor<T>,
+        },
         /// Governance set a new score cap.
-        MaxScoreSet { max_score: Score },
+        MaxScoreSet {
+            /// The new [`MaxScore`].
+            max_score: Score,
+        },
         /// A new snapshot point was taken at block `at`.
-        SnapshotTaken { index: u32, at: BlockNumberFor<T> },
+        SnapshotTaken {
+            /// The new point's number.
+            index: u32,
+            /// The block whose scores selection now reads.
+            at: BlockNumberFor<T>,
+        },
         /// A record that had decayed to zero was removed.
-        Reaped { who: T::AccountId, role: Role },
+        Reaped {
+            /// The account whose record went.
+            who: T::AccountId,
+            /// The role it was scored in.
+            role: Role,
+        },
     }
 
+    /// Why a governance call or a reap was refused.
     #[pallet::error]
     pub enum Error<T> {
         /// A half-life of zero blocks would mean no decay at all; use a large value instead.

@@ -13,8 +13,11 @@ use frame_support::{traits::Get, weights::Weight};
 
 /// The weight of each call of this pallet.
 pub trait WeightInfo {
+    /// `set_half_life`: one storage write.
     fn set_half_life() -> Weight;
+    /// `set_max_score`: one storage write.
     fn set_max_score() -> Weight;
+    /// `reap` of one record, with its decay computed twice (now and at the snapshot).
     fn reap() -> Weight;
     /// One `ReputationHandler::reward` or `penalize`: what a reporting pallet adds to its
     /// own call's weight per report.

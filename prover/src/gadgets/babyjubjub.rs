@@ -20,7 +20,9 @@ use super::{ConstraintSystemRef, Fv, SynthesisError, F};
 /// A point variable (not necessarily on the curve until [`PointVar::enforce_on_curve`]).
 #[derive(Clone, Debug)]
 pub struct PointVar {
+    /// Affine `x`, circomlib's coordinates.
     pub x: Fv,
+    /// Affine `y`.
     pub y: Fv,
 }
 

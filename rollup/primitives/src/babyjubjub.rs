@@ -31,8 +31,10 @@ pub const SUBORDER_DEC: &str =
 /// [`Point::is_on_curve`] before trusting one that came from outside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Point {
+    /// Affine `x` in circomlib's model: ark-ed-on-bn254's `x` divided by [`SQRT_A`].
     #[serde(with = "crate::serde_fr")]
     pub x: Fr,
+    /// Affine `y`, the same in both models; the compressed form carries it.
     #[serde(with = "crate::serde_fr")]
     pub y: Fr,
 }
@@ -40,10 +42,14 @@ pub struct Point {
 /// A compressed point or a conversion was invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PointError {
+    /// The coordinates do not satisfy circomlib's curve equation.
     #[error("point is not on BabyJubJub")]
     NotOnCurve,
+    /// On the curve but with a small-order component: `l·P ≠ O`.
     #[error("point is not in the prime-order subgroup")]
     NotInSubgroup,
+    /// The 32 bytes encode `y >= p`, no `x` exists for that `y`, or the sign bit is set
+    /// while `x = 0`.
     #[error("compressed point is not canonical or has no square root")]
     BadCompressed,
 }

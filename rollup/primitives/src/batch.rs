@@ -43,38 +43,100 @@ pub struct BatchHeader {
 /// Why a batch could not be executed. Slot numbers are 0-based.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BatchError {
+    /// More transactions than the circuit (keyed for `batch_size`) has slots.
     #[error("batch has {txs} transactions but only {batch_size} slots")]
-    TooManyTxs { txs: usize, batch_size: usize },
+    TooManyTxs {
+        /// Transactions given.
+        txs: usize,
+        /// Slots in the batch.
+        batch_size: usize,
+    },
+    /// A batch needs at least one slot (the operator's fee credit follows the last).
     #[error("batch size must be at least 1")]
     ZeroBatchSize,
+    /// A transaction names an index outside the tree or the reserved index.
     #[error("slot {slot}: {source}")]
-    Index { slot: usize, source: TreeError },
+    Index {
+        /// The failing slot.
+        slot: usize,
+        /// What was wrong with the index.
+        source: TreeError,
+    },
+    /// The slot debits or credits an index that holds no account (only a deposit with
+    /// `new_account` may target an empty leaf).
     #[error("slot {slot}: account {index} does not exist")]
-    NoAccount { slot: usize, index: u32 },
+    NoAccount {
+        /// The failing slot.
+        slot: usize,
+        /// The empty index.
+        index: u32,
+    },
+    /// A deposit that creates an account at an index that already holds one.
     #[error("slot {slot}: account {index} already exists")]
-    AccountExists { slot: usize, index: u32 },
+    AccountExists {
+        /// The failing slot.
+        slot: usize,
+        /// The occupied index.
+        index: u32,
+    },
+    /// `from == to`; refused so that DA records cannot be confused (see [`crate::da`]).
     #[error("slot {slot}: self-transfer")]
-    SelfTransfer { slot: usize },
+    SelfTransfer {
+        /// The failing slot.
+        slot: usize,
+    },
+    /// The signed nonce is not the account's current one (a replay, or out of order).
     #[error("slot {slot}: nonce {got}, account nonce is {expected}")]
     BadNonce {
+        /// The failing slot.
         slot: usize,
+        /// The nonce in the transaction.
         got: u64,
+        /// The account's nonce.
         expected: u64,
     },
+    /// The account has signed [`crate::tx::MAX_NONCE`] transactions and can sign no more.
     #[error("slot {slot}: account nonce exhausted")]
-    NonceExhausted { slot: usize },
+    NonceExhausted {
+        /// The failing slot.
+        slot: usize,
+    },
+    /// The sender's signature does not verify.
     #[error("slot {slot}: bad signature: {source}")]
-    Signature { slot: usize, source: SignatureError },
+    Signature {
+        /// The failing slot.
+        slot: usize,
+        /// Why it did not verify.
+        source: SignatureError,
+    },
+    /// The amount code decodes to more than `u128::MAX`.
     #[error("slot {slot}: {source}")]
-    Amount { slot: usize, source: FloatError },
+    Amount {
+        /// The failing slot.
+        slot: usize,
+        /// The decoding error.
+        source: FloatError,
+    },
+    /// The sender's balance is below `amount + fee`.
     #[error("slot {slot}: insufficient balance")]
-    InsufficientBalance { slot: usize },
+    InsufficientBalance {
+        /// The failing slot.
+        slot: usize,
+    },
+    /// Crediting would push the receiver's balance past `u128::MAX`.
     #[error("slot {slot}: balance overflow")]
-    BalanceOverflow { slot: usize },
+    BalanceOverflow {
+        /// The failing slot.
+        slot: usize,
+    },
+    /// The header's operator index holds no account (or is not a valid index) to receive the
+    /// fees after the last slot.
     #[error("operator account {0} does not exist at the end of the batch")]
     NoOperator(u32),
+    /// Crediting the batch's fees would push the operator's balance past `u128::MAX`.
     #[error("operator balance overflow")]
     OperatorOverflow,
+    /// The batch cannot be DA-encoded (an index does not fit 24 bits).
     #[error(transparent)]
     Da(#[from] DaError),
 }
@@ -82,7 +144,9 @@ pub enum BatchError {
 /// The debit side of a slot: the account before and its path under the slot's input root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DebitTrace {
+    /// The sender's account before the debit.
     pub account: Account,
+    /// Its path under the slot's input root.
     pub proof: MerkleProof,
 }
 
@@ -90,51 +154,70 @@ pub struct DebitTrace {
 /// the root after the debit side.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditTrace {
+    /// The receiver's account before the credit; `None` when a deposit creates it.
     pub account: Option<Account>,
+    /// Its path under the root after the slot's debit side.
     pub proof: MerkleProof,
 }
 
 /// Everything the prover needs about one slot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotTrace {
+    /// The slot's transaction (a no-op for padding).
     pub tx: Tx,
+    /// The sender's side, for transfers and withdrawals.
     pub debit: Option<DebitTrace>,
+    /// The receiver's side, for transfers and deposits.
     pub credit: Option<CreditTrace>,
 }
 
 /// A withdrawal as the bridge records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WithdrawalRecord {
+    /// The L2 account that paid it.
     pub from: u32,
+    /// The decoded amount the bridge releases (fee not included).
     #[serde(with = "crate::serde_fr::u128_dec")]
     pub amount: u128,
+    /// The L1 account that receives it.
     pub recipient: [u8; 32],
 }
 
 /// The executed batch: witness for the prover and data for L1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchTrace {
+    /// Chain, batch number and operator, as given to [`execute_batch`].
     pub header: BatchHeader,
+    /// Slots in the batch; the proving key must be for this size.
     pub batch_size: usize,
+    /// The state root before the batch.
     #[serde(with = "crate::serde_fr")]
     pub old_root: Fr,
+    /// The state root after the batch, operator's fee credit included.
     #[serde(with = "crate::serde_fr")]
     pub new_root: Fr,
     /// Exactly `batch_size` slots.
     pub slots: Vec<SlotTrace>,
     /// Operator account before the fee credit, and its path under the root after the last slot.
     pub operator_account: Account,
+    /// See `operator_account`.
     pub operator_proof: MerkleProof,
+    /// Sum of the slots' fees, credited to the operator.
     #[serde(with = "crate::serde_fr::u128_dec")]
     pub total_fee: u128,
+    /// The deposits consumed from the L1 queue, in order.
     pub deposits: Vec<Deposit>,
+    /// The withdrawals for the bridge to pay, in slot order.
     pub withdrawals: Vec<WithdrawalRecord>,
+    /// Hash chain of `deposits` ([`deposits_hash`]).
     #[serde(with = "crate::serde_fr")]
     pub deposits_hash: Fr,
+    /// Hash chain of `withdrawals` ([`withdrawals_hash`]).
     #[serde(with = "crate::serde_fr")]
     pub withdrawals_hash: Fr,
     /// The DA payload to post.
     pub da: Vec<u8>,
+    /// Hash of the DA records ([`crate::da::hash`]).
     #[serde(with = "crate::serde_fr")]
     pub da_hash: Fr,
     /// The public input.

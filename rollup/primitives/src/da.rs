@@ -44,26 +44,39 @@ pub const RECORDS_PER_CHUNK: usize = 8;
 /// One decoded record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DaRecord {
+    /// `from` paid `amount + fee`, `to` received `amount`.
     Transfer {
+        /// Sender's index.
         from: u32,
+        /// Receiver's index (never `from`).
         to: u32,
+        /// Amount code.
         amount: Amount40,
+        /// Fee code.
         fee: Fee8,
     },
+    /// `from` paid `amount + fee`; the recipient is in the withdrawal list, not here.
     Withdraw {
+        /// Sender's index.
         from: u32,
+        /// Amount code.
         amount: Amount40,
+        /// Fee code.
         fee: Fee8,
     },
+    /// The next queued L1 deposit went to `to`; amount and key come from the L1 queue.
     Deposit {
+        /// Credited or created index.
         to: u32,
     },
+    /// An empty slot.
     Noop,
 }
 
 /// A decoded DA payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DaBatch {
+    /// The index that receives the batch's fees (the header).
     pub operator: u32,
     /// Exactly `batch_size` records (padded with no-ops).
     pub records: Vec<DaRecord>,
@@ -72,22 +85,37 @@ pub struct DaBatch {
 /// A DA payload was malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DaError {
+    /// The payload's length is not `3 + 12·n`.
     #[error("DA payload of {0} bytes is not a 3-byte header plus 12-byte records")]
     BadLength(usize),
+    /// The payload has more records than the batch has slots.
     #[error("DA payload has {records} records but the batch has {batch_size} slots")]
-    TooManyRecords { records: usize, batch_size: usize },
+    TooManyRecords {
+        /// Records in the payload.
+        records: usize,
+        /// Slots in the batch.
+        batch_size: usize,
+    },
+    /// Record `n` (0-based) matches none of the four shapes in the table above.
     #[error("DA record {0} is not a valid transfer, withdrawal, deposit or no-op")]
     BadRecord(usize),
+    /// A batch needs at least one slot.
     #[error("batch size must be at least 1")]
     ZeroBatchSize,
+    /// An index to encode needs more than the 3 bytes a record gives it.
     #[error("account index {0} does not fit in 24 bits")]
     IndexTooLarge(u32),
+    /// The L1 data given with the payload does not have one entry per record of a kind.
     #[error("the DA has {da} {kind} records but {given} {kind}s were given")]
     CountMismatch {
+        /// `"deposit"` or `"withdrawal"`.
         kind: &'static str,
+        /// Records of that kind in the payload.
         da: usize,
+        /// Entries of that kind given.
         given: usize,
     },
+    /// Withdrawal `n` (0-based) has a different sender or amount than its DA record.
     #[error("withdrawal {0} does not match its DA record")]
     WithdrawalMismatch(usize),
 }

@@ -37,7 +37,9 @@ pub struct PublicKey(pub Point);
 /// (which must be rejected) can be represented.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
+    /// The commitment `R8 = r·Base8`.
     pub r8: Point,
+    /// The response `S = r + c·s mod l`, as received (possibly `>= l` if forged).
     #[serde(with = "serde_biguint")]
     pub s: BigUint,
 }
@@ -45,16 +47,22 @@ pub struct Signature {
 /// Why a signature did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
+    /// `A` does not satisfy the curve equation.
     #[error("public key is not on the curve")]
     KeyNotOnCurve,
+    /// `8·A = O`: the equation would reduce to `S·Base8 = R8`, which anyone can satisfy.
     #[error("public key has small order")]
     KeySmallOrder,
+    /// `R8` does not satisfy the curve equation.
     #[error("R8 is not on the curve")]
     RNotOnCurve,
+    /// `S >= l`: refused so that a signature has exactly one valid encoding (no malleability).
     #[error("S is not below the subgroup order")]
     SNotCanonical,
+    /// Well-formed, but `S·Base8 ≠ R8 + 8c·A`: wrong key, wrong message or forged.
     #[error("signature equation does not hold")]
     Invalid,
+    /// The bytes are not 64 long or `R8` does not decompress.
     #[error("malformed signature encoding")]
     Malformed,
 }

@@ -25,12 +25,18 @@ pub const FEE_EXPONENT_BITS: u32 = 4;
 /// Why an amount or fee could not be encoded or decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FloatError {
+    /// The amount is not `m · 10^e` with `m < 2^35` and `e ≤ 31`; the sender must split it
+    /// or round it themselves (nothing here rounds).
     #[error("{0} has no exact 40-bit float encoding")]
     AmountNotRepresentable(u128),
+    /// The fee is not 0..=15 times a power of ten up to 10^15.
     #[error("{0} has no exact 8-bit fee encoding")]
     FeeNotRepresentable(u128),
+    /// A raw amount code (from a file, RPC or the DA) has bits set above bit 39.
     #[error("amount code {0:#x} does not fit in 40 bits")]
     CodeTooLarge(u64),
+    /// A well-formed amount code whose value `m · 10^e` exceeds `u128`; no balance can
+    /// ever pay it.
     #[error("amount code {0:#x} decodes to more than u128::MAX")]
     Overflow(u64),
 }
@@ -53,7 +59,8 @@ impl From<Amount40> for u64 {
     }
 }
 
-/// An 8-bit fee code.
+/// An 8-bit fee code: mantissa in the low nibble, exponent in the high nibble. Every `u8`
+/// is a valid code, so the field is public.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Fee8(pub u8);
 
@@ -96,6 +103,7 @@ impl Amount40 {
         Ok(Amount40(code))
     }
 
+    /// The raw 40-bit code: what users sign, the DA publishes and the circuit decodes.
     pub fn code(&self) -> u64 {
         self.0
     }
@@ -106,10 +114,12 @@ impl Amount40 {
         decode(self.0, AMOUNT_MANTISSA_BITS).ok_or(FloatError::Overflow(self.0))
     }
 
+    /// The low 35 bits, `m` in `m · 10^e`.
     pub fn mantissa(&self) -> u64 {
         self.0 & ((1 << AMOUNT_MANTISSA_BITS) - 1)
     }
 
+    /// The high 5 bits, `e` in `m · 10^e`.
     pub fn exponent(&self) -> u32 {
         (self.0 >> AMOUNT_MANTISSA_BITS) as u32
     }
@@ -123,6 +133,7 @@ impl Fee8 {
             .ok_or(FloatError::FeeNotRepresentable(value))
     }
 
+    /// The raw 8-bit code, as signed and published.
     pub fn code(&self) -> u8 {
         self.0
     }

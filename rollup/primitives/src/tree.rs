@@ -28,6 +28,7 @@ pub const RESERVED_INDEX: u32 = TREE_CAPACITY - 1;
 /// An L2 account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
+    /// The key that signs this account's transfers and withdrawals.
     pub pubkey: PublicKey,
     /// Balance in the L1 token's smallest unit (`u128`, like the L1 `Balance`).
     #[serde(with = "crate::serde_fr::u128_dec")]
@@ -51,6 +52,7 @@ impl Account {
 /// Errors of tree access.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TreeError {
+    /// The index is `>= 2^24`, or is [`RESERVED_INDEX`] where an account was expected.
     #[error("account index {0} is outside the tree (or is the reserved index)")]
     IndexOutOfRange(u32),
 }
@@ -66,6 +68,7 @@ pub fn check_index(index: u32) -> Result<(), TreeError> {
 /// Siblings from the leaf level up (`siblings[0]` is the leaf's sibling).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MerkleProof {
+    /// One sibling per level; which side it is on comes from the index bits, not the proof.
     #[serde(with = "serde_siblings")]
     pub siblings: [Fr; TREE_DEPTH],
 }
@@ -123,6 +126,7 @@ pub fn empty_subtree_roots() -> [Fr; TREE_DEPTH + 1] {
 }
 
 impl AccountTree {
+    /// An empty tree; its root is the empty-subtree root of height [`TREE_DEPTH`].
     pub fn new() -> Self {
         AccountTree {
             accounts: HashMap::new(),
@@ -138,18 +142,22 @@ impl AccountTree {
             .unwrap_or(self.empty[level])
     }
 
+    /// The state root, as the batch commitment and the L1 bridge know it.
     pub fn root(&self) -> Fr {
         self.node(TREE_DEPTH, 0)
     }
 
+    /// The account at `index`, if one exists.
     pub fn get(&self, index: u32) -> Option<&Account> {
         self.accounts.get(&index)
     }
 
+    /// Number of existing accounts (not the capacity).
     pub fn len(&self) -> usize {
         self.accounts.len()
     }
 
+    /// Whether no account exists yet.
     pub fn is_empty(&self) -> bool {
         self.accounts.is_empty()
     }

@@ -28,20 +28,30 @@ pub const MAX_NONCE: u64 = (1 << NONCE_BITS) - 1;
 
 /// Transaction type codes, as signed and as used in the circuit.
 pub mod tx_type {
+    /// An empty slot: changes nothing and publishes an all-zero DA record.
     pub const NOOP: u64 = 0;
+    /// [`super::Transfer`].
     pub const TRANSFER: u64 = 1;
+    /// [`super::Deposit`] (never signed: the L1 deposit queue authorises it).
     pub const DEPOSIT: u64 = 2;
+    /// [`super::Withdraw`].
     pub const WITHDRAW: u64 = 3;
 }
 
 /// An L2 → L2 transfer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
+    /// Index of the sending account, which signs and pays `amount + fee`.
     pub from: u32,
+    /// Index of the receiving account; it must exist and differ from `from`.
     pub to: u32,
+    /// The amount credited to `to`.
     pub amount: Amount40,
+    /// The fee, paid by `from` to the batch's operator.
     pub fee: Fee8,
+    /// Must equal `from`'s nonce at execution; makes the signature single-use.
     pub nonce: u64,
+    /// The sender's signature of [`Transfer::message`].
     pub signature: Signature,
 }
 
@@ -50,8 +60,11 @@ pub struct Transfer {
 /// existing account at `to`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deposit {
+    /// Index of the credited (or created) account.
     pub to: u32,
+    /// The key of the account to create at `to`, or `None` to credit an existing one.
     pub new_account: Option<PublicKey>,
+    /// The amount locked on L1; a full `u128`, since deposits are not float-encoded.
     #[serde(with = "crate::serde_fr::u128_dec")]
     pub amount: u128,
 }
@@ -59,12 +72,18 @@ pub struct Deposit {
 /// An L2 → L1 withdrawal to `recipient` (an L1 `AccountId32`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Withdraw {
+    /// Index of the withdrawing account, which signs and pays `amount + fee`.
     pub from: u32,
+    /// The amount the bridge releases on L1.
     pub amount: Amount40,
+    /// The fee, paid to the batch's operator.
     pub fee: Fee8,
+    /// Must equal `from`'s nonce at execution; makes the signature single-use.
     pub nonce: u64,
+    /// The L1 account that receives `amount` (hex in JSON).
     #[serde(with = "hex_32")]
     pub recipient: [u8; 32],
+    /// The sender's signature of [`Withdraw::message`], which binds `recipient`.
     pub signature: Signature,
 }
 
@@ -72,13 +91,18 @@ pub struct Withdraw {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Tx {
+    /// An L2 → L2 payment between existing accounts.
     Transfer(Transfer),
+    /// The next deposit from the L1 bridge's queue.
     Deposit(Deposit),
+    /// An L2 → L1 exit.
     Withdraw(Withdraw),
+    /// Padding for unused slots (a batch always has `batch_size` slots).
     Noop,
 }
 
 impl Tx {
+    /// The [`tx_type`] code, as signed and as the circuit's slot type.
     pub fn type_code(&self) -> u64 {
         match self {
             Tx::Noop => tx_type::NOOP,
@@ -147,6 +171,7 @@ pub fn withdraw_message(
 }
 
 impl Transfer {
+    /// The message `M` the sender signs on chain `chain_id` (see the module docs).
     pub fn message(&self, chain_id: u32) -> Fr {
         transfer_message(
             chain_id,
@@ -181,6 +206,7 @@ impl Transfer {
 }
 
 impl Withdraw {
+    /// The message `M` the sender signs on chain `chain_id`, recipient included.
     pub fn message(&self, chain_id: u32) -> Fr {
         withdraw_message(
             chain_id,
