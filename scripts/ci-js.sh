@@ -43,8 +43,9 @@ free_port() {
 }
 
 step "build echonet-node"
-# The same invocation as scripts/test.sh: one feature set, so nothing is compiled twice.
-cargo build --workspace --bins --tests --locked
+# The same invocation as scripts/test.sh (and, from there, the same exported clippy
+# wrapper): one feature set and one fingerprint, so nothing is compiled twice.
+cargo build --workspace --all-targets --locked
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
 NODE_BIN="$TARGET_DIR/debug/echonet-node"
 test -x "$NODE_BIN"

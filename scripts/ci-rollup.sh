@@ -19,8 +19,9 @@ trap 'rm -rf "$WORK"' EXIT
 step() { printf '\n==> %s\n' "$*"; }
 
 step "build echonet-prover"
-# The same invocation as scripts/test.sh: one feature set, so nothing is compiled twice.
-cargo build --workspace --bins --tests --locked
+# The same invocation as scripts/test.sh (and, from there, the same exported clippy
+# wrapper): one feature set and one fingerprint, so nothing is compiled twice.
+cargo build --workspace --all-targets --locked
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).target_directory))')"
 PROVER="$TARGET_DIR/debug/echonet-prover"
 test -x "$PROVER"
