@@ -6,13 +6,13 @@
 //!
 //! Every block also carries its author's sr25519 VRF signature over (the epoch
 //! randomness in the parent's state, the slot) as a `PreRuntime(b"EVRF", ..)` digest
-//! (pallet-randomness's format). The node checks it before it executes a block, so that a
+//! (echonet-consensus-primitives' format). The node checks it before it executes a block, so that a
 //! bad proof is an import error with a reason rather than a failing runtime hook, and the
 //! runtime checks it again and folds the output into the next epoch's randomness.
 
 use codec::Decode;
 use echonet_runtime::Header;
-use pallet_randomness::VRF_ENGINE_ID;
+use echonet_consensus_primitives::vrf::{self, VRF_ENGINE_ID};
 pub use sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthoritySignature as AuraSignature};
 use sp_consensus_aura::{digests::CompatibleDigestItem, Slot};
 use sp_core::{
@@ -96,7 +96,7 @@ pub fn vrf_signature(header: &Header) -> Result<VrfSignature, AuraError> {
 pub fn check_vrf(checked: &CheckedHeader, randomness: &[u8; 32]) -> Result<[u8; 32], AuraError> {
     let signature = vrf_signature(&checked.pre_header)?;
     let public: sr25519::Public = checked.author.clone().into();
-    pallet_randomness::verify_vrf(&public, randomness, *checked.slot, &signature).ok_or_else(|| {
+    vrf::verify_vrf(&public, randomness, *checked.slot, &signature).ok_or_else(|| {
         AuraError::BadVrf {
             slot: *checked.slot,
             expected: format!("{}", checked.author),
@@ -106,12 +106,12 @@ pub fn check_vrf(checked: &CheckedHeader, randomness: &[u8; 32]) -> Result<[u8; 
 
 /// The VRF digest item of `signature`.
 pub fn vrf_digest_item(signature: &VrfSignature) -> DigestItem {
-    pallet_randomness::vrf_digest_item(signature)
+    vrf::vrf_digest_item(signature)
 }
 
 /// What an author signs with its VRF key for `slot` under `randomness`.
 pub fn vrf_sign_data(randomness: &[u8; 32], slot: Slot) -> VrfSignData {
-    pallet_randomness::vrf_sign_data(randomness, *slot)
+    vrf::vrf_sign_data(randomness, *slot)
 }
 
 /// Both pre-runtime digest items of a block `pair` authors in `slot` under the epoch

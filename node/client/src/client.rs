@@ -515,7 +515,7 @@ impl Client {
     }
 
     fn epoch_randomness_in(&self, state: &StateBackend) -> Result<[u8; 32]> {
-        let key = pallet_randomness::Randomness::<echonet_runtime::Runtime>::hashed_key();
+        let key = echonet_runtime::storage_keys::vrf_randomness();
         match state
             .storage(&key)
             .map_err(|e| Error::State(e.to_string()))?

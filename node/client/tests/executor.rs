@@ -251,7 +251,7 @@ fn with_vrf(block: &Built, vrf: Option<sp_runtime::DigestItem>) -> Built {
         .digest
         .logs
         .iter()
-        .position(|item| matches!(item, sp_runtime::DigestItem::PreRuntime(id, _) if *id == pallet_randomness::VRF_ENGINE_ID))
+        .position(|item| matches!(item, sp_runtime::DigestItem::PreRuntime(id, _) if *id == echonet_consensus_primitives::vrf::VRF_ENGINE_ID))
         .expect("built blocks carry a VRF digest");
     match vrf {
         Some(item) => header.digest.logs[at] = item,
@@ -299,7 +299,7 @@ fn block_without_a_valid_vrf_is_rejected_before_execution() {
             "bad VRF proof",
         );
     }
-    let garbage = sp_runtime::DigestItem::PreRuntime(pallet_randomness::VRF_ENGINE_ID, vec![1, 2]);
+    let garbage = sp_runtime::DigestItem::PreRuntime(echonet_consensus_primitives::vrf::VRF_ENGINE_ID, vec![1, 2]);
     assert_rejected(&client, &with_vrf(&block, Some(garbage)), "does not decode");
 
     // The block as built imports, and the runtime folds its VRF output in.
