@@ -1,7 +1,6 @@
 //! The chain client: block import, fork choice, finality, and reads of blocks and state.
 
 use crate::{
-    aura::{self, AuraId},
     block_builder::BlockBuilder,
     chain_spec::{genesis_header, ChainSpec},
     db::{col, meta_key, Db, DbBatch, DbConfig},
@@ -13,8 +12,7 @@ use codec::{Decode, Encode};
 use echonet_runtime::Header;
 use parking_lot::{Mutex, RwLock};
 use schnellru::{ByLength, LruMap};
-use sp_consensus_aura::Slot;
-use sp_core::{sr25519, traits::CallContext, H256};
+use sp_core::{traits::CallContext, H256};
 use sp_externalities::Extensions;
 use sp_keystore::{KeystoreExt, KeystorePtr};
 use sp_runtime::{
@@ -51,8 +49,6 @@ pub struct ClientConfig {
     pub db: DbConfig,
     /// Size of the shared trie node/value cache.
     pub trie_cache_bytes: usize,
-    /// How many slots ahead of the local clock a block's slot may be.
-    pub max_slot_drift: u64,
     /// Check a block's signatures on a second thread while it executes (see
     /// [`Client::import_block`]).
     pub parallel_signature_checks: bool,
@@ -64,7 +60,6 @@ impl ClientConfig {
             db_path,
             db: DbConfig::default(),
             trie_cache_bytes: 256 * 1024 * 1024,
-            max_slot_drift: 1,
             parallel_signature_checks: true,
         }
     }
@@ -135,20 +130,22 @@ pub struct FinalityNotification {
     pub finalized: Arc<Vec<H256>>,
 }
 
-/// Two different headers sealed by one Aura authority for the same slot, seen at import.
-/// Evidence for pallet-evidence's `report_aura_equivocation`.
-#[derive(Debug, Clone)]
-pub struct AuraEquivocation {
-    pub slot: u64,
-    pub author: AuraId,
-    /// The first header seen (sealed).
-    pub first: Arc<Header>,
-    /// The second, different header of the same slot and author (sealed).
-    pub second: Arc<Header>,
+/// The consensus engine's checks of a block that this node did not build, run by
+/// [`Client::import_block`] before it executes the block. The client knows no consensus
+/// engine: the node opens it with one (echonet-consensus's `AuraVerifier`).
+pub trait BlockVerifier: Send + Sync {
+    /// Checks the sealed `header` of a block on `parent` (a block the client has), with
+    /// `parent_state` the state after `parent`, and returns the header that the runtime
+    /// executes: `header` without the engine's seal. Input errors are
+    /// [`Error::InvalidBlock`]; failures to read the chain are passed on as they are.
+    fn verify(
+        &self,
+        client: &Client,
+        parent: &Header,
+        header: &Header,
+        parent_state: &StateBackend,
+    ) -> Result<Header>;
 }
-
-/// How many recent (slot, author) pairs import remembers to spot Aura equivocations.
-const AURA_SLOTS_REMEMBERED: u32 = 2048;
 
 /// The chain client. All methods block: call them from `spawn_blocking` in async code.
 pub struct Client {
@@ -165,9 +162,8 @@ pub struct Client {
     finality: broadcast::Sender<FinalityNotification>,
     /// Signature checks skipped at import because a second thread had done them.
     signature_cache_hits: std::sync::atomic::AtomicU64,
-    /// The first validly sealed header seen for each recent (slot, author).
-    aura_slots: Mutex<LruMap<(u64, AuraId), Arc<Header>>>,
-    aura_equivocations: broadcast::Sender<AuraEquivocation>,
+    /// Checks blocks from elsewhere before they execute.
+    verifier: Arc<dyn BlockVerifier>,
 }
 
 fn hash_key(hash: &H256) -> &[u8] {
@@ -176,8 +172,13 @@ fn hash_key(hash: &H256) -> &[u8] {
 
 impl Client {
     /// Opens the chain at `config.db_path`, writing the genesis block of `spec` if the
-    /// database is new, and refusing a database of another chain.
-    pub fn open(config: ClientConfig, spec: &ChainSpec) -> Result<Arc<Self>> {
+    /// database is new, and refusing a database of another chain. Blocks that this node
+    /// did not build must pass `verifier` to be imported.
+    pub fn open(
+        config: ClientConfig,
+        spec: &ChainSpec,
+        verifier: Arc<dyn BlockVerifier>,
+    ) -> Result<Arc<Self>> {
         let db = Arc::new(Db::open(&config.db_path, &config.db)?);
         let state = StateProvider::new(db.clone(), config.trie_cache_bytes);
         let genesis = spec.genesis_storage()?;
@@ -235,7 +236,6 @@ impl Client {
         };
         let (imports, _) = broadcast::channel(1024);
         let (finality, _) = broadcast::channel(1024);
-        let (aura_equivocations, _) = broadcast::channel(64);
         let client = Arc::new(Self {
             db,
             state,
@@ -248,8 +248,7 @@ impl Client {
             imports,
             finality,
             signature_cache_hits: Default::default(),
-            aura_slots: Mutex::new(LruMap::new(ByLength::new(AURA_SLOTS_REMEMBERED))),
-            aura_equivocations,
+            verifier,
         });
         // The best block's header and state must be there; if not, the database was
         // written by something that did not respect our batches.
@@ -286,42 +285,6 @@ impl Client {
     /// Subscribes to block imports.
     pub fn import_notifications(&self) -> broadcast::Receiver<BlockImportNotification> {
         self.imports.subscribe()
-    }
-
-    /// Subscribes to Aura equivocations seen at import: a second validly sealed header for
-    /// a (slot, author) pair already seen among the last few thousand. The node reports
-    /// them on-chain (pallet-evidence).
-    pub fn aura_equivocations(&self) -> broadcast::Receiver<AuraEquivocation> {
-        self.aura_equivocations.subscribe()
-    }
-
-    /// Remembers a header whose seal checked out; reports it if its slot and author
-    /// already sealed a different header.
-    fn note_aura_slot(&self, header: &Header, slot: u64, author: &AuraId) {
-        let mut slots = self.aura_slots.lock();
-        let key = (slot, author.clone());
-        match slots.get(&key) {
-            Some(first) if first.hash() != header.hash() => {
-                let first = first.clone();
-                drop(slots);
-                tracing::warn!(
-                    target: "aura",
-                    "⚠️ {author} sealed two blocks in slot {slot}: {:?} and {:?}",
-                    first.hash(),
-                    header.hash()
-                );
-                let _ = self.aura_equivocations.send(AuraEquivocation {
-                    slot,
-                    author: author.clone(),
-                    first,
-                    second: Arc::new(header.clone()),
-                });
-            }
-            Some(_) => {}
-            None => {
-                slots.insert(key, Arc::new(header.clone()));
-            }
-        }
     }
 
     /// Subscribes to finality.
@@ -503,44 +466,6 @@ impl Client {
         echonet_runtime::VERSION
     }
 
-    /// Aura's authorities at a block.
-    pub fn aura_authorities(&self, at: H256) -> Result<Vec<AuraId>> {
-        self.call_decoded(at, "AuraApi_authorities", &[])
-    }
-
-    /// The epoch randomness in a block's state: the VRF input of its children.
-    pub fn epoch_randomness(&self, at: H256) -> Result<[u8; 32]> {
-        let header = self.expect_header(at)?;
-        self.epoch_randomness_in(&self.state_at_header(&header, false))
-    }
-
-    fn epoch_randomness_in(&self, state: &StateBackend) -> Result<[u8; 32]> {
-        let key = echonet_runtime::storage_keys::vrf_randomness();
-        match state
-            .storage(&key)
-            .map_err(|e| Error::State(e.to_string()))?
-        {
-            None => Ok([0; 32]),
-            Some(raw) => <[u8; 32]>::decode(&mut &raw[..])
-                .map_err(|e| Error::decode("the epoch randomness", e)),
-        }
-    }
-
-    /// The pre-runtime digest of a block on `parent` that `pair` authors in `slot`: the
-    /// Aura slot and the VRF signature over the parent's epoch randomness. For block
-    /// builders that hold the author's key (tests, benchmarks, offline chains).
-    pub fn pre_digest(&self, parent: H256, slot: Slot, pair: &sr25519::Pair) -> Result<Digest> {
-        let randomness = self.epoch_randomness(parent)?;
-        Ok(Digest {
-            logs: aura::pre_digest_items(slot, &randomness, pair),
-        })
-    }
-
-    /// Aura's slot duration in milliseconds.
-    pub fn slot_duration_ms(&self) -> u64 {
-        echonet_runtime::SLOT_DURATION
-    }
-
     // ---------------------------------------------------------------- building
 
     /// Starts a block on `parent` with `digest` (the Aura pre-digest).
@@ -689,7 +614,8 @@ impl Client {
         })
     }
 
-    /// Aura checks, spec version, inherents, then `Core_execute_block` on the parent's state.
+    /// The consensus engine's checks ([`BlockVerifier`]), spec version, inherents, then
+    /// `Core_execute_block` on the parent's state.
     fn verify_and_execute(
         &self,
         hash: H256,
@@ -697,33 +623,12 @@ impl Client {
         header: &Header,
         body: &[OpaqueExtrinsic],
     ) -> Result<StorageChanges<BlakeTwo256>> {
-        let parent_hash = header.parent_hash;
-        let authorities = self.aura_authorities(parent_hash)?;
-        let parent_slot = if parent.number == 0 {
-            None
-        } else {
-            aura::pre_digest(parent).ok()
-        };
-        let now = aura::slot_now(self.slot_duration_ms());
-        let checked = aura::check_header(
-            header.clone(),
-            parent_slot,
-            &authorities,
-            now,
-            self.config.max_slot_drift,
-        )
-        .map_err(|e| Error::invalid(hash, e.to_string()))?;
-        // A valid seal is what makes a second block of the slot evidence, whether or not
-        // the block itself executes.
-        self.note_aura_slot(header, *checked.slot, &checked.author);
-
         let state = self.state_at_header(parent, true);
+        let pre_header = self.verifier.verify(self, parent, header, &state)?;
         self.check_spec_version(&state, hash)?;
-        let randomness = self.epoch_randomness_in(&state)?;
-        aura::check_vrf(&checked, &randomness).map_err(|e| Error::invalid(hash, e.to_string()))?;
 
         let block = Block {
-            header: checked.pre_header,
+            header: pre_header,
             extrinsics: body.to_vec(),
         };
         let encoded = block.encode();

@@ -55,8 +55,8 @@ use sp_runtime::DigestItem;
 // The digest format lives in echonet-consensus-primitives, which the node uses too;
 // re-exported so that the pallet's users keep their paths.
 pub use echonet_consensus_primitives::vrf::{
-    verify_vrf, vrf_digest_item, vrf_sign_data, vrf_transcript, VRF_ENGINE_ID,
-    VRF_OUTPUT_CONTEXT, VRF_TRANSCRIPT_LABEL,
+    verify_vrf, vrf_digest_item, vrf_sign_data, vrf_transcript, VRF_ENGINE_ID, VRF_OUTPUT_CONTEXT,
+    VRF_TRANSCRIPT_LABEL,
 };
 
 /// Who authors the current block: its slot and its sr25519 key. The runtime implements it
