@@ -1,32 +1,22 @@
-//! Aura block authoring: at each slot boundary, if a local key owns the slot, build a
-//! block on the best block from the pool's ready transactions, seal it and import it.
+//! Aura block authoring, the task: at each slot boundary, if a local key owns the slot,
+//! build a block on the best block from the pool's ready transactions, seal it and import
+//! it. The slot logic (timing, claiming, building, signing) is echonet-consensus's
+//! `aura::slot_worker`; this task adds the node's side: sync status, metrics, import.
 
 use crate::metrics::Metrics;
-use echonet_client::{
-    aura::{self, AuraId},
-    BlockOrigin, Client, ImportBlock, PushError,
-};
+use echonet_client::{BlockOrigin, Client, ImportBlock};
+use echonet_consensus::aura::{slot_worker, AuraClientExt as _};
 use echonet_sync::{SyncHandle, SyncStatus};
 use echonet_txpool::Pool;
 use sp_consensus_aura::Slot;
-use sp_core::{crypto::ByteArray, crypto::KeyTypeId, sr25519};
+use sp_core::sr25519;
 use sp_keystore::KeystorePtr;
-use sp_runtime::{
-    generic::Digest,
-    transaction_validity::{InvalidTransaction, TransactionValidityError},
-};
+use sp_runtime::generic::Digest;
 use std::{
     sync::Arc,
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant},
 };
 use tokio::sync::watch;
-
-const AURA: KeyTypeId = sp_core::crypto::key_types::AURA;
-/// Share of the slot spent pushing transactions; the rest is for sealing, import and
-/// propagation. Substrate's Aura uses two thirds as well.
-const PROPOSAL_PORTION: f64 = 2.0 / 3.0;
-/// After this many transactions that do not fit, the block is considered full.
-const MAX_SKIPPED_WHEN_FULL: usize = 8;
 
 /// What the slot worker needs.
 pub struct AuthoringParams {
@@ -74,22 +64,13 @@ pub fn skip_reason(
     None
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default()
-}
-
 /// Runs until `shutdown` turns true.
 pub async fn run(params: AuthoringParams, mut shutdown: watch::Receiver<bool>) {
     let slot_ms = params.client.slot_duration_ms();
     let mut last_slot = 0u64;
     loop {
         // Sleep to the next slot boundary.
-        let now = now_ms();
-        let next_slot_start = (now / slot_ms + 1) * slot_ms;
-        let wait = Duration::from_millis(next_slot_start.saturating_sub(now));
+        let wait = slot_worker::until_next_slot(slot_worker::now_ms(), slot_ms);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => {}
@@ -97,15 +78,12 @@ pub async fn run(params: AuthoringParams, mut shutdown: watch::Receiver<bool>) {
         if *shutdown.borrow() {
             break;
         }
-        let slot = *aura::slot_now(slot_ms);
+        let slot = *echonet_consensus::aura::slot_now(slot_ms);
         if slot <= last_slot {
             continue;
         }
         last_slot = slot;
-        let deadline = Instant::now()
-            + Duration::from_millis(((slot_ms as f64) * PROPOSAL_PORTION) as u64).saturating_sub(
-                Duration::from_millis(now_ms().saturating_sub(slot * slot_ms)),
-            );
+        let deadline = slot_worker::proposal_deadline(slot, slot_ms, slot_worker::now_ms());
         if let Err(e) = author_slot(&params, Slot::from(slot), deadline).await {
             tracing::warn!(target: "aura", "slot {slot}: could not author: {e}");
         }
@@ -125,12 +103,8 @@ async fn author_slot(
         .header(parent)
         .map_err(|e| e.to_string())?
         .ok_or("best block has no header")?;
-    if parent_header.number > 0 {
-        if let Ok(parent_slot) = aura::pre_digest(&parent_header) {
-            if parent_slot >= slot {
-                return Ok(()); // The best block is from this slot already.
-            }
-        }
+    if slot_worker::parent_is_from_slot(&parent_header, slot) {
+        return Ok(()); // The best block is from this slot already.
     }
     let authorities = {
         let client = client.clone();
@@ -139,12 +113,9 @@ async fn author_slot(
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?
     };
-    let Some(author) = aura::slot_author(slot, &authorities).cloned() else {
-        return Err("no Aura authorities".into());
-    };
-    if !params.keystore.has_keys(&[(author.to_raw_vec(), AURA)]) {
+    let Some(author) = slot_worker::claim_slot(&params.keystore, slot, &authorities)? else {
         return Ok(()); // Not our slot.
-    }
+    };
     if let Some(sync) = &params.sync {
         let status = sync.status();
         if let Some(reason) = skip_reason(
@@ -159,16 +130,9 @@ async fn author_slot(
     }
 
     // The VRF over (the parent's epoch randomness, slot), signed with the Aura key.
-    let public = sr25519::Public::from_slice(author.as_slice()).map_err(|_| "bad author key")?;
+    let public = slot_worker::author_public(&author)?;
     let randomness = client.epoch_randomness(parent).map_err(|e| e.to_string())?;
-    let vrf = params
-        .keystore
-        .sr25519_vrf_sign(AURA, &public, &aura::vrf_sign_data(&randomness, slot))
-        .map_err(|e| e.to_string())?
-        .ok_or("the keystore lost the author key")?;
-    let digest = Digest {
-        logs: vec![aura::pre_digest_item(slot), aura::vrf_digest_item(&vrf)],
-    };
+    let digest = slot_worker::sign_pre_digest(&params.keystore, &public, &randomness, slot)?;
     // Test-only: the same pre-digest for a second block of this slot.
     let equivocation_digest = params.equivocate.then(|| digest.clone());
 
@@ -176,7 +140,7 @@ async fn author_slot(
     let ready = params.pool.ready_for_block();
     let build_client = client.clone();
     let built = tokio::task::spawn_blocking(move || {
-        build_block(&build_client, parent, slot, digest, ready, deadline)
+        slot_worker::build_block(&build_client, parent, slot, digest, ready, deadline)
     })
     .await
     .map_err(|e| e.to_string())??;
@@ -187,13 +151,7 @@ async fn author_slot(
     }
 
     let mut header = built.block.header;
-    let pre_hash = header.hash();
-    let signature = params
-        .keystore
-        .sr25519_sign(AURA, &public, pre_hash.as_bytes())
-        .map_err(|e| e.to_string())?
-        .ok_or("the keystore lost the author key")?;
-    aura::seal(&mut header, signature.into());
+    slot_worker::seal_with_keystore(&params.keystore, &public, &mut header)?;
     let hash = header.hash();
     let number = header.number;
     let extrinsics = built.block.body.len();
@@ -237,17 +195,12 @@ async fn equivocate(
     let client = params.client.clone();
     let deadline = Instant::now() + Duration::from_millis(500);
     let built = tokio::task::spawn_blocking(move || {
-        build_block(&client, parent, slot, digest, Vec::new(), deadline)
+        slot_worker::build_block(&client, parent, slot, digest, Vec::new(), deadline)
     })
     .await
     .map_err(|e| e.to_string())??;
-    let mut header = built.block.header;
-    let signature = params
-        .keystore
-        .sr25519_sign(AURA, public, header.hash().as_bytes())
-        .map_err(|e| e.to_string())?
-        .ok_or("the keystore lost the author key")?;
-    aura::seal(&mut header, signature.into());
+    let mut header: echonet_runtime::Header = built.block.header;
+    slot_worker::seal_with_keystore(&params.keystore, public, &mut header)?;
     let hash = header.hash();
     let import = ImportBlock {
         header,
@@ -264,75 +217,6 @@ async fn equivocate(
         .map_err(|e| e.to_string())?;
     tracing::warn!(target: "aura", "😈 --dev-equivocate: sealed a second block {hash:?} in slot {slot}");
     Ok(())
-}
-
-struct Built {
-    block: echonet_client::BuiltBlock,
-    invalid: Vec<echonet_txpool::TxHash>,
-}
-
-fn build_block(
-    client: &Client,
-    parent: sp_core::H256,
-    slot: Slot,
-    digest: Digest,
-    ready: Vec<echonet_txpool::PoolTransaction>,
-    deadline: Instant,
-) -> Result<Built, String> {
-    let mut builder = client
-        .new_block_builder(parent, digest)
-        .map_err(|e| e.to_string())?;
-    let mut inherent_data = sp_inherents::InherentData::new();
-    let timestamp = aura::timestamp_for_slot(slot, client.slot_duration_ms());
-    inherent_data
-        .put_data(sp_timestamp::INHERENT_IDENTIFIER, &timestamp)
-        .map_err(|e| e.to_string())?;
-    for xt in builder
-        .create_inherents(&inherent_data)
-        .map_err(|e| e.to_string())?
-    {
-        builder
-            .push(xt)
-            .map_err(|e| format!("inherent rejected: {e}"))?;
-    }
-    let mut invalid = Vec::new();
-    let mut skipped = 0;
-    for tx in ready {
-        if Instant::now() >= deadline {
-            tracing::debug!(target: "aura", "proposal deadline reached");
-            break;
-        }
-        match builder.push(tx.extrinsic()) {
-            Ok(()) => {}
-            Err(PushError::Invalid(TransactionValidityError::Invalid(
-                InvalidTransaction::ExhaustsResources,
-            ))) => {
-                skipped += 1;
-                if skipped >= MAX_SKIPPED_WHEN_FULL {
-                    break;
-                }
-            }
-            Err(PushError::Invalid(TransactionValidityError::Invalid(e))) => {
-                tracing::debug!(target: "aura", "dropping invalid {:?}: {e:?}", tx.hash);
-                invalid.push(tx.hash);
-            }
-            Err(PushError::Invalid(TransactionValidityError::Unknown(_))) => {}
-            Err(PushError::Runtime(e)) => {
-                tracing::warn!(target: "aura", "transaction {:?} failed in the runtime: {e}", tx.hash);
-                invalid.push(tx.hash);
-            }
-        }
-    }
-    let block = builder.build().map_err(|e| e.to_string())?;
-    Ok(Built { block, invalid })
-}
-
-/// The Aura key this node would author with, if any.
-pub fn local_authority(keystore: &KeystorePtr, authorities: &[AuraId]) -> Option<AuraId> {
-    authorities
-        .iter()
-        .find(|a| keystore.has_keys(&[(a.to_raw_vec(), AURA)]))
-        .cloned()
 }
 
 #[cfg(test)]

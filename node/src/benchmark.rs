@@ -13,10 +13,10 @@ use crate::cli::{BenchmarkCmd, ImportBenchCmd};
 use anyhow::{anyhow, bail, Context};
 use codec::Encode;
 use echonet_client::{
-    aura,
     chain_spec::{Genesis, RuntimeGenesis},
     BlockOrigin, BuiltBlock, ChainSpec, Client, ClientConfig, ImportBlock, PushError,
 };
+use echonet_consensus::aura::{self, AuraClientExt as _};
 use echonet_runtime::{extrinsics, AccountId, Header, SLOT_DURATION, UNITS};
 use rayon::prelude::*;
 use sp_consensus_aura::Slot;
@@ -172,7 +172,8 @@ impl Fixture {
     fn open(&self, name: &str, parallel_verify: bool) -> anyhow::Result<Arc<Client>> {
         let mut config = ClientConfig::new(self._dir.path().join(name));
         config.parallel_signature_checks = parallel_verify;
-        Client::open(config, &self.spec).context("cannot open a benchmark database")
+        let verifier = Arc::new(aura::AuraVerifier::default());
+        Client::open(config, &self.spec, verifier).context("cannot open a benchmark database")
     }
 
     /// `count` signed transfers, round-robin over the senders, each to the next sender.

@@ -34,7 +34,9 @@ fn open_chain(shared: &SharedParams) -> anyhow::Result<(ChainSpec, PathBuf)> {
 
 fn open_client(shared: &SharedParams) -> anyhow::Result<Arc<Client>> {
     let (spec, dir) = open_chain(shared)?;
-    Client::open(ClientConfig::new(db_path(&dir)), &spec).context("cannot open the chain database")
+    let verifier = Arc::new(echonet_consensus::aura::AuraVerifier::default());
+    Client::open(ClientConfig::new(db_path(&dir)), &spec, verifier)
+        .context("cannot open the chain database")
 }
 
 pub fn build_spec(cmd: &BuildSpecCmd) -> anyhow::Result<()> {

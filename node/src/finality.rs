@@ -97,17 +97,16 @@ impl echonet_finality::EquivocationReporter for ChannelReporter {
     }
 }
 
-/// Submits equivocation evidence to the pool: GRANDPA's from `grandpa`, and Aura's as the
-/// client detects two blocks of one slot by one author. The runtime verifies the proofs
+/// Submits equivocation evidence to the pool: GRANDPA's from `grandpa`, and Aura's from
+/// `aura`, as import's Aura verifier detects two blocks of one slot by one author. The runtime verifies the proofs
 /// (`ValidateUnsigned`); the pool refuses a report of an offence already reported.
 pub async fn report_equivocations(
-    client: std::sync::Arc<echonet_client::Client>,
+    mut aura: tokio::sync::broadcast::Receiver<echonet_consensus::aura::AuraEquivocation>,
     pool: std::sync::Arc<echonet_txpool::Pool>,
     mut grandpa: tokio::sync::mpsc::Receiver<Vec<u8>>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     use tokio::sync::broadcast::error::RecvError;
-    let mut aura = client.aura_equivocations();
     loop {
         let (kind, bytes) = tokio::select! {
             _ = shutdown.changed() => break,
@@ -118,7 +117,7 @@ pub async fn report_equivocations(
             e = aura.recv() => match e {
                 Ok(e) => (
                     "Aura",
-                    echonet_finality::evidence::aura_report_extrinsic(
+                    echonet_consensus::aura::evidence::aura_report_extrinsic(
                         e.author.clone(),
                         (*e.first).clone(),
                         (*e.second).clone(),

@@ -12,6 +12,7 @@ use crate::{
 };
 use anyhow::{anyhow, Context};
 use echonet_client::{ChainSpec, Client, ClientConfig};
+use echonet_consensus::aura::{slot_worker, AuraClientExt as _, AuraVerifier};
 use echonet_sync::{SyncConfig, SyncEngine, SyncParams};
 use echonet_txpool::{Pool, PoolConfig};
 use sp_core::crypto::key_types::{AURA, GRANDPA};
@@ -150,10 +151,15 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
 
     let mut client_config = ClientConfig::new(db_dir);
     client_config.trie_cache_bytes = cmd.trie_cache_size * 1024 * 1024;
-    let client =
-        tokio::task::spawn_blocking(move || Client::open(client_config, &spec).map(|c| (c, spec)))
-            .await?
-            .context("cannot open the chain database")?;
+    // Blocks from elsewhere pass Aura's checks before they execute; the verifier also
+    // reports the Aura equivocations it sees.
+    let aura_verifier = Arc::new(AuraVerifier::default());
+    let aura_equivocations = aura_verifier.equivocations();
+    let client = tokio::task::spawn_blocking(move || {
+        Client::open(client_config, &spec, aura_verifier).map(|c| (c, spec))
+    })
+    .await?
+    .context("cannot open the chain database")?;
     let (client, spec) = client;
     let info = client.info();
     tracing::info!(
@@ -225,7 +231,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     // the queue are dropped (see `finality::EVIDENCE_QUEUE`).
     let (evidence_tx, evidence_rx) = mpsc::channel(finality::EVIDENCE_QUEUE);
     tasks.spawn(finality::report_equivocations(
-        client.clone(),
+        aura_equivocations,
         pool.clone(),
         evidence_rx,
         shutdown_rx.clone(),
@@ -352,7 +358,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
         let authorities = client
             .aura_authorities(client.info().best_hash)
             .unwrap_or_default();
-        match authoring::local_authority(&keystore_ptr, &authorities) {
+        match slot_worker::local_authority(&keystore_ptr, &authorities) {
             Some(a) => tracing::info!(target: "aura", "👑 Authoring with Aura key {a}"),
             None => tracing::warn!(
                 target: "aura",

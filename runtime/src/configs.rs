@@ -225,7 +225,7 @@ impl pallet_randomness::Config for Runtime {
     type EpochLength = ConstU32<{ 30 * MINUTES }>;
     /// Every block must carry its author's VRF, and the node enforces it: echonet-node
     /// signs it when it authors (node/src/authoring.rs) and rejects a block without a
-    /// valid one before executing it (echonet-client's `aura::check_vrf`), as Substrate's
+    /// valid one before executing it (echonet-consensus's `aura::check_vrf`), as Substrate's
     /// BABE client checks its pre-digest. The runtime still verifies a digest that is
     /// present, but tolerates its absence: `system_dryRun` initialises a block that no
     /// author signed.

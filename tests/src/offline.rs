@@ -4,7 +4,8 @@
 //! inherent of their slot, executed as any block is. Their slots lie in the past and end
 //! just before now, so a validator started on the database continues the chain.
 
-use echonet_client::{aura, BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
 use echonet_runtime::SLOT_DURATION;
 use sp_consensus_aura::Slot;
 use sp_core::{sr25519, Pair, H256};
@@ -26,8 +27,12 @@ pub fn extend_chain(
     authors: &[sr25519::Pair],
     blocks: u32,
 ) -> (u32, H256) {
-    let client = Client::open(ClientConfig::new(db_path(base, spec)), spec)
-        .unwrap_or_else(|e| panic!("cannot open the chain database under {base:?}: {e}"));
+    let client = Client::open(
+        ClientConfig::new(db_path(base, spec)),
+        spec,
+        std::sync::Arc::new(AuraVerifier::default()),
+    )
+    .unwrap_or_else(|e| panic!("cannot open the chain database under {base:?}: {e}"));
     let now = *aura::slot_now(SLOT_DURATION);
     let first = now - u64::from(blocks) - 5;
     for i in 0..u64::from(blocks) {

@@ -3,7 +3,8 @@
 //! protocols correctly; only its blocks are wrong.
 
 use crate::within;
-use echonet_client::{aura, BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
 use echonet_network::{
     serve_block_request, BlockData, BlockFields, BlockId, BlockRequest, BlockSource, ChainProvider,
     Direction, Keypair, Multiaddr, NetworkConfig, NetworkHandle, PeerId, Status,
@@ -91,7 +92,12 @@ impl Rogue {
         let dir = tempfile::tempdir().expect("a temporary directory for the rogue's chain");
         let db = dir.path().join("db");
         let client = tokio::task::spawn_blocking(move || {
-            Client::open(ClientConfig::new(db), &spec).expect("the rogue's chain opens")
+            Client::open(
+                ClientConfig::new(db),
+                &spec,
+                Arc::new(AuraVerifier::default()),
+            )
+            .expect("the rogue's chain opens")
         })
         .await
         .expect("the rogue's chain opens");

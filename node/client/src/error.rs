@@ -37,14 +37,16 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn decode(what: &'static str, err: codec::Error) -> Self {
+    /// A value read from the chain that does not decode.
+    pub fn decode(what: &'static str, err: codec::Error) -> Self {
         Error::Decode {
             what,
             reason: err.to_string(),
         }
     }
 
-    pub(crate) fn invalid(hash: H256, reason: impl Into<String>) -> Self {
+    /// A block that breaks a rule, and why.
+    pub fn invalid(hash: H256, reason: impl Into<String>) -> Self {
         Error::InvalidBlock {
             hash,
             reason: reason.into(),

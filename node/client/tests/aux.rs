@@ -1,7 +1,8 @@
 //! Auxiliary storage: values of node components survive a restart, and a finalization
 //! writes its aux entries in the same batch.
 
-use echonet_client::{aura, BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
 use echonet_runtime::SLOT_DURATION;
 use sp_consensus_aura::Slot;
 use sp_core::Pair;
@@ -12,6 +13,7 @@ fn open(dir: &std::path::Path) -> Arc<Client> {
     Client::open(
         ClientConfig::new(dir.join("db")),
         &ChainSpec::development().unwrap(),
+        Arc::new(AuraVerifier::default()),
     )
     .unwrap()
 }

@@ -4,8 +4,9 @@
 
 use codec::{Decode, Encode};
 use echonet_client::{
-    aura, BlockOrigin, ChainSpec, Client, ClientConfig, Error, ImportBlock, ImportResult,
+    BlockOrigin, ChainSpec, Client, ClientConfig, Error, ImportBlock, ImportResult,
 };
+use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
 use echonet_runtime::{extrinsics, AccountId, Header, SLOT_DURATION};
 use sp_consensus_aura::Slot;
 use sp_core::{sr25519, Pair, H256};
@@ -20,7 +21,12 @@ fn open(dir: &std::path::Path) -> Arc<Client> {
 fn open_with(dir: &std::path::Path, parallel_signature_checks: bool) -> Arc<Client> {
     let mut config = ClientConfig::new(dir.join("db"));
     config.parallel_signature_checks = parallel_signature_checks;
-    Client::open(config, &ChainSpec::development().unwrap()).unwrap()
+    Client::open(
+        config,
+        &ChainSpec::development().unwrap(),
+        Arc::new(AuraVerifier::default()),
+    )
+    .unwrap()
 }
 
 fn opaque(xt: &echonet_runtime::UncheckedExtrinsic) -> OpaqueExtrinsic {
@@ -251,7 +257,7 @@ fn with_vrf(block: &Built, vrf: Option<sp_runtime::DigestItem>) -> Built {
         .digest
         .logs
         .iter()
-        .position(|item| matches!(item, sp_runtime::DigestItem::PreRuntime(id, _) if *id == pallet_randomness::VRF_ENGINE_ID))
+        .position(|item| matches!(item, sp_runtime::DigestItem::PreRuntime(id, _) if *id == echonet_consensus_primitives::vrf::VRF_ENGINE_ID))
         .expect("built blocks carry a VRF digest");
     match vrf {
         Some(item) => header.digest.logs[at] = item,
@@ -299,7 +305,10 @@ fn block_without_a_valid_vrf_is_rejected_before_execution() {
             "bad VRF proof",
         );
     }
-    let garbage = sp_runtime::DigestItem::PreRuntime(pallet_randomness::VRF_ENGINE_ID, vec![1, 2]);
+    let garbage = sp_runtime::DigestItem::PreRuntime(
+        echonet_consensus_primitives::vrf::VRF_ENGINE_ID,
+        vec![1, 2],
+    );
     assert_rejected(&client, &with_vrf(&block, Some(garbage)), "does not decode");
 
     // The block as built imports, and the runtime folds its VRF output in.
@@ -381,6 +390,7 @@ fn a_database_of_another_chain_is_refused() {
     let other = Client::open(
         ClientConfig::new(dir.path().join("db")),
         &ChainSpec::local_testnet().unwrap(),
+        Arc::new(AuraVerifier::default()),
     );
     assert!(matches!(other, Err(Error::GenesisMismatch { .. })));
 }

@@ -44,8 +44,6 @@
 //!    (`rep::BAD_JUSTIFICATION`). Import justifications in block order: one that finalizes
 //!    an authority set change must come before any signed by the next set.
 //!    Serving: `Client::justifications(hash)` already returns the stored ones.
-//! 5. Aura equivocations: subscribe to `Client::aura_equivocations()` and submit
-//!    [`evidence::aura_report_extrinsic`] to the pool (see [`evidence`]).
 //!
 //! ## Protocol
 //!

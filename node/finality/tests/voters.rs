@@ -3,7 +3,8 @@
 //! by the slot's Aura author and imported into every client, as a network would.
 
 use codec::{Decode, Encode};
-use echonet_client::{aura, BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
 use echonet_finality::{
     FinalityMessage, FinalityNetwork, GrandpaConfig, GrandpaHandle, GrandpaParams,
     JustificationError, MessageVerdict, Misbehavior, GRANDPA_ENGINE_ID,
@@ -119,6 +120,7 @@ impl Net {
                 let client = Client::open(
                     ClientConfig::new(dir.path().join("db")),
                     &ChainSpec::local_testnet().unwrap(),
+                    std::sync::Arc::new(AuraVerifier::default()),
                 )
                 .unwrap();
                 let keystore: KeystorePtr = Arc::new(MemoryKeystore::new());

@@ -5,7 +5,8 @@ mod common;
 
 use codec::Encode;
 use common::*;
-use echonet_client::{aura, BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
 use echonet_network::{
     rep, BlockData, BlockFields, BlockId, BlockRequest, BlockSource, ChainProvider, Direction,
     NetworkEvent, RateLimit, Refusal, RequestError, Status, MAX_BLOCK_REQUEST_SIZE,
@@ -59,6 +60,7 @@ fn chain_with_blocks(dir: &std::path::Path, n: u32) -> Arc<Client> {
     let client = Client::open(
         ClientConfig::new(dir.join("db")),
         &ChainSpec::development().unwrap(),
+        Arc::new(AuraVerifier::default()),
     )
     .unwrap();
     let alice = Sr25519Keyring::Alice.pair();

@@ -1,7 +1,8 @@
 //! Sync between in-process nodes on 127.0.0.1: real chain clients (dev chain, RocksDB in
 //! temporary directories), real networks, real sync engines.
 
-use echonet_client::{aura, BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
 use echonet_network::{
     rep, serve_block_request, BlockData, BlockRequest, BlockSource, ChainProvider, Keypair,
     Multiaddr, NetworkConfig, NetworkHandle, PeerId, Status,
@@ -76,6 +77,7 @@ fn open_client(dir: &std::path::Path) -> Arc<Client> {
     Client::open(
         ClientConfig::new(dir.join("db")),
         &ChainSpec::development().unwrap(),
+        Arc::new(AuraVerifier::default()),
     )
     .unwrap()
 }

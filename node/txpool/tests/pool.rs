@@ -2,7 +2,8 @@
 //! limits, bans, and the status stream through inclusion and finality.
 
 use codec::Encode;
-use echonet_client::{aura, BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
 use echonet_runtime::{extrinsics, BalancesCall, RuntimeCall, SLOT_DURATION, UNITS};
 use echonet_txpool::{Pool, PoolConfig, PoolError, TransactionStatus};
 use sp_consensus_aura::Slot;
@@ -22,6 +23,7 @@ fn setup(config: PoolConfig) -> Setup {
     let client = Client::open(
         ClientConfig::new(dir.path().join("db")),
         &ChainSpec::development().unwrap(),
+        Arc::new(AuraVerifier::default()),
     )
     .unwrap();
     let pool = Pool::new(config, client.clone());

@@ -3,7 +3,8 @@
 //! came from peers.
 
 use codec::Encode;
-use echonet_client::{aura, BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
 use echonet_runtime::{extrinsics, BalancesCall, RuntimeCall, SLOT_DURATION, UNITS};
 use echonet_txpool::{Pool, PoolConfig, TransactionStatus, TxHash};
 use sp_consensus_aura::Slot;
@@ -23,6 +24,7 @@ fn open() -> (tempfile::TempDir, Arc<Client>) {
     let client = Client::open(
         ClientConfig::new(dir.path().join("db")),
         &ChainSpec::development().unwrap(),
+        Arc::new(AuraVerifier::default()),
     )
     .unwrap();
     (dir, client)

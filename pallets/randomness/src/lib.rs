@@ -48,59 +48,16 @@ mod mock;
 mod tests;
 pub mod weights;
 
-use codec::{Decode, Encode};
-use sp_core::sr25519::{
-    self,
-    vrf::{VrfSignData, VrfSignature, VrfTranscript},
+use codec::Decode;
+use sp_core::sr25519::{self, vrf::VrfSignature};
+use sp_runtime::DigestItem;
+
+// The digest format lives in echonet-consensus-primitives, which the node uses too;
+// re-exported so that the pallet's users keep their paths.
+pub use echonet_consensus_primitives::vrf::{
+    verify_vrf, vrf_digest_item, vrf_sign_data, vrf_transcript, VRF_ENGINE_ID, VRF_OUTPUT_CONTEXT,
+    VRF_TRANSCRIPT_LABEL,
 };
-use sp_runtime::{ConsensusEngineId, DigestItem};
-
-/// The engine id of the VRF pre-runtime digest.
-pub const VRF_ENGINE_ID: ConsensusEngineId = *b"EVRF";
-/// The transcript label of a block's VRF.
-pub const VRF_TRANSCRIPT_LABEL: &[u8] = b"echonet-block-vrf";
-/// The context with which a VRF pre-output becomes 32 bytes of output.
-pub const VRF_OUTPUT_CONTEXT: &[u8] = b"echonet-vrf-output";
-
-/// The VRF transcript a block author signs for `slot` under `randomness` (the epoch
-/// randomness stored in the parent block's state).
-pub fn vrf_transcript(randomness: &[u8; 32], slot: u64) -> VrfTranscript {
-    VrfTranscript::new(
-        VRF_TRANSCRIPT_LABEL,
-        &[
-            (b"epoch randomness", &randomness[..]),
-            (b"slot", &slot.to_le_bytes()[..]),
-        ],
-    )
-}
-
-/// The data an author signs with `vrf_sign` (`sp_core::crypto::VrfSecret`).
-pub fn vrf_sign_data(randomness: &[u8; 32], slot: u64) -> VrfSignData {
-    vrf_transcript(randomness, slot).into()
-}
-
-/// The digest item that carries `signature`.
-pub fn vrf_digest_item(signature: &VrfSignature) -> DigestItem {
-    DigestItem::PreRuntime(VRF_ENGINE_ID, signature.encode())
-}
-
-/// Verifies `signature` by `author` for (`randomness`, `slot`) and returns its 32-byte
-/// output, or `None` if it does not verify.
-pub fn verify_vrf(
-    author: &sr25519::Public,
-    randomness: &[u8; 32],
-    slot: u64,
-    signature: &VrfSignature,
-) -> Option<[u8; 32]> {
-    use sp_core::crypto::VrfPublic;
-    let transcript = vrf_transcript(randomness, slot);
-    if !author.vrf_verify(&transcript.clone().into(), signature) {
-        return None;
-    }
-    author
-        .make_bytes::<32>(VRF_OUTPUT_CONTEXT, &transcript, &signature.pre_output)
-        .ok()
-}
 
 /// Who authors the current block: its slot and its sr25519 key. The runtime implements it
 /// with pallet-aura's current slot and authorities.

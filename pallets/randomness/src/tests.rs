@@ -1,6 +1,7 @@
 //! Tests of pallet-randomness: digest verification, accumulation and epoch rotation.
 
 use crate::{mock::*, *};
+use codec::Encode;
 use frame_support::traits::{Hooks, Randomness as _};
 use sp_core::{crypto::VrfSecret, sr25519::Pair, Pair as _};
 use sp_runtime::Digest;

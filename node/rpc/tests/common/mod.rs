@@ -5,7 +5,8 @@
 #![allow(dead_code)]
 
 use codec::Encode;
-use echonet_client::{aura, BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
 use echonet_rpc::{NoNetwork, RpcConfig, RpcDeps, RpcHandle, RpcMethods, SystemInfo};
 use echonet_runtime::{extrinsics, SLOT_DURATION};
 use echonet_txpool::{Pool, PoolConfig};
@@ -77,7 +78,12 @@ impl TestNode {
         let spec = ChainSpec::development().unwrap();
         let mut client_config = ClientConfig::new(dir.path().join("db"));
         client_config.trie_cache_bytes = 16 * 1024 * 1024;
-        let client = Client::open(client_config, &spec).unwrap();
+        let client = Client::open(
+            client_config,
+            &spec,
+            std::sync::Arc::new(AuraVerifier::default()),
+        )
+        .unwrap();
         let keystore = Arc::new(MemoryKeystore::new());
         client.set_keystore(keystore.clone());
         let pool = Pool::new(PoolConfig::default(), client.clone());

@@ -1,18 +1,15 @@
-//! Aura's header rules, checked by the node (the runtime does not check seals).
+//! Aura's rules as free functions over headers, in the spirit of Substrate's
+//! `sc-consensus-aura` `standalone` module: the slot author, the pre-digests, the seal,
+//! and the checks a header must pass ([`check_header`], then [`check_vrf`]).
 //!
-//! A block's header carries a `PreRuntime(b"aura", slot)` digest, and, last, a
-//! `Seal(b"aura", signature)` over the hash of the header without the seal. The author of
-//! slot `s` is `authorities[s % n]`, with the authorities read from the parent's state.
-//!
-//! Every block also carries its author's sr25519 VRF signature over (the epoch
-//! randomness in the parent's state, the slot) as a `PreRuntime(b"EVRF", ..)` digest
-//! (pallet-randomness's format). The node checks it before it executes a block, so that a
-//! bad proof is an import error with a reason rather than a failing runtime hook, and the
-//! runtime checks it again and folds the output into the next epoch's randomness.
+//! The runtime does not check seals: the node does, at import, before it executes a block.
+//! It checks the VRF digest too, so that a bad proof is an import error with a reason
+//! rather than a failing runtime hook; the runtime checks it again (pallet-randomness) and
+//! folds the output into the next epoch's randomness.
 
 use codec::Decode;
+use echonet_consensus_primitives::vrf::{self, VRF_ENGINE_ID};
 use echonet_runtime::Header;
-use pallet_randomness::VRF_ENGINE_ID;
 pub use sp_consensus_aura::sr25519::{AuthorityId as AuraId, AuthoritySignature as AuraSignature};
 use sp_consensus_aura::{digests::CompatibleDigestItem, Slot};
 use sp_core::{
@@ -24,29 +21,44 @@ use sp_core::{
 };
 use sp_runtime::{traits::Header as HeaderT, DigestItem};
 
-/// Why a header fails Aura's rules.
+/// Why a header fails Aura's rules. Each is an import error for the block.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuraError {
+    /// The last digest item is not an Aura seal: the block is unsealed, or something was
+    /// appended after the seal.
     #[error("header has no Aura seal as its last digest item")]
     MissingSeal,
+    /// No `PreRuntime(b"aura", slot)` item: the header does not say its slot.
     #[error("header has no Aura pre-runtime digest")]
     MissingPreDigest,
+    /// Two Aura slot items: the header's slot would be ambiguous.
     #[error("header has more than one Aura pre-runtime digest")]
     MultiplePreDigests,
+    /// The slot starts more than the allowed drift after the local clock's slot: the
+    /// author's clock runs ahead (or it is authoring early).
     #[error("slot {slot} is {ahead} slots ahead of the local clock")]
     SlotInFuture { slot: u64, ahead: u64 },
+    /// The slot is not after the parent's: slots only move forward along a chain.
     #[error("slot {slot} is not after the parent's slot {parent}")]
     SlotNotIncreasing { slot: u64, parent: u64 },
+    /// The parent's state names no authorities, so no one owns the slot.
     #[error("there are no Aura authorities")]
     NoAuthorities,
+    /// The seal does not verify against the slot owner's key over the hash of the header
+    /// without its seal: another key sealed it, or the header changed after sealing.
     #[error("bad seal: not signed by {expected}, the owner of slot {slot}")]
     BadSignature { slot: u64, expected: String },
+    /// No `PreRuntime(b"EVRF", ..)` item: the block does not carry its author's VRF.
     #[error("header has no VRF pre-runtime digest")]
     MissingVrf,
+    /// Two VRF items: which output counts would be ambiguous.
     #[error("header has more than one VRF pre-runtime digest")]
     MultipleVrf,
+    /// The VRF item's payload is not a SCALE sr25519 VRF signature.
     #[error("the VRF pre-runtime digest does not decode: {0}")]
     UndecodableVrf(String),
+    /// The VRF proof does not verify as the slot owner's over (the epoch randomness in the
+    /// parent's state, the slot): another key, other randomness, or another slot.
     #[error(
         "bad VRF proof: not by {expected}, the owner of slot {slot}, over the epoch randomness"
     )]
@@ -96,7 +108,7 @@ pub fn vrf_signature(header: &Header) -> Result<VrfSignature, AuraError> {
 pub fn check_vrf(checked: &CheckedHeader, randomness: &[u8; 32]) -> Result<[u8; 32], AuraError> {
     let signature = vrf_signature(&checked.pre_header)?;
     let public: sr25519::Public = checked.author.clone().into();
-    pallet_randomness::verify_vrf(&public, randomness, *checked.slot, &signature).ok_or_else(|| {
+    vrf::verify_vrf(&public, randomness, *checked.slot, &signature).ok_or_else(|| {
         AuraError::BadVrf {
             slot: *checked.slot,
             expected: format!("{}", checked.author),
@@ -106,12 +118,12 @@ pub fn check_vrf(checked: &CheckedHeader, randomness: &[u8; 32]) -> Result<[u8; 
 
 /// The VRF digest item of `signature`.
 pub fn vrf_digest_item(signature: &VrfSignature) -> DigestItem {
-    pallet_randomness::vrf_digest_item(signature)
+    vrf::vrf_digest_item(signature)
 }
 
 /// What an author signs with its VRF key for `slot` under `randomness`.
 pub fn vrf_sign_data(randomness: &[u8; 32], slot: Slot) -> VrfSignData {
-    pallet_randomness::vrf_sign_data(randomness, *slot)
+    vrf::vrf_sign_data(randomness, *slot)
 }
 
 /// Both pre-runtime digest items of a block `pair` authors in `slot` under the epoch
@@ -157,7 +169,9 @@ pub fn seal(header: &mut Header, signature: AuraSignature) {
 pub struct CheckedHeader {
     /// The header without its seal: what the runtime executes.
     pub pre_header: Header,
+    /// The slot the header claims.
     pub slot: Slot,
+    /// The slot's owner, whose key sealed the header.
     pub author: AuraId,
 }
 

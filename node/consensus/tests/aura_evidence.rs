@@ -1,8 +1,9 @@
-//! An Aura author that seals two blocks for one slot: the client's import spots it and the
-//! report built from it lands on-chain as pallet-evidence evidence.
+//! An Aura author that seals two blocks for one slot: import (the Aura verifier) spots it
+//! and the report built from it lands on-chain as pallet-evidence evidence.
 
 use codec::{Decode, Encode};
-use echonet_client::{aura, BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_consensus::aura::{self, evidence, AuraClientExt as _, AuraVerifier};
 use echonet_runtime::{extrinsics, Header, SLOT_DURATION};
 use sp_consensus_aura::Slot;
 use sp_core::{Pair, H256};
@@ -10,12 +11,15 @@ use sp_keyring::Sr25519Keyring;
 use sp_runtime::{transaction_validity::TransactionSource, OpaqueExtrinsic};
 use std::sync::Arc;
 
-fn open(dir: &std::path::Path) -> Arc<Client> {
-    Client::open(
+fn open(dir: &std::path::Path) -> (Arc<Client>, Arc<AuraVerifier>) {
+    let verifier = Arc::new(AuraVerifier::default());
+    let client = Client::open(
         ClientConfig::new(dir.join("db")),
         &ChainSpec::development().unwrap(),
+        verifier.clone(),
     )
-    .unwrap()
+    .unwrap();
+    (client, verifier)
 }
 
 /// An unsealed block on `parent` for `slot` with `txs`.
@@ -61,10 +65,10 @@ fn import(client: &Client, header: Header, body: Vec<OpaqueExtrinsic>) {
 #[test]
 fn two_blocks_in_one_slot_are_detected_and_reported_on_chain() {
     let author_dir = tempfile::tempdir().unwrap();
-    let author = open(author_dir.path());
+    let (author, _) = open(author_dir.path());
     let dir = tempfile::tempdir().unwrap();
-    let client = open(dir.path());
-    let mut equivocations = client.aura_equivocations();
+    let (client, verifier) = open(dir.path());
+    let mut equivocations = verifier.equivocations();
     let alice = Sr25519Keyring::Alice.pair();
     let sign = |bytes: &[u8]| alice.sign(bytes).into();
     let genesis = client.info().genesis_hash;
@@ -81,8 +85,8 @@ fn two_blocks_in_one_slot_are_detected_and_reported_on_chain() {
     )
     .encode();
     let (b, b_body) = build(&author, genesis, slot, &[transfer]);
-    let a = echonet_finality::evidence::reseal_for_equivocation(a, sign);
-    let b = echonet_finality::evidence::reseal_for_equivocation(b, sign);
+    let a = evidence::reseal_for_equivocation(a, sign);
+    let b = evidence::reseal_for_equivocation(b, sign);
     import(&client, a.clone(), a_body);
     assert!(
         equivocations.try_recv().is_err(),
@@ -107,7 +111,7 @@ fn two_blocks_in_one_slot_are_detected_and_reported_on_chain() {
     assert_eq!(*seen.second, b);
 
     // The report is valid for the pool and lands in the next block.
-    let xt = echonet_finality::evidence::aura_report_extrinsic(
+    let xt = evidence::aura_report_extrinsic(
         seen.author.clone(),
         (*seen.first).clone(),
         (*seen.second).clone(),
@@ -127,7 +131,7 @@ fn two_blocks_in_one_slot_are_detected_and_reported_on_chain() {
     assert!(validity.is_ok(), "{validity:?}");
 
     let (c, c_body) = build(&client, best, slot + 1, &[xt]);
-    let c = echonet_finality::evidence::reseal_for_equivocation(c, sign);
+    let c = evidence::reseal_for_equivocation(c, sign);
     let c_hash = c.hash();
     import(&client, c, c_body);
     let key = pallet_evidence::ReportKey {

@@ -1,0 +1,196 @@
+//! Reads: the chain's heads and tips, headers, bodies, justifications, the transaction
+//! index, auxiliary values, state queries and runtime calls.
+
+use super::{hash_key, Block, ChainInfo, Client};
+use crate::{
+    db::col,
+    error::{Error, Result},
+    executor,
+    state::StateBackend,
+};
+use codec::Decode;
+use echonet_runtime::Header;
+use sp_core::{traits::CallContext, H256};
+use sp_externalities::Extensions;
+use sp_keystore::KeystoreExt;
+use sp_runtime::{Justifications, OpaqueExtrinsic};
+use sp_state_machine::{Backend as _, IterArgs, OverlayedChanges};
+
+impl Client {
+    /// The heads of the chain.
+    pub fn info(&self) -> ChainInfo {
+        *self.info.read()
+    }
+
+    /// The chain tips, highest first.
+    pub fn leaves(&self) -> Vec<(u32, H256)> {
+        self.leaves.read().iter().rev().copied().collect()
+    }
+
+    /// A header by hash.
+    pub fn header(&self, hash: H256) -> Result<Option<Header>> {
+        if let Some(h) = self.headers.lock().get(&hash) {
+            return Ok(Some(h.clone()));
+        }
+        let header: Option<Header> = self.db.get_decoded(col::HEADERS, hash_key(&hash))?;
+        if let Some(h) = &header {
+            self.headers.lock().insert(hash, h.clone());
+        }
+        Ok(header)
+    }
+
+    pub(super) fn expect_header(&self, hash: H256) -> Result<Header> {
+        self.header(hash)?.ok_or(Error::UnknownBlock(hash))
+    }
+
+    /// An auxiliary value stored by a node component with [`Client::aux_put`].
+    pub fn aux_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.db.get(col::AUX, key)
+    }
+
+    /// Stores auxiliary values of node components atomically (one batch). Keys are the
+    /// components' own; prefix them with the component's name. Not part of the chain.
+    pub fn aux_put(&self, entries: &[(&[u8], &[u8])]) -> Result<()> {
+        let mut batch = self.db.batch();
+        for (key, value) in entries {
+            batch.put(col::AUX, key, value)?;
+        }
+        self.db.write(batch)
+    }
+
+    /// A block body by hash.
+    pub fn body(&self, hash: H256) -> Result<Option<Vec<OpaqueExtrinsic>>> {
+        self.db.get_decoded(col::BODIES, hash_key(&hash))
+    }
+
+    /// A whole block by hash.
+    pub fn block(&self, hash: H256) -> Result<Option<Block>> {
+        let Some(header) = self.header(hash)? else {
+            return Ok(None);
+        };
+        let extrinsics = self
+            .body(hash)?
+            .ok_or_else(|| Error::Corrupt(format!("block {hash:?} has a header but no body")))?;
+        Ok(Some(Block { header, extrinsics }))
+    }
+
+    /// The justifications stored with a block.
+    pub fn justifications(&self, hash: H256) -> Result<Option<Justifications>> {
+        self.db.get_decoded(col::JUSTIFICATIONS, hash_key(&hash))
+    }
+
+    /// The hash of the best chain's block at `number`.
+    pub fn hash(&self, number: u32) -> Result<Option<H256>> {
+        if number > self.info.read().best_number {
+            return Ok(None);
+        }
+        self.db.canonical_hash(number)
+    }
+
+    /// Where a transaction was included: (block hash, index in the block).
+    pub fn transaction_location(&self, tx_hash: H256) -> Result<Option<(H256, u32)>> {
+        self.db.get_decoded(col::TX_INDEX, hash_key(&tx_hash))
+    }
+
+    pub(super) fn state_at_header(&self, header: &Header, trusted: bool) -> StateBackend {
+        self.state.at(header.state_root, trusted)
+    }
+
+    /// The state at a block.
+    pub fn state_at(&self, hash: H256) -> Result<StateBackend> {
+        let header = self.expect_header(hash)?;
+        Ok(self.state_at_header(&header, false))
+    }
+
+    /// A storage value at a block.
+    pub fn storage(&self, at: H256, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.state_at(at)?
+            .storage(key)
+            .map_err(|e| Error::State(e.to_string()))
+    }
+
+    /// The blake2-256 hash of a storage value at a block.
+    pub fn storage_hash(&self, at: H256, key: &[u8]) -> Result<Option<H256>> {
+        self.state_at(at)?
+            .storage_hash(key)
+            .map_err(|e| Error::State(e.to_string()))
+    }
+
+    /// Up to `count` keys with `prefix`, after `start_after` (exclusive), in order.
+    pub fn storage_keys(
+        &self,
+        at: H256,
+        prefix: &[u8],
+        start_after: Option<&[u8]>,
+        count: usize,
+    ) -> Result<Vec<Vec<u8>>> {
+        let state = self.state_at(at)?;
+        let mut args = IterArgs::default();
+        args.prefix = Some(prefix);
+        args.start_at = start_after;
+        args.start_at_exclusive = true;
+        let iter = state.keys(args).map_err(|e| Error::State(e.to_string()))?;
+        let mut out = Vec::new();
+        for key in iter.take(count) {
+            out.push(key.map_err(|e| Error::State(e.to_string()))?);
+        }
+        Ok(out)
+    }
+
+    /// Extensions for block building and import. No keystore: the chain's state
+    /// transition must not depend on the local node's keys.
+    pub(super) fn extensions(&self) -> Extensions {
+        Extensions::new()
+    }
+
+    /// Calls a runtime API at a block. Whatever the call writes is discarded. The call
+    /// cannot reach the keystore (see [`Client::call_with_keystore`]).
+    pub fn call(&self, at: H256, method: &str, data: &[u8]) -> Result<Vec<u8>> {
+        self.call_inner(at, method, data, Extensions::new())
+    }
+
+    /// Like [`Client::call`], with the keystore available to the runtime: for session key
+    /// generation (`author_rotateKeys`), which stores new keys.
+    pub fn call_with_keystore(&self, at: H256, method: &str, data: &[u8]) -> Result<Vec<u8>> {
+        let mut extensions = Extensions::new();
+        match self.keystore.read().clone() {
+            Some(ks) => extensions.register(KeystoreExt(ks)),
+            None => return Err(Error::State("the node has no keystore".into())),
+        }
+        self.call_inner(at, method, data, extensions)
+    }
+
+    fn call_inner(
+        &self,
+        at: H256,
+        method: &str,
+        data: &[u8],
+        mut extensions: Extensions,
+    ) -> Result<Vec<u8>> {
+        let state = self.state_at(at)?;
+        let mut overlay = OverlayedChanges::default();
+        executor::execute(
+            &state,
+            &mut overlay,
+            &mut extensions,
+            method,
+            data,
+            CallContext::Offchain,
+        )
+    }
+
+    /// Calls a runtime API at a block and decodes its result.
+    pub fn call_decoded<R: Decode>(&self, at: H256, method: &str, data: &[u8]) -> Result<R> {
+        let out = self.call(at, method, data)?;
+        R::decode(&mut &out[..]).map_err(|e| Error::RuntimeCall {
+            method: method.to_string(),
+            reason: format!("undecodable result: {e}"),
+        })
+    }
+
+    /// The runtime version. The runtime is linked in, so it is the same at every block
+    /// this node accepts.
+    pub fn runtime_version(&self) -> sp_version::RuntimeVersion {
+        echonet_runtime::VERSION
+    }
+}
