@@ -1,0 +1,504 @@
+//! Request-response: the one path every inbound request takes, the answers read from the
+//! chain, and our own requests.
+//!
+//! Every protocol is a [`Protocol`]; an inbound request goes through
+//! [`Worker::on_inbound_request`], whatever the protocol, in this order:
+//! 1. a peer we blocked since it sent the request gets no answer and no penalty;
+//! 2. an oversized or undecodable request (the codec caps the size and delivers it as
+//!    [`Incoming::Malformed`]) costs the peer [`rep::MALFORMED_MESSAGE`] and closes the
+//!    stream unanswered;
+//! 3. a request over the peer's rate costs [`rep::TOO_MANY_REQUESTS`] and is refused;
+//! 4. the protocol answers it. The protocols answered from the chain ([`ChainServed`]) are
+//!    refused as busy when [`MAX_SERVING`] reads are in progress, and otherwise read on a
+//!    blocking thread; the answer comes back to the task ([`Served`]) and is held to the
+//!    protocol's limits before it is sent, since the provider is ours but the limits are
+//!    the wire's.
+
+use super::{BlocksReply, JustificationReply, Worker};
+use crate::{
+    behaviour::Behaviour,
+    chain::ChainProvider,
+    codec::{Incoming, ScaleCodec},
+    peerset::rep,
+    protocol::{
+        BlockData, BlockRequest, BlockResponse, JustificationResponse, Refusal,
+        MAX_BLOCK_RESPONSE_SIZE, MAX_JUSTIFICATION_RESPONSE_SIZE,
+    },
+    RequestError,
+};
+use codec::{Decode, Encode};
+use libp2p::{
+    request_response::{self, InboundFailure, OutboundFailure, OutboundRequestId, ResponseChannel},
+    PeerId,
+};
+use sp_core::H256;
+use sp_runtime::Justifications;
+use std::{fmt::Debug, io, panic::AssertUnwindSafe};
+use tokio::sync::mpsc;
+
+/// Most [`ChainProvider`] calls in progress at once; more requests are refused as busy.
+const MAX_SERVING: usize = 8;
+
+/// The libp2p behaviour that runs protocol `P`.
+pub(super) type RequestBehaviour<P> =
+    request_response::Behaviour<ScaleCodec<<P as Protocol>::Request, <P as Protocol>::Response>>;
+
+/// A request-response protocol as the worker runs it. The checks every inbound request
+/// goes through are not here but in [`Worker::on_inbound_request`], so that no protocol
+/// can skip one.
+pub(super) trait Protocol: Sized + 'static {
+    type Request: Encode + Decode + Debug + Send + 'static;
+    type Response: Encode + Decode + Send + 'static;
+    /// The protocol in logs and in the `protocol` label of metrics.
+    const LABEL: &'static str;
+
+    fn behaviour(b: &mut Behaviour) -> &mut RequestBehaviour<Self>;
+    /// The response that refuses a request, or `None` when the protocol has none (the
+    /// stream is then closed unanswered).
+    fn refusal(refusal: Refusal) -> Option<Self::Response>;
+    /// Answers a request that passed the common checks.
+    fn answer(
+        w: &mut Worker,
+        peer: PeerId,
+        request: Self::Request,
+        channel: ResponseChannel<Self::Response>,
+    );
+    /// A peer answered one of our requests.
+    fn on_response(w: &mut Worker, peer: PeerId, id: OutboundRequestId, response: Self::Response);
+    /// One of our requests failed.
+    fn on_outbound_failure(
+        w: &mut Worker,
+        peer: PeerId,
+        id: OutboundRequestId,
+        error: OutboundFailure,
+    );
+}
+
+/// A protocol answered by reading the chain through the [`ChainProvider`], on a blocking
+/// thread (the provider may read the database).
+pub(super) trait ChainServed: Protocol {
+    /// What the provider returns. Its `Default` ("nothing there") stands in for the answer
+    /// of a provider that panicked.
+    type Answer: Default + Send + 'static;
+    /// The provider's method, for the log line when it panics.
+    const PROVIDER_METHOD: &'static str;
+
+    fn read(chain: &dyn ChainProvider, request: &Self::Request) -> Self::Answer;
+    /// The response that carries `answer`, within the protocol's limits.
+    fn response(peer: &PeerId, request: &Self::Request, answer: Self::Answer) -> Self::Response;
+}
+
+/// A chain read that finished on its blocking thread: what is left to do on the task (send
+/// the response). Type-erased so that one channel carries every protocol's answers.
+pub(super) struct Served(Box<dyn FnOnce(&mut Worker) + Send>);
+
+/// The channel that brings [`Served`] answers back to the task. Every read in progress
+/// holds a slot, so the bound is never what stops a read.
+pub(super) fn served_channel() -> (mpsc::Sender<Served>, mpsc::Receiver<Served>) {
+    mpsc::channel(MAX_SERVING)
+}
+
+/// Block requests: [`BlockRequest`] → [`BlockResponse`].
+pub(super) struct BlocksProtocol;
+
+impl Protocol for BlocksProtocol {
+    type Request = BlockRequest;
+    type Response = BlockResponse;
+    const LABEL: &'static str = "blocks";
+
+    fn behaviour(b: &mut Behaviour) -> &mut RequestBehaviour<Self> {
+        &mut b.blocks
+    }
+
+    fn refusal(refusal: Refusal) -> Option<BlockResponse> {
+        Some(Err(refusal))
+    }
+
+    fn answer(
+        w: &mut Worker,
+        peer: PeerId,
+        request: BlockRequest,
+        channel: ResponseChannel<BlockResponse>,
+    ) {
+        w.serve_from_chain::<Self>(peer, request, channel)
+    }
+
+    fn on_response(w: &mut Worker, peer: PeerId, id: OutboundRequestId, response: BlockResponse) {
+        let Some((max, reply)) = w.pending_blocks.remove(&id) else {
+            return;
+        };
+        let result = match response {
+            Ok(blocks) if blocks.len() > max as usize => {
+                w.report(peer, rep::MALFORMED_MESSAGE);
+                Err(RequestError::InvalidResponse(format!(
+                    "{} blocks for a request of at most {max}",
+                    blocks.len()
+                )))
+            }
+            Ok(blocks) => Ok(blocks),
+            Err(refusal) => Err(RequestError::Refused(refusal)),
+        };
+        if let Some(m) = w.metrics() {
+            m.request(
+                Self::LABEL,
+                false,
+                if result.is_ok() { "ok" } else { "refused" },
+            );
+        }
+        let _ = reply.send(result);
+    }
+
+    fn on_outbound_failure(
+        w: &mut Worker,
+        peer: PeerId,
+        id: OutboundRequestId,
+        error: OutboundFailure,
+    ) {
+        let error = w.outbound_error(peer, Self::LABEL, error);
+        if let Some((_, reply)) = w.pending_blocks.remove(&id) {
+            let _ = reply.send(Err(error));
+        }
+    }
+}
+
+impl ChainServed for BlocksProtocol {
+    type Answer = Vec<BlockData>;
+    const PROVIDER_METHOD: &'static str = "blocks";
+
+    fn read(chain: &dyn ChainProvider, request: &BlockRequest) -> Vec<BlockData> {
+        chain.blocks(request)
+    }
+
+    fn response(_: &PeerId, request: &BlockRequest, mut blocks: Vec<BlockData>) -> BlockResponse {
+        blocks.truncate(request.effective_max() as usize);
+        // Result tag and the vector's compact length: at most 6 bytes.
+        let mut size = 6 + blocks.iter().map(Encode::encoded_size).sum::<usize>();
+        while size > MAX_BLOCK_RESPONSE_SIZE {
+            match blocks.pop() {
+                Some(block) => size -= block.encoded_size(),
+                None => break,
+            }
+        }
+        Ok(blocks)
+    }
+}
+
+/// Justification requests: a block hash → [`JustificationResponse`].
+pub(super) struct JustificationsProtocol;
+
+impl Protocol for JustificationsProtocol {
+    type Request = H256;
+    type Response = JustificationResponse;
+    const LABEL: &'static str = "justifications";
+
+    fn behaviour(b: &mut Behaviour) -> &mut RequestBehaviour<Self> {
+        &mut b.justifications
+    }
+
+    fn refusal(refusal: Refusal) -> Option<JustificationResponse> {
+        Some(Err(refusal))
+    }
+
+    fn answer(
+        w: &mut Worker,
+        peer: PeerId,
+        request: H256,
+        channel: ResponseChannel<JustificationResponse>,
+    ) {
+        w.serve_from_chain::<Self>(peer, request, channel)
+    }
+
+    fn on_response(
+        w: &mut Worker,
+        _: PeerId,
+        id: OutboundRequestId,
+        response: JustificationResponse,
+    ) {
+        if let Some(m) = w.metrics() {
+            m.request(
+                Self::LABEL,
+                false,
+                if response.is_ok() { "ok" } else { "refused" },
+            );
+        }
+        if let Some(reply) = w.pending_justifications.remove(&id) {
+            let _ = reply.send(response.map_err(RequestError::Refused));
+        }
+    }
+
+    fn on_outbound_failure(
+        w: &mut Worker,
+        peer: PeerId,
+        id: OutboundRequestId,
+        error: OutboundFailure,
+    ) {
+        let error = w.outbound_error(peer, Self::LABEL, error);
+        if let Some(reply) = w.pending_justifications.remove(&id) {
+            let _ = reply.send(Err(error));
+        }
+    }
+}
+
+impl ChainServed for JustificationsProtocol {
+    type Answer = Option<Justifications>;
+    const PROVIDER_METHOD: &'static str = "justification";
+
+    fn read(chain: &dyn ChainProvider, hash: &H256) -> Option<Justifications> {
+        chain.justification(*hash)
+    }
+
+    fn response(
+        peer: &PeerId,
+        _: &H256,
+        justifications: Option<Justifications>,
+    ) -> JustificationResponse {
+        let response: JustificationResponse = Ok(justifications);
+        if response.encoded_size() > MAX_JUSTIFICATION_RESPONSE_SIZE {
+            tracing::warn!(target: "network", "Justifications too large to serve to {peer}");
+            return Ok(None);
+        }
+        response
+    }
+}
+
+impl Worker {
+    /// Every event of a request-response protocol, inbound and outbound.
+    pub(super) fn on_request_event<P: Protocol>(
+        &mut self,
+        event: request_response::Event<Incoming<P::Request>, P::Response>,
+    ) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => self.on_inbound_request::<P>(peer, request, channel),
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => P::on_response(self, peer, request_id, response),
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => P::on_outbound_failure(self, peer, request_id, error),
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                self.on_inbound_failure(peer, P::LABEL, error)
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    /// The one inbound-request path (see the module documentation for its steps).
+    fn on_inbound_request<P: Protocol>(
+        &mut self,
+        peer: PeerId,
+        request: Incoming<P::Request>,
+        channel: ResponseChannel<P::Response>,
+    ) {
+        if let Some(m) = self.metrics() {
+            m.request(P::LABEL, true, "received");
+        }
+        if self.swarm.behaviour().peerset.is_blocked(&peer) {
+            // In flight when the peer was blocked: no answer, no penalty.
+            return;
+        }
+        let request = match request {
+            Incoming::Valid(request) => request,
+            Incoming::Malformed(reason) => {
+                // Dropping the channel closes the stream without an answer.
+                self.malformed_request(peer, P::LABEL, &reason);
+                return;
+            }
+        };
+        if !self.admit_request(&peer, P::LABEL) {
+            self.refuse::<P>(channel, Refusal::TooManyRequests);
+            return;
+        }
+        P::answer(self, peer, request, channel);
+    }
+
+    fn refuse<P: Protocol>(&mut self, channel: ResponseChannel<P::Response>, refusal: Refusal) {
+        // Without a refusal response, dropping the channel closes the stream unanswered.
+        if let Some(response) = P::refusal(refusal) {
+            let _ = P::behaviour(self.swarm.behaviour_mut()).send_response(channel, response);
+        }
+    }
+
+    /// Takes a request token from `peer`; refuses (and penalises) a peer over its rate.
+    fn admit_request(&mut self, peer: &PeerId, protocol: &'static str) -> bool {
+        let now = std::time::Instant::now();
+        let admitted = self
+            .peers
+            .get_mut(peer)
+            .is_some_and(|p| p.requests.try_take(now));
+        if !admitted {
+            if let Some(m) = self.metrics() {
+                m.request(protocol, true, "refused");
+            }
+            tracing::debug!(target: "network", "Refusing a {protocol} request of {peer}: over its rate");
+            self.report(*peer, rep::TOO_MANY_REQUESTS);
+        }
+        admitted
+    }
+
+    fn malformed_request(&mut self, peer: PeerId, protocol: &'static str, reason: &str) {
+        tracing::debug!(target: "network", "Malformed {protocol} request from {peer}: {reason}");
+        if let Some(m) = self.metrics() {
+            m.request(protocol, true, "malformed");
+        }
+        self.report(peer, rep::MALFORMED_MESSAGE);
+    }
+
+    fn on_inbound_failure(&mut self, peer: PeerId, protocol: &'static str, error: InboundFailure) {
+        if let Some(m) = self.metrics() {
+            m.request(protocol, true, "failed");
+        }
+        match error {
+            InboundFailure::Io(e) if e.kind() == io::ErrorKind::InvalidData => {
+                tracing::debug!(target: "network", "Bad {protocol} request from {peer}: {e}");
+                self.report(peer, rep::MALFORMED_MESSAGE);
+            }
+            e => tracing::debug!(target: "network", "Inbound {protocol} request from {peer}: {e}"),
+        }
+    }
+
+    /// Reads the answer to an admitted request on a blocking thread, unless too many reads
+    /// are in progress already.
+    fn serve_from_chain<P: ChainServed>(
+        &mut self,
+        peer: PeerId,
+        request: P::Request,
+        channel: ResponseChannel<P::Response>,
+    ) {
+        if self.serving >= MAX_SERVING {
+            if let Some(m) = self.metrics() {
+                m.request(P::LABEL, true, "busy");
+            }
+            self.refuse::<P>(channel, Refusal::Busy);
+            return;
+        }
+        self.serving += 1;
+        let chain = self.chain.clone();
+        let tx = self.served_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let answer = std::panic::catch_unwind(AssertUnwindSafe(|| P::read(&*chain, &request)))
+                .unwrap_or_else(|_| {
+                    tracing::error!(
+                        target: "network",
+                        "ChainProvider::{} panicked on {request:?}",
+                        P::PROVIDER_METHOD
+                    );
+                    P::Answer::default()
+                });
+            let served = Served(Box::new(move |w: &mut Worker| {
+                w.send_served::<P>(peer, &request, channel, answer)
+            }));
+            let _ = tx.blocking_send(served);
+        });
+    }
+
+    pub(super) fn on_served(&mut self, served: Served) {
+        self.serving = self.serving.saturating_sub(1);
+        (served.0)(self);
+    }
+
+    fn send_served<P: ChainServed>(
+        &mut self,
+        peer: PeerId,
+        request: &P::Request,
+        channel: ResponseChannel<P::Response>,
+        answer: P::Answer,
+    ) {
+        let response = P::response(&peer, request, answer);
+        let sent = P::behaviour(self.swarm.behaviour_mut())
+            .send_response(channel, response)
+            .is_ok();
+        if let Some(m) = self.metrics() {
+            m.request(P::LABEL, true, if sent { "served" } else { "failed" });
+        }
+        if !sent {
+            tracing::debug!(target: "network", "{peer} left before its {} were ready", P::LABEL);
+        }
+    }
+
+    /// Sends one of our requests, to a ready peer only (`None`: the peer is not one).
+    fn send_request<P: Protocol>(
+        &mut self,
+        peer: &PeerId,
+        request: P::Request,
+    ) -> Option<OutboundRequestId> {
+        self.is_ready(peer).then(|| {
+            P::behaviour(self.swarm.behaviour_mut()).send_request(peer, Incoming::Valid(request))
+        })
+    }
+
+    pub(super) fn request_blocks(
+        &mut self,
+        peer: PeerId,
+        request: BlockRequest,
+        reply: BlocksReply,
+    ) {
+        match self.send_request::<BlocksProtocol>(&peer, request) {
+            Some(id) => {
+                self.pending_blocks
+                    .insert(id, (request.effective_max(), reply));
+            }
+            None => {
+                let _ = reply.send(Err(RequestError::NotConnected));
+            }
+        }
+    }
+
+    pub(super) fn request_justification(
+        &mut self,
+        peer: PeerId,
+        hash: H256,
+        reply: JustificationReply,
+    ) {
+        match self.send_request::<JustificationsProtocol>(&peer, hash) {
+            Some(id) => {
+                self.pending_justifications.insert(id, reply);
+            }
+            None => {
+                let _ = reply.send(Err(RequestError::NotConnected));
+            }
+        }
+    }
+
+    /// What a failed request of ours means for the caller, and for the peer's reputation.
+    fn outbound_error(
+        &mut self,
+        peer: PeerId,
+        protocol: &'static str,
+        e: OutboundFailure,
+    ) -> RequestError {
+        if let Some(m) = self.metrics() {
+            m.request(protocol, false, "failed");
+        }
+        match e {
+            OutboundFailure::DialFailure | OutboundFailure::ConnectionClosed => {
+                RequestError::Disconnected
+            }
+            OutboundFailure::Timeout => {
+                self.report(peer, rep::REQUEST_TIMEOUT);
+                RequestError::Timeout
+            }
+            OutboundFailure::UnsupportedProtocols => RequestError::UnsupportedProtocol,
+            OutboundFailure::Io(e) if e.kind() == io::ErrorKind::InvalidData => {
+                self.report(peer, rep::MALFORMED_MESSAGE);
+                RequestError::InvalidResponse(e.to_string())
+            }
+            OutboundFailure::Io(e) => RequestError::Io(e.to_string()),
+        }
+    }
+}
