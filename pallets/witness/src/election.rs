@@ -1,0 +1,221 @@
+//! Elections and era rotation: this pallet as pallet-session's `SessionManager`.
+//!
+//! [`CurrentEra`] is the era last planned (elected), [`ActiveEra`] the one being
+//! validated. When pallet-session plans the first session of the next era,
+//! [`Pallet::elect`] picks the `validator_count` best-backed candidates and their
+//! exposures go to [`ErasStakers`]; a failed election carries the previous set over. When
+//! that session starts, the era becomes active: the ended era's payout is queued
+//! (`rewards.rs`), the slashes deferred to the new era are applied (`slashing.rs`), and
+//! history older than `HistoryDepth` is pruned.
+
+use crate::{
+    ActiveEra, ActiveEraInfo, ActiveParams, BalanceOf, Config, CurrentEra, Elected, EraIndex,
+    ErasStakers, ErasStartSessionIndex, ErasValidatorPrefs, ErasValidators, Event, Exposure,
+    IndividualExposure, Nominators, OffencesReported, Pallet, SessionIndex, ValidatorPrefs,
+    Validators, WeightInfo,
+};
+use alloc::{collections::btree_map::BTreeMap, vec::Vec};
+use frame_support::pallet_prelude::*;
+use pallet_reputation::ReputationScores;
+use sp_runtime::traits::{Saturating, Zero};
+
+/// Candidate → (own bond, preferences, nominations) while an election runs.
+type Backing<T> = BTreeMap<
+    <T as frame_system::Config>::AccountId,
+    (
+        BalanceOf<T>,
+        ValidatorPrefs,
+        Vec<IndividualExposure<<T as frame_system::Config>::AccountId, BalanceOf<T>>>,
+    ),
+>;
+
+impl<T: Config> Pallet<T> {
+    /// The active era's index (0 before genesis set it).
+    pub fn active_era() -> EraIndex {
+        ActiveEra::<T>::get().map_or(0, |e| e.index)
+    }
+
+    /// Elects the next validator set from the candidates and nominations, or `None`
+    /// if fewer than `minimum_validator_count` candidates qualify. Work is bounded by
+    /// `MaxCandidates + MaxNominators × MaxNominations`.
+    pub fn elect() -> Option<Elected<T>> {
+        let params = ActiveParams::<T>::get()?;
+        let mut backing: Backing<T> = BTreeMap::new();
+        for (who, prefs) in Validators::<T>::iter() {
+            let own = Self::active_bond(&who);
+            if own >= params.min_validator_bond {
+                backing.insert(who, (own, prefs, Vec::new()));
+            }
+        }
+        for (who, targets) in Nominators::<T>::iter() {
+            let stake = Self::active_bond(&who);
+            if stake < params.min_nominator_bond {
+                continue;
+            }
+            let valid: Vec<_> = targets
+                .iter()
+                .filter(|t| backing.contains_key(*t))
+                .collect();
+            let Ok(n) = BalanceOf::<T>::try_from(valid.len()) else {
+                continue;
+            };
+            if n.is_zero() {
+                continue;
+            }
+            let share = stake / n;
+            let mut remainder = stake.saturating_sub(share.saturating_mul(n));
+            for target in valid {
+                let value = share.saturating_add(core::mem::take(&mut remainder));
+                if let Some(entry) = backing.get_mut(target) {
+                    if !value.is_zero() {
+                        entry.2.push(IndividualExposure {
+                            who: who.clone(),
+                            value,
+                        });
+                    }
+                }
+            }
+        }
+        let max_backers = T::MaxBackersPerValidator::get() as usize;
+        let mut candidates: Elected<T> = backing
+            .into_iter()
+            .map(|(who, (own, prefs, mut others))| {
+                others.sort_by(|a, b| b.value.cmp(&a.value).then_with(|| a.who.cmp(&b.who)));
+                others.truncate(max_backers);
+                let total = others
+                    .iter()
+                    .fold(own, |acc, e| acc.saturating_add(e.value));
+                let others = BoundedVec::truncate_from(others);
+                (who, Exposure { total, own, others }, prefs)
+            })
+            .collect();
+        candidates.sort_by(|a, b| b.1.total.cmp(&a.1.total).then_with(|| a.0.cmp(&b.0)));
+        candidates.truncate(params.validator_count as usize);
+        if candidates.is_empty() || (candidates.len() as u32) < params.minimum_validator_count {
+            return None;
+        }
+        Some(candidates)
+    }
+
+    /// Stores an elected era's exposures and returns its validators.
+    pub(crate) fn store_era(era: EraIndex, elected: Elected<T>) -> Vec<T::AccountId> {
+        let validators: Vec<T::AccountId> = elected.iter().map(|e| e.0.clone()).collect();
+        for (who, exposure, prefs) in elected {
+            ErasStakers::<T>::insert(era, &who, exposure);
+            ErasValidatorPrefs::<T>::insert(era, &who, prefs);
+        }
+        ErasValidators::<T>::insert(era, BoundedVec::truncate_from(validators.clone()));
+        validators
+    }
+
+    /// Called by pallet-session's `new_session`: elects when `new_index` is the first
+    /// session of the next era.
+    fn plan_session(new_index: SessionIndex) -> Option<Vec<T::AccountId>> {
+        let current = CurrentEra::<T>::get();
+        let start = ErasStartSessionIndex::<T>::get(current).unwrap_or(0);
+        if new_index < start.saturating_add(T::SessionsPerEra::get()) {
+            return None;
+        }
+        let era = current.saturating_add(1);
+        let weight = T::WeightInfo::elect(Validators::<T>::count(), Nominators::<T>::count());
+        frame_system::Pallet::<T>::register_extra_weight_unchecked(
+            weight,
+            DispatchClass::Mandatory,
+        );
+        // Whether or not the election succeeds, the era moves on so that unbonding,
+        // payouts and slashes keep their schedule; a failed election keeps the set.
+        CurrentEra::<T>::put(era);
+        ErasStartSessionIndex::<T>::insert(era, new_index);
+        match Self::elect() {
+            Some(elected) => {
+                let count = elected.len() as u32;
+                let validators = Self::store_era(era, elected);
+                Self::deposit_event(Event::EraElected {
+                    era,
+                    start_session: new_index,
+                    validators: count,
+                });
+                Some(validators)
+            }
+            None => {
+                // Carry the previous era's exposures over, so that the validators
+                // that keep validating are still paid and slashable.
+                let previous = ErasValidators::<T>::get(current);
+                for who in previous.iter() {
+                    if let Some(exposure) = ErasStakers::<T>::get(current, who) {
+                        ErasStakers::<T>::insert(era, who, exposure);
+                    }
+                    if let Some(prefs) = ErasValidatorPrefs::<T>::get(current, who) {
+                        ErasValidatorPrefs::<T>::insert(era, who, prefs);
+                    }
+                }
+                ErasValidators::<T>::insert(era, previous);
+                Self::deposit_event(Event::ElectionFailed { era });
+                None
+            }
+        }
+    }
+
+    /// Called by pallet-session's `start_session`: activates the planned era when its
+    /// first session starts.
+    pub(crate) fn start_session(index: SessionIndex) {
+        let planned = CurrentEra::<T>::get();
+        if ErasStartSessionIndex::<T>::get(planned) != Some(index) {
+            return;
+        }
+        if ActiveEra::<T>::get().is_some_and(|a| a.index >= planned) {
+            return;
+        }
+        let now = frame_system::Pallet::<T>::block_number();
+        if let Some(ended) = ActiveEra::<T>::get() {
+            Self::end_era(ended.index);
+        }
+        ActiveEra::<T>::put(ActiveEraInfo {
+            index: planned,
+            start_block: now,
+        });
+        T::Reputation::take_snapshot();
+        let applied = Self::apply_slashes(planned);
+        Self::prune_era(planned);
+        frame_system::Pallet::<T>::register_extra_weight_unchecked(
+            T::WeightInfo::start_era(applied),
+            DispatchClass::Mandatory,
+        );
+        Self::deposit_event(Event::EraStarted { era: planned });
+    }
+
+    /// Removes eras older than `HistoryDepth` from `era`. Bounded: one era's
+    /// validators (`MaxValidators`) and its offence records (`MaxSlashesPerEra`).
+    fn prune_era(era: EraIndex) {
+        let Some(old) = era.checked_sub(T::HistoryDepth::get()) else {
+            return;
+        };
+        let limit = T::MaxValidators::get();
+        let _ = ErasStakers::<T>::clear_prefix(old, limit, None);
+        let _ = ErasValidatorPrefs::<T>::clear_prefix(old, limit, None);
+        let _ = OffencesReported::<T>::clear_prefix(old, T::MaxSlashesPerEra::get(), None);
+        ErasValidators::<T>::remove(old);
+        ErasStartSessionIndex::<T>::remove(old);
+    }
+}
+
+impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
+    fn new_session(new_index: SessionIndex) -> Option<Vec<T::AccountId>> {
+        Self::plan_session(new_index)
+    }
+
+    fn new_session_genesis(new_index: SessionIndex) -> Option<Vec<T::AccountId>> {
+        if new_index == 0 {
+            let validators = ErasValidators::<T>::get(0);
+            (!validators.is_empty()).then(|| validators.into_inner())
+        } else {
+            Self::plan_session(new_index)
+        }
+    }
+
+    fn end_session(_: SessionIndex) {}
+
+    fn start_session(index: SessionIndex) {
+        Self::start_session(index)
+    }
+}

@@ -1,0 +1,195 @@
+//! Rewards: era points, era payouts and the reward pot.
+//!
+//! Validators earn [`ErasPoints`] for authored blocks (the pallet-authorship
+//! `EventHandler` here); witnesses earn and lose them for their votes (`committees.rs`).
+//! When an era ends, `end_era` queues its payout, inflation plus the fees the
+//! pot collected (fee shares arrive through [`FeeShareToPot`], event fees through
+//! `submit_event`), in [`PayoutQueue`]; `on_initialize` pays `MaxPayoutsPerBlock`
+//! earners a block, each by points, then commission, then pro-rata to the exposure.
+
+use crate::{
+    BalanceOf, Config, CreditOf, EraIndex, EraPayout, ErasPoints, ErasStakers, ErasTotalPoints,
+    ErasValidatorPrefs, Event, NextPayoutEra, Pallet, PayoutQueue, WeightInfo,
+};
+use frame_support::{
+    pallet_prelude::*,
+    traits::{
+        fungible::{Balanced, Inspect, Mutate},
+        tokens::{Fortitude, Precision, Preservation},
+        Imbalance, OnUnbalanced,
+    },
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::{
+    traits::{AccountIdConversion, Saturating, Zero},
+    Perbill,
+};
+
+impl<T: Config> Pallet<T> {
+    /// The reward pot: fee shares and event fees collect here until an era ends.
+    pub fn pot_account() -> T::AccountId {
+        T::PalletId::get().into_account_truncating()
+    }
+
+    /// Computes an ended era's payout and queues it.
+    pub(crate) fn end_era(era: EraIndex) {
+        let Ok(params) = Self::params() else { return };
+        let issuance = T::Currency::total_issuance();
+        let eras_per_year = BalanceOf::<T>::from(T::ErasPerYear::get().max(1));
+        let inflation = (params.annual_inflation * issuance) / eras_per_year;
+        // The pot's fees are burned here and minted again with the payout, so that
+        // every reward is a plain mint.
+        let pot = Self::pot_account();
+        let fees = T::Currency::reducible_balance(&pot, Preservation::Preserve, Fortitude::Polite);
+        let burned = T::Currency::burn_from(
+            &pot,
+            fees,
+            Preservation::Preserve,
+            Precision::BestEffort,
+            Fortitude::Polite,
+        )
+        .unwrap_or_else(|_| Zero::zero());
+        let reward = inflation.saturating_add(burned);
+        let total_points = ErasTotalPoints::<T>::get(era);
+        if total_points != 0 && !reward.is_zero() {
+            PayoutQueue::<T>::insert(
+                era,
+                EraPayout {
+                    reward,
+                    total_points,
+                },
+            );
+        }
+        Self::deposit_event(Event::EraPaid {
+            era,
+            reward,
+            total_points,
+        });
+    }
+
+    /// Pays up to `MaxPayoutsPerBlock` earners of the oldest queued era.
+    pub(crate) fn process_payouts() -> Weight {
+        let mut weight = Weight::zero();
+        let active = Self::active_era();
+        let mut budget = T::MaxPayoutsPerBlock::get();
+        while budget > 0 {
+            let era = NextPayoutEra::<T>::get();
+            if era >= active {
+                break;
+            }
+            let Some(payout) = PayoutQueue::<T>::get(era) else {
+                NextPayoutEra::<T>::put(era.saturating_add(1));
+                weight.saturating_accrue(T::DbWeight::get().reads_writes(1, 1));
+                continue;
+            };
+            let mut drained = ErasPoints::<T>::drain_prefix(era);
+            let mut done = true;
+            for (who, points) in drained.by_ref() {
+                let backers = Self::pay_earner(era, &who, points, &payout);
+                weight.saturating_accrue(T::WeightInfo::payout_earner(backers));
+                budget = budget.saturating_sub(1);
+                if budget == 0 {
+                    done = false;
+                    break;
+                }
+            }
+            if done {
+                PayoutQueue::<T>::remove(era);
+                ErasTotalPoints::<T>::remove(era);
+                NextPayoutEra::<T>::put(era.saturating_add(1));
+            }
+        }
+        weight
+    }
+
+    /// Pays one earner its share of an era's reward; returns how many backers it had.
+    pub(crate) fn pay_earner(
+        era: EraIndex,
+        who: &T::AccountId,
+        points: u32,
+        payout: &EraPayout<BalanceOf<T>>,
+    ) -> u32 {
+        let share = Perbill::from_rational(points, payout.total_points) * payout.reward;
+        if share.is_zero() {
+            return 0;
+        }
+        let Some(exposure) = ErasStakers::<T>::get(era, who) else {
+            Self::mint_reward(who, era, share);
+            return 0;
+        };
+        let commission =
+            ErasValidatorPrefs::<T>::get(era, who).map_or_else(Perbill::zero, |p| p.commission);
+        let commission_part = commission * share;
+        let rest = share.saturating_sub(commission_part);
+        let own_part = if exposure.total.is_zero() {
+            rest
+        } else {
+            Perbill::from_rational(exposure.own, exposure.total) * rest
+        };
+        Self::mint_reward(who, era, commission_part.saturating_add(own_part));
+        for backer in exposure.others.iter() {
+            let part = Perbill::from_rational(backer.value, exposure.total) * rest;
+            Self::mint_reward(&backer.who, era, part);
+        }
+        exposure.others.len() as u32
+    }
+
+    fn mint_reward(who: &T::AccountId, era: EraIndex, amount: BalanceOf<T>) {
+        if amount.is_zero() {
+            return;
+        }
+        // A share below the existential deposit to an account that does not exist
+        // cannot be minted; it is lost (not minted), which is documented dust.
+        if let Ok(amount) = T::Currency::mint_into(who, amount) {
+            Self::deposit_event(Event::Rewarded {
+                who: who.clone(),
+                era,
+                amount,
+            });
+        }
+    }
+
+    /// Adds (or, with `add == false`, removes) era points of the active era.
+    pub(crate) fn note_points(who: &T::AccountId, points: u32, add: bool) {
+        let era = Self::active_era();
+        let mut delta = 0u32;
+        ErasPoints::<T>::mutate(era, who, |p| {
+            let before = *p;
+            *p = if add {
+                p.saturating_add(points)
+            } else {
+                p.saturating_sub(points)
+            };
+            delta = before.abs_diff(*p);
+        });
+        ErasTotalPoints::<T>::mutate(era, |t| {
+            *t = if add {
+                t.saturating_add(delta)
+            } else {
+                t.saturating_sub(delta)
+            };
+        });
+    }
+}
+
+impl<T: Config> pallet_authorship::EventHandler<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
+    fn note_author(author: T::AccountId) {
+        if let Ok(params) = Self::params() {
+            Self::note_points(&author, params.points_per_block, true);
+        }
+    }
+}
+
+/// Routes a share of transaction fees into the reward pot and burns the rest: the
+/// runtime's `OnChargeTransaction` handler. `Share` is the pot's part.
+pub struct FeeShareToPot<T, Share>(core::marker::PhantomData<(T, Share)>);
+
+impl<T: Config, Share: Get<Perbill>> OnUnbalanced<CreditOf<T>> for FeeShareToPot<T, Share> {
+    fn on_nonzero_unbalanced(credit: CreditOf<T>) {
+        let to_pot = Share::get() * credit.peek();
+        let (pot_part, _burned) = credit.split(to_pot);
+        // If the pot cannot take it (it would stay below the existential deposit), the
+        // credit comes back and is dropped: burned.
+        let _ = T::Currency::resolve(&Pallet::<T>::pot_account(), pot_part);
+    }
+}

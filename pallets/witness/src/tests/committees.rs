@@ -1,0 +1,425 @@
+//! Witness committees: registration, sortition, event submission, attestations,
+//! receipts and their expiry.
+
+use super::*;
+use frame_support::{assert_noop, assert_ok};
+use sp_runtime::bounded_vec;
+
+#[test]
+fn register_witness_needs_the_minimum_stake() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(Witness::bond(signed(5), 49));
+        assert_noop!(
+            Witness::register_witness(signed(5), bounded_vec![EventClass::Interaction]),
+            Error::<Test>::InsufficientBond
+        );
+        assert_ok!(Witness::bond_extra(signed(5), 1));
+        assert_ok!(Witness::register_witness(
+            signed(5),
+            bounded_vec![EventClass::Interaction]
+        ));
+        assert_eq!(
+            Witnesses::<Test>::get(5).unwrap().into_inner(),
+            vec![EventClass::Interaction]
+        );
+    });
+}
+
+#[test]
+fn register_witness_fails_when_not_bonded() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(
+            Witness::register_witness(signed(5), bounded_vec![EventClass::Interaction]),
+            Error::<Test>::NotBonded
+        );
+    });
+}
+
+#[test]
+fn register_witness_fails_twice() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(
+            Witness::register_witness(signed(11), bounded_vec![EventClass::Interaction]),
+            Error::<Test>::AlreadyWitness
+        );
+    });
+}
+
+#[test]
+fn register_witness_fails_for_bad_classes() {
+    new_test_ext().execute_with(|| {
+        assert_ok!(Witness::bond(signed(5), 100));
+        assert_noop!(
+            Witness::register_witness(signed(5), bounded_vec![]),
+            Error::<Test>::BadClasses
+        );
+        assert_noop!(
+            Witness::register_witness(
+                signed(5),
+                bounded_vec![EventClass::Interaction, EventClass::Interaction]
+            ),
+            Error::<Test>::BadClasses
+        );
+    });
+}
+
+#[test]
+fn register_witness_fails_when_witnesses_are_full() {
+    new_test_ext().execute_with(|| {
+        for who in 1..=20u64 {
+            if Witnesses::<Test>::count() == 16 {
+                break;
+            }
+            if !Ledger::<Test>::contains_key(who) {
+                assert_ok!(Witness::bond(signed(who), 100));
+            }
+            if !Witnesses::<Test>::contains_key(who) {
+                assert_ok!(Witness::register_witness(
+                    signed(who),
+                    bounded_vec![EventClass::Interaction]
+                ));
+            }
+        }
+        assert_ok!(Witness::bond(signed(20), 100));
+        assert_noop!(
+            Witness::register_witness(signed(20), bounded_vec![EventClass::Interaction]),
+            Error::<Test>::TooManyWitnesses
+        );
+    });
+}
+
+#[test]
+fn deregister_witness_works_and_fails_for_non_witnesses() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        assert_ok!(Witness::deregister_witness(signed(11)));
+        assert!(!Witnesses::<Test>::contains_key(11));
+        // It leaves the committee in use, so unbonding below the minimum keeps the
+        // committee invariant.
+        assert!(!committee(0, EventClass::Interaction).contains(&11));
+        assert_ok!(Witness::unbond(signed(11), 500));
+        check_state();
+        assert_noop!(
+            Witness::deregister_witness(signed(11)),
+            Error::<Test>::NotWitness
+        );
+    });
+}
+
+#[test]
+fn committees_are_drawn_each_epoch_from_registered_witnesses() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        assert_eq!(CommitteeEpoch::<Test>::get(), Some(0));
+        for class in EventClass::ALL {
+            let mut members = committee(0, class);
+            members.sort();
+            assert_eq!(members, vec![11, 12, 13]);
+        }
+        new_epoch(1);
+        assert!(Committees::<Test>::get(1, EventClass::Interaction).is_some());
+        new_epoch(2);
+        // Two epochs back is dropped.
+        assert!(Committees::<Test>::get(0, EventClass::Interaction).is_none());
+        check_state();
+    });
+}
+
+#[test]
+fn sortition_follows_stake_times_reputation() {
+    new_test_ext().execute_with(|| {
+        // Weight 1 against weight 1,000: the heavy one wins almost every one-seat draw.
+        let mut heavy_wins = 0;
+        for round in 0..200u32 {
+            let mut candidates = vec![(1u64, 1u128), (2u64, 1_000u128)];
+            let chosen = Witness::sortition(&mut candidates, 1, &round.encode());
+            if chosen == vec![2] {
+                heavy_wins += 1;
+            }
+        }
+        assert!(heavy_wins > 190, "heavy won {heavy_wins} of 200");
+        // Draws are without replacement and stop when the pool is empty.
+        let mut candidates = vec![(1u64, 5u128), (2, 5), (3, 5)];
+        let mut chosen = Witness::sortition(&mut candidates, 5, b"seed");
+        chosen.sort();
+        assert_eq!(chosen, vec![1, 2, 3]);
+    });
+}
+
+#[test]
+fn committee_draw_depends_on_the_epoch_randomness() {
+    new_test_ext().execute_with(|| {
+        // More witnesses than seats: the committee depends on the seed.
+        for who in 3..=10 {
+            bond_and_register_witness(who, 100, EventClass::Interaction);
+        }
+        Witness::draw_committees(5);
+        let first = committee(5, EventClass::Interaction);
+        Seed::set([9u8; 32]);
+        Witness::draw_committees(5);
+        let second = committee(5, EventClass::Interaction);
+        assert_ne!(first, second);
+        assert_eq!(first.len(), 3);
+    });
+}
+
+#[test]
+fn witnesses_below_the_minimum_stake_are_not_drawn() {
+    new_test_ext().execute_with(|| {
+        set_params_with(|p| p.min_witness_stake = 501);
+        assert_ok!(Witness::bond_extra(signed(11), 1));
+        next_block();
+        assert_eq!(committee(0, EventClass::Interaction), vec![11]);
+    });
+}
+
+#[test]
+fn submit_event_charges_the_fee_into_the_pot() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        let id = submit(5, 1);
+        assert_eq!(free(5), 9_990);
+        assert_eq!(free(Witness::pot_account()), 10);
+        let event = PendingEvents::<Test>::get(id).unwrap();
+        assert_eq!(event.epoch, 0);
+        assert_eq!(event.expires_at, 2 + 10);
+    });
+}
+
+#[test]
+fn submit_event_fails_without_a_committee() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(
+            Witness::submit_event(signed(5), EventClass::Interaction, payload(1)),
+            Error::<Test>::NoCommittee
+        );
+    });
+}
+
+#[test]
+fn submit_event_fails_for_a_duplicate() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        submit(5, 1);
+        assert_noop!(
+            Witness::submit_event(signed(6), EventClass::Interaction, payload(1)),
+            Error::<Test>::DuplicateEvent
+        );
+    });
+}
+
+#[test]
+fn submit_event_fails_when_the_fee_cannot_be_paid() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        let poor = 99;
+        assert_noop!(
+            Witness::submit_event(signed(poor), EventClass::Interaction, payload(1)),
+            Error::<Test>::InsufficientBalance
+        );
+    });
+}
+
+#[test]
+fn submit_event_fails_when_too_many_are_pending() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        for n in 0..8 {
+            submit(5, n);
+        }
+        assert_noop!(
+            Witness::submit_event(signed(5), EventClass::Interaction, payload(100)),
+            Error::<Test>::TooManyPendingEvents
+        );
+    });
+}
+
+#[test]
+fn quorum_resolves_an_event_with_a_receipt() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        let id = submit(5, 1);
+        vote(11, id, Verdict::Valid);
+        assert!(Receipts::<Test>::get(id).is_none());
+        vote(12, id, Verdict::Valid);
+        let receipt = Receipts::<Test>::get(id).unwrap();
+        assert_eq!(receipt.verdict, Verdict::Valid);
+        assert_eq!(receipt.agreeing, 2);
+        assert!(witness_events().contains(&Event::EventValidated {
+            id,
+            class: EventClass::Interaction,
+            payload_hash: payload(1),
+            verdict: Verdict::Valid,
+        }));
+        assert!(<Witness as ReceiptProvider<u64>>::is_validated(
+            EventClass::Interaction,
+            &payload(1)
+        ));
+        assert_eq!(Reputation::score(&11, pallet_reputation::Role::Witness), 10);
+        assert_eq!(ErasPoints::<Test>::get(0, 12), 5);
+        check_state();
+    });
+}
+
+#[test]
+fn dissenting_and_absent_witnesses_lose_reputation_and_points() {
+    new_test_ext().execute_with(|| {
+        use pallet_authorship::EventHandler;
+        next_block();
+        // 13 has some points to lose.
+        Witness::note_author(13);
+        let id = submit(5, 1);
+        vote(11, id, Verdict::Invalid);
+        vote(12, id, Verdict::Invalid);
+        // 13 never votes. Late vote by nobody; at expiry 13 is absent.
+        run_to_block(12);
+        assert!(PendingEvents::<Test>::get(id).is_none());
+        assert_eq!(ErasPoints::<Test>::get(0, 13), 20 - 5);
+        // A dissenting late vote is penalized.
+        let id2 = submit(5, 2);
+        vote(11, id2, Verdict::Valid);
+        vote(12, id2, Verdict::Valid);
+        Reputation::reward(&13, pallet_reputation::Role::Witness, 100);
+        vote(13, id2, Verdict::Invalid);
+        assert_eq!(Reputation::score(&13, pallet_reputation::Role::Witness), 80);
+    });
+}
+
+#[test]
+fn unresolved_events_expire() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        let id = submit(5, 1);
+        vote(11, id, Verdict::Valid);
+        vote(12, id, Verdict::Invalid);
+        run_to_block(12);
+        assert!(PendingEvents::<Test>::get(id).is_none());
+        assert!(Receipts::<Test>::get(id).is_none());
+        assert!(witness_events().contains(&Event::EventExpired { id }));
+        check_state();
+    });
+}
+
+#[test]
+fn attest_handles_a_batch_and_skips_closed_events() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        let ids: Vec<_> = (0..4).map(|n| submit(5, n)).collect();
+        let gone = event_id(EventClass::Interaction, &payload(200));
+        let batch: BoundedVec<_, _> = ids
+            .iter()
+            .map(|id| (*id, Verdict::Valid))
+            .chain([(gone, Verdict::Valid)])
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap();
+        assert_ok!(Witness::attest(signed(11), batch.clone()));
+        System::assert_last_event(
+            Event::Attested {
+                who: 11,
+                count: 4,
+                skipped: 1,
+            }
+            .into(),
+        );
+        assert_ok!(Witness::attest(signed(12), batch));
+        for id in ids {
+            assert!(Receipts::<Test>::get(id).is_some());
+        }
+    });
+}
+
+#[test]
+fn attest_fails_for_a_non_member() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        let id = submit(5, 1);
+        assert_noop!(
+            Witness::attest(signed(1), bounded_vec![(id, Verdict::Valid)]),
+            Error::<Test>::NotCommitteeMember
+        );
+    });
+}
+
+#[test]
+fn attest_fails_for_a_second_vote() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        let id = submit(5, 1);
+        vote(11, id, Verdict::Valid);
+        assert_noop!(
+            Witness::attest(signed(11), bounded_vec![(id, Verdict::Invalid)]),
+            Error::<Test>::AlreadyAttested
+        );
+        let id2 = submit(5, 2);
+        assert_noop!(
+            Witness::attest(
+                signed(12),
+                bounded_vec![(id2, Verdict::Valid), (id2, Verdict::Valid)]
+            ),
+            Error::<Test>::AlreadyAttested
+        );
+    });
+}
+
+#[test]
+fn attest_fails_with_no_verdicts() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(
+            Witness::attest(signed(11), bounded_vec![]),
+            Error::<Test>::NoVerdicts
+        );
+    });
+}
+
+#[test]
+fn receipts_are_pruned_after_retention() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        let id = submit(5, 1);
+        resolve_valid(id);
+        run_to_block(2 + 19);
+        assert!(Receipts::<Test>::get(id).is_some());
+        run_to_block(2 + 20);
+        assert!(Receipts::<Test>::get(id).is_none());
+        // A pruned event may be submitted again.
+        submit(5, 1);
+    });
+}
+
+#[test]
+fn receipts_are_bounded() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        let ids: Vec<_> = (0..5).map(|n| submit(5, n)).collect();
+        for id in &ids {
+            resolve_valid(*id);
+        }
+        assert_eq!(Receipts::<Test>::count(), 4);
+        assert!(Receipts::<Test>::get(ids[0]).is_none());
+        assert!(Receipts::<Test>::get(ids[4]).is_some());
+    });
+}
+
+#[test]
+fn votes_on_events_whose_committee_is_gone_are_skipped() {
+    new_test_ext().execute_with(|| {
+        set_params_with(|p| p.event_ttl = 100);
+        next_block();
+        let id = submit(5, 1);
+        new_epoch(1);
+        new_epoch(2);
+        assert_ok!(Witness::attest(
+            signed(11),
+            bounded_vec![(id, Verdict::Valid)]
+        ));
+        System::assert_last_event(
+            Event::Attested {
+                who: 11,
+                count: 0,
+                skipped: 1,
+            }
+            .into(),
+        );
+    });
+}
