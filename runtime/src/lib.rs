@@ -25,8 +25,8 @@
 //!   28 eras (7 days) to unbond, slashes deferred 27 eras and burned. Every tunable is a
 //!   governance parameter; the genesis values are in [`genesis_config_presets`].
 //! - Blocks: Aura with 2 s slots ([`SLOT_DURATION`]); 2 s of weight per block, 75% of it
-//!   for normal transactions. Our weights come from Substrate's reference machine running
-//!   wasm, so a native node executes a full block in a fraction of its slot.
+//!   for normal transactions. The weights in [`weights`] were measured natively by
+//!   `echonet-node benchmark pallet|overhead` on the reference machine (BENCHMARKS.md).
 //! - Sudo exists only to make dev and local chains usable: the `development` and
 //!   `local_testnet` presets give Alice the key; a production chain spec sets none, which
 //!   makes every sudo call fail with `RequireSudo`.
@@ -37,6 +37,11 @@
 // fields), and the macro drops attributes on its `mod`: only a crate-level `allow` reaches
 // them. Every module below turns the lint back on; the root's own items are documented.
 #![allow(missing_docs)]
+
+// The runtime is executed natively, so `usize` is the node's: a 32-bit build would encode
+// and bound things differently from every other node and split the chain.
+#[cfg(not(target_pointer_width = "64"))]
+compile_error!("echonet-runtime runs natively and supports 64-bit targets only");
 
 extern crate alloc;
 
