@@ -8,15 +8,13 @@ use anyhow::{anyhow, Context};
 use echonet_client::{BlockOrigin, ChainSpec, ChainType, Client};
 use echonet_finality::FinalityMessage;
 use echonet_network::{
-    serve_block_request, BlockData, BlockRequest, BlockSource, ChainProvider, Keypair, MessageId,
-    MessageValidity, Multiaddr, NetworkConfig, NetworkEvent, NetworkHandle, PeerId, Role, Status,
+    Keypair, MessageId, MessageValidity, Multiaddr, NetworkConfig, NetworkEvent, NetworkHandle,
+    PeerId, Role,
 };
 use echonet_rpc::{NetworkStatus, PeerInfo, SyncState};
-use echonet_runtime::Header;
 use echonet_sync::SyncHandle;
 use parking_lot::RwLock;
 use sp_core::H256;
-use sp_runtime::{Justifications, OpaqueExtrinsic};
 use std::{path::Path, sync::Arc, time::Duration};
 use tokio::sync::{broadcast::error::RecvError, mpsc, watch};
 
@@ -79,43 +77,6 @@ pub fn config(
     };
     config.node_name = node_name.to_string();
     Ok(config)
-}
-
-/// The chain as the network serves it to peers.
-pub struct ClientChain(pub Arc<Client>);
-
-impl BlockSource for ClientChain {
-    fn header(&self, hash: H256) -> Option<Header> {
-        self.0.header(hash).ok().flatten()
-    }
-    fn canonical_hash(&self, number: u32) -> Option<H256> {
-        self.0.hash(number).ok().flatten()
-    }
-    fn body(&self, hash: H256) -> Option<Vec<OpaqueExtrinsic>> {
-        self.0.body(hash).ok().flatten()
-    }
-    fn justifications(&self, hash: H256) -> Option<Justifications> {
-        self.0.justifications(hash).ok().flatten()
-    }
-}
-
-impl ChainProvider for ClientChain {
-    fn status(&self) -> Status {
-        let info = self.0.info();
-        Status {
-            genesis_hash: info.genesis_hash,
-            best_number: info.best_number,
-            best_hash: info.best_hash,
-            finalized_number: info.finalized_number,
-            finalized_hash: info.finalized_hash,
-        }
-    }
-    fn blocks(&self, request: &BlockRequest) -> Vec<BlockData> {
-        serve_block_request(self, request)
-    }
-    fn justification(&self, hash: H256) -> Option<Justifications> {
-        BlockSource::justifications(self, hash)
-    }
 }
 
 /// Where network events go.

@@ -217,7 +217,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     )?;
     let (net, net_events, net_task) = echonet_network::start(
         network_config,
-        Arc::new(network::ClientChain(client.clone())),
+        Arc::new(echonet_sync::ClientChain(client.clone())),
         Some(&registry),
     )
     .await

@@ -50,7 +50,10 @@ pub mod testnet;
 pub use node::{node_binary, run_cli, CliOutput, Node, NodeBuilder};
 pub use testnet::Testnet;
 
-use std::{future::Future, time::Duration};
+use std::time::Duration;
+
+/// Awaits `f`, failing the test with `what` if it takes longer than `limit`.
+pub use echonet_test_utils::within;
 
 /// How long one RPC call may take before the test calls the node hung.
 pub const RPC_TIMEOUT: Duration = Duration::from_secs(30);
@@ -58,11 +61,3 @@ pub const RPC_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long we wait for a block that should come within one or two 2 s slots. Generous:
 /// tests share two cores with other tests' nodes.
 pub const BLOCK_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// Awaits `f`, failing the test with `what` if it takes longer than `limit`.
-pub async fn within<T>(limit: Duration, what: &str, f: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(limit, f).await {
-        Ok(v) => v,
-        Err(_) => panic!("timed out after {limit:?}: {what}"),
-    }
-}

@@ -4,11 +4,10 @@
 //! inherent of their slot, executed as any block is. Their slots lie in the past and end
 //! just before now, so a validator started on the database continues the chain.
 
-use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
-use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
-use echonet_runtime::SLOT_DURATION;
-use sp_consensus_aura::Slot;
-use sp_core::{sr25519, Pair, H256};
+use echonet_client::{ChainSpec, Client, ClientConfig};
+use echonet_consensus::aura::AuraVerifier;
+use echonet_test_utils::{past_slot, NewBlock};
+use sp_core::{sr25519, H256};
 use std::path::{Path, PathBuf};
 
 /// The database directory of chain `spec` under a node's base path (the node's layout:
@@ -33,53 +32,11 @@ pub fn extend_chain(
         std::sync::Arc::new(AuraVerifier::default()),
     )
     .unwrap_or_else(|e| panic!("cannot open the chain database under {base:?}: {e}"));
-    let now = *aura::slot_now(SLOT_DURATION);
-    let first = now - u64::from(blocks) - 5;
+    let first = past_slot(u64::from(blocks) + 5);
     for i in 0..u64::from(blocks) {
-        let slot = first + i;
-        let parent = client.info().best_hash;
-        let authorities = client
-            .aura_authorities(parent)
-            .expect("the runtime answers AuraApi_authorities");
-        let owner = aura::slot_author(Slot::from(slot), &authorities)
-            .expect("the chain has Aura authorities")
-            .clone();
-        let author = authors
-            .iter()
-            .find(|p| {
-                sp_core::crypto::ByteArray::as_slice(&p.public())
-                    == sp_core::crypto::ByteArray::as_slice(&owner)
-            })
-            .unwrap_or_else(|| panic!("no key given for the Aura authority {owner}"));
-        let digest = client
-            .pre_digest(parent, Slot::from(slot), author)
-            .expect("the parent's epoch randomness reads");
-        let mut builder = client
-            .new_block_builder(parent, digest)
-            .expect("a block builder on the best block");
-        let mut data = sp_inherents::InherentData::new();
-        data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
-            .expect("the timestamp encodes");
-        for xt in builder
-            .create_inherents(&data)
-            .expect("the runtime makes the timestamp inherent")
-        {
-            builder.push(xt).expect("the timestamp inherent applies");
-        }
-        let built = builder.build().expect("the block builds");
-        let mut header = built.header;
-        let signature = author.sign(header.hash().as_bytes());
-        aura::seal(&mut header, signature.into());
-        client
-            .import_block(ImportBlock {
-                header,
-                body: built.body,
-                justifications: None,
-                origin: BlockOrigin::Own,
-                changes: Some(built.changes),
-                finalize: false,
-            })
-            .expect("an offline block imports");
+        NewBlock::new(&client, first + i)
+            .by_owner_among(authors)
+            .import();
     }
     client.flush().expect("the database flushes");
     let info = client.info();

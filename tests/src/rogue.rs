@@ -4,17 +4,15 @@
 
 use crate::within;
 use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
-use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
+use echonet_consensus::aura::AuraVerifier;
 use echonet_network::{
-    serve_block_request, BlockData, BlockFields, BlockId, BlockRequest, BlockSource, ChainProvider,
-    Direction, Keypair, Multiaddr, NetworkConfig, NetworkHandle, PeerId, Status,
+    BlockFields, BlockId, BlockRequest, Direction, Keypair, Multiaddr, NetworkConfig,
+    NetworkHandle, PeerId,
 };
-use echonet_runtime::{Header, SLOT_DURATION};
-use parking_lot::Mutex;
-use sp_consensus_aura::Slot;
-use sp_core::{sr25519, Pair, H256};
-use sp_runtime::{Justifications, OpaqueExtrinsic};
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use echonet_runtime::Header;
+use echonet_test_utils::{current_slot, dev_keys, slot_of, ForgingChain, NewBlock};
+use sp_core::{crypto::ByteArray, Pair, H256};
+use std::{sync::Arc, time::Duration};
 
 /// How a forged block is wrong.
 #[derive(Debug, Clone, Copy)]
@@ -26,63 +24,11 @@ pub enum Forgery {
     WrongAuthor,
 }
 
-/// The dev keys (`//Alice` ...): the rogue seals with whichever it needs, as anyone can.
-fn dev_key(public: &[u8]) -> Option<sr25519::Pair> {
-    sp_keyring::Sr25519Keyring::iter()
-        .map(|k| k.pair())
-        .find(|p| sp_core::crypto::ByteArray::as_slice(&p.public()) == public)
-}
-
-struct RogueChain {
-    client: Arc<Client>,
-    forged: Mutex<HashMap<H256, (Header, Vec<OpaqueExtrinsic>)>>,
-}
-
-impl BlockSource for RogueChain {
-    fn header(&self, hash: H256) -> Option<Header> {
-        if let Some((h, _)) = self.forged.lock().get(&hash) {
-            return Some(h.clone());
-        }
-        self.client.header(hash).ok().flatten()
-    }
-    fn canonical_hash(&self, number: u32) -> Option<H256> {
-        self.client.hash(number).ok().flatten()
-    }
-    fn body(&self, hash: H256) -> Option<Vec<OpaqueExtrinsic>> {
-        if let Some((_, b)) = self.forged.lock().get(&hash) {
-            return Some(b.clone());
-        }
-        self.client.body(hash).ok().flatten()
-    }
-    fn justifications(&self, hash: H256) -> Option<Justifications> {
-        self.client.justifications(hash).ok().flatten()
-    }
-}
-
-impl ChainProvider for RogueChain {
-    fn status(&self) -> Status {
-        let info = self.client.info();
-        Status {
-            genesis_hash: info.genesis_hash,
-            best_number: info.best_number,
-            best_hash: info.best_hash,
-            finalized_number: info.finalized_number,
-            finalized_hash: info.finalized_hash,
-        }
-    }
-    fn blocks(&self, request: &BlockRequest) -> Vec<BlockData> {
-        serve_block_request(self, request)
-    }
-    fn justification(&self, hash: H256) -> Option<Justifications> {
-        BlockSource::justifications(self, hash)
-    }
-}
-
 /// The rogue peer. Dropping it stops its network.
 pub struct Rogue {
     pub network: NetworkHandle,
     pub peer_id: PeerId,
-    chain: Arc<RogueChain>,
+    chain: Arc<ForgingChain>,
     _dir: tempfile::TempDir,
 }
 
@@ -101,10 +47,7 @@ impl Rogue {
         })
         .await
         .expect("the rogue's chain opens");
-        let chain = Arc::new(RogueChain {
-            client: client.clone(),
-            forged: Mutex::default(),
-        });
+        let chain = Arc::new(ForgingChain::new(client.clone()));
         let mut config =
             NetworkConfig::new(client.info().genesis_hash, Keypair::generate_ed25519());
         config.listen_addresses = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("a multiaddr")];
@@ -167,7 +110,7 @@ impl Rogue {
             )
             .await
             .expect("the peer serves its chain");
-        let client = self.chain.client.clone();
+        let client = self.chain.client().clone();
         tokio::task::spawn_blocking(move || {
             for block in blocks.into_iter().rev() {
                 let (Some(header), Some(body)) = (block.header, block.body) else {
@@ -199,7 +142,7 @@ impl Rogue {
     /// ([`Forgery::WrongAuthor`]); `salt` makes forgeries of the same kind differ. Serves
     /// it; returns its header.
     pub async fn forge(&self, how: Forgery, salt: u8) -> Header {
-        let client = self.chain.client.clone();
+        let client = self.chain.client().clone();
         let (header, body) = tokio::task::spawn_blocking(move || {
             let parent = client.info().best_hash;
             let parent_header = client
@@ -209,58 +152,35 @@ impl Rogue {
             let parent_slot = if parent_header.number == 0 {
                 0
             } else {
-                *aura::pre_digest(&parent_header).expect("the parent has a slot")
+                slot_of(&parent_header).expect("the parent has a slot")
             };
             // Now, or just after the parent: never more than one slot ahead of the clock.
-            let slot = (*aura::slot_now(SLOT_DURATION)).max(parent_slot + 1);
+            let slot = current_slot().max(parent_slot + 1);
             // The VRF is the owner's (when the seal is too, only the state root is wrong).
-            let authorities = client.aura_authorities(parent).expect("Aura authorities");
-            let owner = aura::slot_author(Slot::from(slot), &authorities)
-                .expect("the chain has authorities")
-                .clone();
-            let owner_key = sp_core::crypto::ByteArray::as_slice(&owner).to_vec();
-            let owner_pair = dev_key(&owner_key).expect("the slot's owner is a dev account");
-            let digest = client
-                .pre_digest(parent, Slot::from(slot), &owner_pair)
-                .expect("the parent's epoch randomness reads");
-            let mut builder = client
-                .new_block_builder(parent, digest)
-                .expect("a block builder");
-            let mut data = sp_inherents::InherentData::new();
-            data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
-                .expect("the timestamp encodes");
-            for xt in builder.create_inherents(&data).expect("inherents") {
-                builder.push(xt).expect("the timestamp applies");
-            }
-            let built = builder.build().expect("the block builds");
-            let mut header = built.header;
+            let mut block = NewBlock::new(&client, slot).on(parent).build();
             match how {
                 Forgery::BadStateRoot => {
-                    header.state_root = H256::repeat_byte(salt);
+                    block.header.state_root = H256::repeat_byte(salt);
                 }
                 Forgery::WrongAuthor => {
                     // Distinct forgeries: another extrinsics root changes the hash. The
                     // seal check fails before the root would be looked at.
-                    header.extrinsics_root = H256::repeat_byte(salt);
+                    block.header.extrinsics_root = H256::repeat_byte(salt);
                 }
             }
             let key = match how {
-                Forgery::BadStateRoot => owner_pair,
-                Forgery::WrongAuthor => sp_keyring::Sr25519Keyring::iter()
-                    .map(|k| k.pair())
-                    .find(|p| sp_core::crypto::ByteArray::as_slice(&p.public()) != owner_key)
+                Forgery::BadStateRoot => block.author.clone(),
+                Forgery::WrongAuthor => dev_keys()
+                    .into_iter()
+                    .find(|p| p.public().as_slice() != block.author.public().as_slice())
                     .expect("a dev key that is not the owner"),
             };
-            let signature = key.sign(header.hash().as_bytes());
-            aura::seal(&mut header, signature.into());
-            (header, built.body)
+            let block = block.seal_with(&key);
+            (block.header, block.body)
         })
         .await
         .expect("the forgery is made");
-        self.chain
-            .forged
-            .lock()
-            .insert(header.hash(), (header.clone(), body));
+        self.chain.forge(header.clone(), body);
         header
     }
 

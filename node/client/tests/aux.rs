@@ -1,22 +1,7 @@
 //! Auxiliary storage: values of node components survive a restart, and a finalization
 //! writes its aux entries in the same batch.
 
-use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
-use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
-use echonet_runtime::SLOT_DURATION;
-use sp_consensus_aura::Slot;
-use sp_core::Pair;
-use sp_keyring::Sr25519Keyring;
-use std::sync::Arc;
-
-fn open(dir: &std::path::Path) -> Arc<Client> {
-    Client::open(
-        ClientConfig::new(dir.join("db")),
-        &ChainSpec::development().unwrap(),
-        Arc::new(AuraVerifier::default()),
-    )
-    .unwrap()
-}
+use echonet_test_utils::{open_dev_client_at as open, past_slot, NewBlock};
 
 #[test]
 fn aux_values_survive_a_restart() {
@@ -39,35 +24,7 @@ fn finalization_writes_its_aux_entries() {
     let dir = tempfile::tempdir().unwrap();
     let hash = {
         let client = open(dir.path());
-        let alice = Sr25519Keyring::Alice.pair();
-        let slot = *aura::slot_now(SLOT_DURATION) - 100;
-        let digest = client
-            .pre_digest(client.info().best_hash, Slot::from(slot), &alice)
-            .unwrap();
-        let mut builder = client
-            .new_block_builder(client.info().best_hash, digest)
-            .unwrap();
-        let mut data = sp_inherents::InherentData::new();
-        data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
-            .unwrap();
-        for xt in builder.create_inherents(&data).unwrap() {
-            builder.push(xt).unwrap();
-        }
-        let built = builder.build().unwrap();
-        let mut header = built.header;
-        let sig = alice.sign(header.hash().as_bytes());
-        aura::seal(&mut header, sig.into());
-        let hash = header.hash();
-        client
-            .import_block(ImportBlock {
-                header,
-                body: built.body,
-                justifications: None,
-                origin: BlockOrigin::Own,
-                changes: Some(built.changes),
-                finalize: false,
-            })
-            .unwrap();
+        let hash = NewBlock::new(&client, past_slot(100)).import();
         client
             .finalize_block_with_aux(hash, Some((*b"TEST", vec![1])), &[(b"test:set", b"1")])
             .unwrap();

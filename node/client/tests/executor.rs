@@ -8,8 +8,9 @@ use echonet_client::{
 };
 use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
 use echonet_runtime::{extrinsics, AccountId, Header, SLOT_DURATION};
+use echonet_test_utils::{open_dev_client_with, past_slot, seal_header, NewBlock};
 use sp_consensus_aura::Slot;
-use sp_core::{sr25519, Pair, H256};
+use sp_core::{sr25519, H256};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::OpaqueExtrinsic;
 use std::sync::Arc;
@@ -19,14 +20,9 @@ fn open(dir: &std::path::Path) -> Arc<Client> {
 }
 
 fn open_with(dir: &std::path::Path, parallel_signature_checks: bool) -> Arc<Client> {
-    let mut config = ClientConfig::new(dir.join("db"));
-    config.parallel_signature_checks = parallel_signature_checks;
-    Client::open(
-        config,
-        &ChainSpec::development().unwrap(),
-        Arc::new(AuraVerifier::default()),
-    )
-    .unwrap()
+    open_dev_client_with(dir, |c| {
+        c.parallel_signature_checks = parallel_signature_checks
+    })
 }
 
 fn opaque(xt: &echonet_runtime::UncheckedExtrinsic) -> OpaqueExtrinsic {
@@ -35,7 +31,7 @@ fn opaque(xt: &echonet_runtime::UncheckedExtrinsic) -> OpaqueExtrinsic {
 
 /// Slots in the past, so that a test may build many blocks without waiting.
 fn base_slot() -> u64 {
-    *aura::slot_now(SLOT_DURATION) - 10_000
+    past_slot(10_000)
 }
 
 struct Built {
@@ -43,6 +39,7 @@ struct Built {
     body: Vec<OpaqueExtrinsic>,
 }
 
+/// A block of `txs` on the best block, sealed by `author`, with its storage changes.
 fn build(
     client: &Client,
     slot: u64,
@@ -52,33 +49,21 @@ fn build(
     Built,
     sp_state_machine::StorageChanges<sp_runtime::traits::BlakeTwo256>,
 ) {
-    let parent = client.info().best_hash;
-    let digest = client.pre_digest(parent, Slot::from(slot), author).unwrap();
-    let mut builder = client.new_block_builder(parent, digest).unwrap();
-    let mut data = sp_inherents::InherentData::new();
-    data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
-        .unwrap();
-    for xt in builder.create_inherents(&data).unwrap() {
-        builder.push(xt).unwrap();
-    }
-    for xt in txs {
-        builder.push(xt.clone()).unwrap();
-    }
-    let built = builder.build().unwrap();
-    let mut header = built.header;
-    seal(&mut header, author);
+    let block = NewBlock::new(client, slot)
+        .with(txs.iter().cloned())
+        .by(author)
+        .seal();
     (
         Built {
-            header,
-            body: built.body,
+            header: block.header,
+            body: block.body,
         },
-        built.changes,
+        block.changes,
     )
 }
 
 fn seal(header: &mut Header, author: &sr25519::Pair) {
-    let sig = author.sign(header.hash().as_bytes());
-    aura::seal(header, sig.into());
+    seal_header(header, author);
 }
 
 fn import(client: &Client, block: &Built) -> Result<ImportResult, Error> {

@@ -2,50 +2,35 @@
 //! and the report built from it lands on-chain as pallet-evidence evidence.
 
 use codec::{Decode, Encode};
-use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
-use echonet_consensus::aura::{self, evidence, AuraClientExt as _, AuraVerifier};
-use echonet_runtime::{extrinsics, Header, SLOT_DURATION};
-use sp_consensus_aura::Slot;
+use echonet_client::{BlockOrigin, Client, ImportBlock};
+use echonet_consensus::aura::{evidence, AuraVerifier};
+use echonet_runtime::{extrinsics, Header};
+use echonet_test_utils::{open_dev_client_verified_by, past_slot, NewBlock};
 use sp_core::{Pair, H256};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{transaction_validity::TransactionSource, OpaqueExtrinsic};
 use std::sync::Arc;
 
+/// The dev chain in `dir`, and the Aura verifier its imports go through (whose
+/// equivocation reports the test watches).
 fn open(dir: &std::path::Path) -> (Arc<Client>, Arc<AuraVerifier>) {
     let verifier = Arc::new(AuraVerifier::default());
-    let client = Client::open(
-        ClientConfig::new(dir.join("db")),
-        &ChainSpec::development().unwrap(),
-        verifier.clone(),
-    )
-    .unwrap();
+    let client = open_dev_client_verified_by(dir, |_| {}, verifier.clone());
     (client, verifier)
 }
 
-/// An unsealed block on `parent` for `slot` with `txs`.
+/// An unsealed block on `parent` for `slot` with `txs` (Alice authors every slot of the
+/// dev chain).
 fn build(
     client: &Client,
     parent: H256,
     slot: u64,
     txs: &[Vec<u8>],
 ) -> (Header, Vec<OpaqueExtrinsic>) {
-    // Alice authors every slot of the dev chain.
-    let digest = client
-        .pre_digest(parent, Slot::from(slot), &Sr25519Keyring::Alice.pair())
-        .unwrap();
-    let mut builder = client.new_block_builder(parent, digest).unwrap();
-    let mut data = sp_inherents::InherentData::new();
-    data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
-        .unwrap();
-    for xt in builder.create_inherents(&data).unwrap() {
-        builder.push(xt).unwrap();
-    }
-    for xt in txs {
-        builder
-            .push(OpaqueExtrinsic::try_from_encoded_extrinsic(xt).unwrap())
-            .unwrap();
-    }
-    let built = builder.build().unwrap();
+    let built = NewBlock::new(client, slot)
+        .on(parent)
+        .with_encoded(txs)
+        .build();
     (built.header, built.body)
 }
 
@@ -72,7 +57,7 @@ fn two_blocks_in_one_slot_are_detected_and_reported_on_chain() {
     let alice = Sr25519Keyring::Alice.pair();
     let sign = |bytes: &[u8]| alice.sign(bytes).into();
     let genesis = client.info().genesis_hash;
-    let slot = *aura::slot_now(SLOT_DURATION) - 100;
+    let slot = past_slot(100);
 
     // Two different blocks of the same slot on genesis, both sealed by Alice.
     let (a, a_body) = build(&author, genesis, slot, &[]);

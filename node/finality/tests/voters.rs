@@ -4,15 +4,15 @@
 
 use codec::{Decode, Encode};
 use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
-use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
+use echonet_consensus::aura::AuraVerifier;
 use echonet_finality::{
     FinalityMessage, FinalityNetwork, GrandpaConfig, GrandpaHandle, GrandpaParams,
     JustificationError, MessageVerdict, Misbehavior, GRANDPA_ENGINE_ID,
 };
-use echonet_runtime::{Header, RuntimeCall, SLOT_DURATION};
+use echonet_runtime::{Header, RuntimeCall};
+use echonet_test_utils::{past_slot, NewBlock};
 use parking_lot::Mutex;
-use sp_consensus_aura::Slot;
-use sp_core::{crypto::key_types::GRANDPA, Pair, H256};
+use sp_core::{crypto::key_types::GRANDPA, H256};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_keystore::{testing::MemoryKeystore, Keystore, KeystorePtr};
 use sp_runtime::OpaqueExtrinsic;
@@ -140,7 +140,7 @@ impl Net {
             reports: Arc::new(Collector::default()),
             equivocator: None,
             nodes,
-            next_slot: *aura::slot_now(SLOT_DURATION) - 100_000,
+            next_slot: past_slot(100_000),
         }
     }
 
@@ -187,35 +187,11 @@ impl Net {
     /// imports it everywhere.
     fn produce_with(&mut self, txs: Vec<OpaqueExtrinsic>) -> (H256, u32) {
         let author_client = self.nodes[0].client.clone();
-        let parent = author_client.info().best_hash;
-        let authorities = author_client.aura_authorities(parent).unwrap();
         let slot = self.next_slot;
         self.next_slot += 1;
-        let owner = aura::slot_author(Slot::from(slot), &authorities)
-            .unwrap()
-            .clone();
-        let pair = NAMES
-            .iter()
-            .map(|(sr, _)| sr.pair())
-            .find(|p| aura::AuraId::from(p.public()) == owner)
-            .unwrap();
-        let digest = author_client
-            .pre_digest(parent, Slot::from(slot), &pair)
-            .unwrap();
-        let mut builder = author_client.new_block_builder(parent, digest).unwrap();
-        let mut data = sp_inherents::InherentData::new();
-        data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
-            .unwrap();
-        for xt in builder.create_inherents(&data).unwrap() {
-            builder.push(xt).unwrap();
-        }
-        for xt in txs {
-            builder.push(xt).unwrap();
-        }
-        let built = builder.build().unwrap();
-        let mut header = built.header;
-        let signature = pair.sign(header.hash().as_bytes());
-        aura::seal(&mut header, signature.into());
+        // The slot's owner among the dev keys, which hold the four authorities.
+        let built = NewBlock::new(&author_client, slot).with(txs).seal();
+        let header = built.header;
         let hash = header.hash();
         let number = header.number;
         let mut own_changes = Some(built.changes);

@@ -5,91 +5,22 @@ mod common;
 
 use codec::Encode;
 use common::*;
-use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
-use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
+use echonet_client::Client;
 use echonet_network::{
-    rep, BlockData, BlockFields, BlockId, BlockRequest, BlockSource, ChainProvider, Direction,
-    NetworkEvent, RateLimit, Refusal, RequestError, Status, MAX_BLOCK_REQUEST_SIZE,
+    rep, BlockData, BlockFields, BlockId, BlockRequest, Direction, NetworkEvent, RateLimit,
+    Refusal, RequestError, MAX_BLOCK_REQUEST_SIZE,
 };
-use echonet_runtime::{Header, SLOT_DURATION};
-use sp_consensus_aura::Slot;
-use sp_core::{Pair, H256};
-use sp_keyring::Sr25519Keyring;
-use sp_runtime::{Justifications, OpaqueExtrinsic};
+use echonet_test_utils::{open_dev_client_at, past_slot, ClientChain, NewBlock};
+use sp_core::H256;
+use sp_runtime::Justifications;
 use std::sync::Arc;
-
-/// What the node will implement: the network's provider over the chain client.
-struct ClientProvider(Arc<Client>);
-
-impl BlockSource for ClientProvider {
-    fn header(&self, hash: H256) -> Option<Header> {
-        self.0.header(hash).ok().flatten()
-    }
-    fn canonical_hash(&self, number: u32) -> Option<H256> {
-        self.0.hash(number).ok().flatten()
-    }
-    fn body(&self, hash: H256) -> Option<Vec<OpaqueExtrinsic>> {
-        self.0.body(hash).ok().flatten()
-    }
-    fn justifications(&self, hash: H256) -> Option<Justifications> {
-        self.0.justifications(hash).ok().flatten()
-    }
-}
-
-impl ChainProvider for ClientProvider {
-    fn status(&self) -> Status {
-        let info = self.0.info();
-        Status {
-            genesis_hash: info.genesis_hash,
-            best_number: info.best_number,
-            best_hash: info.best_hash,
-            finalized_number: info.finalized_number,
-            finalized_hash: info.finalized_hash,
-        }
-    }
-    fn blocks(&self, request: &BlockRequest) -> Vec<BlockData> {
-        echonet_network::serve_block_request(self, request)
-    }
-    fn justification(&self, hash: H256) -> Option<Justifications> {
-        BlockSource::justifications(self, hash)
-    }
-}
 
 /// A dev chain with `n` blocks authored by Alice; block `n` finalized with a justification.
 fn chain_with_blocks(dir: &std::path::Path, n: u32) -> Arc<Client> {
-    let client = Client::open(
-        ClientConfig::new(dir.join("db")),
-        &ChainSpec::development().unwrap(),
-        Arc::new(AuraVerifier::default()),
-    )
-    .unwrap();
-    let alice = Sr25519Keyring::Alice.pair();
-    let base = *aura::slot_now(SLOT_DURATION) - 10_000;
+    let client = open_dev_client_at(dir);
+    let base = past_slot(10_000);
     for i in 0..n {
-        let slot = base + i as u64;
-        let parent = client.info().best_hash;
-        let digest = client.pre_digest(parent, Slot::from(slot), &alice).unwrap();
-        let mut builder = client.new_block_builder(parent, digest).unwrap();
-        let mut data = sp_inherents::InherentData::new();
-        data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
-            .unwrap();
-        for xt in builder.create_inherents(&data).unwrap() {
-            builder.push(xt).unwrap();
-        }
-        let built = builder.build().unwrap();
-        let mut header = built.header;
-        let sig = alice.sign(header.hash().as_bytes());
-        aura::seal(&mut header, sig.into());
-        client
-            .import_block(ImportBlock {
-                header,
-                body: built.body,
-                justifications: None,
-                origin: BlockOrigin::Own,
-                changes: Some(built.changes),
-                finalize: false,
-            })
-            .unwrap();
+        NewBlock::new(&client, base + i as u64).import();
     }
     let best = client.info().best_hash;
     client
@@ -115,11 +46,11 @@ async fn blocks_by_range_and_hash_and_justifications_from_a_real_chain() {
     })
     .await
     .unwrap();
-    let provider = Arc::new(ClientProvider(client.clone()));
+    let provider = Arc::new(ClientChain(client.clone()));
     let server = spawn_with(provider, |_| {}).await;
     // The requesting node needs the same genesis only; it shares the server's client.
     let boot = server.addr.clone();
-    let client_node = spawn_with(Arc::new(ClientProvider(client.clone())), |c| {
+    let client_node = spawn_with(Arc::new(ClientChain(client.clone())), |c| {
         c.boot_nodes = vec![boot]
     })
     .await;

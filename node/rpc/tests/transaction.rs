@@ -8,9 +8,9 @@ use echonet_rpc::{
     transaction::{Transaction, TransactionApiServer},
     RpcMethods,
 };
+use echonet_test_utils::wait_for;
 use jsonrpsee::{rpc_params, RpcModule};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 /// The methods in-process, with a handle that sees their running operations.
 fn methods(node: &TestNode) -> (Transaction, RpcModule<Transaction>) {
@@ -19,11 +19,7 @@ fn methods(node: &TestNode) -> (Transaction, RpcModule<Transaction>) {
 }
 
 async fn wait_until_none_running(api: &Transaction) {
-    let deadline = Instant::now() + TIMEOUT;
-    while api.running() != 0 {
-        assert!(Instant::now() < deadline, "a broadcast never ended");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for("every broadcast to end", TIMEOUT, || api.running() == 0).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,14 +34,15 @@ async fn broadcast_submits_until_finalized_then_ends() {
     assert_eq!(api.running(), 1);
 
     // The pool has it (and gossips it)...
-    let deadline = Instant::now() + TIMEOUT;
-    while node.call_ok("author_pendingExtrinsics", json!([])).await != json!([hex(&tx)]) {
-        assert!(
-            Instant::now() < deadline,
-            "the broadcast never reached the pool"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (pending, expected) = (&node, json!([hex(&tx)]));
+    echonet_test_utils::wait_until_within("the broadcast to reach the pool", TIMEOUT, || {
+        let expected = &expected;
+        async move {
+            (pending.call_ok("author_pendingExtrinsics", json!([])).await == *expected)
+                .then_some(())
+        }
+    })
+    .await;
     // ...a block includes it but is not final: still running...
     node.author_block(false).await;
     let alice = sp_keyring::Sr25519Keyring::Alice.to_account_id();
@@ -97,4 +94,37 @@ async fn stop_ends_a_broadcast_and_bad_input_gets_errors() {
         .unwrap();
     assert!(id.is_some());
     wait_until_none_running(&api).await;
+}
+
+/// The fixture's author takes the pool's ready set right after the previous import, as a
+/// test does that authors blocks back to back. It must wait until the pool has processed
+/// that import: taken earlier, the ready set still holds the previous block's transaction,
+/// and pushing it again fails as `Invalid(Stale)` (seen on a loaded machine in
+/// `broadcast_submits_until_finalized_then_ends`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_authored_back_to_back_never_repeat_an_included_transaction() {
+    let node = TestNode::start(RpcMethods::Safe).await;
+    let alice = sp_keyring::Sr25519Keyring::Alice.to_account_id();
+    for nonce in 0..20 {
+        node.pool.submit_one(node.transfer(nonce)).await.unwrap();
+        let with_transfer = node.author_block(false).await;
+        // At once on top: the transfer is in the chain now, not for the next block.
+        let after = node.author_block(false).await;
+        let body = |block| node.client.body(block).unwrap().unwrap().len();
+        assert_eq!(
+            body(with_transfer),
+            2,
+            "block {nonce}: the timestamp and the transfer"
+        );
+        assert_eq!(
+            body(after),
+            1,
+            "the block after {nonce}: the timestamp only"
+        );
+        assert_eq!(
+            node.call_ok("system_accountNextIndex", json!([alice.to_string()]))
+                .await,
+            json!(nonce + 1)
+        );
+    }
 }

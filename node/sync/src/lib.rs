@@ -60,11 +60,13 @@
 //! The engine keeps nothing on disk: it starts from the database's best block, so a node
 //! that stopped mid-sync resumes from where its import got to.
 
+mod client_chain;
 mod engine;
 mod metrics;
 mod orphans;
 mod ranges;
 
+pub use client_chain::ClientChain;
 pub use engine::SyncEngine;
 
 use echonet_client::{BlockOrigin, Client};

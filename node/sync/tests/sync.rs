@@ -1,14 +1,13 @@
 //! Sync between in-process nodes on 127.0.0.1: real chain clients (dev chain, RocksDB in
 //! temporary directories), real networks, real sync engines.
 
-use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
-use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
-use echonet_network::{
-    rep, serve_block_request, BlockData, BlockRequest, BlockSource, ChainProvider, Keypair,
-    Multiaddr, NetworkConfig, NetworkHandle, PeerId, Status,
-};
-use echonet_runtime::{Header, SLOT_DURATION};
+use echonet_client::Client;
+use echonet_network::{rep, Keypair, Multiaddr, NetworkConfig, NetworkHandle, PeerId};
 use echonet_sync::{SyncConfig, SyncEngine, SyncHandle, SyncParams, SyncState};
+use echonet_test_utils::{
+    copy_chain, init_tracing, metric, open_dev_client_at as open_client, past_slot,
+    wait_until_within, ForgingChain, NewBlock,
+};
 
 impl TestNode {
     fn sync(&self) -> &SyncHandle {
@@ -16,196 +15,37 @@ impl TestNode {
     }
 }
 use prometheus_endpoint::Registry;
-use sp_consensus_aura::Slot;
-use sp_core::{Pair, H256};
-use sp_keyring::Sr25519Keyring;
-use sp_runtime::{Justifications, OpaqueExtrinsic};
-use std::{
-    collections::HashMap,
-    future::Future,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use sp_core::H256;
+use std::{future::Future, sync::Arc, time::Duration};
 use tokio::sync::watch;
 
 const DEADLINE: Duration = Duration::from_secs(60);
 
-fn init_tracing() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_test_writer()
-        .try_init();
-}
-
-async fn wait_until<T, F, Fut>(what: &str, mut check: F) -> T
+/// Polls `check` until it gives a value; panics after [`DEADLINE`].
+async fn wait_until<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-fn metric(registry: &Registry, name: &str, labels: &[(&str, &str)]) -> f64 {
-    let mut total = 0.0;
-    for family in registry.gather() {
-        if family.get_name() != name {
-            continue;
-        }
-        for m in family.get_metric() {
-            if labels.iter().all(|(k, v)| {
-                m.get_label()
-                    .iter()
-                    .any(|l| l.get_name() == *k && l.get_value() == *v)
-            }) {
-                total += m.get_counter().get_value() + m.get_gauge().get_value();
-            }
-        }
-    }
-    total
-}
-
-fn open_client(dir: &std::path::Path) -> Arc<Client> {
-    Client::open(
-        ClientConfig::new(dir.join("db")),
-        &ChainSpec::development().unwrap(),
-        Arc::new(AuraVerifier::default()),
-    )
-    .unwrap()
+    wait_until_within(what, DEADLINE, check).await
 }
 
 /// The first slot of the test chains: well in the past, so that blocks are never "from the
 /// future" and new ones can always follow.
 fn base_slot() -> u64 {
-    *aura::slot_now(SLOT_DURATION) - 100_000
-}
-
-/// A sealed block on `parent` at `slot` (Alice authors every slot of the dev chain), with
-/// its storage changes.
-fn build(
-    client: &Client,
-    parent: H256,
-    slot: u64,
-) -> (Header, Vec<OpaqueExtrinsic>, echonet_client::BuiltBlock) {
-    let digest = client
-        .pre_digest(parent, Slot::from(slot), &Sr25519Keyring::Alice.pair())
-        .unwrap();
-    let mut builder = client.new_block_builder(parent, digest).unwrap();
-    let mut data = sp_inherents::InherentData::new();
-    data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
-        .unwrap();
-    for xt in builder.create_inherents(&data).unwrap() {
-        builder.push(xt).unwrap();
-    }
-    let built = builder.build().unwrap();
-    let mut header = built.header.clone();
-    seal(&mut header);
-    (header, built.body.clone(), built)
-}
-
-fn seal(header: &mut Header) {
-    let sig = Sr25519Keyring::Alice.pair().sign(header.hash().as_bytes());
-    aura::seal(header, sig.into());
+    past_slot(100_000)
 }
 
 /// Extends `client`'s best chain by `n` blocks from `first_slot`; returns their hashes.
 fn extend(client: &Client, n: u32, first_slot: u64) -> Vec<H256> {
-    let mut hashes = Vec::new();
-    for i in 0..n {
-        let parent = client.info().best_hash;
-        let (header, body, built) = build(client, parent, first_slot + i as u64);
-        hashes.push(header.hash());
-        client
-            .import_block(ImportBlock {
-                header,
-                body,
-                justifications: None,
-                origin: BlockOrigin::Own,
-                changes: Some(built.changes),
-                finalize: false,
-            })
-            .unwrap();
-    }
-    hashes
-}
-
-/// Imports `from`'s best chain into `to` (executing every block).
-fn copy_chain(from: &Client, to: &Client) {
-    for number in 1..=from.info().best_number {
-        let hash = from.hash(number).unwrap().unwrap();
-        let block = from.block(hash).unwrap().unwrap();
-        to.import_block(ImportBlock {
-            header: block.header,
-            body: block.extrinsics,
-            justifications: None,
-            origin: BlockOrigin::File,
-            changes: None,
-            finalize: false,
-        })
-        .unwrap();
-    }
-}
-
-/// The chain as the network serves it, plus blocks that are not in the database (a
-/// rogue's forgeries).
-struct Provider {
-    client: Arc<Client>,
-    extra: parking_lot::Mutex<HashMap<H256, (Header, Vec<OpaqueExtrinsic>)>>,
-    /// A best block number to claim instead of the real one (a liar).
-    claim: parking_lot::Mutex<Option<u32>>,
-}
-
-impl BlockSource for Provider {
-    fn header(&self, hash: H256) -> Option<Header> {
-        if let Some((h, _)) = self.extra.lock().get(&hash) {
-            return Some(h.clone());
-        }
-        self.client.header(hash).ok().flatten()
-    }
-    fn canonical_hash(&self, number: u32) -> Option<H256> {
-        self.client.hash(number).ok().flatten()
-    }
-    fn body(&self, hash: H256) -> Option<Vec<OpaqueExtrinsic>> {
-        if let Some((_, b)) = self.extra.lock().get(&hash) {
-            return Some(b.clone());
-        }
-        self.client.body(hash).ok().flatten()
-    }
-    fn justifications(&self, hash: H256) -> Option<Justifications> {
-        self.client.justifications(hash).ok().flatten()
-    }
-}
-
-impl ChainProvider for Provider {
-    fn status(&self) -> Status {
-        let info = self.client.info();
-        Status {
-            genesis_hash: info.genesis_hash,
-            best_number: self.claim.lock().unwrap_or(info.best_number),
-            best_hash: info.best_hash,
-            finalized_number: info.finalized_number,
-            finalized_hash: info.finalized_hash,
-        }
-    }
-    fn blocks(&self, request: &BlockRequest) -> Vec<BlockData> {
-        serve_block_request(self, request)
-    }
-    fn justification(&self, hash: H256) -> Option<Justifications> {
-        BlockSource::justifications(self, hash)
-    }
+    (0..n)
+        .map(|i| NewBlock::new(client, first_slot + i as u64).import())
+        .collect()
 }
 
 struct TestNode {
     client: Arc<Client>,
-    provider: Arc<Provider>,
+    provider: Arc<ForgingChain>,
     network: NetworkHandle,
     sync: Option<SyncHandle>,
     registry: Registry,
@@ -231,11 +71,8 @@ async fn node_claiming(
     config.boot_nodes = boot.iter().map(|n| n.addr.clone()).collect();
     config.node_name = "sync-test".into();
     let registry = Registry::new();
-    let provider = Arc::new(Provider {
-        client: client.clone(),
-        extra: Default::default(),
-        claim: parking_lot::Mutex::new(claim),
-    });
+    let provider = Arc::new(ForgingChain::new(client.clone()));
+    provider.claim_best_number(claim);
     let (network, mut events, _task) =
         echonet_network::start(config, provider.clone(), Some(&registry))
             .await
@@ -407,19 +244,14 @@ async fn an_invalid_block_is_rejected_remembered_and_costs_its_sender() {
     // properly: it passes every check but execution.
     let parent = honest.info().best_hash;
     let bad = blocking(move || {
-        let (mut header, body, _) = build(&rogue_chain, parent, slot + 50);
-        header.digest.logs.pop();
-        header.state_root = H256::repeat_byte(0xbd);
-        seal(&mut header);
-        (header, body)
+        let mut block = NewBlock::new(&rogue_chain, slot + 50).on(parent).build();
+        block.header.state_root = H256::repeat_byte(0xbd);
+        let block = block.seal();
+        (block.header, block.body)
     })
     .await;
     let bad_hash = bad.0.hash();
-    rogue
-        .provider
-        .extra
-        .lock()
-        .insert(bad_hash, (bad.0.clone(), bad.1.clone()));
+    rogue.provider.forge(bad.0.clone(), bad.1.clone());
     rogue.network.announce_block(bad.0.clone(), true);
 
     wait_until("the bad block counted", || {

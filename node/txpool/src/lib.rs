@@ -19,7 +19,10 @@
 //!   resubmission).
 //!
 //! Block authors take transactions from [`Pool::ready_for_block`], which orders them by
-//! priority while respecting their dependencies.
+//! priority while respecting their dependencies. The ready set reflects the blocks the
+//! pool has processed so far: [`Pool::processed_best`] tells which best block that is, so
+//! that an author that imports blocks back to back can wait for the pool to catch up
+//! instead of pushing a transaction its previous block already holds.
 
 use codec::{Decode, Encode};
 use echonet_client::{BlockImportNotification, Client, FinalityNotification};
@@ -310,6 +313,9 @@ pub struct Pool {
     config: PoolConfig,
     inner: Mutex<Inner>,
     imports: tokio::sync::broadcast::Sender<ImportedTransaction>,
+    /// The last new best block whose import the pool has processed (included transactions
+    /// removed, the rest revalidated); the client's best at start.
+    processed_best: tokio::sync::watch::Sender<H256>,
 }
 
 /// A decoded, hashed submission.
@@ -340,12 +346,21 @@ fn decode_candidate(bytes: Vec<u8>) -> Result<Candidate, PoolError> {
 
 impl Pool {
     pub fn new(config: PoolConfig, client: Arc<Client>) -> Arc<Self> {
+        let best = client.info().best_hash;
         Arc::new(Self {
             client,
             config,
             inner: Mutex::new(Inner::default()),
             imports: tokio::sync::broadcast::channel(IMPORT_NOTIFICATION_BUFFER).0,
+            processed_best: tokio::sync::watch::channel(best).0,
         })
+    }
+
+    /// The last new best block the pool has caught up with: its transactions left the pool
+    /// and the rest were revalidated on its state. Until it equals the client's best block,
+    /// [`Pool::ready_for_block`] may still hold transactions that block included.
+    pub fn processed_best(&self) -> tokio::sync::watch::Receiver<H256> {
+        self.processed_best.subscribe()
     }
 
     /// Pool counts.
@@ -637,11 +652,17 @@ impl Pool {
         inner.notify_moves(&before);
     }
 
-    /// Updates the pool for an imported block. Only new best blocks matter.
+    /// Updates the pool for an imported block. Only new best blocks matter; once one is
+    /// processed, [`Pool::processed_best`] names it.
     pub async fn on_block_imported(&self, notification: &BlockImportNotification) {
         if !notification.is_new_best {
             return;
         }
+        self.process_new_best(notification).await;
+        self.processed_best.send_replace(notification.hash);
+    }
+
+    async fn process_new_best(&self, notification: &BlockImportNotification) {
         let (enacted, retracted): (Vec<H256>, Vec<H256>) = match &notification.tree_route {
             Some(route) => (
                 route
@@ -828,7 +849,9 @@ impl Pool {
                     Ok(n) => self.on_block_imported(&n).await,
                     Err(RecvError::Lagged(missed)) => {
                         tracing::warn!(target: "txpool", "missed {missed} import notifications; revalidating");
+                        let best = self.client.info().best_hash;
                         self.revalidate().await;
+                        self.processed_best.send_replace(best);
                     }
                     Err(RecvError::Closed) => break,
                 },

@@ -1,13 +1,11 @@
 //! The pool against the real runtime: validation, readiness by nonce tags, conflicts,
 //! limits, bans, and the status stream through inclusion and finality.
 
-use codec::Encode;
-use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
-use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
-use echonet_runtime::{extrinsics, BalancesCall, RuntimeCall, SLOT_DURATION, UNITS};
+use echonet_client::{BlockOrigin, Client};
+use echonet_runtime::UNITS;
+use echonet_test_utils::{open_dev_client, past_slot, pool_ready_set, signed_transfer, NewBlock};
 use echonet_txpool::{Pool, PoolConfig, PoolError, TransactionStatus};
-use sp_consensus_aura::Slot;
-use sp_core::{sr25519, Pair};
+use sp_core::sr25519;
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::transaction_validity::InvalidTransaction;
 use std::{sync::Arc, time::Duration};
@@ -19,27 +17,24 @@ struct Setup {
 }
 
 fn setup(config: PoolConfig) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let client = Client::open(
-        ClientConfig::new(dir.path().join("db")),
-        &ChainSpec::development().unwrap(),
-        Arc::new(AuraVerifier::default()),
-    )
-    .unwrap();
-    let pool = Pool::new(config, client.clone());
+    let dev = open_dev_client();
+    let pool = Pool::new(config, dev.client.clone());
     Setup {
-        _dir: dir,
-        client,
+        _dir: dev.dir,
+        client: dev.client,
         pool,
     }
 }
 
 fn transfer(client: &Client, from: &sr25519::Pair, nonce: u32, tip: u128) -> Vec<u8> {
-    let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
-        dest: Sr25519Keyring::Bob.to_account_id().into(),
-        value: UNITS,
-    });
-    extrinsics::signed(call, from, nonce, tip, client.info().genesis_hash).encode()
+    signed_transfer(
+        client.info().genesis_hash,
+        from,
+        Sr25519Keyring::Bob.to_account_id(),
+        UNITS,
+        nonce,
+        tip,
+    )
 }
 
 fn alice() -> sr25519::Pair {
@@ -47,41 +42,16 @@ fn alice() -> sr25519::Pair {
 }
 
 /// Builds a block of the pool's ready transactions on the best block and imports it.
-fn author_block(client: &Client, pool: &Pool, slot: u64, finalize: bool) -> sp_core::H256 {
-    let parent = client.info().best_hash;
-    let digest = client
-        .pre_digest(parent, Slot::from(slot), &alice())
-        .unwrap();
-    let mut builder = client.new_block_builder(parent, digest).unwrap();
-    let mut data = sp_inherents::InherentData::new();
-    data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
-        .unwrap();
-    for xt in builder.create_inherents(&data).unwrap() {
-        builder.push(xt).unwrap();
-    }
-    for tx in pool.ready_for_block() {
-        builder.push(tx.extrinsic()).unwrap();
-    }
-    let built = builder.build().unwrap();
-    let mut header = built.header;
-    let sig = alice().sign(header.hash().as_bytes());
-    aura::seal(&mut header, sig.into());
-    let hash = header.hash();
-    client
-        .import_block(ImportBlock {
-            header,
-            body: built.body,
-            justifications: None,
-            origin: BlockOrigin::Own,
-            changes: Some(built.changes),
-            finalize,
-        })
-        .unwrap();
-    hash
+async fn author_block(client: &Client, pool: &Pool, slot: u64, finalize: bool) -> sp_core::H256 {
+    let ready = pool_ready_set(pool, client).await;
+    NewBlock::new(client, slot)
+        .with(ready)
+        .seal()
+        .import_own(client, finalize)
 }
 
 fn base_slot() -> u64 {
-    *aura::slot_now(SLOT_DURATION) - 10_000
+    past_slot(10_000)
 }
 
 async fn next_status(
@@ -271,7 +241,7 @@ async fn watched_transfer_goes_ready_in_block_finalized() {
     );
 
     let slot = base_slot();
-    let block = author_block(&s.client, &s.pool, slot, false);
+    let block = author_block(&s.client, &s.pool, slot, false).await;
     let mut imports = s.client.import_notifications();
     let _ = imports.try_recv();
     // Drive maintenance by hand, as the node's maintenance task does.
@@ -339,12 +309,33 @@ async fn maintenance_task_drops_transactions_made_stale_by_a_block() {
         .submit_one(transfer(&s.client, &a, 0, 7))
         .await
         .unwrap();
-    author_block(&s.client, &other, base_slot(), true);
+    author_block(&s.client, &other, base_slot(), true).await;
     assert_eq!(
         next_status(&mut watch).await,
         Some(TransactionStatus::Invalid)
     );
     assert_eq!(s.pool.status().ready, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processed_best_names_a_block_once_its_transactions_left_the_ready_set() {
+    let s = setup(PoolConfig::default());
+    let mut processed = s.pool.processed_best();
+    assert_eq!(*processed.borrow(), s.client.info().genesis_hash);
+    tokio::spawn(s.pool.clone().run_maintenance());
+    s.pool
+        .submit_one(transfer(&s.client, &alice(), 0, 0))
+        .await
+        .unwrap();
+    let block = author_block(&s.client, &s.pool, base_slot(), false).await;
+    echonet_test_utils::within(
+        Duration::from_secs(10),
+        "the pool to process the block",
+        processed.wait_for(|h| *h == block),
+    )
+    .await
+    .unwrap();
+    assert!(s.pool.ready_for_block().is_empty());
 }
 
 #[test]

@@ -2,97 +2,41 @@
 //! enacted blocks leave), and announces local submissions for gossip but not those that
 //! came from peers.
 
-use codec::Encode;
-use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
-use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
-use echonet_runtime::{extrinsics, BalancesCall, RuntimeCall, SLOT_DURATION, UNITS};
+use echonet_client::Client;
+use echonet_test_utils::{open_dev_client, past_slot, wait_for, NewBlock};
 use echonet_txpool::{Pool, PoolConfig, TransactionStatus, TxHash};
-use sp_consensus_aura::Slot;
-use sp_core::{sr25519, Pair, H256};
+use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{
-    traits::{BlakeTwo256, Hash as _},
-    OpaqueExtrinsic,
-};
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use sp_runtime::traits::{BlakeTwo256, Hash as _};
+use std::time::Duration;
 
-fn open() -> (tempfile::TempDir, Arc<Client>) {
-    let dir = tempfile::tempdir().unwrap();
-    let client = Client::open(
-        ClientConfig::new(dir.path().join("db")),
-        &ChainSpec::development().unwrap(),
-        Arc::new(AuraVerifier::default()),
-    )
-    .unwrap();
-    (dir, client)
-}
+/// How long the pool may take to follow the chain.
+const DEADLINE: Duration = Duration::from_secs(20);
 
 fn transfer(client: &Client, from: Sr25519Keyring, nonce: u32) -> Vec<u8> {
-    let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
-        dest: Sr25519Keyring::Charlie.to_account_id().into(),
-        value: UNITS,
-    });
-    extrinsics::signed(call, &from.pair(), nonce, 0, client.info().genesis_hash).encode()
+    echonet_test_utils::transfer(client, from, Sr25519Keyring::Charlie, nonce)
 }
 
-/// Builds a block with `txs` on `parent` at `slot` (Alice is the dev chain's only author)
-/// and imports it without finalizing it.
+/// Builds a block with `txs` on `parent` at `slot` and imports it without finalizing it.
 fn block_on(client: &Client, parent: H256, slot: u64, txs: &[Vec<u8>]) -> H256 {
-    let digest = client
-        .pre_digest(parent, Slot::from(slot), &Sr25519Keyring::Alice.pair())
-        .unwrap();
-    let mut builder = client.new_block_builder(parent, digest).unwrap();
-    let mut data = sp_inherents::InherentData::new();
-    data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
-        .unwrap();
-    for xt in builder.create_inherents(&data).unwrap() {
-        builder.push(xt).unwrap();
-    }
-    for tx in txs {
-        builder
-            .push(OpaqueExtrinsic::try_from_encoded_extrinsic(tx).unwrap())
-            .unwrap();
-    }
-    let built = builder.build().unwrap();
-    let mut header = built.header;
-    let sig: sr25519::Signature = Sr25519Keyring::Alice.pair().sign(header.hash().as_bytes());
-    aura::seal(&mut header, sig.into());
-    let hash = header.hash();
-    client
-        .import_block(ImportBlock {
-            header,
-            body: built.body,
-            justifications: None,
-            origin: BlockOrigin::Own,
-            changes: Some(built.changes),
-            finalize: false,
-        })
-        .unwrap();
-    hash
+    NewBlock::new(client, slot)
+        .on(parent)
+        .with_encoded(txs)
+        .import()
 }
 
 fn in_pool(pool: &Pool, hash: TxHash) -> bool {
     pool.ready_for_block().iter().any(|t| t.hash == hash)
 }
 
-async fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reorg_returns_retracted_transactions_and_removes_enacted_ones() {
-    let (_dir, client) = open();
+    let dev = open_dev_client();
+    let client = dev.client.clone();
     let pool = Pool::new(PoolConfig::default(), client.clone());
     tokio::spawn(pool.clone().run_maintenance());
     let genesis = client.info().genesis_hash;
-    let slot = *aura::slot_now(SLOT_DURATION) - 1_000;
+    let slot = past_slot(1_000);
 
     let tx_a = transfer(&client, Sr25519Keyring::Alice, 0);
     let tx_b = transfer(&client, Sr25519Keyring::Bob, 0);
@@ -108,7 +52,7 @@ async fn a_reorg_returns_retracted_transactions_and_removes_enacted_ones() {
             .await
             .unwrap()
     };
-    wait_for("Alice's transfer leaves the pool", || {
+    wait_for("Alice's transfer to leave the pool", DEADLINE, || {
         !in_pool(&pool, hash_a)
     })
     .await;
@@ -126,7 +70,7 @@ async fn a_reorg_returns_retracted_transactions_and_removes_enacted_ones() {
         .unwrap()
     };
     assert_eq!(client.info().best_hash, block_2b);
-    wait_for("the reorg moves the pool", || {
+    wait_for("the reorg to move the pool", DEADLINE, || {
         in_pool(&pool, hash_a) && !in_pool(&pool, hash_b)
     })
     .await;
@@ -147,7 +91,8 @@ async fn a_reorg_returns_retracted_transactions_and_removes_enacted_ones() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_submissions_are_announced_for_gossip_and_network_ones_are_not() {
-    let (_dir, client) = open();
+    let dev = open_dev_client();
+    let client = dev.client.clone();
     let pool = Pool::new(PoolConfig::default(), client.clone());
     let mut imports = pool.import_notifications();
 

@@ -20,25 +20,11 @@ use libp2p::{
 use prometheus_endpoint::Registry;
 use sp_core::H256;
 use sp_runtime::{generic::Digest, Justifications, OpaqueExtrinsic};
-use std::{
-    collections::HashMap,
-    future::Future,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 use tokio::sync::{mpsc, oneshot};
 
-/// Upper bound of any single wait in these tests.
-pub const DEADLINE: Duration = Duration::from_secs(30);
-
-pub fn init_tracing() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .with_test_writer()
-        .try_init();
-}
+/// Upper bound of any single wait in these tests (polls: [`wait_until`]).
+pub use echonet_test_utils::{init_tracing, metric, wait_until, DEADLINE};
 
 /// A fresh genesis per test, so that parallel tests never mix.
 pub fn random_genesis() -> H256 {
@@ -169,22 +155,6 @@ pub async fn spawn(
     spawn_with(Arc::new(MemChain::new(genesis_seed, len)), tweak).await
 }
 
-/// Polls `check` every 50 ms until it gives a value; panics after [`DEADLINE`].
-pub async fn wait_until<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Waits for the first event `pick` accepts, skipping others; panics after [`DEADLINE`].
 pub async fn next_event<T>(
     events: &mut mpsc::Receiver<NetworkEvent>,
@@ -220,28 +190,6 @@ pub async fn wait_disconnected(a: &NetworkHandle, b: PeerId) {
         peer_info(a, b).await.is_none().then_some(())
     })
     .await
-}
-
-/// The value of a counter or gauge whose labels include all of `labels`, summed.
-pub fn metric(registry: &Registry, name: &str, labels: &[(&str, &str)]) -> f64 {
-    let mut total = 0.0;
-    for family in registry.gather() {
-        if family.get_name() != name {
-            continue;
-        }
-        for m in family.get_metric() {
-            let matches = labels.iter().all(|(k, v)| {
-                m.get_label()
-                    .iter()
-                    .any(|l| l.get_name() == *k && l.get_value() == *v)
-            });
-            if matches {
-                // One of the two is set, the other reads 0.
-                total += m.get_counter().get_value() + m.get_gauge().get_value();
-            }
-        }
-    }
-    total
 }
 
 /// A header that is not on any chain (for gossip tests).

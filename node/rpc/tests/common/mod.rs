@@ -5,10 +5,9 @@
 #![allow(dead_code)]
 
 use codec::Encode;
-use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
-use echonet_consensus::aura::{self, AuraClientExt as _, AuraVerifier};
+use echonet_client::Client;
 use echonet_rpc::{NoNetwork, RpcConfig, RpcDeps, RpcHandle, RpcMethods, SystemInfo};
-use echonet_runtime::{extrinsics, SLOT_DURATION};
+use echonet_test_utils::{open_dev_client_with, pool_ready_set, signed_transfer, within, NewBlock};
 use echonet_txpool::{Pool, PoolConfig};
 use jsonrpsee::{
     core::client::ClientT,
@@ -16,11 +15,9 @@ use jsonrpsee::{
     ws_client::{WsClient, WsClientBuilder},
 };
 use serde_json::Value;
-use sp_consensus_aura::Slot;
-use sp_core::{Pair, H256};
+use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
 use sp_keystore::testing::MemoryKeystore;
-use sp_runtime::OpaqueExtrinsic;
 use std::{
     future::Future,
     sync::{
@@ -36,9 +33,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Awaits `f`, failing the test if it takes longer than [`TIMEOUT`].
 pub async fn bounded<T>(f: impl Future<Output = T>) -> T {
-    tokio::time::timeout(TIMEOUT, f)
-        .await
-        .expect("timed out: the server did not answer")
+    within(TIMEOUT, "the server did not answer", f).await
 }
 
 pub struct TestNode {
@@ -75,15 +70,8 @@ impl TestNode {
 
     pub async fn start_with(config: RpcConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let spec = ChainSpec::development().unwrap();
-        let mut client_config = ClientConfig::new(dir.path().join("db"));
-        client_config.trie_cache_bytes = 16 * 1024 * 1024;
-        let client = Client::open(
-            client_config,
-            &spec,
-            std::sync::Arc::new(AuraVerifier::default()),
-        )
-        .unwrap();
+        let spec = echonet_client::ChainSpec::development().unwrap();
+        let client = open_dev_client_with(dir.path(), |c| c.trie_cache_bytes = 16 * 1024 * 1024);
         let keystore = Arc::new(MemoryKeystore::new());
         client.set_keystore(keystore.clone());
         let pool = Pool::new(PoolConfig::default(), client.clone());
@@ -115,7 +103,7 @@ impl TestNode {
             handle,
             deps,
             // Slots in the past, so that tests may author many blocks without waiting.
-            next_slot: AtomicU64::new(*aura::slot_now(SLOT_DURATION) - 10_000),
+            next_slot: AtomicU64::new(echonet_test_utils::past_slot(10_000)),
         }
     }
 
@@ -154,19 +142,18 @@ impl TestNode {
     }
 
     /// Authors a block on the best block with the pool's ready transactions (and `extra`),
-    /// imports it as our own, and returns its hash.
+    /// imports it as our own, and returns its hash. The ready set is taken once the pool has
+    /// processed the best block, so that it never holds a transaction already in the chain.
     pub async fn author_block_with(&self, extra: Vec<Vec<u8>>, finalize: bool) -> H256 {
         let slot = self.next_slot.fetch_add(1, Ordering::SeqCst);
         let client = self.client.clone();
-        let mut txs: Vec<Vec<u8>> = self
-            .pool
-            .ready_for_block()
-            .into_iter()
-            .map(|t| t.bytes.to_vec())
-            .collect();
-        txs.extend(extra);
+        let ready = pool_ready_set(&self.pool, &self.client).await;
         bounded(tokio::task::spawn_blocking(move || {
-            author(&client, slot, txs, finalize)
+            NewBlock::new(&client, slot)
+                .with(ready)
+                .with_encoded(extra)
+                .seal()
+                .import_own(&client, finalize)
         }))
         .await
         .unwrap()
@@ -181,7 +168,7 @@ impl TestNode {
             tokio::task::spawn_blocking(move || {
                 let mut last = H256::zero();
                 for slot in first..first + n {
-                    last = author(&client, slot, Vec::new(), false);
+                    last = NewBlock::new(&client, slot).import();
                 }
                 last
             }),
@@ -232,47 +219,14 @@ impl TestNode {
 }
 
 pub fn transfer_from(node: &TestNode, from: &sp_core::sr25519::Pair, nonce: u32) -> Vec<u8> {
-    extrinsics::encode(&extrinsics::transfer(
+    signed_transfer(
+        node.genesis(),
         from,
         Sr25519Keyring::Bob.to_account_id(),
         echonet_runtime::UNITS,
         nonce,
-        node.genesis(),
-    ))
-}
-
-fn author(client: &Client, slot: u64, txs: Vec<Vec<u8>>, finalize: bool) -> H256 {
-    let parent = client.info().best_hash;
-    let digest = client
-        .pre_digest(parent, Slot::from(slot), &Sr25519Keyring::Alice.pair())
-        .unwrap();
-    let mut builder = client.new_block_builder(parent, digest).unwrap();
-    let mut data = sp_inherents::InherentData::new();
-    data.put_data(sp_timestamp::INHERENT_IDENTIFIER, &(slot * SLOT_DURATION))
-        .unwrap();
-    for xt in builder.create_inherents(&data).unwrap() {
-        builder.push(xt).unwrap();
-    }
-    for tx in txs {
-        let xt = OpaqueExtrinsic::try_from_encoded_extrinsic(&tx).unwrap();
-        builder.push(xt).unwrap();
-    }
-    let built = builder.build().unwrap();
-    let mut header = built.header;
-    let sig = Sr25519Keyring::Alice.pair().sign(header.hash().as_bytes());
-    aura::seal(&mut header, sig.into());
-    let hash = header.hash();
-    client
-        .import_block(ImportBlock {
-            header,
-            body: built.body,
-            justifications: None,
-            origin: BlockOrigin::Own,
-            changes: Some(built.changes),
-            finalize,
-        })
-        .unwrap();
-    hash
+        0,
+    )
 }
 
 pub fn hex(bytes: &[u8]) -> String {

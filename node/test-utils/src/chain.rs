@@ -1,0 +1,83 @@
+//! The chain served to the network, plus what a dishonest peer would serve.
+
+use echonet_client::Client;
+use echonet_network::{
+    serve_block_request, BlockData, BlockRequest, BlockSource, ChainProvider, Status,
+};
+use echonet_runtime::Header;
+use echonet_sync::ClientChain;
+use parking_lot::Mutex;
+use sp_core::H256;
+use sp_runtime::{Justifications, OpaqueExtrinsic};
+use std::{collections::HashMap, sync::Arc};
+
+/// The node's adapter ([`ClientChain`]) plus blocks that are not in the database (a rogue's
+/// forgeries, served by hash) and, optionally, a best block number to claim instead of the
+/// real one (a liar's handshake).
+pub struct ForgingChain {
+    chain: ClientChain,
+    forged: Mutex<HashMap<H256, (Header, Vec<OpaqueExtrinsic>)>>,
+    claimed_best: Mutex<Option<u32>>,
+}
+
+impl ForgingChain {
+    /// Serves `client`'s chain, honestly until told otherwise.
+    pub fn new(client: Arc<Client>) -> Self {
+        Self {
+            chain: ClientChain(client),
+            forged: Mutex::default(),
+            claimed_best: Mutex::default(),
+        }
+    }
+
+    pub fn client(&self) -> &Arc<Client> {
+        &self.chain.0
+    }
+
+    /// Serves a block that is not in the database.
+    pub fn forge(&self, header: Header, body: Vec<OpaqueExtrinsic>) {
+        self.forged.lock().insert(header.hash(), (header, body));
+    }
+
+    /// Claims `number` as the best block number in the status (`None`: the truth).
+    pub fn claim_best_number(&self, number: Option<u32>) {
+        *self.claimed_best.lock() = number;
+    }
+}
+
+impl BlockSource for ForgingChain {
+    fn header(&self, hash: H256) -> Option<Header> {
+        if let Some((header, _)) = self.forged.lock().get(&hash) {
+            return Some(header.clone());
+        }
+        self.chain.header(hash)
+    }
+    fn canonical_hash(&self, number: u32) -> Option<H256> {
+        self.chain.canonical_hash(number)
+    }
+    fn body(&self, hash: H256) -> Option<Vec<OpaqueExtrinsic>> {
+        if let Some((_, body)) = self.forged.lock().get(&hash) {
+            return Some(body.clone());
+        }
+        self.chain.body(hash)
+    }
+    fn justifications(&self, hash: H256) -> Option<Justifications> {
+        BlockSource::justifications(&self.chain, hash)
+    }
+}
+
+impl ChainProvider for ForgingChain {
+    fn status(&self) -> Status {
+        let mut status = self.chain.status();
+        if let Some(number) = *self.claimed_best.lock() {
+            status.best_number = number;
+        }
+        status
+    }
+    fn blocks(&self, request: &BlockRequest) -> Vec<BlockData> {
+        serve_block_request(self, request)
+    }
+    fn justification(&self, hash: H256) -> Option<Justifications> {
+        BlockSource::justifications(self, hash)
+    }
+}

@@ -1,0 +1,40 @@
+//! # echonet-test-utils
+//!
+//! The fixtures the node's tests share, so that a change to how blocks are built, sealed or
+//! served is made here once:
+//!
+//! - [`DevClient`]: a dev-chain [`Client`] on RocksDB in a temporary directory
+//!   ([`open_dev_client`], [`open_dev_client_at`]).
+//! - [`NewBlock`]: a block authored the way the node's slot worker does it (Aura
+//!   pre-digest, inherents with the slot's timestamp, extrinsics, seal by the slot's
+//!   owner, import), with [`past_slot`] for slots that never lie in the future.
+//! - [`pool_ready_set`]: the pool's ready transactions once the pool has caught up with the
+//!   client's best block (authoring from the ready set earlier would reuse transactions
+//!   the previous block already holds).
+//! - [`signed_transfer`] and [`transfer`]: signed balance transfers.
+//! - [`ForgingChain`]: the chain served to the network ([`echonet_sync::ClientChain`], the
+//!   node's own adapter), plus forged blocks and a lying best number.
+//! - [`wait_until`], [`wait_for`], [`within`]: polls and awaits bounded by a deadline.
+//! - [`metric`] and [`init_tracing`]: what a test observes besides the chain.
+
+mod author;
+mod chain;
+mod client;
+mod observe;
+mod transfer;
+mod wait;
+
+pub use author::{
+    copy_chain, current_slot, dev_keys, past_slot, pool_ready_set, seal_header, slot_of,
+    slot_owner, NewBlock, SealedBlock, UnsealedBlock,
+};
+pub use chain::ForgingChain;
+pub use client::{
+    open_dev_client, open_dev_client_at, open_dev_client_verified_by, open_dev_client_with,
+    DevClient,
+};
+pub use echonet_client::Client;
+pub use echonet_sync::ClientChain;
+pub use observe::{init_tracing, metric};
+pub use transfer::{signed_transfer, transfer};
+pub use wait::{wait_for, wait_until, wait_until_within, within, DEADLINE};
