@@ -34,7 +34,7 @@
 //! - Methods Substrate calls unsafe (key management, `author_removeExtrinsic`,
 //!   `system_peers`, `system_dryRun`) are listed and registered always, and refused with
 //!   -32601 when the node serves [`RpcMethods::Safe`], as Substrate does.
-//! - tests/methods.rs calls every listed method with good and bad parameters and checks
+//! - tests/it/methods.rs calls every listed method with good and bad parameters and checks
 //!   Substrate's shapes and error codes: a new method needs a row there.
 
 pub mod author;
