@@ -410,7 +410,7 @@ impl Node {
     }
 
     /// Fails the test if the node's log shows a panic: no input may make the node panic.
-    /// (A Rust panic prints "thread '…' panicked at <file>"; a runtime panic caught while
+    /// (A Rust panic prints `thread '…' panicked at <file>`; a runtime panic caught while
     /// executing a bad block is an error, logged as "runtime panicked: …", and is fine.)
     pub fn assert_no_panic(&self) {
         let log = self.log();
