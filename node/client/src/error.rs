@@ -70,9 +70,10 @@ pub enum Error {
     /// peer that sent it. Built with [`Error::invalid`].
     #[error("invalid block {hash:?}: {reason}")]
     InvalidBlock {
-        /// The offending block.
+        /// Hash of the refused block's sealed header.
         hash: H256,
-        /// The rule it breaks.
+        /// Which rule it breaks, as text for logs; callers match on the variant, not on
+        /// this.
         reason: String,
     },
     /// A block offered for import whose parent is not stored yet; sync keeps it as an orphan
