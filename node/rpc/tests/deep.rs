@@ -59,15 +59,16 @@ fn calls_with(node: &TestNode, xt: &[u8]) -> Vec<(&'static str, Value)> {
     ]
 }
 
-/// Every method refuses `xt` with an error, and the server answers a call after each.
-async fn assert_refused_everywhere(node: &TestNode, xt: &[u8]) {
-    for (method, params) in calls_with(node, xt) {
-        let err = node.call_err(method, params.clone()).await;
-        assert!(err["code"].is_i64(), "{method} {}: {err}", params[0]);
-        // Still serving.
-        let health = node.call_ok("system_health", json!([])).await;
-        assert!(health.is_object(), "after {method}: {health}");
-    }
+/// `method` refuses `xt` with an error, and the server answers the next call.
+async fn assert_refused(node: &TestNode, method: &str, params: Value) {
+    let err = node.call_err(method, params.clone()).await;
+    assert!(err["code"].is_i64(), "{method} {}: {err}", params[0]);
+    let health = node.call_ok("system_health", json!([])).await;
+    assert!(health.is_object(), "after {method}: {health}");
+}
+
+/// `author_submitAndWatchExtrinsic` refuses `xt`, and the server answers the next call.
+async fn assert_watch_refused(node: &TestNode, xt: &[u8]) {
     let ws = node.ws().await;
     let watched: Result<Subscription<Value>, _> = bounded(ws.subscribe(
         "author_submitAndWatchExtrinsic",
@@ -81,7 +82,65 @@ async fn assert_refused_everywhere(node: &TestNode, xt: &[u8]) {
     );
     let health = node.call_ok("system_health", json!([])).await;
     assert!(health.is_object());
+}
+
+/// Every method refuses `xt` with an error, and the server answers a call after each.
+async fn assert_refused_everywhere(node: &TestNode, xt: &[u8]) {
+    for (method, params) in calls_with(node, xt) {
+        assert_refused(node, method, params).await;
+    }
+    assert_watch_refused(node, xt).await;
     assert_eq!(node.pool.status().ready, 0);
+}
+
+/// One method alone against the 100k-deep nesting: the call at `index` of [`calls_with`].
+async fn deep_refused_by(index: usize) {
+    let node = TestNode::start(RpcMethods::Unsafe).await;
+    let deep = deep_sudo_extrinsic(node.genesis(), ATTACK_DEPTH, 0);
+    let (method, params) = calls_with(&node, &deep).swap_remove(index);
+    assert_refused(&node, method, params).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_author_submit_extrinsic() {
+    deep_refused_by(0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_payment_query_info() {
+    deep_refused_by(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_payment_query_fee_details() {
+    deep_refused_by(2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_system_dry_run() {
+    deep_refused_by(3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_state_call_validate_transaction() {
+    deep_refused_by(4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_state_call_apply_extrinsic() {
+    deep_refused_by(5).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_state_call_execute_block() {
+    deep_refused_by(6).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_author_submit_and_watch_extrinsic() {
+    let node = TestNode::start(RpcMethods::Unsafe).await;
+    let deep = deep_sudo_extrinsic(node.genesis(), ATTACK_DEPTH, 0);
+    assert_watch_refused(&node, &deep).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
