@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages EchoNet needs on a fresh Debian/Ubuntu machine:
 #   - libclang-dev: rocksdb's bindings are generated with bindgen;
-#   - clang, make, g++, pkg-config: rocksdb's C++ build;
+#   - clang (the C/C++ compiler of every build script: .cargo/config.toml), g++ (its C++
+#     standard library), make, pkg-config: rocksdb's C++ build;
 #   - nodejs, npm: the JavaScript cross-checks in tests/js (only if `node` is missing).
 # Uses sudo when not root. Does nothing for what is already there.
 #

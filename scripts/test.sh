@@ -46,7 +46,8 @@ step "build and clippy (workspace, all targets; warnings are errors)"
 # Linking: rustc (1.90 and later) links x86_64 Linux with its own rust-lld, faster here
 # than mold and three times as fast as GNU ld (BENCHMARKS.md, "Build: the linker"), so
 # no linker is configured.
-cargo build --workspace --all-targets --locked
+# --timings leaves a report of where the build's time went in target/cargo-timings/.
+cargo build --workspace --all-targets --locked --timings
 
 step "Rust tests (cargo nextest)"
 cargo nextest run --workspace --locked --no-fail-fast

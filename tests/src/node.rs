@@ -94,11 +94,14 @@ pub struct NodeBuilder {
 }
 
 impl NodeBuilder {
+    /// Adds one command-line argument, after those given so far. The ports and
+    /// `--no-mdns` are added by [`NodeBuilder::start`]: do not pass them.
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
         self.args.push(arg.as_ref().to_owned());
         self
     }
 
+    /// Adds command-line arguments, in order, like [`NodeBuilder::arg`].
     pub fn args<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -187,8 +190,13 @@ impl NodeBuilder {
 pub struct Node {
     label: String,
     child: Option<Child>,
+    /// The `--rpc-port` on 127.0.0.1 (HTTP and WebSocket), picked free at start; a
+    /// restart ([`crate::Testnet::restart`]) is a new `Node` with new ports.
     pub rpc_port: u16,
+    /// The TCP port of its `--listen-addr` on 127.0.0.1, for other nodes' `--bootnodes`
+    /// ([`Node::multiaddr`]).
     pub p2p_port: u16,
+    /// The `--prometheus-port`, if started with [`NodeBuilder::prometheus`].
     pub prometheus_port: Option<u16>,
     log_path: PathBuf,
     _log_dir: tempfile::TempDir,
@@ -209,18 +217,23 @@ impl Node {
         Node::builder(label).args(["--dev", "--tmp"]).start().await
     }
 
+    /// 127.0.0.1 and the RPC port, for raw HTTP and WebSocket ([`crate::raw`]).
     pub fn rpc_addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.rpc_port))
     }
 
+    /// `ws://127.0.0.1:<rpc port>`, for WebSocket clients such as subxt.
     pub fn ws_url(&self) -> String {
         format!("ws://{}", self.rpc_addr())
     }
 
+    /// `http://127.0.0.1:<rpc port>`, for HTTP JSON-RPC clients.
     pub fn http_url(&self) -> String {
         format!("http://{}", self.rpc_addr())
     }
 
+    /// 127.0.0.1 and the Prometheus port. Panics if the node was started without
+    /// [`NodeBuilder::prometheus`].
     pub fn prometheus_addr(&self) -> SocketAddr {
         let port = self
             .prometheus_port
@@ -279,6 +292,7 @@ impl Node {
         )
     }
 
+    /// The name given to [`Node::builder`], which failure messages start with.
     pub fn label(&self) -> &str {
         &self.label
     }
@@ -288,6 +302,8 @@ impl Node {
         self.child.is_some() && self.try_wait().is_none()
     }
 
+    /// The process id, e.g. to send the node a signal. Panics once the process has
+    /// exited and been reaped (the pid may then belong to another process).
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("the node is running").id()
     }
@@ -386,6 +402,7 @@ impl Node {
             .unwrap_or_else(|e| format!("<cannot read {}: {e}>", self.log_path.display()))
     }
 
+    /// The last `lines` lines of [`Node::log`], for failure messages.
     pub fn log_tail(&self, lines: usize) -> String {
         let log = self.log();
         let all: Vec<&str> = log.lines().collect();
@@ -393,7 +410,7 @@ impl Node {
     }
 
     /// Fails the test if the node's log shows a panic: no input may make the node panic.
-    /// (A Rust panic prints "thread '…' panicked at <file>"; a runtime panic caught while
+    /// (A Rust panic prints `thread '…' panicked at <file>`; a runtime panic caught while
     /// executing a bad block is an error, logged as "runtime panicked: …", and is fine.)
     pub fn assert_no_panic(&self) {
         let log = self.log();
@@ -435,8 +452,11 @@ impl Drop for Node {
 
 /// What a command-line run gave.
 pub struct CliOutput {
+    /// The process's exit status.
     pub status: ExitStatus,
+    /// Standard output, decoded lossily as UTF-8 (JSON for `build-spec`, keys for `key`).
     pub stdout: String,
+    /// Standard error: the node's log lines and error reports.
     pub stderr: String,
 }
 

@@ -19,13 +19,16 @@ const MAX_HEAD: usize = 64 * 1024;
 /// A parsed HTTP response.
 #[derive(Debug)]
 pub struct HttpResponse {
+    /// The status code of the status line (200, 413, 429, ...).
     pub status: u16,
     /// Names are lower-cased.
     pub headers: Vec<(String, String)>,
+    /// The body as received, de-chunked if the server sent it chunked.
     pub body: Vec<u8>,
 }
 
 impl HttpResponse {
+    /// The first value of header `name`, matched case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
         self.headers
@@ -34,6 +37,7 @@ impl HttpResponse {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The body as text, invalid UTF-8 replaced, for assertions and failure messages.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }

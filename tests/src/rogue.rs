@@ -26,7 +26,10 @@ pub enum Forgery {
 
 /// The rogue peer. Dropping it stops its network.
 pub struct Rogue {
+    /// The rogue's network, for requests a test makes as the rogue beyond its helpers.
     pub network: NetworkHandle,
+    /// The rogue's identity, as the node under test sees it (in `system_peers`, in its
+    /// logs when it penalises or bans the rogue).
     pub peer_id: PeerId,
     chain: Arc<ForgingChain>,
     _dir: tempfile::TempDir,

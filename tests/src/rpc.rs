@@ -51,20 +51,25 @@ pub fn error_data(e: &ErrorObjectOwned) -> String {
     e.data().map(|d| d.get().to_string()).unwrap_or_default()
 }
 
+/// `chain_getHeader` with no hash: the node's best block.
 pub async fn best_header(c: &impl ClientT) -> Header {
     call(c, "chain_getHeader", rpc_params![]).await
 }
 
+/// `chain_getHeader(hash)`; fails the test if the node does not know the block.
 pub async fn header(c: &impl ClientT, hash: H256) -> Header {
     call::<Option<Header>>(c, "chain_getHeader", rpc_params![hash])
         .await
         .unwrap_or_else(|| panic!("chain_getHeader({hash:?}): no such block"))
 }
 
+/// `chain_getBlockHash(number)`: the hash at that height on the node's best chain, `None`
+/// above its best block.
 pub async fn block_hash(c: &impl ClientT, number: u32) -> Option<H256> {
     call(c, "chain_getBlockHash", rpc_params![number]).await
 }
 
+/// The hash of block 0, which names the chain (and its network protocols).
 pub async fn genesis_hash(c: &impl ClientT) -> H256 {
     block_hash(c, 0)
         .await

@@ -33,6 +33,8 @@ struct Planned {
 
 /// A network of nodes. Node 0 is the boot node of the others.
 pub struct Testnet {
+    /// The nodes in the order the builder named them; a restarted node replaces its entry.
+    /// An entry may be a stopped or killed node.
     pub nodes: Vec<Node>,
     members: Vec<Member>,
     _dirs: Vec<tempfile::TempDir>,
@@ -174,10 +176,12 @@ impl Testnet {
             .validator("dave")
     }
 
+    /// How many nodes the network has, running or not.
     pub fn len(&self) -> usize {
         self.nodes.len()
     }
 
+    /// Whether the builder named no node.
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
     }

@@ -45,15 +45,21 @@ pub struct PalletParams {
 /// The fitted weight of one benchmark.
 #[derive(Debug, Clone)]
 pub struct BenchmarkWeight {
+    /// The benchmark's name, which is the `WeightInfo` function it yields (`transfer_allow_death`).
     pub name: String,
     /// Components and their ranges.
     pub components: Vec<(String, u32, u32)>,
     /// Base execution time and per-component slopes, in picoseconds.
     pub base_time_ps: u128,
+    /// Extra picoseconds per unit of each component (only the benchmark's own components).
     pub time_slopes_ps: Vec<(String, u128)>,
+    /// Storage reads of the fitted line at every component 0, charged through `DbWeight`.
     pub base_reads: u128,
+    /// Extra storage reads per unit of each component.
     pub read_slopes: Vec<(String, u128)>,
+    /// Storage writes of the fitted line at every component 0, charged through `DbWeight`.
     pub base_writes: u128,
+    /// Extra storage writes per unit of each component.
     pub write_slopes: Vec<(String, u128)>,
     /// Why the benchmark has no measured weight (it failed natively), if so.
     pub failed: Option<String>,
@@ -62,25 +68,45 @@ pub struct BenchmarkWeight {
 /// The weights of one pallet.
 #[derive(Debug, Clone)]
 pub struct PalletWeights {
+    /// The pallet's crate name as `define_benchmarks!` lists it (`pallet_balances`); also
+    /// the name of the weights file written for it.
     pub pallet: String,
+    /// The runtime's name for the pallet instance (`Balances`), as the runtime reports it.
     pub instance: String,
+    /// The selected benchmarks, in the order the runtime lists them, failed ones included.
     pub benchmarks: Vec<BenchmarkWeight>,
 }
 
 /// Errors of benchmarking.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The runtime has no `Benchmark_*` API: the node was built without the
+    /// `runtime-benchmarks` feature.
     #[error(
         "this echonet-node was built without benchmarks: \
          cargo build --release -p echonet-node --features runtime-benchmarks"
     )]
     NoBenchmarks,
+    /// Building the development chain's genesis state, or listing the benchmarks through
+    /// the executor, failed.
     #[error("{0}")]
     Client(#[from] echonet_client::Error),
+    /// No benchmark of the runtime matches [`PalletParams::pallet`] and
+    /// [`PalletParams::extrinsic`] (names are matched exactly; `*` matches all).
     #[error("no benchmarks match pallet {pallet:?}, extrinsic {extrinsic:?}")]
-    NothingSelected { pallet: String, extrinsic: String },
+    NothingSelected {
+        /// The pallet asked for.
+        pallet: String,
+        /// The benchmark asked for.
+        extrinsic: String,
+    },
+    /// A benchmark failed: its name and the runtime's message. [`run_pallet`] does not
+    /// return it at present: it records a failing benchmark in
+    /// [`BenchmarkWeight::failed`] and carries on with the others.
     #[error("benchmark {0} failed: {1}")]
     Benchmark(String, String),
+    /// The runtime's answer (named by the first field) did not decode as the type this
+    /// crate expects; the second field is the codec's error.
     #[error("cannot decode {0}: {1}")]
     Decode(&'static str, codec::Error),
 }

@@ -13,17 +13,26 @@ use std::fmt::Write as _;
 /// Which kind of file to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Template {
+    /// A runtime's `weights/<pallet>.rs`: `WeightInfo<T>` implementing the pallet's trait,
+    /// with storage priced by `T::DbWeight`.
     Runtime,
+    /// A pallet's own `weights.rs`: the trait, `SubstrateWeight<T>` (storage priced by
+    /// `T::DbWeight`) and `()` (priced by `RocksDbWeight`).
     Pallet,
 }
 
 /// Where the header says the numbers come from.
 #[derive(Debug, Clone)]
 pub struct Provenance {
+    /// The day of the run, `YYYY-MM-DD` (UTC).
     pub date: String,
+    /// The CPU model and core count the numbers were measured on.
     pub machine: String,
+    /// The exact command line that reproduces the file.
     pub command: String,
+    /// [`PalletParams::steps`](crate::PalletParams::steps) of the run.
     pub steps: u32,
+    /// [`PalletParams::repeat`](crate::PalletParams::repeat) of the run.
     pub repeat: u32,
 }
 

@@ -25,6 +25,8 @@ use sp_state_machine::{OverlayedChanges, StorageChanges};
 pub struct BuiltBlock {
     /// The header as the runtime produced it; the caller seals it.
     pub header: Header,
+    /// Every extrinsic that [`BlockBuilder::push`] accepted, in push order (its builder
+    /// pushes the inherents first).
     pub body: Vec<OpaqueExtrinsic>,
     /// What importing this block writes.
     pub changes: StorageChanges<BlakeTwo256>,

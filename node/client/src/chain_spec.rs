@@ -30,9 +30,14 @@ use std::collections::BTreeMap;
 /// The kind of chain, as `system_chainType` reports it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChainType {
+    /// A single-node chain for development: the node expects no peers (`system_health`
+    /// reports `shouldHavePeers: false`) and finds local ones by mDNS.
     Development,
+    /// A testnet on one machine or LAN: peers are expected, and found by mDNS too.
     Local,
+    /// A public network: peers are expected, and mDNS is off.
     Live,
+    /// Any other kind, named by the spec; treated like [`ChainType::Live`].
     Custom(String),
 }
 
@@ -40,7 +45,10 @@ pub enum ChainType {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RawGenesis {
+    /// Main-trie storage: `0x`-prefixed hex key to `0x`-prefixed hex value.
     pub top: BTreeMap<String, String>,
+    /// Default child tries: hex child storage key (without the `:child_storage:default:`
+    /// prefix) to that trie's hex key/value pairs. Usually empty.
     #[serde(default)]
     pub children_default: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -49,7 +57,10 @@ pub struct RawGenesis {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum RuntimeGenesis {
+    /// A JSON patch merged into the runtime's default genesis config with [`json_merge`]
+    /// (the built-in chains are presets in this form).
     Patch(Value),
+    /// A complete genesis config, used as it is.
     Config(Value),
 }
 
@@ -57,7 +68,10 @@ pub enum RuntimeGenesis {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Genesis {
+    /// The genesis storage itself: its hash does not depend on the node's runtime code.
     Raw(RawGenesis),
+    /// A genesis config that the runtime's genesis builder turns into storage when the
+    /// chain is opened.
     RuntimeGenesis(RuntimeGenesis),
 }
 
@@ -65,21 +79,35 @@ pub enum Genesis {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChainSpec {
+    /// Human-readable name, logged at start-up and returned by `system_chain`.
     pub name: String,
+    /// Short machine name: the directory under `<base-path>/chains/` that holds this chain's
+    /// database and keystore, and a label of the node's metrics.
     pub id: String,
+    /// What kind of network this is; decides whether peers are expected and mDNS is on.
     pub chain_type: ChainType,
+    /// Multiaddrs of nodes to dial at start-up, added to those of `--bootnodes`.
     #[serde(default)]
     pub boot_nodes: Vec<String>,
+    /// Kept for Substrate's JSON layout; the node has no telemetry and ignores it.
     #[serde(default)]
     pub telemetry_endpoints: Option<Value>,
+    /// Kept for Substrate's JSON layout; the node ignores it, as its protocol names are
+    /// derived from the genesis hash.
     #[serde(default)]
     pub protocol_id: Option<String>,
+    /// Kept for Substrate's JSON layout; the node ignores it (see `protocol_id`).
     #[serde(default)]
     pub fork_id: Option<String>,
+    /// Token metadata for wallets (`ss58Format`, `tokenDecimals`, `tokenSymbol`), returned
+    /// by `system_properties`; see [`default_properties`].
     #[serde(default)]
     pub properties: serde_json::Map<String, Value>,
+    /// Kept for Substrate's JSON layout; the node ignores it, as its runtime is native and
+    /// has no code to substitute.
     #[serde(default)]
     pub code_substitutes: BTreeMap<String, String>,
+    /// The genesis state, raw or as a runtime genesis config.
     pub genesis: Genesis,
 }
 
@@ -212,7 +240,9 @@ pub fn json_merge(base: &mut Value, patch: Value) {
 /// Genesis key/value pairs.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GenesisStorage {
+    /// Main-trie key to value.
     pub top: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Default child tries: child storage key (unprefixed) to that trie's key/value pairs.
     pub children_default: BTreeMap<Vec<u8>, BTreeMap<Vec<u8>, Vec<u8>>>,
 }
 

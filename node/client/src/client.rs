@@ -1,6 +1,6 @@
 //! The chain client: the state it shares ([`Client`]) and opening a chain. Its work is
-//! split by concern: reads of blocks and state ([`read`]), block import and fork choice
-//! ([`import`]), and finality ([`finality`]).
+//! split by concern over three private modules: reads of blocks and state (`read`), block
+//! import and fork choice (`import`), and finality (`finality`).
 
 mod finality;
 mod import;
@@ -30,12 +30,19 @@ use tokio::sync::broadcast;
 /// A block as stored and served: header (sealed) and opaque extrinsics.
 pub type Block = sp_runtime::generic::Block<Header, OpaqueExtrinsic>;
 
-/// Where a block comes from. Own blocks are not executed again at import.
+/// Where a block comes from. Own blocks are not executed again at import. Subscribers to
+/// [`BlockImportNotification`]s act on it: the node announces to peers only its own blocks
+/// and those imported from a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockOrigin {
+    /// Built by this node (the slot worker, or a test's block author); imported with the
+    /// [`ImportBlock::changes`] its builder computed, so it is not executed a second time.
     Own,
+    /// Announced by a peer at the tip of the chain and fetched alone.
     NetworkBroadcast,
+    /// Downloaded in a range during major sync, far behind the network's best block.
     NetworkInitialSync,
+    /// Read from a file by `echonet-node import-blocks`.
     File,
 }
 
@@ -44,8 +51,9 @@ pub enum BlockOrigin {
 pub struct ClientConfig {
     /// Directory of the RocksDB database.
     pub db_path: PathBuf,
+    /// RocksDB tuning (block cache size).
     pub db: DbConfig,
-    /// Size of the shared trie node/value cache.
+    /// Size of the shared trie node/value cache, in bytes.
     pub trie_cache_bytes: usize,
     /// Check a block's signatures on a second thread while it executes (see
     /// [`Client::import_block`]).
@@ -53,6 +61,8 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// The defaults for a database at `db_path`: a 128 MiB RocksDB block cache, a 256 MiB
+    /// trie cache, and parallel signature checks on.
     pub fn new(db_path: PathBuf) -> Self {
         Self {
             db_path,
@@ -66,10 +76,15 @@ impl ClientConfig {
 /// Heads of the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainInfo {
+    /// Hash of block 0, fixed by the chain spec; identifies the chain to peers.
     pub genesis_hash: H256,
+    /// Head of the best chain: the longest chain that contains the last finalized block.
     pub best_hash: H256,
+    /// Height of `best_hash`.
     pub best_number: u32,
+    /// The last finalized block; always an ancestor of, or equal to, `best_hash`.
     pub finalized_hash: H256,
+    /// Height of `finalized_hash`; never greater than `best_number`.
     pub finalized_number: u32,
 }
 

@@ -28,8 +28,12 @@ pub fn in_runtime_call() -> bool {
 /// Error of a native runtime call.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
+    /// The runtime panicked during the call (a failed `assert`, an out-of-bounds index, bad
+    /// input it did not expect); the panic was caught and its message is kept here.
     #[error("runtime panicked: {0}")]
     Panicked(String),
+    /// The runtime's API dispatch knows no function of this name. [`execute`] turns this
+    /// into [`Error::MethodNotFound`] by comparing its text, so the message must not change.
     #[error("runtime does not implement {0}")]
     MethodNotFound(String),
 }

@@ -5,10 +5,10 @@
 //! block `E = S + delay` of the chain containing `S`, once `E` is finalized: `E` is the
 //! last block the old set finalizes, and the new set (set id + 1) votes on `E`'s
 //! descendants. Voters therefore never vote past `E` while the change is pending (see
-//! [`vote_limit`]), and finalizing `E` (or a descendant) applies the change.
+//! `vote_limit`), and finalizing `E` (or a descendant) applies the change.
 //!
 //! The set and its pending changes are stored in the client's auxiliary storage, written in
-//! the same batch as the finalization that changes them ([`finalize`]).
+//! the same batch as the finalization that changes them (`finalize`).
 //!
 //! Forced changes, pauses and resumes are not acted on (pallet-grandpa emits them only for
 //! `note_stalled`, a root call this chain does not use); they are logged.
@@ -43,7 +43,9 @@ pub struct AuthoritySet {
 /// A scheduled change signaled in a finalized block.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct PendingChange {
+    /// The set (with weights) that takes over once the change is enacted.
     pub next_authorities: AuthorityList,
+    /// Blocks from the signal to the effective block (`0`: the signalling block itself).
     pub delay: u32,
     /// The block whose header carried the signal.
     pub signal: (H256, u32),

@@ -24,6 +24,8 @@ pub struct PoolReporter {
 }
 
 impl PoolReporter {
+    /// A reporter that calls `submit` with each report's extrinsic bytes, on the voter's
+    /// thread: `submit` must return at once (spawn the pool submission).
     pub fn new(submit: impl Fn(Vec<u8>) + Send + Sync + 'static) -> Self {
         Self {
             submit: Arc::new(submit),

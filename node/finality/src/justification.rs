@@ -33,31 +33,55 @@ pub(crate) const DECODE_DEPTH_LIMIT: u32 = 32;
 /// Why a justification is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JustificationError {
+    /// The encoding is longer than [`MAX_JUSTIFICATION_SIZE`]; it was not decoded.
     #[error("justification of {size} bytes exceeds {MAX_JUSTIFICATION_SIZE}")]
-    TooLarge { size: usize },
+    TooLarge {
+        /// Its length in bytes.
+        size: usize,
+    },
+    /// Not a SCALE `GrandpaJustification`, nested deeper than the decoder allows, or with
+    /// bytes left over.
     #[error("undecodable justification: {0}")]
     Undecodable(String),
+    /// The commit finalizes another block than the one it was offered for.
     #[error("justification commits to {got:?} (#{got_number}), not the block {expected:?} (#{expected_number})")]
     WrongTarget {
+        /// The block the justification was offered for.
         expected: H256,
+        /// Its number.
         expected_number: u32,
+        /// The commit's target.
         got: H256,
+        /// The commit's target number.
         got_number: u32,
     },
+    /// More precommits (the count given) than twice the set's size: even with every voter
+    /// equivocating once there cannot be that many.
     #[error("justification carries {0} precommits, more than twice the authorities")]
     TooManyPrecommits(usize),
+    /// More ancestry headers (the count given) than [`MAX_VOTES_ANCESTRIES`].
     #[error("justification carries {0} ancestry headers, more than {MAX_VOTES_ANCESTRIES}")]
     TooManyAncestries(usize),
+    /// A precommit's signer is not in the authority set whose id is given: a justification
+    /// of another set, or forged.
     #[error("precommit signed by {0}, which is not an authority of set {1}")]
     NotAVoter(AuthorityId, u64),
+    /// A precommit's ed25519 signature does not verify for the round and set id given.
     #[error("bad signature on the precommit of {0} for set {1}")]
     BadSignature(AuthorityId, u64),
+    /// A precommit's target cannot be linked to the committed block through the
+    /// justification's ancestry headers.
     #[error("a precommit targets {0:?}, which does not descend from the committed block through the ancestry headers")]
     PrecommitNotDescendant(H256),
+    /// An ancestry header that no precommit needs: padding, refused so that a justification
+    /// cannot carry arbitrary data.
     #[error("ancestry header {0:?} is not used by any precommit")]
     UnusedAncestry(H256),
+    /// The valid precommits for the committed block (or its descendants) weigh less than
+    /// the supermajority of the set.
     #[error("the precommits do not reach the 2/3+1 threshold for the committed block")]
     NotEnoughVotes,
+    /// The authority set to verify against is empty, so nothing can be verified.
     #[error("the authority set has no voters")]
     EmptySet,
 }

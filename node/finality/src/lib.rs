@@ -88,24 +88,51 @@ use tokio::sync::{mpsc, watch};
 /// Errors of the finality worker and of justification imports.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Reading or finalizing the chain failed. For a justification import this includes
+    /// [`echonet_client::Error::UnknownBlock`] (the block is not imported yet) and
+    /// [`echonet_client::Error::NotDescendantOfFinalized`] (it is on a fork below the
+    /// finalized height).
     #[error("client: {0}")]
     Client(#[from] echonet_client::Error),
+    /// finality-grandpa's voter failed, e.g. an ancestry query between blocks that are not
+    /// on one chain. The worker restarts the voter after a second.
     #[error("grandpa: {0}")]
     Grandpa(#[from] finality_grandpa::Error),
+    /// Finalizing would contradict what is already final (another block at a final
+    /// height, or a block off the finalized chain), or a commit's precommits do not link to
+    /// its target on our chain. Refused and logged: this signals a bug or a safety fault
+    /// of the authorities, never ordinary bad input.
     #[error("safety: {0}")]
     Safety(String),
+    /// A finalization enacted an authority set change: the voter of the old set ends with
+    /// this and the worker starts one for the new set. Not a failure.
     #[error("the authority set changed")]
     AuthoritySetChanged,
+    /// A justification from the network failed verification; the peer that sent it is to
+    /// be reported.
     #[error("invalid justification: {0}")]
     Justification(#[from] JustificationError),
+    /// At start-up, with no stored authority set, the runtime reports an empty GRANDPA
+    /// authority set at the finalized block: a chain spec without GRANDPA keys.
     #[error("{0}")]
     NoAuthorities(String),
+    /// The authority set stored in the client's auxiliary storage does not decode.
     #[error("cannot decode {what}: {reason}")]
-    Decode { what: &'static str, reason: String },
+    Decode {
+        /// What was being decoded.
+        what: &'static str,
+        /// The codec's error, as text.
+        reason: String,
+    },
+    /// [`start`] could not register the worker's metrics in the registry it was given (e.g.
+    /// a name is already taken).
     #[error("cannot register metrics: {0}")]
     Metrics(#[from] prometheus_endpoint::PrometheusError),
+    /// A blocking task of the worker was cancelled or panicked, as happens when the node's
+    /// runtime shuts down.
     #[error("the finality worker has stopped")]
     Stopped,
+    /// [`start`] could not create the voter's thread or its single-threaded runtime.
     #[error("cannot spawn the finality thread: {0}")]
     Thread(#[source] std::io::Error),
 }
@@ -163,15 +190,21 @@ pub enum MessageVerdict {
 /// A finality message received from a peer.
 #[derive(Debug, Clone)]
 pub struct FinalityMessage<P, M> {
+    /// The peer that sent it, whose reputation a [`MessageVerdict::Reject`] lowers.
     pub peer: P,
+    /// The encoded [`messages::GossipMessage`], unchecked.
     pub data: Vec<u8>,
+    /// The network's id of the gossip message, handed back in [`FinalityNetwork::report`]
+    /// so that the network forwards or drops it.
     pub message_id: M,
 }
 
 /// What the finality worker needs from the network. The node implements it over
 /// `echonet_network::NetworkHandle`; tests over an in-memory hub.
 pub trait FinalityNetwork: Send + Sync + 'static {
+    /// Identifies a peer (the node uses libp2p's `PeerId`).
     type Peer: Clone + std::fmt::Debug + Send + Sync + 'static;
+    /// Identifies a received gossip message, so that its verdict can be reported.
     type MessageId: Clone + Send + Sync + 'static;
 
     /// Gossips a finality message (at most [`messages::MAX_MESSAGE_SIZE`] bytes) to all
@@ -185,6 +218,8 @@ pub trait FinalityNetwork: Send + Sync + 'static {
 /// Where detected GRANDPA equivocations go: the node submits them to its transaction pool
 /// ([`evidence::grandpa_report_extrinsic`] builds the extrinsic).
 pub trait EquivocationReporter: Send + Sync + 'static {
+    /// Called by the voter's thread once per detected equivocation (two different votes of
+    /// one authority in one round and stage). Must not block: hand the proof off.
     fn report_grandpa_equivocation(
         &self,
         proof: sp_consensus_grandpa::EquivocationProof<H256, u32>,
@@ -213,17 +248,21 @@ impl Default for GrandpaConfig {
 
 /// What [`start`] needs.
 pub struct GrandpaParams<N: FinalityNetwork> {
+    /// The chain the worker reads, votes on and finalizes.
     pub client: Arc<Client>,
     /// Where the node's GRANDPA key (ed25519, key type `gran`) is, if it has one.
     pub keystore: KeystorePtr,
+    /// Gossips the worker's messages and receives its verdicts on incoming ones.
     pub network: Arc<N>,
     /// Finality messages from the network (see the crate docs, step 2).
     pub incoming: mpsc::Receiver<FinalityMessage<N::Peer, N::MessageId>>,
     /// Where detected equivocations go (`None`: only logged and counted).
     pub reporter: Option<Arc<dyn EquivocationReporter>>,
+    /// Where to register the `grandpa_*` Prometheus metrics (`None`: no metrics).
     pub metrics_registry: Option<Registry>,
     /// The worker stops when this turns `true` (or when `incoming` closes).
     pub shutdown: watch::Receiver<bool>,
+    /// Timing and test switches.
     pub config: GrandpaConfig,
 }
 

@@ -36,26 +36,51 @@ pub const MAX_MESSAGE_SIZE: usize = 1024 * 1024;
 /// A message on the finality topic.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub enum GossipMessage {
+    /// One vote (prevote, precommit or primary proposal) cast by a voter.
     #[codec(index = 0)]
     Vote {
+        /// The round it was cast in; part of the signed payload.
         round: u64,
+        /// The authority set it was cast in; part of the signed payload.
         set_id: u64,
+        /// The vote, its signature and its signer.
         message: SignedMessage,
     },
+    /// The precommits that finalize a block in a round.
     #[codec(index = 1)]
     Commit {
+        /// The round whose precommits these are.
         round: u64,
+        /// The set whose voters signed them.
         set_id: u64,
+        /// The finalized block and its precommits.
         commit: Commit,
     },
+    /// Asks peers that completed a later round for its votes.
     #[codec(index = 2)]
-    CatchUpRequest { round: u64, set_id: u64 },
+    CatchUpRequest {
+        /// The requester's current round; only a node that completed a later round
+        /// answers.
+        round: u64,
+        /// The requester's set; a node of another set ignores the request.
+        set_id: u64,
+    },
+    /// The answer to a [`GossipMessage::CatchUpRequest`].
     #[codec(index = 3)]
-    CatchUp { set_id: u64, catch_up: CatchUp },
+    CatchUp {
+        /// The set whose voters signed the votes.
+        set_id: u64,
+        /// The completed round's number, prevotes and precommits, and its base block.
+        catch_up: CatchUp,
+    },
+    /// Every vote a node has of one round, re-gossiped when its round has not moved.
     #[codec(index = 4)]
     RoundVotes {
+        /// The round the votes belong to.
         round: u64,
+        /// The set whose voters signed them.
         set_id: u64,
+        /// The votes, each checked as if received alone.
         votes: Vec<SignedMessage>,
         /// Not signed; only makes each rebroadcast a distinct gossip message.
         nonce: u64,

@@ -27,10 +27,15 @@ pub trait ChainProvider: Send + Sync + 'static {
 
 /// Reads of a block store that [`serve_block_request`] walks. Errors read as "not there".
 pub trait BlockSource {
+    /// The header of a block we have, on any fork.
     fn header(&self, hash: H256) -> Option<Header>;
     /// The hash of the best chain's block at `number`.
     fn canonical_hash(&self, number: u32) -> Option<H256>;
+    /// The extrinsics of a block; `None` when only its header is stored, which ends the
+    /// walk there.
     fn body(&self, hash: H256) -> Option<Vec<OpaqueExtrinsic>>;
+    /// The justifications stored with a block (GRANDPA's, where the node kept one); read
+    /// only for requests that ask for them.
     fn justifications(&self, hash: H256) -> Option<Justifications>;
 }
 

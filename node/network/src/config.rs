@@ -8,7 +8,9 @@ use std::time::Duration;
 /// A rate: `per_second` on average, up to `burst` at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
+    /// Tokens refilled per second: the sustained rate.
     pub per_second: u32,
+    /// Bucket size: how many may come at once after a quiet spell.
     pub burst: u32,
 }
 
@@ -36,6 +38,7 @@ pub struct NetworkConfig {
     pub out_peers: u32,
     /// Discover peers on the local network (dev and local chains).
     pub enable_mdns: bool,
+    /// What our handshake announces; peers only show it (logs, `system_peers`).
     pub role: Role,
     /// Shown to peers in identify's agent version.
     pub node_name: String,

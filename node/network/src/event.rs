@@ -25,31 +25,48 @@ pub enum MessageValidity {
 pub enum NetworkEvent {
     /// A peer completed the status handshake. Comes before any of its messages.
     PeerConnected {
+        /// The peer now ready.
         peer: PeerId,
+        /// Whether it says it is a validator.
         role: Role,
+        /// Its genesis (always ours), best and finalized blocks at the handshake.
         status: Status,
     },
     /// A peer announced by `PeerConnected` is gone.
-    PeerDisconnected { peer: PeerId },
+    PeerDisconnected {
+        /// The peer; no connection with it remains (it left, or was banned, blocked or
+        /// dropped for a missing handshake).
+        peer: PeerId,
+    },
     /// A block announcement. `peer` sent it to us (and is accountable for it); report it
     /// with [`NetworkHandle::report_message`](crate::NetworkHandle::report_message).
     BlockAnnounce {
+        /// The peer that forwarded the message to us, not necessarily its author.
         peer: PeerId,
+        /// The announced block's header (no body: fetch it with a block request).
         header: Header,
+        /// Whether the block is its author's new best block.
         is_best: bool,
+        /// For the verdict, which decides whether gossipsub forwards it.
         message_id: MessageId,
     },
     /// Encoded extrinsics to validate; report them with
     /// [`NetworkHandle::report_message`](crate::NetworkHandle::report_message).
     Transactions {
+        /// The peer that forwarded the message to us, not necessarily its author.
         peer: PeerId,
+        /// SCALE-encoded extrinsics, undecoded: the pool decodes and validates them.
         txs: Vec<Vec<u8>>,
+        /// For the verdict, which decides whether gossipsub forwards it.
         message_id: MessageId,
     },
     /// A finality (GRANDPA) message, as the sender's node gossiped it.
     Finality {
+        /// The peer that forwarded the message to us, not necessarily its author.
         peer: PeerId,
+        /// The message as the finality gadget encoded it; the network never decodes it.
         data: Vec<u8>,
+        /// For the verdict, which decides whether gossipsub forwards it.
         message_id: MessageId,
     },
 }
@@ -80,10 +97,14 @@ impl NetworkEvent {
 /// A connected peer (handshake done).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerInfo {
+    /// The peer's libp2p id.
     pub peer_id: PeerId,
+    /// The role from its handshake.
     pub role: Role,
     /// From its handshake; best block updated by its announcements.
     pub status: Status,
+    /// Its current reputation: 0 is neutral, it decays towards 0, and below
+    /// [`rep::BANNED_THRESHOLD`](crate::rep::BANNED_THRESHOLD) the peer is banned.
     pub reputation: i32,
     /// The remote address of our first connection with it.
     pub address: Multiaddr,

@@ -49,6 +49,7 @@ impl NetworkHandle {
         }
     }
 
+    /// Our peer id, derived from [`NetworkConfig::keypair`](crate::NetworkConfig::keypair).
     pub fn local_peer_id(&self) -> PeerId {
         self.inner.local_peer_id
     }

@@ -24,11 +24,14 @@ use std::{
 /// A change of a peer's reputation, reported by the node or applied by the network itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReputationChange {
+    /// Added to the peer's reputation (saturating); negative for misbehaviour.
     pub value: i32,
+    /// Why, for logs and the `echonet_network_reputation_changes_total{reason}` metric.
     pub reason: &'static str,
 }
 
 impl ReputationChange {
+    /// A change of `value`, labelled `reason` in logs and metrics.
     pub const fn new(value: i32, reason: &'static str) -> Self {
         Self { value, reason }
     }

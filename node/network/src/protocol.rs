@@ -53,23 +53,32 @@ impl std::fmt::Display for Role {
 /// A node's view of its chain, sent in the handshake and kept up to date by announcements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
 pub struct Status {
+    /// The chain's genesis; a handshake with another one than ours costs the peer
+    /// [`rep::GENESIS_MISMATCH`](crate::rep::GENESIS_MISMATCH) (a ban).
     pub genesis_hash: H256,
+    /// Height of the sender's best block.
     pub best_number: u32,
+    /// Hash of the sender's best block; sync uses the pair as a download target.
     pub best_hash: H256,
+    /// Height of the sender's last finalized block.
     pub finalized_number: u32,
+    /// Hash of the sender's last finalized block.
     pub finalized_hash: H256,
 }
 
 /// The status protocol's request and response: each side sends its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
 pub struct Handshake {
+    /// The sender's role.
     pub role: Role,
+    /// The sender's chain when it sent the handshake.
     pub status: Status,
 }
 
 /// Where a block request starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
 pub enum BlockId {
+    /// A block on any fork the server has.
     Hash(H256),
     /// A number on the server's best chain.
     Number(u32),
@@ -87,8 +96,11 @@ pub enum Direction {
 /// Which parts of each block to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
 pub struct BlockFields {
+    /// Send [`BlockData::header`].
     pub header: bool,
+    /// Send [`BlockData::body`]; a block whose body the server lacks ends the response.
     pub body: bool,
+    /// Send [`BlockData::justifications`] (where the server has any).
     pub justification: bool,
 }
 
@@ -110,10 +122,13 @@ impl BlockFields {
 /// A request for a run of blocks, served from `from` (included) in `direction`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
 pub struct BlockRequest {
+    /// The first block of the response.
     pub from: BlockId,
+    /// Whether to walk towards the tip or towards genesis from `from`.
     pub direction: Direction,
     /// Most blocks wanted; 0 or more than [`MAX_BLOCKS_PER_RESPONSE`] means that many.
     pub max: u32,
+    /// Which parts of each block to send.
     pub fields: BlockFields,
 }
 
@@ -131,9 +146,14 @@ impl BlockRequest {
 /// One block of a block response, with the fields that were asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub struct BlockData {
+    /// The block's hash, sent even when the header is not; the requester checks it
+    /// against the header it gets.
     pub hash: H256,
+    /// The header, if [`BlockFields::header`] was asked for.
     pub header: Option<Header>,
+    /// The extrinsics, if [`BlockFields::body`] was asked for.
     pub body: Option<Vec<OpaqueExtrinsic>>,
+    /// The stored justifications, if asked for and the server has any.
     pub justifications: Option<Justifications>,
 }
 
@@ -156,6 +176,7 @@ pub type JustificationResponse = Result<Option<Justifications>, Refusal>;
 /// The block announcement gossip message.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub struct BlockAnnounce {
+    /// The new block's header; peers that lack the block request its body.
     pub header: Header,
     /// Whether the block is the sender's new best block.
     pub is_best: bool,
@@ -198,6 +219,7 @@ pub struct ProtocolNames {
 }
 
 impl ProtocolNames {
+    /// Every name of the chain whose genesis block has this hash.
     pub fn new(genesis_hash: H256) -> Self {
         let prefix = format!("/echo/{}", hex::encode(genesis_hash.as_bytes()));
         Self {

@@ -35,6 +35,7 @@ pub trait ChainApi {
         number: Option<ListOrValue<Option<NumberOrHex>>>,
     ) -> RpcResult<ListOrValue<Option<H256>>>;
 
+    /// The hash of the last block GRANDPA finalized (the genesis hash until one is).
     #[method(name = "chain_getFinalizedHead", aliases = ["chain_getFinalisedHead"])]
     fn finalized_head(&self) -> RpcResult<H256>;
 

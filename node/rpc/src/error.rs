@@ -19,15 +19,31 @@ const STATE: i32 = 4000;
 /// Error codes of the author family, named as Substrate names them.
 pub mod author_code {
     use super::AUTHOR;
+    /// 1001: the submitted bytes do not decode as an extrinsic.
     pub const BAD_FORMAT: i32 = AUTHOR + 1;
+    /// 1002: the node itself failed while validating (e.g. no state for the best block);
+    /// says nothing about the transaction.
     pub const VERIFICATION: i32 = AUTHOR + 2;
+    /// 1010: the runtime declared the transaction invalid (bad signature, stale nonce,
+    /// cannot pay fees, a pallet's custom code); the data names the reason.
     pub const POOL_INVALID_TX: i32 = AUTHOR + 10;
+    /// 1011: the runtime could not tell whether the transaction is valid (e.g. a lookup
+    /// failed); it may become valid later.
     pub const POOL_UNKNOWN_VALIDITY: i32 = AUTHOR + 11;
+    /// 1012: the same bytes were found invalid recently and are refused until the pool's
+    /// ban expires.
     pub const POOL_TEMPORARILY_BANNED: i32 = AUTHOR + 12;
+    /// 1013: the pool already holds these bytes; the data is their hash.
     pub const POOL_ALREADY_IMPORTED: i32 = AUTHOR + 13;
+    /// 1014: a transaction in the pool provides the same tag (e.g. the same account nonce)
+    /// with at least this priority, so the newcomer cannot replace it.
     pub const POOL_TOO_LOW_PRIORITY: i32 = AUTHOR + 14;
+    /// 1015: the transaction requires a tag it provides itself.
     pub const POOL_CYCLE_DETECTED: i32 = AUTHOR + 15;
+    /// 1016: the pool is full and the newcomer would be the first to be evicted.
     pub const POOL_IMMEDIATELY_DROPPED: i32 = AUTHOR + 16;
+    /// 1019: the runtime's validity provides no tag, so the pool cannot order or
+    /// deduplicate the transaction.
     pub const POOL_NO_TAGS: i32 = AUTHOR + 19;
     /// Keystore and session-key errors.
     pub const OTHER: i32 = AUTHOR + 40;
@@ -36,21 +52,36 @@ pub mod author_code {
 /// Codes of the state family.
 pub mod state_code {
     use super::STATE;
+    /// 4001: `state_queryStorage`'s `from`/`to` blocks are unknown, on different forks or
+    /// in the wrong order, or the range needs more blocks or reads than
+    /// [`MAX_QUERY_STORAGE_BLOCKS`](crate::state::MAX_QUERY_STORAGE_BLOCKS) and
+    /// [`MAX_QUERY_STORAGE_READS`](crate::state::MAX_QUERY_STORAGE_READS) allow.
     pub const INVALID_BLOCK_RANGE: i32 = STATE + 1;
+    /// 4002: `state_getKeysPaged` asked for more than
+    /// [`MAX_KEYS_PAGED`](crate::state::MAX_KEYS_PAGED) keys.
     pub const INVALID_COUNT: i32 = STATE + 2;
+    /// 4003: any other failure of a `state_*` read: an unknown or pruned block
+    /// ("UnknownBlock: ..."), a failed runtime call, a storage error.
     pub const CLIENT: i32 = STATE + 3;
 }
 
 /// Codes of the chain family.
 pub mod chain_code {
     use super::CHAIN;
+    /// 3001: a request the chain methods refuse themselves, e.g. a block number above
+    /// `u32::MAX` in `chain_getBlockHash`.
     pub const OTHER: i32 = CHAIN + 1;
+    /// 3002: the client failed to read a header, block or hash from the database.
     pub const CLIENT: i32 = CHAIN + 2;
 }
 
-/// Codes of the transaction-payment RPC.
+/// Codes of the transaction-payment RPC, which Substrate's frame-system RPC
+/// (`system_accountNextIndex`, `system_dryRun`) uses too.
 pub mod payment_code {
+    /// 1: the runtime call failed (an unknown block among the causes); the data holds the
+    /// client's error.
     pub const RUNTIME: i32 = 1;
+    /// 2: the bytes given are not one SCALE-encoded extrinsic.
     pub const DECODE: i32 = 2;
 }
 

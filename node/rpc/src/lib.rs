@@ -34,7 +34,7 @@
 //! - Methods Substrate calls unsafe (key management, `author_removeExtrinsic`,
 //!   `system_peers`, `system_dryRun`) are listed and registered always, and refused with
 //!   -32601 when the node serves [`RpcMethods::Safe`], as Substrate does.
-//! - tests/methods.rs calls every listed method with good and bad parameters and checks
+//! - tests/it/methods.rs calls every listed method with good and bad parameters and checks
 //!   Substrate's shapes and error codes: a new method needs a row there.
 
 pub mod author;
@@ -71,9 +71,11 @@ pub enum RpcMethods {
 pub struct SystemInfo {
     /// "echonet-node".
     pub impl_name: String,
+    /// `system_version`: the node's crate version (`CARGO_PKG_VERSION`).
     pub impl_version: String,
     /// The chain spec's name.
     pub chain_name: String,
+    /// `system_chainType`; also decides whether [`NoNetwork`] expects peers.
     pub chain_type: ChainType,
     /// The chain spec's properties (`ss58Format`, `tokenDecimals`, `tokenSymbol`).
     pub properties: serde_json::Map<String, serde_json::Value>,
@@ -81,14 +83,25 @@ pub struct SystemInfo {
     pub is_validator: bool,
 }
 
-/// What the RPC needs to know about the network.
+/// What the RPC needs to know about the network. The node implements it over its network
+/// and sync handles; [`NoNetwork`] stands in where there is none. Methods are called from
+/// RPC handlers and must not block for long.
 pub trait NetworkStatus: Send + Sync + 'static {
+    /// Our libp2p peer id in base58 (`12D3KooW...`), for `system_localPeerId`.
     fn local_peer_id(&self) -> String;
+    /// The connected peers with their roles and best blocks: `system_peers`, and its
+    /// length is `system_health`'s `peers`.
     fn peers(&self) -> Vec<PeerInfo>;
+    /// True while the node is far behind its peers and catching up (`system_health`'s
+    /// `isSyncing`).
     fn is_syncing(&self) -> bool;
     /// False for chains where being alone is normal (a dev chain).
     fn should_have_peers(&self) -> bool;
+    /// The multiaddresses we listen on, each ending in `/p2p/<peer id>`, for
+    /// `system_localListenAddresses`.
     fn local_listen_addresses(&self) -> Vec<String>;
+    /// Where the current sync started, our best block and the highest block seen, for
+    /// `system_syncState`.
     fn sync_state(&self) -> SyncState;
 }
 
@@ -101,6 +114,8 @@ pub struct NoNetwork {
 }
 
 impl NoNetwork {
+    /// `local_peer_id` is what `system_localPeerId` answers; the chain type decides
+    /// whether `system_health` says the node should have peers.
     pub fn new(client: Arc<Client>, local_peer_id: String, chain_type: &ChainType) -> Self {
         Self {
             client,
@@ -144,13 +159,18 @@ impl NetworkStatus for NoNetwork {
 /// Everything the methods read from.
 #[derive(Clone)]
 pub struct RpcDeps {
+    /// The chain: blocks, state and runtime calls for `chain_*`, `state_*` and the rest.
     pub client: Arc<Client>,
+    /// Where `author_submit*` and `transaction_v1_broadcast` send extrinsics, and what
+    /// `author_pendingExtrinsics` and `system_accountNextIndex` read.
     pub pool: Arc<Pool>,
     /// The node's keystore, for `author_insertKey`/`hasKey`/`hasSessionKeys`.
     /// `author_rotateKeys` generates keys through the runtime, which reaches the keystore
     /// that the node registered with `Client::set_keystore`: it must be this one.
     pub keystore: sp_keystore::KeystorePtr,
+    /// The static answers of `system_*` and `chainSpec_v1_*`.
     pub system: SystemInfo,
+    /// Peers and sync progress for `system_health`, `system_peers` and `system_syncState`.
     pub network: Arc<dyn NetworkStatus>,
 }
 

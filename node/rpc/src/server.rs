@@ -14,22 +14,32 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 /// Limits and policy of the server; the node builds it from its `--rpc-*` flags.
 #[derive(Debug, Clone)]
 pub struct RpcConfig {
+    /// Address and port to bind (127.0.0.1:9944 by default; port 0 picks a free one, see
+    /// [`RpcHandle::local_addr`]).
     pub listen: SocketAddr,
+    /// Open connections at most, HTTP and WebSocket together; one more is refused with
+    /// HTTP 429.
     pub max_connections: u32,
+    /// Largest request body, in bytes (the node's `--rpc-max-request-size` is in MiB).
     pub max_request_bytes: u32,
+    /// Largest response body, in bytes; a bigger answer becomes an error (-32008).
     pub max_response_bytes: u32,
+    /// Subscriptions one WebSocket connection may hold open at once.
     pub max_subscriptions_per_connection: u32,
     /// Browser origins allowed to call; `None` allows any origin. An origin may end in
     /// `:*` to allow every port of its host (`http://localhost:*`).
     pub cors: Option<Vec<String>>,
+    /// Whether unsafe methods are served or refused with -32601.
     pub methods: RpcMethods,
 }
 
 /// Why the server did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum RpcStartError {
+    /// The address could not be bound (port in use, address not local, no permission).
     #[error("cannot listen for RPC on {0}: {1}")]
     Bind(SocketAddr, #[source] std::io::Error),
+    /// An entry of [`RpcConfig::cors`] is not a valid header value.
     #[error("invalid CORS origin {0:?}: an origin is a scheme, a host and maybe a port, like http://localhost:3000")]
     InvalidCors(String),
 }

@@ -55,9 +55,12 @@ pub trait StateApi {
         hash: Option<H256>,
     ) -> RpcResult<Vec<StorageKey>>;
 
+    /// The raw (SCALE) value under `key`, or null when there is none.
     #[method(name = "state_getStorage", aliases = ["state_getStorageAt"], blocking)]
     fn storage(&self, key: StorageKey, hash: Option<H256>) -> RpcResult<Option<StorageData>>;
 
+    /// The blake2-256 hash of the value under `key`, or null when there is none; lets a
+    /// caller check for a change without downloading a large value.
     #[method(name = "state_getStorageHash", aliases = ["state_getStorageHashAt"], blocking)]
     fn storage_hash(&self, key: StorageKey, hash: Option<H256>) -> RpcResult<Option<H256>>;
 
@@ -70,6 +73,9 @@ pub trait StateApi {
     #[method(name = "state_getMetadata", blocking)]
     fn metadata(&self, hash: Option<H256>) -> RpcResult<Bytes>;
 
+    /// Spec and impl names and versions and the runtime APIs, which wallets check
+    /// before encoding transactions. The runtime is linked into the node, so the answer
+    /// is the same at every known block.
     #[method(name = "state_getRuntimeVersion", aliases = ["chain_getRuntimeVersion"], blocking)]
     fn runtime_version(&self, hash: Option<H256>) -> RpcResult<RuntimeVersion>;
 

@@ -23,6 +23,7 @@ pub trait SystemApi {
     #[method(name = "system_name")]
     fn system_name(&self) -> RpcResult<String>;
 
+    /// The node's version (the crate version, e.g. "0.1.0").
     #[method(name = "system_version")]
     fn system_version(&self) -> RpcResult<String>;
 
@@ -30,6 +31,7 @@ pub trait SystemApi {
     #[method(name = "system_chain")]
     fn system_chain(&self) -> RpcResult<String>;
 
+    /// `"Development"`, `"Local"`, `"Live"` or `{"Custom": name}`, from the chain spec.
     #[method(name = "system_chainType")]
     fn system_type(&self) -> RpcResult<ChainType>;
 
@@ -37,12 +39,16 @@ pub trait SystemApi {
     #[method(name = "system_properties")]
     fn system_properties(&self) -> RpcResult<Map<String, Value>>;
 
+    /// Peer count, whether we are syncing, and whether this chain expects peers.
     #[method(name = "system_health")]
     fn system_health(&self) -> RpcResult<Health>;
 
+    /// Our libp2p peer id in base58.
     #[method(name = "system_localPeerId")]
     fn system_local_peer_id(&self) -> RpcResult<String>;
 
+    /// The multiaddresses we listen on, with `/p2p/<peer id>`: what another node passes
+    /// as `--bootnodes`.
     #[method(name = "system_localListenAddresses")]
     fn system_local_listen_addresses(&self) -> RpcResult<Vec<String>>;
 
@@ -50,9 +56,12 @@ pub trait SystemApi {
     #[method(name = "system_peers")]
     fn system_peers(&self) -> RpcResult<Vec<PeerInfo>>;
 
+    /// `["Authority"]` for a validator, `["Full"]` otherwise.
     #[method(name = "system_nodeRoles")]
     fn system_node_roles(&self) -> RpcResult<Vec<NodeRole>>;
 
+    /// The block the current sync started from, our best block and the highest block a
+    /// peer has shown.
     #[method(name = "system_syncState")]
     fn system_sync_state(&self) -> RpcResult<SyncState>;
 

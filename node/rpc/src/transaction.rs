@@ -64,6 +64,7 @@ pub struct Transaction {
 }
 
 impl Transaction {
+    /// No operations running; broadcasts submit to `pool` and follow `client`'s blocks.
     pub fn new(client: Arc<Client>, pool: Arc<Pool>) -> Self {
         Self {
             client,

@@ -12,7 +12,9 @@ use sp_core::{storage::StorageData, storage::StorageKey, Bytes, H256, U256};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum NumberOrHex {
+    /// A JSON number (`26`); negative numbers and fractions do not parse.
     Number(u64),
+    /// A hex string (`"0x1a"`, the `0x` optional), up to 256 bits.
     Hex(U256),
 }
 
@@ -44,7 +46,9 @@ impl From<u128> for NumberOrHex {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ListOrValue<T> {
+    /// A JSON array: one answer per element, in order.
     List(Vec<T>),
+    /// A single value, answered with a single value.
     Value(T),
 }
 
@@ -52,8 +56,12 @@ pub enum ListOrValue<T> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
+    /// Number of connected peers.
     pub peers: usize,
+    /// Whether the node is catching up with its peers ([`crate::NetworkStatus::is_syncing`]).
     pub is_syncing: bool,
+    /// False on chains where running alone is normal (dev); monitoring treats
+    /// `peers == 0` as unhealthy only when this is true.
     pub should_have_peers: bool,
 }
 
@@ -61,10 +69,14 @@ pub struct Health {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PeerInfo {
+    /// The peer's libp2p id in base58.
     pub peer_id: String,
     /// "Authority", "Full" or "Light", as Substrate's network reports roles.
     pub roles: String,
+    /// The highest best block the peer has shown us: in its status at connection, in a
+    /// best-block announcement, or in blocks it served.
     pub best_hash: H256,
+    /// Height of [`PeerInfo::best_hash`].
     pub best_number: u32,
 }
 
@@ -83,8 +95,12 @@ pub struct SyncState {
 /// `system_nodeRoles` entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NodeRole {
+    /// A full node that does not author blocks: what a non-validator answers.
     Full,
+    /// Never answered by echonet-node (it has no light mode); kept because it is part of
+    /// Substrate's JSON vocabulary that clients decode.
     LightClient,
+    /// A validator (`--validator`): it authors blocks and votes in GRANDPA.
     Authority,
 }
 
@@ -92,7 +108,11 @@ pub enum NodeRole {
 /// entries of `state_queryStorage(At)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StorageChangeSet {
+    /// The block whose state the values are read from.
     pub block: H256,
+    /// The keys asked for whose values changed at this block, with the new value (`None`
+    /// when the key has none). The first set of a query or subscription, and
+    /// `state_queryStorageAt`'s only set, list every key asked for.
     pub changes: Vec<(StorageKey, Option<StorageData>)>,
 }
 
@@ -101,7 +121,10 @@ pub struct StorageChangeSet {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ExtrinsicOrHash {
+    /// The blake2-256 hash of the extrinsic's bytes, as `author_submitExtrinsic` returns it.
     Hash(H256),
+    /// The SCALE-encoded extrinsic itself; it must decode (else 1001), and is looked up by
+    /// the blake2-256 hash of these bytes.
     Extrinsic(Bytes),
 }
 
@@ -109,6 +132,7 @@ pub enum ExtrinsicOrHash {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReadProof {
+    /// The block whose state root the proof is against.
     pub at: H256,
     /// Trie nodes that prove the values (or absence) of the keys asked for.
     pub proof: Vec<Bytes>,

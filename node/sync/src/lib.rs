@@ -132,12 +132,19 @@ impl Default for SyncConfig {
 
 /// What the engine needs from the network. [`NetworkHandle`] is the real one.
 pub trait SyncNetwork: Send + Sync + 'static {
+    /// Sends a block request (a range by number, or a block and its ancestors by hash) to
+    /// `peer`. The engine polls the future on its own task, so it must not borrow `self`.
     fn request_blocks(
         &self,
         peer: PeerId,
         request: BlockRequest,
     ) -> BoxFuture<'static, Result<Vec<BlockData>, RequestError>>;
+    /// Changes `peer`'s reputation: [`BAD_RESPONSE`], [`EMPTY_RESPONSE`], or one of
+    /// [`rep`]'s block and justification changes.
     fn report_peer(&self, peer: PeerId, change: ReputationChange);
+    /// The verdict on a gossip message `peer` sent (a block announcement, or any other
+    /// message the engine ignores). Called exactly once per message received as a
+    /// [`NetworkEvent`], possibly after the announced block's import.
     fn report_message(&self, id: MessageId, peer: PeerId, validity: MessageValidity);
 }
 
@@ -176,6 +183,10 @@ pub enum JustificationError {
 /// blocks and finalizes what they prove. Called on a blocking thread, after the block is
 /// imported.
 pub trait JustificationImport: Send + Sync + 'static {
+    /// Checks `justifications` of the imported block `hash` (#`number`) and finalizes the
+    /// block if one of them proves it. Justifications of engines the gadget does not know
+    /// are to be ignored (`Ok`). [`JustificationError::Bad`] costs the sending peer
+    /// [`rep::BAD_JUSTIFICATION`].
     fn import_justifications(
         &self,
         hash: H256,
@@ -196,20 +207,27 @@ pub enum SyncState {
 /// A peer as sync sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncPeer {
+    /// The peer's libp2p identity.
     pub peer_id: PeerId,
+    /// What the peer said it is in its handshake (full node or authority).
     pub role: Role,
+    /// The height of the peer's best block: from its handshake, raised by its
+    /// announcements and lowered when it fails to serve blocks it claimed.
     pub best_number: u32,
+    /// The hash of that block, as the peer last showed it.
     pub best_hash: H256,
 }
 
 /// What the engine publishes after every step.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncStatus {
+    /// Whether the node is major syncing.
     pub state: SyncState,
     /// The highest best block a connected peer has shown.
     pub best_seen: Option<u32>,
     /// Our best block when the node started.
     pub starting_block: u32,
+    /// Every connected peer that completed the sync handshake.
     pub peers: Vec<SyncPeer>,
     /// Blocks downloaded and not imported yet (ready ranges and the import queue).
     pub queued_blocks: usize,
@@ -219,14 +237,19 @@ pub struct SyncStatus {
 }
 
 impl SyncStatus {
+    /// Whether the node is more than [`MAJOR_SYNC_BLOCKS`] behind its best peer; a
+    /// validator does not author then.
     pub fn is_major_syncing(&self) -> bool {
         self.state == SyncState::Downloading
     }
 
+    /// How many peers sync knows.
     pub fn num_peers(&self) -> usize {
         self.peers.len()
     }
 
+    /// Whether sync knows no peer (the authoring loop waits then, unless it is the chain's
+    /// only authority).
     pub fn is_offline(&self) -> bool {
         self.peers.is_empty()
     }
@@ -257,14 +280,17 @@ impl SyncHandle {
         self.status.read().clone()
     }
 
+    /// [`SyncStatus::is_major_syncing`] of the latest status, without copying it.
     pub fn is_major_syncing(&self) -> bool {
         self.status.read().is_major_syncing()
     }
 
+    /// [`SyncStatus::num_peers`] of the latest status, without copying it.
     pub fn num_peers(&self) -> usize {
         self.status.read().peers.len()
     }
 
+    /// [`SyncStatus::is_offline`] of the latest status, without copying it.
     pub fn is_offline(&self) -> bool {
         self.status.read().peers.is_empty()
     }
@@ -279,14 +305,18 @@ impl SyncHandle {
 
 /// What [`SyncEngine::new`] needs.
 pub struct SyncParams {
+    /// The chain that blocks are imported into, and whose best block sync starts from.
     pub client: Arc<Client>,
+    /// Block requests and peer and message reports.
     pub network: Arc<dyn SyncNetwork>,
     /// The network's events (the engine uses connections and block announcements and
     /// reports every other gossip message as ignored).
     pub events: mpsc::Receiver<NetworkEvent>,
+    /// Limits of downloads, orphans and imports.
     pub config: SyncConfig,
     /// The finality gadget, once there is one.
     pub justifications: Option<Arc<dyn JustificationImport>>,
+    /// Where to register the sync's Prometheus metrics (`None`: no metrics).
     pub registry: Option<Registry>,
 }
 

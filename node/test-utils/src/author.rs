@@ -178,8 +178,12 @@ impl<'a> NewBlock<'a> {
 
 /// An executed block whose header is not sealed yet.
 pub struct UnsealedBlock {
+    /// The header as the runtime finalized it, with the slot and VRF pre-digests and no
+    /// seal; a test may alter it before sealing to forge a bad block.
     pub header: Header,
+    /// The inherents, then the extrinsics given to [`NewBlock::with`].
     pub body: Vec<OpaqueExtrinsic>,
+    /// What importing it writes, as building it computed.
     pub changes: StorageChanges<BlakeTwo256>,
     /// The key of the pre-digest, which seals it by default.
     pub author: sr25519::Pair,
@@ -206,13 +210,16 @@ impl UnsealedBlock {
 
 /// A sealed block, not imported yet.
 pub struct SealedBlock {
+    /// The header, its Aura seal as the last digest item.
     pub header: Header,
+    /// The inherents, then the block's extrinsics.
     pub body: Vec<OpaqueExtrinsic>,
     /// What importing it writes, as building it computed.
     pub changes: StorageChanges<BlakeTwo256>,
 }
 
 impl SealedBlock {
+    /// The block's hash: that of the sealed header.
     pub fn hash(&self) -> H256 {
         self.header.hash()
     }

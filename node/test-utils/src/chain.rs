@@ -30,6 +30,7 @@ impl ForgingChain {
         }
     }
 
+    /// The client whose chain is served (forgeries are not in it).
     pub fn client(&self) -> &Arc<Client> {
         &self.chain.0
     }

@@ -6,7 +6,10 @@ use std::{path::Path, sync::Arc};
 
 /// A dev-chain client and the temporary directory of its database (removed on drop).
 pub struct DevClient {
+    /// Holds the database directory (`dir/db`); dropping it deletes the chain, so keep it
+    /// alive as long as the client, and reopen with [`open_dev_client_at`]`(dir.path())`.
     pub dir: tempfile::TempDir,
+    /// The open client; [`DevClient`] also derefs to it.
     pub client: Arc<Client>,
 }
 

@@ -58,8 +58,13 @@ const WATCHER_BUFFER: usize = 32;
 /// Limits of the pool.
 #[derive(Debug, Clone)]
 pub struct PoolConfig {
+    /// Most transactions held, ready and future together (`--pool-limit`, default 8192).
     pub max_count: usize,
+    /// Most bytes of encoded transactions held, ready and future together
+    /// (`--pool-kbytes`, default 20 MiB).
     pub max_bytes: usize,
+    /// How long a transaction found invalid is refused as
+    /// [`PoolError::TemporarilyBanned`] (`--tx-ban-seconds`, default 30 min).
     pub ban_time: Duration,
 }
 
@@ -76,14 +81,28 @@ impl Default for PoolConfig {
 /// Where a transaction is in its life, as `author_extrinsicUpdate` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransactionStatus {
+    /// In the pool, waiting for a transaction that provides a tag it requires (an earlier
+    /// nonce of its sender).
     Future,
+    /// In the pool and includable: everything it requires is on chain or ready.
     Ready,
+    /// Included in this block of the best chain; it left the pool.
     InBlock(H256),
+    /// The block it was included in left the best chain; it returns to the pool if it is
+    /// still valid, and another status follows.
     Retracted(H256),
+    /// The finalized height moved more than 512 blocks past its block (given) without
+    /// finalizing that block; the pool stops watching it. Final.
     FinalityTimeout(H256),
+    /// Its block (given) is finalized. Final.
     Finalized(H256),
+    /// Replaced by the given transaction, which provides the same tag (e.g. the same
+    /// sender and nonce) at a higher priority. Final.
     Usurped(TxHash),
+    /// Evicted to keep the pool within its limits. Final.
     Dropped,
+    /// Removed as invalid: revalidation failed on a new best block, a block author found
+    /// it invalid, or `author_removeExtrinsic` removed it. Final.
     Invalid,
 }
 
@@ -126,24 +145,46 @@ impl Serialize for TransactionStatus {
 /// words them as Substrate's author RPC does (codes 1001-1019).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PoolError {
+    /// The bytes are not one SCALE-encoded extrinsic of the runtime (undecodable, or with
+    /// trailing bytes). Checked before the runtime is asked.
     #[error("Extrinsic has invalid format: {0}")]
     BadFormat(String),
+    /// The runtime found the transaction invalid (bad signature, stale nonce, cannot pay
+    /// fees, ...). Unless it is only `Stale`, its hash is banned for
+    /// [`PoolConfig::ban_time`].
     #[error("Invalid Transaction")]
     Invalid(InvalidTransaction),
+    /// The runtime cannot tell whether the transaction is valid (e.g. no unsigned validator
+    /// for its call). Not banned.
     #[error("Unknown Transaction Validity")]
     Unknown(UnknownTransaction),
+    /// The same bytes were found invalid less than [`PoolConfig::ban_time`] ago.
     #[error("Transaction is temporarily banned")]
     TemporarilyBanned,
+    /// The same bytes are already in the pool.
     #[error("Transaction Already Imported")]
     AlreadyImported,
+    /// A pool transaction provides one of the same tags (e.g. same sender and nonce) at an
+    /// equal or higher priority; the newcomer is refused.
     #[error("Priority is too low: ({old} vs {new})")]
-    TooLowPriority { old: u64, new: u64 },
+    TooLowPriority {
+        /// Priority of the transaction already in the pool.
+        old: u64,
+        /// Priority of the refused newcomer.
+        new: u64,
+    },
+    /// The transaction requires a tag it provides itself, so it could never be ready.
     #[error("Cycle Detected")]
     CycleDetected,
+    /// The pool is full and the newcomer would be the first to go (lowest priority, or
+    /// future while others are ready), so it was not kept.
     #[error("Immediately Dropped")]
     ImmediatelyDropped,
+    /// The runtime's validity provides no tag, so the pool cannot order or deduplicate it.
     #[error("Transaction does not provide any tags, so the pool can't identify it")]
     NoTagsProvided,
+    /// Validation could not run: the runtime call failed or its blocking task died. Not
+    /// the transaction's fault.
     #[error("Verification Error: {0}")]
     Client(String),
 }
@@ -151,22 +192,34 @@ pub enum PoolError {
 /// Counts for `system_health`-like reports and metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PoolStatus {
+    /// Transactions that can go into the next block.
     pub ready: usize,
+    /// Transactions waiting for a tag they require.
     pub future: usize,
+    /// Encoded size of the ready transactions, in bytes.
     pub ready_bytes: usize,
+    /// Encoded size of the future transactions, in bytes.
     pub future_bytes: usize,
 }
 
 /// A transaction in the pool.
 #[derive(Debug, Clone)]
 pub struct PoolTransaction {
+    /// Its [`TxHash`], the key of the pool.
     pub hash: TxHash,
     /// SCALE bytes, as submitted.
     pub bytes: Arc<Vec<u8>>,
+    /// The runtime's priority, refreshed at each revalidation; higher goes first into
+    /// blocks and wins tag conflicts.
     pub priority: u64,
+    /// Tags (opaque runtime bytes, e.g. SCALE `(account, nonce)`) that other transactions
+    /// or the chain must provide before this one is ready; refreshed at revalidation.
     pub requires: Vec<Tag>,
+    /// Tags this transaction provides; at most one pool transaction provides each tag.
     pub provides: Vec<Tag>,
-    /// The block number after which the transaction is no longer valid.
+    /// The block number after which the transaction is no longer valid: the best number
+    /// at its last validation plus the runtime's longevity. Informational: the pool does
+    /// not evict on it; revalidation drops what the runtime no longer accepts.
     pub valid_till: u64,
     insertion: u64,
 }
@@ -298,6 +351,7 @@ impl Inner {
 /// those itself once the node has found them valid.
 #[derive(Debug, Clone)]
 pub struct ImportedTransaction {
+    /// The transaction's [`TxHash`].
     pub hash: TxHash,
     /// SCALE bytes, as submitted.
     pub bytes: Arc<Vec<u8>>,
@@ -345,6 +399,8 @@ fn decode_candidate(bytes: Vec<u8>) -> Result<Candidate, PoolError> {
 }
 
 impl Pool {
+    /// An empty pool over `client`. Call [`Pool::run_maintenance`] once (spawned) to keep
+    /// it in step with imports and finality.
     pub fn new(config: PoolConfig, client: Arc<Client>) -> Arc<Self> {
         let best = client.info().best_hash;
         Arc::new(Self {

@@ -148,12 +148,14 @@ pub mod pallet {
     #[pallet::storage]
     pub type Contributions<T: Config> = StorageValue<_, u32, ValueQuery>;
 
+    /// The randomness that epoch 0 starts with, written to [`Randomness`] at genesis.
     #[pallet::genesis_config]
     #[derive(frame_support::DefaultNoBound)]
     pub struct GenesisConfig<T: Config> {
         /// The genesis epoch's randomness. Public, as any genesis value is: committees of
         /// epoch 0 are predictable.
         pub randomness: [u8; 32],
+        /// Ties the struct to the runtime's `T`, which no field uses; absent from the JSON.
         #[serde(skip)]
         pub _marker: core::marker::PhantomData<T>,
     }

@@ -492,107 +492,183 @@ pub mod pallet {
         ParamsSet,
         /// `who` bonded `amount` more.
         Bonded {
+            /// The staker (its own stash and controller).
             who: T::AccountId,
+            /// Newly put on hold and added to the active bond.
             amount: BalanceOf<T>,
         },
         /// `who` started unbonding `amount`, withdrawable from `era`.
         Unbonded {
+            /// The staker.
             who: T::AccountId,
+            /// Moved from the active bond to an unlocking chunk (capped at the active bond).
             amount: BalanceOf<T>,
+            /// The era from whose start `withdraw_unbonded` releases it: the active era
+            /// plus `unbonding_eras`.
             era: EraIndex,
         },
         /// `who` moved `amount` from unlocking back to active.
         Rebonded {
+            /// The staker.
             who: T::AccountId,
+            /// What was actually moved: at most the amount asked for and at most what was
+            /// unlocking.
             amount: BalanceOf<T>,
         },
         /// `who` withdrew `amount` of unlocked funds.
         Withdrawn {
+            /// The staker; its ledger is removed if nothing stays bonded.
             who: T::AccountId,
+            /// Released from hold into the free balance.
             amount: BalanceOf<T>,
         },
         /// `who` became a validator candidate.
         ValidatorPrefsSet {
+            /// The candidate; a nomination it had is dropped.
             who: T::AccountId,
+            /// Its commission, applied from the next election on.
             prefs: ValidatorPrefs,
         },
         /// `who` nominated `targets`.
         Nominated {
+            /// The nominator; a validator intention it had is dropped.
             who: T::AccountId,
+            /// The validator candidates it now backs, replacing earlier targets.
             targets: Vec<T::AccountId>,
         },
         /// `who` stopped validating or nominating.
-        Chilled { who: T::AccountId },
+        Chilled {
+            /// The account, by its own call or because it committed an offence.
+            who: T::AccountId,
+        },
         /// Era `era` was elected, to start with session `start_session`.
         EraElected {
+            /// The newly planned era ([`CurrentEra`]).
             era: EraIndex,
+            /// The first session of `era`; its validators become authorities then.
             start_session: SessionIndex,
+            /// How many validators were elected.
             validators: u32,
         },
         /// An election found fewer than `minimum_validator_count` candidates: the
         /// validator set stays as it was.
-        ElectionFailed { era: EraIndex },
+        ElectionFailed {
+            /// The era planned anyway (so that unbonding, payouts and slashes keep their
+            /// schedule); it keeps the previous era's validators and exposures.
+            era: EraIndex,
+        },
         /// Era `era` started.
-        EraStarted { era: EraIndex },
+        EraStarted {
+            /// The era now in [`ActiveEra`].
+            era: EraIndex,
+        },
         /// Era `era` ended with `reward` to pay out.
         EraPaid {
+            /// The era that ended.
             era: EraIndex,
+            /// Inflation for one era plus the fees the pot collected; paid out over the
+            /// next blocks, `MaxPayoutsPerBlock` earners at a time.
             reward: BalanceOf<T>,
+            /// The era's points, which `reward` is split by. When 0, nothing is paid.
             total_points: u32,
         },
         /// `who` received `amount` of an era's reward.
         Rewarded {
+            /// A validator, one of its nominators, or a witness.
             who: T::AccountId,
+            /// The era the reward is for.
             era: EraIndex,
+            /// Minted into `who`'s free balance (not bonded).
             amount: BalanceOf<T>,
         },
         /// An offence was reported; its slash applies at the start of `apply_era`.
         SlashDeferred {
+            /// The offender, already disabled and chilled; its nominators are slashed too.
             validator: T::AccountId,
+            /// Which equivocation, which sets the slashed fraction.
             kind: OffenceKind,
+            /// The era of the offence, whose exposure is slashed.
             offence_era: EraIndex,
+            /// The era at whose start the slash applies unless governance cancels it.
             apply_era: EraIndex,
         },
         /// Governance cancelled deferred slashes of `era`.
-        SlashesCancelled { era: EraIndex, count: u32 },
+        SlashesCancelled {
+            /// The era the cancelled slashes were deferred to.
+            era: EraIndex,
+            /// How many slashes were cancelled.
+            count: u32,
+        },
         /// `who` lost `amount` of its bond.
         Slashed {
+            /// The offender or one of its nominators.
             who: T::AccountId,
+            /// Taken from the active bond first, then from unlocking chunks, and sent to
+            /// [`Config::Slash`]; may be less than the slash if the bond shrank meanwhile.
             amount: BalanceOf<T>,
         },
         /// `who` was disabled for the rest of its session set.
-        ValidatorDisabled { who: T::AccountId },
+        ValidatorDisabled {
+            /// The offender, found in the current session set and handed to
+            /// [`Config::ValidatorDisabler`].
+            who: T::AccountId,
+        },
         /// `who` registered as a witness.
         WitnessRegistered {
+            /// The new witness, drawn into committees from the next epoch.
             who: T::AccountId,
+            /// The event classes it is drawn for.
             classes: Vec<EventClass>,
         },
         /// `who` is no longer a witness.
-        WitnessDeregistered { who: T::AccountId },
+        WitnessDeregistered {
+            /// The account, by its own call or because a slash left it below
+            /// `min_witness_stake`; it has left the committees still in use.
+            who: T::AccountId,
+        },
         /// The committees of `epoch` were drawn.
-        CommitteesDrawn { epoch: EpochIndex },
+        CommitteesDrawn {
+            /// The randomness epoch now current; events submitted from now on go to its
+            /// committees.
+            epoch: EpochIndex,
+        },
         /// An event was submitted for validation.
         EventSubmitted {
+            /// [`event_id`]`(class, payload_hash)`, the key of its receipt.
             id: EventId,
+            /// Which committee votes on it.
             class: EventClass,
+            /// Hash of the off-chain description the witnesses check.
             payload_hash: H256,
+            /// Who paid the `event_fee`.
             submitter: T::AccountId,
         },
         /// `who` attested `count` events (some may have been already closed: `skipped`).
         Attested {
+            /// The committee member.
             who: T::AccountId,
+            /// Votes recorded.
             count: u32,
+            /// Verdicts not recorded because their event was no longer pending (expired,
+            /// or its committee is gone); not part of `count`.
             skipped: u32,
         },
         /// M members agreed: a receipt is stored.
         EventValidated {
+            /// The event, and the key of its [`Receipts`] entry.
             id: EventId,
+            /// The event's class.
             class: EventClass,
+            /// The event's payload hash.
             payload_hash: H256,
+            /// What the quorum agreed on.
             verdict: Verdict,
         },
         /// An event never reached its quorum.
-        EventExpired { id: EventId },
+        EventExpired {
+            /// The event, removed from [`PendingEvents`] without a receipt.
+            id: EventId,
+        },
     }
 
     #[pallet::error]

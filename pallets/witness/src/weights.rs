@@ -15,19 +15,31 @@ use frame_support::{traits::Get, weights::Weight};
 pub trait WeightInfo {
     /// bond: ledger, hold, total stake
     fn bond() -> Weight;
+    /// bond_extra: the same writes as `bond`, on an existing ledger
     fn bond_extra() -> Weight;
+    /// unbond: ledger and the minimum of every role the account has (measured as a
+    /// validator and witness), opening a new unlocking chunk
     fn unbond() -> Weight;
+    /// withdraw_unbonded: ledger, hold release, total stake; the ledger is kept
     fn withdraw_unbonded() -> Weight;
+    /// rebond: ledger, walking all `MaxUnlockingChunks` unlocking chunks
     fn rebond() -> Weight;
+    /// validate: params, ledger, the candidate count; replaces a nomination
     fn validate() -> Weight;
     /// n: number of targets
     fn nominate(n: u32) -> Weight;
+    /// chill: removes a validator intention and its counted-map entry
     fn chill() -> Weight;
+    /// register_witness: params, ledger, the witness count; all event classes
     fn register_witness() -> Weight;
+    /// deregister_witness: the witness entry and its seats in the committees still in use
     fn deregister_witness() -> Weight;
+    /// submit_event: the current committee, the fee into the pot, the pending event and
+    /// its queue entry
     fn submit_event() -> Weight;
     /// v: number of verdicts in the batch
     fn attest(v: u32) -> Weight;
+    /// set_params: the checks (in memory) and one write of `ActiveParams`
     fn set_params() -> Weight;
     /// s: number of slashes cancelled
     fn cancel_deferred_slash(s: u32) -> Weight;

@@ -1,5 +1,5 @@
 // Writes vectors computed by circomlibjs alone, for the Rust test
-// rollup/primitives/tests/circomlibjs_vectors.rs (run: node rollup/gen-circomlibjs-vectors.mjs OUT).
+// rollup/primitives/tests/it/circomlibjs_vectors.rs (run: node rollup/gen-circomlibjs-vectors.mjs OUT).
 import { writeFileSync } from "node:fs";
 import { buildPoseidon, buildEddsa } from "circomlibjs";
 

@@ -16,7 +16,9 @@ use tokio::sync::broadcast;
 /// Sent when the finalized block moves.
 #[derive(Debug, Clone)]
 pub struct FinalityNotification {
+    /// The new last finalized block.
     pub hash: H256,
+    /// Its header, shared by all subscribers.
     pub header: Arc<Header>,
     /// Every newly finalized block, oldest first, ending with `hash`.
     pub finalized: Arc<Vec<H256>>,

@@ -28,8 +28,12 @@ use tokio::sync::broadcast;
 pub struct ImportBlock {
     /// The sealed header.
     pub header: Header,
+    /// The block's extrinsics, SCALE-encoded as they go on the wire.
     pub body: Vec<OpaqueExtrinsic>,
+    /// Justifications stored with the block (a GRANDPA justification that finality or sync
+    /// has already checked); the client stores them as given and does not verify them.
     pub justifications: Option<Justifications>,
+    /// Who built or sent the block. [`BlockOrigin::Own`] with `changes` skips execution.
     pub origin: BlockOrigin,
     /// Storage changes computed while building the block (own blocks only).
     pub changes: Option<StorageChanges<BlakeTwo256>>,
@@ -42,31 +46,51 @@ pub struct ImportBlock {
 /// then down to `to` (`enacted`), both in the order they are walked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TreeRoute {
+    /// `(hash, number)` of the blocks from `from` down to, not including, the common
+    /// ancestor: highest first. Empty when `from` is an ancestor of `to`.
     pub retracted: Vec<(H256, u32)>,
+    /// `(hash, number)` of the common ancestor, in neither list.
     pub common: (H256, u32),
+    /// `(hash, number)` of the blocks from just after the common ancestor up to `to`
+    /// included: lowest first.
     pub enacted: Vec<(H256, u32)>,
 }
 
 /// What an import did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportResult {
+    /// The block was verified, executed (unless it was our own) and stored.
     Imported {
+        /// The imported block's hash.
         hash: H256,
+        /// Its height.
         number: u32,
+        /// Whether it became the head of the best chain (it is longer than the previous
+        /// best; on a tie the previous best stays).
         is_new_best: bool,
     },
+    /// A block with this hash is already stored; nothing was done and no notification was
+    /// sent.
     AlreadyInChain,
 }
 
 /// Sent for every imported block.
 #[derive(Debug, Clone)]
 pub struct BlockImportNotification {
+    /// The imported block's hash.
     pub hash: H256,
+    /// Its sealed header, shared by all subscribers.
     pub header: Arc<Header>,
+    /// Where the block came from, as given in [`ImportBlock::origin`]; the node announces
+    /// only its own blocks and those imported from a file.
     pub origin: BlockOrigin,
+    /// Whether the block became the head of the best chain.
     pub is_new_best: bool,
-    /// Set when the best chain switched forks: what left and joined it.
+    /// Set when the best chain switched forks: the route from the previous best block to
+    /// the new block's parent, so the new block itself is in neither list.
     pub tree_route: Option<Arc<TreeRoute>>,
+    /// Wall-clock time [`Client::import_block`] took, from its call to the notification,
+    /// waiting for the import lock included.
     pub import_time: Duration,
 }
 

@@ -27,7 +27,8 @@ impl Client {
         self.leaves.read().iter().rev().copied().collect()
     }
 
-    /// A header by hash.
+    /// A header by hash (sealed, as imported); `None` if no such block is stored. Recent
+    /// headers come from an in-memory LRU cache.
     pub fn header(&self, hash: H256) -> Result<Option<Header>> {
         if let Some(h) = self.headers.lock().get(&hash) {
             return Ok(Some(h.clone()));
@@ -58,12 +59,12 @@ impl Client {
         self.db.write(batch)
     }
 
-    /// A block body by hash.
+    /// A block body by hash; `None` if no such block is stored.
     pub fn body(&self, hash: H256) -> Result<Option<Vec<OpaqueExtrinsic>>> {
         self.db.get_decoded(col::BODIES, hash_key(&hash))
     }
 
-    /// A whole block by hash.
+    /// A whole block by hash; `None` if no such block is stored.
     pub fn block(&self, hash: H256) -> Result<Option<Block>> {
         let Some(header) = self.header(hash)? else {
             return Ok(None);
@@ -96,13 +97,13 @@ impl Client {
         self.state.at(header.state_root, trusted)
     }
 
-    /// The state at a block.
+    /// The state after executing block `hash`. [`Error::UnknownBlock`] if it is not stored.
     pub fn state_at(&self, hash: H256) -> Result<StateBackend> {
         let header = self.expect_header(hash)?;
         Ok(self.state_at_header(&header, false))
     }
 
-    /// A storage value at a block.
+    /// A storage value in the state after block `at`; `None` if the key is unset.
     pub fn storage(&self, at: H256, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.state_at(at)?
             .storage(key)

@@ -15,7 +15,9 @@ use tokio::sync::broadcast;
 /// Evidence for pallet-evidence's `report_aura_equivocation`.
 #[derive(Debug, Clone)]
 pub struct AuraEquivocation {
+    /// The slot both headers claim.
     pub slot: u64,
+    /// The authority that owns the slot and sealed both headers.
     pub author: AuraId,
     /// The first header seen (sealed).
     pub first: Arc<Header>,

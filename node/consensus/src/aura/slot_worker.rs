@@ -129,6 +129,9 @@ pub fn seal_with_keystore(
 
 /// A block built for a slot, not sealed yet.
 pub struct Built {
+    /// The header with its VRF and slot pre-digests, the body and the storage changes;
+    /// the caller seals the header ([`seal_with_keystore`]) and imports it as its own
+    /// block.
     pub block: BuiltBlock,
     /// Ready transactions that turned out invalid: the pool should drop them.
     pub invalid: Vec<echonet_txpool::TxHash>,

@@ -37,17 +37,32 @@ pub enum AuraError {
     /// The slot starts more than the allowed drift after the local clock's slot: the
     /// author's clock runs ahead (or it is authoring early).
     #[error("slot {slot} is {ahead} slots ahead of the local clock")]
-    SlotInFuture { slot: u64, ahead: u64 },
+    SlotInFuture {
+        /// The slot the header claims.
+        slot: u64,
+        /// How many slots it is past the local clock's current slot.
+        ahead: u64,
+    },
     /// The slot is not after the parent's: slots only move forward along a chain.
     #[error("slot {slot} is not after the parent's slot {parent}")]
-    SlotNotIncreasing { slot: u64, parent: u64 },
+    SlotNotIncreasing {
+        /// The slot the header claims.
+        slot: u64,
+        /// The parent's slot, which it must exceed.
+        parent: u64,
+    },
     /// The parent's state names no authorities, so no one owns the slot.
     #[error("there are no Aura authorities")]
     NoAuthorities,
     /// The seal does not verify against the slot owner's key over the hash of the header
     /// without its seal: another key sealed it, or the header changed after sealing.
     #[error("bad seal: not signed by {expected}, the owner of slot {slot}")]
-    BadSignature { slot: u64, expected: String },
+    BadSignature {
+        /// The slot the header claims.
+        slot: u64,
+        /// The slot owner's public key (SS58), which should have sealed it.
+        expected: String,
+    },
     /// No `PreRuntime(b"EVRF", ..)` item: the block does not carry its author's VRF.
     #[error("header has no VRF pre-runtime digest")]
     MissingVrf,
@@ -62,7 +77,12 @@ pub enum AuraError {
     #[error(
         "bad VRF proof: not by {expected}, the owner of slot {slot}, over the epoch randomness"
     )]
-    BadVrf { slot: u64, expected: String },
+    BadVrf {
+        /// The slot the header claims.
+        slot: u64,
+        /// The slot owner's public key (SS58), whose VRF proof was expected.
+        expected: String,
+    },
 }
 
 /// The slot a header claims.

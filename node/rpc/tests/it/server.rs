@@ -1,9 +1,7 @@
 //! The server's limits and policies: body size, connections, subscriptions per
 //! connection, CORS, malformed JSON-RPC, and stopping.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use echonet_rpc::{RpcConfig, RpcMethods};
 use jsonrpsee::{
     core::client::{ClientT, Subscription, SubscriptionClientT},

@@ -4,9 +4,7 @@
 //! hang. The table below must cover exactly the listed methods: a method added to the
 //! server without a row here fails this test.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use echonet_rpc::RpcMethods;
 use jsonrpsee::core::{
     client::{ClientT, SubscriptionClientT},

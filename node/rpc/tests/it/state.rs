@@ -1,10 +1,8 @@
 //! `state_*`: storage reads at blocks, paging, range queries, runtime calls, metadata,
 //! version, read proofs, and the storage and version subscriptions.
 
-mod common;
-
+use crate::common::*;
 use codec::Decode;
-use common::*;
 use echonet_rpc::RpcMethods;
 use jsonrpsee::{core::client::SubscriptionClientT, rpc_params};
 use serde_json::{json, Value};

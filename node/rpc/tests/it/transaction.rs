@@ -1,9 +1,7 @@
 //! `transaction_v1_*`: a broadcast runs until its transaction is finalized (or stopped),
 //! and answers nothing about validity.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use echonet_rpc::{
     transaction::{Transaction, TransactionApiServer},
     RpcMethods,

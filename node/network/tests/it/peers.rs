@@ -1,9 +1,7 @@
 //! The peer set: bans from reputation, reserved-only mode, slot limits, the test switch that
 //! blocks peers, back-pressure on the node's event queue, and shutdown.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use echonet_network::{rep, NetworkEvent, ReputationChange};
 use std::{
     collections::HashSet,

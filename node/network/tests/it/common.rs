@@ -2,8 +2,6 @@
 //! in-memory chain, polling with deadlines, metric reads, and a "rogue" libp2p node that
 //! speaks our protocols with raw bytes (to send what an honest node never would).
 
-#![allow(dead_code)]
-
 use codec::Encode;
 use echonet_network::{
     serve_block_request, start, BlockData, BlockRequest, BlockSource, ChainProvider, Handshake,

@@ -1,9 +1,7 @@
 //! `chain_*`: shapes, aliases, parameter forms, unknown blocks, and head subscriptions.
 
-mod common;
-
+use crate::common::*;
 use codec::{Decode, Encode};
-use common::*;
 use echonet_rpc::RpcMethods;
 use jsonrpsee::{core::client::SubscriptionClientT, rpc_params};
 use serde_json::{json, Value};

@@ -1,10 +1,8 @@
 //! Block and justification requests against a real chain client, and the limits that protect
 //! a server: request rates, oversized and undecodable requests.
 
-mod common;
-
+use crate::common::*;
 use codec::Encode;
-use common::*;
 use echonet_client::Client;
 use echonet_network::{
     rep, BlockData, BlockFields, BlockId, BlockRequest, Direction, NetworkEvent, RateLimit,

@@ -1,17 +1,14 @@
 //! A real node's RPC for tests: a dev-chain `Client` on RocksDB in a temporary directory,
 //! a real pool with its maintenance task, an in-memory keystore, and the server on
 //! 127.0.0.1 with a free port. Blocks are built and imported the way the node's author
-//! does it (see node/client/tests/executor.rs).
-#![allow(dead_code)]
+//! does it (see node/client/tests/it/executor.rs).
 
-use codec::Encode;
 use echonet_client::Client;
 use echonet_rpc::{NoNetwork, RpcConfig, RpcDeps, RpcHandle, RpcMethods, SystemInfo};
 use echonet_test_utils::{open_dev_client_with, pool_ready_set, signed_transfer, within, NewBlock};
 use echonet_txpool::{Pool, PoolConfig};
 use jsonrpsee::{
     core::client::ClientT,
-    http_client::{HttpClient, HttpClientBuilder},
     ws_client::{WsClient, WsClientBuilder},
 };
 use serde_json::Value;
@@ -111,10 +108,6 @@ impl TestNode {
         format!("ws://{}", self.handle.local_addr())
     }
 
-    pub fn http_url(&self) -> String {
-        format!("http://{}", self.handle.local_addr())
-    }
-
     pub async fn ws(&self) -> WsClient {
         bounded(
             WsClientBuilder::default()
@@ -123,13 +116,6 @@ impl TestNode {
         )
         .await
         .unwrap()
-    }
-
-    pub fn http(&self) -> HttpClient {
-        HttpClientBuilder::default()
-            .request_timeout(TIMEOUT)
-            .build(self.http_url())
-            .unwrap()
     }
 
     pub fn genesis(&self) -> H256 {
@@ -236,10 +222,6 @@ pub fn hex(bytes: &[u8]) -> String {
 pub fn unhex(s: &Value) -> Vec<u8> {
     let s = s.as_str().unwrap_or_else(|| panic!("not a string: {s}"));
     ::hex::decode(s.strip_prefix("0x").expect("0x prefix")).unwrap()
-}
-
-pub fn h256(v: &Value) -> H256 {
-    H256::from_slice(&unhex(v))
 }
 
 /// A raw HTTP response.
@@ -353,8 +335,4 @@ pub async fn request<C: ClientT, R: serde::de::DeserializeOwned>(
 /// The encoded `System::Account` key of an account.
 pub fn account_key(who: &echonet_runtime::AccountId) -> Vec<u8> {
     echonet_runtime::storage_keys::system_account(who)
-}
-
-pub fn encode<T: Encode>(t: &T) -> Vec<u8> {
-    t.encode()
 }

@@ -1,9 +1,7 @@
 //! Connection, handshake and discovery: nodes find each other from one boot node, learn each
 //! other's role and status, and nodes of another chain never become peers.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use echonet_network::{NetworkEvent, Role};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,10 +1,8 @@
 //! `author_*` and `payment_*`: submission and its errors, watching a transaction to
 //! finality, pool surgery, session keys, the unsafe-method policy, and fee queries.
 
-mod common;
-
+use crate::common::*;
 use codec::Encode;
-use common::*;
 use echonet_rpc::RpcMethods;
 use echonet_runtime::{extrinsics, RuntimeCall, SystemCall};
 use jsonrpsee::{

@@ -1,8 +1,6 @@
 //! `system_*` and `rpc_methods` against a real dev-chain node.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use echonet_rpc::RpcMethods;
 use serde_json::{json, Value};
 use sp_core::crypto::Ss58Codec;

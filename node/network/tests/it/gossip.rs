@@ -1,10 +1,8 @@
 //! Gossip: block announcements, transactions and finality messages reach every peer (and
 //! are forwarded only once the node accepts them); undecodable gossip costs the sender.
 
-mod common;
-
+use crate::common::*;
 use codec::Encode;
-use common::*;
 use echonet_network::{rep, MessageValidity, NetworkEvent, PeerId};
 use std::time::Duration;
 

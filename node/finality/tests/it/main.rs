@@ -1,0 +1,6 @@
+//! Integration tests of echonet-finality: GRANDPA voters in one process.
+//!
+//! One test binary per crate (linking the node's dependencies once, not once per file);
+//! one module per area.
+
+mod voters;

@@ -1,0 +1,17 @@
+//! Integration tests of echonet-tests: end-to-end tests of the real `echonet-node` binary (see the
+//! crate's library docs). The multi-node modules (`network`, `faults`, `sync`, `proof_of_stake`)
+//! run one at a time: see the `multi-node` group in `.config/nextest.toml`.
+//!
+//! One test binary per crate (linking the node's dependencies once, not once per file);
+//! one module per area.
+
+mod authoring;
+mod bad_input;
+mod cli;
+mod faults;
+mod network;
+mod persistence;
+mod prometheus;
+mod proof_of_stake;
+mod subxt;
+mod sync;
