@@ -11,7 +11,7 @@
 //!
 //! [`UncheckedExtrinsic`] wraps the sp-runtime type and changes only how it is decoded:
 //! - the compact length prefix is checked against the input that is left and against the
-//!   block length limit ([`MAX_EXTRINSIC_LEN`]) before anything is allocated (sp-runtime
+//!   decodable maximum ([`MAX_EXTRINSIC_LEN`]) before anything is allocated (sp-runtime
 //!   reserves a buffer of the claimed length first, 4 GiB for a prefix that says so);
 //! - the extrinsic is then decoded with a nesting limit of [`MAX_EXTRINSIC_DEPTH`]
 //!   (`Box<RuntimeCall>`, which every call-holding call uses, counts one level).
@@ -46,11 +46,15 @@ use sp_runtime::{
 /// nesting 200 deep still decodes) and far below what exhausts a thread's stack.
 pub const MAX_EXTRINSIC_DEPTH: u32 = 256;
 
-/// The longest extrinsic that can be decoded: the block length limit (5 MiB, the whole of
-/// it for operational and mandatory extrinsics; see `configs::RuntimeBlockLength`). No
-/// block can hold a longer one, so a longer length prefix is refused before the buffer it
-/// claims is allocated.
-pub const MAX_EXTRINSIC_LEN: u32 = crate::MAX_BLOCK_LENGTH;
+/// The longest extrinsic that can be decoded: 16 MiB, sp-runtime's limit on the size of a
+/// call (`DEFAULT_MAX_CALL_SIZE`, not exported), plus 64 KiB for the preamble. A longer
+/// length prefix is refused before the buffer it claims is allocated; so is any prefix
+/// longer than the input that is left, which is what bounds allocation in practice.
+///
+/// It is deliberately not the block length limit (5 MiB): an extrinsic between the two
+/// decodes, and validation refuses it as exhausting the block's resources (RPC error 1010,
+/// as Substrate answers), which tells a wallet more than "invalid format" would.
+pub const MAX_EXTRINSIC_LEN: u32 = 16 * 1024 * 1024 + 64 * 1024;
 
 /// sp-runtime's extrinsic type with the runtime's parameters, decoded without limits.
 /// Build one and convert it with `.into()`; never decode untrusted bytes as this type.
@@ -92,7 +96,7 @@ impl UncheckedExtrinsic {
     /// depth limit.
     fn decode_after_prefix<I: Input>(len: u32, input: &mut I) -> Result<Self, codec::Error> {
         if len > MAX_EXTRINSIC_LEN {
-            return Err("extrinsic length prefix exceeds the block length limit".into());
+            return Err("extrinsic length prefix exceeds the longest decodable extrinsic".into());
         }
         if let Some(remaining) = input.remaining_len()? {
             if len as usize > remaining {

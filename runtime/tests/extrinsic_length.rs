@@ -78,7 +78,7 @@ fn a_prefix_claiming_4_gib_is_refused_before_allocating() {
 
 #[test]
 fn a_prefix_longer_than_the_input_is_refused_before_allocating() {
-    // Within the block length limit, but the input ends long before.
+    // Within the decodable maximum, but the input ends long before.
     let (result, largest) = decode_recording(&with_claimed_length(4 * 1024 * 1024));
     let err = result.expect_err("the input is shorter than its prefix");
     assert!(err.to_string().contains("length"), "{err}");

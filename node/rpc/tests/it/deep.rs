@@ -3,10 +3,8 @@
 //! overflowing the stack (which would abort this test binary), the server answers the
 //! next call, and a length prefix claiming 4 GiB is refused.
 
-mod common;
-
+use crate::common::*;
 use codec::{Compact, Encode};
-use common::*;
 use echonet_rpc::RpcMethods;
 use echonet_test_utils::{deep_sudo_extrinsic, with_claimed_length, NewBlock, ATTACK_DEPTH};
 use jsonrpsee::{

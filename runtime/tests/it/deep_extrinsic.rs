@@ -220,7 +220,9 @@ fn encoding_and_type_info_are_those_of_sp_runtimes_extrinsic() {
 }
 
 #[test]
-fn the_length_limit_is_the_block_length_limit() {
+fn the_length_limit_is_above_the_block_length_limit() {
+    // An extrinsic longer than a block must still decode, so that validation refuses it
+    // as exhausting the block (error 1010, as Substrate answers) rather than as malformed.
     let limits = <echonet_runtime::configs::RuntimeBlockLength as frame_support::traits::Get<
         frame_system::limits::BlockLength,
     >>::get();
@@ -233,5 +235,5 @@ fn the_length_limit_is_the_block_length_limit() {
     .map(|class| *limits.max.get(class))
     .max()
     .unwrap();
-    assert_eq!(MAX_EXTRINSIC_LEN, longest);
+    assert!(MAX_EXTRINSIC_LEN > longest);
 }
