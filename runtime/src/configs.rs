@@ -42,7 +42,7 @@ parameter_types! {
         .build_or_panic();
     /// 5 MiB per block, 75% of it for normal extrinsics.
     pub RuntimeBlockLength: BlockLength = BlockLength::builder()
-        .max_length(5 * 1024 * 1024)
+        .max_length(crate::MAX_BLOCK_LENGTH)
         .modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * *max)
         .build();
     /// The address prefix in metadata, so wallets show our addresses ([`SS58_PREFIX`]).

@@ -70,6 +70,8 @@ pub mod apis;
 #[warn(missing_docs)]
 pub mod configs;
 #[warn(missing_docs)]
+pub mod extrinsic;
+#[warn(missing_docs)]
 pub mod genesis_config_presets;
 #[warn(missing_docs)]
 pub mod signature;
@@ -88,6 +90,7 @@ use sp_version::RuntimeVersion;
 
 pub use frame_system::{Call as SystemCall, LastRuntimeUpgradeInfo};
 pub use pallet_balances::Call as BalancesCall;
+pub use pallet_sudo::Call as SudoCall;
 pub use pallet_timestamp::Call as TimestampCall;
 #[cfg(feature = "std")]
 pub use sp_runtime::BuildStorage;
@@ -123,9 +126,9 @@ pub type TxExtension = (
     frame_system::CheckWeight<Runtime>,
     pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
 );
-/// An extrinsic as it travels over the network and into blocks.
-pub type UncheckedExtrinsic =
-    generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
+/// An extrinsic as it travels over the network and into blocks: sp-runtime's, decoded with
+/// a nesting and a length limit (see [`extrinsic`]).
+pub use extrinsic::{UncheckedExtrinsic, MAX_EXTRINSIC_DEPTH};
 /// The payload that a signed extrinsic signs.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// Dispatches blocks and extrinsics to the pallets.
@@ -199,6 +202,9 @@ pub const MINUTES: BlockNumber = 60_000 / (MILLISECS_PER_BLOCK as BlockNumber);
 pub const HOURS: BlockNumber = MINUTES * 60;
 /// Blocks per day.
 pub const DAYS: BlockNumber = HOURS * 24;
+/// Bytes available to one block (75% of them for normal extrinsics); no extrinsic can be
+/// longer, which [`extrinsic::UncheckedExtrinsic`]'s decoder checks first.
+pub const MAX_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
 /// Weight available to one block: 1.5 s of reference time in a 2 s slot. The weights are
 /// measured natively on the reference machine (`weights`), serially and with signatures
 /// checked in execution, as the author builds a block. 75% of it is for normal
@@ -349,6 +355,49 @@ pub mod extrinsics {
             Signature::from(signature),
             extension,
         )
+    }
+
+    /// SCALE bytes of a signed extrinsic (format 4) whose call is given already encoded,
+    /// signed as [`signed`] signs: for calls that cannot be built as values, such as the
+    /// nestings deeper than [`MAX_EXTRINSIC_DEPTH`] that the decoder's tests send.
+    pub fn signed_encoded_call(
+        call: &[u8],
+        signer: &sr25519::Pair,
+        nonce: Nonce,
+        tip: Balance,
+        genesis_hash: Hash,
+    ) -> Vec<u8> {
+        /// Extrinsic format 4 with the "signed" bit.
+        const SIGNED_FORMAT_4: u8 = 0b1000_0000 | 4;
+        let extension = tx_extension(nonce, tip);
+        let implicit = (
+            (),
+            VERSION.spec_version,
+            VERSION.transaction_version,
+            genesis_hash,
+            genesis_hash,
+            (),
+            (),
+            (),
+        );
+        // `SignedPayload`: call, extension, implicit, hashed when longer than 256 bytes.
+        let mut payload = call.to_vec();
+        extension.encode_to(&mut payload);
+        implicit.encode_to(&mut payload);
+        let signature = if payload.len() > 256 {
+            signer.sign(&sp_io::hashing::blake2_256(&payload))
+        } else {
+            signer.sign(&payload)
+        };
+        let who: AccountId = signer.public().into();
+        let mut body = alloc::vec![SIGNED_FORMAT_4];
+        Address::Id(who).encode_to(&mut body);
+        Signature::from(signature).encode_to(&mut body);
+        extension.encode_to(&mut body);
+        body.extend_from_slice(call);
+        let mut encoded = codec::Compact(body.len() as u32).encode();
+        encoded.extend(body);
+        encoded
     }
 
     /// A signed `Balances::transfer_keep_alive`.

@@ -12,6 +12,7 @@
 //!   client's best block (authoring from the ready set earlier would reuse transactions
 //!   the previous block already holds).
 //! - [`signed_transfer`] and [`transfer`]: signed balance transfers.
+//! - [`deep_sudo_extrinsic`]: calls nested past the decoder's depth limit, as bytes.
 //! - [`ForgingChain`]: the chain served to the network ([`echonet_sync::ClientChain`], the
 //!   node's own adapter), plus forged blocks and a lying best number.
 //! - [`wait_until`], [`wait_for`], [`within`]: polls and awaits bounded by a deadline.
@@ -20,6 +21,7 @@
 mod author;
 mod chain;
 mod client;
+mod deep;
 mod observe;
 mod transfer;
 mod wait;
@@ -33,6 +35,7 @@ pub use client::{
     open_dev_client, open_dev_client_at, open_dev_client_verified_by, open_dev_client_with,
     DevClient,
 };
+pub use deep::{deep_sudo_extrinsic, nested_sudo, remark_call, with_claimed_length, ATTACK_DEPTH};
 pub use echonet_client::Client;
 pub use echonet_sync::ClientChain;
 pub use observe::{init_tracing, metric};

@@ -1,6 +1,8 @@
-//! Integration tests of echonet-runtime: the runtime's staking wiring.
+//! Integration tests of echonet-runtime: the runtime's staking wiring, and its extrinsic
+//! decoder against nested and oversized input.
 //!
 //! One test binary per crate (linking the node's dependencies once, not once per file);
 //! one module per area.
 
+mod deep_extrinsic;
 mod staking;

@@ -6,4 +6,5 @@
 
 mod aux;
 mod chain_specs;
+mod deep;
 mod executor;

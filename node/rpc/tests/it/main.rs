@@ -8,6 +8,7 @@ mod common;
 
 mod author;
 mod chain;
+mod deep;
 mod methods;
 mod server;
 mod state;

@@ -4,5 +4,6 @@
 //! One test binary per crate (linking the node's dependencies once, not once per file);
 //! one module per area.
 
+mod deep;
 mod pool;
 mod reorg;

@@ -1,0 +1,185 @@
+//! Extrinsics that attack the decoder (issue 11, item 1), sent by an RPC client to every
+//! method that decodes one: a call nested 100,000 deep gets an error instead of
+//! overflowing the stack (which would abort this test binary), the server answers the
+//! next call, and a length prefix claiming 4 GiB is refused.
+
+use crate::common::*;
+use codec::{Compact, Encode};
+use echonet_rpc::RpcMethods;
+use echonet_test_utils::{deep_sudo_extrinsic, with_claimed_length, NewBlock, ATTACK_DEPTH};
+use jsonrpsee::{
+    core::client::{Subscription, SubscriptionClientT},
+    rpc_params,
+};
+use serde_json::{json, Value};
+use sp_runtime::{
+    traits::{BlakeTwo256, Hash as _},
+    transaction_validity::TransactionSource,
+    StateVersion,
+};
+
+/// Each call that takes an extrinsic, with `xt` in it: (method, params).
+fn calls_with(node: &TestNode, xt: &[u8]) -> Vec<(&'static str, Value)> {
+    let genesis = node.genesis();
+    let mut validate = TransactionSource::External.encode();
+    validate.extend_from_slice(xt);
+    validate.extend_from_slice(genesis.as_bytes());
+    // A block on genesis as its author would start it (pre-digest, inherents), with the
+    // attack after the inherents: `Core_execute_block` decodes it after initialising.
+    // The body is encoded by hand: the lying prefixes do not even decode as bytes.
+    let mut block = NewBlock::new(&node.client, echonet_test_utils::past_slot(20_000)).build();
+    let mut bodies: Vec<Vec<u8>> = block.body.iter().map(Encode::encode).collect();
+    bodies.push(xt.to_vec());
+    block.header.extrinsics_root = BlakeTwo256::ordered_trie_root(bodies.clone(), StateVersion::V1);
+    let mut encoded_block = block.header.encode();
+    Compact(bodies.len() as u32).encode_to(&mut encoded_block);
+    encoded_block.extend(bodies.concat());
+    vec![
+        ("author_submitExtrinsic", json!([hex(xt)])),
+        ("payment_queryInfo", json!([hex(xt)])),
+        ("payment_queryFeeDetails", json!([hex(xt)])),
+        ("system_dryRun", json!([hex(xt)])),
+        (
+            "state_call",
+            json!([
+                "TaggedTransactionQueue_validate_transaction",
+                hex(&validate)
+            ]),
+        ),
+        (
+            "state_call",
+            json!(["BlockBuilder_apply_extrinsic", hex(xt)]),
+        ),
+        (
+            "state_call",
+            json!(["Core_execute_block", hex(&encoded_block)]),
+        ),
+    ]
+}
+
+/// `method` refuses `xt` with an error, and the server answers the next call.
+async fn assert_refused(node: &TestNode, method: &str, params: Value) {
+    let err = node.call_err(method, params.clone()).await;
+    assert!(err["code"].is_i64(), "{method} {}: {err}", params[0]);
+    let health = node.call_ok("system_health", json!([])).await;
+    assert!(health.is_object(), "after {method}: {health}");
+}
+
+/// `author_submitAndWatchExtrinsic` refuses `xt`, and the server answers the next call.
+async fn assert_watch_refused(node: &TestNode, xt: &[u8]) {
+    let ws = node.ws().await;
+    let watched: Result<Subscription<Value>, _> = bounded(ws.subscribe(
+        "author_submitAndWatchExtrinsic",
+        rpc_params![hex(xt)],
+        "author_unwatchExtrinsic",
+    ))
+    .await;
+    assert!(
+        watched.is_err(),
+        "author_submitAndWatchExtrinsic accepted it"
+    );
+    let health = node.call_ok("system_health", json!([])).await;
+    assert!(health.is_object());
+}
+
+/// Every method refuses `xt` with an error, and the server answers a call after each.
+async fn assert_refused_everywhere(node: &TestNode, xt: &[u8]) {
+    for (method, params) in calls_with(node, xt) {
+        assert_refused(node, method, params).await;
+    }
+    assert_watch_refused(node, xt).await;
+    assert_eq!(node.pool.status().ready, 0);
+}
+
+/// One method alone against the 100k-deep nesting: the call at `index` of [`calls_with`].
+async fn deep_refused_by(index: usize) {
+    let node = TestNode::start(RpcMethods::Unsafe).await;
+    let deep = deep_sudo_extrinsic(node.genesis(), ATTACK_DEPTH, 0);
+    let (method, params) = calls_with(&node, &deep).swap_remove(index);
+    assert_refused(&node, method, params).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_author_submit_extrinsic() {
+    deep_refused_by(0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_payment_query_info() {
+    deep_refused_by(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_payment_query_fee_details() {
+    deep_refused_by(2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_system_dry_run() {
+    deep_refused_by(3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_state_call_validate_transaction() {
+    deep_refused_by(4).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_state_call_apply_extrinsic() {
+    deep_refused_by(5).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_state_call_execute_block() {
+    deep_refused_by(6).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_author_submit_and_watch_extrinsic() {
+    let node = TestNode::start(RpcMethods::Unsafe).await;
+    let deep = deep_sudo_extrinsic(node.genesis(), ATTACK_DEPTH, 0);
+    assert_watch_refused(&node, &deep).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_nested_100k_deep_gets_an_error_from_every_method_and_the_node_serves_on() {
+    let node = TestNode::start(RpcMethods::Unsafe).await;
+    let deep = deep_sudo_extrinsic(node.genesis(), ATTACK_DEPTH, 0);
+    assert_refused_everywhere(&node, &deep).await;
+    // And the chain goes on with honest transactions.
+    let tx = node.transfer(0);
+    node.call_ok("author_submitExtrinsic", json!([hex(&tx)]))
+        .await;
+    node.author_block(true).await;
+    assert_eq!(node.client.info().best_number, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn length_prefix_claiming_4_gib_gets_an_error_from_every_method() {
+    let node = TestNode::start(RpcMethods::Unsafe).await;
+    let lying = with_claimed_length(&node.transfer(0), u32::MAX);
+    assert_refused_everywhere(&node, &lying).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sudo_nested_200_deep_is_answered_and_included() {
+    let node = TestNode::start(RpcMethods::Unsafe).await;
+    let xt = deep_sudo_extrinsic(node.genesis(), 200, 0);
+    let info = node.call_ok("payment_queryInfo", json!([hex(&xt)])).await;
+    assert!(
+        info["partialFee"].is_string() || info["partialFee"].is_number(),
+        "{info}"
+    );
+    node.call_ok("system_dryRun", json!([hex(&xt)])).await;
+    let hash = node
+        .call_ok("author_submitExtrinsic", json!([hex(&xt)]))
+        .await;
+    assert_eq!(hash, json!(format!("{:?}", BlakeTwo256::hash(&xt))));
+    node.author_block(true).await;
+    let block = node.call_ok("chain_getBlock", json!([])).await;
+    let extrinsics = block["block"]["extrinsics"].as_array().unwrap().clone();
+    assert!(
+        extrinsics.contains(&json!(hex(&xt))),
+        "the nesting is in the block"
+    );
+}
