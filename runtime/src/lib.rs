@@ -327,6 +327,24 @@ pub mod extrinsics {
         )
     }
 
+    /// What a signature covers besides the call and [`tx_extension`]'s explicit part: the
+    /// spec and transaction versions, the genesis hash, and the era's block hash (the
+    /// genesis hash too, since the era is immortal).
+    fn implicit(
+        genesis_hash: Hash,
+    ) -> <TxExtension as sp_runtime::traits::TransactionExtension<RuntimeCall>>::Implicit {
+        (
+            (),
+            VERSION.spec_version,
+            VERSION.transaction_version,
+            genesis_hash,
+            genesis_hash,
+            (),
+            (),
+            (),
+        )
+    }
+
     /// Signs `call` as `signer` (sr25519) for the chain with `genesis_hash`.
     pub fn signed(
         call: RuntimeCall,
@@ -336,16 +354,7 @@ pub mod extrinsics {
         genesis_hash: Hash,
     ) -> UncheckedExtrinsic {
         let extension = tx_extension(nonce, tip);
-        let implicit = (
-            (),
-            VERSION.spec_version,
-            VERSION.transaction_version,
-            genesis_hash,
-            genesis_hash,
-            (),
-            (),
-            (),
-        );
+        let implicit = implicit(genesis_hash);
         let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
         let signature = payload.using_encoded(|bytes| signer.sign(bytes));
         let who: AccountId = signer.public().into();
@@ -370,16 +379,7 @@ pub mod extrinsics {
         /// Extrinsic format 4 with the "signed" bit.
         const SIGNED_FORMAT_4: u8 = 0b1000_0000 | 4;
         let extension = tx_extension(nonce, tip);
-        let implicit = (
-            (),
-            VERSION.spec_version,
-            VERSION.transaction_version,
-            genesis_hash,
-            genesis_hash,
-            (),
-            (),
-            (),
-        );
+        let implicit = implicit(genesis_hash);
         // `SignedPayload`: call, extension, implicit, hashed when longer than 256 bytes.
         let mut payload = call.to_vec();
         extension.encode_to(&mut payload);
