@@ -309,7 +309,7 @@ pub mod storage_keys {
 #[warn(missing_docs)]
 pub mod extrinsics {
     use super::*;
-    use codec::Encode;
+    use codec::{Decode, Encode};
     use sp_core::{sr25519, Pair};
     use sp_runtime::generic::Era;
 
@@ -364,6 +364,32 @@ pub mod extrinsics {
             Signature::from(signature),
             extension,
         )
+    }
+
+    /// The encoding of `inner` wrapped in `depth` `Sudo.sudo` calls (2 bytes a level), the
+    /// attack that the decoder's depth limit refuses. Built as bytes: a value nested this
+    /// deep could not even be dropped without overflowing the stack.
+    pub fn nested_sudo(depth: usize, inner: &RuntimeCall) -> Vec<u8> {
+        let level = RuntimeCall::Sudo(SudoCall::sudo {
+            call: Box::new(inner.clone()),
+        })
+        .encode();
+        let inner = inner.encode();
+        let prefix = &level[..level.len() - inner.len()];
+        let mut call = prefix.repeat(depth);
+        call.extend_from_slice(&inner);
+        call
+    }
+
+    /// The encoded extrinsic `xt` with its length prefix replaced by one claiming `claimed`
+    /// bytes: the lie the decoder checks before it allocates.
+    pub fn with_claimed_length(xt: &[u8], claimed: u32) -> Vec<u8> {
+        let mut body = xt;
+        codec::Compact::<u32>::decode(&mut body)
+            .expect("an encoded extrinsic starts with its length");
+        let mut bytes = codec::Compact(claimed).encode();
+        bytes.extend_from_slice(body);
+        bytes
     }
 
     /// SCALE bytes of a signed extrinsic (format 4) whose call is given already encoded,

@@ -5,7 +5,7 @@
 //! This binary counts allocations with its own global allocator, so it stays a binary of
 //! its own (one global allocator per binary).
 
-use codec::{Compact, Decode, Encode};
+use codec::{Decode, Encode};
 use echonet_runtime::{extrinsics, RuntimeCall, SystemCall, UncheckedExtrinsic};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
@@ -61,11 +61,7 @@ fn with_claimed_length(claimed: u32) -> Vec<u8> {
         H256::zero(),
     )
     .encode();
-    let mut body = &xt[..];
-    Compact::<u32>::decode(&mut body).unwrap();
-    let mut bytes = Compact(claimed).encode();
-    bytes.extend_from_slice(body);
-    bytes
+    extrinsics::with_claimed_length(&xt, claimed)
 }
 
 #[test]

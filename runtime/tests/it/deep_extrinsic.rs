@@ -30,17 +30,6 @@ fn sudo(call: RuntimeCall) -> RuntimeCall {
     })
 }
 
-/// The encoding of `inner` wrapped in `depth` `Sudo.sudo` calls, built as bytes (the
-/// value itself could not even be dropped without overflowing the stack).
-fn nested_sudo(depth: usize, inner: &RuntimeCall) -> Vec<u8> {
-    let inner = inner.encode();
-    let level = sudo(remark()).encode();
-    let prefix = &level[..level.len() - remark().encode().len()];
-    let mut call = prefix.repeat(depth);
-    call.extend_from_slice(&inner);
-    call
-}
-
 fn signed_by_alice(call: &[u8]) -> Vec<u8> {
     extrinsics::signed_encoded_call(call, &Sr25519Keyring::Alice.pair(), 0, 0, H256::zero())
 }
@@ -52,9 +41,9 @@ fn decode(bytes: &[u8]) -> Result<UncheckedExtrinsic, codec::Error> {
 #[test]
 fn the_nesting_is_built_as_the_runtime_encodes_it() {
     let value = sudo(sudo(sudo(remark())));
-    assert_eq!(nested_sudo(3, &remark()), value.encode());
+    assert_eq!(extrinsics::nested_sudo(3, &remark()), value.encode());
     assert_eq!(
-        nested_sudo(3, &remark()).len(),
+        extrinsics::nested_sudo(3, &remark()).len(),
         remark().encode().len() + 3 * 2
     );
 }
@@ -107,7 +96,7 @@ fn signed_encoded_call_signs_as_signed_does() {
 
 #[test]
 fn a_call_nested_100k_deep_is_refused_not_a_stack_overflow() {
-    let bytes = signed_by_alice(&nested_sudo(ATTACK_DEPTH, &remark()));
+    let bytes = signed_by_alice(&extrinsics::nested_sudo(ATTACK_DEPTH, &remark()));
     let err = decode(&bytes).expect_err("nested far beyond the limit");
     assert!(err.to_string().contains("depth"), "{err}");
 
@@ -135,7 +124,7 @@ fn a_call_nested_100k_deep_is_refused_not_a_stack_overflow() {
 fn the_runtime_api_arguments_are_decoded_with_the_limit() {
     // `api::dispatch` decodes `TaggedTransactionQueue_validate_transaction`'s arguments
     // (source, extrinsic, block hash) with plain `Decode` of the runtime's types.
-    let bytes = signed_by_alice(&nested_sudo(ATTACK_DEPTH, &remark()));
+    let bytes = signed_by_alice(&extrinsics::nested_sudo(ATTACK_DEPTH, &remark()));
     let mut args = sp_runtime::transaction_validity::TransactionSource::External.encode();
     args.extend_from_slice(&bytes);
     args.extend_from_slice(H256::zero().as_bytes());
@@ -155,7 +144,7 @@ fn the_runtime_api_arguments_are_decoded_with_the_limit() {
 
 #[test]
 fn a_call_nested_200_deep_decodes_and_encodes_byte_identically() {
-    let bytes = signed_by_alice(&nested_sudo(200, &remark()));
+    let bytes = signed_by_alice(&extrinsics::nested_sudo(200, &remark()));
     let xt = decode(&bytes).expect("200 levels are within the limit");
     assert_eq!(xt.encode(), bytes);
     assert!(xt.is_signed());
@@ -164,9 +153,9 @@ fn a_call_nested_200_deep_decodes_and_encodes_byte_identically() {
     assert_eq!(xt.function, value);
     // Just under the limit still decodes; the limit counts a level per `Sudo.sudo`.
     let deepest = (MAX_EXTRINSIC_DEPTH - 1) as usize;
-    let bytes = signed_by_alice(&nested_sudo(deepest, &remark()));
+    let bytes = signed_by_alice(&extrinsics::nested_sudo(deepest, &remark()));
     assert!(decode(&bytes).is_ok());
-    let bytes = signed_by_alice(&nested_sudo(deepest + 2, &remark()));
+    let bytes = signed_by_alice(&extrinsics::nested_sudo(deepest + 2, &remark()));
     assert!(decode(&bytes).is_err());
 }
 
@@ -212,7 +201,7 @@ fn encoding_and_type_info_are_those_of_sp_runtimes_extrinsic() {
     let deep = format!(
         "\"{}\"",
         sp_core::bytes::to_hex(
-            &signed_by_alice(&nested_sudo(ATTACK_DEPTH, &remark())),
+            &signed_by_alice(&extrinsics::nested_sudo(ATTACK_DEPTH, &remark())),
             false
         )
     );
