@@ -8,6 +8,8 @@
 //! - `import` builds the blocks first, then imports them into a fresh RocksDB database as
 //!   a syncing node does: seal and slot checks, inherent checks, `execute_block` (every
 //!   signature verified), state root comparison and the database commit.
+//! - `pool` times submissions to the transaction pool (runtime validation and insertion)
+//!   as the pool fills: a long chain of one sender's nonces, then many senders.
 
 use crate::cli::{BenchmarkCmd, ImportBenchCmd};
 use anyhow::{anyhow, bail, Context};
@@ -33,6 +35,7 @@ pub fn run(cmd: &BenchmarkCmd) -> anyhow::Result<()> {
         BenchmarkCmd::Authoring(c) => authoring(c),
         BenchmarkCmd::Pallet(c) => pallet(c),
         BenchmarkCmd::Overhead(c) => overhead(c),
+        BenchmarkCmd::Pool(c) => pool(c),
     }
 }
 
@@ -474,4 +477,103 @@ fn overhead(cmd: &crate::cli::OverheadBenchCmd) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Submits `txs` one after the other to a fresh pool over `client` and prints the insert
+/// rate per quarter of the run, so that a cost growing with the pool's size shows.
+fn pool_case(
+    what: &str,
+    client: &Arc<Client>,
+    txs: Vec<Vec<u8>>,
+    max_seconds: u64,
+) -> anyhow::Result<()> {
+    use echonet_txpool::{Pool, PoolConfig};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context("cannot start a tokio runtime")?;
+    let pool = Pool::new(PoolConfig::default(), client.clone());
+    let total = txs.len();
+    let quarter = (total / 4).max(1);
+    let started = Instant::now();
+    let mut last = started;
+    let mut done = 0;
+    let mut segment_start = 0;
+    let mut rates = Vec::new();
+    for (i, bytes) in txs.into_iter().enumerate() {
+        runtime
+            .block_on(pool.submit_one(bytes))
+            .map_err(|e| anyhow!("{what}: transaction {i} refused: {e}"))?;
+        done = i + 1;
+        let out_of_time = started.elapsed().as_secs() >= max_seconds;
+        if done % quarter == 0 || done == total || out_of_time {
+            let now = Instant::now();
+            rates.push(format!(
+                "{segment_start}..{done}: {:.0}/s",
+                (done - segment_start) as f64 / now.duration_since(last).as_secs_f64()
+            ));
+            last = now;
+            segment_start = done;
+        }
+        if out_of_time {
+            break;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let block_started = Instant::now();
+    let ready = pool.ready_for_block().len();
+    let block_ms = block_started.elapsed().as_secs_f64() * 1e3;
+    let status = pool.status();
+    println!(
+        "pool, {what}: {done} of {total} inserted in {secs:.1} s = {:.0}/s{}; by quarter: {}; \
+         ready_for_block: {ready} transactions in {block_ms:.1} ms; pool: {} ready, {} future",
+        done as f64 / secs,
+        if done < total {
+            " (stopped at --max-seconds)"
+        } else {
+            ""
+        },
+        rates.join(", "),
+        status.ready,
+        status.future
+    );
+    Ok(())
+}
+
+fn pool(cmd: &crate::cli::PoolBenchCmd) -> anyhow::Result<()> {
+    if cmd.count == 0 {
+        bail!("--count must be at least 1");
+    }
+    let fx = Fixture::new(cmd.count)?;
+    let chained_client = fx.open("pool-chained", false)?;
+    let genesis = chained_client.info().genesis_hash;
+    let transfer = |from: &sr25519::Pair, nonce: u32| {
+        let dest: AccountId = author_pair().public().into();
+        let call = echonet_runtime::RuntimeCall::Balances(
+            echonet_runtime::BalancesCall::transfer_keep_alive {
+                dest: dest.into(),
+                value: UNITS,
+            },
+        );
+        extrinsics::signed(call, from, nonce, 0, genesis).encode()
+    };
+    // Signed before the clock starts, on all cores.
+    let chained: Vec<Vec<u8>> = (0..cmd.count as u32)
+        .into_par_iter()
+        .map(|nonce| transfer(&fx.senders[0], nonce))
+        .collect();
+    pool_case(
+        &format!("{} chained transfers from one sender", cmd.count),
+        &chained_client,
+        chained,
+        cmd.max_seconds,
+    )?;
+    drop(chained_client);
+    let senders_client = fx.open("pool-senders", false)?;
+    let spread: Vec<Vec<u8>> = fx.senders.par_iter().map(|s| transfer(s, 0)).collect();
+    pool_case(
+        &format!("{} transfers from {} senders", cmd.count, cmd.count),
+        &senders_client,
+        spread,
+        cmd.max_seconds,
+    )
 }

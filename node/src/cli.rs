@@ -421,6 +421,20 @@ pub enum BenchmarkCmd {
     /// Measures the base weights of a block and of an extrinsic by importing empty blocks
     /// and blocks of signed `System::remark`s, and writes them as runtime constants.
     Overhead(OverheadBenchCmd),
+    /// Transaction pool insert rate under spam: `--count` chained transfers from one
+    /// sender, then `--count` transfers from as many senders, each through the real
+    /// submission path (runtime validation, then insertion into the pool).
+    Pool(PoolBenchCmd),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PoolBenchCmd {
+    /// Transactions per case (the pool's default limit is 8192).
+    #[arg(long, default_value_t = 8192)]
+    pub count: usize,
+    /// A case stops after this many seconds, and reports how far it got.
+    #[arg(long, default_value_t = 300)]
+    pub max_seconds: u64,
 }
 
 #[derive(Debug, Clone, Args)]
