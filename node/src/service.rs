@@ -186,6 +186,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
             max_count: cmd.pool_limit,
             max_bytes: cmd.pool_kbytes * 1024,
             ban_time: Duration::from_secs(cmd.tx_ban_seconds),
+            ..PoolConfig::default()
         },
         client.clone(),
     );

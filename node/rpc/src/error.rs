@@ -240,6 +240,14 @@ pub(crate) fn pool_error(e: &PoolError, tx_hash: H256) -> ErrorObjectOwned {
             "Immediately Dropped",
             Some("The transaction couldn't enter the pool because of the limit"),
         ),
+        // A pool limit like the one above, so the same code; the detail says which limit.
+        PoolError::TooManyFutureFromSender { limit } => ErrorObject::owned(
+            POOL_IMMEDIATELY_DROPPED,
+            "Immediately Dropped",
+            Some(format!(
+                "The sender already has {limit} future transactions in the pool: submit the missing nonces first"
+            )),
+        ),
         PoolError::NoTagsProvided => ErrorObject::owned(
             POOL_NO_TAGS,
             "No tags provided",
@@ -279,6 +287,7 @@ mod tests {
             (PoolError::TooLowPriority { old: 2, new: 1 }, 1014),
             (PoolError::CycleDetected, 1015),
             (PoolError::ImmediatelyDropped, 1016),
+            (PoolError::TooManyFutureFromSender { limit: 64 }, 1016),
             (PoolError::NoTagsProvided, 1019),
         ];
         for (e, code) in cases {

@@ -16,7 +16,16 @@
 //!   of retracted blocks come back, and the rest are revalidated on the new state. When a
 //!   block is finalized, watchers of its transactions see `finalized`.
 //! - Transactions found invalid are banned for a while ([`PoolError::TemporarilyBanned`] on
-//!   resubmission).
+//!   resubmission). The ban list is bounded: past [`PoolConfig::max_banned`] the oldest
+//!   ban goes.
+//! - One sender holds at most [`PoolConfig::max_future_per_sender`] future transactions
+//!   ([`PoolError::TooManyFutureFromSender`]), so a nonce gap cannot fill the pool.
+//!
+//! Readiness is kept incrementally, as Substrate's graph pool does: each transaction
+//! counts the tags it requires that no ready transaction provides, and each tag lists the
+//! transactions that require it. A transaction that becomes ready promotes those waiting
+//! on its tags whose count falls to zero; one that leaves (or stops being ready) demotes
+//! its dependants. An insertion or removal costs what it moves, not a pass over the pool.
 //!
 //! Block authors take transactions from [`Pool::ready_for_block`], which orders them by
 //! priority while respecting their dependencies. The ready set reflects the blocks the
@@ -39,7 +48,7 @@ use sp_runtime::{
 };
 use std::{
     cmp::Reverse,
-    collections::{BinaryHeap, HashMap, HashSet},
+    collections::{BTreeMap, BinaryHeap, HashMap, HashSet},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -66,6 +75,12 @@ pub struct PoolConfig {
     /// How long a transaction found invalid is refused as
     /// [`PoolError::TemporarilyBanned`] (`--tx-ban-seconds`, default 30 min).
     pub ban_time: Duration,
+    /// Most transactions found invalid that are remembered as banned; past it the oldest
+    /// ban goes (Substrate's rotator keeps 2 × 2048).
+    pub max_banned: usize,
+    /// Most future transactions (waiting for an earlier nonce) one sender may hold in the
+    /// pool; one more is refused as [`PoolError::TooManyFutureFromSender`].
+    pub max_future_per_sender: usize,
 }
 
 impl Default for PoolConfig {
@@ -74,6 +89,8 @@ impl Default for PoolConfig {
             max_count: 8192,
             max_bytes: 20 * 1024 * 1024,
             ban_time: Duration::from_secs(1800),
+            max_banned: 4096,
+            max_future_per_sender: 64,
         }
     }
 }
@@ -180,6 +197,14 @@ pub enum PoolError {
     /// future while others are ready), so it was not kept.
     #[error("Immediately Dropped")]
     ImmediatelyDropped,
+    /// The sender already holds [`PoolConfig::max_future_per_sender`] future transactions
+    /// (nonces past a gap); the newcomer would be one more, so it was not kept. Submit the
+    /// missing nonces first.
+    #[error("Immediately Dropped: the sender already has {limit} future transactions in the pool")]
+    TooManyFutureFromSender {
+        /// The per-sender limit.
+        limit: usize,
+    },
     /// The runtime's validity provides no tag, so the pool cannot order or deduplicate it.
     #[error("Transaction does not provide any tags, so the pool can't identify it")]
     NoTagsProvided,
@@ -200,6 +225,8 @@ pub struct PoolStatus {
     pub ready_bytes: usize,
     /// Encoded size of the future transactions, in bytes.
     pub future_bytes: usize,
+    /// Transaction hashes currently banned (at most [`PoolConfig::max_banned`]).
+    pub banned: usize,
 }
 
 /// A transaction in the pool.
@@ -222,6 +249,10 @@ pub struct PoolTransaction {
     /// not evict on it; revalidation drops what the runtime no longer accepts.
     pub valid_till: u64,
     insertion: u64,
+    /// How many of `requires` no ready transaction provides; ready when zero.
+    missing: usize,
+    /// The signer's encoded address, for the per-sender future cap; `None` if unsigned.
+    sender: Option<Arc<Vec<u8>>>,
 }
 
 impl PoolTransaction {
@@ -237,15 +268,27 @@ struct Inner {
     txs: HashMap<TxHash, PoolTransaction>,
     /// Tag -> the pool transaction providing it.
     provided: HashMap<Tag, TxHash>,
+    /// Tag -> the pool transactions that require it (ready or not).
+    waiting: HashMap<Tag, HashSet<TxHash>>,
     /// Transactions whose requirements are all met.
     ready: HashSet<TxHash>,
     bytes: usize,
+    ready_bytes: usize,
+    /// Future transactions per sender (encoded address); senders with none are absent.
+    future_by_sender: HashMap<Arc<Vec<u8>>, usize>,
     next_insertion: u64,
-    banned: HashMap<TxHash, Instant>,
+    /// Banned hash -> its entry in `ban_order`.
+    banned: HashMap<TxHash, u64>,
+    /// Bans in the order they were made: sequence -> (when, hash).
+    ban_order: BTreeMap<u64, (Instant, TxHash)>,
+    next_ban: u64,
     watchers: HashMap<TxHash, Vec<mpsc::Sender<TransactionStatus>>>,
     /// Watched transactions that are in a block that is not finalized yet:
     /// block hash -> (block number, transactions).
     in_block: HashMap<H256, (u32, Vec<TxHash>)>,
+    /// Transactions whose readiness the current operation changed, with their readiness
+    /// before it; [`Inner::notify_moves`] tells their watchers about net changes only.
+    moved: HashMap<TxHash, bool>,
 }
 
 impl Inner {
@@ -263,57 +306,210 @@ impl Inner {
         }
     }
 
-    /// Recomputes which transactions are ready: a fixed point over the provided tags.
-    fn recompute_ready(&mut self) {
-        let mut ready: HashSet<TxHash> = HashSet::with_capacity(self.txs.len());
-        let mut pending: Vec<&PoolTransaction> = self.txs.values().collect();
-        loop {
-            let before = ready.len();
-            pending.retain(|tx| {
-                let ok = tx.requires.iter().all(|tag| {
-                    self.provided
-                        .get(tag)
-                        .map(|p| ready.contains(p))
-                        .unwrap_or(false)
-                });
-                if ok {
-                    ready.insert(tx.hash);
-                }
-                !ok
-            });
-            if ready.len() == before {
-                break;
-            }
-        }
-        self.ready = ready;
+    fn is_ready_provider(&self, tag: &Tag) -> bool {
+        self.provided
+            .get(tag)
+            .is_some_and(|p| self.ready.contains(p))
     }
 
-    /// Tells watchers which transactions changed queue since `before` was taken.
-    fn notify_moves(&mut self, before: &HashSet<TxHash>) {
-        let promoted: Vec<TxHash> = self.ready.difference(before).copied().collect();
-        let demoted: Vec<TxHash> = before
-            .iter()
-            .filter(|h| self.txs.contains_key(h) && !self.ready.contains(h))
+    fn count_future(&mut self, sender: &Option<Arc<Vec<u8>>>, up: bool) {
+        let Some(sender) = sender else { return };
+        if up {
+            *self.future_by_sender.entry(sender.clone()).or_default() += 1;
+        } else if let Some(n) = self.future_by_sender.get_mut(sender) {
+            *n -= 1;
+            if *n == 0 {
+                self.future_by_sender.remove(sender);
+            }
+        }
+    }
+
+    /// Future transactions `sender` holds.
+    fn future_of(&self, sender: &Option<Arc<Vec<u8>>>) -> usize {
+        sender
+            .as_ref()
+            .and_then(|s| self.future_by_sender.get(s))
             .copied()
-            .collect();
-        for h in promoted {
-            self.notify(&h, TransactionStatus::Ready);
+            .unwrap_or(0)
+    }
+
+    /// Moves `hash` between the queues (no cascade), recording its first state.
+    fn set_ready(&mut self, hash: TxHash, ready: bool) {
+        let Some(tx) = self.txs.get(&hash) else {
+            return;
+        };
+        let (size, sender) = (tx.bytes.len(), tx.sender.clone());
+        let was = self.ready.contains(&hash);
+        if was == ready {
+            return;
         }
-        for h in demoted {
-            self.notify(&h, TransactionStatus::Future);
+        self.moved.entry(hash).or_insert(was);
+        if ready {
+            self.ready.insert(hash);
+            self.ready_bytes += size;
+        } else {
+            self.ready.remove(&hash);
+            self.ready_bytes -= size;
         }
+        self.count_future(&sender, !ready);
+    }
+
+    /// The tags `hash` provides, as their current provider.
+    fn provided_by(&self, hash: &TxHash) -> Vec<Tag> {
+        self.txs
+            .get(hash)
+            .map(|tx| {
+                tx.provides
+                    .iter()
+                    .filter(|t| self.provided.get(*t) == Some(hash))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Makes `start` ready if nothing it requires is missing, then every transaction this
+    /// completes, transitively.
+    fn promote(&mut self, start: TxHash) {
+        let mut stack = vec![start];
+        while let Some(hash) = stack.pop() {
+            match self.txs.get(&hash) {
+                Some(tx) if tx.missing == 0 && !self.ready.contains(&hash) => {}
+                _ => continue,
+            }
+            self.set_ready(hash, true);
+            for tag in self.provided_by(&hash) {
+                let Some(waiters) = self.waiting.get(&tag) else {
+                    continue;
+                };
+                for w in waiters {
+                    if let Some(wtx) = self.txs.get_mut(w) {
+                        wtx.missing = wtx.missing.saturating_sub(1);
+                        if wtx.missing == 0 {
+                            stack.push(*w);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `start` is leaving the ready queue (it is demoted or about to be removed): it
+    /// stops providing to those that require its tags, and those that were ready go back
+    /// to the future queue, transitively.
+    fn demote(&mut self, start: TxHash) {
+        if !self.ready.contains(&start) {
+            return;
+        }
+        self.set_ready(start, false);
+        let mut stack = vec![start];
+        while let Some(hash) = stack.pop() {
+            let mut newly = Vec::new();
+            for tag in self.provided_by(&hash) {
+                let Some(waiters) = self.waiting.get(&tag) else {
+                    continue;
+                };
+                for w in waiters {
+                    if let Some(wtx) = self.txs.get_mut(w) {
+                        wtx.missing += 1;
+                        if wtx.missing == 1 && self.ready.contains(w) {
+                            newly.push(*w);
+                        }
+                    }
+                }
+            }
+            for d in newly {
+                self.set_ready(d, false);
+                stack.push(d);
+            }
+        }
+    }
+
+    /// Adds a validated transaction (its conflicts already removed) and promotes what it
+    /// completes.
+    fn add(&mut self, mut tx: PoolTransaction) {
+        let hash = tx.hash;
+        dedup(&mut tx.requires);
+        tx.missing = tx
+            .requires
+            .iter()
+            .filter(|t| !self.is_ready_provider(t))
+            .count();
+        for tag in &tx.requires {
+            self.waiting.entry(tag.clone()).or_default().insert(hash);
+        }
+        for tag in &tx.provides {
+            self.provided.insert(tag.clone(), hash);
+        }
+        self.bytes += tx.bytes.len();
+        self.count_future(&tx.sender, true);
+        self.moved.entry(hash).or_insert(false);
+        self.txs.insert(hash, tx);
+        self.promote(hash);
     }
 
     fn remove(&mut self, hash: &TxHash) -> Option<PoolTransaction> {
+        if !self.txs.contains_key(hash) {
+            return None;
+        }
+        self.demote(*hash);
         let tx = self.txs.remove(hash)?;
+        self.count_future(&tx.sender, false);
         for tag in &tx.provides {
             if self.provided.get(tag) == Some(hash) {
                 self.provided.remove(tag);
             }
         }
-        self.ready.remove(hash);
+        for tag in &tx.requires {
+            if let Some(w) = self.waiting.get_mut(tag) {
+                w.remove(hash);
+                if w.is_empty() {
+                    self.waiting.remove(tag);
+                }
+            }
+        }
         self.bytes = self.bytes.saturating_sub(tx.bytes.len());
+        self.moved.remove(hash);
         Some(tx)
+    }
+
+    /// Recomputes readiness from the requirements alone, in time linear in the pool's
+    /// tags: after a revalidation has changed many requirements at once.
+    fn rebuild_readiness(&mut self) {
+        let ready: Vec<TxHash> = self.ready.iter().copied().collect();
+        for h in ready {
+            self.set_ready(h, false);
+        }
+        self.waiting.clear();
+        let mut roots = Vec::new();
+        for tx in self.txs.values_mut() {
+            dedup(&mut tx.requires);
+            tx.missing = tx.requires.len();
+            for tag in &tx.requires {
+                self.waiting.entry(tag.clone()).or_default().insert(tx.hash);
+            }
+            if tx.missing == 0 {
+                roots.push(tx.hash);
+            }
+        }
+        for h in roots {
+            self.promote(h);
+        }
+    }
+
+    /// Tells watchers which transactions changed queue during this operation.
+    fn notify_moves(&mut self) {
+        let moved = std::mem::take(&mut self.moved);
+        for (h, was_ready) in moved {
+            if !self.txs.contains_key(&h) {
+                continue;
+            }
+            match (was_ready, self.ready.contains(&h)) {
+                (false, true) => self.notify(&h, TransactionStatus::Ready),
+                (true, false) => self.notify(&h, TransactionStatus::Future),
+                _ => {}
+            }
+        }
     }
 
     /// The transaction to evict first: future before ready, then lowest priority, then
@@ -332,17 +528,68 @@ impl Inner {
     }
 
     fn status(&self) -> PoolStatus {
-        let mut s = PoolStatus::default();
-        for tx in self.txs.values() {
-            if self.ready.contains(&tx.hash) {
-                s.ready += 1;
-                s.ready_bytes += tx.bytes.len();
-            } else {
-                s.future += 1;
-                s.future_bytes += tx.bytes.len();
+        PoolStatus {
+            ready: self.ready.len(),
+            future: self.txs.len() - self.ready.len(),
+            ready_bytes: self.ready_bytes,
+            future_bytes: self.bytes.saturating_sub(self.ready_bytes),
+            banned: self.banned.len(),
+        }
+    }
+
+    /// Whether `hash` is banned; an expired ban is lifted.
+    fn is_banned(&mut self, hash: &TxHash, ban_time: Duration) -> bool {
+        let Some(seq) = self.banned.get(hash).copied() else {
+            return false;
+        };
+        match self.ban_order.get(&seq) {
+            Some((since, _)) if since.elapsed() < ban_time => true,
+            _ => {
+                self.banned.remove(hash);
+                self.ban_order.remove(&seq);
+                false
             }
         }
-        s
+    }
+
+    /// Bans `hash` from now on. Expired bans go first; then, past `max`, the oldest.
+    fn ban(&mut self, hash: TxHash, ban_time: Duration, max: usize) {
+        let now = Instant::now();
+        if let Some(old) = self.banned.remove(&hash) {
+            self.ban_order.remove(&old);
+        }
+        self.expire_bans(ban_time);
+        if max == 0 {
+            return;
+        }
+        while self.banned.len() >= max {
+            let Some((_, (_, oldest))) = self.ban_order.pop_first() else {
+                break;
+            };
+            self.banned.remove(&oldest);
+        }
+        let seq = self.next_ban;
+        self.next_ban += 1;
+        self.ban_order.insert(seq, (now, hash));
+        self.banned.insert(hash, seq);
+    }
+
+    fn expire_bans(&mut self, ban_time: Duration) {
+        while let Some((&seq, &(since, hash))) = self.ban_order.first_key_value() {
+            if since.elapsed() < ban_time {
+                break;
+            }
+            self.ban_order.remove(&seq);
+            self.banned.remove(&hash);
+        }
+    }
+}
+
+/// Drops repeated tags, keeping the first of each: a tag counts once towards readiness.
+fn dedup(tags: &mut Vec<Tag>) {
+    if tags.len() > 1 {
+        let mut seen = HashSet::with_capacity(tags.len());
+        tags.retain(|t| seen.insert(t.clone()));
     }
 }
 
@@ -377,11 +624,13 @@ struct Candidate {
     hash: TxHash,
     bytes: Vec<u8>,
     xt: OpaqueExtrinsic,
+    /// The signer's encoded address; `None` for unsigned extrinsics.
+    sender: Option<Arc<Vec<u8>>>,
 }
 
 fn decode_candidate(bytes: Vec<u8>) -> Result<Candidate, PoolError> {
     let mut input = &bytes[..];
-    echonet_runtime::UncheckedExtrinsic::decode(&mut input)
+    let decoded = echonet_runtime::UncheckedExtrinsic::decode(&mut input)
         .map_err(|e| PoolError::BadFormat(e.to_string()))?;
     if !input.is_empty() {
         return Err(PoolError::BadFormat(format!(
@@ -391,10 +640,15 @@ fn decode_candidate(bytes: Vec<u8>) -> Result<Candidate, PoolError> {
     }
     let xt = OpaqueExtrinsic::try_from_encoded_extrinsic(&bytes)
         .map_err(|e| PoolError::BadFormat(e.to_string()))?;
+    let sender = match &decoded.into_inner().preamble {
+        sp_runtime::generic::Preamble::Signed(address, _, _) => Some(Arc::new(address.encode())),
+        _ => None,
+    };
     Ok(Candidate {
         hash: BlakeTwo256::hash(&bytes),
         bytes,
         xt,
+        sender,
     })
 }
 
@@ -498,11 +752,8 @@ impl Pool {
 
     fn check_known(&self, hash: &TxHash) -> Result<(), PoolError> {
         let mut inner = self.inner.lock();
-        if let Some(since) = inner.banned.get(hash) {
-            if since.elapsed() < self.config.ban_time {
-                return Err(PoolError::TemporarilyBanned);
-            }
-            inner.banned.remove(hash);
+        if inner.is_banned(hash, self.config.ban_time) {
+            return Err(PoolError::TemporarilyBanned);
         }
         if inner.txs.contains_key(hash) {
             return Err(PoolError::AlreadyImported);
@@ -522,7 +773,9 @@ impl Pool {
             Err(TransactionValidityError::Invalid(e)) => {
                 // Stale transactions (an old nonce) are not malicious: do not ban them.
                 if !matches!(e, InvalidTransaction::Stale) {
-                    self.inner.lock().banned.insert(hash, Instant::now());
+                    self.inner
+                        .lock()
+                        .ban(hash, self.config.ban_time, self.config.max_banned);
                 }
                 return Err(PoolError::Invalid(e));
             }
@@ -533,7 +786,6 @@ impl Pool {
         }
         let best_number = self.client.info().best_number as u64;
         let mut inner = self.inner.lock();
-        let before = inner.ready.clone();
         // Re-check under the lock: another submission of the same bytes may have won.
         if inner.txs.contains_key(&hash) {
             return Err(PoolError::AlreadyImported);
@@ -557,13 +809,43 @@ impl Pool {
                 }
             }
         }
+        // The per-sender future cap, before anything changes: a newcomer that would wait
+        // is refused if its sender already has as many waiting, unless it replaces one of
+        // them.
+        let waits = valid.requires.iter().any(|t| {
+            inner
+                .provided
+                .get(t)
+                .is_none_or(|p| usurped.contains(p) || !inner.ready.contains(p))
+        });
+        if waits {
+            let replaced = usurped
+                .iter()
+                .filter(|u| {
+                    !inner.ready.contains(*u)
+                        && inner
+                            .txs
+                            .get(*u)
+                            .is_some_and(|t| t.sender == candidate.sender)
+                })
+                .count();
+            let limit = self.config.max_future_per_sender;
+            if candidate.sender.is_some()
+                && inner.future_of(&candidate.sender).saturating_sub(replaced) >= limit
+            {
+                tracing::debug!(
+                    target: "txpool",
+                    "refused {hash:?}: its sender already has {limit} future transactions"
+                );
+                return Err(PoolError::TooManyFutureFromSender { limit });
+            }
+        }
         for other in usurped {
             inner.remove(&other);
             inner.notify(&other, TransactionStatus::Usurped(hash));
         }
         let insertion = inner.next_insertion;
         inner.next_insertion += 1;
-        let size = candidate.bytes.len();
         let tx = PoolTransaction {
             hash,
             bytes: Arc::new(candidate.bytes),
@@ -572,19 +854,16 @@ impl Pool {
             provides: valid.provides,
             valid_till: best_number.saturating_add(valid.longevity),
             insertion,
+            missing: 0,
+            sender: candidate.sender,
         };
-        for tag in &tx.provides {
-            inner.provided.insert(tag.clone(), hash);
-        }
-        inner.txs.insert(hash, tx);
-        inner.bytes += size;
         if let Some(w) = watcher {
             inner.watchers.entry(hash).or_default().push(w);
         }
+        inner.add(tx);
 
-        // Enforce the limits. Readiness first: eviction prefers future transactions, and
-        // the newcomer may well be ready.
-        inner.recompute_ready();
+        // Enforce the limits. Eviction prefers future transactions, and the newcomer may
+        // well be ready.
         while inner.txs.len() > self.config.max_count || inner.bytes > self.config.max_bytes {
             let Some(victim) = inner.eviction_candidate() else {
                 break;
@@ -592,13 +871,12 @@ impl Pool {
             inner.remove(&victim);
             if victim == hash {
                 inner.watchers.remove(&hash);
-                inner.recompute_ready();
+                inner.notify_moves();
                 return Err(PoolError::ImmediatelyDropped);
             }
             inner.notify(&victim, TransactionStatus::Dropped);
-            inner.recompute_ready();
         }
-        inner.notify_moves(&before);
+        inner.notify_moves();
         if !inner.ready.contains(&hash) {
             inner.notify(&hash, TransactionStatus::Future);
         }
@@ -681,7 +959,6 @@ impl Pool {
     /// Removes transactions (author_removeExtrinsic). Returns those that were there.
     pub fn remove_extrinsics(&self, hashes: &[TxHash]) -> Vec<TxHash> {
         let mut inner = self.inner.lock();
-        let before = inner.ready.clone();
         let mut removed = Vec::new();
         for h in hashes {
             if inner.remove(h).is_some() {
@@ -689,23 +966,20 @@ impl Pool {
                 removed.push(*h);
             }
         }
-        inner.recompute_ready();
-        inner.notify_moves(&before);
+        inner.notify_moves();
         removed
     }
 
     /// Drops transactions the block builder found invalid, and bans them.
     pub fn report_invalid(&self, hashes: &[TxHash]) {
         let mut inner = self.inner.lock();
-        let before = inner.ready.clone();
         for h in hashes {
             if inner.remove(h).is_some() {
                 inner.notify(h, TransactionStatus::Invalid);
-                inner.banned.insert(*h, Instant::now());
+                inner.ban(*h, self.config.ban_time, self.config.max_banned);
             }
         }
-        inner.recompute_ready();
-        inner.notify_moves(&before);
+        inner.notify_moves();
     }
 
     /// Updates the pool for an imported block. Only new best blocks matter; once one is
@@ -777,8 +1051,8 @@ impl Pool {
                     inner.in_block.insert(*block, (*number, watched));
                 }
             }
-            let ban_time = self.config.ban_time;
-            inner.banned.retain(|_, since| since.elapsed() < ban_time);
+            inner.expire_bans(self.config.ban_time);
+            inner.notify_moves();
         }
 
         // Transactions of retracted blocks come back (inherents fail validation and go).
@@ -841,7 +1115,6 @@ impl Pool {
         let Ok(results) = results else { return };
         let best_number = self.client.info().best_number as u64;
         let mut inner = self.inner.lock();
-        let before = inner.ready.clone();
         for (hash, validity) in results {
             match validity {
                 Ok(Ok(valid)) => {
@@ -859,8 +1132,9 @@ impl Pool {
                 }
             }
         }
-        inner.recompute_ready();
-        inner.notify_moves(&before);
+        // Requirements may have changed anywhere: one linear pass.
+        inner.rebuild_readiness();
+        inner.notify_moves();
     }
 
     /// Tells watchers that their transactions are final, and gives up on those that have

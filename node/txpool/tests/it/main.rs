@@ -7,3 +7,4 @@
 mod deep;
 mod pool;
 mod reorg;
+mod spam;
