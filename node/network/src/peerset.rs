@@ -63,6 +63,10 @@ pub mod rep {
     pub const BAD_FINALITY_MESSAGE: Rep = Rep::new(-(1 << 12), "bad finality message");
     /// An invalid transaction.
     pub const BAD_TRANSACTION: Rep = Rep::new(-(1 << 12), "bad transaction");
+    /// One transaction of a message that held no valid transaction (e.g. a well-signed
+    /// transfer from an account that cannot pay): charged per transaction, so that a
+    /// peer pays for the validations it costs.
+    pub const NO_VALID_TRANSACTION: Rep = Rep::new(-(1 << 14), "no valid transaction");
     /// A transaction that was new and valid.
     pub const GOOD_TRANSACTION: Rep = Rep::new(1 << 7, "good transaction");
     /// A block that was new and imported.
