@@ -15,13 +15,16 @@ use std::{io, marker::PhantomData, sync::Arc};
 
 /// A request as read from a peer.
 #[derive(Debug)]
-pub(crate) enum Incoming<T> {
+pub enum Incoming<T> {
+    /// Within the size limit and decoded.
     Valid(T),
     /// Oversized or undecodable; the reason, for logs.
     Malformed(String),
 }
 
-pub(crate) struct ScaleCodec<Req, Resp> {
+/// The codec of one request-response protocol: `Req` one way, `Resp` the other, each at
+/// most its size limit.
+pub struct ScaleCodec<Req, Resp> {
     max_request: usize,
     max_response: usize,
     /// Label of the protocol in the bytes metric.
@@ -56,6 +59,12 @@ impl<Req, Resp> ScaleCodec<Req, Resp> {
             metrics,
             _types: PhantomData,
         }
+    }
+
+    /// A codec without metrics, for the fuzz targets.
+    #[cfg(feature = "fuzzing")]
+    pub fn without_metrics(max_request: usize, max_response: usize) -> Self {
+        Self::new("fuzz", max_request, max_response, None)
     }
 
     fn count_in(&self, bytes: usize) {

@@ -133,3 +133,13 @@ pub use protocol::{
     MAX_JUSTIFICATION_REQUEST_SIZE, MAX_JUSTIFICATION_RESPONSE_SIZE, MAX_TRANSACTIONS_SIZE,
 };
 pub use service::start;
+
+/// The request-response codec and the decoder of every message a peer sends, exposed for
+/// the fuzz targets of echonet-fuzz (feature `fuzzing`) so that they run the production
+/// code. Not part of the node's API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::codec::{Incoming, ScaleCodec};
+    pub use crate::protocol::decode_all;
+}

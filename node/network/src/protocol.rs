@@ -186,7 +186,7 @@ pub struct BlockAnnounce {
 pub type TransactionsMessage = Vec<Vec<u8>>;
 
 /// Decodes a whole message from a peer, with the nesting limit; trailing bytes are an error.
-pub(crate) fn decode_all<T: Decode>(mut bytes: &[u8]) -> Result<T, codec::Error> {
+pub fn decode_all<T: Decode>(mut bytes: &[u8]) -> Result<T, codec::Error> {
     T::decode_all_with_depth_limit(DECODE_DEPTH_LIMIT, &mut bytes)
 }
 

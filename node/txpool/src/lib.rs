@@ -652,6 +652,14 @@ fn decode_candidate(bytes: Vec<u8>) -> Result<Candidate, PoolError> {
     })
 }
 
+/// The pool's format check, the first thing it does with a submission or a gossiped
+/// transaction (before any runtime call): `bytes` must be exactly one SCALE-encoded
+/// extrinsic of the runtime ([`PoolError::BadFormat`] otherwise). Returns its [`TxHash`].
+/// Public for the fuzz targets (echonet-fuzz), which must run the production decoder.
+pub fn check_format(bytes: &[u8]) -> Result<TxHash, PoolError> {
+    decode_candidate(bytes.to_vec()).map(|candidate| candidate.hash)
+}
+
 impl Pool {
     /// An empty pool over `client`. Call [`Pool::run_maintenance`] once (spawned) to keep
     /// it in step with imports and finality.
