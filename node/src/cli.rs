@@ -226,6 +226,28 @@ pub struct RunCmd {
     #[arg(long, value_name = "COUNT", default_value_t = 1024)]
     pub rpc_max_subscriptions_per_connection: u32,
 
+    /// Refuse batch requests (JSON arrays of calls).
+    #[arg(
+        long,
+        alias = "rpc-no-batch-requests",
+        conflicts_with = "rpc_max_batch_request_len"
+    )]
+    pub rpc_disable_batch_requests: bool,
+
+    /// Most calls in one batch request; a longer batch gets error -32010 and none of it
+    /// runs. Unlimited by default, as in Substrate (the request size limit still holds).
+    #[arg(
+        long,
+        value_name = "LEN",
+        conflicts_with = "rpc_disable_batch_requests"
+    )]
+    pub rpc_max_batch_request_len: Option<u32>,
+
+    /// RPC calls per minute on each connection. A call over the limit waits for its
+    /// turn. Off by default, as in Substrate.
+    #[arg(long, value_name = "CALLS")]
+    pub rpc_rate_limit: Option<std::num::NonZeroU32>,
+
     /// Prometheus exporter port.
     #[arg(long, value_name = "PORT", default_value_t = 9615)]
     pub prometheus_port: u16,

@@ -79,6 +79,9 @@ fn main() {
         None => tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("echonet")
+            // Workers and the blocking pool run the runtime (RPC, pool, sync, authoring):
+            // a stack overflow there aborts the node, see RUNTIME_THREAD_STACK.
+            .thread_stack_size(echonet_client::executor::RUNTIME_THREAD_STACK)
             .build()
             .map_err(anyhow::Error::from)
             .and_then(|rt| rt.block_on(service::run(cli.run))),

@@ -52,6 +52,16 @@ pub async fn start(
         max_subscriptions_per_connection: cmd.rpc_max_subscriptions_per_connection,
         cors,
         methods,
+        host_filter: !(cmd.rpc_external || cmd.unsafe_rpc_external),
+        batch_requests: if cmd.rpc_disable_batch_requests {
+            echonet_rpc::BatchRequestConfig::Disabled
+        } else {
+            match cmd.rpc_max_batch_request_len {
+                Some(len) => echonet_rpc::BatchRequestConfig::Limit(len),
+                None => echonet_rpc::BatchRequestConfig::Unlimited,
+            }
+        },
+        rate_limit: cmd.rpc_rate_limit,
     };
     let mut module = echonet_rpc::rpc_module(
         RpcDeps {

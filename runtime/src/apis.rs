@@ -174,20 +174,21 @@ impl_runtime_apis! {
         }
     }
 
-    impl pallet_transaction_payment_rpc_runtime_api::TransactionPaymentCallApi<Block, Balance, RuntimeCall>
+    impl pallet_transaction_payment_rpc_runtime_api::TransactionPaymentCallApi<Block, Balance, BoundedCall>
         for Runtime
     {
+        // `BoundedCall`: the call comes from `state_call`, any RPC client's bytes.
         fn query_call_info(
-            call: RuntimeCall,
+            call: BoundedCall,
             len: u32,
         ) -> pallet_transaction_payment::RuntimeDispatchInfo<Balance> {
-            TransactionPayment::query_call_info(call, len)
+            TransactionPayment::query_call_info(call.0, len)
         }
         fn query_call_fee_details(
-            call: RuntimeCall,
+            call: BoundedCall,
             len: u32,
         ) -> pallet_transaction_payment::FeeDetails<Balance> {
-            TransactionPayment::query_call_fee_details(call, len)
+            TransactionPayment::query_call_fee_details(call.0, len)
         }
         fn query_weight_to_fee(weight: Weight) -> Balance {
             TransactionPayment::weight_to_fee(weight)

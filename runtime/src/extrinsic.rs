@@ -324,3 +324,40 @@ impl SignedTransactionBuilder for UncheckedExtrinsic {
         Self::new_signed(call, signed, signature, tx_ext)
     }
 }
+
+/// A bare call as a runtime API takes it (`TransactionPaymentCallApi_query_call_info` and
+/// `_fee_details`): a [`RuntimeCall`] that decodes with the nesting limit of
+/// [`MAX_EXTRINSIC_DEPTH`]. The API dispatch decodes its arguments with plain `Decode`,
+/// and a call nested 100,000 deep, which `state_call` hands it from any RPC client, would
+/// overflow the stack as it does in an extrinsic. Encoding and `TypeInfo` are those of
+/// [`RuntimeCall`], so the API's metadata and wire format are unchanged.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct BoundedCall(pub RuntimeCall);
+
+impl Decode for BoundedCall {
+    fn decode<I: Input>(input: &mut I) -> Result<Self, codec::Error> {
+        RuntimeCall::decode_with_depth_limit(MAX_EXTRINSIC_DEPTH, input).map(Self)
+    }
+}
+
+impl DecodeWithMemTracking for BoundedCall {}
+
+impl Encode for BoundedCall {
+    fn size_hint(&self) -> usize {
+        self.0.size_hint()
+    }
+
+    fn encode_to<T: codec::Output + ?Sized>(&self, dest: &mut T) {
+        self.0.encode_to(dest)
+    }
+}
+
+impl EncodeLike for BoundedCall {}
+
+impl TypeInfo for BoundedCall {
+    type Identity = RuntimeCall;
+
+    fn type_info() -> Type {
+        RuntimeCall::type_info()
+    }
+}

@@ -128,7 +128,7 @@ pub type TxExtension = (
 );
 /// An extrinsic as it travels over the network and into blocks: sp-runtime's, decoded with
 /// a nesting and a length limit (see [`extrinsic`]).
-pub use extrinsic::{UncheckedExtrinsic, MAX_EXTRINSIC_DEPTH};
+pub use extrinsic::{BoundedCall, UncheckedExtrinsic, MAX_EXTRINSIC_DEPTH};
 /// The payload that a signed extrinsic signs.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// Dispatches blocks and extrinsics to the pallets.

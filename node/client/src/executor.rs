@@ -19,6 +19,16 @@ thread_local! {
     static IN_RUNTIME: Cell<bool> = const { Cell::new(false) };
 }
 
+/// The stack of every thread that runs the runtime: the node's tokio workers and blocking
+/// pool (where RPC, the pool, sync and authoring call it) and import's signature checker.
+///
+/// The runtime is native code on our threads, and a stack overflow aborts the process
+/// (no `catch_unwind` catches it). Decoding bounds its recursion (`MAX_EXTRINSIC_DEPTH`);
+/// this is the second line of defence against a path that recursion bounds miss, and room
+/// for honest deep calls. 2 MiB is Rust's and tokio's default; 16 MiB is reserved
+/// address space, and only the pages a call touches take memory.
+pub const RUNTIME_THREAD_STACK: usize = 16 * 1024 * 1024;
+
 /// Whether the current thread is inside a runtime call. The node's panic hook uses this to
 /// log runtime panics (which input can cause, and which we turn into errors) quietly.
 pub fn in_runtime_call() -> bool {

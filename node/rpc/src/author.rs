@@ -196,7 +196,7 @@ impl AuthorApiServer for Author {
                 return Ok(());
             }
         };
-        let Ok(sink) = pending.accept().await else {
+        let Some(sink) = subscription::accept(pending).await else {
             return Ok(());
         };
         loop {

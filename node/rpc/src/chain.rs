@@ -17,6 +17,9 @@ use sp_runtime::generic::SignedBlock;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 
+/// Most heights one `chain_getBlockHash` list may ask for.
+pub const MAX_BLOCK_HASH_LIST: usize = 1024;
+
 #[rpc(server)]
 pub trait ChainApi {
     /// A header, or null if the block is unknown. No hash: the best block.
@@ -124,6 +127,12 @@ impl ChainApiServer for Chain {
         match number {
             None => Ok(ListOrValue::Value(Some(self.client.info().best_hash))),
             Some(ListOrValue::Value(n)) => self.one_hash(n).map(ListOrValue::Value),
+            Some(ListOrValue::List(list)) if list.len() > MAX_BLOCK_HASH_LIST => {
+                Err(error::chain_other(format!(
+                    "chain_getBlockHash takes at most {MAX_BLOCK_HASH_LIST} block numbers at once, not {}",
+                    list.len()
+                )))
+            }
             Some(ListOrValue::List(list)) => list
                 .into_iter()
                 .map(|n| self.one_hash(n))
@@ -192,7 +201,7 @@ async fn pipe_heads<N: Clone + Send + 'static>(
     pick: PickHead<N>,
     current: fn(&ChainInfo) -> H256,
 ) {
-    let Ok(sink) = pending.accept().await else {
+    let Some(sink) = subscription::accept(pending).await else {
         return;
     };
     let mut last_sent = None;

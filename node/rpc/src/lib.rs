@@ -41,6 +41,7 @@ pub mod author;
 pub mod chain;
 pub mod chain_spec;
 pub mod error;
+mod middleware;
 pub mod payment;
 pub mod server;
 pub mod state;
@@ -54,7 +55,7 @@ use echonet_txpool::Pool;
 use jsonrpsee::RpcModule;
 use std::sync::Arc;
 
-pub use server::{start, RpcConfig, RpcHandle, RpcStartError};
+pub use server::{start, BatchRequestConfig, RpcConfig, RpcHandle, RpcStartError};
 pub use types::{Health, NodeRole, PeerInfo, SyncState};
 
 /// Which methods the server serves.
@@ -206,6 +207,8 @@ pub fn rpc_module(deps: RpcDeps, methods: RpcMethods) -> RpcModule<()> {
     module
         .merge(state::StateApiServer::into_rpc(state::State {
             client: deps.client.clone(),
+            deny_unsafe,
+            key_budget: Default::default(),
         }))
         .expect(DUPLICATE);
     module

@@ -3,12 +3,32 @@
 //! jsonrpsee enforces the limits itself: a request body over `max_request_bytes` is
 //! answered with an "Oversized request" error (-32007) and the connection stays usable;
 //! connections over `max_connections` get HTTP 429 before any JSON-RPC is read, which
-//! leaves the admitted connections untouched.
+//! leaves the admitted connections untouched; a batch longer than `batch_requests` allows
+//! gets -32010 and none of it runs.
+//!
+//! Who may call (issue 11, item 4): a web page in the operator's browser can reach
+//! 127.0.0.1, and unsafe methods are served there. So, before any JSON-RPC is read:
+//! - a request or WebSocket upgrade whose `Origin` is not in `cors` gets 403 (browsers
+//!   apply no CORS to a WebSocket handshake, so only the server can refuse it);
+//! - with `host_filter` (an RPC that is not external), a `Host` other than localhost,
+//!   127.0.0.1 or \[::1\] with our port gets 403: the DNS-rebinding defence.
+//!
+//! Clients that are not browsers send no `Origin` and are served.
 
-use crate::{rpc_module, RpcDeps, RpcMethods};
-use http::{header, HeaderValue, Method};
-use jsonrpsee::server::{RandomStringIdProvider, Server, ServerHandle};
-use std::net::SocketAddr;
+use crate::{
+    middleware::{EarlyUnsubscribeLayer, OriginFilterLayer, OriginRule, RateLimitLayer},
+    rpc_module, RpcDeps, RpcMethods,
+};
+use http::{header, Method};
+pub use jsonrpsee::server::BatchRequestConfig;
+use jsonrpsee::{
+    server::{
+        middleware::http::HostFilterLayer, RandomStringIdProvider, RpcServiceBuilder, Server,
+        ServerHandle,
+    },
+    MethodCallback,
+};
+use std::{net::SocketAddr, num::NonZeroU32, sync::Arc};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// Limits and policy of the server; the node builds it from its `--rpc-*` flags.
@@ -26,11 +46,19 @@ pub struct RpcConfig {
     pub max_response_bytes: u32,
     /// Subscriptions one WebSocket connection may hold open at once.
     pub max_subscriptions_per_connection: u32,
-    /// Browser origins allowed to call; `None` allows any origin. An origin may end in
-    /// `:*` to allow every port of its host (`http://localhost:*`).
+    /// Browser origins allowed to call; `None` allows any origin. A request from any other
+    /// origin gets 403. An origin may end in `:*` to allow every port of its host
+    /// (`http://localhost:*`).
     pub cors: Option<Vec<String>>,
     /// Whether unsafe methods are served or refused with -32601.
     pub methods: RpcMethods,
+    /// Refuse requests whose `Host` is not this server's loopback address. On for an RPC
+    /// that is not external.
+    pub host_filter: bool,
+    /// Batch requests: unlimited (Substrate's default), at most so many calls, or none.
+    pub batch_requests: BatchRequestConfig,
+    /// Calls per minute per connection; `None`: no limit (Substrate's default).
+    pub rate_limit: Option<NonZeroU32>,
 }
 
 /// Why the server did not start.
@@ -71,54 +99,24 @@ impl RpcHandle {
 /// Substrate's id size: long enough that subscription ids cannot be guessed.
 const SUBSCRIPTION_ID_LEN: usize = 16;
 
-/// One allowed origin: exact, or any port of a scheme and host (`http://localhost:*`, as
-/// Substrate's default list writes them).
-#[derive(Debug, Clone)]
-enum OriginRule {
-    Exact(HeaderValue),
-    AnyPort(String),
+/// The rules of an origin list; `None` (any origin) stays `None`.
+fn origin_rules(cors: Option<&[String]>) -> Result<Option<Arc<[OriginRule]>>, RpcStartError> {
+    cors.map(|origins| {
+        origins
+            .iter()
+            .map(|o| OriginRule::parse(o).ok_or_else(|| RpcStartError::InvalidCors(o.clone())))
+            .collect()
+    })
+    .transpose()
 }
 
-impl OriginRule {
-    fn parse(origin: &str) -> Result<Self, RpcStartError> {
-        let invalid = || RpcStartError::InvalidCors(origin.to_string());
-        if let Some(base) = origin.strip_suffix(":*") {
-            // Validate the rest as a header value too.
-            HeaderValue::from_str(base).map_err(|_| invalid())?;
-            return Ok(OriginRule::AnyPort(base.to_string()));
-        }
-        HeaderValue::from_str(origin)
-            .map(OriginRule::Exact)
-            .map_err(|_| invalid())
-    }
-
-    fn matches(&self, origin: &HeaderValue) -> bool {
-        match self {
-            OriginRule::Exact(allowed) => allowed == origin,
-            OriginRule::AnyPort(base) => {
-                let Ok(origin) = origin.to_str() else {
-                    return false;
-                };
-                match origin.strip_prefix(base.as_str()) {
-                    Some("") => true,
-                    Some(rest) => rest.strip_prefix(':').is_some_and(|port| {
-                        !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
-                    }),
-                    None => false,
-                }
-            }
-        }
-    }
-}
-
-fn cors_layer(cors: Option<&[String]>) -> Result<CorsLayer, RpcStartError> {
-    let Some(origins) = cors else {
-        return Ok(CorsLayer::permissive());
+/// The CORS response headers for browsers. Refusing a disallowed origin is
+/// [`OriginFilterLayer`]'s job.
+fn cors_layer(rules: Option<&Arc<[OriginRule]>>) -> CorsLayer {
+    let Some(rules) = rules else {
+        return CorsLayer::permissive();
     };
-    let rules = origins
-        .iter()
-        .map(|o| OriginRule::parse(o))
-        .collect::<Result<Vec<_>, _>>()?;
+    let rules = rules.to_vec();
     let allow = if rules.iter().all(|r| matches!(r, OriginRule::Exact(_))) {
         AllowOrigin::list(rules.into_iter().filter_map(|r| match r {
             OriginRule::Exact(v) => Some(v),
@@ -127,10 +125,27 @@ fn cors_layer(cors: Option<&[String]>) -> Result<CorsLayer, RpcStartError> {
     } else {
         AllowOrigin::predicate(move |origin, _| rules.iter().any(|r| r.matches(origin)))
     };
-    Ok(CorsLayer::new()
+    CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([Method::POST, Method::GET, Method::OPTIONS])
-        .allow_headers([header::CONTENT_TYPE]))
+        .allow_headers([header::CONTENT_TYPE])
+}
+
+/// Substrate's host filter for an RPC that is not external: the `Host` must name the
+/// loopback address and our port. A web page whose own name an attacker re-points at
+/// 127.0.0.1 (DNS rebinding) is same-origin with us to the browser and sends no foreign
+/// `Origin`; its `Host` is still its own name.
+fn host_filter(enabled: bool, port: u16) -> HostFilterLayer {
+    if !enabled {
+        return HostFilterLayer::disable();
+    }
+    let hosts = [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+    ];
+    // Each is a valid authority by construction.
+    HostFilterLayer::new(hosts).unwrap_or_else(|_| HostFilterLayer::disable())
 }
 
 /// Starts serving every method on `config.listen`.
@@ -145,30 +160,55 @@ pub async fn start_module(
     config: RpcConfig,
     module: jsonrpsee::RpcModule<()>,
 ) -> Result<RpcHandle, RpcStartError> {
-    let cors = cors_layer(config.cors.as_deref())?;
+    let rules = origin_rules(config.cors.as_deref())?;
+    // Bound first: the host filter needs the port, which may have been chosen for us.
+    let listener = std::net::TcpListener::bind(config.listen)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(|e| RpcStartError::Bind(config.listen, e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| RpcStartError::Bind(config.listen, e))?;
+    let http = tower::ServiceBuilder::new()
+        .layer(host_filter(config.host_filter, addr.port()))
+        .layer(OriginFilterLayer(rules.clone()))
+        .layer(cors_layer(rules.as_ref()));
+    let unsubscribe_methods = module
+        .method_names()
+        .filter(|name| matches!(module.method(name), Some(MethodCallback::Unsubscription(_))))
+        .map(str::to_string)
+        .collect();
+    let rpc = RpcServiceBuilder::new()
+        .layer(RateLimitLayer(config.rate_limit))
+        .layer(EarlyUnsubscribeLayer {
+            methods: Arc::new(unsubscribe_methods),
+        });
     let server = Server::builder()
         .max_connections(config.max_connections)
         .max_request_body_size(config.max_request_bytes)
         .max_response_body_size(config.max_response_bytes)
         .max_subscriptions_per_connection(config.max_subscriptions_per_connection)
+        .set_batch_request_config(config.batch_requests)
         .set_id_provider(RandomStringIdProvider::new(SUBSCRIPTION_ID_LEN))
-        .set_http_middleware(tower::ServiceBuilder::new().layer(cors))
-        .build(config.listen)
-        .await
-        .map_err(|e| RpcStartError::Bind(config.listen, e))?;
-    let addr = server
-        .local_addr()
+        .set_http_middleware(http)
+        .set_rpc_middleware(rpc)
+        .build_from_tcp(listener)
         .map_err(|e| RpcStartError::Bind(config.listen, e))?;
     let handle = server.start(module);
     tracing::info!(
         target: "rpc",
-        "Running JSON-RPC server: addr={addr}, methods={:?}, allowed origins={}",
+        "Running JSON-RPC server: addr={addr}, methods={:?}, allowed origins={}, host filter={}, batches={:?}, rate limit={}",
         config.methods,
         config
             .cors
             .as_ref()
             .map(|o| format!("{o:?}"))
             .unwrap_or_else(|| "any".into()),
+        config.host_filter,
+        config.batch_requests,
+        config
+            .rate_limit
+            .map(|n| format!("{n}/min per connection"))
+            .unwrap_or_else(|| "none".into()),
     );
     Ok(RpcHandle { addr, handle })
 }
@@ -179,28 +219,12 @@ mod tests {
 
     #[test]
     fn cors_origins_must_be_header_values() {
-        assert!(cors_layer(Some(&["http://localhost:3000".to_string()])).is_ok());
+        assert!(origin_rules(Some(&["http://localhost:3000".to_string()])).is_ok());
         assert!(matches!(
-            cors_layer(Some(&["http://bad\norigin".to_string()])),
+            origin_rules(Some(&["http://bad\norigin".to_string()])),
             Err(RpcStartError::InvalidCors(_))
         ));
-        assert!(cors_layer(None).is_ok());
-        assert!(cors_layer(Some(&["http://localhost:*".to_string()])).is_ok());
-    }
-
-    #[test]
-    fn wildcard_port_matches_any_port_of_that_host_only() {
-        let rule = OriginRule::parse("http://localhost:*").unwrap();
-        let m = |o: &str| rule.matches(&HeaderValue::from_str(o).unwrap());
-        assert!(m("http://localhost:3000"));
-        assert!(m("http://localhost"));
-        assert!(!m("http://localhost:"));
-        assert!(!m("http://localhost:30x0"));
-        assert!(!m("http://localhost.evil.example"));
-        assert!(!m("http://localhost.evil.example:80"));
-        assert!(!m("https://localhost:3000"));
-        let exact = OriginRule::parse("https://polkadot.js.org").unwrap();
-        assert!(exact.matches(&HeaderValue::from_static("https://polkadot.js.org")));
-        assert!(!exact.matches(&HeaderValue::from_static("https://polkadot.js.org.evil")));
+        assert!(origin_rules(None).unwrap().is_none());
+        assert!(origin_rules(Some(&["http://localhost:*".to_string()])).is_ok());
     }
 }

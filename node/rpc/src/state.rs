@@ -15,7 +15,8 @@ use echonet_client::Client;
 use jsonrpsee::{
     core::{async_trait, RpcResult, SubscriptionResult},
     proc_macros::rpc,
-    PendingSubscriptionSink,
+    types::{error::INVALID_PARAMS_CODE, ErrorObject},
+    ConnectionId, PendingSubscriptionSink,
 };
 use sp_core::{
     storage::{StorageData, StorageKey},
@@ -24,7 +25,8 @@ use sp_core::{
 use sp_state_machine::{Backend as _, IterArgs};
 use sp_version::RuntimeVersion;
 use std::{
-    sync::Arc,
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard},
     time::{Duration, Instant},
 };
 
@@ -32,6 +34,11 @@ use std::{
 pub const MAX_KEYS_PAGED: u32 = 1000;
 /// Most keys one storage subscription watches; each is read again at every new best block.
 pub const MAX_SUBSCRIBED_KEYS: usize = 1024;
+/// Most keys all storage subscriptions of one connection watch together.
+pub const MAX_SUBSCRIBED_KEYS_PER_CONNECTION: usize = 4 * MAX_SUBSCRIBED_KEYS;
+/// Largest input of a `Core_*` or `BlockBuilder_*` runtime call through `state_call` on
+/// an RPC that serves only safe methods.
+pub const MAX_SAFE_BLOCK_CALL_INPUT: usize = 64 * 1024;
 /// Most blocks one `state_queryStorage` walks.
 pub const MAX_QUERY_STORAGE_BLOCKS: u32 = 1000;
 /// Most storage reads (blocks × keys) one `state_queryStorage` makes.
@@ -122,6 +129,56 @@ pub trait StateApi {
 
 pub(crate) struct State {
     pub client: Arc<Client>,
+    /// Only safe methods are served: `state_call`'s block-executing calls are bounded.
+    pub deny_unsafe: bool,
+    /// The storage keys each connection's subscriptions watch.
+    pub key_budget: Arc<KeyBudget>,
+}
+
+/// How many storage keys each connection's subscriptions watch together, against
+/// [`MAX_SUBSCRIBED_KEYS_PER_CONNECTION`].
+#[derive(Debug, Default)]
+pub(crate) struct KeyBudget(Mutex<HashMap<ConnectionId, usize>>);
+
+impl KeyBudget {
+    fn lock(&self) -> MutexGuard<'_, HashMap<ConnectionId, usize>> {
+        // Plain counts: a panic elsewhere leaves them consistent.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes `keys` from `conn`'s budget, or says how many it already uses.
+    fn reserve(self: &Arc<Self>, conn: ConnectionId, keys: usize) -> Result<KeyReservation, usize> {
+        let mut used = self.lock();
+        let in_use = used.get(&conn).copied().unwrap_or(0);
+        if in_use + keys > MAX_SUBSCRIBED_KEYS_PER_CONNECTION {
+            return Err(in_use);
+        }
+        used.insert(conn, in_use + keys);
+        Ok(KeyReservation {
+            budget: self.clone(),
+            conn,
+            keys,
+        })
+    }
+}
+
+/// Keys taken from a connection's budget, given back when the subscription ends.
+struct KeyReservation {
+    budget: Arc<KeyBudget>,
+    conn: ConnectionId,
+    keys: usize,
+}
+
+impl Drop for KeyReservation {
+    fn drop(&mut self) {
+        let mut used = self.budget.lock();
+        if let Some(n) = used.get_mut(&self.conn) {
+            *n = n.saturating_sub(self.keys);
+            if *n == 0 {
+                used.remove(&self.conn);
+            }
+        }
+    }
 }
 
 impl State {
@@ -208,6 +265,26 @@ impl State {
 #[async_trait]
 impl StateApiServer for State {
     fn call(&self, name: String, bytes: Bytes, hash: Option<H256>) -> RpcResult<Bytes> {
+        // Executing a block or an extrinsic is what these do; nothing a public client
+        // needs, and megabytes of input make it as costly as importing a full block.
+        if self.deny_unsafe
+            && (name.starts_with("Core_") || name.starts_with("BlockBuilder_"))
+            && bytes.len() > MAX_SAFE_BLOCK_CALL_INPUT
+        {
+            tracing::debug!(
+                target: "rpc",
+                "Refused state_call {name} with {} bytes of input on a safe RPC",
+                bytes.len()
+            );
+            return Err(ErrorObject::owned(
+                INVALID_PARAMS_CODE,
+                format!(
+                    "state_call {name}: {} bytes of input; an RPC that serves only safe methods takes at most {MAX_SAFE_BLOCK_CALL_INPUT} bytes for Core_* and BlockBuilder_* calls",
+                    bytes.len()
+                ),
+                None::<()>,
+            ));
+        }
         self.client
             .call(self.resolve(hash), &name, &bytes.0)
             .map(Bytes)
@@ -374,7 +451,7 @@ impl StateApiServer for State {
         &self,
         pending: PendingSubscriptionSink,
     ) -> SubscriptionResult {
-        let Ok(sink) = pending.accept().await else {
+        let Some(sink) = subscription::accept(pending).await else {
             return Ok(());
         };
         // The runtime is part of the node binary: its version cannot change while we run.
@@ -412,7 +489,25 @@ impl StateApiServer for State {
                 .await;
             return Ok(());
         }
+        let reservation = match self.key_budget.reserve(pending.connection_id(), keys.len()) {
+            Ok(reservation) => reservation,
+            Err(in_use) => {
+                tracing::debug!(
+                    target: "rpc",
+                    "Refused a storage subscription of {} keys: its connection watches {in_use}",
+                    keys.len()
+                );
+                pending
+                    .reject(error::state_other(format!(
+                        "the storage subscriptions of one connection may watch at most {MAX_SUBSCRIBED_KEYS_PER_CONNECTION} storage keys together: this one watches {in_use} and asks for {} more",
+                        keys.len()
+                    )))
+                    .await;
+                return Ok(());
+            }
+        };
         pipe_storage(self.client.clone(), pending, Arc::new(keys)).await;
+        drop(reservation);
         Ok(())
     }
 }
@@ -460,7 +555,7 @@ async fn pipe_storage(
             return;
         }
     };
-    let Ok(sink) = pending.accept().await else {
+    let Some(sink) = subscription::accept(pending).await else {
         return;
     };
     let first = StorageChangeSet {

@@ -13,5 +13,6 @@ mod network;
 mod persistence;
 mod prometheus;
 mod proof_of_stake;
+mod rpc_policy;
 mod subxt;
 mod sync;

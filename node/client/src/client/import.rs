@@ -369,39 +369,47 @@ impl Client {
         extensions.register(VerifiedSignatures(verified.clone()));
         let done = AtomicBool::new(false);
         std::thread::scope(|scope| {
-            scope.spawn(|| {
-                // Signed payloads include block hashes (genesis, era birth) that
-                // `System::initialize` records for the block being built: check in the
-                // state after `Core_initialize_block`, as the runtime does.
-                let checker_state = self.state_at_header(parent, true);
-                let mut overlay = OverlayedChanges::default();
-                let initialized = executor::execute(
-                    &checker_state,
-                    &mut overlay,
-                    &mut Extensions::new(),
-                    "Core_initialize_block",
-                    &pre_header.encode(),
-                    CallContext::Onchain { import: true },
-                );
-                if initialized.is_err() {
-                    return; // The import itself will report what is wrong.
-                }
-                let _ = executor::with_state_and_overlay(&checker_state, &mut overlay, || {
-                    let mut index = 0;
-                    while index < body.len() && !done.load(Ordering::Relaxed) {
-                        // Stay ahead of execution: the runtime's lookups count the signed
-                        // extrinsics it has reached.
-                        index = index.max(verified.lookups() + 1);
-                        let Some(xt) = body.get(index) else { break };
-                        if let Ok(xt) =
-                            echonet_runtime::UncheckedExtrinsic::decode(&mut &xt.encode()[..])
-                        {
-                            verify_and_record(&xt, &verified);
-                        }
-                        index += 1;
+            // It runs the runtime: the stack of executor::RUNTIME_THREAD_STACK's docs.
+            let checker = std::thread::Builder::new()
+                .name("import-signatures".into())
+                .stack_size(crate::executor::RUNTIME_THREAD_STACK)
+                .spawn_scoped(scope, || {
+                    // Signed payloads include block hashes (genesis, era birth) that
+                    // `System::initialize` records for the block being built: check in the
+                    // state after `Core_initialize_block`, as the runtime does.
+                    let checker_state = self.state_at_header(parent, true);
+                    let mut overlay = OverlayedChanges::default();
+                    let initialized = executor::execute(
+                        &checker_state,
+                        &mut overlay,
+                        &mut Extensions::new(),
+                        "Core_initialize_block",
+                        &pre_header.encode(),
+                        CallContext::Onchain { import: true },
+                    );
+                    if initialized.is_err() {
+                        return; // The import itself will report what is wrong.
                     }
+                    let _ = executor::with_state_and_overlay(&checker_state, &mut overlay, || {
+                        let mut index = 0;
+                        while index < body.len() && !done.load(Ordering::Relaxed) {
+                            // Stay ahead of execution: the runtime's lookups count the signed
+                            // extrinsics it has reached.
+                            index = index.max(verified.lookups() + 1);
+                            let Some(xt) = body.get(index) else { break };
+                            if let Ok(xt) =
+                                echonet_runtime::UncheckedExtrinsic::decode(&mut &xt.encode()[..])
+                            {
+                                verify_and_record(&xt, &verified);
+                            }
+                            index += 1;
+                        }
+                    });
                 });
-            });
+            if let Err(e) = checker {
+                // Only a head start is lost: execution checks every signature itself.
+                tracing::warn!(target: "import", "cannot start the signature checker: {e}");
+            }
             let result = executor::execute(
                 state,
                 overlay,

@@ -357,3 +357,31 @@ async fn a_subscriber_that_falls_behind_catches_up_with_the_newest_head() {
     assert_eq!(header["number"], json!(format!("{:#x}", BLOCKS + 1)));
     let _ = next;
 }
+
+/// `chain_getBlockHash` with a list answers each height with a database read: the list is
+/// bounded, so a 15 MiB request cannot ask for millions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_hash_lists_longer_than_the_limit_are_refused() {
+    use echonet_rpc::chain::MAX_BLOCK_HASH_LIST;
+    let node = TestNode::start(RpcMethods::Safe).await;
+    let heights: Vec<u32> = (0..MAX_BLOCK_HASH_LIST as u32 + 1).collect();
+    let err = node.call_err("chain_getBlockHash", json!([heights])).await;
+    assert_eq!(err["code"], json!(3001), "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("at most {MAX_BLOCK_HASH_LIST}")),
+        "{err}"
+    );
+    let hashes = node
+        .call_ok(
+            "chain_getBlockHash",
+            json!([heights[..MAX_BLOCK_HASH_LIST]]),
+        )
+        .await;
+    let hashes = hashes.as_array().unwrap();
+    assert_eq!(hashes.len(), MAX_BLOCK_HASH_LIST);
+    assert_eq!(hashes[0], json!(format!("{:?}", node.genesis())));
+    assert_eq!(hashes[1], Value::Null);
+}

@@ -53,6 +53,9 @@ pub fn default_config() -> RpcConfig {
         max_subscriptions_per_connection: 1024,
         cors: None,
         methods: RpcMethods::Unsafe,
+        host_filter: true,
+        batch_requests: echonet_rpc::BatchRequestConfig::Unlimited,
+        rate_limit: None,
     }
 }
 

@@ -183,3 +183,34 @@ async fn sudo_nested_200_deep_is_answered_and_included() {
         "the nesting is in the block"
     );
 }
+
+/// `state_call` input for `TransactionPaymentCallApi_*`: a bare call and its length.
+fn call_api_input(call: &[u8]) -> String {
+    let mut input = call.to_vec();
+    (call.len() as u32).encode_to(&mut input);
+    hex(&input)
+}
+
+/// The fee APIs of a bare call decode a `RuntimeCall`, not an extrinsic: the call nested
+/// 100,000 deep overflowed the stack there too.
+async fn deep_call_refused_by(method: &str) {
+    let node = TestNode::start(RpcMethods::Unsafe).await;
+    let deep = echonet_test_utils::nested_sudo(ATTACK_DEPTH, &echonet_test_utils::remark_call());
+    assert_refused(&node, "state_call", json!([method, call_api_input(&deep)])).await;
+    // 200 deep is an honest nesting and is answered.
+    let fine = echonet_test_utils::nested_sudo(200, &echonet_test_utils::remark_call());
+    let answer = node
+        .call_ok("state_call", json!([method, call_api_input(&fine)]))
+        .await;
+    assert!(!unhex(&answer).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_state_call_query_call_info() {
+    deep_call_refused_by("TransactionPaymentCallApi_query_call_info").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_state_call_query_call_fee_details() {
+    deep_call_refused_by("TransactionPaymentCallApi_query_call_fee_details").await;
+}

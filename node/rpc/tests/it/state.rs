@@ -561,3 +561,116 @@ fn storage_keys_serialize_as_hex() {
     let v = serde_json::to_value(StorageKey(vec![0xde, 0xad])).unwrap();
     assert_eq!(v, json!("0xdead"));
 }
+
+/// `n` distinct keys, `base` apart from other calls' keys, none of them in the state.
+fn unused_keys(base: u32, n: u32) -> Vec<String> {
+    (base..base + n)
+        .map(|i| hex(&[b"unused".as_slice(), &i.to_be_bytes()].concat()))
+        .collect()
+}
+
+/// Subscribes `ws` to `n` unused keys from `base` on.
+async fn subscribe_unused(
+    ws: &jsonrpsee::ws_client::WsClient,
+    base: u32,
+    n: u32,
+) -> Result<jsonrpsee::core::client::Subscription<Value>, jsonrpsee::core::ClientError> {
+    bounded(ws.subscribe::<Value, _>(
+        "state_subscribeStorage",
+        rpc_params![unused_keys(base, n)],
+        "state_unsubscribeStorage",
+    ))
+    .await
+}
+
+/// Issue 11, item 6: every storage subscription re-reads its keys at every new best
+/// block, and a connection may hold 1024 subscriptions of 1024 keys: a million reads a
+/// block for one client. A connection's subscriptions share one budget of keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_subscriptions_of_one_connection_share_a_budget_of_keys() {
+    use echonet_rpc::state::{MAX_SUBSCRIBED_KEYS, MAX_SUBSCRIBED_KEYS_PER_CONNECTION};
+    let node = TestNode::start(RpcMethods::Safe).await;
+    let ws = node.ws().await;
+    let per_sub = MAX_SUBSCRIBED_KEYS as u32;
+    let fits = MAX_SUBSCRIBED_KEYS_PER_CONNECTION as u32 / per_sub;
+    let mut subs = Vec::new();
+    for i in 0..fits {
+        subs.push(subscribe_unused(&ws, i * per_sub, per_sub).await.unwrap());
+    }
+    let used = fits * per_sub;
+    let room = MAX_SUBSCRIBED_KEYS_PER_CONNECTION as u32 - used;
+    let over = subscribe_unused(&ws, used, room + 1).await;
+    let err = over.expect_err("a subscription over the connection's key budget was accepted");
+    assert!(
+        err.to_string().contains(&format!(
+            "at most {MAX_SUBSCRIBED_KEYS_PER_CONNECTION} storage keys"
+        )),
+        "{err}"
+    );
+    // Another connection has its own budget.
+    let other = node.ws().await;
+    let _theirs = subscribe_unused(&other, 0, per_sub).await.unwrap();
+    // Unsubscribing gives the keys back, once the subscription has ended.
+    bounded(subs.pop().unwrap().unsubscribe()).await.unwrap();
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    let _again = loop {
+        match subscribe_unused(&ws, used, per_sub).await {
+            Ok(sub) => break sub,
+            Err(e) => assert!(
+                std::time::Instant::now() < deadline,
+                "the budget never came back: {e}"
+            ),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+}
+
+/// Issue 11, item 6: on an RPC that serves only safe methods (what `--rpc-external`
+/// serves), `state_call` does not hand megabytes to `Core_*` and `BlockBuilder_*`
+/// (executing a whole block, applying an extrinsic); the small calls still work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn safe_rpc_bounds_the_input_of_core_and_block_builder_calls() {
+    use echonet_rpc::state::MAX_SAFE_BLOCK_CALL_INPUT;
+    let safe = TestNode::start(RpcMethods::Safe).await;
+    let big = vec![0u8; MAX_SAFE_BLOCK_CALL_INPUT + 1];
+    for method in [
+        "Core_execute_block",
+        "Core_initialize_block",
+        "BlockBuilder_apply_extrinsic",
+        "BlockBuilder_check_inherents",
+    ] {
+        let err = safe
+            .call_err("state_call", json!([method, hex(&big)]))
+            .await;
+        assert_eq!(err["code"], json!(-32602), "{method}: {err}");
+        assert!(
+            err["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("at most {MAX_SAFE_BLOCK_CALL_INPUT} bytes")),
+            "{method}: {err}"
+        );
+    }
+    let version = safe
+        .call_ok("state_call", json!(["Core_version", "0x"]))
+        .await;
+    assert!(!unhex(&version).is_empty());
+    // Other APIs keep the request size limit only (this one reads its account id and
+    // ignores the rest).
+    let nonce = safe
+        .call_ok(
+            "state_call",
+            json!(["AccountNonceApi_account_nonce", hex(&big)]),
+        )
+        .await;
+    assert_eq!(nonce, json!("0x00000000"));
+    // An operator's own (unsafe) RPC is not bounded.
+    let local = TestNode::start(RpcMethods::Unsafe).await;
+    let err = local
+        .call_err("state_call", json!(["Core_execute_block", hex(&big)]))
+        .await;
+    assert!(
+        !err["message"].as_str().unwrap().contains("at most"),
+        "{err}"
+    );
+}
