@@ -41,8 +41,10 @@
 //!    [`GrandpaHandle::import_justification`]`(hash, bytes)`: it verifies the justification
 //!    against the current authority set and finalizes the block (storing the
 //!    justification). On `Err(Error::Justification(_))` report the peer
-//!    (`rep::BAD_JUSTIFICATION`). Import justifications in block order: one that finalizes
-//!    an authority set change must come before any signed by the next set.
+//!    (`rep::BAD_JUSTIFICATION`). Import justifications in block order: one for a block
+//!    past the effective block of a pending authority set change is refused
+//!    ([`JustificationError::PastHandOff`]) until the justification of that effective
+//!    block itself is imported.
 //!    Serving: `Client::justifications(hash)` already returns the stored ones.
 //!
 //! ## Protocol

@@ -4,4 +4,5 @@
 //! one module per area.
 
 mod own_votes;
+mod set_changes;
 mod voters;
