@@ -1,7 +1,10 @@
 //! The node's keystore: session keys on disk, in Substrate's layout.
 //!
 //! Each key is a file named `hex(key_type) ++ hex(public_key)` holding the secret URI as a
-//! JSON string, so keystores move between Substrate nodes and this one. Parsed key pairs
+//! JSON string, so keystores move between Substrate nodes and this one. Files are written
+//! whole (temporary file, sync, rename; mode 0600: see [`crate::secret_file`]), and opening
+//! the keystore checks every key file: a damaged one (a torn write, a bad copy) stops the
+//! node with the file's name instead of leaving it without that key. Parsed key pairs
 //! are cached in memory: deriving a pair from a mnemonic costs milliseconds, and Aura signs
 //! every block.
 
@@ -21,10 +24,21 @@ use std::{
 /// Error of keystore files.
 #[derive(Debug, thiserror::Error)]
 pub enum KeystoreError {
+    /// Reading or writing the keystore directory or a key file failed.
     #[error("keystore I/O on {0}: {1}")]
     Io(PathBuf, #[source] std::io::Error),
+    /// A secret URI that no key pair of the scheme parses.
     #[error("invalid secret URI for key type {0}: {1}")]
     InvalidSuri(String, String),
+    /// A key file that cannot be a key: its name is not a key type and a whole public key,
+    /// its content is not a JSON string, or its secret does not derive the public key its
+    /// name gives. Usually a file torn by a crash or a copy; the node refuses to start
+    /// rather than run without the key.
+    #[error(
+        "damaged key file {0}: {1}; restore it from a backup, or move it out of the \
+         keystore and insert the key again"
+    )]
+    DamagedKeyFile(PathBuf, String),
 }
 
 #[derive(Default)]
@@ -55,23 +69,21 @@ impl FileKeystore {
         for entry in entries {
             let entry = entry.map_err(|e| KeystoreError::Io(path.into(), e))?;
             let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            let Ok(raw) = hex::decode(name) else { continue };
+            // Key files have hex names; anything else (a leftover temporary file of an
+            // interrupted write, an editor's backup) is not the keystore's.
+            let Some(raw) = name.to_str().and_then(|n| hex::decode(n).ok()) else {
+                continue;
+            };
             if raw.len() < 4 {
                 continue;
             }
+            let file = entry.path();
             let key_type = KeyTypeId([raw[0], raw[1], raw[2], raw[3]]);
-            let content = fs::read(entry.path()).map_err(|e| KeystoreError::Io(entry.path(), e))?;
-            match serde_json::from_slice::<String>(&content) {
-                Ok(suri) => {
-                    inner.suris.insert((key_type, raw[4..].to_vec()), suri);
-                }
-                Err(e) => tracing::warn!(
-                    target: "keystore",
-                    "ignoring {}: not a JSON string: {e}",
-                    entry.path().display()
-                ),
-            }
+            let public = raw[4..].to_vec();
+            let content = fs::read(&file).map_err(|e| KeystoreError::Io(file.clone(), e))?;
+            let suri = check_key_file(&public, &content)
+                .map_err(|reason| KeystoreError::DamagedKeyFile(file.clone(), reason))?;
+            inner.suris.insert((key_type, public), suri);
         }
         Ok(Arc::new(Self {
             path: Some(path.into()),
@@ -92,7 +104,7 @@ impl FileKeystore {
         let Some(dir) = &self.path else { return Ok(()) };
         let file = dir.join(key_file_name(key_type, public));
         let content = serde_json::to_vec(suri).map_err(|e| KsError::Other(e.to_string()))?;
-        write_private(&file, &content)
+        crate::secret_file::write_private(&file, &content)
             .map_err(|e| KsError::Other(format!("{}: {e}", file.display())))
     }
 
@@ -191,19 +203,27 @@ cached_pair!(sr25519);
 cached_pair!(ed25519);
 cached_pair!(ecdsa);
 
-/// Writes a secret with owner-only permissions.
-fn write_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+/// The secret URI of a key file holding `content` for `public`, or why it cannot be one.
+/// Deriving the pair costs a few milliseconds per key, once per start.
+fn check_key_file(public: &[u8], content: &[u8]) -> Result<String, String> {
+    // sr25519 and ed25519 public keys have 32 bytes, compressed ecdsa ones 33.
+    if public.len() != 32 && public.len() != 33 {
+        return Err(format!(
+            "its name holds a public key of {} bytes (32 or 33 expected)",
+            public.len()
+        ));
     }
-    let mut file = options.open(path)?;
-    file.write_all(content)?;
-    file.sync_all()
+    let suri = serde_json::from_slice::<String>(content)
+        .map_err(|e| format!("not a JSON string ({} bytes): {e}", content.len()))?;
+    let derives = |p: Vec<u8>| p.as_slice() == public;
+    let ok = sr25519::Pair::from_string(&suri, None)
+        .is_ok_and(|p| derives(p.public().to_raw_vec()))
+        || ed25519::Pair::from_string(&suri, None).is_ok_and(|p| derives(p.public().to_raw_vec()))
+        || ecdsa::Pair::from_string(&suri, None).is_ok_and(|p| derives(p.public().to_raw_vec()));
+    if !ok {
+        return Err("its secret does not derive the public key its name gives".into());
+    }
+    Ok(suri)
 }
 
 impl Keystore for FileKeystore {
@@ -381,6 +401,77 @@ mod tests {
         assert!(ks.insert(AURA, "//Alice", bob.as_slice()).is_err());
         assert!(ks.insert(AURA, "//Bob", bob.as_slice()).is_ok());
         assert_eq!(ks.sr25519_public_keys(AURA), vec![bob]);
+    }
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_torn_key_file_is_an_error_naming_the_file() {
+        let public = sr25519::Pair::from_string("//Alice", None)
+            .unwrap()
+            .public();
+        let name = key_file_name(AURA, public.as_slice());
+        for (torn, why) in [
+            (&b"\"//Al"[..], "truncated JSON"),
+            (&b""[..], "empty"),
+            (&b"\"//Bob\""[..], "a secret of another key"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            fs::write(dir.path().join(&name), torn).unwrap();
+            let err = match FileKeystore::open(dir.path()) {
+                Ok(_) => panic!("a key file that is {why} was accepted"),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                err.contains(&name),
+                "{why}: the error does not name the file: {err}"
+            );
+        }
+        // A key file whose name is not a whole public key is torn too.
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(&name[..40]), b"\"//Alice\"").unwrap();
+        assert!(FileKeystore::open(dir.path()).is_err());
+        // Files that are not key files (no hex name) are none of the keystore's business.
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(".DS_Store"), b"junk").unwrap();
+        fs::write(dir.path().join(&name), b"\"//Alice\"").unwrap();
+        let ks = FileKeystore::open(dir.path()).unwrap();
+        assert_eq!(ks.sr25519_public_keys(AURA), vec![public]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_files_are_owner_only_and_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let ks = FileKeystore::open(dir.path()).unwrap();
+        let public = ks.sr25519_generate_new(AURA, Some("//Alice")).unwrap();
+        let file = dir.path().join(key_file_name(AURA, public.as_slice()));
+        assert_eq!(mode(&file), 0o600);
+        // An existing file readable by others, rewritten: the new one is owner-only, and it
+        // is a new file put in place whole (a hard link to the old one keeps the old
+        // bytes), never the old file truncated and refilled.
+        fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        fs::write(&file, b"\"//Alice///old\"").unwrap();
+        let old = dir.path().join("old-link");
+        fs::hard_link(&file, &old).unwrap();
+        ks.insert(AURA, "//Alice", public.as_slice()).unwrap();
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(fs::read(&file).unwrap(), b"\"//Alice\"");
+        assert_eq!(fs::read(&old).unwrap(), b"\"//Alice///old\"");
+        fs::remove_file(&old).unwrap();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names.len(),
+            1,
+            "no temporary file is left behind: {names:?}"
+        );
     }
 
     #[test]

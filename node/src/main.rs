@@ -11,6 +11,7 @@ mod metrics;
 mod network;
 mod network_key;
 mod rpc;
+mod secret_file;
 mod service;
 mod transactions;
 

@@ -6,8 +6,18 @@ use anyhow::{anyhow, Context};
 use libp2p_identity::{ed25519, Keypair};
 use std::path::Path;
 
-/// Parses a secret: 32 raw bytes, or 64 hex characters (optionally 0x-prefixed).
+/// Parses a secret: 32 raw bytes, or 64 hex characters (optionally 0x-prefixed). 32 bytes
+/// of hex text are refused: they are a hex file cut short, not a raw secret (a random
+/// secret is all hex digits with odds below 2^-110), and reading them as one would give
+/// the node another identity without a word.
 pub fn parse_secret(raw: &[u8]) -> anyhow::Result<Keypair> {
+    let digits = raw.strip_prefix(b"0x").unwrap_or(raw);
+    if raw.len() == 32 && digits.iter().all(u8::is_ascii_hexdigit) {
+        return Err(anyhow!(
+            "node key is 32 characters of hex, half a key: the file is truncated (a hex key \
+             has 64 digits, a raw one 32 bytes)"
+        ));
+    }
     let mut bytes = if raw.len() == 32 {
         raw.to_vec()
     } else {
@@ -46,22 +56,11 @@ pub fn load_or_generate(path: &Path) -> anyhow::Result<Keypair> {
     }
 }
 
-/// Writes a secret readable by its owner only.
+/// Writes a secret readable by its owner only, replacing any file at `path` whole (see
+/// [`crate::secret_file`]).
 pub fn write_secret(path: &Path, secret: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    file.write_all(secret)?;
-    file.sync_all()?;
-    Ok(())
+    crate::secret_file::write_private(path, secret)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]
@@ -76,6 +75,59 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap().len(), 32);
         let again = load_or_generate(&path).unwrap();
         assert_eq!(first.public().to_peer_id(), again.public().to_peer_id());
+    }
+
+    #[test]
+    fn a_torn_key_file_is_an_error_naming_the_file() {
+        let (_, secret) = generate();
+        let hex = hex::encode(&secret);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret_ed25519");
+        // A hex file cut at 32 bytes is 32 bytes of text, not a raw secret; cut elsewhere,
+        // or raw bytes cut short, it is no key at all.
+        for torn in [
+            &hex.as_bytes()[..32],
+            &hex.as_bytes()[..40],
+            &secret[..20],
+            &b""[..],
+        ] {
+            std::fs::write(&path, torn).unwrap();
+            let err = match load_or_generate(&path) {
+                Ok(pair) => panic!(
+                    "a torn key file ({} bytes) loaded as {}",
+                    torn.len(),
+                    pair.public().to_peer_id()
+                ),
+                Err(e) => format!("{e:#}"),
+            };
+            assert!(
+                err.contains("secret_ed25519"),
+                "the error does not name the file: {err}"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_files_are_owner_only_and_replaced_whole() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret_ed25519");
+        std::fs::write(&path, b"old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let old = dir.path().join("old-link");
+        std::fs::hard_link(&path, &old).unwrap();
+        let (_, secret) = generate();
+        write_secret(&path, &secret).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read(&path).unwrap(), secret);
+        assert_eq!(std::fs::read(&old).unwrap(), b"old", "rewritten in place");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "a temporary file is left"
+        );
     }
 
     #[test]

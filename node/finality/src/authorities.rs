@@ -5,7 +5,11 @@
 //! block `E = S + delay` of the chain containing `S`, once `E` is finalized: `E` is the
 //! last block the old set finalizes, and the new set (set id + 1) votes on `E`'s
 //! descendants. Voters therefore never vote past `E` while the change is pending (see
-//! `vote_limit`), and finalizing `E` (or a descendant) applies the change.
+//! `vote_limit`), and finalizing `E` applies the change. A justification or commit for a
+//! block past `E` is refused until `E` is final, whoever signed it (see `finalize`): the
+//! old set has no mandate there, and the new set none before `E` is final. So each
+//! hand-off is proven by a justification stored at its own block, and one finalization
+//! enacts at most one change.
 //!
 //! The set and its pending changes are stored in the client's auxiliary storage, written in
 //! the same batch as the finalization that changes them (`finalize`).
@@ -13,7 +17,7 @@
 //! Forced changes, pauses and resumes are not acted on (pallet-grandpa emits them only for
 //! `note_stalled`, a root call this chain does not use); they are logged.
 
-use crate::Error;
+use crate::{Error, JustificationError};
 use codec::{Decode, Encode};
 use echonet_client::Client;
 use echonet_runtime::Header;
@@ -146,9 +150,14 @@ pub(crate) enum Outcome {
 }
 
 /// Finalizes `hash` with `justification` (an encoded GRANDPA justification, already
-/// verified by the caller), applying the scheduled changes it enacts. `set` is the shared
-/// authority set, locked for the whole operation so that the voter and justification
-/// imports never interleave.
+/// verified by the caller against `set`), applying the scheduled change it enacts, if any.
+/// `set` is the shared authority set, locked for the whole operation so that the voter
+/// and justification imports never interleave.
+///
+/// A block past the effective block of the earliest change pending on its chain is
+/// refused with [`JustificationError::PastHandOff`]: `set` may not finalize it, and the
+/// next set may only once that effective block is final. Finalizing the effective block
+/// itself enacts that one change.
 pub(crate) fn finalize(
     client: &Client,
     set: &mut AuthoritySet,
@@ -190,43 +199,62 @@ pub(crate) fn finalize(
         }
     }
     next.pending.sort_by_key(|c| c.effective_number());
+    // The set's mandate ends at the earliest hand-off on this chain: past it only the next
+    // set may finalize, and only once the hand-off block itself is final (its own
+    // justification imported, or its commit made). So one finalization enacts at most one
+    // change, and the proof of every hand-off is stored at the hand-off block.
+    if let Some(hand_off) = next.pending.first().map(|c| c.effective_number()) {
+        if number > hand_off {
+            return Err(JustificationError::PastHandOff {
+                number,
+                hand_off,
+                set_id: set.set_id,
+            }
+            .into());
+        }
+    }
     let mut changed = false;
-    while next
+    if next
         .pending
         .first()
-        .is_some_and(|c| c.effective_number() <= number)
+        .is_some_and(|c| c.effective_number() == number)
     {
         let change = next.pending.remove(0);
-        let effective = change.effective_number();
-        let start = route
-            .enacted
-            .iter()
-            .find(|(_, n)| *n == effective)
-            .copied()
-            .unwrap_or((hash, number));
+        // pallet-grandpa schedules no change while one is pending, so no other can take
+        // effect here; if one did, the next set could never finalize past its start.
+        next.pending.retain(|c| {
+            let later = c.effective_number() > number;
+            if !later {
+                tracing::error!(
+                    target: "grandpa",
+                    "dropping a second authority set change signalled at #{} that takes effect at #{number}, where another change does",
+                    c.signal.1
+                );
+            }
+            later
+        });
         if change.next_authorities.is_empty() {
             tracing::error!(
                 target: "grandpa",
-                "ignoring a scheduled change to an empty authority set at #{effective}"
+                "ignoring a scheduled change to an empty authority set at #{number}"
             );
-            continue;
+        } else {
+            next = AuthoritySet {
+                set_id: next.set_id.saturating_add(1),
+                authorities: change.next_authorities,
+                start: (hash, number),
+                // Later signals stay pending for the new set.
+                pending: std::mem::take(&mut next.pending),
+            };
+            changed = true;
+            tracing::info!(
+                target: "grandpa",
+                "👴 Applying authority set change scheduled at block #{}: set {} starts at #{number} with {} authorities",
+                change.signal.1,
+                next.set_id,
+                next.authorities.len()
+            );
         }
-        next = AuthoritySet {
-            set_id: next.set_id.saturating_add(1),
-            authorities: change.next_authorities,
-            start,
-            // Later signals stay pending for the new set.
-            pending: std::mem::take(&mut next.pending),
-        };
-        changed = true;
-        tracing::info!(
-            target: "grandpa",
-            "👴 Applying authority set change scheduled at block #{}: set {} starts at #{} with {} authorities",
-            change.signal.1,
-            next.set_id,
-            start.1,
-            next.authorities.len()
-        );
     }
     let encoded = next.encode();
     client.finalize_block_with_aux(

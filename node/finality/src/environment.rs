@@ -101,10 +101,17 @@ pub(crate) struct VoterProgress {
 }
 
 impl VoterProgress {
-    /// The stored progress of `set_id`, or a fresh one.
+    /// The stored progress of `set_id`, or a fresh one if none is stored for that set. A
+    /// stored record that does not decode is an error, not a fresh start: it may hold votes
+    /// this node must not contradict.
     pub(crate) fn load(client: &Client, set_id: u64) -> Result<Self, Error> {
         let stored = match client.aux_get(VOTER_PROGRESS_KEY)? {
-            Some(raw) => VoterProgress::decode(&mut &raw[..]).ok(),
+            Some(raw) => Some(
+                VoterProgress::decode(&mut &raw[..]).map_err(|e| Error::Decode {
+                    what: "the voter's stored progress and own votes",
+                    reason: e.to_string(),
+                })?,
+            ),
             None => None,
         };
         Ok(match stored {
@@ -116,8 +123,19 @@ impl VoterProgress {
         })
     }
 
+    /// Stores the progress; a crash may lose it (the voter then resumes from an earlier
+    /// completed round, whose own votes the same record still holds).
     fn save(&self, client: &Client) -> Result<(), Error> {
         client.aux_put(&[(VOTER_PROGRESS_KEY, &self.encode())])?;
+        Ok(())
+    }
+
+    /// Stores the progress and waits until it is on disk (write-ahead log synced): for a
+    /// new own vote, which is broadcast right after. A vote lost to a power cut after its
+    /// broadcast could be contradicted by the restarted voter, an equivocation. The sync
+    /// also makes every earlier write durable, as RocksDB's log is sequential.
+    fn save_synced(&self, client: &Client) -> Result<(), Error> {
+        client.aux_put_synced(&[(VOTER_PROGRESS_KEY, &self.encode())])?;
         Ok(())
     }
 
@@ -264,9 +282,11 @@ impl<N: FinalityNetwork> Environment<N> {
         if self.local_id.is_none() {
             return Ok(());
         }
+        // finality-grandpa calls this before it hands the vote to `OutgoingVotes`, which
+        // signs and broadcasts it: the vote is on disk before anyone can see it.
         let mut progress = self.progress.lock();
         if f(progress.own(round)) {
-            progress.save(&self.shared.client)?;
+            progress.save_synced(&self.shared.client)?;
         }
         Ok(())
     }

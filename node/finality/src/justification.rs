@@ -84,6 +84,23 @@ pub enum JustificationError {
     /// The authority set to verify against is empty, so nothing can be verified.
     #[error("the authority set has no voters")]
     EmptySet,
+    /// The block lies past the effective block of the earliest change pending on its chain
+    /// (the hand-off): the current set's mandate ends there, and the next set's starts only
+    /// once the hand-off block itself is finalized. Signed by the current set, it is proof
+    /// that its signers voted past their mandate; signed by the next set, it came before
+    /// the hand-off's own justification, which must be imported first.
+    #[error(
+        "justification of #{number} lies past #{hand_off}, where set {set_id} hands over to \
+         the next set: the justification of #{hand_off} must be imported first"
+    )]
+    PastHandOff {
+        /// The number of the block the justification is for.
+        number: u32,
+        /// The effective block of the earliest pending change on its chain.
+        hand_off: u32,
+        /// The current set, whose mandate ends at `hand_off`.
+        set_id: u64,
+    },
 }
 
 /// The ancestry headers of a justification as a [`Chain`].

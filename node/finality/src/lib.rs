@@ -41,8 +41,10 @@
 //!    [`GrandpaHandle::import_justification`]`(hash, bytes)`: it verifies the justification
 //!    against the current authority set and finalizes the block (storing the
 //!    justification). On `Err(Error::Justification(_))` report the peer
-//!    (`rep::BAD_JUSTIFICATION`). Import justifications in block order: one that finalizes
-//!    an authority set change must come before any signed by the next set.
+//!    (`rep::BAD_JUSTIFICATION`). Import justifications in block order: one for a block
+//!    past the effective block of a pending authority set change is refused
+//!    ([`JustificationError::PastHandOff`]) until the justification of that effective
+//!    block itself is imported.
 //!    Serving: `Client::justifications(hash)` already returns the stored ones.
 //!
 //! ## Protocol
@@ -60,8 +62,11 @@
 //! depth-limited decoding, set id, round window, signer in the set, ed25519 signature)
 //! before the voter sees it; the voter checks commits against our chain. A node never
 //! finalizes a block that does not descend from its finalized block (that would be a
-//! safety fault; it is logged and refused). Own votes are persisted before they are sent,
-//! so a restarted voter repeats them instead of contradicting itself.
+//! safety fault; it is logged and refused), nor a block past the hand-off of a pending
+//! authority set change before the hand-off block itself is final (see [`authorities`]).
+//! Own votes are written to disk, with RocksDB's log synced, before they are sent, so a
+//! voter restarted after a crash or a power cut repeats them instead of contradicting
+//! itself.
 
 pub mod authorities;
 mod environment;

@@ -461,14 +461,16 @@ impl<N: FinalityNetwork> Worker<N> {
                     tracing::info!(target: "grandpa", "👴 Following GRANDPA set {} (not a voter)", set.set_id)
                 }
             }
-            let progress = match VoterProgress::load(&client, set.set_id) {
-                Ok(p) => p,
+            let (progress, local_id) = match VoterProgress::load(&client, set.set_id) {
+                Ok(p) => (p, local_id),
                 Err(e) => {
-                    tracing::error!(target: "grandpa", "cannot read the voter's state: {e}");
-                    VoterProgress {
+                    // Voting without our earlier votes could contradict them.
+                    tracing::error!(target: "grandpa", "cannot read the voter's state: {e}; following set {} without voting", set.set_id);
+                    let fresh = VoterProgress {
                         set_id: set.set_id,
                         ..Default::default()
-                    }
+                    };
+                    (fresh, None)
                 }
             };
             let (global_tx, global_rx) = fmpsc::channel(GLOBAL_QUEUE);

@@ -486,3 +486,88 @@ async fn benchmark_pallet_without_the_feature_says_how_to_build_it() {
         assert_no_panic(&out.stderr);
     }
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_files_are_owner_only_and_a_torn_one_stops_the_node_naming_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).expect("key file").permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = dir.path().join("base");
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+
+    // Keys the CLI writes are the owner's alone.
+    let node_key = dir.path().join("node-key");
+    let out = run_cli(["key", "generate-node-key", "--file", &s(&node_key)]).await;
+    assert!(out.status.success(), "{}", out.stderr);
+    assert_eq!(mode(&node_key), 0o600);
+    let out = run_cli([
+        "key",
+        "insert",
+        "--chain",
+        "dev",
+        "-d",
+        &s(&base),
+        "--suri",
+        "//Alice",
+        "--key-type",
+        "aura",
+    ])
+    .await;
+    assert!(out.status.success(), "{}", out.stderr);
+    let keystore = base.join("chains/dev/keystore");
+    let key_file = std::fs::read_dir(&keystore)
+        .expect("the keystore")
+        .map(|e| e.expect("an entry").path())
+        .next()
+        .expect("the inserted key's file");
+    assert_eq!(mode(&key_file), 0o600);
+
+    let start = |base: &Path| {
+        vec![
+            "--chain".to_string(),
+            "dev".into(),
+            "-d".into(),
+            s(base),
+            "--no-prometheus".into(),
+            "--port".into(),
+            free_port().to_string(),
+            "--rpc-port".into(),
+            free_port().to_string(),
+        ]
+    };
+    // A keystore file cut short by a crash: the node refuses to start and says which.
+    std::fs::write(&key_file, b"\"//Al").expect("tear the key file");
+    let out = run_cli(start(&base)).await;
+    assert!(
+        !out.status.success(),
+        "started with a torn key file:\n{}",
+        out.stderr
+    );
+    let name = key_file.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        out.stderr.contains(&name) && out.stderr.contains("damaged key file"),
+        "the error does not name the torn key file:\n{}",
+        out.stderr
+    );
+    assert_no_panic(&out.stderr);
+
+    // A hex node key cut at 32 bytes would be a valid raw key of another identity.
+    let base = dir.path().join("base2");
+    let network = base.join("chains/dev/network");
+    std::fs::create_dir_all(&network).expect("network dir");
+    let hex = std::fs::read(&node_key).expect("the node key");
+    std::fs::write(network.join("secret_ed25519"), &hex[..32]).expect("tear the node key");
+    let out = run_cli(start(&base)).await;
+    assert!(
+        !out.status.success(),
+        "started with a torn node key:\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("secret_ed25519"),
+        "the error does not name the torn node key:\n{}",
+        out.stderr
+    );
+    assert_no_panic(&out.stderr);
+}

@@ -59,6 +59,24 @@ impl Client {
         self.db.write(batch)
     }
 
+    /// [`Client::aux_put`], returning only once the write-ahead log holding the values is
+    /// synced to disk: for a component whose values must survive a power cut, not only a
+    /// crash of the process (a voter's own votes, which it must never contradict).
+    pub fn aux_put_synced(&self, entries: &[(&[u8], &[u8])]) -> Result<()> {
+        let mut batch = self.db.batch();
+        for (key, value) in entries {
+            batch.put(col::AUX, key, value)?;
+        }
+        self.db.write_synced(batch)
+    }
+
+    /// How many times the database has synced its write-ahead log to disk since it was
+    /// opened, counted by RocksDB itself; `None` unless the client was opened with
+    /// [`crate::db::DbConfig::statistics`] on.
+    pub fn wal_syncs(&self) -> Option<u64> {
+        self.db.wal_syncs()
+    }
+
     /// A block body by hash; `None` if no such block is stored.
     pub fn body(&self, hash: H256) -> Result<Option<Vec<OpaqueExtrinsic>>> {
         self.db.get_decoded(col::BODIES, hash_key(&hash))

@@ -39,3 +39,22 @@ fn finalization_writes_its_aux_entries() {
     assert_eq!(client.aux_get(b"test:set").unwrap(), Some(b"2".to_vec()));
     assert!(client.justifications(hash).unwrap().is_some());
 }
+
+#[test]
+fn a_synced_aux_write_reaches_the_disk_before_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = echonet_test_utils::open_dev_client_with(dir.path(), |c| c.db.statistics = true);
+    let syncs = || client.wal_syncs().expect("statistics are on");
+    let start = syncs();
+    client.aux_put(&[(b"test:a", b"plain")]).unwrap();
+    assert_eq!(syncs(), start, "a plain write does not wait for the disk");
+    client.aux_put_synced(&[(b"test:a", b"synced")]).unwrap();
+    assert!(
+        syncs() > start,
+        "RocksDB synced its log for the synced write"
+    );
+    assert_eq!(client.aux_get(b"test:a").unwrap(), Some(b"synced".to_vec()));
+    // Without statistics there is nothing to report.
+    drop(client);
+    assert_eq!(open(dir.path()).wal_syncs(), None);
+}
