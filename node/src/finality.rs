@@ -32,16 +32,14 @@ impl FinalityNetwork for NodeFinalityNetwork {
     }
 
     fn report(&self, peer: PeerId, message_id: MessageId, verdict: MessageVerdict) {
+        if let Some((cost, reason)) = verdict.reputation() {
+            self.0
+                .report_peer(peer, ReputationChange::new(cost, reason));
+        }
         let validity = match verdict {
             MessageVerdict::Accept => MessageValidity::Accept,
-            MessageVerdict::Ignore => MessageValidity::Ignore,
-            MessageVerdict::Reject(misbehavior) => {
-                self.0.report_peer(
-                    peer,
-                    ReputationChange::new(misbehavior.cost(), misbehavior.reason()),
-                );
-                MessageValidity::Reject
-            }
+            MessageVerdict::Ignore | MessageVerdict::NoNewVotes => MessageValidity::Ignore,
+            MessageVerdict::Reject(_) => MessageValidity::Reject,
         };
         self.0.report_message(message_id, peer, validity);
     }

@@ -1,18 +1,29 @@
 //! A rogue peer: a real EchoNet network node (crate `echonet-network`, in the test process)
-//! over its own copy of a chain, that serves and announces blocks it forged. It speaks the
-//! protocols correctly; only its blocks are wrong.
+//! over its own copy of a chain, that serves and announces blocks it forged, or replays the
+//! GRANDPA votes it hears. It speaks the protocols correctly; only its blocks are wrong, or
+//! its gossip is worthless.
 
 use crate::within;
+use codec::{Decode, Encode};
 use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
 use echonet_consensus::aura::AuraVerifier;
+use echonet_finality::messages::{GossipMessage, SignedMessage};
 use echonet_network::{
-    BlockFields, BlockId, BlockRequest, Direction, Keypair, Multiaddr, NetworkConfig,
-    NetworkHandle, PeerId,
+    BlockFields, BlockId, BlockRequest, Direction, Keypair, MessageValidity, Multiaddr,
+    NetworkConfig, NetworkEvent, NetworkHandle, PeerId,
 };
 use echonet_runtime::Header;
 use echonet_test_utils::{current_slot, dev_keys, slot_of, ForgingChain, NewBlock};
+use parking_lot::Mutex;
 use sp_core::{crypto::ByteArray, Pair, H256};
-use std::{sync::Arc, time::Duration};
+use std::{
+    collections::BTreeMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
 
 /// How a forged block is wrong.
 #[derive(Debug, Clone, Copy)]
@@ -32,12 +43,74 @@ pub struct Rogue {
     /// logs when it penalises or bans the rogue).
     pub peer_id: PeerId,
     chain: Arc<ForgingChain>,
+    votes: Arc<Mutex<HeardVotes>>,
     _dir: tempfile::TempDir,
+}
+
+/// The GRANDPA votes the rogue heard, by (set id, round); only the latest rounds are kept.
+#[derive(Default)]
+struct HeardVotes {
+    rounds: BTreeMap<(u64, u64), Vec<SignedMessage>>,
+}
+
+/// Rounds of heard votes kept.
+const HEARD_ROUNDS: usize = 4;
+
+impl HeardVotes {
+    fn note(&mut self, data: &[u8]) {
+        let Ok(GossipMessage::Vote {
+            round,
+            set_id,
+            message,
+        }) = GossipMessage::decode(&mut &data[..])
+        else {
+            return;
+        };
+        let votes = self.rounds.entry((set_id, round)).or_default();
+        if !votes.contains(&message) {
+            votes.push(message);
+        }
+        while self.rounds.len() > HEARD_ROUNDS {
+            self.rounds.pop_first();
+        }
+    }
+
+    /// The latest round heard: its set id, number and votes.
+    fn latest(&self) -> Option<(u64, u64, Vec<SignedMessage>)> {
+        self.rounds
+            .iter()
+            .next_back()
+            .map(|((set_id, round), votes)| (*set_id, *round, votes.clone()))
+    }
+}
+
+/// A running replay of GRANDPA votes (see [`Rogue::replay_votes`]). Dropping it stops it.
+pub struct VoteReplay {
+    sent: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl VoteReplay {
+    /// How many replayed messages the rogue has gossiped so far.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for VoteReplay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl Rogue {
     /// A rogue of chain `spec` that dials `target` (a `/p2p/` multiaddr).
     pub async fn connect(spec: ChainSpec, target: &str) -> Rogue {
+        Self::connect_to(spec, &[target.to_string()]).await
+    }
+
+    /// A rogue of chain `spec` that dials every one of `targets` (`/p2p/` multiaddrs).
+    pub async fn connect_to(spec: ChainSpec, targets: &[String]) -> Rogue {
         let dir = tempfile::tempdir().expect("a temporary directory for the rogue's chain");
         let db = dir.path().join("db");
         let client = tokio::task::spawn_blocking(move || {
@@ -54,21 +127,99 @@ impl Rogue {
         let mut config =
             NetworkConfig::new(client.info().genesis_hash, Keypair::generate_ed25519());
         config.listen_addresses = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("a multiaddr")];
-        config.boot_nodes = vec![target
-            .parse::<Multiaddr>()
-            .expect("the target is a multiaddr")];
+        config.boot_nodes = targets
+            .iter()
+            .map(|t| t.parse::<Multiaddr>().expect("the target is a multiaddr"))
+            .collect();
         config.node_name = "rogue".into();
         let (network, mut events, _task) = echonet_network::start(config, chain.clone(), None)
             .await
             .expect("the rogue's network starts");
-        // Nobody listens to the rogue's events; they must still be drained.
-        tokio::spawn(async move { while events.recv().await.is_some() {} });
+        // The events must be drained; the rogue keeps only the GRANDPA votes it hears, for
+        // [`Rogue::replay_votes`], and forwards no gossip.
+        let votes = Arc::new(Mutex::new(HeardVotes::default()));
+        let heard = votes.clone();
+        let reporter = network.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                if let NetworkEvent::Finality {
+                    peer,
+                    data,
+                    message_id,
+                } = event
+                {
+                    heard.lock().note(&data);
+                    reporter.report_message(message_id, peer, MessageValidity::Ignore);
+                }
+            }
+        });
         Rogue {
             peer_id: network.local_peer_id(),
             network,
             chain,
+            votes,
             _dir: dir,
         }
+    }
+
+    /// Waits until the rogue has heard GRANDPA votes of a round, and returns how many it
+    /// heard in the latest one.
+    pub async fn wait_heard_votes(&self, limit: Duration) -> usize {
+        within(limit, "GRANDPA votes heard by the rogue", async {
+            loop {
+                if let Some((_, _, votes)) = self.votes.lock().latest() {
+                    return votes.len();
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+    }
+
+    /// Replays the real GRANDPA votes the rogue hears, at `per_second` messages a second,
+    /// until the returned [`VoteReplay`] is dropped. Each message is a `RoundVotes` of the
+    /// latest round heard, filled to the most votes a message may carry (`6 * voters`, by
+    /// repeating that round's votes) and made a distinct gossip message by a fresh nonce.
+    pub fn replay_votes(&self, per_second: u32, voters: usize) -> VoteReplay {
+        let sent = Arc::new(AtomicU64::new(0));
+        let counter = sent.clone();
+        let heard = self.votes.clone();
+        let network = self.network.clone();
+        let task = tokio::spawn(async move {
+            let start = Instant::now();
+            let mut tick = tokio::time::interval(Duration::from_millis(10));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            // At most 100 ms worth at once: a rogue starved of CPU for a while does not
+            // burst above the gossip rate afterwards (the network would throttle it, and
+            // GRANDPA would not see those messages).
+            let burst = u64::from(per_second / 10).max(1);
+            let mut nonce = 0u64;
+            let mut forgiven = 0u64;
+            loop {
+                tick.tick().await;
+                let Some((set_id, round, votes)) = heard.lock().latest() else {
+                    continue;
+                };
+                let mut due = ((start.elapsed().as_secs_f64() * f64::from(per_second)) as u64)
+                    .saturating_sub(forgiven);
+                if due > nonce + burst {
+                    forgiven += due - nonce - burst;
+                    due = nonce + burst;
+                }
+                while nonce < due {
+                    nonce += 1;
+                    let message = GossipMessage::RoundVotes {
+                        round,
+                        set_id,
+                        votes: votes.iter().cycle().take(6 * voters).cloned().collect(),
+                        nonce,
+                    };
+                    network.gossip_finality(message.encode());
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+        VoteReplay { sent, task }
     }
 
     /// Whether the rogue is connected to `peer` (handshake done).

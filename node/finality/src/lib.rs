@@ -11,9 +11,9 @@
 //!    - `type Peer = echonet_network::PeerId; type MessageId = echonet_network::MessageId;`
 //!    - `gossip(data)` → `NetworkHandle::gossip_finality(data)`;
 //!    - `report(peer, id, verdict)` → `report_message(id, peer, v)` with `v` = `Accept`,
-//!      `Ignore` or `Reject` as [`MessageVerdict`] says, and for `Reject(m)` also
-//!      `report_peer(peer, ReputationChange::new(m.cost(), m.reason()))` (or
-//!      `rep::BAD_FINALITY_MESSAGE`).
+//!      `Ignore` (also for `NoNewVotes`) or `Reject` as [`MessageVerdict`] says, and when
+//!      [`MessageVerdict::reputation`] is `Some((cost, reason))` also
+//!      `report_peer(peer, ReputationChange::new(cost, reason))`.
 //!
 //!    Every message handed in gets exactly one `report` call.
 //! 2. Create a bounded channel `tokio::sync::mpsc::channel(1024)` of [`FinalityMessage`]s
@@ -58,9 +58,12 @@
 //!
 //! ## Safety
 //!
-//! Nothing from the network is trusted: every vote, commit and catch-up is checked (size,
-//! depth-limited decoding, set id, round window, signer in the set, ed25519 signature)
-//! before the voter sees it; the voter checks commits against our chain. A node never
+//! Nothing from the network is trusted: every vote, commit and catch-up is checked before
+//! the voter sees it, cheapest check first (size, depth-limited decoding, set id, round
+//! window, vote already seen, signer in the set), and only then its ed25519 signatures, on
+//! a thread of their own, so that replayed votes cannot stall the voter; a vote message
+//! with no new vote costs its sender ([`MessageVerdict::NoNewVotes`]). The voter checks
+//! commits against our chain. A node never
 //! finalizes a block that does not descend from its finalized block (that would be a
 //! safety fault; it is logged and refused), nor a block past the hand-off of a pending
 //! authority set change before the hand-off block itself is final (see [`authorities`]).
@@ -74,6 +77,7 @@ pub mod evidence;
 pub mod justification;
 pub mod messages;
 mod metrics;
+mod verify;
 mod worker;
 
 pub use authorities::{AuthoritySet, PendingChange};
@@ -188,8 +192,29 @@ pub enum MessageVerdict {
     /// Harmless but not worth forwarding (duplicate, old, other set, meant for direct
     /// peers only).
     Ignore,
+    /// Valid, but without a vote that is new to us: its votes were all seen already, or
+    /// are of a round behind our window. Not forwarded, and it costs the sender a little
+    /// ([`MessageVerdict::reputation`]): honest nodes send such a message now and then (a
+    /// stalled round's votes, repeated), a peer that replays votes sends little else.
+    NoNewVotes,
     /// Invalid: drop it and lower the sender's reputation by `cost()`.
     Reject(Misbehavior),
+}
+
+impl MessageVerdict {
+    /// The change of the sender's reputation the verdict calls for, with its reason (for
+    /// logs and metrics): a cost for [`MessageVerdict::NoNewVotes`] and
+    /// [`MessageVerdict::Reject`], none otherwise.
+    pub fn reputation(&self) -> Option<(i32, &'static str)> {
+        match self {
+            MessageVerdict::Accept | MessageVerdict::Ignore => None,
+            // Small next to an honest node's rate of such messages (a stalled round's votes
+            // every few seconds), which the decay of reputation absorbs; a peer that
+            // replays votes at its gossip rate falls below the ban threshold in about 35 s.
+            MessageVerdict::NoNewVotes => Some((-(1 << 17), "GRANDPA message without a new vote")),
+            MessageVerdict::Reject(m) => Some((m.cost(), m.reason())),
+        }
+    }
 }
 
 /// A finality message received from a peer.
@@ -393,6 +418,7 @@ pub async fn start<N: FinalityNetwork>(params: GrandpaParams<N>) -> Result<Grand
         set.authorities.len(),
         set.start.1
     );
+    let verifier = verify::Verifier::spawn(metrics.clone())?;
     let (set_changed_tx, set_changed_rx) = watch::channel(set.set_id);
     let shared = Arc::new(Shared {
         client: params.client.clone(),
@@ -413,6 +439,7 @@ pub async fn start<N: FinalityNetwork>(params: GrandpaParams<N>) -> Result<Grand
             gossip_duration: params.config.gossip_duration,
         },
         equivocate: params.config.equivocate,
+        verifier,
     };
     let (stopped_tx, stopped_rx) = watch::channel(false);
     // The voter's own single-threaded runtime for its timers: borrowing the node's would

@@ -15,7 +15,10 @@
 //!
 //! `RoundVotes` repairs lost votes (a voter that restarted, a healed partition): gossip
 //! delivers each message once, and the nonce keeps a rebroadcast from being deduplicated
-//! as a copy of the previous one.
+//! as a copy of the previous one. The nonce also makes a replay of old votes a new message,
+//! so a receiver judges votes, not messages: a vote it has seen (by digest), or of a round
+//! outside its window, is dropped before its signature is checked, and a `Vote` or
+//! `RoundVotes` without a new vote costs its sender reputation.
 
 use codec::{Decode, Encode};
 use finality_grandpa::Message;

@@ -15,6 +15,9 @@ pub(crate) struct Metrics {
     pub equivocations: Counter<U64>,
     /// `echonet_finality_grandpa_finalized_height`: the last block GRANDPA finalized.
     pub finalized_height: Gauge<U64>,
+    /// `echonet_finality_grandpa_signature_checks_total`: signatures of votes, commits and
+    /// catch-ups from the network checked.
+    pub signature_checks: Counter<U64>,
 }
 
 impl Metrics {
@@ -48,6 +51,13 @@ impl Metrics {
                 Gauge::new(
                     "echonet_finality_grandpa_finalized_height",
                     "Number of the last block finalized through GRANDPA.",
+                )?,
+                registry,
+            )?,
+            signature_checks: register(
+                Counter::new(
+                    "echonet_finality_grandpa_signature_checks_total",
+                    "Signatures of GRANDPA votes, commits and catch-ups from the network checked.",
                 )?,
                 registry,
             )?,

@@ -7,17 +7,20 @@
 //! restarts them when the set changes (finalization of a change's effective block, by the
 //! voter or by a justification import) or when the voter fails.
 //!
-//! Incoming messages are checked in full before anything reaches the voter: size, decoding
-//! (depth-limited), duplicates (by hash), set id, round window, signer in the set, and
-//! signature. A vote or commit whose blocks are not imported yet waits (bounded, 60 s) and
-//! is released on import.
+//! Incoming messages are checked in full before anything reaches the voter, cheapest check
+//! first: size, duplicate message (by hash), decoding (depth-limited), set id, round window,
+//! votes already seen (by digest), signers in the set, commit weight. Only what passes, and
+//! would be new to the voter, has its signatures checked, on the verification thread
+//! ([`crate::verify`]), never on this one: a peer that replays valid votes costs this thread
+//! a hash per vote, not a signature check. A vote message that holds no new vote costs its
+//! sender reputation ([`MessageVerdict::NoNewVotes`]). A vote or commit whose blocks are not
+//! imported yet waits (bounded, 60 s) and is released on import.
 
 use crate::{
     environment::{CompletedRound, Environment, OutgoingCommits, Shared, Timing, VoterProgress},
     justification::{voter_set, DECODE_DEPTH_LIMIT},
-    messages::{
-        check_signature, stage, CatchUp, Commit, GossipMessage, SignedMessage, MAX_MESSAGE_SIZE,
-    },
+    messages::{stage, CatchUp, Commit, GossipMessage, SignedMessage, MAX_MESSAGE_SIZE},
+    verify::{Checked, Job, Verifier, Work},
     Error, FinalityMessage, FinalityNetwork, MessageVerdict, Misbehavior,
 };
 use codec::{DecodeLimit, Encode};
@@ -38,7 +41,11 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{
+    broadcast,
+    mpsc::{self, error::TrySendError},
+    watch,
+};
 
 /// Votes kept per round: every authority's three stages, twice (an equivocation).
 fn max_round_votes(voters: usize) -> usize {
@@ -56,6 +63,9 @@ const ROUNDS_AHEAD: u64 = 2;
 const SEEN_MESSAGES: u32 = 8192;
 /// Capacity of the per-round and commit channels into the voter.
 const GLOBAL_QUEUE: usize = 256;
+/// Commits remembered as checked, so that copies (from other voters, or replayed) are not
+/// checked again.
+const CHECKED_COMMITS: usize = 16;
 
 type GlobalIn = CommunicationIn<H256, u32, AuthoritySignature, AuthorityId>;
 
@@ -100,12 +110,23 @@ pub(crate) struct Router {
     waiting: VecDeque<Waiting>,
     /// When we last saw a vote too far ahead of us (we are behind).
     behind_since: Option<Instant>,
+    /// The commits (round, target) whose signatures were found valid, latest last.
+    checked_commits: VecDeque<(u64, H256)>,
+    /// A catch-up is having its signatures checked: others wait for their turn (they are
+    /// ignored), so that copies of one catch-up cannot keep the verification thread busy.
+    catch_up_pending: bool,
 }
 
-/// What became of a vote offered to the router.
-enum VoteOutcome {
+/// What the cheap checks made of a vote.
+enum Precheck {
+    /// New to this node: its signature is to be checked. Known from now on.
     New,
-    Ignored,
+    /// Already seen (or its signer already equivocated in that stage and round).
+    Known,
+    /// Of a round behind the window.
+    Stale,
+    /// Of a round ahead of the window: this node may be behind.
+    Ahead,
 }
 
 impl Router {
@@ -124,6 +145,8 @@ impl Router {
             global,
             waiting: VecDeque::new(),
             behind_since: None,
+            checked_commits: VecDeque::new(),
+            catch_up_pending: false,
         }
     }
 
@@ -186,40 +209,63 @@ impl Router {
             });
     }
 
-    /// Checks a vote of this set and routes it. `Err` means the sender misbehaved.
-    fn import_vote(
-        &mut self,
-        client: &Client,
-        round: u64,
-        vote: SignedMessage,
-    ) -> Result<VoteOutcome, Misbehavior> {
+    /// The checks of a vote of this set that need no signature check, in order of cost.
+    /// A [`Precheck::New`] vote is known from then on: a copy is a duplicate while its
+    /// signature is checked, and after (unless [`Router::forget_vote`] takes it back).
+    fn precheck_vote(&mut self, round: u64, vote: &SignedMessage) -> Result<Precheck, Misbehavior> {
         if !self.voters.contains(&vote.id) {
             return Err(Misbehavior::NotAVoter);
         }
-        if !check_signature(&vote.message, &vote.id, &vote.signature, round, self.set_id) {
-            return Err(Misbehavior::BadSignature);
-        }
         if round > self.current_round.saturating_add(ROUNDS_AHEAD) {
+            // Unchecked, the vote is only a hint that we are behind: it makes us ask for a
+            // catch-up (at most every few seconds), which only nodes that completed a later
+            // round answer, with votes that are checked in full.
             self.behind_since.get_or_insert_with(Instant::now);
-            return Ok(VoteOutcome::Ignored);
+            return Ok(Precheck::Ahead);
         }
         if !self.in_window(round) {
-            return Ok(VoteOutcome::Ignored);
+            return Ok(Precheck::Stale);
+        }
+        let slot = self.rounds.entry(round).or_default();
+        let digest = vote_digest(vote);
+        if slot.known.contains(&digest) {
+            return Ok(Precheck::Known);
         }
         let key = (vote.id.clone(), stage(&vote.message));
-        let slot = self.rounds.entry(round).or_default();
-        let digest = vote_digest(&vote);
-        if slot.known.contains(&digest) {
-            return Ok(VoteOutcome::Ignored);
-        }
-        let count = slot.per_stage.entry(key).or_default();
-        if *count >= 2 {
+        if slot.per_stage.get(&key).is_some_and(|count| *count >= 2) {
             // Two different votes already show the equivocation; more add nothing.
-            return Ok(VoteOutcome::Ignored);
+            return Ok(Precheck::Known);
+        }
+        slot.known.insert(digest);
+        Ok(Precheck::New)
+    }
+
+    /// A vote that passed [`Router::precheck_vote`] but not its signature check (or was
+    /// not checked): a copy of it is news again.
+    fn forget_vote(&mut self, round: u64, vote: &SignedMessage) {
+        if let Some(slot) = self.rounds.get_mut(&round) {
+            slot.known.remove(&vote_digest(vote));
+        }
+    }
+
+    /// Routes a vote whose signature is valid into its round, or makes it wait for its
+    /// block.
+    fn accept_vote(&mut self, client: &Client, round: u64, vote: SignedMessage) {
+        if !self.in_window(round) {
+            return;
+        }
+        let key = (vote.id.clone(), stage(&vote.message));
+        let count = self
+            .rounds
+            .entry(round)
+            .or_default()
+            .per_stage
+            .entry(key)
+            .or_default();
+        if *count >= 2 {
+            return;
         }
         *count += 1;
-        // Known from now on, even while it waits for its block: a copy is a duplicate.
-        slot.known.insert(digest);
         if is_known(client, *vote.message.target().0) {
             self.push(round, vote);
         } else {
@@ -229,10 +275,21 @@ impl Router {
                 since: Instant::now(),
             });
         }
-        Ok(VoteOutcome::New)
     }
 
-    fn check_commit(&self, round: u64, commit: &Commit) -> Result<(), Misbehavior> {
+    /// The checks of a commit that need no signature check. `Ok(false)`: nothing to do
+    /// (its block is final, or the commit was already checked).
+    fn precheck_commit(
+        &self,
+        client: &Client,
+        round: u64,
+        commit: &Commit,
+    ) -> Result<bool, Misbehavior> {
+        if commit.target_number <= client.info().finalized_number
+            || self.checked_commits.contains(&(round, commit.target_hash))
+        {
+            return Ok(false);
+        }
         if commit.precommits.len() > 2 * self.voters.len().get() {
             return Err(Misbehavior::InvalidCommit);
         }
@@ -240,10 +297,6 @@ impl Router {
         let mut signers = HashSet::new();
         for signed in &commit.precommits {
             let info = self.voters.get(&signed.id).ok_or(Misbehavior::NotAVoter)?;
-            let message = Message::Precommit(signed.precommit.clone());
-            if !check_signature(&message, &signed.id, &signed.signature, round, self.set_id) {
-                return Err(Misbehavior::BadSignature);
-            }
             if signers.insert(signed.id.clone()) {
                 weight = weight.saturating_add(info.weight().get());
             }
@@ -251,19 +304,19 @@ impl Router {
         if weight < self.voters.threshold().get() {
             return Err(Misbehavior::InvalidCommit);
         }
-        Ok(())
+        Ok(true)
     }
 
-    fn import_commit(
-        &mut self,
-        client: &Client,
-        round: u64,
-        commit: Commit,
-    ) -> Result<VoteOutcome, Misbehavior> {
-        if commit.target_number <= client.info().finalized_number {
-            return Ok(VoteOutcome::Ignored);
+    /// Hands a commit whose signatures are valid to the voter, or makes it wait for its
+    /// blocks.
+    fn accept_commit(&mut self, client: &Client, round: u64, commit: Commit) {
+        if self.checked_commits.len() >= CHECKED_COMMITS {
+            self.checked_commits.pop_front();
         }
-        self.check_commit(round, &commit)?;
+        self.checked_commits.push_back((round, commit.target_hash));
+        if commit.target_number <= client.info().finalized_number {
+            return;
+        }
         if commit_blocks_known(client, &commit) {
             self.send_commit(round, commit);
         } else {
@@ -273,7 +326,6 @@ impl Router {
                 since: Instant::now(),
             });
         }
-        Ok(VoteOutcome::New)
     }
 
     fn send_commit(&mut self, round: u64, commit: Commit) {
@@ -287,48 +339,64 @@ impl Router {
         }
     }
 
-    fn import_catch_up(
+    /// The checks of a catch-up that need no signature check. `Ok(false)`: of no use now
+    /// (not ahead of us, blocks unknown, or another catch-up is being checked). `Ok(true)`
+    /// marks a catch-up as being checked until [`Router::catch_up_checked`].
+    fn precheck_catch_up(
         &mut self,
         client: &Client,
-        catch_up: CatchUp,
-    ) -> Result<VoteOutcome, Misbehavior> {
-        if catch_up.round_number <= self.current_round {
-            return Ok(VoteOutcome::Ignored);
+        catch_up: &CatchUp,
+    ) -> Result<bool, Misbehavior> {
+        if catch_up.round_number <= self.current_round || self.catch_up_pending {
+            return Ok(false);
         }
         let n = self.voters.len().get();
         if catch_up.prevotes.len() > 2 * n || catch_up.precommits.len() > 2 * n {
             return Err(Misbehavior::InvalidCatchUp);
         }
-        let round = catch_up.round_number;
-        let mut targets = vec![catch_up.base_hash];
-        for v in &catch_up.prevotes {
-            if !self.voters.contains(&v.id) {
-                return Err(Misbehavior::NotAVoter);
-            }
-            let m = Message::Prevote(v.prevote.clone());
-            if !check_signature(&m, &v.id, &v.signature, round, self.set_id) {
-                return Err(Misbehavior::BadSignature);
-            }
-            targets.push(v.prevote.target_hash);
+        let prevoters = catch_up.prevotes.iter().map(|v| &v.id);
+        let precommitters = catch_up.precommits.iter().map(|v| &v.id);
+        if !prevoters
+            .chain(precommitters)
+            .all(|id| self.voters.contains(id))
+        {
+            return Err(Misbehavior::NotAVoter);
         }
-        for v in &catch_up.precommits {
-            if !self.voters.contains(&v.id) {
-                return Err(Misbehavior::NotAVoter);
-            }
-            let m = Message::Precommit(v.precommit.clone());
-            if !check_signature(&m, &v.id, &v.signature, round, self.set_id) {
-                return Err(Misbehavior::BadSignature);
-            }
-            targets.push(v.precommit.target_hash);
+        let mut targets = std::iter::once(catch_up.base_hash)
+            .chain(catch_up.prevotes.iter().map(|v| v.prevote.target_hash))
+            .chain(catch_up.precommits.iter().map(|v| v.precommit.target_hash));
+        if !targets.all(|h| is_known(client, h)) {
+            return Ok(false);
         }
-        if !targets.into_iter().all(|h| is_known(client, h)) {
-            return Ok(VoteOutcome::Ignored);
+        self.catch_up_pending = true;
+        Ok(true)
+    }
+
+    /// The end of a catch-up's check: a valid one (`Some`) goes to the voter if it is still
+    /// ahead of it.
+    fn catch_up_checked(&mut self, valid: Option<CatchUp>) {
+        self.catch_up_pending = false;
+        let Some(catch_up) = valid else { return };
+        if catch_up.round_number <= self.current_round {
+            return;
         }
-        tracing::info!(target: "grandpa", "catching up to round {round} of set {}", self.set_id);
+        tracing::info!(target: "grandpa", "catching up to round {} of set {}", catch_up.round_number, self.set_id);
         let _ = self
             .global
             .try_send(CommunicationIn::CatchUp(catch_up, Callback::Blank));
-        Ok(VoteOutcome::New)
+    }
+
+    /// Takes back what the cheap checks noted of work that will not be checked.
+    fn unchecked(&mut self, work: &Work) {
+        match work {
+            Work::Votes { round, votes, .. } => {
+                for vote in votes {
+                    self.forget_vote(*round, vote);
+                }
+            }
+            Work::CatchUp { .. } => self.catch_up_pending = false,
+            Work::Commit { .. } => {}
+        }
     }
 
     fn catch_up(&self) -> Option<CatchUp> {
@@ -428,6 +496,16 @@ pub(crate) struct Worker<N: FinalityNetwork> {
     pub shutdown: watch::Receiver<bool>,
     pub timing: Timing,
     pub equivocate: bool,
+    /// Checks the signatures of what passed the cheap checks.
+    pub verifier: Verifier<N::Peer, N::MessageId>,
+}
+
+/// What [`Worker::process`] made of a message.
+enum Step {
+    /// Judged: report this verdict.
+    Done(MessageVerdict),
+    /// Passed the cheap checks: its signatures are to be checked.
+    Verify(Work),
 }
 
 /// Timers of the worker's housekeeping.
@@ -540,9 +618,25 @@ impl<N: FinalityNetwork> Worker<N> {
                         continue 'sets;
                     }
                     message = self.incoming.recv() => {
-                        let Some(message) = message else { break 'sets };
-                        let verdict = self.process(&router, &mut seen, &message.data, &mut house, repeat);
-                        self.network.report(message.peer, message.message_id, verdict);
+                        let Some(FinalityMessage { peer, data, message_id }) = message else { break 'sets };
+                        match self.process(&router, &mut seen, &data, &mut house, repeat) {
+                            Step::Done(verdict) => self.network.report(peer, message_id, verdict),
+                            Step::Verify(work) => self.verify(&router, Job {
+                                peer,
+                                message_id,
+                                set_id: set.set_id,
+                                work,
+                            }),
+                        }
+                    }
+                    checked = self.verifier.checked.recv() => {
+                        let Some(checked) = checked else {
+                            tracing::error!(target: "grandpa", "the signature verification thread has stopped: GRANDPA stops");
+                            break 'sets;
+                        };
+                        let (peer, message_id) = (checked.job.peer.clone(), checked.job.message_id.clone());
+                        let verdict = self.on_checked(&router, checked);
+                        self.network.report(peer, message_id, verdict);
                     }
                     imported = self.imports.recv() => {
                         match imported {
@@ -627,6 +721,78 @@ impl<N: FinalityNetwork> Worker<N> {
         }
     }
 
+    /// Hands a message that passed the cheap checks to the verification thread; when its
+    /// queue is full, the message is ignored (a stalled round's votes are repeated) and
+    /// its votes count as new when they come again.
+    fn verify(&self, router: &Arc<Mutex<Router>>, job: Job<N::Peer, N::MessageId>) {
+        match self.verifier.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(job) | TrySendError::Closed(job)) => {
+                tracing::debug!(target: "grandpa", "signature checks saturated: ignoring a message");
+                router.lock().unchecked(&job.work);
+                self.network
+                    .report(job.peer, job.message_id, MessageVerdict::Ignore);
+            }
+        }
+    }
+
+    /// The verdict on a message whose signatures were checked; what is valid goes on to
+    /// the voter.
+    fn on_checked(
+        &self,
+        router: &Arc<Mutex<Router>>,
+        checked: Checked<N::Peer, N::MessageId>,
+    ) -> MessageVerdict {
+        let client = &self.shared.client;
+        let mut router = router.lock();
+        let Checked { job, first_bad } = checked;
+        if job.set_id != router.set_id {
+            // Checked for a set that has ended meanwhile: of no use.
+            return MessageVerdict::Ignore;
+        }
+        match job.work {
+            Work::Votes {
+                round,
+                votes,
+                forward,
+            } => {
+                // The votes before the first bad one are valid; the rest are not known.
+                let valid = first_bad.unwrap_or(votes.len());
+                for (i, vote) in votes.into_iter().enumerate() {
+                    if i < valid {
+                        router.accept_vote(client, round, vote);
+                    } else {
+                        router.forget_vote(round, &vote);
+                    }
+                }
+                match first_bad {
+                    Some(_) => MessageVerdict::Reject(Misbehavior::BadSignature),
+                    None if forward => MessageVerdict::Accept,
+                    // A `RoundVotes` is meant for direct peers: not forwarded.
+                    None => MessageVerdict::Ignore,
+                }
+            }
+            Work::Commit { round, commit } => match first_bad {
+                Some(_) => MessageVerdict::Reject(Misbehavior::BadSignature),
+                None => {
+                    router.accept_commit(client, round, commit);
+                    MessageVerdict::Accept
+                }
+            },
+            Work::CatchUp { catch_up } => match first_bad {
+                Some(_) => {
+                    router.catch_up_checked(None);
+                    MessageVerdict::Reject(Misbehavior::BadSignature)
+                }
+                None => {
+                    router.catch_up_checked(Some(catch_up));
+                    MessageVerdict::Ignore
+                }
+            },
+        }
+    }
+
+    /// The cheap checks of a message, on this thread; see the module docs.
     fn process(
         &self,
         router: &Arc<Mutex<Router>>,
@@ -634,19 +800,20 @@ impl<N: FinalityNetwork> Worker<N> {
         data: &[u8],
         house: &mut Housekeeping,
         repeat: Duration,
-    ) -> MessageVerdict {
+    ) -> Step {
+        use MessageVerdict::{Ignore, Reject};
         if data.len() > MAX_MESSAGE_SIZE {
-            return MessageVerdict::Reject(Misbehavior::Malformed);
+            return Step::Done(Reject(Misbehavior::Malformed));
         }
         let digest = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(data).0;
         if seen.get(&digest).is_some() {
-            return MessageVerdict::Ignore;
+            return Step::Done(Ignore);
         }
         seen.insert(digest, ());
         let Ok(message) =
             GossipMessage::decode_all_with_depth_limit(DECODE_DEPTH_LIMIT, &mut &data[..])
         else {
-            return MessageVerdict::Reject(Misbehavior::Malformed);
+            return Step::Done(Reject(Misbehavior::Malformed));
         };
         let client = &self.shared.client;
         let mut router = router.lock();
@@ -655,6 +822,8 @@ impl<N: FinalityNetwork> Worker<N> {
                 m.votes.with_label_values(&["received"]).inc_by(n);
             }
         };
+        // Messages of another set are ignored unchecked and cost nothing: of a past set,
+        // they come from a voter late across a set change; of a later one, we are behind.
         match message {
             GossipMessage::Vote {
                 round,
@@ -662,13 +831,18 @@ impl<N: FinalityNetwork> Worker<N> {
                 message,
             } => {
                 if set_id != router.set_id {
-                    return MessageVerdict::Ignore;
+                    return Step::Done(Ignore);
                 }
                 received(1);
-                match router.import_vote(client, round, message) {
-                    Ok(VoteOutcome::New) => MessageVerdict::Accept,
-                    Ok(VoteOutcome::Ignored) => MessageVerdict::Ignore,
-                    Err(m) => MessageVerdict::Reject(m),
+                match router.precheck_vote(round, &message) {
+                    Ok(Precheck::New) => Step::Verify(Work::Votes {
+                        round,
+                        votes: vec![message],
+                        forward: true,
+                    }),
+                    Ok(Precheck::Ahead) => Step::Done(Ignore),
+                    Ok(Precheck::Known | Precheck::Stale) => Step::Done(MessageVerdict::NoNewVotes),
+                    Err(m) => Step::Done(Reject(m)),
                 }
             }
             GossipMessage::RoundVotes {
@@ -678,19 +852,38 @@ impl<N: FinalityNetwork> Worker<N> {
                 ..
             } => {
                 if set_id != router.set_id {
-                    return MessageVerdict::Ignore;
+                    return Step::Done(Ignore);
                 }
                 if votes.len() > max_round_votes(router.voters.len().get()) {
-                    return MessageVerdict::Reject(Misbehavior::Malformed);
+                    return Step::Done(Reject(Misbehavior::Malformed));
                 }
                 received(votes.len() as u64);
+                let mut new = Vec::new();
+                let mut ahead = false;
                 for vote in votes {
-                    if let Err(m) = router.import_vote(client, round, vote) {
-                        return MessageVerdict::Reject(m);
+                    match router.precheck_vote(round, &vote) {
+                        Ok(Precheck::New) => new.push(vote),
+                        Ok(Precheck::Ahead) => ahead = true,
+                        Ok(Precheck::Known | Precheck::Stale) => {}
+                        Err(m) => {
+                            for vote in &new {
+                                router.forget_vote(round, vote);
+                            }
+                            return Step::Done(Reject(m));
+                        }
                     }
                 }
-                // Meant for direct peers: not forwarded.
-                MessageVerdict::Ignore
+                if !new.is_empty() {
+                    Step::Verify(Work::Votes {
+                        round,
+                        votes: new,
+                        forward: false,
+                    })
+                } else if ahead {
+                    Step::Done(Ignore)
+                } else {
+                    Step::Done(MessageVerdict::NoNewVotes)
+                }
             }
             GossipMessage::Commit {
                 round,
@@ -698,17 +891,17 @@ impl<N: FinalityNetwork> Worker<N> {
                 commit,
             } => {
                 if set_id != router.set_id {
-                    return MessageVerdict::Ignore;
+                    return Step::Done(Ignore);
                 }
-                match router.import_commit(client, round, commit) {
-                    Ok(VoteOutcome::New) => MessageVerdict::Accept,
-                    Ok(VoteOutcome::Ignored) => MessageVerdict::Ignore,
-                    Err(m) => MessageVerdict::Reject(m),
+                match router.precheck_commit(client, round, &commit) {
+                    Ok(true) => Step::Verify(Work::Commit { round, commit }),
+                    Ok(false) => Step::Done(Ignore),
+                    Err(m) => Step::Done(Reject(m)),
                 }
             }
             GossipMessage::CatchUpRequest { round, set_id } => {
                 if set_id != router.set_id {
-                    return MessageVerdict::Ignore;
+                    return Step::Done(Ignore);
                 }
                 let now = Instant::now();
                 let ahead = router.completed.as_ref().is_some_and(|c| c.round > round);
@@ -724,15 +917,16 @@ impl<N: FinalityNetwork> Worker<N> {
                             .gossip(GossipMessage::CatchUp { set_id, catch_up }.encode());
                     }
                 }
-                MessageVerdict::Ignore
+                Step::Done(Ignore)
             }
             GossipMessage::CatchUp { set_id, catch_up } => {
                 if set_id != router.set_id {
-                    return MessageVerdict::Ignore;
+                    return Step::Done(Ignore);
                 }
-                match router.import_catch_up(client, catch_up) {
-                    Ok(_) => MessageVerdict::Ignore,
-                    Err(m) => MessageVerdict::Reject(m),
+                match router.precheck_catch_up(client, &catch_up) {
+                    Ok(true) => Step::Verify(Work::CatchUp { catch_up }),
+                    Ok(false) => Step::Done(Ignore),
+                    Err(m) => Step::Done(Reject(m)),
                 }
             }
         }

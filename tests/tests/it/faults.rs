@@ -324,3 +324,109 @@ async fn a_peer_that_sends_invalid_blocks_is_rejected_penalised_and_banned() {
     rpc::wait_for_best_above(&http, now, BLOCK_TIMEOUT).await;
     node.assert_no_panic();
 }
+
+/// Finality gossip messages a node has received.
+async fn finality_received(node: &Node) -> f64 {
+    metric(
+        node,
+        "echonet_network_gossip_messages_total",
+        &[("topic", "finality"), ("kind", "received")],
+    )
+    .await
+}
+
+/// The p-th percentile (0 < p <= 100) of `samples`, nearest-rank.
+fn percentile(samples: &mut [u32], p: usize) -> u32 {
+    samples.sort_unstable();
+    let rank = (samples.len() * p).div_ceil(100).max(1);
+    samples[rank - 1]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_replaying_grandpa_votes_at_the_gossip_rate_does_not_stall_finality() {
+    // How long the replay runs while the lag is sampled: eight blocks.
+    const ATTACK: Duration = Duration::from_secs(16);
+    let mut net = Testnet::local_validators().prometheus().start().await;
+    all_finalized_above(&mut net, 1, 4 * BLOCK_TIMEOUT).await;
+
+    // The rogue joins every validator and records the votes they gossip.
+    let mut targets = Vec::new();
+    let mut ids = Vec::new();
+    for node in &net.nodes {
+        targets.push(node.multiaddr().await);
+        ids.push(
+            node.peer_id()
+                .await
+                .parse::<echonet_network::PeerId>()
+                .expect("a peer id"),
+        );
+    }
+    let spec = ChainSpec::local_testnet().expect("the local spec");
+    let rogue = Rogue::connect_to(spec, &targets).await;
+    for id in &ids {
+        rogue.wait_connected(id, BLOCK_TIMEOUT).await;
+    }
+    rogue.wait_heard_votes(BLOCK_TIMEOUT).await;
+
+    // It replays them as fast as the validators' gossip rate lets one peer send (a little
+    // under it, so that the network does not throttle it: the attack is on GRANDPA).
+    let gossip_rate = echonet_network::NetworkConfig::new(
+        Default::default(),
+        echonet_network::Keypair::generate_ed25519(),
+    )
+    .gossip_rate
+    .per_second;
+    let rate = gossip_rate * 9 / 10;
+    let mut received_before = Vec::new();
+    for node in &net.nodes {
+        received_before.push(finality_received(node).await);
+    }
+    let replay = rogue.replay_votes(rate, net.len());
+
+    // Finality lag (best - finalized) on every validator, twice a slot.
+    let mut lags = Vec::new();
+    let until = Instant::now() + ATTACK;
+    while Instant::now() < until {
+        for (_, c) in net.running() {
+            let best = best(&c).await.number;
+            let (fin, _) = finalized(&c).await;
+            lags.push(best.saturating_sub(fin));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let sent = replay.sent();
+    drop(replay);
+
+    // The attack ran: each validator took in at least four seconds of it (a validator
+    // may ban the rogue before the end).
+    for (i, node) in net.nodes.iter().enumerate() {
+        let got = finality_received(node).await - received_before[i];
+        assert!(
+            got >= f64::from(rate) * 4.0,
+            "{} received {got} finality messages while the rogue sent {sent}",
+            node.label()
+        );
+    }
+    let p95 = percentile(&mut lags.clone(), 95);
+    eprintln!("{sent} messages replayed; finality lag p95 {p95}; lags {lags:?}");
+    assert!(
+        p95 <= 3,
+        "finality lag under replayed votes: p95 {p95} blocks (at most 3 expected); \
+         {sent} messages replayed; lags {lags:?}"
+    );
+    // Each replayed message cost the rogue reputation.
+    for node in &net.nodes {
+        wait_metric(
+            node,
+            "echonet_network_reputation_changes_total",
+            &[("reason", "GRANDPA message without a new vote")],
+            1.0,
+        )
+        .await;
+    }
+    assert_one_finalized_chain(&net.running()).await;
+    for node in &mut net.nodes {
+        node.assert_running();
+        node.assert_no_panic();
+    }
+}

@@ -25,7 +25,7 @@ use std::{
 };
 use tokio::sync::{mpsc, watch};
 
-const NAMES: [(Sr25519Keyring, Ed25519Keyring); 4] = [
+pub(crate) const NAMES: [(Sr25519Keyring, Ed25519Keyring); 4] = [
     (Sr25519Keyring::Alice, Ed25519Keyring::Alice),
     (Sr25519Keyring::Bob, Ed25519Keyring::Bob),
     (Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
@@ -38,10 +38,14 @@ type Inbox = mpsc::Sender<FinalityMessage<usize, u64>>;
 
 /// Delivers each gossip message to every other running node.
 #[derive(Default)]
-struct Hub {
+pub(crate) struct Hub {
     inboxes: Mutex<Vec<Option<Inbox>>>,
     next_id: AtomicU64,
     rejected: Mutex<Vec<(usize, Misbehavior)>>,
+    /// Every message the nodes gossiped, in order.
+    pub(crate) log: Mutex<Vec<Vec<u8>>>,
+    /// The verdicts on messages injected by a test ([`Net::inject`]), by message id.
+    injected: Mutex<std::collections::HashMap<u64, MessageVerdict>>,
 }
 
 struct HubNetwork {
@@ -54,6 +58,7 @@ impl FinalityNetwork for HubNetwork {
     type MessageId = u64;
 
     fn gossip(&self, data: Vec<u8>) {
+        self.hub.log.lock().push(data.clone());
         let inboxes = self.hub.inboxes.lock();
         for (i, inbox) in inboxes.iter().enumerate() {
             if i == self.me {
@@ -69,8 +74,10 @@ impl FinalityNetwork for HubNetwork {
         }
     }
 
-    fn report(&self, peer: usize, _id: u64, verdict: MessageVerdict) {
-        if let MessageVerdict::Reject(m) = verdict {
+    fn report(&self, peer: usize, id: u64, verdict: MessageVerdict) {
+        if peer >= NAMES.len() {
+            self.hub.injected.lock().insert(id, verdict);
+        } else if let MessageVerdict::Reject(m) = verdict {
             self.hub.rejected.lock().push((peer, m));
         }
     }
@@ -92,6 +99,7 @@ impl echonet_finality::EquivocationReporter for Collector {
 struct Running {
     shutdown: watch::Sender<bool>,
     handle: GrandpaHandle,
+    registry: prometheus_endpoint::Registry,
 }
 
 struct Node {
@@ -101,8 +109,8 @@ struct Node {
     _dir: tempfile::TempDir,
 }
 
-struct Net {
-    hub: Arc<Hub>,
+pub(crate) struct Net {
+    pub(crate) hub: Arc<Hub>,
     reports: Arc<Collector>,
     equivocator: Option<usize>,
     nodes: Vec<Node>,
@@ -110,7 +118,7 @@ struct Net {
 }
 
 impl Net {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let hub = Arc::new(Hub::default());
         *hub.inboxes.lock() = vec![None, None, None, None];
         let nodes = NAMES
@@ -144,9 +152,10 @@ impl Net {
         }
     }
 
-    async fn start(&mut self, i: usize) {
+    pub(crate) async fn start(&mut self, i: usize) {
         let (tx, rx) = mpsc::channel(4096);
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let registry = prometheus_endpoint::Registry::new();
         let node = &mut self.nodes[i];
         let handle = echonet_finality::start(GrandpaParams {
             client: node.client.clone(),
@@ -157,7 +166,7 @@ impl Net {
             }),
             incoming: rx,
             reporter: Some(self.reports.clone()),
-            metrics_registry: Some(prometheus_endpoint::Registry::new()),
+            metrics_registry: Some(registry.clone()),
             shutdown: shutdown_rx,
             config: GrandpaConfig {
                 gossip_duration: Duration::from_millis(100),
@@ -167,10 +176,14 @@ impl Net {
         .await
         .unwrap();
         self.hub.inboxes.lock()[i] = Some(tx);
-        node.running = Some(Running { shutdown, handle });
+        node.running = Some(Running {
+            shutdown,
+            handle,
+            registry,
+        });
     }
 
-    async fn stop(&mut self, i: usize) {
+    pub(crate) async fn stop(&mut self, i: usize) {
         self.hub.inboxes.lock()[i] = None;
         let running = self.nodes[i].running.take().expect("node is running");
         running.shutdown.send_replace(true);
@@ -215,7 +228,7 @@ impl Net {
         (hash, number)
     }
 
-    fn produce(&mut self, n: usize) -> (H256, u32) {
+    pub(crate) fn produce(&mut self, n: usize) -> (H256, u32) {
         let mut last = (H256::zero(), 0);
         for _ in 0..n {
             last = self.produce_with(vec![]);
@@ -223,12 +236,12 @@ impl Net {
         last
     }
 
-    fn finalized(&self, i: usize) -> u32 {
+    pub(crate) fn finalized(&self, i: usize) -> u32 {
         self.nodes[i].client.info().finalized_number
     }
 
     /// Waits until each of `nodes` has finalized at least `number`.
-    async fn wait_finalized(&self, nodes: &[usize], number: u32) {
+    pub(crate) async fn wait_finalized(&self, nodes: &[usize], number: u32) {
         let start = Instant::now();
         loop {
             if nodes.iter().all(|i| self.finalized(*i) >= number) {
@@ -259,7 +272,50 @@ impl Net {
         }
     }
 
-    async fn shutdown(mut self) {
+    /// Node `i`'s chain.
+    pub(crate) fn nodes_client(&self, i: usize) -> Arc<Client> {
+        self.nodes[i].client.clone()
+    }
+
+    /// The value of metric `name` of running node `i`.
+    pub(crate) fn metric(&self, i: usize, name: &str) -> f64 {
+        let running = self.nodes[i].running.as_ref().expect("node is running");
+        echonet_test_utils::metric(&running.registry, name, &[])
+    }
+
+    /// Hands `data` to node `to` as a finality message from peer `from` (not one of the
+    /// four nodes) and waits for the node's verdict on it.
+    pub(crate) async fn inject(&self, to: usize, from: usize, data: Vec<u8>) -> MessageVerdict {
+        assert!(
+            from >= NAMES.len(),
+            "injected messages come from outside the network"
+        );
+        let id = self.hub.next_id.fetch_add(1, Ordering::Relaxed);
+        let inbox = self.hub.inboxes.lock()[to]
+            .clone()
+            .expect("the node is running");
+        inbox
+            .send(FinalityMessage {
+                peer: from,
+                data,
+                message_id: id,
+            })
+            .await
+            .expect("the node takes messages");
+        let start = Instant::now();
+        loop {
+            if let Some(verdict) = self.hub.injected.lock().remove(&id) {
+                return verdict;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "no verdict on an injected message"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    pub(crate) async fn shutdown(mut self) {
         for i in 0..4 {
             if self.nodes[i].running.is_some() {
                 self.stop(i).await;
