@@ -421,6 +421,21 @@ pub enum BenchmarkCmd {
     /// Measures the base weights of a block and of an extrinsic by importing empty blocks
     /// and blocks of signed `System::remark`s, and writes them as runtime constants.
     Overhead(OverheadBenchCmd),
+    /// Writes a block corpus that exercises transfers, staking and witness calls across
+    /// many sessions and eras (`spec.json` and `blocks.bin`), timing nothing: import it
+    /// with another build of the node (`import-blocks --binary`) to check that both reach
+    /// the same state roots (scripts/cross-build-state-roots.sh).
+    Corpus(CorpusCmd),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CorpusCmd {
+    /// Blocks in the corpus.
+    #[arg(long, default_value_t = 200)]
+    pub blocks: usize,
+    /// Directory to write `spec.json` and `blocks.bin` into (created if missing).
+    #[arg(long)]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -4,6 +4,7 @@ mod authoring;
 mod benchmark;
 mod cli;
 mod commands;
+mod corpus;
 mod finality;
 mod informant;
 mod keystore;
