@@ -12,6 +12,9 @@ step() { printf '\n==> %s\n' "$*"; }
 # First, because it takes a second and a formatting slip should not cost a build.
 step "format (cargo fmt --check)"
 cargo fmt --all --check
+# The runtime crates' build settings (no debug assertions in any profile) cover every crate
+# the runtime runs; a new dependency must be added to Cargo.toml's list.
+python3 scripts/runtime-crates.py --check
 
 # A quick look for files and commands; the installer (apt-get update and install) runs
 # only when something is missing.

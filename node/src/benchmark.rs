@@ -36,6 +36,7 @@ pub fn run(cmd: &BenchmarkCmd) -> anyhow::Result<()> {
         BenchmarkCmd::Pallet(c) => pallet(c),
         BenchmarkCmd::Overhead(c) => overhead(c),
         BenchmarkCmd::Pool(c) => pool(c),
+        BenchmarkCmd::Corpus(c) => crate::corpus::run(c),
     }
 }
 
@@ -132,15 +133,17 @@ fn machine_description() -> String {
     format!("{model}, {cores} cores")
 }
 
-struct Fixture {
+/// Funded sender accounts on a fresh chain whose genesis endows them; shared with the
+/// corpus (`corpus.rs`).
+pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
-    spec: ChainSpec,
-    senders: Vec<sr25519::Pair>,
-    nonces: Vec<u32>,
+    pub(crate) spec: ChainSpec,
+    pub(crate) senders: Vec<sr25519::Pair>,
+    pub(crate) nonces: Vec<u32>,
 }
 
 impl Fixture {
-    fn new(senders: usize) -> anyhow::Result<Self> {
+    pub(crate) fn new(senders: usize) -> anyhow::Result<Self> {
         if senders == 0 {
             bail!("--senders must be at least 1");
         }
@@ -172,7 +175,7 @@ impl Fixture {
         })
     }
 
-    fn open(&self, name: &str, parallel_verify: bool) -> anyhow::Result<Arc<Client>> {
+    pub(crate) fn open(&self, name: &str, parallel_verify: bool) -> anyhow::Result<Arc<Client>> {
         let mut config = ClientConfig::new(self._dir.path().join(name));
         config.parallel_signature_checks = parallel_verify;
         let verifier = Arc::new(aura::AuraVerifier::default());
@@ -229,12 +232,12 @@ impl Fixture {
     }
 }
 
-fn author_pair() -> sr25519::Pair {
+pub(crate) fn author_pair() -> sr25519::Pair {
     sp_keyring::Sr25519Keyring::Alice.pair()
 }
 
 /// Builds one block of `txs` on the best block of `client`; fails if any does not fit.
-fn build(
+pub(crate) fn build(
     client: &Client,
     slot: u64,
     txs: Vec<OpaqueExtrinsic>,
@@ -266,7 +269,7 @@ fn build(
     Ok((built, started.elapsed().as_secs_f64()))
 }
 
-fn seal(mut header: Header) -> Header {
+pub(crate) fn seal(mut header: Header) -> Header {
     let sig = author_pair().sign(header.hash().as_bytes());
     aura::seal(&mut header, sig.into());
     header
@@ -296,7 +299,7 @@ impl Stats {
     }
 }
 
-fn base_slot() -> u64 {
+pub(crate) fn base_slot() -> u64 {
     // Slots in the past: every block of the run fits before "now".
     *aura::slot_now(SLOT_DURATION) - 100_000
 }

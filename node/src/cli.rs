@@ -447,6 +447,21 @@ pub enum BenchmarkCmd {
     /// sender, then `--count` transfers from as many senders, each through the real
     /// submission path (runtime validation, then insertion into the pool).
     Pool(PoolBenchCmd),
+    /// Writes a block corpus that exercises transfers, staking and witness calls across
+    /// many sessions and eras (`spec.json` and `blocks.bin`), timing nothing: import it
+    /// with another build of the node (`import-blocks --binary`) to check that both reach
+    /// the same state roots (scripts/cross-build-state-roots.sh).
+    Corpus(CorpusCmd),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CorpusCmd {
+    /// Blocks in the corpus.
+    #[arg(long, default_value_t = 200)]
+    pub blocks: usize,
+    /// Directory to write `spec.json` and `blocks.bin` into (created if missing).
+    #[arg(long)]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -183,9 +183,14 @@ pub fn import_blocks(cmd: &ImportBlocksCmd) -> anyhow::Result<()> {
     let best = client.info().best_hash;
     client.finalize_block(best, None)?;
     client.flush()?;
+    let info = client.info();
+    let state_root = client
+        .header(info.best_hash)?
+        .map(|h| h.state_root)
+        .unwrap_or_default();
     eprintln!(
-        "Imported {imported} blocks ({known} already known); best is #{}",
-        client.info().best_number
+        "Imported {imported} blocks ({known} already known); best is #{} ({:?}, state root {:?})",
+        info.best_number, info.best_hash, state_root
     );
     Ok(())
 }

@@ -4,6 +4,7 @@ mod authoring;
 mod benchmark;
 mod cli;
 mod commands;
+mod corpus;
 mod finality;
 mod informant;
 mod keystore;
@@ -76,6 +77,17 @@ fn main() {
         std::process::exit(1);
     }
     install_panic_hook();
+    if echonet_runtime::BUILT_WITH_DEBUG_ASSERTIONS {
+        // A build profile without Cargo.toml's runtime-crates list: this node's runtime
+        // would panic where every other node's logs and goes on, and split from them.
+        eprintln!(
+            "Error: this echonet-node was built with debug assertions in its runtime, which \
+             would make it disagree with other nodes on some blocks. Build it with the \
+             workspace's dev or release profile (Cargo.toml lists the runtime crates that \
+             must not have them)."
+        );
+        std::process::exit(1);
+    }
     let result = match cli.subcommand {
         None => tokio::runtime::Builder::new_multi_thread()
             .enable_all()

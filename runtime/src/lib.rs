@@ -43,6 +43,13 @@
 #[cfg(not(target_pointer_width = "64"))]
 compile_error!("echonet-runtime runs natively and supports 64-bit targets only");
 
+/// Whether this runtime was compiled with debug assertions. It must not be: the node refuses
+/// to start if it is. FRAME's `defensive!` panics under debug assertions and only logs without
+/// them, so a node built with them would reject blocks that the others accept. Cargo.toml
+/// turns them off for every crate the runtime runs, in every profile
+/// (scripts/runtime-crates.py).
+pub const BUILT_WITH_DEBUG_ASSERTIONS: bool = cfg!(debug_assertions);
+
 extern crate alloc;
 
 /// The pallets `echonet-node benchmark pallet` measures (feature `runtime-benchmarks`).

@@ -571,3 +571,78 @@ async fn key_files_are_owner_only_and_a_torn_one_stops_the_node_naming_it() {
     );
     assert_no_panic(&out.stderr);
 }
+
+/// The value `Hash`-like after `label` in `text`, e.g. "state root " in the corpus's and
+/// import-blocks's summaries.
+fn hex_after<'a>(text: &'a str, label: &str) -> &'a str {
+    let start = text
+        .rfind(label)
+        .unwrap_or_else(|| panic!("no {label:?} in:\n{text}"))
+        + label.len();
+    let rest = &text[start..];
+    let end = rest
+        .find(|c: char| !c.is_ascii_hexdigit() && c != 'x')
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// `benchmark corpus` writes blocks of transfers, staking and witness calls across several
+/// eras; `import-blocks` executes them in a fresh database and reaches the corpus's state
+/// root. scripts/cross-build-state-roots.sh does the same between a debug and a release
+/// build (issue 11 item 7); this test keeps the corpus and the import path working in CI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_corpus_reimports_to_the_same_state_root() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let corpus = dir.path().join("corpus");
+    let out = run_cli([
+        "benchmark".as_ref(),
+        "corpus".as_ref(),
+        "--blocks".as_ref(),
+        "70".as_ref(),
+        "--output".as_ref(),
+        corpus.as_os_str(),
+    ])
+    .await;
+    out.assert_success("benchmark corpus");
+    assert_no_panic(&out.stderr);
+    // The corpus reaches what it is for: two eras, staking and witness calls that work, and
+    // calls that fail on purpose.
+    for event in [
+        "Witness::Event::EraStarted",
+        "Witness::Event::Bonded",
+        "Witness::Event::Nominated",
+        "Witness::Event::Unbonded",
+        "Witness::Event::WitnessRegistered",
+        "Witness::Event::EventValidated",
+        "System::Event::ExtrinsicFailed",
+        "Balances::Event::Transfer",
+    ] {
+        assert!(
+            out.stderr.contains(&format!("  {event}: ")),
+            "the corpus emitted no {event}:\n{}",
+            out.stderr
+        );
+    }
+    let best = hex_after(&out.stdout, "best #70 ").to_owned();
+    let root = hex_after(&out.stdout, "state root ").to_owned();
+
+    let import = run_cli([
+        "import-blocks".as_ref(),
+        "--chain".as_ref(),
+        corpus.join("spec.json").as_os_str(),
+        "--binary".as_ref(),
+        "--base-path".as_ref(),
+        dir.path().join("importer").as_os_str(),
+        corpus.join("blocks.bin").as_os_str(),
+    ])
+    .await;
+    import.assert_success("import-blocks of the corpus");
+    assert_no_panic(&import.stderr);
+    assert!(
+        import.stderr.contains("Imported 70 blocks"),
+        "{}",
+        import.stderr
+    );
+    assert_eq!(hex_after(&import.stderr, "best is #70 ("), best);
+    assert_eq!(hex_after(&import.stderr, "state root "), root);
+}
