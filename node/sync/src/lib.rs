@@ -8,10 +8,18 @@
 //!
 //! ## Peers
 //!
-//! Each peer's best block comes from its handshake ([`NetworkEvent::PeerConnected`]) and
-//! moves with the blocks it announces. The highest of them is the *target*. The node is
-//! *major syncing* while the target is more than [`MAJOR_SYNC_BLOCKS`] blocks above its own
-//! best block (Substrate's rule); a validator does not author then.
+//! Each peer *claims* a best block in its handshake ([`NetworkEvent::PeerConnected`]) and
+//! raises the claim with the blocks it announces; claims decide whom blocks are asked of.
+//! A claim is believed only once the peer has *shown* the block: announced a header that
+//! passes the consensus (Aura) checks on a parent we have, delivered the blocks, or named
+//! in its handshake a best block we have. A request the peer fails, refuses or sits on
+//! (a range unanswered for 5 s) caps its claim at what it has shown. The highest
+//! shown block is the *target* (`best_seen`). The node is *major syncing* while the target
+//! is more than [`MAJOR_SYNC_BLOCKS`] blocks above its own best block (Substrate's rule); a
+//! validator does not author then, nor while a peer has shown a block above its best. An
+//! unshown claim holds a validator back only for [`SyncConfig::unproven_claim_grace`], once
+//! per proof ([`SyncStatus::claimed_ahead`]), so that one peer's word cannot stop block
+//! production.
 //!
 //! ## Two ways blocks arrive
 //!
@@ -114,6 +122,10 @@ pub struct SyncConfig {
     pub import_batch: usize,
     /// Most block fetches by hash in flight per peer.
     pub max_fetches_per_peer: usize,
+    /// How long a peer's claim to a block above ours that it has not shown yet (a
+    /// handshake, or an announcement whose header cannot be checked) holds a validator back
+    /// from authoring ([`SyncStatus::claimed_ahead`]): a few slots, once per proof.
+    pub unproven_claim_grace: Duration,
 }
 
 impl Default for SyncConfig {
@@ -126,6 +138,7 @@ impl Default for SyncConfig {
             orphan_ttl: Duration::from_secs(30),
             import_batch: 64,
             max_fetches_per_peer: 8,
+            unproven_claim_grace: Duration::from_secs(4),
         }
     }
 }
@@ -211,8 +224,9 @@ pub struct SyncPeer {
     pub peer_id: PeerId,
     /// What the peer said it is in its handshake (full node or authority).
     pub role: Role,
-    /// The height of the peer's best block: from its handshake, raised by its
-    /// announcements and lowered when it fails to serve blocks it claimed.
+    /// The height of the peer's best block as it claims it: from its handshake, raised by
+    /// its announcements, lowered to what it has shown when it fails to serve blocks it
+    /// claimed.
     pub best_number: u32,
     /// The hash of that block, as the peer last showed it.
     pub best_hash: H256,
@@ -232,8 +246,12 @@ pub struct SyncStatus {
     /// Blocks downloaded and not imported yet (ready ranges and the import queue).
     pub queued_blocks: usize,
     /// A block above our best block is being fetched or imported right now (announced in
-    /// the last couple of seconds): a validator that authored now would fork.
+    /// the last couple of seconds with a header that passed the consensus checks, or
+    /// delivered): a validator that authored now would fork.
     pub importing_above_best: bool,
+    /// A peer claims a block above our best that it has not shown yet, and is still within
+    /// [`SyncConfig::unproven_claim_grace`]: a validator waits for it a few slots at most.
+    pub claimed_ahead: bool,
 }
 
 impl SyncStatus {
@@ -271,6 +289,7 @@ impl SyncHandle {
                 peers: Vec::new(),
                 queued_blocks: 0,
                 importing_above_best: false,
+                claimed_ahead: false,
             })),
         }
     }
