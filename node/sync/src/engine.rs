@@ -222,7 +222,11 @@ impl SyncEngine {
         let metrics = register_metrics(params.registry.as_ref())?;
         let info = params.client.info();
         let handle = SyncHandle::new(info.best_number);
-        let orphans = Orphans::new(params.config.max_orphans, params.config.max_orphan_bytes);
+        let orphans = Orphans::new(
+            params.config.max_orphans,
+            params.config.max_orphan_bytes,
+            params.config.max_orphans_per_peer,
+        );
         let chain_imports = params.client.import_notifications();
         let engine = Self {
             client: params.client,
@@ -1011,8 +1015,26 @@ impl SyncEngine {
             self.resolve(block.hash, MessageValidity::Ignore);
             return;
         }
-        for evicted in self.orphans.insert(block, Instant::now()) {
-            self.resolve(evicted.hash, MessageValidity::Ignore);
+        match self.orphans.insert(block, Instant::now()) {
+            Ok(evicted) => {
+                for block in evicted {
+                    self.resolve(block.hash, MessageValidity::Ignore);
+                }
+            }
+            Err(refused) => {
+                // Not a penalty: an honest peer's long fork can fill its quota too.
+                tracing::debug!(
+                    target: "sync",
+                    "Not holding #{} ({:?}) from {}: its orphans fill its quota",
+                    refused.number(),
+                    refused.hash,
+                    refused.from
+                );
+                if let Some(m) = &self.metrics {
+                    m.orphans_refused.inc();
+                }
+                self.resolve(refused.hash, MessageValidity::Ignore);
+            }
         }
     }
 

@@ -39,8 +39,8 @@
 //!
 //! A block whose parent we do not have (a fork that left our chain below our best block, or
 //! a range that does not link to the previous one) is held in a bounded buffer
-//! ([`SyncConfig::max_orphans`] blocks, [`SyncConfig::orphan_ttl`]) while its ancestors are
-//! fetched by hash, descending, from the peer that gave it, until they reach a block we
+//! ([`SyncConfig::max_orphans`] blocks, at most [`SyncConfig::max_orphans_per_peer`] of them
+//! from one peer, [`SyncConfig::orphan_ttl`]) while its ancestors are fetched by hash, descending, from the peer that gave it, until they reach a block we
 //! have. Then the whole branch is imported in order, and the client's fork choice (longest
 //! chain containing the finalized block) decides whether it becomes the best chain.
 //!
@@ -116,6 +116,9 @@ pub struct SyncConfig {
     pub max_orphans: usize,
     /// Most bytes of blocks held while their ancestors are fetched.
     pub max_orphan_bytes: usize,
+    /// Most of those blocks one peer may have sent: beyond, its orphans are refused, so
+    /// that one peer cannot fill the buffer (and evict other peers' orphans).
+    pub max_orphans_per_peer: usize,
     /// How long a block may wait for its ancestors.
     pub orphan_ttl: Duration,
     /// Most blocks imported in one blocking job (between two looks at the network).
@@ -135,6 +138,7 @@ impl Default for SyncConfig {
             max_blocks_ahead: 2048,
             max_orphans: 1024,
             max_orphan_bytes: 128 * 1024 * 1024,
+            max_orphans_per_peer: 256,
             orphan_ttl: Duration::from_secs(30),
             import_batch: 64,
             max_fetches_per_peer: 8,
@@ -340,7 +344,7 @@ pub struct SyncParams {
 }
 
 /// A block on its way to import.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub(crate) struct QueuedBlock {
     pub(crate) hash: H256,
     pub(crate) header: Header,
