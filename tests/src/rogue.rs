@@ -1,6 +1,7 @@
 //! A rogue peer: a real EchoNet network node (crate `echonet-network`, in the test process)
-//! over its own copy of a chain, that serves and announces blocks it forged, or lies about
-//! its best block and withholds the blocks it claims. It speaks the protocols correctly;
+//! over its own copy of a chain, that serves and announces blocks it forged, serves
+//! justifications it forged, or lies about its best block and withholds the blocks it
+//! claims. It speaks the protocols correctly;
 //! only its blocks and its word are wrong.
 
 use crate::within;
@@ -203,6 +204,16 @@ impl Rogue {
         .expect("the forgery is made");
         self.chain.forge(header.clone(), body);
         header
+    }
+
+    /// From now on serves, as the justification of every block it is asked for, a
+    /// GRANDPA justification that is not even one (undecodable bytes).
+    pub fn serve_garbage_justifications(&self) {
+        self.chain
+            .forge_justifications(Some(sp_runtime::Justifications::from((
+                *b"FRNK",
+                b"not a justification".to_vec(),
+            ))));
     }
 
     /// Announces a (forged) block as the rogue's best.

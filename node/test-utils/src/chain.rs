@@ -22,13 +22,15 @@ const MAX_HOLD: Duration = Duration::from_secs(30);
 
 /// The node's adapter ([`ClientChain`]) plus blocks that are not in the database (a rogue's
 /// forgeries, served by hash), optionally a best block number to claim instead of the
-/// real one (a liar's handshake), and optionally block requests held unanswered.
+/// real one (a liar's handshake), block requests held unanswered, and a justification
+/// served for every block.
 pub struct ForgingChain {
     chain: ClientChain,
     forged: Mutex<HashMap<H256, (Header, Vec<OpaqueExtrinsic>)>>,
     claimed_best: Mutex<Option<u32>>,
     withheld: Mutex<bool>,
     released: Condvar,
+    forged_justifications: Mutex<Option<Justifications>>,
 }
 
 impl ForgingChain {
@@ -40,6 +42,7 @@ impl ForgingChain {
             claimed_best: Mutex::default(),
             withheld: Mutex::new(false),
             released: Condvar::new(),
+            forged_justifications: Mutex::default(),
         }
     }
 
@@ -56,6 +59,12 @@ impl ForgingChain {
     /// Claims `number` as the best block number in the status (`None`: the truth).
     pub fn claim_best_number(&self, number: Option<u32>) {
         *self.claimed_best.lock() = number;
+    }
+
+    /// Serves `justifications` as every block's (`None`: the stored ones), in block
+    /// responses and justification requests alike.
+    pub fn forge_justifications(&self, justifications: Option<Justifications>) {
+        *self.forged_justifications.lock() = justifications;
     }
 
     /// Holds every block request unanswered while `on` (for at most 30 s each). The network
@@ -87,6 +96,9 @@ impl BlockSource for ForgingChain {
         self.chain.body(hash)
     }
     fn justifications(&self, hash: H256) -> Option<Justifications> {
+        if let Some(forged) = self.forged_justifications.lock().clone() {
+            return Some(forged);
+        }
         BlockSource::justifications(&self.chain, hash)
     }
 }

@@ -376,3 +376,34 @@ async fn a_peer_that_claims_to_be_ahead_and_serves_nothing_does_not_halt_the_cha
         node.assert_no_panic();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_serves_a_bad_justification_pays_for_it() {
+    // Alice alone on the local chain: she authors (forced), nothing is finalized (one
+    // GRANDPA voter of four), so after a few seconds of stalled finality she asks her only
+    // peer, the rogue, for the justifications of the blocks above her finalized one.
+    let node = Node::builder("victim")
+        .args(["--chain", "local", "--alice", "--force-authoring", "--tmp"])
+        .prometheus()
+        .start()
+        .await;
+    let http = node.http();
+    let spec = ChainSpec::local_testnet().expect("the local spec");
+    let rogue = Rogue::connect(spec, &node.multiaddr().await).await;
+    rogue.serve_garbage_justifications();
+    let victim_id: echonet_network::PeerId = node.peer_id().await.parse().expect("a peer id");
+    rogue.wait_connected(&victim_id, BLOCK_TIMEOUT).await;
+    wait_metric(
+        &node,
+        "echonet_network_reputation_changes_total",
+        &[("reason", "bad justification")],
+        1.0,
+    )
+    .await;
+    assert_eq!(
+        finalized(&http).await.0,
+        0,
+        "a garbage justification finalized"
+    );
+    node.assert_no_panic();
+}
