@@ -39,7 +39,9 @@ pub struct AuthoringParams {
 
 /// Why a validator should not author in its slot now, if it should not: Substrate's rules
 /// (not while major syncing; not offline when there are other authorities), and not on a
-/// tip that it knows a peer's chain is ahead of (it would fork the chain).
+/// tip that a peer has shown its chain to be ahead of (it would fork the chain). A peer's
+/// mere word that it is ahead holds authoring back only for sync's short grace
+/// ([`SyncStatus::claimed_ahead`]): one peer's word must not stop block production.
 pub fn skip_reason(
     sync: &SyncStatus,
     authorities: usize,
@@ -60,6 +62,9 @@ pub fn skip_reason(
     }
     if sync.best_seen.is_some_and(|seen| seen > best_number) {
         return Some("a peer is ahead of our best block");
+    }
+    if sync.claimed_ahead {
+        return Some("a peer claims a block above ours, not shown yet");
     }
     None
 }
@@ -239,6 +244,7 @@ mod tests {
                 .collect(),
             queued_blocks: 0,
             importing_above_best: false,
+            claimed_ahead: false,
         }
     }
 
@@ -259,5 +265,11 @@ mod tests {
         let mut importing = idle(3, Some(10));
         importing.importing_above_best = true;
         assert!(skip_reason(&importing, 4, 10, false).is_some());
+        // A claim not shown yet: held back while sync says so (its short grace), not after.
+        let mut claimed = idle(3, Some(10));
+        claimed.claimed_ahead = true;
+        assert!(skip_reason(&claimed, 4, 10, false).is_some());
+        claimed.claimed_ahead = false;
+        assert_eq!(skip_reason(&claimed, 4, 10, false), None);
     }
 }

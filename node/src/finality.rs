@@ -206,7 +206,17 @@ pub async fn fetch_missing_justifications(
                     );
                     break;
                 }
-                // Signed by a later set than ours (we are further behind), or bad: try
+                // It does not prove what it claims: the peer that served it pays, as one
+                // that sends it with a block does. (Signed by a later set than ours, an
+                // honest one fails too: the cost is small and decays.) Try the next height.
+                Err(echonet_finality::Error::Justification(e)) => {
+                    tracing::debug!(
+                        target: "grandpa",
+                        "bad justification of #{number} from {peer}: {e}"
+                    );
+                    network.report_peer(peer, echonet_network::rep::BAD_JUSTIFICATION);
+                }
+                // Not the peer's fault (the block is not ours yet, a local failure): try
                 // the next height.
                 Err(e) => tracing::debug!(
                     target: "grandpa",

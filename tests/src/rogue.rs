@@ -1,7 +1,8 @@
 //! A rogue peer: a real EchoNet network node (crate `echonet-network`, in the test process)
-//! over its own copy of a chain, that serves and announces blocks it forged, or replays the
-//! GRANDPA votes it hears. It speaks the protocols correctly; only its blocks are wrong, or
-//! its gossip is worthless.
+//! over its own copy of a chain, that serves and announces blocks it forged, serves
+//! justifications it forged, lies about its best block and withholds the blocks it claims,
+//! or replays the GRANDPA votes it hears. It speaks the protocols correctly; only its
+//! blocks, its word or the worth of its gossip are wrong.
 
 use crate::within;
 use codec::{Decode, Encode};
@@ -106,11 +107,24 @@ impl Drop for VoteReplay {
 impl Rogue {
     /// A rogue of chain `spec` that dials `target` (a `/p2p/` multiaddr).
     pub async fn connect(spec: ChainSpec, target: &str) -> Rogue {
-        Self::connect_to(spec, &[target.to_string()]).await
+        Self::start(spec, &[target], None).await
     }
 
     /// A rogue of chain `spec` that dials every one of `targets` (`/p2p/` multiaddrs).
     pub async fn connect_to(spec: ChainSpec, targets: &[String]) -> Rogue {
+        let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+        Self::start(spec, &targets, None).await
+    }
+
+    /// A rogue of chain `spec` that dials every one of `targets`, says in its handshakes
+    /// that its best block is #`claimed_best`, and never serves a block: its first block
+    /// requests get no answer (the requester times out), later ones are refused as busy.
+    /// Its own chain is only the genesis block.
+    pub async fn connect_lying(spec: ChainSpec, targets: &[&str], claimed_best: u32) -> Rogue {
+        Self::start(spec, targets, Some(claimed_best)).await
+    }
+
+    async fn start(spec: ChainSpec, targets: &[&str], claimed_best: Option<u32>) -> Rogue {
         let dir = tempfile::tempdir().expect("a temporary directory for the rogue's chain");
         let db = dir.path().join("db");
         let client = tokio::task::spawn_blocking(move || {
@@ -124,6 +138,10 @@ impl Rogue {
         .await
         .expect("the rogue's chain opens");
         let chain = Arc::new(ForgingChain::new(client.clone()));
+        if claimed_best.is_some() {
+            chain.claim_best_number(claimed_best);
+            chain.withhold_blocks(true);
+        }
         let mut config =
             NetworkConfig::new(client.info().genesis_hash, Keypair::generate_ed25519());
         config.listen_addresses = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("a multiaddr")];
@@ -338,8 +356,48 @@ impl Rogue {
         header
     }
 
+    /// From now on serves, as the justification of every block it is asked for, a
+    /// GRANDPA justification that is not even one (undecodable bytes).
+    pub fn serve_garbage_justifications(&self) {
+        self.chain
+            .forge_justifications(Some(sp_runtime::Justifications::from((
+                *b"FRNK",
+                b"not a justification".to_vec(),
+            ))));
+    }
+
     /// Announces a (forged) block as the rogue's best.
     pub fn announce(&self, header: &Header) {
         self.network.announce_block(header.clone(), true);
+    }
+
+    /// Announces, as its best, a header one above the highest best block its peers have
+    /// shown it, on a parent nobody has (so that no one can check its seal without asking
+    /// the rogue for its ancestors). `salt` makes announcements differ. Returns its number.
+    pub async fn announce_one_ahead(&self, salt: u8) -> u32 {
+        let top = self
+            .network
+            .peers()
+            .await
+            .iter()
+            .map(|p| p.status.best_number)
+            .max()
+            .unwrap_or(0);
+        let header = <Header as sp_runtime::traits::Header>::new(
+            top + 1,
+            H256::repeat_byte(salt),
+            H256::repeat_byte(salt),
+            H256::random(),
+            Default::default(),
+        );
+        self.announce(&header);
+        top + 1
+    }
+}
+
+impl Drop for Rogue {
+    fn drop(&mut self) {
+        // Held requests end now rather than at their own deadline.
+        self.chain.withhold_blocks(false);
     }
 }

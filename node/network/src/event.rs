@@ -9,6 +9,15 @@ use libp2p::{Multiaddr, PeerId};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct MessageId(pub(crate) libp2p::gossipsub::MessageId);
 
+impl MessageId {
+    /// A message id made of `bytes`, for code that feeds a node's services
+    /// [`NetworkEvent`]s without a network (engine-level tests and tools). Reporting it to a
+    /// real network does nothing: no pending message has that id.
+    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
+        Self(libp2p::gossipsub::MessageId::new(&bytes.into()))
+    }
+}
+
 /// The node's verdict on a gossip message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageValidity {

@@ -49,17 +49,75 @@ const KNOWN_CACHE: u32 = 16 * 1024;
 const BAD_CACHE: u32 = 4096;
 /// First fetch for an announced block whose parent is unknown: a few ancestors with it.
 const ANNOUNCE_ANCESTORS: u32 = 8;
+/// A range request unanswered this long is given up on (its numbers go to other peers)
+/// and the peer's claim is capped as if it had failed; a never-answering peer would
+/// otherwise hold its numbers for the network's whole request timeout (20 s).
+const RANGE_PATIENCE: Duration = Duration::from_secs(5);
 
+/// What sync knows of a peer's chain: what it *claims* (its handshake, its announcements),
+/// which only decides whom to ask for blocks, and what it has *shown* (a header that passed
+/// the consensus checks, blocks it delivered, or a handshake best block that we have),
+/// which is all that the published status (major sync, `best_seen`) is made of.
 struct Peer {
     role: Role,
+    /// The claim: the peer's best block as it says.
     best_number: u32,
     best_hash: H256,
-    /// A range request is in flight.
-    range: bool,
+    /// The highest block the peer has shown.
+    shown: (u32, H256),
+    /// Since when the claim has been above what the peer has shown. Not reset when a
+    /// failed request caps the claim, so that a peer that never proves anything gets one
+    /// grace ([`SyncConfig::unproven_claim_grace`]) per proof, not one per announcement.
+    unproven_since: Option<Instant>,
+    /// A range request is in flight: its start, generation, and when it was sent.
+    range: Option<(u32, u64, Instant)>,
     /// Fetches by hash in flight.
     fetches: usize,
     /// Not asked anything until then (a request failed).
     rest_until: Option<Instant>,
+}
+
+impl Peer {
+    /// The peer says it has `number` (`hash`); believed only as a download target.
+    fn claim(&mut self, number: u32, hash: H256, now: Instant) {
+        if number > self.best_number {
+            self.best_number = number;
+            self.best_hash = hash;
+        }
+        if self.best_number > self.shown.0 && self.unproven_since.is_none() {
+            self.unproven_since = Some(now);
+        }
+    }
+
+    /// The peer has shown `number` (`hash`).
+    fn show(&mut self, number: u32, hash: H256, now: Instant) {
+        if number > self.shown.0 {
+            self.shown = (number, hash);
+            // Progress: what it claims beyond this gets its grace afresh.
+            self.unproven_since = (self.best_number > number).then_some(now);
+        }
+        if number > self.best_number {
+            self.best_number = number;
+            self.best_hash = hash;
+        }
+    }
+
+    /// A request failed or was refused: the claim falls back to what the peer has shown.
+    fn cap(&mut self) {
+        if self.best_number > self.shown.0 {
+            self.best_number = self.shown.0;
+            self.best_hash = self.shown.1;
+        }
+    }
+
+    /// Whether the peer's unproven claim is above `best` and still within its grace.
+    fn claims_ahead_of(&self, best: u32, grace: Duration, now: Instant) -> bool {
+        self.best_number > best
+            && self.best_number > self.shown.0
+            && self
+                .unproven_since
+                .is_some_and(|since| now.saturating_duration_since(since) < grace)
+    }
 }
 
 enum Request {
@@ -76,6 +134,9 @@ struct Response {
 struct Fetching {
     number: Option<u32>,
     since: Instant,
+    /// The block's header passed the consensus checks (an announcement whose parent we
+    /// have): only then does the fetch make us hold back from authoring.
+    proven: bool,
 }
 
 /// What we know about a block hash.
@@ -161,7 +222,11 @@ impl SyncEngine {
         let metrics = register_metrics(params.registry.as_ref())?;
         let info = params.client.info();
         let handle = SyncHandle::new(info.best_number);
-        let orphans = Orphans::new(params.config.max_orphans, params.config.max_orphan_bytes);
+        let orphans = Orphans::new(
+            params.config.max_orphans,
+            params.config.max_orphan_bytes,
+            params.config.max_orphans_per_peer,
+        );
         let chain_imports = params.client.import_notifications();
         let engine = Self {
             client: params.client,
@@ -251,7 +316,13 @@ impl SyncEngine {
 
     // ------------------------------------------------------------------ status
 
+    /// The highest block a peer has shown: the target of the published status.
     fn best_seen(&self) -> Option<u32> {
+        self.peers.values().map(|p| p.shown.0).max()
+    }
+
+    /// The highest block a peer claims: where downloads go.
+    fn best_claimed(&self) -> Option<u32> {
         self.peers.values().map(|p| p.best_number).max()
     }
 
@@ -268,9 +339,15 @@ impl SyncEngine {
         let importing_above_best = self.importing_top.is_some_and(|n| n > info.best_number)
             || self.queue.iter().any(|b| b.number() > info.best_number)
             || self.fetching.values().any(|f| {
-                f.number.is_some_and(|n| n > info.best_number)
+                f.proven
+                    && f.number.is_some_and(|n| n > info.best_number)
                     && now.saturating_duration_since(f.since) < RECENT_FETCH
             });
+        let grace = self.config.unproven_claim_grace;
+        let claimed_ahead = self
+            .peers
+            .values()
+            .any(|p| p.claims_ahead_of(info.best_number, grace, now));
         let mut peers: Vec<SyncPeer> = self
             .peers
             .iter()
@@ -296,6 +373,7 @@ impl SyncEngine {
             peers,
             queued_blocks,
             importing_above_best,
+            claimed_ahead,
         });
     }
 
@@ -344,11 +422,39 @@ impl SyncEngine {
         }
     }
 
-    /// A peer gave us a bad block: whatever it claimed beyond our chain is not believed.
+    /// A peer gave us a bad block: whatever it claimed or showed beyond our chain is not
+    /// believed.
     fn distrust(&mut self, peer: &PeerId) {
-        let best = self.client.info().best_number;
+        let info = self.client.info();
         if let Some(p) = self.peers.get_mut(peer) {
-            p.best_number = p.best_number.min(best);
+            if p.shown.0 > info.best_number {
+                p.shown = (info.best_number, info.best_hash);
+            }
+            p.cap();
+        }
+    }
+
+    /// The number of `hash` if it is a block of our database.
+    async fn number_in_chain(&mut self, hash: H256) -> Option<u32> {
+        match self.status_of(hash).await {
+            Known::InChain => self.known.get(&hash).map(|n| *n),
+            _ => None,
+        }
+    }
+
+    /// A request to `peer` failed, was refused or went unanswered: its claim falls back to
+    /// what it has shown.
+    fn cap_claim(&mut self, peer: &PeerId) {
+        if let Some(p) = self.peers.get_mut(peer) {
+            if p.best_number > p.shown.0 {
+                tracing::debug!(
+                    target: "sync",
+                    "{peer} did not serve its claimed #{}: believed up to #{} only",
+                    p.best_number,
+                    p.shown.0
+                );
+            }
+            p.cap();
         }
     }
 
@@ -372,17 +478,28 @@ impl SyncEngine {
                     status.best_number,
                     status.best_hash
                 );
-                self.peers.insert(
-                    peer,
-                    Peer {
-                        role,
-                        best_number: status.best_number,
-                        best_hash: status.best_hash,
-                        range: false,
-                        fetches: 0,
-                        rest_until: None,
+                // It has shown what of its status we have ourselves: its best block if we
+                // have it (at the height we know it by), else its finalized one.
+                let genesis = self.client.info().genesis_hash;
+                let shown = match self.number_in_chain(status.best_hash).await {
+                    Some(n) => (n.min(status.best_number), status.best_hash),
+                    None => match self.number_in_chain(status.finalized_hash).await {
+                        Some(n) => (n.min(status.best_number), status.finalized_hash),
+                        None => (0, genesis),
                     },
-                );
+                };
+                let mut entry = Peer {
+                    role,
+                    best_number: shown.0,
+                    best_hash: shown.1,
+                    shown,
+                    unproven_since: None,
+                    range: None,
+                    fetches: 0,
+                    rest_until: None,
+                };
+                entry.claim(status.best_number, status.best_hash, Instant::now());
+                self.peers.insert(peer, entry);
             }
             NetworkEvent::PeerDisconnected { peer } => {
                 // Its requests in flight fail on their own and free their ranges.
@@ -423,13 +540,25 @@ impl SyncEngine {
         }
         tracing::trace!(target: "sync", "{peer} announced #{number} ({hash:?})");
         let status = self.status_of(hash).await;
-        // A peer's claim counts unless the block is known to be bad: a bad block must not
-        // make us look behind (a validator would stop authoring).
+        // An announcement shows a block if we have it, or if its header passes the
+        // consensus checks on a parent we have; otherwise (unknown parent) it is only a
+        // claim. A block known to be bad is not even that: it must not make us look
+        // behind (a validator would stop authoring).
+        // A header that fails the checks is not even a claim; import judges the block
+        // (and its sender) once it is fetched.
+        let mut proven = status == Known::InChain;
+        let mut disproven = false;
         if is_best && status != Known::Bad && self.bad.get(&header.parent_hash).is_none() {
+            if !proven && self.status_of(header.parent_hash).await == Known::InChain {
+                proven = header_checks_out(self.client.clone(), header.clone()).await;
+                disproven = !proven;
+            }
+            let now = Instant::now();
             if let Some(p) = self.peers.get_mut(&peer) {
-                if number > p.best_number {
-                    p.best_number = number;
-                    p.best_hash = hash;
+                if proven {
+                    p.show(number, hash, now);
+                } else if !disproven {
+                    p.claim(number, hash, now);
                 }
             }
         }
@@ -484,6 +613,9 @@ impl SyncEngine {
             }
         };
         if self.fetch(peer, hash, Some(number), max) {
+            if let Some(f) = self.fetching.get_mut(&hash) {
+                f.proven |= proven;
+            }
             self.await_verdict(hash, peer, message_id);
         } else {
             self.network
@@ -525,7 +657,14 @@ impl SyncEngine {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.fetches += 1;
         }
-        self.fetching.insert(hash, Fetching { number, since: now });
+        self.fetching.insert(
+            hash,
+            Fetching {
+                number,
+                since: now,
+                proven: false,
+            },
+        );
         let request = BlockRequest {
             from: BlockId::Hash(hash),
             direction: Direction::Descending,
@@ -552,7 +691,9 @@ impl SyncEngine {
         if info.best_number > self.best_queued.0 {
             self.best_queued = (info.best_number, info.best_hash);
         }
-        let Some(target) = self.best_seen() else {
+        // Downloads follow claims (a claim that is not served is capped soon enough);
+        // the published status follows what was shown.
+        let Some(target) = self.best_claimed() else {
             return;
         };
         let major = target > info.best_number.saturating_add(MAJOR_SYNC_BLOCKS);
@@ -573,7 +714,7 @@ impl SyncEngine {
             .peers
             .iter()
             .filter(|(_, p)| {
-                !p.range
+                p.range.is_none()
                     && p.best_number > self.best_queued.0
                     && p.rest_until.is_none_or(|t| t <= now)
             })
@@ -594,7 +735,7 @@ impl SyncEngine {
             };
             self.ranges.start(start, end, self.generation);
             if let Some(p) = self.peers.get_mut(&peer) {
-                p.range = true;
+                p.range = Some((start, self.generation, now));
             }
             tracing::debug!(target: "sync", "Requesting #{start}..#{} from {peer}", end - 1);
             let request = BlockRequest {
@@ -640,7 +781,7 @@ impl SyncEngine {
         match request {
             Request::Range { start, generation } => {
                 if let Some(p) = self.peers.get_mut(&peer) {
-                    p.range = false;
+                    p.range = None;
                 }
                 self.on_range(peer, start, generation, result).await
             }
@@ -666,6 +807,7 @@ impl SyncEngine {
                 tracing::debug!(target: "sync", "Range #{start} from {peer} failed: {e}");
                 self.count_request("range", "failed");
                 self.ranges.fail(start, generation);
+                self.cap_claim(&peer);
                 self.rest(&peer);
                 return;
             }
@@ -690,17 +832,13 @@ impl SyncEngine {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.best_number = p.best_number.min(start.saturating_sub(1));
                 }
+                self.cap_claim(&peer);
                 self.ranges.fail(start, generation);
             }
             Ok(chain) => {
                 self.count_request("range", "ok");
-                if let Some(p) = self.peers.get_mut(&peer) {
-                    if let Some(last) = chain.last() {
-                        if last.number() > p.best_number {
-                            p.best_number = last.number();
-                            p.best_hash = last.hash;
-                        }
-                    }
+                if let (Some(p), Some(last)) = (self.peers.get_mut(&peer), chain.last()) {
+                    p.show(last.number(), last.hash, Instant::now());
                 }
                 self.ranges.complete(start, generation, peer, chain);
                 self.drain_ranges().await;
@@ -753,6 +891,7 @@ impl SyncEngine {
             Err(e) => {
                 tracing::debug!(target: "sync", "Fetching {hash:?} from {peer} failed: {e}");
                 self.count_request("fetch", "failed");
+                self.cap_claim(&peer);
                 self.rest(&peer);
                 self.resolve(hash, MessageValidity::Ignore);
                 return;
@@ -770,10 +909,14 @@ impl SyncEngine {
             Ok(chain) if chain.is_empty() => {
                 self.count_request("fetch", "empty");
                 self.network.report_peer(peer, EMPTY_RESPONSE);
+                self.cap_claim(&peer);
                 self.resolve(hash, MessageValidity::Ignore);
             }
             Ok(chain) => {
                 self.count_request("fetch", "ok");
+                if let (Some(p), Some(top)) = (self.peers.get_mut(&peer), chain.last()) {
+                    p.show(top.number(), top.hash, Instant::now());
+                }
                 self.enqueue_chain(chain).await;
             }
         }
@@ -872,8 +1015,26 @@ impl SyncEngine {
             self.resolve(block.hash, MessageValidity::Ignore);
             return;
         }
-        for evicted in self.orphans.insert(block, Instant::now()) {
-            self.resolve(evicted.hash, MessageValidity::Ignore);
+        match self.orphans.insert(block, Instant::now()) {
+            Ok(evicted) => {
+                for block in evicted {
+                    self.resolve(block.hash, MessageValidity::Ignore);
+                }
+            }
+            Err(refused) => {
+                // Not a penalty: an honest peer's long fork can fill its quota too.
+                tracing::debug!(
+                    target: "sync",
+                    "Not holding #{} ({:?}) from {}: its orphans fill its quota",
+                    refused.number(),
+                    refused.hash,
+                    refused.from
+                );
+                if let Some(m) = &self.metrics {
+                    m.orphans_refused.inc();
+                }
+                self.resolve(refused.hash, MessageValidity::Ignore);
+            }
         }
     }
 
@@ -1100,15 +1261,46 @@ impl SyncEngine {
         for root in roots {
             self.request_ancestors(&root);
         }
+        // Ranges a peer has sat on too long: their numbers go to others, and its claim is
+        // capped as if it had refused (its answer, if it ever comes, is dropped).
+        let slow: Vec<(PeerId, u32, u64)> = self
+            .peers
+            .iter()
+            .filter_map(|(id, p)| {
+                let (start, generation, since) = p.range?;
+                (now.saturating_duration_since(since) >= RANGE_PATIENCE)
+                    .then_some((*id, start, generation))
+            })
+            .collect();
+        for (peer, start, generation) in slow {
+            if self.ranges.is_in_flight(start, generation) {
+                tracing::debug!(target: "sync", "Range #{start} from {peer} unanswered: asking others");
+                self.count_request("range", "slow");
+                self.ranges.fail(start, generation);
+                self.cap_claim(&peer);
+            }
+        }
         // A peer ahead of us while nothing is in flight: fetch from it.
         let best = self.client.info().best_number;
-        let behind = self.best_seen().is_some_and(|t| t > best);
+        let behind = self.best_claimed().is_some_and(|t| t > best);
         let idle = self.requests.is_empty() && self.queue.is_empty() && self.importing.is_none();
         if behind && idle {
             self.stalled_since.get_or_insert(now);
         } else {
             self.stalled_since = None;
         }
+    }
+}
+
+/// Whether `header`, of a block on a parent we have, passes the consensus checks.
+async fn header_checks_out(client: Arc<Client>, header: Header) -> bool {
+    match tokio::task::spawn_blocking(move || client.verify_header(&header)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::debug!(target: "sync", "Announced header not believed: {e}");
+            false
+        }
+        Err(_) => false,
     }
 }
 

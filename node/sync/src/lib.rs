@@ -8,10 +8,18 @@
 //!
 //! ## Peers
 //!
-//! Each peer's best block comes from its handshake ([`NetworkEvent::PeerConnected`]) and
-//! moves with the blocks it announces. The highest of them is the *target*. The node is
-//! *major syncing* while the target is more than [`MAJOR_SYNC_BLOCKS`] blocks above its own
-//! best block (Substrate's rule); a validator does not author then.
+//! Each peer *claims* a best block in its handshake ([`NetworkEvent::PeerConnected`]) and
+//! raises the claim with the blocks it announces; claims decide whom blocks are asked of.
+//! A claim is believed only once the peer has *shown* the block: announced a header that
+//! passes the consensus (Aura) checks on a parent we have, delivered the blocks, or named
+//! in its handshake a best block we have. A request the peer fails, refuses or sits on
+//! (a range unanswered for 5 s) caps its claim at what it has shown. The highest
+//! shown block is the *target* (`best_seen`). The node is *major syncing* while the target
+//! is more than [`MAJOR_SYNC_BLOCKS`] blocks above its own best block (Substrate's rule); a
+//! validator does not author then, nor while a peer has shown a block above its best. An
+//! unshown claim holds a validator back only for [`SyncConfig::unproven_claim_grace`], once
+//! per proof ([`SyncStatus::claimed_ahead`]), so that one peer's word cannot stop block
+//! production.
 //!
 //! ## Two ways blocks arrive
 //!
@@ -31,8 +39,8 @@
 //!
 //! A block whose parent we do not have (a fork that left our chain below our best block, or
 //! a range that does not link to the previous one) is held in a bounded buffer
-//! ([`SyncConfig::max_orphans`] blocks, [`SyncConfig::orphan_ttl`]) while its ancestors are
-//! fetched by hash, descending, from the peer that gave it, until they reach a block we
+//! ([`SyncConfig::max_orphans`] blocks, at most [`SyncConfig::max_orphans_per_peer`] of them
+//! from one peer, [`SyncConfig::orphan_ttl`]) while its ancestors are fetched by hash, descending, from the peer that gave it, until they reach a block we
 //! have. Then the whole branch is imported in order, and the client's fork choice (longest
 //! chain containing the finalized block) decides whether it becomes the best chain.
 //!
@@ -108,12 +116,19 @@ pub struct SyncConfig {
     pub max_orphans: usize,
     /// Most bytes of blocks held while their ancestors are fetched.
     pub max_orphan_bytes: usize,
+    /// Most of those blocks one peer may have sent: beyond, its orphans are refused, so
+    /// that one peer cannot fill the buffer (and evict other peers' orphans).
+    pub max_orphans_per_peer: usize,
     /// How long a block may wait for its ancestors.
     pub orphan_ttl: Duration,
     /// Most blocks imported in one blocking job (between two looks at the network).
     pub import_batch: usize,
     /// Most block fetches by hash in flight per peer.
     pub max_fetches_per_peer: usize,
+    /// How long a peer's claim to a block above ours that it has not shown yet (a
+    /// handshake, or an announcement whose header cannot be checked) holds a validator back
+    /// from authoring ([`SyncStatus::claimed_ahead`]): a few slots, once per proof.
+    pub unproven_claim_grace: Duration,
 }
 
 impl Default for SyncConfig {
@@ -123,9 +138,11 @@ impl Default for SyncConfig {
             max_blocks_ahead: 2048,
             max_orphans: 1024,
             max_orphan_bytes: 128 * 1024 * 1024,
+            max_orphans_per_peer: 256,
             orphan_ttl: Duration::from_secs(30),
             import_batch: 64,
             max_fetches_per_peer: 8,
+            unproven_claim_grace: Duration::from_secs(4),
         }
     }
 }
@@ -211,8 +228,9 @@ pub struct SyncPeer {
     pub peer_id: PeerId,
     /// What the peer said it is in its handshake (full node or authority).
     pub role: Role,
-    /// The height of the peer's best block: from its handshake, raised by its
-    /// announcements and lowered when it fails to serve blocks it claimed.
+    /// The height of the peer's best block as it claims it: from its handshake, raised by
+    /// its announcements, lowered to what it has shown when it fails to serve blocks it
+    /// claimed.
     pub best_number: u32,
     /// The hash of that block, as the peer last showed it.
     pub best_hash: H256,
@@ -232,8 +250,12 @@ pub struct SyncStatus {
     /// Blocks downloaded and not imported yet (ready ranges and the import queue).
     pub queued_blocks: usize,
     /// A block above our best block is being fetched or imported right now (announced in
-    /// the last couple of seconds): a validator that authored now would fork.
+    /// the last couple of seconds with a header that passed the consensus checks, or
+    /// delivered): a validator that authored now would fork.
     pub importing_above_best: bool,
+    /// A peer claims a block above our best that it has not shown yet, and is still within
+    /// [`SyncConfig::unproven_claim_grace`]: a validator waits for it a few slots at most.
+    pub claimed_ahead: bool,
 }
 
 impl SyncStatus {
@@ -271,6 +293,7 @@ impl SyncHandle {
                 peers: Vec::new(),
                 queued_blocks: 0,
                 importing_above_best: false,
+                claimed_ahead: false,
             })),
         }
     }
@@ -321,7 +344,7 @@ pub struct SyncParams {
 }
 
 /// A block on its way to import.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub(crate) struct QueuedBlock {
     pub(crate) hash: H256,
     pub(crate) header: Header,

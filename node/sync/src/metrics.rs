@@ -12,6 +12,7 @@ pub(crate) struct Metrics {
     pub(crate) requests: CounterVec<U64>,
     pub(crate) justifications: CounterVec<U64>,
     pub(crate) orphans: Gauge<U64>,
+    pub(crate) orphans_refused: Counter<U64>,
     pub(crate) queued: Gauge<U64>,
 }
 
@@ -47,7 +48,7 @@ impl Metrics {
                     Opts::new(
                         "echonet_sync_block_requests_total",
                         "Block requests of the sync, by kind (range, fetch) and result \
-                         (ok, empty, failed, bad)",
+                         (ok, empty, failed, bad, slow)",
                     ),
                     &["kind", "result"],
                 )?,
@@ -68,6 +69,13 @@ impl Metrics {
                 Gauge::new(
                     "echonet_sync_orphan_blocks",
                     "Blocks held while their ancestors are fetched",
+                )?,
+                registry,
+            )?,
+            orphans_refused: register(
+                Counter::new(
+                    "echonet_sync_orphans_refused_total",
+                    "Orphan blocks not held because their sender's orphans filled its quota",
                 )?,
                 registry,
             )?,

@@ -6,18 +6,31 @@ use echonet_network::{
 };
 use echonet_runtime::Header;
 use echonet_sync::ClientChain;
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use sp_core::H256;
 use sp_runtime::{Justifications, OpaqueExtrinsic};
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+/// Longest a withheld block request is held ([`ForgingChain::withhold_blocks`]): longer
+/// than the requester's 20 s timeout, so that it never gets an answer, and bounded, so that
+/// a test's runtime can always shut down (it waits for blocking threads).
+const MAX_HOLD: Duration = Duration::from_secs(30);
 
 /// The node's adapter ([`ClientChain`]) plus blocks that are not in the database (a rogue's
-/// forgeries, served by hash) and, optionally, a best block number to claim instead of the
-/// real one (a liar's handshake).
+/// forgeries, served by hash), optionally a best block number to claim instead of the
+/// real one (a liar's handshake), block requests held unanswered, and a justification
+/// served for every block.
 pub struct ForgingChain {
     chain: ClientChain,
     forged: Mutex<HashMap<H256, (Header, Vec<OpaqueExtrinsic>)>>,
     claimed_best: Mutex<Option<u32>>,
+    withheld: Mutex<bool>,
+    released: Condvar,
+    forged_justifications: Mutex<Option<Justifications>>,
 }
 
 impl ForgingChain {
@@ -27,6 +40,9 @@ impl ForgingChain {
             chain: ClientChain(client),
             forged: Mutex::default(),
             claimed_best: Mutex::default(),
+            withheld: Mutex::new(false),
+            released: Condvar::new(),
+            forged_justifications: Mutex::default(),
         }
     }
 
@@ -43,6 +59,23 @@ impl ForgingChain {
     /// Claims `number` as the best block number in the status (`None`: the truth).
     pub fn claim_best_number(&self, number: Option<u32>) {
         *self.claimed_best.lock() = number;
+    }
+
+    /// Serves `justifications` as every block's (`None`: the stored ones), in block
+    /// responses and justification requests alike.
+    pub fn forge_justifications(&self, justifications: Option<Justifications>) {
+        *self.forged_justifications.lock() = justifications;
+    }
+
+    /// Holds every block request unanswered while `on` (for at most 30 s each). The network
+    /// serves a few requests at once (8): the first ones are never answered (the requester
+    /// times out), every later one is refused as `Busy`. Off again, the held ones are
+    /// answered.
+    pub fn withhold_blocks(&self, on: bool) {
+        *self.withheld.lock() = on;
+        if !on {
+            self.released.notify_all();
+        }
     }
 }
 
@@ -63,6 +96,9 @@ impl BlockSource for ForgingChain {
         self.chain.body(hash)
     }
     fn justifications(&self, hash: H256) -> Option<Justifications> {
+        if let Some(forged) = self.forged_justifications.lock().clone() {
+            return Some(forged);
+        }
         BlockSource::justifications(&self.chain, hash)
     }
 }
@@ -76,6 +112,18 @@ impl ChainProvider for ForgingChain {
         status
     }
     fn blocks(&self, request: &BlockRequest) -> Vec<BlockData> {
+        let deadline = Instant::now() + MAX_HOLD;
+        let mut withheld = self.withheld.lock();
+        while *withheld {
+            if self
+                .released
+                .wait_until(&mut withheld, deadline)
+                .timed_out()
+            {
+                return Vec::new();
+            }
+        }
+        drop(withheld);
         serve_block_request(self, request)
     }
     fn justification(&self, hash: H256) -> Option<Justifications> {

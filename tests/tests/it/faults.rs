@@ -430,3 +430,86 @@ async fn a_peer_replaying_grandpa_votes_at_the_gossip_rate_does_not_stall_finali
         node.assert_no_panic();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_claims_to_be_ahead_and_serves_nothing_does_not_halt_the_chain() {
+    let mut net = Testnet::local_validators().start().await;
+    all_finalized_above(&mut net, 0, 4 * BLOCK_TIMEOUT).await;
+    let mut targets = Vec::new();
+    let mut ids = Vec::new();
+    for node in &net.nodes {
+        targets.push(node.multiaddr().await);
+        ids.push(
+            node.peer_id()
+                .await
+                .parse::<echonet_network::PeerId>()
+                .expect("a peer id"),
+        );
+    }
+    // One block ahead of everyone, in its handshake with each validator; every block
+    // request it gets goes unanswered or is refused as busy.
+    let top = highest_best(&mut net).await;
+    let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
+    let spec = ChainSpec::local_testnet().expect("the local spec");
+    let rogue = Rogue::connect_lying(spec, &targets, top + 1).await;
+    for id in &ids {
+        rogue.wait_connected(id, BLOCK_TIMEOUT).await;
+    }
+    let fin = *finalized_heights(&mut net)
+        .await
+        .values()
+        .min()
+        .unwrap_or(&0);
+    // And it keeps claiming to be one ahead, with headers nobody can check without it.
+    let announcer = tokio::spawn({
+        let rogue = std::sync::Arc::new(rogue);
+        async move {
+            let mut salt = 0u8;
+            loop {
+                rogue.announce_one_ahead(salt).await;
+                salt = salt.wrapping_add(1);
+                tokio::time::sleep(Duration::from_millis(700)).await;
+            }
+        }
+    });
+    // Blocks go on at about one per 2 s slot, and finality with them.
+    blocks_continue(&mut net, top, 6, None, Duration::from_secs(25)).await;
+    all_finalized_above(&mut net, fin + 3, BLOCK_TIMEOUT).await;
+    announcer.abort();
+    assert_one_finalized_chain(&net.running()).await;
+    for node in &mut net.nodes {
+        node.assert_running();
+        node.assert_no_panic();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_serves_a_bad_justification_pays_for_it() {
+    // Alice alone on the local chain: she authors (forced), nothing is finalized (one
+    // GRANDPA voter of four), so after a few seconds of stalled finality she asks her only
+    // peer, the rogue, for the justifications of the blocks above her finalized one.
+    let node = Node::builder("victim")
+        .args(["--chain", "local", "--alice", "--force-authoring", "--tmp"])
+        .prometheus()
+        .start()
+        .await;
+    let http = node.http();
+    let spec = ChainSpec::local_testnet().expect("the local spec");
+    let rogue = Rogue::connect(spec, &node.multiaddr().await).await;
+    rogue.serve_garbage_justifications();
+    let victim_id: echonet_network::PeerId = node.peer_id().await.parse().expect("a peer id");
+    rogue.wait_connected(&victim_id, BLOCK_TIMEOUT).await;
+    wait_metric(
+        &node,
+        "echonet_network_reputation_changes_total",
+        &[("reason", "bad justification")],
+        1.0,
+    )
+    .await;
+    assert_eq!(
+        finalized(&http).await.0,
+        0,
+        "a garbage justification finalized"
+    );
+    node.assert_no_panic();
+}

@@ -124,6 +124,34 @@ impl Client {
         self.imports.subscribe()
     }
 
+    /// The consensus engine's checks ([`BlockVerifier`]) of the header of a block on a
+    /// parent the client has, without its body and without executing it: whether import
+    /// would accept its seal. Sync uses it to believe an announced block only once it is
+    /// shown to be sealed by its slot's owner. [`Error::UnknownParent`] without the parent;
+    /// [`Error::InvalidBlock`] when a check fails.
+    pub fn verify_header(&self, header: &Header) -> Result<()> {
+        let hash = header.hash();
+        let parent = self
+            .header(header.parent_hash)?
+            .ok_or(Error::UnknownParent {
+                hash,
+                parent: header.parent_hash,
+            })?;
+        if parent.number.checked_add(1) != Some(header.number) {
+            return Err(Error::invalid(
+                hash,
+                format!(
+                    "number {} does not follow parent's {}",
+                    header.number, parent.number
+                ),
+            ));
+        }
+        let state = self.state_at_header(&parent, true);
+        self.verifier
+            .verify(self, &parent, header, &state)
+            .map(|_| ())
+    }
+
     /// Verifies, executes and stores a block, and moves the best chain if it is now the
     /// longest one containing the last finalized block.
     pub fn import_block(&self, block: ImportBlock) -> Result<ImportResult> {

@@ -3,4 +3,5 @@
 //! One test binary per crate (linking the node's dependencies once, not once per file);
 //! one module per area.
 
+mod claims;
 mod sync;
