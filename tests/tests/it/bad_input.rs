@@ -381,3 +381,78 @@ async fn connections_beyond_the_limit_are_refused_and_the_node_recovers() {
     rpc::assert_alive_and_authoring(&fresh).await;
     node.assert_no_panic();
 }
+
+/// A dev node with Prometheus, and a rogue libp2p peer (in this process) connected to it
+/// and past the handshake.
+async fn node_and_rogue(label: &str) -> (Node, echonet_tests::rogue::Rogue) {
+    let node = Node::builder(label)
+        .args(["--dev", "--tmp"])
+        .prometheus()
+        .start()
+        .await;
+    rpc::wait_for_best_above(&node.http(), 0, 3 * BLOCK_TIMEOUT).await;
+    let spec = echonet_client::ChainSpec::development().expect("the dev spec");
+    let rogue = echonet_tests::rogue::Rogue::connect(spec, &node.multiaddr().await).await;
+    let victim: echonet_network::PeerId = node.peer_id().await.parse().expect("a peer id");
+    rogue.wait_connected(&victim, BLOCK_TIMEOUT).await;
+    (node, rogue)
+}
+
+/// Issue 11 item 1 over gossip: a 100,000-deep `Sudo.sudo` nesting (about 200 KB) sent by a
+/// peer as a transaction. Decoded without a depth limit it overflowed the stack and aborted
+/// the node; now it is refused as a bad transaction, the peer pays for it, and the node
+/// goes on authoring and serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_gossiping_a_deeply_nested_call_is_penalised_and_the_node_goes_on() {
+    let (node, rogue) = node_and_rogue("deep gossip victim").await;
+    let http = node.http();
+    let genesis = rpc::genesis_hash(&http).await;
+    let deep =
+        echonet_test_utils::deep_sudo_extrinsic(genesis, echonet_test_utils::ATTACK_DEPTH, 0);
+    assert!(deep.len() > 190_000, "the attack is about 200 KB");
+    rogue.network.propagate_transactions(vec![deep]);
+    crate::faults::wait_metric(
+        &node,
+        "echonet_network_reputation_changes_total",
+        &[("reason", "bad transaction")],
+        1.0,
+    )
+    .await;
+    rpc::assert_alive_and_authoring(&http).await;
+    drop(node);
+}
+
+/// Issue 11 item 5: a peer gossiping validly signed transfers from accounts that hold
+/// nothing wastes the pool's validation and must lose reputation for it (it lost none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_gossiping_transfers_from_unfunded_accounts_loses_reputation() {
+    let (node, rogue) = node_and_rogue("unfunded gossip victim").await;
+    let http = node.http();
+    let genesis = rpc::genesis_hash(&http).await;
+    let bob = Bob.to_account_id();
+    let spam: Vec<Vec<u8>> = (0..32u64)
+        .map(|i| {
+            let seed = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash_of(&(
+                b"unfunded",
+                i,
+            ))
+            .0;
+            let pair = <sp_core::sr25519::Pair as sp_core::Pair>::from_seed(&seed);
+            echonet_runtime::extrinsics::transfer(&pair, bob.clone(), UNITS, 0, genesis).encode()
+        })
+        .collect();
+    rogue.network.propagate_transactions(spam);
+    crate::faults::wait_metric(
+        &node,
+        "echonet_network_reputation_changes_total",
+        &[("reason", "no valid transaction")],
+        1.0,
+    )
+    .await;
+    let pending: Vec<String> =
+        rpc::call(&http, "author_pendingExtrinsics", jsonrpsee::rpc_params![]).await;
+    assert!(
+        pending.is_empty(),
+        "an unfunded transfer entered the pool: {pending:?}"
+    );
+}

@@ -223,7 +223,7 @@ async fn a_two_two_partition_finalizes_nothing_and_heals_into_one_chain() {
 
 /// Counter or gauge value from the node's Prometheus text, summed over the series whose
 /// labels include `labels`.
-async fn metric(node: &Node, name: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) async fn metric(node: &Node, name: &str, labels: &[(&str, &str)]) -> f64 {
     let resp = echonet_tests::raw::http_get(
         node.prometheus_addr(),
         "/metrics",
@@ -246,7 +246,7 @@ async fn metric(node: &Node, name: &str, labels: &[(&str, &str)]) -> f64 {
         .sum()
 }
 
-async fn wait_metric(node: &Node, name: &str, labels: &[(&str, &str)], at_least: f64) {
+pub(crate) async fn wait_metric(node: &Node, name: &str, labels: &[(&str, &str)], at_least: f64) {
     let deadline = Instant::now() + 2 * BLOCK_TIMEOUT;
     loop {
         let v = metric(node, name, labels).await;
