@@ -232,17 +232,17 @@ impl Fixture {
     }
 }
 
-pub(crate) fn author_pair() -> sr25519::Pair {
+fn author_pair() -> sr25519::Pair {
     sp_keyring::Sr25519Keyring::Alice.pair()
 }
 
 /// Builds one block of `txs` on the best block of `client`; fails if any does not fit.
-pub(crate) fn build(
+/// A block builder on the best block of `client`, at `slot`, authored by Alice, with its
+/// inherents (the slot's timestamp) already pushed.
+pub(crate) fn start_block(
     client: &Client,
     slot: u64,
-    txs: Vec<OpaqueExtrinsic>,
-) -> anyhow::Result<(BuiltBlock, f64)> {
-    let started = Instant::now();
+) -> anyhow::Result<echonet_client::BlockBuilder> {
     let parent = client.info().best_hash;
     let digest = client.pre_digest(parent, Slot::from(slot), &author_pair())?;
     let mut builder = client.new_block_builder(parent, digest)?;
@@ -253,6 +253,16 @@ pub(crate) fn build(
             .push(xt)
             .map_err(|e| anyhow!("inherent rejected: {e}"))?;
     }
+    Ok(builder)
+}
+
+pub(crate) fn build(
+    client: &Client,
+    slot: u64,
+    txs: Vec<OpaqueExtrinsic>,
+) -> anyhow::Result<(BuiltBlock, f64)> {
+    let started = Instant::now();
+    let mut builder = start_block(client, slot)?;
     let total = txs.len();
     for (i, xt) in txs.into_iter().enumerate() {
         if let Err(e) = builder.push(xt) {

@@ -18,7 +18,7 @@
 //! - witness calls: bond and register as witnesses, events submitted every block and
 //!   attested by the committee, duplicate events and attestations (dispatch errors).
 
-use crate::benchmark::{author_pair, base_slot, seal, Fixture};
+use crate::benchmark::{base_slot, seal, start_block, Fixture};
 use crate::cli::CorpusCmd;
 use anyhow::{bail, Context};
 use codec::Encode;
@@ -233,21 +233,8 @@ fn build_fitting(
     slot: u64,
     pending: &mut std::collections::VecDeque<OpaqueExtrinsic>,
 ) -> anyhow::Result<echonet_client::BuiltBlock> {
-    use echonet_consensus::aura::AuraClientExt as _;
     use sp_runtime::transaction_validity::{InvalidTransaction, TransactionValidityError};
-    let parent = client.info().best_hash;
-    let digest = client.pre_digest(parent, slot.into(), &author_pair())?;
-    let mut builder = client.new_block_builder(parent, digest)?;
-    let mut data = sp_inherents::InherentData::new();
-    data.put_data(
-        sp_timestamp::INHERENT_IDENTIFIER,
-        &(slot * echonet_runtime::SLOT_DURATION),
-    )?;
-    for xt in builder.create_inherents(&data)? {
-        builder
-            .push(xt)
-            .map_err(|e| anyhow::anyhow!("inherent rejected: {e}"))?;
-    }
+    let mut builder = start_block(client, slot)?;
     while let Some(xt) = pending.pop_front() {
         match builder.push(xt.clone()) {
             Ok(()) => {}
