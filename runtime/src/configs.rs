@@ -162,7 +162,8 @@ parameter_types! {
 
 impl pallet_transaction_payment::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
-    /// 20% of fees go to pallet-witness's reward pot (paid out by era points), 80% burned.
+    /// 20% of fees go to pallet-witness's reward pot (paid out with the era reward, in its
+    /// validator and witness pools), 80% burned.
     type OnChargeTransaction =
         FungibleAdapter<Balances, pallet_witness::FeeShareToPot<Runtime, FeeShare>>;
     type OperationalFeeMultiplier = ConstU8<5>;

@@ -30,7 +30,19 @@ pub const VALIDATOR_BOND: Balance = 100_000 * UNITS;
 /// - events wait 10 minutes for their quorum, cost 10 milliECHO, and receipts are kept 7
 ///   days (long enough for ads, PoE and DDS to settle on them);
 /// - reputation: a base of 100 points so newcomers get drawn, +1 per agreeing vote,
-///   -5 per dissent or absence (absence must not pay).
+///   -5 per dissent or absence (absence must not pay);
+/// - reputation counts in sortition weight up to 100 (the base): the most reputable
+///   witness weighs at most ×2 a newcomer of equal stake, so a quorum that votes its own
+///   events through gains at most ×2 seats per stake, while a record still matters;
+/// - a witness gains at most 10 reputation (10 agreeing votes) and 100 attestation points
+///   an epoch (half an hour): reputation reflects steady agreement over hours rather than
+///   volume, and 100 points is above what a member of a 3-member committee earns on a
+///   local chain's traffic, so the cap bites only on spam;
+/// - the witness pool is 20% of every era's payout (validators and nominators keep 80%,
+///   whatever witnesses do): witnesses are paid for their work, and voting through any
+///   number of events moves at most that share away from stakers;
+/// - events cost at least what their points were worth last era plus 50%: spam costs
+///   more than it earns, and 20% × 150% = 30% < 100% keeps that floor from feeding itself.
 pub fn witness_params(committee_size: u32, quorum: u32) -> pallet_witness::ParamsOf<Runtime> {
     pallet_witness::Params {
         validator_count: 10,
@@ -53,6 +65,11 @@ pub fn witness_params(committee_size: u32, quorum: u32) -> pallet_witness::Param
         reputation_base: 100,
         reputation_reward: 1,
         reputation_penalty: 5,
+        reputation_weight_cap: 100,
+        max_reputation_gain_per_epoch: 10,
+        max_points_gain_per_epoch: 100,
+        witness_reward_share: sp_runtime::Perbill::from_percent(20),
+        event_fee_margin: sp_runtime::Perbill::from_percent(50),
     }
 }
 

@@ -38,6 +38,12 @@ fn bench_params<T: Config>() -> ParamsOf<T> {
         reputation_base: 100,
         reputation_reward: 1,
         reputation_penalty: 1,
+        // No cap binds: every judged vote writes reputation and points (the worst case).
+        reputation_weight_cap: 100,
+        max_reputation_gain_per_epoch: u64::MAX,
+        max_points_gain_per_epoch: u32::MAX,
+        witness_reward_share: Perbill::from_percent(20),
+        event_fee_margin: Perbill::from_percent(50),
     }
 }
 
@@ -229,6 +235,11 @@ mod benchmarks {
     fn submit_event() {
         setup::<T>();
         committee::<T>();
+        // A witness point has a value: the fee floor is computed (and charged).
+        WitnessPointValue::<T>::put(PointValue {
+            pool: T::Currency::minimum_balance(),
+            points: 1,
+        });
         let who: T::AccountId = whitelisted_caller();
         T::Currency::set_balance(&who, unit::<T>());
         let payload = H256::repeat_byte(1);
@@ -395,14 +406,20 @@ mod benchmarks {
                 commission: Perbill::from_percent(5),
             },
         );
+        // The validator also earned attestation points: it is paid from both pools.
+        let points = EraPoints {
+            block: 1,
+            attestation: 1,
+        };
         let payout = EraPayout {
-            reward: unit::<T>() * 100u32.into(),
-            total_points: 1,
+            validator_reward: unit::<T>() * 100u32.into(),
+            witness_reward: unit::<T>() * 100u32.into(),
+            total_points: points,
         };
         let backers;
         #[block]
         {
-            backers = Pallet::<T>::pay_earner(0, &validator, 1, &payout);
+            backers = Pallet::<T>::pay_earner(0, &validator, points, &payout);
         }
         assert_eq!(backers, b);
     }
@@ -477,6 +494,16 @@ mod benchmarks {
             })
             .collect();
         UnappliedSlashes::<T>::insert(1, BoundedVec::truncate_from(slashes));
+        // The ending era has points in both pools and the pot has fees: its payout is
+        // burned from the pot, split and queued, and the witness point value is set.
+        ErasTotalPoints::<T>::insert(
+            0,
+            EraPoints {
+                block: 20,
+                attestation: 1,
+            },
+        );
+        T::Currency::set_balance(&Pallet::<T>::pot_account(), unit::<T>() * 10u32.into());
         CurrentEra::<T>::put(1);
         ErasStartSessionIndex::<T>::insert(1, 3);
         #[block]
@@ -484,6 +511,7 @@ mod benchmarks {
             Pallet::<T>::start_session(3);
         }
         assert_eq!(Pallet::<T>::active_era(), 1);
+        assert!(PayoutQueue::<T>::contains_key(0));
     }
 
     impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

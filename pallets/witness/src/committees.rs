@@ -11,10 +11,11 @@
 //! The storage key of a receipt is part of the RPC surface: see [`event_id`].
 
 use crate::{
-    Committee, CommitteeEpoch, Committees, Config, EpochIndex, Error, Event, EventClass, EventId,
-    EventQueue, EventQueueBounds, Ledger, MaxEventClasses, Pallet, ParamsOf, PendingEvent,
-    PendingEventOf, PendingEvents, Receipt, ReceiptProvider, ReceiptQueue, ReceiptQueueBounds,
-    Receipts, Verdict, WeightInfo, Witnesses,
+    rewards::RewardPool, BalanceOf, Committee, CommitteeEpoch, Committees, Config, EpochGain,
+    EpochGains, EpochIndex, Error, Event, EventClass, EventId, EventQueue, EventQueueBounds,
+    Ledger, MaxEventClasses, Pallet, ParamsOf, PendingEvent, PendingEventOf, PendingEvents,
+    Receipt, ReceiptProvider, ReceiptQueue, ReceiptQueueBounds, Receipts, Verdict, WeightInfo,
+    Witnesses,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -70,6 +71,9 @@ impl<T: Config> Pallet<T> {
     /// [`Pallet::deregister_witness`] and when a slash leaves a witness below the minimum.
     pub(crate) fn deregister(who: &T::AccountId) {
         Witnesses::<T>::remove(who);
+        // Only registered witnesses gain, which keeps the map bounded. A witness that
+        // comes back is drawn from the next epoch on, so this resets nothing it could use.
+        EpochGains::<T>::remove(who);
         Self::remove_from_committees(who);
         Self::deposit_event(Event::WitnessDeregistered { who: who.clone() });
     }
@@ -116,10 +120,7 @@ impl<T: Config> Pallet<T> {
                 continue;
             }
             let reputation = T::Reputation::snapshot_score(&who, Role::Witness);
-            let stake: u128 = stake.try_into().unwrap_or(u128::MAX);
-            let weight = stake.saturating_mul(
-                u128::from(params.reputation_base.saturating_add(reputation)).max(1),
-            );
+            let weight = Self::witness_weight(stake, reputation, &params);
             pool.push((who, weight, classes));
         }
         let (seed, _) = T::Randomness::random(&(b"witness/committees", epoch).encode());
@@ -145,6 +146,22 @@ impl<T: Config> Pallet<T> {
         }
         Self::deposit_event(Event::CommitteesDrawn { epoch });
         T::WeightInfo::draw_committees(witnesses)
+    }
+
+    /// A witness's sortition weight: `stake × (reputation_base + min(reputation,
+    /// reputation_weight_cap))`.
+    ///
+    /// Reputation counts only up to the cap, so the heaviest witness weighs at most
+    /// `(reputation_base + reputation_weight_cap) / reputation_base` times a witness of
+    /// equal stake and no reputation (×2 with the presets' 100 and 100), while the latter
+    /// keeps `stake × reputation_base` (`check_params` keeps the base above zero). Stake,
+    /// which a slash can take, stays what buys seats: a quorum that votes its own events
+    /// through raises its reputation, but not its seats by more than that factor, and
+    /// dissenters it drives to zero reputation keep their floor.
+    pub fn witness_weight(stake: BalanceOf<T>, reputation: u64, params: &ParamsOf<T>) -> u128 {
+        let stake: u128 = stake.try_into().unwrap_or(u128::MAX);
+        let counted = reputation.min(params.reputation_weight_cap);
+        stake.saturating_mul(u128::from(params.reputation_base.saturating_add(counted)).max(1))
     }
 
     /// Draws `k` distinct candidates, each draw with probability proportional to
@@ -204,14 +221,10 @@ impl<T: Config> Pallet<T> {
         let epoch = CommitteeEpoch::<T>::get().ok_or(Error::<T>::NoCommittee)?;
         let committee = Committees::<T>::get(epoch, class).ok_or(Error::<T>::NoCommittee)?;
         ensure!(!committee.members.is_empty(), Error::<T>::NoCommittee);
-        if !params.event_fee.is_zero() {
-            T::Currency::transfer(
-                &who,
-                &Self::pot_account(),
-                params.event_fee,
-                Preservation::Preserve,
-            )
-            .map_err(|_| Error::<T>::InsufficientBalance)?;
+        let fee = params.event_fee.max(Self::points_value_fee_floor());
+        if !fee.is_zero() {
+            T::Currency::transfer(&who, &Self::pot_account(), fee, Preservation::Preserve)
+                .map_err(|_| Error::<T>::InsufficientBalance)?;
         }
         let now = frame_system::Pallet::<T>::block_number();
         PendingEvents::<T>::insert(
@@ -224,6 +237,7 @@ impl<T: Config> Pallet<T> {
                 expires_at: now.saturating_add(params.event_ttl),
                 votes: BoundedVec::new(),
                 outcome: None,
+                submitter_in_committee: committee.members.contains(&who),
             },
         );
         EventQueueBounds::<T>::mutate(|(_, back)| {
@@ -284,13 +298,13 @@ impl<T: Config> Pallet<T> {
                 continue;
             }
             match event.outcome {
-                Some(outcome) => Self::judge_vote(&who, verdict == outcome, &params),
+                Some(outcome) => Self::judge_vote(&who, verdict == outcome, &params, &event),
                 None => {
                     let agreeing = event.votes.iter().filter(|(_, v)| *v == verdict).count() as u32;
                     if agreeing >= params.quorum {
                         event.outcome = Some(verdict);
                         for (voter, vote) in event.votes.iter() {
-                            Self::judge_vote(voter, *vote == verdict, &params);
+                            Self::judge_vote(voter, *vote == verdict, &params, &event);
                         }
                         Self::store_receipt(id, &event, verdict, agreeing, now);
                     }
@@ -306,15 +320,60 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    /// Rewards or penalizes a vote once the outcome is known; an absence counts as a
-    /// disagreeing vote.
-    fn judge_vote(who: &T::AccountId, agrees: bool, params: &ParamsOf<T>) {
-        if agrees {
-            T::Reputation::reward(who, Role::Witness, params.reputation_reward);
-            Self::note_points(who, params.points_per_attestation, true);
-        } else {
+    /// Rewards or penalizes a vote on `event` once the outcome is known; an absence
+    /// counts as a disagreeing vote.
+    ///
+    /// A reward is withheld when a member of the event's committee submitted it (a
+    /// committee must not pay itself for its own events) and when the voter is no longer
+    /// a registered witness; otherwise it is capped by what the witness already gained
+    /// this epoch (`max_reputation_gain_per_epoch`, `max_points_gain_per_epoch`), so that
+    /// no volume of events buys more than one epoch's worth. Penalties are never capped.
+    fn judge_vote(
+        who: &T::AccountId,
+        agrees: bool,
+        params: &ParamsOf<T>,
+        event: &PendingEventOf<T>,
+    ) {
+        if !agrees {
             T::Reputation::penalize(who, Role::Witness, params.reputation_penalty);
-            Self::note_points(who, params.points_per_attestation, false);
+            Self::note_points(
+                who,
+                RewardPool::Witness,
+                params.points_per_attestation,
+                false,
+            );
+            return;
+        }
+        if event.submitter_in_committee || !Witnesses::<T>::contains_key(who) {
+            return;
+        }
+        let epoch = CommitteeEpoch::<T>::get().unwrap_or_default();
+        let mut gain = EpochGains::<T>::get(who)
+            .filter(|g| g.epoch == epoch)
+            .unwrap_or(EpochGain {
+                epoch,
+                reputation: 0,
+                points: 0,
+            });
+        let reputation = params.reputation_reward.min(
+            params
+                .max_reputation_gain_per_epoch
+                .saturating_sub(gain.reputation),
+        );
+        let points = params
+            .points_per_attestation
+            .min(params.max_points_gain_per_epoch.saturating_sub(gain.points));
+        if reputation == 0 && points == 0 {
+            return;
+        }
+        gain.reputation = gain.reputation.saturating_add(reputation);
+        gain.points = gain.points.saturating_add(points);
+        EpochGains::<T>::insert(who, gain);
+        if reputation != 0 {
+            T::Reputation::reward(who, Role::Witness, reputation);
+        }
+        if points != 0 {
+            Self::note_points(who, RewardPool::Witness, points, true);
         }
     }
 
@@ -343,7 +402,7 @@ impl<T: Config> Pallet<T> {
             ) {
                 for member in committee.members.iter() {
                     if !event.votes.iter().any(|(v, _)| v == member) {
-                        Self::judge_vote(member, false, params);
+                        Self::judge_vote(member, false, params, &event);
                     }
                 }
             }

@@ -27,15 +27,19 @@
 //!
 //! ## Rewards
 //!
-//! Validators earn era points for each block they author (pallet-authorship's
-//! `EventHandler`); witnesses earn points for each attestation that agrees with its event's
-//! outcome and lose them for a disagreeing vote or an absence. When an era ends, its payout
-//! is `total_issuance × annual_inflation / ErasPerYear` (minted) plus everything the reward
-//! pot collected (the fee share and event fees). The payout is split by points: an
-//! elected validator's share first pays its commission, then the rest is split pro-rata to
-//! its exposure between itself and its nominators; a witness that is not an elected
-//! validator keeps its whole share. Payouts are paid `MaxPayoutsPerBlock` earners per
-//! block in `on_initialize`, so no block does unbounded work.
+//! Validators earn block points for each block they author (pallet-authorship's
+//! `EventHandler`); witnesses earn attestation points for each vote that agrees with its
+//! event's outcome and lose them for a disagreeing vote or an absence. When an era ends,
+//! its payout is `total_issuance × annual_inflation / ErasPerYear` (minted) plus
+//! everything the reward pot collected (the fee share and event fees), split into two
+//! fixed pools: the witness pool (`witness_reward_share`) is split by attestation points
+//! and paid to the witnesses; the validator pool (the rest) is split by block points, and
+//! an elected validator's share first pays its commission, then the rest is split
+//! pro-rata to its exposure between itself and its nominators. So however many events
+//! witnesses vote through, validators and nominators keep the validator pool. A pool that
+//! no one earned points in goes to the other; an era without points pays nothing and the
+//! pot keeps its fees. Payouts are paid `MaxPayoutsPerBlock` earners per block in
+//! `on_initialize`, each from both pools, so no block does unbounded work.
 //!
 //! ## Slashing
 //!
@@ -52,14 +56,25 @@
 //! A bonded account with at least `min_witness_stake` registers as a witness for some
 //! [`EventClass`]es ([`Pallet::register_witness`]). When the randomness epoch changes, the
 //! pallet draws, for each class, a committee of `committee_size` (K) witnesses without
-//! replacement, each draw weighted by `stake × (reputation_base + reputation snapshot)`,
+//! replacement, each draw weighted by `stake × (reputation_base + reputation snapshot)`
+//! with reputation counted up to `reputation_weight_cap` ([`Pallet::witness_weight`]),
 //! from [`Config::Randomness`], which the runtime feeds with the accumulated VRF outputs of
 //! block authors: nothing an author can grind, such as a parent hash. Anyone may
-//! [`Pallet::submit_event`] for a fee; the committee of the current epoch votes with
+//! [`Pallet::submit_event`] for a fee: `event_fee`, or more when what the points an event
+//! can earn were worth last era is more ([`Pallet::points_value_fee_floor`]); the
+//! committee of the current epoch votes with
 //! [`Pallet::attest`], many events per call. When `quorum` (M) votes agree the event is
 //! resolved: a [`Receipt`] is stored and [`Event::EventValidated`] emitted. Late votes are
 //! still counted until the event closes `event_ttl` blocks after submission; then members
 //! that never voted lose reputation and points. An event that never reaches M expires.
+//!
+//! A committee must not be able to make itself permanent by voting its own business
+//! through: reputation lifts a witness's weight at most `(reputation_base +
+//! reputation_weight_cap) / reputation_base` times; a witness gains at most
+//! `max_reputation_gain_per_epoch` reputation and `max_points_gain_per_epoch` points per
+//! epoch ([`EpochGains`]); votes on an event submitted by a member of its committee earn
+//! nothing; attestation points only split the witness pool; and events are priced above
+//! the points they pay out.
 //! Receipts are kept `receipt_retention` blocks (and at most `MaxReceipts`), and other
 //! pallets read them through [`ReceiptProvider`].
 //!
@@ -343,15 +358,25 @@ pub mod pallet {
     pub type ErasValidatorPrefs<T: Config> =
         StorageDoubleMap<_, Twox64Concat, EraIndex, Twox64Concat, T::AccountId, ValidatorPrefs>;
 
-    /// (era, earner) → era points. Earners are elected validators and registered
-    /// witnesses, so an era has at most `MaxValidators + MaxWitnesses` entries.
+    /// (era, earner) → its era points per pool (block points for the validator pool,
+    /// attestation points for the witness pool). Earners are elected validators and
+    /// registered witnesses, so an era has at most `MaxValidators + MaxWitnesses` entries;
+    /// an earner with no points in either pool has no entry.
     #[pallet::storage]
-    pub type ErasPoints<T: Config> =
-        StorageDoubleMap<_, Twox64Concat, EraIndex, Twox64Concat, T::AccountId, u32, ValueQuery>;
+    pub type ErasPoints<T: Config> = StorageDoubleMap<
+        _,
+        Twox64Concat,
+        EraIndex,
+        Twox64Concat,
+        T::AccountId,
+        EraPoints,
+        ValueQuery,
+    >;
 
-    /// Era → the sum of its [`ErasPoints`].
+    /// Era → the sum of its [`ErasPoints`], per pool. No entry when both are zero.
     #[pallet::storage]
-    pub type ErasTotalPoints<T: Config> = StorageMap<_, Twox64Concat, EraIndex, u32, ValueQuery>;
+    pub type ErasTotalPoints<T: Config> =
+        StorageMap<_, Twox64Concat, EraIndex, EraPoints, ValueQuery>;
 
     /// Era → its payout, while it is being paid.
     #[pallet::storage]
@@ -361,6 +386,13 @@ pub mod pallet {
     /// The oldest era whose payout may still be in [`PayoutQueue`].
     #[pallet::storage]
     pub type NextPayoutEra<T: Config> = StorageValue<_, EraIndex, ValueQuery>;
+
+    /// What a witness point was worth in the last era that paid attestation points (its
+    /// witness pool and their number), set when an era ends and halved by each era
+    /// without any; `submit_event` charges at least the value of the points an event can
+    /// earn (see `points_value_fee_floor`). None until an era has paid witnesses.
+    #[pallet::storage]
+    pub type WitnessPointValue<T: Config> = StorageValue<_, PointValue<BalanceOf<T>>>;
 
     // ---------------------------------------------------------------- slashing
 
@@ -426,6 +458,13 @@ pub mod pallet {
     /// (front, back) of [`ReceiptQueue`].
     #[pallet::storage]
     pub type ReceiptQueueBounds<T: Config> = StorageValue<_, (u64, u64), ValueQuery>;
+
+    /// Witness → the reputation and attestation points its votes gained in the latest
+    /// epoch it gained any, capped per epoch; an entry of an older epoch counts as zero
+    /// (reset lazily). Only registered witnesses have entries (at most `MaxWitnesses`):
+    /// the entry goes when the witness deregisters.
+    #[pallet::storage]
+    pub type EpochGains<T: Config> = StorageMap<_, Twox64Concat, T::AccountId, EpochGain>;
 
     // ---------------------------------------------------------------- genesis
 
@@ -562,15 +601,21 @@ pub mod pallet {
             /// The era now in [`ActiveEra`].
             era: EraIndex,
         },
-        /// Era `era` ended with `reward` to pay out.
+        /// Era `era` ended with `validator_reward + witness_reward` to pay out: inflation
+        /// for one era plus the fees the pot collected, paid over the next blocks,
+        /// `MaxPayoutsPerBlock` earners at a time.
         EraPaid {
             /// The era that ended.
             era: EraIndex,
-            /// Inflation for one era plus the fees the pot collected; paid out over the
-            /// next blocks, `MaxPayoutsPerBlock` earners at a time.
-            reward: BalanceOf<T>,
-            /// The era's points, which `reward` is split by. When 0, nothing is paid.
-            total_points: u32,
+            /// The validator pool, split by block points (then commission and exposure).
+            /// It takes the whole payout when no witness earned points.
+            validator_reward: BalanceOf<T>,
+            /// The witness pool (`witness_reward_share` of the payout), split by
+            /// attestation points and paid to the witnesses themselves.
+            witness_reward: BalanceOf<T>,
+            /// The era's points per pool. When both are zero nothing is paid and the pot
+            /// keeps its fees for the next era.
+            total_points: EraPoints,
         },
         /// `who` received `amount` of an era's reward.
         Rewarded {
@@ -674,8 +719,9 @@ pub mod pallet {
     #[pallet::error]
     pub enum Error<T> {
         /// The parameters break a bound: K or the validator count above its maximum,
-        /// `2M ≤ K`, M or K zero, a zero validator count, or slash deferral not below the
-        /// unbonding period.
+        /// `2M ≤ K`, M or K zero, a zero validator count, slash deferral not below the
+        /// unbonding period, a zero `reputation_base`, or `witness_reward_share × (1 +
+        /// event_fee_margin)` of 100% or more.
         InvalidParams,
         /// Parameters are not set (genesis did not set them).
         ParamsNotSet,

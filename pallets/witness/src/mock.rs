@@ -117,7 +117,9 @@ impl pallet_witness::Config for Test {
     type WeightInfo = ();
 }
 
-/// The parameters of the tests: 2 validators, K = 3, M = 2.
+/// The parameters of the tests: 2 validators, K = 3, M = 2; reputation counts up to
+/// ×2 in sortition; a witness gains at most 30 reputation and 15 points an epoch; the
+/// witness pool is 20% of an era's payout; the event fee floor has a 50% margin.
 pub fn test_params() -> ParamsOf<Test> {
     Params {
         validator_count: 2,
@@ -140,6 +142,11 @@ pub fn test_params() -> ParamsOf<Test> {
         reputation_base: 100,
         reputation_reward: 10,
         reputation_penalty: 20,
+        reputation_weight_cap: 100,
+        max_reputation_gain_per_epoch: 30,
+        max_points_gain_per_epoch: 15,
+        witness_reward_share: Perbill::from_percent(20),
+        event_fee_margin: Perbill::from_percent(50),
     }
 }
 

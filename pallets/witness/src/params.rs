@@ -3,7 +3,7 @@
 
 use crate::{ActiveParams, Config, Error, Pallet, ParamsOf};
 use frame_support::{ensure, traits::Get};
-use sp_runtime::traits::Zero;
+use sp_runtime::{traits::Zero, Perbill};
 
 impl<T: Config> Pallet<T> {
     /// The parameters in force.
@@ -23,8 +23,21 @@ impl<T: Config> Pallet<T> {
             && p.quorum.saturating_mul(2) > p.committee_size
             && p.slash_defer_eras < p.unbonding_eras
             && p.unbonding_eras < T::HistoryDepth::get()
-            && !p.event_ttl.is_zero();
+            && !p.event_ttl.is_zero()
+            && p.reputation_base != 0
+            && Self::fee_floor_converges(p);
         ensure!(ok, Error::<T>::InvalidParams);
         Ok(())
+    }
+
+    /// The event fee floor pays into the pot, `witness_reward_share` of which becomes the
+    /// next witness pool that the next floor is priced from, times `1 + event_fee_margin`:
+    /// below 100% this converges, at or above it the floor would grow era after era.
+    fn fee_floor_converges(p: &ParamsOf<T>) -> bool {
+        let one = u64::from(Perbill::one().deconstruct());
+        let share = u64::from(p.witness_reward_share.deconstruct());
+        let margin = u64::from(p.event_fee_margin.deconstruct());
+        // At most 10^9 × 2·10^9: no overflow in u64.
+        share.saturating_mul(one.saturating_add(margin)) < one.saturating_mul(one)
     }
 }

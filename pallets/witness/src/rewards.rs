@@ -1,15 +1,28 @@
-//! Rewards: era points, era payouts and the reward pot.
+//! Rewards: era points, era payouts in two pools, the reward pot and the event fee floor.
 //!
-//! Validators earn [`ErasPoints`] for authored blocks (the pallet-authorship
-//! `EventHandler` here); witnesses earn and lose them for their votes (`committees.rs`).
-//! When an era ends, `end_era` queues its payout, inflation plus the fees the
-//! pot collected (fee shares arrive through [`FeeShareToPot`], event fees through
-//! `submit_event`), in [`PayoutQueue`]; `on_initialize` pays `MaxPayoutsPerBlock`
-//! earners a block, each by points, then commission, then pro-rata to the exposure.
+//! Validators earn block points in [`ErasPoints`] for authored blocks (the
+//! pallet-authorship `EventHandler` here); witnesses earn and lose attestation points for
+//! their votes (`committees.rs`), at most `max_points_gain_per_epoch` a randomness epoch.
+//! When an era ends, `end_era` queues its payout in [`PayoutQueue`]: inflation plus the
+//! fees the pot collected (fee shares arrive through [`FeeShareToPot`], event fees
+//! through `submit_event`), split into two fixed pools. The witness pool,
+//! `witness_reward_share` of it, is split by attestation points and paid to the witnesses
+//! themselves; the validator pool, the rest, is split by block points, then each share by
+//! commission and pro-rata to the exposure. Fixed pools bound what witnesses can take
+//! from validators and nominators, however many events they vote through: at most the
+//! witness pool. A pool nobody earned points in goes to the other one; an era without any
+//! points pays nothing and the pot keeps its fees for the next era. `on_initialize` pays
+//! `MaxPayoutsPerBlock` earners a block, each from both pools at once.
+//!
+//! The era also records what a witness point was worth ([`WitnessPointValue`]):
+//! `submit_event` charges at least the value of the points an event can pay out, plus
+//! `event_fee_margin` ([`Pallet::points_value_fee_floor`]), so that buying events for a
+//! committee to vote through costs more than the points earn.
 
 use crate::{
-    BalanceOf, Config, CreditOf, EraIndex, EraPayout, ErasPoints, ErasStakers, ErasTotalPoints,
-    ErasValidatorPrefs, Event, NextPayoutEra, Pallet, PayoutQueue, WeightInfo,
+    BalanceOf, Config, CreditOf, EraIndex, EraPayout, EraPoints, ErasPoints, ErasStakers,
+    ErasTotalPoints, ErasValidatorPrefs, Event, NextPayoutEra, Pallet, ParamsOf, PayoutQueue,
+    PointValue, WeightInfo, WitnessPointValue,
 };
 use frame_support::{
     pallet_prelude::*,
@@ -21,9 +34,19 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
-    traits::{AccountIdConversion, Saturating, Zero},
-    Perbill,
+    helpers_128bit::multiply_by_rational_with_rounding,
+    traits::{AccountIdConversion, Saturating, UniqueSaturatedFrom, UniqueSaturatedInto, Zero},
+    Perbill, Rounding,
 };
+
+/// The pool a point is paid from.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum RewardPool {
+    /// Block points: the validator pool, shared with nominators.
+    Validator,
+    /// Attestation points: the witness pool, paid to the witness.
+    Witness,
+}
 
 impl<T: Config> Pallet<T> {
     /// The reward pot: fee shares and event fees collect here until an era ends.
@@ -31,12 +54,30 @@ impl<T: Config> Pallet<T> {
         T::PalletId::get().into_account_truncating()
     }
 
-    /// Computes an ended era's payout and queues it.
-    pub(crate) fn end_era(era: EraIndex) {
-        let Ok(params) = Self::params() else { return };
+    /// One era's inflation: `total_issuance × annual_inflation / ErasPerYear`.
+    pub(crate) fn era_inflation(params: &ParamsOf<T>) -> BalanceOf<T> {
         let issuance = T::Currency::total_issuance();
         let eras_per_year = BalanceOf::<T>::from(T::ErasPerYear::get().max(1));
-        let inflation = (params.annual_inflation * issuance) / eras_per_year;
+        (params.annual_inflation * issuance) / eras_per_year
+    }
+
+    /// Computes an ended era's payout, splits it into the validator and witness pools
+    /// and queues it.
+    pub(crate) fn end_era(era: EraIndex) {
+        let Ok(params) = Self::params() else { return };
+        let total_points = ErasTotalPoints::<T>::get(era);
+        if total_points.is_zero() {
+            // Nobody earned anything: nothing is minted, and the fees stay in the pot
+            // for the next era rather than being burned for nobody.
+            Self::deposit_event(Event::EraPaid {
+                era,
+                validator_reward: Zero::zero(),
+                witness_reward: Zero::zero(),
+                total_points,
+            });
+            return;
+        }
+        let inflation = Self::era_inflation(&params);
         // The pot's fees are burned here and minted again with the payout, so that
         // every reward is a plain mint.
         let pot = Self::pot_account();
@@ -50,21 +91,68 @@ impl<T: Config> Pallet<T> {
         )
         .unwrap_or_else(|_| Zero::zero());
         let reward = inflation.saturating_add(burned);
-        let total_points = ErasTotalPoints::<T>::get(era);
-        if total_points != 0 && !reward.is_zero() {
-            PayoutQueue::<T>::insert(
-                era,
-                EraPayout {
-                    reward,
-                    total_points,
-                },
-            );
+        let (validator_reward, witness_reward) = if total_points.attestation == 0 {
+            (reward, Zero::zero())
+        } else if total_points.block == 0 {
+            (Zero::zero(), reward)
+        } else {
+            let witness = params.witness_reward_share * reward;
+            (reward.saturating_sub(witness), witness)
+        };
+        // Queued even when the reward is zero, so that the era's points are cleared.
+        PayoutQueue::<T>::insert(
+            era,
+            EraPayout {
+                validator_reward,
+                witness_reward,
+                total_points,
+            },
+        );
+        if total_points.attestation != 0 {
+            WitnessPointValue::<T>::put(PointValue {
+                pool: witness_reward,
+                points: total_points.attestation,
+            });
+        } else {
+            // No witness earned anything: the last value fades, so that a floor set by a
+            // busy era cannot price every event out forever.
+            WitnessPointValue::<T>::mutate(|value| {
+                if let Some(v) = value {
+                    v.pool /= 2u32.into();
+                }
+            });
         }
         Self::deposit_event(Event::EraPaid {
             era,
-            reward,
+            validator_reward,
+            witness_reward,
             total_points,
         });
+    }
+
+    /// The least an event may cost: what the points it can pay out (K members ×
+    /// `points_per_attestation`) were worth in the last era that paid witnesses, plus
+    /// `event_fee_margin`. `submit_event` charges the larger of this and `event_fee`.
+    /// Zero before any era has paid witnesses.
+    pub fn points_value_fee_floor() -> BalanceOf<T> {
+        let (Ok(params), Some(value)) = (Self::params(), WitnessPointValue::<T>::get()) else {
+            return Zero::zero();
+        };
+        if value.points == 0 {
+            return Zero::zero();
+        }
+        let event_points = u128::from(params.committee_size)
+            .saturating_mul(u128::from(params.points_per_attestation));
+        let pool: u128 = value.pool.unique_saturated_into();
+        let worth = multiply_by_rational_with_rounding(
+            pool,
+            event_points,
+            u128::from(value.points),
+            Rounding::Up,
+        )
+        .unwrap_or(u128::MAX);
+        let floor = worth.saturating_add(params.event_fee_margin.mul_ceil(worth));
+        BalanceOf::<T>::unique_saturated_from(floor)
     }
 
     /// Pays up to `MaxPayoutsPerBlock` earners of the oldest queued era.
@@ -102,14 +190,33 @@ impl<T: Config> Pallet<T> {
         weight
     }
 
-    /// Pays one earner its share of an era's reward; returns how many backers it had.
+    /// Pays one earner its shares of an era's pools: its attestation points' share of the
+    /// witness pool to itself, its block points' share of the validator pool by
+    /// commission and exposure. Returns how many backers it had.
     pub(crate) fn pay_earner(
         era: EraIndex,
         who: &T::AccountId,
-        points: u32,
+        points: EraPoints,
         payout: &EraPayout<BalanceOf<T>>,
     ) -> u32 {
-        let share = Perbill::from_rational(points, payout.total_points) * payout.reward;
+        let pool_share = |points: u32, total: u32, pool: BalanceOf<T>| {
+            if total == 0 {
+                Zero::zero()
+            } else {
+                Perbill::from_rational(points, total) * pool
+            }
+        };
+        let witness_share = pool_share(
+            points.attestation,
+            payout.total_points.attestation,
+            payout.witness_reward,
+        );
+        Self::mint_reward(who, era, witness_share);
+        let share = pool_share(
+            points.block,
+            payout.total_points.block,
+            payout.validator_reward,
+        );
         if share.is_zero() {
             return 0;
         }
@@ -149,25 +256,36 @@ impl<T: Config> Pallet<T> {
         }
     }
 
-    /// Adds (or, with `add == false`, removes) era points of the active era.
-    pub(crate) fn note_points(who: &T::AccountId, points: u32, add: bool) {
+    /// Adds (or, with `add == false`, removes) era points of the active era in `pool`.
+    /// An earner left with no points in either pool loses its entry.
+    pub(crate) fn note_points(who: &T::AccountId, pool: RewardPool, points: u32, add: bool) {
+        fn apply(points: &mut EraPoints, pool: RewardPool, delta: u32, add: bool) -> u32 {
+            let slot = match pool {
+                RewardPool::Validator => &mut points.block,
+                RewardPool::Witness => &mut points.attestation,
+            };
+            let before = *slot;
+            *slot = if add {
+                slot.saturating_add(delta)
+            } else {
+                slot.saturating_sub(delta)
+            };
+            before.abs_diff(*slot)
+        }
         let era = Self::active_era();
         let mut delta = 0u32;
-        ErasPoints::<T>::mutate(era, who, |p| {
-            let before = *p;
-            *p = if add {
-                p.saturating_add(points)
-            } else {
-                p.saturating_sub(points)
-            };
-            delta = before.abs_diff(*p);
+        ErasPoints::<T>::mutate_exists(era, who, |maybe| {
+            let mut p = maybe.unwrap_or_default();
+            delta = apply(&mut p, pool, points, add);
+            *maybe = (!p.is_zero()).then_some(p);
         });
-        ErasTotalPoints::<T>::mutate(era, |t| {
-            *t = if add {
-                t.saturating_add(delta)
-            } else {
-                t.saturating_sub(delta)
-            };
+        if delta == 0 {
+            return;
+        }
+        ErasTotalPoints::<T>::mutate_exists(era, |maybe| {
+            let mut t = maybe.unwrap_or_default();
+            apply(&mut t, pool, delta, add);
+            *maybe = (!t.is_zero()).then_some(t);
         });
     }
 }
@@ -175,7 +293,12 @@ impl<T: Config> Pallet<T> {
 impl<T: Config> pallet_authorship::EventHandler<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
     fn note_author(author: T::AccountId) {
         if let Ok(params) = Self::params() {
-            Self::note_points(&author, params.points_per_block, true);
+            Self::note_points(
+                &author,
+                RewardPool::Validator,
+                params.points_per_block,
+                true,
+            );
         }
     }
 }

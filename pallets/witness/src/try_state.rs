@@ -2,9 +2,11 @@
 //! concern, so they live apart from each.
 
 use crate::{
-    BalanceOf, CommitteeEpoch, Committees, Config, EventClass, HoldReason, Ledger, Nominators,
-    Pallet, PendingEvents, Receipts, TotalStaked, Validators, Witnesses,
+    BalanceOf, CommitteeEpoch, Committees, Config, EpochGains, EraPoints, ErasPoints,
+    ErasTotalPoints, EventClass, HoldReason, Ledger, NextPayoutEra, Nominators, Pallet,
+    PayoutQueue, PendingEvents, Receipts, TotalStaked, Validators, WitnessPointValue, Witnesses,
 };
+use alloc::collections::BTreeMap;
 use frame_support::{ensure, traits::fungible::InspectHold, traits::Get};
 use sp_runtime::traits::{Saturating, Zero};
 
@@ -12,8 +14,10 @@ impl<T: Config> Pallet<T> {
     /// Invariants: the staked total is the sum of the ledgers and what is on hold;
     /// every ledger's total is its active plus its chunks; the candidate, nominator
     /// and witness sets respect their bounds; no committee member of the epochs in use
-    /// has less than the minimum stake its committee was drawn with.
+    /// has less than the minimum stake its committee was drawn with; the points and
+    /// payout invariants of [`Self::check_points_and_payouts`].
     pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+        Self::check_points_and_payouts()?;
         let mut sum = BalanceOf::<T>::zero();
         for (who, ledger) in Ledger::<T>::iter() {
             let chunks = ledger
@@ -71,6 +75,69 @@ impl<T: Config> Pallet<T> {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Rewards: each era's [`ErasTotalPoints`] is, per pool, the sum of its
+    /// [`ErasPoints`] (at least that sum while the era's payout is draining them), and no
+    /// entry is all zero; the payout queue lies between [`NextPayoutEra`] and the active
+    /// era, every era before the active one that has points is queued, and every queued
+    /// era has points; only registered witnesses have [`EpochGains`]; a stored witness
+    /// point value has points.
+    fn check_points_and_payouts() -> Result<(), sp_runtime::TryRuntimeError> {
+        let active = Self::active_era();
+        let next = NextPayoutEra::<T>::get();
+        ensure!(next <= active, "next payout era is after the active era");
+        let mut sums: BTreeMap<u32, EraPoints> = BTreeMap::new();
+        for (era, _, points) in ErasPoints::<T>::iter() {
+            ensure!(!points.is_zero(), "an earner has an entry without points");
+            let sum = sums.entry(era).or_default();
+            sum.block = sum.block.saturating_add(points.block);
+            sum.attestation = sum.attestation.saturating_add(points.attestation);
+        }
+        for era in sums.keys() {
+            ensure!(
+                ErasTotalPoints::<T>::contains_key(era),
+                "an era has points but no total"
+            );
+        }
+        for (era, total) in ErasTotalPoints::<T>::iter() {
+            ensure!(!total.is_zero(), "an era's total points are zero");
+            ensure!(
+                era >= next,
+                "an era before the next payout still has points"
+            );
+            let sum = sums.get(&era).copied().unwrap_or_default();
+            if PayoutQueue::<T>::contains_key(era) {
+                ensure!(
+                    sum.block <= total.block && sum.attestation <= total.attestation,
+                    "a paying era has more points than its total"
+                );
+            } else {
+                ensure!(era >= active, "an ended era with points is not queued");
+                ensure!(sum == total, "an era's total is not the sum of its points");
+            }
+        }
+        for (era, payout) in PayoutQueue::<T>::iter() {
+            ensure!(
+                era >= next && era < active,
+                "a queued payout is outside the payout window"
+            );
+            ensure!(
+                !payout.total_points.is_zero()
+                    && payout.total_points == ErasTotalPoints::<T>::get(era),
+                "a queued payout's points differ from its era's total"
+            );
+        }
+        for (who, _) in EpochGains::<T>::iter() {
+            ensure!(
+                Witnesses::<T>::contains_key(&who),
+                "epoch gains of an account that is not a witness"
+            );
+        }
+        if let Some(value) = WitnessPointValue::<T>::get() {
+            ensure!(value.points != 0, "a witness point value without points");
         }
         Ok(())
     }

@@ -88,13 +88,71 @@ pub struct ActiveEraInfo<BlockNumber> {
     pub start_block: BlockNumber,
 }
 
-/// An era's reward, waiting to be paid out a few earners per block.
+/// Era points, one count per reward pool: what an earner holds in an era, or an era's
+/// totals.
+#[derive(
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+    Debug,
+)]
+pub struct EraPoints {
+    /// Points for authored blocks: they split the validator pool.
+    pub block: u32,
+    /// Points for attestations that agreed with their event's outcome (less those lost
+    /// for dissent and absence): they split the witness pool.
+    pub attestation: u32,
+}
+
+impl EraPoints {
+    /// No points in either pool.
+    pub fn is_zero(&self) -> bool {
+        self.block == 0 && self.attestation == 0
+    }
+}
+
+/// An era's reward, waiting to be paid out a few earners per block. It is split into two
+/// fixed pools so that neither kind of earner can take the other's share by earning
+/// more points.
 #[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
 pub struct EraPayout<Balance> {
-    /// Inflation plus the fee share collected during the era.
-    pub reward: Balance,
-    /// The era's total points; each earner gets `reward × points / total_points`.
-    pub total_points: u32,
+    /// The validator pool: each block author gets `validator_reward × block points /
+    /// total block points`, split by commission and exposure with its nominators.
+    pub validator_reward: Balance,
+    /// The witness pool: each witness gets `witness_reward × attestation points / total
+    /// attestation points`, paid to itself.
+    pub witness_reward: Balance,
+    /// The era's total points per pool.
+    pub total_points: EraPoints,
+}
+
+/// What a witness point was worth in the last era that had any: the witness pool and the
+/// attestation points that split it. The event fee's floor is priced from it.
+#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct PointValue<Balance> {
+    /// The witness pool paid out.
+    pub pool: Balance,
+    /// The attestation points it was split by (never zero).
+    pub points: u32,
+}
+
+/// What a witness gained from its votes in one randomness epoch, so that the gains can
+/// be capped per epoch.
+#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct EpochGain {
+    /// The epoch these gains belong to; gains of an older epoch count as zero.
+    pub epoch: EpochIndex,
+    /// Reputation gained (at most `max_reputation_gain_per_epoch`).
+    pub reputation: u64,
+    /// Attestation points gained (at most `max_points_gain_per_epoch`).
+    pub points: u32,
 }
 
 /// The kind of misbehaviour a slash punishes. Each has its own slash fraction.
@@ -226,6 +284,10 @@ pub struct PendingEvent<AccountId, BlockNumber, MaxMembers: Get<u32>> {
     pub votes: BoundedVec<(AccountId, Verdict), MaxMembers>,
     /// Set when M votes agreed; votes after that still count for the voters' reputation.
     pub outcome: Option<Verdict>,
+    /// Whether the submitter was a member of the event's committee when it submitted:
+    /// then no vote on the event earns reputation or points (a committee must not pay
+    /// itself for its own events).
+    pub submitter_in_committee: bool,
 }
 
 /// The proof that a committee validated an event: what other pallets consume.
@@ -298,13 +360,32 @@ pub struct Params<Balance, BlockNumber> {
     pub event_ttl: BlockNumber,
     /// How many blocks a receipt is kept after it resolved.
     pub receipt_retention: BlockNumber,
-    /// Selection weight is `stake × (reputation_base + snapshot reputation)`: this gives a
-    /// newcomer with no reputation a fair chance.
+    /// Selection weight is `stake × (reputation_base + counted reputation)` (see
+    /// `reputation_weight_cap`): this gives a newcomer with no reputation a fair chance.
+    /// Not zero: it is the floor weight of a witness whose reputation was driven to zero.
     pub reputation_base: u64,
     /// Reputation for an attestation that agrees with the outcome.
     pub reputation_reward: u64,
     /// Reputation lost for one that disagrees, or for absence.
     pub reputation_penalty: u64,
+    /// The most snapshot reputation that counts in sortition weight. A witness at or above
+    /// it weighs at most `(reputation_base + reputation_weight_cap) / reputation_base`
+    /// times a witness of equal stake with no reputation, so a quorum that votes its own
+    /// events through cannot multiply its seats beyond that.
+    pub reputation_weight_cap: u64,
+    /// The most reputation a witness gains from its votes in one randomness epoch.
+    pub max_reputation_gain_per_epoch: u64,
+    /// The most attestation points a witness gains from its votes in one randomness epoch.
+    pub max_points_gain_per_epoch: u32,
+    /// The witness pool's share of every era's payout; the rest is the validator pool.
+    /// Attestation points split only the witness pool, block points only the validator
+    /// pool. `witness_reward_share × (1 + event_fee_margin)` must stay below 100%, or the
+    /// event fee floor (which feeds the pool it is priced from) would grow without end.
+    pub witness_reward_share: Perbill,
+    /// The event fee is at least the value of the points an event can earn (last era's
+    /// witness pool / its attestation points × K × `points_per_attestation`) plus this
+    /// margin of it, so that events bought to be voted through do not pay for themselves.
+    pub event_fee_margin: Perbill,
 }
 
 /// How other pallets (ads, PoE, DDS) consume receipts.

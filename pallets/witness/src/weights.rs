@@ -34,10 +34,11 @@ pub trait WeightInfo {
     fn register_witness() -> Weight;
     /// deregister_witness: the witness entry and its seats in the committees still in use
     fn deregister_witness() -> Weight;
-    /// submit_event: the current committee, the fee into the pot, the pending event and
-    /// its queue entry
+    /// submit_event: the current committee, the fee floor (the last witness point
+    /// value), the fee into the pot, the pending event and its queue entry
     fn submit_event() -> Weight;
-    /// v: number of verdicts in the batch
+    /// v: number of verdicts in the batch, each resolving its event: every voter judged
+    /// reads its registration and epoch gains and writes its gains, reputation and points
     fn attest(v: u32) -> Weight;
     /// set_params: the checks (in memory) and one write of `ActiveParams`
     fn set_params() -> Weight;
@@ -47,9 +48,11 @@ pub trait WeightInfo {
     fn on_initialize_idle() -> Weight;
     /// c: validator candidates, n: nominators
     fn elect(c: u32, n: u32) -> Weight;
-    /// s: accounts slashed at the era start
+    /// s: accounts slashed at the era start; the ended era's payout is queued (pot burn,
+    /// pool split, witness point value)
     fn start_era(s: u32) -> Weight;
-    /// b: backers of the earner
+    /// b: backers of the earner, paid from the validator pool; the earner is also paid
+    /// its witness pool share
     fn payout_earner(b: u32) -> Weight;
     /// w: registered witnesses
     fn draw_committees(w: u32) -> Weight;
@@ -120,7 +123,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     }
     fn submit_event() -> Weight {
         Weight::from_parts(50_000_000, 4_000)
-            .saturating_add(T::DbWeight::get().reads(8))
+            .saturating_add(T::DbWeight::get().reads(9))
             .saturating_add(T::DbWeight::get().writes(6))
     }
     fn attest(v: u32) -> Weight {
@@ -130,7 +133,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes(2))
             .saturating_add(
                 T::DbWeight::get()
-                    .reads_writes(6, 6)
+                    .reads_writes(9, 7)
                     .saturating_mul(v.into()),
             )
     }
@@ -175,8 +178,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     fn start_era(s: u32) -> Weight {
         Weight::from_parts(50_000_000, 4_000)
             .saturating_add(Weight::from_parts(10_000_000, 1_000).saturating_mul(s.into()))
-            .saturating_add(T::DbWeight::get().reads(10))
-            .saturating_add(T::DbWeight::get().writes(8))
+            .saturating_add(T::DbWeight::get().reads(11))
+            .saturating_add(T::DbWeight::get().writes(9))
             .saturating_add(
                 T::DbWeight::get()
                     .reads_writes(3, 3)
@@ -186,8 +189,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     fn payout_earner(b: u32) -> Weight {
         Weight::from_parts(50_000_000, 4_000)
             .saturating_add(Weight::from_parts(10_000_000, 1_000).saturating_mul(b.into()))
-            .saturating_add(T::DbWeight::get().reads(5))
-            .saturating_add(T::DbWeight::get().writes(3))
+            .saturating_add(T::DbWeight::get().reads(6))
+            .saturating_add(T::DbWeight::get().writes(4))
             .saturating_add(
                 T::DbWeight::get()
                     .reads_writes(2, 2)

@@ -106,3 +106,8 @@ fn resolve_valid(id: EventId) {
     vote(11, id, Verdict::Valid);
     vote(12, id, Verdict::Valid);
 }
+
+/// The attestation points `who` holds in `era`.
+fn attestation_points(era: EraIndex, who: AccountId) -> u32 {
+    ErasPoints::<Test>::get(era, who).attestation
+}

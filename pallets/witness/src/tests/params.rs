@@ -2,7 +2,7 @@
 
 use super::*;
 use frame_support::assert_noop;
-use sp_runtime::DispatchError;
+use sp_runtime::{DispatchError, Perbill};
 
 #[test]
 fn set_params_requires_governance() {
@@ -27,6 +27,12 @@ fn set_params_rejects_invalid_values() {
             |p| p.unbonding_eras = 10,  // not below history depth
             |p| p.event_ttl = 0,
             |p| p.minimum_validator_count = 3,
+            |p| p.reputation_base = 0, // no floor weight for a zero reputation
+            |p| {
+                // 50% × (1 + 100%): the fee floor would feed itself without end.
+                p.witness_reward_share = Perbill::from_percent(50);
+                p.event_fee_margin = Perbill::from_percent(100);
+            },
         ];
         for change in cases {
             let mut params = test_params();
@@ -63,6 +69,69 @@ fn calls_fail_without_params() {
 fn try_state_detects_a_wrong_total() {
     new_test_ext().execute_with(|| {
         TotalStaked::<Test>::put(1);
+        assert!(Witness::do_try_state().is_err());
+    });
+}
+
+#[test]
+fn set_params_accepts_a_converging_fee_floor() {
+    new_test_ext().execute_with(|| {
+        // 49% × 200% = 98% < 100%.
+        set_params_with(|p| {
+            p.witness_reward_share = Perbill::from_percent(49);
+            p.event_fee_margin = Perbill::from_percent(100);
+        });
+    });
+}
+
+#[test]
+fn try_state_detects_points_that_differ_from_their_total() {
+    new_test_ext().execute_with(|| {
+        use pallet_authorship::EventHandler;
+        Witness::note_author(1);
+        check_state();
+        ErasTotalPoints::<Test>::mutate(0, |t| t.block += 1);
+        assert!(Witness::do_try_state().is_err());
+    });
+}
+
+#[test]
+fn try_state_detects_an_inconsistent_payout_queue() {
+    new_test_ext().execute_with(|| {
+        use pallet_authorship::EventHandler;
+        Witness::note_author(1);
+        start_era(1);
+        check_state();
+        // A queued era without points.
+        ErasTotalPoints::<Test>::remove(0);
+        assert!(Witness::do_try_state().is_err());
+    });
+    new_test_ext().execute_with(|| {
+        // The next payout era after the active era.
+        NextPayoutEra::<Test>::put(1);
+        assert!(Witness::do_try_state().is_err());
+    });
+    new_test_ext().execute_with(|| {
+        use pallet_authorship::EventHandler;
+        Witness::note_author(1);
+        start_era(1);
+        // An ended era with points that is not queued.
+        PayoutQueue::<Test>::remove(0);
+        assert!(Witness::do_try_state().is_err());
+    });
+}
+
+#[test]
+fn try_state_detects_epoch_gains_of_a_non_witness() {
+    new_test_ext().execute_with(|| {
+        EpochGains::<Test>::insert(
+            5,
+            EpochGain {
+                epoch: 0,
+                reputation: 1,
+                points: 1,
+            },
+        );
         assert!(Witness::do_try_state().is_err());
     });
 }

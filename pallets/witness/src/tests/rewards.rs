@@ -12,8 +12,14 @@ fn era_points_come_from_authored_blocks() {
         Witness::note_author(1);
         Witness::note_author(1);
         Witness::note_author(2);
-        assert_eq!(ErasPoints::<Test>::get(0, 1), 40);
-        assert_eq!(ErasTotalPoints::<Test>::get(0), 60);
+        assert_eq!(ErasPoints::<Test>::get(0, 1).block, 40);
+        assert_eq!(
+            ErasTotalPoints::<Test>::get(0),
+            EraPoints {
+                block: 60,
+                attestation: 0
+            }
+        );
     });
 }
 
@@ -40,10 +46,15 @@ fn era_payout_splits_by_points_commission_and_exposure() {
         // 10% / 100 eras of issuance, plus 999 of fees (the pot keeps its ED).
         let reward = Perbill::from_percent(10) * issuance / 100 + 999;
         System::assert_has_event(
+            // No witness earned points: the validator pool takes the whole payout.
             Event::EraPaid {
                 era: 1,
-                reward,
-                total_points: 40,
+                validator_reward: reward,
+                witness_reward: 0,
+                total_points: EraPoints {
+                    block: 40,
+                    attestation: 0,
+                },
             }
             .into(),
         );
@@ -105,5 +116,162 @@ fn fee_share_goes_to_the_pot_and_the_rest_is_burned() {
         FeeShareToPot::<Test, Share>::on_unbalanced(credit);
         assert_eq!(free(Witness::pot_account()), 200);
         assert_eq!(Balances::total_issuance(), issuance - 800);
+    });
+}
+
+/// The `Rewarded` amounts of `era` paid to `who`.
+fn rewarded(era: EraIndex, who: AccountId) -> Balance {
+    witness_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Rewarded {
+                who: w,
+                era: e,
+                amount,
+            } if w == who && e == era => Some(amount),
+            _ => None,
+        })
+        .sum()
+}
+
+/// The pre-existing bug: an era with no points burned the pot's fees and paid nothing.
+/// The fees must stay in the pot and join the next era's payout.
+#[test]
+fn an_era_without_points_keeps_the_pot_for_the_next_era() {
+    new_test_ext().execute_with(|| {
+        use pallet_authorship::EventHandler;
+        assert_ok!(Balances::transfer_keep_alive(
+            signed(9),
+            Witness::pot_account(),
+            1_000
+        ));
+        // Era 0 ends without a single point.
+        start_era(1);
+        assert_eq!(free(Witness::pot_account()), 1_000);
+        check_state();
+        // Era 1 has a block: its payout is inflation plus the carried fees (the pot
+        // keeps its existential deposit).
+        Witness::note_author(1);
+        let issuance = Balances::total_issuance();
+        let before = free(1);
+        start_era(2);
+        run_to_block(System::block_number() + 2);
+        let inflation = Perbill::from_percent(10) * issuance / 100;
+        assert_eq!(free(1) - before, inflation + 999);
+        assert_eq!(free(Witness::pot_account()), 1);
+        check_state();
+    });
+}
+
+/// Item 3 of issue 20: committee members spamming cheap events used to take most of the
+/// era payout from validators and nominators. Attestation points now split only the
+/// witness pool (`witness_reward_share`, 20% in the tests).
+#[test]
+fn witness_spam_cannot_take_more_than_the_witness_pool() {
+    new_test_ext().execute_with(|| {
+        use pallet_authorship::EventHandler;
+        // 5 nominates validator 1; 1 and 2 author a block each in era 1.
+        bond_and_nominate(5, 1_000, vec![1]);
+        start_era(1);
+        next_block();
+        Witness::note_author(1);
+        Witness::note_author(2);
+        // Witnesses 11 and 12 vote through eight events a sybil (6) submits.
+        let ids: Vec<_> = (0..8).map(|n| submit(6, n)).collect();
+        let batch: BoundedVec<_, _> = ids
+            .iter()
+            .map(|id| (*id, Verdict::Valid))
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap();
+        assert_ok!(Witness::attest(signed(11), batch.clone()));
+        assert_ok!(Witness::attest(signed(12), batch));
+        start_era(2);
+        run_to_block(System::block_number() + 5);
+        assert!(PayoutQueue::<Test>::get(1).is_none());
+        let stakers: Balance = [1, 2, 5].iter().map(|w| rewarded(1, *w)).sum();
+        let witnesses: Balance = [11, 12, 13].iter().map(|w| rewarded(1, *w)).sum();
+        let total = stakers + witnesses;
+        assert!(total > 0);
+        // Validators and nominators keep at least the validator pool (80%), up to the
+        // rounding of a few shares.
+        assert!(
+            stakers + 3 >= Perbill::from_percent(80) * total,
+            "stakers got {stakers} of {total}"
+        );
+        assert!(witnesses <= Perbill::from_percent(20) * total + 3);
+        check_state();
+    });
+}
+
+#[test]
+fn era_payout_splits_into_validator_and_witness_pools() {
+    new_test_ext().execute_with(|| {
+        use pallet_authorship::EventHandler;
+        start_era(1);
+        next_block();
+        Witness::note_author(1);
+        // 11 and 12 earn 5 attestation points each; the event fee (10) joins the pot.
+        resolve_valid(submit(5, 1));
+        let issuance = Balances::total_issuance();
+        start_era(2);
+        // Inflation plus the fee, less the pot's existential deposit kept back.
+        let reward = Perbill::from_percent(10) * issuance / 100 + 9;
+        let witness_reward = Perbill::from_percent(20) * reward;
+        System::assert_has_event(
+            Event::EraPaid {
+                era: 1,
+                validator_reward: reward - witness_reward,
+                witness_reward,
+                total_points: EraPoints {
+                    block: 20,
+                    attestation: 10,
+                },
+            }
+            .into(),
+        );
+        assert_eq!(
+            WitnessPointValue::<Test>::get(),
+            Some(PointValue {
+                pool: witness_reward,
+                points: 10
+            })
+        );
+        run_to_block(System::block_number() + 3);
+        assert_eq!(rewarded(1, 1), reward - witness_reward);
+        assert_eq!(rewarded(1, 11), witness_reward / 2);
+        assert_eq!(rewarded(1, 12), witness_reward / 2);
+        check_state();
+    });
+}
+
+#[test]
+fn the_fee_floor_prices_the_points_an_event_can_earn_and_fades_without_them() {
+    new_test_ext().execute_with(|| {
+        use pallet_authorship::EventHandler;
+        assert_eq!(Witness::points_value_fee_floor(), 0);
+        WitnessPointValue::<Test>::put(PointValue {
+            pool: 1_000,
+            points: 100,
+        });
+        // 1,000 / 100 points × (K = 3) × 5 points = 150, plus the 50% margin.
+        assert_eq!(Witness::points_value_fee_floor(), 225);
+        next_block();
+        let before = free(5);
+        submit(5, 1);
+        assert_eq!(before - free(5), 225);
+        // An era with block points but no attestation points halves the value.
+        Witness::note_author(1);
+        start_era(1);
+        assert_eq!(WitnessPointValue::<Test>::get().unwrap().pool, 500);
+        assert_eq!(Witness::points_value_fee_floor(), 113);
+        // The floor never goes below the event fee: it is the larger of the two.
+        WitnessPointValue::<Test>::put(PointValue {
+            pool: 1,
+            points: 100,
+        });
+        let before = free(5);
+        submit(5, 2);
+        assert_eq!(before - free(5), 10);
     });
 }
