@@ -23,7 +23,11 @@ impl<T: Config> Pallet<T> {
             && p.quorum.saturating_mul(2) > p.committee_size
             && p.slash_defer_eras < p.unbonding_eras
             && p.unbonding_eras < T::HistoryDepth::get()
-            && !p.event_ttl.is_zero();
+            && !p.event_ttl.is_zero()
+            // A zero minimum lets an empty bond take a seat in a bounded set.
+            && !p.min_validator_bond.is_zero()
+            && !p.min_nominator_bond.is_zero()
+            && !p.min_witness_stake.is_zero();
         ensure!(ok, Error::<T>::InvalidParams);
         Ok(())
     }
