@@ -21,7 +21,8 @@
 //!   A balance transfer (~150 bytes, ~0.35 ms of weight) costs about 0.5 milliECHO.
 //!   80% of every fee is burned; 20% goes to pallet-witness's reward pot and is paid out
 //!   with the era reward, split by era points ([`configs::FeeShare`]).
-//! - Staking (pallet-witness): 5% yearly inflation paid per era, eras of 6 sessions,
+//! - Staking (pallet-witness): 5% yearly inflation, paid per era for the era's measured
+//!   length (pallet-timestamp; at most two nominal 6-hour eras per payout), eras of 6 sessions,
 //!   28 eras (7 days) to unbond, slashes deferred 27 eras and burned. Every tunable is a
 //!   governance parameter; the genesis values are in [`genesis_config_presets`].
 //! - Blocks: Aura with 2 s slots ([`SLOT_DURATION`]); 2 s of weight per block, 75% of it
