@@ -284,7 +284,9 @@ impl pallet_witness::Config for Runtime {
     type PalletId = WitnessPalletId;
     /// An era is six one-hour sessions.
     type SessionsPerEra = ConstU32<6>;
-    /// 365 days of four eras (with the default one-hour session).
+    /// 365 days of four eras: a nominal era of six hours (six default one-hour sessions).
+    /// The era payout mints inflation for the era's measured length (pallet-timestamp),
+    /// so sessions shortened by sudo or governance do not mint more per year.
     type ErasPerYear = ConstU32<{ 365 * 4 }>;
     /// Three unbonding periods (21 days) of exposures are kept for late reports.
     type HistoryDepth = ConstU32<84>;
@@ -305,6 +307,14 @@ impl pallet_witness::Config for Runtime {
     type MaxReceipts = ConstU32<65_536>;
     type MaxCleanupPerBlock = ConstU32<64>;
     type WeightInfo = crate::weights::pallet_witness::WeightInfo<Runtime>;
+    /// Era lengths are measured with pallet-timestamp.
+    type UnixTime = Timestamp;
+    /// An era mints at most two nominal eras (12 hours) of inflation: enough for eras
+    /// stretched by missed slots (half the authors offline doubles an era's wall time),
+    /// while a chain stalled for days does not mint those days in one burst when it
+    /// restarts. Governance lengthening sessions beyond 2 hours would mint less than 5% a
+    /// year: change `ErasPerYear` with them.
+    type MaxEraDurationFactor = ConstU32<2>;
 }
 
 impl pallet_sudo::Config for Runtime {

@@ -20,12 +20,14 @@ pub const VALIDATOR_BOND: Balance = 100_000 * UNITS;
 /// - 10 validators: room for every dev validator plus newcomers on a local testnet;
 /// - minimum bonds of 10,000 (validator), 100 (nominator) and 1,000 ECHO (witness): a
 ///   validator risks real money, nominating is open to small holders, and a witness
-///   seat costs enough that buying many seats is expensive;
+///   seat costs enough that buying many seats is expensive (none may be zero; once a
+///   set is full, a larger bond evicts the smallest member, so these are entry prices
+///   only while there is room);
 /// - 28 eras (7 days of 6-hour eras) to unbond, slashes deferred 27 eras: governance
 ///   has almost a week to cancel a wrong slash, and an offender cannot unbond first;
 /// - 10% of the exposure per equivocation (Aura or GRANDPA): painful, not ruinous for
 ///   an honest operator's misconfiguration;
-/// - 5% yearly inflation;
+/// - 5% yearly inflation, minted per era for the era's measured length;
 /// - 20 points per block (as Polkadot) and 1 per agreeing attestation;
 /// - events wait 10 minutes for their quorum, cost 10 milliECHO, and receipts are kept 7
 ///   days (long enough for ads, PoE and DDS to settle on them);

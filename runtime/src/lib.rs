@@ -22,9 +22,10 @@
 //!   80% of every fee is burned; 20% goes to pallet-witness's reward pot and is paid out
 //!   with the era reward ([`configs::FeeShare`]): 80% of it to validators and their
 //!   nominators by block points, 20% to witnesses by attestation points.
-//! - Staking (pallet-witness): 5% yearly inflation paid per era (80% validator pool, 20%
-//!   witness pool), eras of 6 sessions, 28 eras (7 days) to unbond, slashes deferred 27
-//!   eras and burned. Every tunable is a
+//! - Staking (pallet-witness): 5% yearly inflation, paid per era for the era's measured
+//!   length (pallet-timestamp; at most two nominal 6-hour eras per payout; 80% validator
+//!   pool, 20% witness pool), eras of 6 sessions, 28 eras (7 days) to unbond, slashes
+//!   deferred 27 eras and burned. Every tunable is a
 //!   governance parameter; the genesis values are in [`genesis_config_presets`].
 //! - Blocks: Aura with 2 s slots ([`SLOT_DURATION`]); 2 s of weight per block, 75% of it
 //!   for normal transactions. The weights in [`weights`] were measured natively by

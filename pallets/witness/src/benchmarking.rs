@@ -6,7 +6,7 @@ use super::*;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get};
 use frame_system::RawOrigin;
-use sp_runtime::traits::{Bounded, Saturating};
+use sp_runtime::traits::{Bounded, Saturating, Zero};
 
 const SEED: u32 = 0;
 
@@ -76,6 +76,42 @@ fn candidate<T: Config>(i: u32) -> T::AccountId {
         },
     );
     who
+}
+
+/// Fills the candidate set with `MaxCandidates` candidates of the minimum bond, the first
+/// `MaxValidators` of them elected in the current era with a full exposure; returns the
+/// one an eviction removes (the lowest account id among equal stakes).
+fn fill_candidates<T: Config>() -> T::AccountId {
+    let backers: Vec<_> = (0..T::MaxBackersPerValidator::get())
+        .map(|i| IndividualExposure {
+            who: account("backer", i, SEED),
+            value: Zero::zero(),
+        })
+        .collect();
+    let era = CurrentEra::<T>::get();
+    // Genesis candidates would count towards the bound with other stakes: start empty.
+    let _ = Validators::<T>::clear(u32::MAX, None);
+    let full: Vec<_> = (0..T::MaxCandidates::get())
+        .map(|i| {
+            let who = staker::<T>("filler", i, 1);
+            Validators::<T>::insert(
+                &who,
+                ValidatorPrefs {
+                    commission: Perbill::zero(),
+                },
+            );
+            if i < T::MaxValidators::get() {
+                let exposure = Exposure {
+                    total: unit::<T>(),
+                    own: unit::<T>(),
+                    others: BoundedVec::truncate_from(backers.clone()),
+                };
+                ErasStakers::<T>::insert(era, &who, exposure);
+            }
+            who
+        })
+        .collect();
+    full.into_iter().min().expect("MaxCandidates > 0")
 }
 
 fn witness<T: Config>(i: u32) -> T::AccountId {
@@ -178,27 +214,51 @@ mod benchmarks {
         assert!(Ledger::<T>::get(&who).unwrap().unlocking.is_empty());
     }
 
+    /// A nominator becomes a candidate. With `e = 1` the set is full of `MaxCandidates`
+    /// minimum-bond candidates, `MaxValidators` of them elected in the latest era with
+    /// `MaxBackersPerValidator` backers each (the exposures the scan reads), and the
+    /// caller evicts the smallest.
     #[benchmark]
-    fn validate() {
+    fn validate(e: Linear<0, 1>) {
         setup::<T>();
         let who = staker::<T>("staker", 0, 2);
         Nominators::<T>::insert(&who, BoundedVec::new());
+        let victim = (e == 1).then(fill_candidates::<T>);
         #[extrinsic_call]
         _(RawOrigin::Signed(who.clone()), Perbill::from_percent(3));
         assert!(Validators::<T>::contains_key(&who));
+        if let Some(victim) = victim {
+            assert!(!Validators::<T>::contains_key(&victim));
+        }
     }
 
+    /// `n` targets. With `e = 1` the nominator set is full of `MaxNominators`
+    /// minimum-bond nominators, and the caller evicts the smallest.
     #[benchmark]
-    fn nominate(n: Linear<1, { T::MaxNominations::get() }>) {
+    fn nominate(n: Linear<1, { T::MaxNominations::get() }>, e: Linear<0, 1>) {
         setup::<T>();
         let targets: Vec<_> = (0..n).map(candidate::<T>).collect();
-        let who = staker::<T>("nominator", 0, 2);
+        let who = staker::<T>("nominator", u32::MAX, 2);
+        let victim = (e == 1).then(|| {
+            let _ = Nominators::<T>::clear(u32::MAX, None);
+            let full: Vec<_> = (0..T::MaxNominators::get())
+                .map(|i| {
+                    let filler = staker::<T>("nominator", i, 1);
+                    Nominators::<T>::insert(&filler, BoundedVec::truncate_from(targets.clone()));
+                    filler
+                })
+                .collect();
+            full.into_iter().min().expect("MaxNominators > 0")
+        });
         #[extrinsic_call]
         _(
             RawOrigin::Signed(who.clone()),
             BoundedVec::truncate_from(targets),
         );
         assert!(Nominators::<T>::contains_key(&who));
+        if let Some(victim) = victim {
+            assert!(!Nominators::<T>::contains_key(&victim));
+        }
     }
 
     #[benchmark]
@@ -210,16 +270,43 @@ mod benchmarks {
         assert!(!Validators::<T>::contains_key(&who));
     }
 
+    /// Registration for every class. With `e = 1` the set is full of `MaxWitnesses`
+    /// minimum-bond witnesses, and the caller evicts the smallest, which sits in every
+    /// committee of the two epochs in use.
     #[benchmark]
-    fn register_witness() {
+    fn register_witness(e: Linear<0, 1>) {
         setup::<T>();
-        let who = staker::<T>("staker", 0, 2);
+        let who = staker::<T>("staker", 0, 3);
+        let victim = (e == 1).then(|| {
+            let _ = Witnesses::<T>::clear(u32::MAX, None);
+            let full: Vec<_> = (0..T::MaxWitnesses::get()).map(witness::<T>).collect();
+            let victim = full.iter().min().cloned().expect("MaxWitnesses > 0");
+            let mut members = vec![victim.clone()];
+            members.extend(full.into_iter().filter(|w| *w != victim));
+            CommitteeEpoch::<T>::put(1);
+            for epoch in [0, 1] {
+                for class in EventClass::ALL {
+                    Committees::<T>::insert(
+                        epoch,
+                        class,
+                        Committee {
+                            members: BoundedVec::truncate_from(members.clone()),
+                            min_stake: unit::<T>(),
+                        },
+                    );
+                }
+            }
+            victim
+        });
         #[extrinsic_call]
         _(
             RawOrigin::Signed(who.clone()),
             BoundedVec::truncate_from(EventClass::ALL.to_vec()),
         );
         assert!(Witnesses::<T>::contains_key(&who));
+        if let Some(victim) = victim {
+            assert!(!Witnesses::<T>::contains_key(&victim));
+        }
     }
 
     #[benchmark]
@@ -340,6 +427,7 @@ mod benchmarks {
             let _ = Pallet::<T>::process_payouts();
             let _ = Pallet::<T>::expire_events(1u32.into());
             let _ = Pallet::<T>::prune_receipts(1u32.into());
+            Pallet::<T>::note_genesis_era_start(2u32.into());
         }
     }
 

@@ -14,8 +14,8 @@ use crate::{
     rewards::RewardPool, BalanceOf, Committee, CommitteeEpoch, Committees, Config, EpochGain,
     EpochGains, EpochIndex, Error, Event, EventClass, EventId, EventQueue, EventQueueBounds,
     Ledger, MaxEventClasses, Pallet, ParamsOf, PendingEvent, PendingEventOf, PendingEvents,
-    Receipt, ReceiptProvider, ReceiptQueue, ReceiptQueueBounds, Receipts, Verdict, WeightInfo,
-    Witnesses,
+    Receipt, ReceiptProvider, ReceiptQueue, ReceiptQueueBounds, Receipts, StakerSet, Verdict,
+    WeightInfo, Witnesses,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -36,11 +36,13 @@ pub fn event_id(class: EventClass, payload_hash: &H256) -> EventId {
 impl<T: Config> Pallet<T> {
     // ---------------------------------------------------------------- witnesses
 
-    /// [`Pallet::register_witness`]: registers `who` for `classes`.
+    /// [`Pallet::register_witness`]: registers `who` for `classes`. When `MaxWitnesses`
+    /// accounts already witness, `who` takes the place of the one with the smallest
+    /// active bond if its own is larger ([`Pallet::evict_smallest`]).
     pub(crate) fn do_register_witness(
         who: T::AccountId,
         classes: BoundedVec<EventClass, MaxEventClasses>,
-    ) -> DispatchResult {
+    ) -> DispatchResultWithPostInfo {
         let params = Self::params()?;
         ensure!(
             !Witnesses::<T>::contains_key(&who),
@@ -55,16 +57,16 @@ impl<T: Config> Pallet<T> {
         for (i, class) in classes.iter().enumerate() {
             ensure!(!classes[..i].contains(class), Error::<T>::BadClasses);
         }
-        ensure!(
-            Witnesses::<T>::count() < T::MaxWitnesses::get(),
-            Error::<T>::TooManyWitnesses
-        );
+        let full = Witnesses::<T>::count() >= T::MaxWitnesses::get();
+        if full {
+            Self::evict_smallest(StakerSet::Witnesses, &who, ledger.active)?;
+        }
         Witnesses::<T>::insert(&who, classes.clone());
         Self::deposit_event(Event::WitnessRegistered {
             who,
             classes: classes.into_inner(),
         });
-        Ok(())
+        Ok(Some(T::WeightInfo::register_witness(full.into())).into())
     }
 
     /// Deregisters a witness and takes it out of the committees in use. Used by

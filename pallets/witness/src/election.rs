@@ -174,6 +174,7 @@ impl<T: Config> Pallet<T> {
             index: planned,
             start_block: now,
         });
+        Self::note_era_start();
         T::Reputation::take_snapshot();
         let applied = Self::apply_slashes(planned);
         Self::prune_era(planned);

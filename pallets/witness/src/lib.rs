@@ -12,7 +12,9 @@
 //! change its mind with [`Pallet::rebond`]. With its active bond it either offers to
 //! validate ([`Pallet::validate`], with a commission) or backs validators
 //! ([`Pallet::nominate`], at most `MaxNominations` targets); [`Pallet::chill`] withdraws
-//! either intention.
+//! either intention. The candidate, nominator and witness sets are bounded; when one is
+//! full, a newcomer whose active bond is larger than the smallest member's stake takes
+//! its place ([`Event::Evicted`]), so minimum bonds cannot squat the sets.
 //!
 //! ## Elections
 //!
@@ -30,16 +32,19 @@
 //! Validators earn block points for each block they author (pallet-authorship's
 //! `EventHandler`); witnesses earn attestation points for each vote that agrees with its
 //! event's outcome and lose them for a disagreeing vote or an absence. When an era ends,
-//! its payout is `total_issuance × annual_inflation / ErasPerYear` (minted) plus
-//! everything the reward pot collected (the fee share and event fees), split into two
-//! fixed pools: the witness pool (`witness_reward_share`) is split by attestation points
-//! and paid to the witnesses; the validator pool (the rest) is split by block points, and
-//! an elected validator's share first pays its commission, then the rest is split
-//! pro-rata to its exposure between itself and its nominators. So however many events
-//! witnesses vote through, validators and nominators keep the validator pool. A pool that
-//! no one earned points in goes to the other; an era without points pays nothing and the
-//! pot keeps its fees. Payouts are paid `MaxPayoutsPerBlock` earners per block in
-//! `on_initialize`, each from both pools, so no block does unbounded work.
+//! its payout is `total_issuance × annual_inflation × era length / year` (minted) plus
+//! everything the reward pot collected (the fee share and event fees). The era's length
+//! is measured with [`Config::UnixTime`] and counts at most `MaxEraDurationFactor`
+//! nominal eras (a year over `ErasPerYear`), so that shorter sessions do not mint more per
+//! year and a stalled chain does not mint a burst when it restarts. The payout is split
+//! into two fixed pools: the witness pool (`witness_reward_share`) is split by
+//! attestation points and paid to the witnesses; the validator pool (the rest) is split
+//! by block points, and an elected validator's share first pays its commission, then the
+//! rest is split pro-rata to its exposure between itself and its nominators. So however
+//! many events witnesses vote through, validators and nominators keep the validator pool.
+//! A pool that no one earned points in goes to the other; an era without points pays
+//! nothing and the pot keeps its fees. Payouts are paid `MaxPayoutsPerBlock` earners per
+//! block in `on_initialize`, each from both pools, so no block does unbounded work.
 //!
 //! ## Slashing
 //!
@@ -144,7 +149,7 @@ mod tests;
 
 pub use committees::event_id;
 pub use pallet::*;
-pub use rewards::FeeShareToPot;
+pub use rewards::{FeeShareToPot, MILLISECONDS_PER_YEAR};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -153,7 +158,7 @@ use frame_support::{
     pallet_prelude::*,
     traits::{
         fungible::{self, Credit, Inspect},
-        OnUnbalanced, Randomness,
+        OnUnbalanced, Randomness, UnixTime,
     },
     PalletId,
 };
@@ -243,7 +248,10 @@ pub mod pallet {
         /// Sessions per era.
         #[pallet::constant]
         type SessionsPerEra: Get<SessionIndex>;
-        /// Eras per year, to turn the yearly inflation into a per-era payout.
+        /// Eras per year: the nominal era lasts a year (365 days) over this. The era payout
+        /// mints inflation for the era's measured length, not for one nominal era; the
+        /// nominal era only bounds that length (`MaxEraDurationFactor`) and stands in for
+        /// it when an era's start time is unknown.
         #[pallet::constant]
         type ErasPerYear: Get<u32>;
         /// How many eras of exposures and points are kept (for late slashes); older ones
@@ -294,6 +302,16 @@ pub mod pallet {
         type MaxCleanupPerBlock: Get<u32>;
         /// Weights of this pallet's calls and hooks.
         type WeightInfo: WeightInfo;
+        /// The wall clock (pallet-timestamp in the runtime): an era's inflation is
+        /// scaled by how long it really lasted.
+        type UnixTime: UnixTime;
+        /// An era's inflation counts at most this many nominal eras (a year over
+        /// `ErasPerYear`), however long the era lasted: a chain that stalls for days must
+        /// not mint those days' inflation in one payout to whichever validators restart
+        /// it. At least 1; the EchoNet runtime allows 2, so that eras stretched by missed
+        /// slots (offline authors) still mint their real length.
+        #[pallet::constant]
+        type MaxEraDurationFactor: Get<u32>;
     }
 
     // ---------------------------------------------------------------- parameters
@@ -393,6 +411,13 @@ pub mod pallet {
     /// earn (see `points_value_fee_floor`). None until an era has paid witnesses.
     #[pallet::storage]
     pub type WitnessPointValue<T: Config> = StorageValue<_, PointValue<BalanceOf<T>>>;
+
+    /// The unix time (ms) at which the active era started, as [`Config::UnixTime`] read it
+    /// in the era's first block (pallet-timestamp then holds the parent block's time,
+    /// which is also when the previous era ended). `None` while unknown: the genesis era
+    /// gets it in block 2, which sees block 1's timestamp.
+    #[pallet::storage]
+    pub type ActiveEraStartTime<T: Config> = StorageValue<_, u64>;
 
     // ---------------------------------------------------------------- slashing
 
@@ -519,6 +544,8 @@ pub mod pallet {
                 index: 0,
                 start_block: Zero::zero(),
             });
+            // Era 0's start time is unknown at genesis: block 2, the first that sees a
+            // timestamp, records it (`note_genesis_era_start`).
         }
     }
 
@@ -577,7 +604,8 @@ pub mod pallet {
         },
         /// `who` stopped validating or nominating.
         Chilled {
-            /// The account, by its own call or because it committed an offence.
+            /// The account, by its own call, because it committed an offence, or because
+            /// a larger bond evicted it from a full set ([`Event::Evicted`]).
             who: T::AccountId,
         },
         /// Era `era` was elected, to start with session `start_session`.
@@ -607,7 +635,9 @@ pub mod pallet {
         EraPaid {
             /// The era that ended.
             era: EraIndex,
-            /// The validator pool, split by block points (then commission and exposure).
+            /// The validator pool, split by block points (then commission and exposure):
+            /// inflation for the era's measured length (at most `MaxEraDurationFactor`
+            /// nominal eras) plus the pot's fees, less the witness pool.
             /// It takes the whole payout when no witness earned points.
             validator_reward: BalanceOf<T>,
             /// The witness pool (`witness_reward_share` of the payout), split by
@@ -667,8 +697,9 @@ pub mod pallet {
         },
         /// `who` is no longer a witness.
         WitnessDeregistered {
-            /// The account, by its own call or because a slash left it below
-            /// `min_witness_stake`; it has left the committees still in use.
+            /// The account, by its own call, because a slash left it below
+            /// `min_witness_stake`, or because a larger bond evicted it
+            /// ([`Event::Evicted`]); it has left the committees still in use.
             who: T::AccountId,
         },
         /// The committees of `epoch` were drawn.
@@ -714,14 +745,27 @@ pub mod pallet {
             /// The event, removed from [`PendingEvents`] without a receipt.
             id: EventId,
         },
+        /// `by` entered the full `set` and pushed out `who`, the member with the smallest
+        /// stake, which was smaller than `by`'s active bond.
+        Evicted {
+            /// The set that was full.
+            set: StakerSet,
+            /// The evicted member: chilled (candidates, nominators) or deregistered
+            /// (witnesses). Its bond stays bonded; it may unbond it. A validator elected
+            /// for the active or the planned era keeps validating those eras.
+            who: T::AccountId,
+            /// The newcomer that took its place.
+            by: T::AccountId,
+        },
     }
 
     #[pallet::error]
     pub enum Error<T> {
         /// The parameters break a bound: K or the validator count above its maximum,
         /// `2M ≤ K`, M or K zero, a zero validator count, slash deferral not below the
-        /// unbonding period, a zero `reputation_base`, or `witness_reward_share × (1 +
-        /// event_fee_margin)` of 100% or more.
+        /// unbonding period, a zero `reputation_base`, `witness_reward_share × (1 +
+        /// event_fee_margin)` of 100% or more, or a zero minimum bond (validator,
+        /// nominator or witness).
         InvalidParams,
         /// Parameters are not set (genesis did not set them).
         ParamsNotSet,
@@ -741,9 +785,11 @@ pub mod pallet {
         NothingToWithdraw,
         /// There are no unlocking funds.
         NothingToRebond,
-        /// `MaxCandidates` accounts already validate.
+        /// `MaxCandidates` accounts already validate, and none has a smaller stake than
+        /// the caller's active bond.
         TooManyCandidates,
-        /// `MaxNominators` accounts already nominate.
+        /// `MaxNominators` accounts already nominate, and none has a smaller active bond
+        /// than the caller.
         TooManyNominators,
         /// A nomination needs at least one target.
         EmptyTargets,
@@ -761,7 +807,8 @@ pub mod pallet {
         AlreadyWitness,
         /// The account is not a witness.
         NotWitness,
-        /// `MaxWitnesses` accounts already witness.
+        /// `MaxWitnesses` accounts already witness, and none has a smaller active bond than
+        /// the caller.
         TooManyWitnesses,
         /// The class list is empty or names a class twice.
         BadClasses,
@@ -800,6 +847,7 @@ pub mod pallet {
             weight.saturating_accrue(Self::process_payouts());
             weight.saturating_accrue(Self::expire_events(now));
             weight.saturating_accrue(Self::prune_receipts(now));
+            Self::note_genesis_era_start(now);
             weight
         }
 
@@ -874,22 +922,26 @@ pub mod pallet {
         }
 
         /// Offers to validate from the next election on, keeping `commission` of the
-        /// reward. Replaces a nomination. Needs `min_validator_bond` active.
+        /// reward. Replaces a nomination. Needs `min_validator_bond` active. If
+        /// `MaxCandidates` accounts already validate, the caller takes the place of the
+        /// smallest candidate if its active bond is larger ([`Event::Evicted`]).
         #[pallet::call_index(5)]
-        #[pallet::weight(T::WeightInfo::validate())]
-        pub fn validate(origin: OriginFor<T>, commission: Perbill) -> DispatchResult {
+        #[pallet::weight(T::WeightInfo::validate(1))]
+        pub fn validate(origin: OriginFor<T>, commission: Perbill) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
             Self::do_validate(who, commission)
         }
 
         /// Backs `targets` (validator candidates) from the next election on. Replaces a
-        /// validator intention. Needs `min_nominator_bond` active.
+        /// validator intention. Needs `min_nominator_bond` active. If `MaxNominators`
+        /// accounts already nominate, the caller takes the place of the smallest
+        /// nominator if its active bond is larger ([`Event::Evicted`]).
         #[pallet::call_index(6)]
-        #[pallet::weight(T::WeightInfo::nominate(targets.len() as u32))]
+        #[pallet::weight(T::WeightInfo::nominate(targets.len() as u32, 1))]
         pub fn nominate(
             origin: OriginFor<T>,
             targets: BoundedVec<T::AccountId, T::MaxNominations>,
-        ) -> DispatchResult {
+        ) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
             Self::do_nominate(who, targets)
         }
@@ -908,13 +960,15 @@ pub mod pallet {
         }
 
         /// Registers the caller as a witness for `classes`. Needs `min_witness_stake`
-        /// active; the caller is drawn into committees from the next epoch.
+        /// active; the caller is drawn into committees from the next epoch. If
+        /// `MaxWitnesses` accounts already witness, the caller takes the place of the one
+        /// with the smallest active bond if its own is larger ([`Event::Evicted`]).
         #[pallet::call_index(8)]
-        #[pallet::weight(T::WeightInfo::register_witness())]
+        #[pallet::weight(T::WeightInfo::register_witness(1))]
         pub fn register_witness(
             origin: OriginFor<T>,
             classes: BoundedVec<EventClass, MaxEventClasses>,
-        ) -> DispatchResult {
+        ) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
             Self::do_register_witness(who, classes)
         }

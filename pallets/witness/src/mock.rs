@@ -55,7 +55,19 @@ parameter_types! {
     /// Accounts the disabler was asked to disable.
     pub static Disabled: Vec<AccountId> = Vec::new();
     pub const WitnessPalletId: PalletId = PalletId(*b"ech/wtns");
+    /// The mock's unix time in milliseconds; `rotate_session` advances it.
+    pub static Clock: u64 = GENESIS_MS;
+    /// How much time `rotate_session` lets pass: a nominal session unless a test
+    /// shortens or stretches it.
+    pub static SessionLength: u64 = SESSION_MS;
 }
+
+/// The mock's nominal era: a year (365 days) over `ErasPerYear` = 100.
+pub const ERA_MS: u64 = 365 * 24 * 60 * 60 * 1_000 / 100;
+/// A nominal session: a third of a nominal era.
+pub const SESSION_MS: u64 = ERA_MS / SESSIONS_PER_ERA as u64;
+/// The unix time at genesis in the tests.
+pub const GENESIS_MS: u64 = 1_000_000;
 
 /// Randomness: blake2 of (subject, seed), known since block 0.
 pub struct TestRandomness;
@@ -115,6 +127,16 @@ impl pallet_witness::Config for Test {
     type MaxReceipts = ConstU32<4>;
     type MaxCleanupPerBlock = ConstU32<2>;
     type WeightInfo = ();
+    type UnixTime = TestTime;
+    type MaxEraDurationFactor = ConstU32<2>;
+}
+
+/// The wall clock of the tests: [`Clock`].
+pub struct TestTime;
+impl frame_support::traits::UnixTime for TestTime {
+    fn now() -> core::time::Duration {
+        core::time::Duration::from_millis(Clock::get())
+    }
 }
 
 /// The parameters of the tests: 2 validators, K = 3, M = 2; reputation counts up to
@@ -153,6 +175,8 @@ pub fn test_params() -> ParamsOf<Test> {
 /// Accounts 1..=20 hold 10,000 each. 1 and 2 validate with 1,000 bonded; 11, 12, 13
 /// are witnesses (bond 500) for every class.
 pub fn new_test_ext() -> sp_io::TestExternalities {
+    Clock::set(GENESIS_MS);
+    SessionLength::set(SESSION_MS);
     let mut storage = frame_system::GenesisConfig::<Test>::default()
         .build_storage()
         .unwrap();
@@ -203,8 +227,10 @@ pub fn run_to_block(n: u64) {
 }
 
 /// What pallet-session would do at a session boundary: start session `index` and plan
-/// `index + 1`. Returns the validators planned for `index + 1`, if they change.
+/// `index + 1`, `SessionLength` after the previous boundary. Returns the validators planned
+/// for `index + 1`, if they change.
 pub fn rotate_session(index: u32) -> Option<Vec<AccountId>> {
+    Clock::mutate(|now| *now += SessionLength::get());
     <Witness as SessionManager<AccountId>>::end_session(index.saturating_sub(1));
     <Witness as SessionManager<AccountId>>::start_session(index);
     <Witness as SessionManager<AccountId>>::new_session(index + 1)

@@ -25,7 +25,11 @@ impl<T: Config> Pallet<T> {
             && p.unbonding_eras < T::HistoryDepth::get()
             && !p.event_ttl.is_zero()
             && p.reputation_base != 0
-            && Self::fee_floor_converges(p);
+            && Self::fee_floor_converges(p)
+            // A zero minimum lets an empty bond take a seat in a bounded set.
+            && !p.min_validator_bond.is_zero()
+            && !p.min_nominator_bond.is_zero()
+            && !p.min_witness_stake.is_zero();
         ensure!(ok, Error::<T>::InvalidParams);
         Ok(())
     }

@@ -3,8 +3,9 @@
 //! Validators earn block points in [`ErasPoints`] for authored blocks (the
 //! pallet-authorship `EventHandler` here); witnesses earn and lose attestation points for
 //! their votes (`committees.rs`), at most `max_points_gain_per_epoch` a randomness epoch.
-//! When an era ends, `end_era` queues its payout in [`PayoutQueue`]: inflation plus the
-//! fees the pot collected (fee shares arrive through [`FeeShareToPot`], event fees
+//! When an era ends, `end_era` queues its payout in [`PayoutQueue`]: inflation for the
+//! era's measured length ([`Pallet::era_inflation`], from [`ActiveEraStartTime`] to now,
+//! capped at `MaxEraDurationFactor` nominal eras) plus the fees the pot collected (fee shares arrive through [`FeeShareToPot`], event fees
 //! through `submit_event`), split into two fixed pools. The witness pool,
 //! `witness_reward_share` of it, is split by attestation points and paid to the witnesses
 //! themselves; the validator pool, the rest, is split by block points, then each share by
@@ -20,22 +21,25 @@
 //! committee to vote through costs more than the points earn.
 
 use crate::{
-    BalanceOf, Config, CreditOf, EraIndex, EraPayout, EraPoints, ErasPoints, ErasStakers,
-    ErasTotalPoints, ErasValidatorPrefs, Event, NextPayoutEra, Pallet, ParamsOf, PayoutQueue,
-    PointValue, WeightInfo, WitnessPointValue,
+    ActiveEra, ActiveEraStartTime, BalanceOf, Config, CreditOf, EraIndex, EraPayout, EraPoints,
+    ErasPoints, ErasStakers, ErasTotalPoints, ErasValidatorPrefs, Event, NextPayoutEra, Pallet,
+    ParamsOf, PayoutQueue, PointValue, WeightInfo, WitnessPointValue,
 };
 use frame_support::{
     pallet_prelude::*,
     traits::{
         fungible::{Balanced, Inspect, Mutate},
         tokens::{Fortitude, Precision, Preservation},
-        Imbalance, OnUnbalanced,
+        Imbalance, OnUnbalanced, UnixTime,
     },
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
     helpers_128bit::multiply_by_rational_with_rounding,
-    traits::{AccountIdConversion, Saturating, UniqueSaturatedFrom, UniqueSaturatedInto, Zero},
+    traits::{
+        AccountIdConversion, One, SaturatedConversion, Saturating, UniqueSaturatedFrom,
+        UniqueSaturatedInto, Zero,
+    },
     Perbill, Rounding,
 };
 
@@ -48,17 +52,13 @@ pub(crate) enum RewardPool {
     Witness,
 }
 
+/// A year of 365 days in milliseconds: `annual_inflation` is minted over this much time.
+pub const MILLISECONDS_PER_YEAR: u64 = 365 * 24 * 60 * 60 * 1_000;
+
 impl<T: Config> Pallet<T> {
     /// The reward pot: fee shares and event fees collect here until an era ends.
     pub fn pot_account() -> T::AccountId {
         T::PalletId::get().into_account_truncating()
-    }
-
-    /// One era's inflation: `total_issuance × annual_inflation / ErasPerYear`.
-    pub(crate) fn era_inflation(params: &ParamsOf<T>) -> BalanceOf<T> {
-        let issuance = T::Currency::total_issuance();
-        let eras_per_year = BalanceOf::<T>::from(T::ErasPerYear::get().max(1));
-        (params.annual_inflation * issuance) / eras_per_year
     }
 
     /// Computes an ended era's payout, splits it into the validator and witness pools
@@ -77,7 +77,8 @@ impl<T: Config> Pallet<T> {
             });
             return;
         }
-        let inflation = Self::era_inflation(&params);
+        let issuance = T::Currency::total_issuance();
+        let inflation = Self::era_inflation(Self::active_era_duration(), issuance, &params);
         // The pot's fees are burned here and minted again with the payout, so that
         // every reward is a plain mint.
         let pot = Self::pot_account();
@@ -153,6 +154,73 @@ impl<T: Config> Pallet<T> {
         .unwrap_or(u128::MAX);
         let floor = worth.saturating_add(params.event_fee_margin.mul_ceil(worth));
         BalanceOf::<T>::unique_saturated_from(floor)
+    }
+
+    /// The inflation minted for an era that lasted `duration_ms`: `annual_inflation` of
+    /// `issuance` per year ([`MILLISECONDS_PER_YEAR`]), pro rata to the duration. The
+    /// duration counts at most `MaxEraDurationFactor` nominal eras (and at most a year),
+    /// so a long stall, or a clock pushed forward, mints a bounded amount; sessions
+    /// shortened by governance mint proportionally less per era, the same per year.
+    pub fn era_inflation(
+        duration_ms: u64,
+        issuance: BalanceOf<T>,
+        params: &ParamsOf<T>,
+    ) -> BalanceOf<T> {
+        let cap = Self::nominal_era_ms()
+            .saturating_mul(T::MaxEraDurationFactor::get().max(1).into())
+            .min(MILLISECONDS_PER_YEAR);
+        let duration = duration_ms.min(cap);
+        let yearly: u128 = (params.annual_inflation * issuance).saturated_into();
+        // `duration` is at most a year, so the result is at most `yearly`: never `None`.
+        multiply_by_rational_with_rounding(
+            yearly,
+            duration.into(),
+            MILLISECONDS_PER_YEAR.into(),
+            Rounding::Down,
+        )
+        .unwrap_or(yearly)
+        .saturated_into()
+    }
+
+    /// The nominal era: a year over `ErasPerYear`, in milliseconds.
+    pub fn nominal_era_ms() -> u64 {
+        MILLISECONDS_PER_YEAR / u64::from(T::ErasPerYear::get().max(1))
+    }
+
+    /// The unix time in milliseconds; 0 before the first timestamp.
+    fn now_ms() -> u64 {
+        T::UnixTime::now().as_millis().saturated_into()
+    }
+
+    /// How long the active era has lasted so far, in milliseconds: a nominal era when its
+    /// start is unknown.
+    pub(crate) fn active_era_duration() -> u64 {
+        ActiveEraStartTime::<T>::get().map_or_else(Self::nominal_era_ms, |start| {
+            Self::now_ms().saturating_sub(start)
+        })
+    }
+
+    /// Records now as the active era's start ([`ActiveEraStartTime`]); unknown while the
+    /// clock reads 0 (genesis).
+    pub(crate) fn note_era_start() {
+        let now = Self::now_ms();
+        if now == 0 {
+            ActiveEraStartTime::<T>::kill();
+        } else {
+            ActiveEraStartTime::<T>::put(now);
+        }
+    }
+
+    /// Records the active era's start if it is still unknown: the genesis era learns it
+    /// in block 2, from block 1's timestamp. One read per block otherwise. Block 1 only
+    /// sees genesis, whose time pallet-timestamp reports as 0 (and logs as an error).
+    pub(crate) fn note_genesis_era_start(block: BlockNumberFor<T>) {
+        if block > One::one()
+            && ActiveEraStartTime::<T>::get().is_none()
+            && ActiveEra::<T>::exists()
+        {
+            Self::note_era_start();
+        }
     }
 
     /// Pays up to `MaxPayoutsPerBlock` earners of the oldest queued era.

@@ -4,14 +4,17 @@
 //! [`Ledger`]; [`TotalStaked`] is the sum of every ledger's total. Unbonded funds wait in
 //! unlocking chunks until their era. An account with an active bond may offer to validate
 //! ([`Validators`]) or back validators ([`Nominators`]); each role, and witnessing, has a
-//! minimum active bond the account must keep.
+//! minimum active bond the account must keep. The three sets are bounded; once one is
+//! full, a newcomer with a larger stake evicts the smallest member
+//! ([`Pallet::evict_smallest`]), so that minimum bonds cannot squat it.
 //!
 //! The calls in `lib.rs` delegate here. Who gets elected is in `election.rs`; what a bond
 //! loses to an offence is in `slashing.rs`.
 
 use crate::{
-    BalanceOf, Config, Error, Event, HoldReason, Ledger, Nominators, Pallet, ParamsOf,
-    StakingLedger, TotalStaked, UnlockChunk, ValidatorPrefs, Validators, Witnesses,
+    BalanceOf, Config, CurrentEra, ErasStakers, Error, Event, HoldReason, Ledger, Nominators,
+    Pallet, ParamsOf, StakerSet, StakingLedger, TotalStaked, UnlockChunk, ValidatorPrefs,
+    Validators, WeightInfo, Witnesses,
 };
 use frame_support::{
     ensure,
@@ -129,30 +132,37 @@ impl<T: Config> Pallet<T> {
     }
 
     /// [`Pallet::validate`]: makes `who` a validator candidate, replacing a nomination.
-    pub(crate) fn do_validate(who: T::AccountId, commission: Perbill) -> DispatchResult {
+    /// When `MaxCandidates` accounts already validate, `who` takes the place of the
+    /// smallest candidate if its active bond is larger ([`Pallet::evict_smallest`]); the
+    /// weight charged ahead for that scan is refunded when the set has room.
+    pub(crate) fn do_validate(
+        who: T::AccountId,
+        commission: Perbill,
+    ) -> DispatchResultWithPostInfo {
         let params = Self::params()?;
         let ledger = Ledger::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
         ensure!(
             ledger.active >= params.min_validator_bond,
             Error::<T>::InsufficientBond
         );
-        ensure!(
-            Validators::<T>::contains_key(&who)
-                || Validators::<T>::count() < T::MaxCandidates::get(),
-            Error::<T>::TooManyCandidates
-        );
+        let full = !Validators::<T>::contains_key(&who)
+            && Validators::<T>::count() >= T::MaxCandidates::get();
+        if full {
+            Self::evict_smallest(StakerSet::Candidates, &who, ledger.active)?;
+        }
         Nominators::<T>::remove(&who);
         let prefs = ValidatorPrefs { commission };
         Validators::<T>::insert(&who, prefs);
         Self::deposit_event(Event::ValidatorPrefsSet { who, prefs });
-        Ok(())
+        Ok(Some(T::WeightInfo::validate(full.into())).into())
     }
 
     /// [`Pallet::nominate`]: makes `who` back `targets`, replacing a validator intention.
+    /// A full nominator set admits `who` as [`Pallet::do_validate`] does the candidates.
     pub(crate) fn do_nominate(
         who: T::AccountId,
         targets: BoundedVec<T::AccountId, T::MaxNominations>,
-    ) -> DispatchResult {
+    ) -> DispatchResultWithPostInfo {
         let params = Self::params()?;
         let ledger = Ledger::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
         ensure!(
@@ -167,18 +177,19 @@ impl<T: Config> Pallet<T> {
             );
             ensure!(!targets[..i].contains(target), Error::<T>::DuplicateTarget);
         }
-        ensure!(
-            Nominators::<T>::contains_key(&who)
-                || Nominators::<T>::count() < T::MaxNominators::get(),
-            Error::<T>::TooManyNominators
-        );
+        let full = !Nominators::<T>::contains_key(&who)
+            && Nominators::<T>::count() >= T::MaxNominators::get();
+        if full {
+            Self::evict_smallest(StakerSet::Nominators, &who, ledger.active)?;
+        }
+        let n = targets.len() as u32;
         Validators::<T>::remove(&who);
         Nominators::<T>::insert(&who, targets.clone());
         Self::deposit_event(Event::Nominated {
             who,
             targets: targets.into_inner(),
         });
-        Ok(())
+        Ok(Some(T::WeightInfo::nominate(n, full.into())).into())
     }
 
     /// Withdraws `who`'s validator or nominator intention (callers check it has one).
@@ -186,6 +197,72 @@ impl<T: Config> Pallet<T> {
         Validators::<T>::remove(who);
         Nominators::<T>::remove(who);
         Self::deposit_event(Event::Chilled { who: who.clone() });
+    }
+
+    /// Makes room in the full `set` for `by`, whose active bond is `bond`: the member with
+    /// the smallest stake leaves (a candidate or nominator is chilled, a witness
+    /// deregistered) if `bond` is strictly larger, or the call fails with the set's
+    /// `TooMany*` error. A tie keeps the incumbent, so that equal bonds cannot evict each
+    /// other in turn; among equally small members the lowest account id leaves, which
+    /// does not depend on storage order.
+    ///
+    /// A candidate's stake is the larger of its own active bond and its total backing in
+    /// the latest elected era: a validator that nominators put in the set is not pushed
+    /// out by a newcomer with a larger own bond but less backing. A nominator's and a
+    /// witness's stake is its active bond.
+    ///
+    /// The evicted account keeps its bond: it may unbond it (no role minimum holds it any
+    /// more), or bond more and come back. A candidate elected for the active or the
+    /// planned era keeps validating those eras, as after a chill: eviction only takes it
+    /// out of the next election.
+    ///
+    /// This is a linear scan: every member and its ledger, at most `MaxCandidates`,
+    /// `MaxNominators` or `MaxWitnesses` of each (256, 1,024 and 1,024 in the EchoNet
+    /// runtime: at most ~2,050 reads, ~10 ms with `EchoDbWeight`), charged ahead by the
+    /// calls' weights at the bound and refunded when the set has room. A sorted list
+    /// (as pallet-bags-list keeps) would make eviction O(1) but would have to be
+    /// re-sorted by every bond change (bond, unbond, rebond, slash), which every staker
+    /// would pay for; the scan costs only the caller who wants into a full set.
+    pub(crate) fn evict_smallest(
+        set: StakerSet,
+        by: &T::AccountId,
+        bond: BalanceOf<T>,
+    ) -> DispatchResult {
+        let (smallest, full) = match set {
+            StakerSet::Candidates => {
+                let era = CurrentEra::<T>::get();
+                let stake = |who: &T::AccountId| {
+                    let backing = ErasStakers::<T>::get(era, who).map(|e| e.total);
+                    Self::active_bond(who).max(backing.unwrap_or_else(Zero::zero))
+                };
+                (
+                    smallest_by(Validators::<T>::iter_keys(), stake),
+                    Error::<T>::TooManyCandidates,
+                )
+            }
+            StakerSet::Nominators => (
+                smallest_by(Nominators::<T>::iter_keys(), Self::active_bond),
+                Error::<T>::TooManyNominators,
+            ),
+            StakerSet::Witnesses => (
+                smallest_by(Witnesses::<T>::iter_keys(), Self::active_bond),
+                Error::<T>::TooManyWitnesses,
+            ),
+        };
+        let who = match smallest {
+            Some((who, stake)) if bond > stake => who,
+            _ => return Err(full.into()),
+        };
+        match set {
+            StakerSet::Candidates | StakerSet::Nominators => Self::do_chill(&who),
+            StakerSet::Witnesses => Self::deregister(&who),
+        }
+        Self::deposit_event(Event::Evicted {
+            set,
+            who,
+            by: by.clone(),
+        });
+        Ok(())
     }
 
     /// `who`'s active bond, zero if it is not bonded.
@@ -207,6 +284,19 @@ impl<T: Config> Pallet<T> {
         }
         min
     }
+}
+
+/// The member with the smallest `stake`, the lowest account id among equals.
+fn smallest_by<AccountId: Ord, Balance: Ord + Copy>(
+    members: impl Iterator<Item = AccountId>,
+    stake: impl Fn(&AccountId) -> Balance,
+) -> Option<(AccountId, Balance)> {
+    members
+        .map(|who| {
+            let s = stake(&who);
+            (who, s)
+        })
+        .min_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)))
 }
 
 /// Takes up to `value` from the unlocking chunks, newest first, dropping the chunks it

@@ -2,20 +2,24 @@
 //! concern, so they live apart from each.
 
 use crate::{
-    BalanceOf, CommitteeEpoch, Committees, Config, EpochGains, EraPoints, ErasPoints,
-    ErasTotalPoints, EventClass, HoldReason, Ledger, NextPayoutEra, Nominators, Pallet,
+    ActiveEraStartTime, BalanceOf, CommitteeEpoch, Committees, Config, EpochGains, EraPoints,
+    ErasPoints, ErasTotalPoints, EventClass, HoldReason, Ledger, NextPayoutEra, Nominators, Pallet,
     PayoutQueue, PendingEvents, Receipts, TotalStaked, Validators, WitnessPointValue, Witnesses,
 };
 use alloc::collections::BTreeMap;
-use frame_support::{ensure, traits::fungible::InspectHold, traits::Get};
-use sp_runtime::traits::{Saturating, Zero};
+use frame_support::{
+    ensure,
+    traits::{fungible::InspectHold, Get, UnixTime},
+};
+use sp_runtime::traits::{SaturatedConversion, Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
     /// Invariants: the staked total is the sum of the ledgers and what is on hold;
     /// every ledger's total is its active plus its chunks; the candidate, nominator
     /// and witness sets respect their bounds; no committee member of the epochs in use
-    /// has less than the minimum stake its committee was drawn with; the points and
-    /// payout invariants of [`Self::check_points_and_payouts`].
+    /// has less than the minimum stake its committee was drawn with; the active era did
+    /// not start after now (else its inflation would be measured from the future); the
+    /// points and payout invariants of [`Self::check_points_and_payouts`].
     pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
         Self::check_points_and_payouts()?;
         let mut sum = BalanceOf::<T>::zero();
@@ -58,6 +62,10 @@ impl<T: Config> Pallet<T> {
             Receipts::<T>::count() <= T::MaxReceipts::get(),
             "too many receipts"
         );
+        if let Some(start) = ActiveEraStartTime::<T>::get() {
+            let now: u64 = T::UnixTime::now().as_millis().saturated_into();
+            ensure!(start <= now, "the active era starts after now");
+        }
         // A member keeps at least the lower of the minimum it was drawn with and the
         // minimum in force (governance may have lowered it since).
         let min_now = Self::params().map_or_else(|_| Zero::zero(), |p| p.min_witness_stake);

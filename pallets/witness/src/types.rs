@@ -415,3 +415,26 @@ pub trait EpochInfo {
     /// The current epoch.
     fn current_epoch() -> EpochIndex;
 }
+
+/// A bounded set of stakers that a larger bond can enter by evicting the smallest member
+/// once it is full.
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+    Debug,
+)]
+pub enum StakerSet {
+    /// Validator candidates ([`crate::Validators`], at most `MaxCandidates`).
+    Candidates,
+    /// Nominators ([`crate::Nominators`], at most `MaxNominators`).
+    Nominators,
+    /// Registered witnesses ([`crate::Witnesses`], at most `MaxWitnesses`).
+    Witnesses,
+}

@@ -12,9 +12,11 @@ use sp_runtime::{bounded_vec, Perbill};
 
 mod committees;
 mod election;
+mod inflation;
 mod params;
 mod rewards;
 mod slashing;
+mod squatting;
 mod staking;
 
 fn signed(who: AccountId) -> RuntimeOrigin {

@@ -135,3 +135,22 @@ fn try_state_detects_epoch_gains_of_a_non_witness() {
         assert!(Witness::do_try_state().is_err());
     });
 }
+
+#[test]
+fn set_params_rejects_zero_minimum_bonds() {
+    new_test_ext().execute_with(|| {
+        let cases: Vec<fn(&mut ParamsOf<Test>)> = vec![
+            |p| p.min_validator_bond = 0,
+            |p| p.min_nominator_bond = 0,
+            |p| p.min_witness_stake = 0,
+        ];
+        for change in cases {
+            let mut params = test_params();
+            change(&mut params);
+            assert_noop!(
+                Witness::set_params(RuntimeOrigin::root(), params),
+                Error::<Test>::InvalidParams
+            );
+        }
+    });
+}
