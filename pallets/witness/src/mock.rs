@@ -54,6 +54,8 @@ parameter_types! {
     pub static Seed: [u8; 32] = [7u8; 32];
     /// Accounts the disabler was asked to disable.
     pub static Disabled: Vec<AccountId> = Vec::new();
+    /// Accounts without session keys; every other account has keys.
+    pub static Keyless: Vec<AccountId> = Vec::new();
     pub const WitnessPalletId: PalletId = PalletId(*b"ech/wtns");
 }
 
@@ -80,6 +82,19 @@ impl DisableValidator<AccountId> for TestDisabler {
     fn disable(who: &AccountId, _: Perbill) -> bool {
         Disabled::mutate(|d| d.push(*who));
         true
+    }
+}
+
+/// Session keys as the tests set them: every account has keys unless it is in [`Keyless`].
+pub struct TestSessionKeys;
+impl HasSessionKeys<AccountId> for TestSessionKeys {
+    fn has_keys(who: &AccountId) -> bool {
+        !Keyless::get().contains(who)
+    }
+
+    #[cfg(feature = "runtime-benchmarks")]
+    fn set_keys_for_benchmark(who: &AccountId) {
+        Keyless::mutate(|k| k.retain(|a| a != who));
     }
 }
 
@@ -115,6 +130,7 @@ impl pallet_witness::Config for Test {
     type MaxReceipts = ConstU32<4>;
     type MaxCleanupPerBlock = ConstU32<2>;
     type WeightInfo = ();
+    type SessionKeys = TestSessionKeys;
 }
 
 /// The parameters of the tests: 2 validators, K = 3, M = 2.

@@ -10,8 +10,8 @@
 //! loses to an offence is in `slashing.rs`.
 
 use crate::{
-    BalanceOf, Config, Error, Event, HoldReason, Ledger, Nominators, Pallet, ParamsOf,
-    StakingLedger, TotalStaked, UnlockChunk, ValidatorPrefs, Validators, Witnesses,
+    BalanceOf, Config, Error, Event, HasSessionKeys, HoldReason, Ledger, Nominators, Pallet,
+    ParamsOf, StakingLedger, TotalStaked, UnlockChunk, ValidatorPrefs, Validators, Witnesses,
 };
 use frame_support::{
     ensure,
@@ -131,6 +131,8 @@ impl<T: Config> Pallet<T> {
     /// [`Pallet::validate`]: makes `who` a validator candidate, replacing a nomination.
     pub(crate) fn do_validate(who: T::AccountId, commission: Perbill) -> DispatchResult {
         let params = Self::params()?;
+        // Elected without keys, it would hold a seat that pallet-session leaves empty.
+        ensure!(T::SessionKeys::has_keys(&who), Error::<T>::NoSessionKeys);
         let ledger = Ledger::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
         ensure!(
             ledger.active >= params.min_validator_bond,

@@ -24,7 +24,7 @@ pub trait WeightInfo {
     fn withdraw_unbonded() -> Weight;
     /// rebond: ledger, walking all `MaxUnlockingChunks` unlocking chunks
     fn rebond() -> Weight;
-    /// validate: params, ledger, the candidate count; replaces a nomination
+    /// validate: params, session keys, ledger, the candidate count; replaces a nomination
     fn validate() -> Weight;
     /// n: number of targets
     fn nominate(n: u32) -> Weight;
@@ -45,7 +45,8 @@ pub trait WeightInfo {
     fn cancel_deferred_slash(s: u32) -> Weight;
     /// the hook's fixed cost when there is nothing to do
     fn on_initialize_idle() -> Weight;
-    /// c: validator candidates, n: nominators
+    /// c: validator candidates (each with its session keys read), or the validators a
+    /// failed election keeps if they are more; n: nominators
     fn elect(c: u32, n: u32) -> Weight;
     /// s: accounts slashed at the era start
     fn start_era(s: u32) -> Weight;
@@ -89,7 +90,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     }
     fn validate() -> Weight {
         Weight::from_parts(50_000_000, 4_000)
-            .saturating_add(T::DbWeight::get().reads(5))
+            .saturating_add(T::DbWeight::get().reads(6))
             .saturating_add(T::DbWeight::get().writes(3))
     }
     fn nominate(n: u32) -> Weight {
@@ -163,7 +164,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes(4))
             .saturating_add(
                 T::DbWeight::get()
-                    .reads_writes(3, 3)
+                    .reads_writes(4, 3)
                     .saturating_mul(c.into()),
             )
             .saturating_add(
