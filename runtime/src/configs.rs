@@ -315,6 +315,30 @@ impl pallet_witness::Config for Runtime {
     /// restarts. Governance lengthening sessions beyond 2 hours would mint less than 5% a
     /// year: change `ErasPerYear` with them.
     type MaxEraDurationFactor = ConstU32<2>;
+    type SessionKeys = NextSessionKeys;
+}
+
+/// Whether an account has keys for the next session: pallet-session's `NextKeys`, the keys
+/// it hands to Aura and GRANDPA when a validator set it names takes over.
+pub struct NextSessionKeys;
+impl pallet_witness::HasSessionKeys<AccountId> for NextSessionKeys {
+    fn has_keys(who: &AccountId) -> bool {
+        pallet_session::NextKeys::<Runtime>::contains_key(who)
+    }
+
+    #[cfg(feature = "runtime-benchmarks")]
+    fn set_keys_for_benchmark(who: &AccountId) {
+        // Keys made of the account's own bytes: distinct per account, enough for the
+        // election, which only asks whether there are keys.
+        let raw: [u8; 32] = who.clone().into();
+        pallet_session::NextKeys::<Runtime>::insert(
+            who,
+            SessionKeys {
+                aura: sp_core::sr25519::Public::from_raw(raw).into(),
+                grandpa: sp_core::ed25519::Public::from_raw(raw).into(),
+            },
+        );
+    }
 }
 
 impl pallet_sudo::Config for Runtime {

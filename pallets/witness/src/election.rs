@@ -2,22 +2,35 @@
 //!
 //! [`CurrentEra`] is the era last planned (elected), [`ActiveEra`] the one being
 //! validated. When pallet-session plans the first session of the next era,
-//! [`Pallet::elect`] picks the `validator_count` best-backed candidates and their
-//! exposures go to [`ErasStakers`]; a failed election carries the previous set over. When
-//! that session starts, the era becomes active: the ended era's payout is queued
-//! (`rewards.rs`), the slashes deferred to the new era are applied (`slashing.rs`), and
-//! history older than `HistoryDepth` is pruned.
+//! [`Pallet::elect`] picks the `validator_count` best-backed candidates that have session
+//! keys ([`Config::SessionKeys`]: pallet-session drops a validator without keys from the
+//! set it gives Aura and GRANDPA, so a keyless one would hold a seat nobody fills) and
+//! their exposures go to [`ErasStakers`]. A failed election (fewer than
+//! `minimum_validator_count` candidates with keys, or none) keeps the previous validators, and pallet-session keeps its set, but their exposures are
+//! computed again from the ledgers and nominations of now, as an election would: who left
+//! is neither paid nor slashed for the new era, who came is. When that session starts,
+//! the era becomes active: the ended era's payout is queued (`rewards.rs`), the slashes
+//! deferred to the new era are applied (`slashing.rs`), and history older than
+//! `HistoryDepth` is pruned.
+//!
+//! Genesis elects era 0 without looking at session keys: pallet-session's genesis, which
+//! sets the chain spec's keys, builds after this pallet's (it asks this pallet for the
+//! first validators), so no key exists yet. The chain spec gives its validators keys;
+//! pallet-session's genesis drops any it does not, as it does at every session.
 
 use crate::{
     ActiveEra, ActiveEraInfo, ActiveParams, BalanceOf, Config, CurrentEra, Elected, EraIndex,
     ErasStakers, ErasStartSessionIndex, ErasValidatorPrefs, ErasValidators, Event, Exposure,
-    IndividualExposure, Nominators, OffencesReported, Pallet, SessionIndex, ValidatorPrefs,
-    Validators, WeightInfo,
+    HasSessionKeys, IndividualExposure, Nominators, OffencesReported, Pallet, SessionIndex,
+    ValidatorPrefs, Validators, WeightInfo,
 };
 use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use frame_support::pallet_prelude::*;
 use pallet_reputation::ReputationScores;
-use sp_runtime::traits::{Saturating, Zero};
+use sp_runtime::{
+    traits::{Saturating, Zero},
+    Perbill,
+};
 
 /// Candidate → (own bond, preferences, nominations) while an election runs.
 type Backing<T> = BTreeMap<
@@ -35,21 +48,47 @@ impl<T: Config> Pallet<T> {
         ActiveEra::<T>::get().map_or(0, |e| e.index)
     }
 
-    /// Elects the next validator set from the candidates and nominations, or `None`
-    /// if fewer than `minimum_validator_count` candidates qualify. Work is bounded by
-    /// `MaxCandidates + MaxNominators × MaxNominations`.
+    /// Elects the next validator set from the candidates that have session keys and the
+    /// nominations, or `None` if fewer than `minimum_validator_count` (and at least one)
+    /// qualify. Work is bounded by `MaxCandidates + MaxNominators × MaxNominations`, with
+    /// one session-key read per candidate.
     pub fn elect() -> Option<Elected<T>> {
+        Self::elect_among(true)
+    }
+
+    /// [`Pallet::elect`] for genesis: session keys are not checked, since pallet-session's
+    /// genesis sets them only after this pallet's (see the module doc).
+    pub(crate) fn elect_genesis() -> Option<Elected<T>> {
+        Self::elect_among(false)
+    }
+
+    fn elect_among(require_keys: bool) -> Option<Elected<T>> {
         let params = ActiveParams::<T>::get()?;
         let mut backing: Backing<T> = BTreeMap::new();
         for (who, prefs) in Validators::<T>::iter() {
             let own = Self::active_bond(&who);
-            if own >= params.min_validator_bond {
+            if own >= params.min_validator_bond && (!require_keys || T::SessionKeys::has_keys(&who))
+            {
                 backing.insert(who, (own, prefs, Vec::new()));
             }
         }
+        let mut candidates = Self::expose(backing, params.min_nominator_bond);
+        candidates.truncate(params.validator_count as usize);
+        if candidates.is_empty() || (candidates.len() as u32) < params.minimum_validator_count {
+            return None;
+        }
+        Some(candidates)
+    }
+
+    /// The exposures of the validators in `backing` (own bond and preferences known, no
+    /// backers yet) from the nominations of now, best backed first. A nominator with at
+    /// least `min_nominator_bond` active splits it equally between those of its targets
+    /// that are in `backing`; a validator counts its `MaxBackersPerValidator` largest
+    /// backers. Both the election and a failed election's kept set are exposed this way.
+    fn expose(mut backing: Backing<T>, min_nominator_bond: BalanceOf<T>) -> Elected<T> {
         for (who, targets) in Nominators::<T>::iter() {
             let stake = Self::active_bond(&who);
-            if stake < params.min_nominator_bond {
+            if stake < min_nominator_bond {
                 continue;
             }
             let valid: Vec<_> = targets
@@ -77,7 +116,7 @@ impl<T: Config> Pallet<T> {
             }
         }
         let max_backers = T::MaxBackersPerValidator::get() as usize;
-        let mut candidates: Elected<T> = backing
+        let mut exposed: Elected<T> = backing
             .into_iter()
             .map(|(who, (own, prefs, mut others))| {
                 others.sort_by(|a, b| b.value.cmp(&a.value).then_with(|| a.who.cmp(&b.who)));
@@ -89,12 +128,31 @@ impl<T: Config> Pallet<T> {
                 (who, Exposure { total, own, others }, prefs)
             })
             .collect();
-        candidates.sort_by(|a, b| b.1.total.cmp(&a.1.total).then_with(|| a.0.cmp(&b.0)));
-        candidates.truncate(params.validator_count as usize);
-        if candidates.is_empty() || (candidates.len() as u32) < params.minimum_validator_count {
-            return None;
+        exposed.sort_by(|a, b| b.1.total.cmp(&a.1.total).then_with(|| a.0.cmp(&b.0)));
+        exposed
+    }
+
+    /// After a failed election: era `previous`'s validators, in its order, exposed with
+    /// the bonds and nominations of now. Each keeps its own active bond (whatever its
+    /// size: it keeps validating) and the preferences of its intention to validate, or
+    /// those of `previous` if it has chilled. Bounded like [`Pallet::elect`], with at most
+    /// `MaxValidators` validators.
+    fn expose_kept(previous: EraIndex) -> Elected<T> {
+        let kept = ErasValidators::<T>::get(previous);
+        let mut backing: Backing<T> = BTreeMap::new();
+        for who in kept.iter() {
+            let prefs = Validators::<T>::get(who)
+                .or_else(|| ErasValidatorPrefs::<T>::get(previous, who))
+                .unwrap_or(ValidatorPrefs {
+                    commission: Perbill::zero(),
+                });
+            backing.insert(who.clone(), (Self::active_bond(who), prefs, Vec::new()));
         }
-        Some(candidates)
+        let min_nominator_bond =
+            ActiveParams::<T>::get().map_or_else(Zero::zero, |p| p.min_nominator_bond);
+        let mut exposed = Self::expose(backing, min_nominator_bond);
+        exposed.sort_by_key(|(who, _, _)| kept.iter().position(|k| k == who));
+        exposed
     }
 
     /// Stores an elected era's exposures and returns its validators.
@@ -117,7 +175,11 @@ impl<T: Config> Pallet<T> {
             return None;
         }
         let era = current.saturating_add(1);
-        let weight = T::WeightInfo::elect(Validators::<T>::count(), Nominators::<T>::count());
+        // A failed election exposes the kept set instead, which may be larger than the
+        // candidates.
+        let exposed = Validators::<T>::count()
+            .max(ErasValidators::<T>::decode_len(current).unwrap_or(0) as u32);
+        let weight = T::WeightInfo::elect(exposed, Nominators::<T>::count());
         frame_system::Pallet::<T>::register_extra_weight_unchecked(
             weight,
             DispatchClass::Mandatory,
@@ -138,18 +200,12 @@ impl<T: Config> Pallet<T> {
                 Some(validators)
             }
             None => {
-                // Carry the previous era's exposures over, so that the validators
-                // that keep validating are still paid and slashable.
-                let previous = ErasValidators::<T>::get(current);
-                for who in previous.iter() {
-                    if let Some(exposure) = ErasStakers::<T>::get(current, who) {
-                        ErasStakers::<T>::insert(era, who, exposure);
-                    }
-                    if let Some(prefs) = ErasValidatorPrefs::<T>::get(current, who) {
-                        ErasValidatorPrefs::<T>::insert(era, who, prefs);
-                    }
-                }
-                ErasValidators::<T>::insert(era, previous);
+                // The previous validators keep validating (pallet-session keeps its set
+                // when given `None`), exposed as of now: carrying the old exposures over
+                // would pay nominators that left and spare them the era's slashes, while
+                // new backers would be neither paid nor slashed.
+                let kept = Self::expose_kept(current);
+                Self::store_era(era, kept);
                 Self::deposit_event(Event::ElectionFailed { era });
                 None
             }

@@ -20,12 +20,14 @@
 //!
 //! An era is `SessionsPerEra` sessions. This pallet is pallet-session's `SessionManager`:
 //! when pallet-session plans the first session of a new era, the pallet elects
-//! `validator_count` validators, the candidates with the largest total backing (own
-//! active bond plus nominations). A nominator's active bond is split equally between those
-//! of its targets that are candidates; a validator counts at most `MaxBackersPerValidator`
-//! nominators (the largest). The result is the era's [`ErasStakers`] exposures, and the
-//! validator list goes to pallet-session, so Aura's and GRANDPA's authorities follow one
-//! session later, as pallet-session always works.
+//! `validator_count` validators, the candidates with session keys and the largest total
+//! backing (own active bond plus nominations). A nominator's active bond is split equally
+//! between those of its targets that are candidates; a validator counts at most
+//! `MaxBackersPerValidator` nominators (the largest). The result is the era's
+//! [`ErasStakers`] exposures, and the validator list goes to pallet-session, so Aura's and
+//! GRANDPA's authorities follow one session later, as pallet-session always works. A
+//! failed election keeps the validators, exposed to the bonds and nominations of the
+//! moment.
 //!
 //! ## Rewards
 //!
@@ -312,6 +314,9 @@ pub mod pallet {
         /// slots (offline authors) still mint their real length.
         #[pallet::constant]
         type MaxEraDurationFactor: Get<u32>;
+        /// Who has session keys (pallet-session's `NextKeys` in the runtime): only they
+        /// may validate and be elected.
+        type SessionKeys: HasSessionKeys<Self::AccountId>;
     }
 
     // ---------------------------------------------------------------- parameters
@@ -533,7 +538,10 @@ pub mod pallet {
                 let classes = BoundedVec::try_from(classes.clone()).expect("at most 5 classes");
                 Witnesses::<T>::insert(who, classes);
             }
-            let mut elected = Pallet::<T>::elect().expect("genesis validators can be elected");
+            // Without the session-key check: pallet-session's genesis sets the keys after
+            // this one (see `election.rs`).
+            let mut elected =
+                Pallet::<T>::elect_genesis().expect("genesis validators can be elected");
             // Era 0 keeps the order of the genesis list, so that Aura's slot order at
             // genesis is the one the chain spec names.
             elected.sort_by_key(|(who, _, _)| self.stakers.iter().position(|(s, _, _)| s == who));
@@ -617,11 +625,12 @@ pub mod pallet {
             /// How many validators were elected.
             validators: u32,
         },
-        /// An election found fewer than `minimum_validator_count` candidates: the
-        /// validator set stays as it was.
+        /// An election found fewer than `minimum_validator_count` candidates with session
+        /// keys, or none: the validator set stays as it was.
         ElectionFailed {
             /// The era planned anyway (so that unbonding, payouts and slashes keep their
-            /// schedule); it keeps the previous era's validators and exposures.
+            /// schedule); it keeps the previous era's validators, exposed to the bonds and
+            /// nominations at its planning.
             era: EraIndex,
         },
         /// Era `era` started.
@@ -832,6 +841,8 @@ pub mod pallet {
         DuplicateOffence,
         /// `MaxSlashesPerEra` slashes are already deferred to that era.
         TooManySlashes,
+        /// The caller has no session keys: set them with `Session::set_keys` first.
+        NoSessionKeys,
     }
 
     // ---------------------------------------------------------------- hooks
@@ -922,9 +933,11 @@ pub mod pallet {
         }
 
         /// Offers to validate from the next election on, keeping `commission` of the
-        /// reward. Replaces a nomination. Needs `min_validator_bond` active. If
-        /// `MaxCandidates` accounts already validate, the caller takes the place of the
-        /// smallest candidate if its active bond is larger ([`Event::Evicted`]).
+        /// reward. Replaces a nomination. Needs `min_validator_bond` active and session
+        /// keys (`Session::set_keys`); a candidate that purges its keys later is skipped
+        /// by the elections until it sets keys again. If `MaxCandidates` accounts already
+        /// validate, the caller takes the place of the smallest candidate if its active
+        /// bond is larger ([`Event::Evicted`]).
         #[pallet::call_index(5)]
         #[pallet::weight(T::WeightInfo::validate(1))]
         pub fn validate(origin: OriginFor<T>, commission: Perbill) -> DispatchResultWithPostInfo {

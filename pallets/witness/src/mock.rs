@@ -54,6 +54,8 @@ parameter_types! {
     pub static Seed: [u8; 32] = [7u8; 32];
     /// Accounts the disabler was asked to disable.
     pub static Disabled: Vec<AccountId> = Vec::new();
+    /// Accounts without session keys; every other account has keys.
+    pub static Keyless: Vec<AccountId> = Vec::new();
     pub const WitnessPalletId: PalletId = PalletId(*b"ech/wtns");
     /// The mock's unix time in milliseconds; `rotate_session` advances it.
     pub static Clock: u64 = GENESIS_MS;
@@ -95,6 +97,19 @@ impl DisableValidator<AccountId> for TestDisabler {
     }
 }
 
+/// Session keys as the tests set them: every account has keys unless it is in [`Keyless`].
+pub struct TestSessionKeys;
+impl HasSessionKeys<AccountId> for TestSessionKeys {
+    fn has_keys(who: &AccountId) -> bool {
+        !Keyless::get().contains(who)
+    }
+
+    #[cfg(feature = "runtime-benchmarks")]
+    fn set_keys_for_benchmark(who: &AccountId) {
+        Keyless::mutate(|k| k.retain(|a| a != who));
+    }
+}
+
 pub const SESSIONS_PER_ERA: u32 = 3;
 pub const MAX_COMMITTEE: u32 = 8;
 pub const MAX_VERDICTS: u32 = 8;
@@ -129,6 +144,7 @@ impl pallet_witness::Config for Test {
     type WeightInfo = ();
     type UnixTime = TestTime;
     type MaxEraDurationFactor = ConstU32<2>;
+    type SessionKeys = TestSessionKeys;
 }
 
 /// The wall clock of the tests: [`Clock`].

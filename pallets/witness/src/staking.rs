@@ -12,9 +12,9 @@
 //! loses to an offence is in `slashing.rs`.
 
 use crate::{
-    BalanceOf, Config, CurrentEra, ErasStakers, Error, Event, HoldReason, Ledger, Nominators,
-    Pallet, ParamsOf, StakerSet, StakingLedger, TotalStaked, UnlockChunk, ValidatorPrefs,
-    Validators, WeightInfo, Witnesses,
+    BalanceOf, Config, CurrentEra, ErasStakers, Error, Event, HasSessionKeys, HoldReason, Ledger,
+    Nominators, Pallet, ParamsOf, StakerSet, StakingLedger, TotalStaked, UnlockChunk,
+    ValidatorPrefs, Validators, WeightInfo, Witnesses,
 };
 use frame_support::{
     ensure,
@@ -140,6 +140,8 @@ impl<T: Config> Pallet<T> {
         commission: Perbill,
     ) -> DispatchResultWithPostInfo {
         let params = Self::params()?;
+        // Elected without keys, it would hold a seat that pallet-session leaves empty.
+        ensure!(T::SessionKeys::has_keys(&who), Error::<T>::NoSessionKeys);
         let ledger = Ledger::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
         ensure!(
             ledger.active >= params.min_validator_bond,

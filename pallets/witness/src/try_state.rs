@@ -3,8 +3,9 @@
 
 use crate::{
     ActiveEraStartTime, BalanceOf, CommitteeEpoch, Committees, Config, EpochGains, EraPoints,
-    ErasPoints, ErasTotalPoints, EventClass, HoldReason, Ledger, NextPayoutEra, Nominators, Pallet,
-    PayoutQueue, PendingEvents, Receipts, TotalStaked, Validators, WitnessPointValue, Witnesses,
+    ErasPoints, ErasStakers, ErasTotalPoints, ErasValidatorPrefs, ErasValidators, EventClass,
+    HoldReason, Ledger, NextPayoutEra, Nominators, Pallet, PayoutQueue, PendingEvents, Receipts,
+    TotalStaked, Validators, WitnessPointValue, Witnesses,
 };
 use alloc::collections::BTreeMap;
 use frame_support::{
@@ -19,9 +20,11 @@ impl<T: Config> Pallet<T> {
     /// and witness sets respect their bounds; no committee member of the epochs in use
     /// has less than the minimum stake its committee was drawn with; the active era did
     /// not start after now (else its inflation would be measured from the future); the
-    /// points and payout invariants of [`Self::check_points_and_payouts`].
+    /// points and payout invariants of [`Self::check_points_and_payouts`]; the exposures
+    /// of the eras kept are consistent (`check_exposures`).
     pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
         Self::check_points_and_payouts()?;
+        Self::check_exposures()?;
         let mut sum = BalanceOf::<T>::zero();
         for (who, ledger) in Ledger::<T>::iter() {
             let chunks = ledger
@@ -146,6 +149,50 @@ impl<T: Config> Pallet<T> {
         }
         if let Some(value) = WitnessPointValue::<T>::get() {
             ensure!(value.points != 0, "a witness point value without points");
+        }
+        Ok(())
+    }
+
+    /// For every era kept: each elected validator has an exposure and preferences, and
+    /// there are none for accounts not elected in that era; an exposure's total is its own
+    /// bond plus its backers', and its backers are at most `MaxBackersPerValidator`, each
+    /// once, largest first (ties by account), as the election leaves them.
+    fn check_exposures() -> Result<(), sp_runtime::TryRuntimeError> {
+        for (era, validators) in ErasValidators::<T>::iter() {
+            for who in validators.iter() {
+                let exposure = ErasStakers::<T>::get(era, who)
+                    .ok_or("an elected validator has no exposure")?;
+                ensure!(
+                    ErasValidatorPrefs::<T>::contains_key(era, who),
+                    "an elected validator has no preferences"
+                );
+                let sum = exposure
+                    .others
+                    .iter()
+                    .fold(exposure.own, |a, e| a.saturating_add(e.value));
+                ensure!(exposure.total == sum, "exposure total is not own + others");
+                ensure!(
+                    exposure.others.len() <= T::MaxBackersPerValidator::get() as usize,
+                    "an exposure has too many backers"
+                );
+                ensure!(
+                    exposure.others.windows(2).all(|w| w[0].value > w[1].value
+                        || (w[0].value == w[1].value && w[0].who < w[1].who)),
+                    "exposure backers are not sorted largest first"
+                );
+            }
+        }
+        for (era, who, _) in ErasStakers::<T>::iter() {
+            ensure!(
+                ErasValidators::<T>::get(era).contains(&who),
+                "an exposure of an account not elected in its era"
+            );
+        }
+        for (era, who, _) in ErasValidatorPrefs::<T>::iter() {
+            ensure!(
+                ErasValidators::<T>::get(era).contains(&who),
+                "preferences of an account not elected in their era"
+            );
         }
         Ok(())
     }

@@ -410,6 +410,17 @@ impl<AccountId> DisableValidator<AccountId> for () {
     }
 }
 
+/// Whether an account has session keys for the next session (pallet-session's `NextKeys`
+/// in the runtime). pallet-session leaves a validator without keys out of the set it gives
+/// Aura and GRANDPA, so the election skips such candidates and `validate` requires keys.
+pub trait HasSessionKeys<AccountId> {
+    /// Whether `who` has session keys. One storage read.
+    fn has_keys(who: &AccountId) -> bool;
+    /// Gives `who` session keys, so that benchmarks can elect it.
+    #[cfg(feature = "runtime-benchmarks")]
+    fn set_keys_for_benchmark(who: &AccountId);
+}
+
 /// The randomness epoch the runtime is in: committees are redrawn when it changes.
 pub trait EpochInfo {
     /// The current epoch.

@@ -24,7 +24,7 @@ pub trait WeightInfo {
     fn withdraw_unbonded() -> Weight;
     /// rebond: ledger, walking all `MaxUnlockingChunks` unlocking chunks
     fn rebond() -> Weight;
-    /// validate: params, ledger, the candidate count; replaces a nomination.
+    /// validate: params, session keys, ledger, the candidate count; replaces a nomination.
     /// e: 1 when the candidate set is full, so that the call scans all `MaxCandidates`
     /// candidates (each one's ledger and exposure in the latest elected era, up to
     /// `MaxValidators` exposures of `MaxBackersPerValidator` backers) and evicts the
@@ -55,7 +55,8 @@ pub trait WeightInfo {
     fn cancel_deferred_slash(s: u32) -> Weight;
     /// the hook's fixed cost when there is nothing to do
     fn on_initialize_idle() -> Weight;
-    /// c: validator candidates, n: nominators
+    /// c: validator candidates (each with its session keys read), or the validators a
+    /// failed election keeps if they are more; n: nominators
     fn elect(c: u32, n: u32) -> Weight;
     /// s: accounts slashed at the era start; the ended era's payout is queued (pot burn,
     /// pool split, witness point value)
@@ -118,7 +119,7 @@ impl<T: crate::Config> WeightInfo for SubstrateWeight<T> {
     }
     fn validate(e: u32) -> Weight {
         Weight::from_parts(50_000_000, 4_000)
-            .saturating_add(T::DbWeight::get().reads(5))
+            .saturating_add(T::DbWeight::get().reads(6))
             .saturating_add(T::DbWeight::get().writes(3))
             .saturating_add(Self::eviction(T::MaxCandidates::get(), 3).saturating_mul(e.into()))
     }
@@ -195,7 +196,7 @@ impl<T: crate::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes(4))
             .saturating_add(
                 T::DbWeight::get()
-                    .reads_writes(3, 3)
+                    .reads_writes(4, 3)
                     .saturating_mul(c.into()),
             )
             .saturating_add(

@@ -14,7 +14,7 @@ use frame_support::{
     dispatch::GetDispatchInfo,
     traits::{Hooks, UnfilteredDispatchable},
 };
-use pallet_witness::{EventClass, Receipt, Verdict};
+use pallet_witness::{EventClass, HasSessionKeys, Receipt, Verdict};
 use serde_json::Value;
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
@@ -91,6 +91,59 @@ fn local_testnet_genesis_elects_its_validators_through_witness() {
             4 * VALIDATOR_BOND
         );
         assert_eq!(pallet_witness::Witnesses::<Runtime>::count(), 4);
+        // Era 0 is elected before pallet-session's genesis sets the keys, without looking
+        // at them: the chain spec must give every genesis validator keys.
+        for who in local_validators() {
+            assert!(echonet_runtime::configs::NextSessionKeys::has_keys(&who));
+        }
+    });
+}
+
+#[test]
+fn a_candidate_without_session_keys_cannot_validate_nor_be_elected() {
+    ext("local_testnet").execute_with(|| {
+        let eve = Sr25519Keyring::Eve;
+        dispatch(
+            eve,
+            RuntimeCall::Witness(pallet_witness::Call::bond {
+                value: 200_000 * UNITS,
+            }),
+        );
+        let validate = RuntimeCall::Witness(pallet_witness::Call::validate {
+            commission: sp_runtime::Perbill::zero(),
+        });
+        assert_eq!(
+            validate
+                .clone()
+                .dispatch_bypass_filter(RuntimeOrigin::signed(account(eve)))
+                .map_err(|e| e.error),
+            Err(pallet_witness::Error::<Runtime>::NoSessionKeys.into())
+        );
+        // With keys she may validate; she then purges them and is not elected, though
+        // she out-stakes every genesis validator.
+        let generated = SessionKeys::generate(&account(eve).encode(), Some(b"//Eve".to_vec()));
+        dispatch(
+            eve,
+            RuntimeCall::Session(pallet_session::Call::set_keys {
+                keys: generated.keys,
+                proof: generated.proof.encode(),
+            }),
+        );
+        dispatch(eve, validate);
+        dispatch(
+            eve,
+            RuntimeCall::Session(pallet_session::Call::purge_keys {}),
+        );
+        for _ in 0..6 {
+            System::set_block_number(System::block_number() + 1);
+            Session::rotate_session();
+        }
+        assert_eq!(Witness::active_era(), 1);
+        assert_eq!(
+            sorted(pallet_witness::ErasValidators::<Runtime>::get(1).into_inner()),
+            local_validators()
+        );
+        assert_eq!(sorted(Session::validators()), local_validators());
     });
 }
 

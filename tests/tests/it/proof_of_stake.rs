@@ -5,15 +5,19 @@
 //!   for validation is attested by its committee and its receipt is read over RPC;
 //! - a validator made to equivocate (`--dev-equivocate aura`: two blocks per slot;
 //!   `grandpa`: two prevotes per round) is reported by the others, slashed and removed
-//!   from the validator set.
+//!   from the validator set;
+//! - candidates without session keys that out-stake every validator are skipped by the
+//!   election, so the validator set stays one that can author and finalize blocks.
 //!
 //! Sessions are shortened with sudo (`SessionPeriod`, a storage parameter) to a few blocks,
 //! so that an era (six sessions) passes in well under a minute.
 
 use codec::{Decode, Encode};
 use echonet_runtime::{
-    configs::SessionPeriod, extrinsics, genesis_config_presets::VALIDATOR_BOND, storage_keys,
-    AccountId, Runtime, RuntimeCall, RuntimeEvent, SessionKeys,
+    configs::SessionPeriod,
+    extrinsics,
+    genesis_config_presets::{witness_params, VALIDATOR_BOND},
+    storage_keys, AccountId, Balance, Runtime, RuntimeCall, RuntimeEvent, SessionKeys,
 };
 use echonet_tests::{
     chain::{to_hex, EventRecord},
@@ -121,20 +125,35 @@ async fn session_validators(c: &HttpClient) -> Vec<AccountId> {
         .unwrap_or_default()
 }
 
-/// Eve's session keys from `//Eve` (the keys `--eve` puts in her node's keystore), with
-/// their proof of possession for `Session::set_keys`.
-fn eve_session_keys() -> (SessionKeys, Vec<u8>) {
+/// `who`'s session keys from its dev seed (`//Eve` for Eve: the keys `--eve` puts in her
+/// node's keystore), with their proof of possession for `Session::set_keys`.
+fn session_keys(who: Sr25519Keyring) -> (SessionKeys, Vec<u8>) {
     let mut ext = sp_io::TestExternalities::default();
     ext.register_extension(sp_keystore::KeystoreExt::new(
         sp_keystore::testing::MemoryKeystore::new(),
     ));
     ext.execute_with(|| {
-        let generated = SessionKeys::generate(
-            &account(Sr25519Keyring::Eve).encode(),
-            Some(b"//Eve".to_vec()),
-        );
+        let generated =
+            SessionKeys::generate(&account(who).encode(), Some(who.to_seed().into_bytes()));
         (generated.keys, generated.proof.encode())
     })
+}
+
+/// Sets pallet-witness's parameters with sudo and waits until they are in force.
+async fn set_witness_params(c: &HttpClient, params: pallet_witness::ParamsOf<Runtime>) {
+    sudo(
+        c,
+        RuntimeCall::Witness(pallet_witness::Call::set_params {
+            params: params.clone(),
+        }),
+    )
+    .await;
+    wait_until("the new parameters", Duration::from_secs(60), || async {
+        let now: Option<pallet_witness::ParamsOf<Runtime>> =
+            value(c, &pallet_witness::ActiveParams::<Runtime>::hashed_key()).await;
+        (now.as_ref() == Some(&params)).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,7 +165,7 @@ async fn a_fifth_validator_joins_by_stake_and_a_committee_validates_an_event() {
 
     // Eve: session keys, a bond twice a genesis validator's, and the intention to validate.
     let eve = Sr25519Keyring::Eve;
-    let (keys, proof) = eve_session_keys();
+    let (keys, proof) = session_keys(eve);
     assert_eq!(keys.aura, eve.public().into());
     submit(
         &eve_node,
@@ -335,24 +354,9 @@ async fn equivocator_is_reported_slashed_and_removed(
     let alice = net.nodes[0].http();
     shorten_sessions(&alice).await;
     // Slashes apply at the next era instead of 27 eras later.
-    let mut params = echonet_runtime::genesis_config_presets::witness_params(3, 2);
+    let mut params = witness_params(3, 2);
     params.slash_defer_eras = 0;
-    sudo(
-        &alice,
-        RuntimeCall::Witness(pallet_witness::Call::set_params {
-            params: params.clone(),
-        }),
-    )
-    .await;
-    wait_until("the new parameters", Duration::from_secs(60), || async {
-        let now: Option<pallet_witness::ParamsOf<Runtime>> = value(
-            &alice,
-            &pallet_witness::ActiveParams::<Runtime>::hashed_key(),
-        )
-        .await;
-        (now.as_ref() == Some(&params)).then_some(())
-    })
-    .await;
+    set_witness_params(&alice, params).await;
 
     let dave = account(Sr25519Keyring::Dave);
     let ledger_key = pallet_witness::Ledger::<Runtime>::hashed_key_for(&dave);
@@ -429,5 +433,157 @@ async fn equivocator_is_reported_slashed_and_removed(
         },
     )
     .await;
+    assert_one_finalized_chain(&net.running()).await;
+}
+
+/// Makes `who` a validator candidate with `bond` and no session keys: it sets keys (which
+/// `validate` requires), bonds, validates, then purges its keys with `Session::purge_keys`.
+async fn keyless_candidate(c: &HttpClient, who: Sr25519Keyring, bond: Balance) {
+    let id = account(who);
+    let keys_key = pallet_session::NextKeys::<Runtime>::hashed_key_for(&id);
+    let (keys, proof) = session_keys(who);
+    submit(
+        c,
+        who,
+        RuntimeCall::Session(pallet_session::Call::set_keys { keys, proof }),
+    )
+    .await;
+    wait_for_key(c, "the candidate's session keys", &keys_key).await;
+    submit(
+        c,
+        who,
+        RuntimeCall::Witness(pallet_witness::Call::bond { value: bond }),
+    )
+    .await;
+    wait_for_key(
+        c,
+        "the candidate's bond",
+        &pallet_witness::Ledger::<Runtime>::hashed_key_for(&id),
+    )
+    .await;
+    submit(
+        c,
+        who,
+        RuntimeCall::Witness(pallet_witness::Call::validate {
+            commission: sp_runtime::Perbill::zero(),
+        }),
+    )
+    .await;
+    wait_for_key(
+        c,
+        "the candidate's intention to validate",
+        &pallet_witness::Validators::<Runtime>::hashed_key_for(&id),
+    )
+    .await;
+    submit(
+        c,
+        who,
+        RuntimeCall::Session(pallet_session::Call::purge_keys {}),
+    )
+    .await;
+    wait_until(
+        "the candidate's keys are purged",
+        Duration::from_secs(60),
+        || async {
+            rpc::storage(c, &keys_key, None)
+                .await
+                .is_none()
+                .then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn top_staked_keyless_candidates_are_skipped_and_the_chain_goes_on() {
+    let mut net = Testnet::local_validators().start().await;
+    let alice = net.nodes[0].http();
+    shorten_sessions(&alice).await;
+    // Two seats, and two candidates without keys that out-stake every genesis validator:
+    // the whole top set by stake is keyless. pallet-session drops validators without keys
+    // from the set it hands to Aura and GRANDPA, so electing them would leave that empty.
+    let mut params = witness_params(3, 2);
+    params.validator_count = 2;
+    set_witness_params(&alice, params).await;
+    let (eve, ferdie) = (Sr25519Keyring::Eve, Sr25519Keyring::Ferdie);
+    tokio::join!(
+        keyless_candidate(&alice, eve, 3 * VALIDATOR_BOND),
+        keyless_candidate(&alice, ferdie, 2 * VALIDATOR_BOND),
+    );
+
+    // The next era is elected after they became keyless candidates.
+    let era = value::<pallet_witness::EraIndex>(
+        &alice,
+        &pallet_witness::CurrentEra::<Runtime>::hashed_key(),
+    )
+    .await
+    .unwrap_or_default()
+        + 1;
+    let started: pallet_witness::ActiveEraInfo<u32> = wait_until(
+        &format!("era {era} is active"),
+        Duration::from_secs(120),
+        || async {
+            value::<pallet_witness::ActiveEraInfo<u32>>(
+                &alice,
+                &pallet_witness::ActiveEra::<Runtime>::hashed_key(),
+            )
+            .await
+            .filter(|a| a.index >= era)
+        },
+    )
+    .await;
+    assert_eq!(started.index, era, "one era at a time");
+
+    // The chain goes on: every node finalizes two sessions into the era.
+    let target = started.start_block + 2 * SESSION_BLOCKS;
+    net.wait_all(
+        "blocks are finalized in the era after the keyless candidates joined",
+        Duration::from_secs(60),
+        |_, c| async move {
+            let (f, _) = finalized(&c).await;
+            (f >= target)
+                .then_some(())
+                .ok_or(format!("finalized #{f}, not #{target}"))
+        },
+    )
+    .await;
+
+    // With two validators that have keys: the session's set is the elected one, and Aura's
+    // and GRANDPA's authorities are their keys. (Electing the keyless ones left the
+    // session's set and the runtime's GRANDPA authorities empty; Aura and the nodes'
+    // GRANDPA ignore a change to an empty set and went on with the old authorities.)
+    let validators = session_validators(&alice).await;
+    let grandpa_key = [
+        sp_io::hashing::twox_128(b"Grandpa"),
+        sp_io::hashing::twox_128(b"Authorities"),
+    ]
+    .concat();
+    let grandpa: Vec<([u8; 32], u64)> = value(&alice, &grandpa_key).await.unwrap_or_default();
+    assert_eq!(
+        (validators.len(), grandpa.len()),
+        (2, 2),
+        "session validators {validators:?}, GRANDPA authorities {grandpa:?}, Aura \
+         authorities {:?}",
+        aura_authorities(&alice).await
+    );
+    let elected: Vec<AccountId> = value(
+        &alice,
+        &pallet_witness::ErasValidators::<Runtime>::hashed_key_for(era),
+    )
+    .await
+    .unwrap_or_default();
+    assert_eq!(validators, elected);
+    assert!(!validators.contains(&account(eve)) && !validators.contains(&account(ferdie)));
+    let expected_aura: Vec<AuraId> = validators
+        .iter()
+        .map(|v| {
+            Sr25519Keyring::iter()
+                .find(|k| &account(*k) == v)
+                .expect("local validators are dev accounts")
+                .public()
+                .into()
+        })
+        .collect();
+    assert_eq!(aura_authorities(&alice).await, expected_aura);
     assert_one_finalized_chain(&net.running()).await;
 }
