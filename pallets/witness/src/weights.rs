@@ -34,8 +34,9 @@ pub trait WeightInfo {
     fn register_witness() -> Weight;
     /// deregister_witness: the witness entry and its seats in the committees still in use
     fn deregister_witness() -> Weight;
-    /// submit_event: the current committee, the fee into the pot, the pending event and
-    /// its queue entry
+    /// submit_event: the settled, pending and receipt checks, the class's and the
+    /// submitter's pending counts and the class's receipt count, the current committee,
+    /// the occupancy fee into the pot, the pending event, its counts and its queue entry
     fn submit_event() -> Weight;
     /// v: number of verdicts in the batch
     fn attest(v: u32) -> Weight;
@@ -57,6 +58,9 @@ pub trait WeightInfo {
     fn expire_events(e: u32) -> Weight;
     /// r: receipts removed
     fn prune_receipts(r: u32) -> Weight;
+    /// consume_receipt: a consumer settling a receipt (settled check, receipt, settled
+    /// record); consumer pallets add it to the weight of the call that consumes
+    fn consume_receipt() -> Weight;
 }
 
 /// Weights for a runtime, priced with its `DbWeight`.
@@ -120,8 +124,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     }
     fn submit_event() -> Weight {
         Weight::from_parts(50_000_000, 4_000)
-            .saturating_add(T::DbWeight::get().reads(8))
-            .saturating_add(T::DbWeight::get().writes(6))
+            .saturating_add(T::DbWeight::get().reads(12))
+            .saturating_add(T::DbWeight::get().writes(8))
     }
     fn attest(v: u32) -> Weight {
         Weight::from_parts(50_000_000, 4_000)
@@ -130,7 +134,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes(2))
             .saturating_add(
                 T::DbWeight::get()
-                    .reads_writes(6, 6)
+                    .reads_writes(9, 9)
                     .saturating_mul(v.into()),
             )
     }
@@ -212,7 +216,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes(3))
             .saturating_add(
                 T::DbWeight::get()
-                    .reads_writes(4, 4)
+                    .reads_writes(6, 6)
                     .saturating_mul(e.into()),
             )
     }
@@ -223,9 +227,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes(3))
             .saturating_add(
                 T::DbWeight::get()
-                    .reads_writes(3, 3)
+                    .reads_writes(5, 4)
                     .saturating_mul(r.into()),
             )
+    }
+    fn consume_receipt() -> Weight {
+        Weight::from_parts(30_000_000, 4_000)
+            .saturating_add(T::DbWeight::get().reads(2))
+            .saturating_add(T::DbWeight::get().writes(2))
     }
 }
 
@@ -303,5 +312,8 @@ impl WeightInfo for () {
     fn prune_receipts(r: u32) -> Weight {
         Weight::from_parts(50_000_000, 4_000)
             .saturating_add(Weight::from_parts(10_000_000, 1_000).saturating_mul(r.into()))
+    }
+    fn consume_receipt() -> Weight {
+        Weight::from_parts(30_000_000, 4_000)
     }
 }
