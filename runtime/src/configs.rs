@@ -302,8 +302,10 @@ impl pallet_witness::Config for Runtime {
     type MaxSlashesPerEra = ConstU32<64>;
     type MaxWitnesses = ConstU32<1_024>;
     type MaxCommitteeSize = ConstU32<64>;
+    /// Unresolved events: 819 per event class.
     type MaxPendingEvents = ConstU32<4_096>;
     type MaxVerdictsPerAttest = ConstU32<256>;
+    /// Receipts (plus the unresolved events that reserve one): 13,107 per event class.
     type MaxReceipts = ConstU32<65_536>;
     type MaxCleanupPerBlock = ConstU32<64>;
     type WeightInfo = crate::weights::pallet_witness::WeightInfo<Runtime>;
@@ -316,6 +318,11 @@ impl pallet_witness::Config for Runtime {
     /// year: change `ErasPerYear` with them.
     type MaxEraDurationFactor = ConstU32<2>;
     type SessionKeys = NextSessionKeys;
+    /// Events resolve in a few blocks, so 64 unresolved at once is far above what one
+    /// honest account needs; a spammer needs 13 accounts to fill one class's share.
+    type MaxPendingPerSubmitter = ConstU32<64>;
+    /// pallet-randomness's epoch, whose changes redraw the committees.
+    type EpochLength = <Runtime as pallet_randomness::Config>::EpochLength;
 }
 
 /// Whether an account has keys for the next session: pallet-session's `NextKeys`, the keys

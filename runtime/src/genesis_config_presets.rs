@@ -29,8 +29,11 @@ pub const VALIDATOR_BOND: Balance = 100_000 * UNITS;
 ///   an honest operator's misconfiguration;
 /// - 5% yearly inflation, minted per era for the era's measured length;
 /// - 20 points per block (as Polkadot) and 1 per agreeing attestation;
-/// - events wait 10 minutes for their quorum, cost 10 milliECHO, and receipts are kept 7
-///   days (long enough for ads, PoE and DDS to settle on them);
+/// - events wait 10 minutes for their quorum (at most one 30-minute randomness epoch, so
+///   that they close while their committee exists), cost 10 milliECHO while their class
+///   is empty (doubling with each eighth of the class's share filled, up to 1.28 ECHO),
+///   and receipts are kept 7 days (long enough for ads, PoE and DDS to settle on them,
+///   and never shorter than an event's 10 minutes);
 /// - reputation: a base of 100 points so newcomers get drawn, +1 per agreeing vote,
 ///   -5 per dissent or absence (absence must not pay);
 /// - reputation counts in sortition weight up to 100 (the base): the most reputable

@@ -139,6 +139,14 @@ fn committee<T: Config>() -> Vec<T::AccountId> {
     members
 }
 
+/// The `i`-th funded submitter and the class of its event: classes in turn, so that a
+/// batch stays within every class's share and every submitter's cap.
+fn submitter<T: Config>(i: u32) -> (T::AccountId, EventClass) {
+    let who: T::AccountId = account("submitter", i, SEED);
+    T::Currency::set_balance(&who, unit::<T>() * 1_000u32.into());
+    (who, EventClass::ALL[i as usize % EventClass::ALL.len()])
+}
+
 #[benchmarks]
 mod benchmarks {
     use super::*;
@@ -321,6 +329,8 @@ mod benchmarks {
         assert!(!Witnesses::<T>::contains_key(&who));
     }
 
+    /// The last event the class and the submitter may have pending: the fee at its
+    /// highest (128 × `event_fee`), every cap read.
     #[benchmark]
     fn submit_event() {
         setup::<T>();
@@ -332,6 +342,11 @@ mod benchmarks {
         });
         let who: T::AccountId = whitelisted_caller();
         T::Currency::set_balance(&who, unit::<T>());
+        PendingPerClass::<T>::insert(
+            EventClass::Interaction,
+            Pallet::<T>::class_pending_share().saturating_sub(1),
+        );
+        PendingPerSubmitter::<T>::insert(&who, T::MaxPendingPerSubmitter::get() - 1);
         let payload = H256::repeat_byte(1);
         #[extrinsic_call]
         _(RawOrigin::Signed(who), EventClass::Interaction, payload);
@@ -342,24 +357,20 @@ mod benchmarks {
     }
 
     /// A full batch: `v` events, each of which this vote resolves (the last vote of a
-    /// quorum), which is the path that writes receipts and reports every voter.
+    /// quorum), which is the path that writes receipts and reports every voter. The
+    /// events are spread over classes and submitters, within their caps.
     #[benchmark]
     fn attest(v: Linear<1, { T::MaxVerdictsPerAttest::get() }>) {
         setup::<T>();
         let members = committee::<T>();
         let quorum = bench_params::<T>().quorum as usize;
-        let submitter: T::AccountId = account("submitter", 0, SEED);
-        T::Currency::set_balance(&submitter, unit::<T>() * 1_000u32.into());
         let mut ids = Vec::new();
         for i in 0..v {
+            let (submitter, class) = submitter::<T>(i);
             let payload = H256::from_low_u64_be(i as u64 + 1);
-            Pallet::<T>::submit_event(
-                RawOrigin::Signed(submitter.clone()).into(),
-                EventClass::Interaction,
-                payload,
-            )
-            .expect("room for the batch");
-            let id = event_id(EventClass::Interaction, &payload);
+            Pallet::<T>::submit_event(RawOrigin::Signed(submitter).into(), class, payload)
+                .expect("room for the batch");
+            let id = event_id(class, &payload);
             for member in members.iter().take(quorum - 1) {
                 Pallet::<T>::attest(
                     RawOrigin::Signed(member.clone()).into(),
@@ -375,9 +386,9 @@ mod benchmarks {
             RawOrigin::Signed(last),
             BoundedVec::truncate_from(ids.clone()),
         );
-        // The newest receipts are there (older ones may be evicted by MaxReceipts).
-        let (last_id, _) = ids.last().expect("v >= 1");
-        assert!(Receipts::<T>::contains_key(last_id));
+        for (id, _) in &ids {
+            assert!(Receipts::<T>::contains_key(id));
+        }
     }
 
     #[benchmark]
@@ -524,12 +535,11 @@ mod benchmarks {
     ) {
         setup::<T>();
         committee::<T>();
-        let submitter: T::AccountId = account("submitter", 0, SEED);
-        T::Currency::set_balance(&submitter, unit::<T>() * 1_000u32.into());
         for i in 0..e {
+            let (submitter, class) = submitter::<T>(i);
             Pallet::<T>::submit_event(
-                RawOrigin::Signed(submitter.clone()).into(),
-                EventClass::Interaction,
+                RawOrigin::Signed(submitter).into(),
+                class,
                 H256::from_low_u64_be(i as u64 + 1),
             )
             .expect("room");
@@ -542,10 +552,11 @@ mod benchmarks {
         assert_eq!(PendingEvents::<T>::count(), 0);
     }
 
-    /// Removing `r` receipts past retention.
+    /// Removing `r` receipts past retention (their events closed).
     #[benchmark]
     fn prune_receipts(r: Linear<0, { T::MaxCleanupPerBlock::get().min(T::MaxReceipts::get()) }>) {
         setup::<T>();
+        ReceiptsPerClass::<T>::insert(EventClass::Interaction, r);
         for i in 0..r {
             let id = H256::from_low_u64_be(i as u64 + 1);
             Receipts::<T>::insert(
@@ -568,6 +579,37 @@ mod benchmarks {
             let _ = Pallet::<T>::prune_receipts(later);
         }
         assert_eq!(Receipts::<T>::count(), 0);
+    }
+
+    /// A consumer settling a retained receipt ([`ReceiptProvider::consume`]).
+    #[benchmark]
+    fn consume_receipt() {
+        setup::<T>();
+        let payload = H256::repeat_byte(1);
+        Receipts::<T>::insert(
+            event_id(EventClass::AdInteraction, &payload),
+            Receipt {
+                class: EventClass::AdInteraction,
+                payload_hash: payload,
+                verdict: Verdict::Valid,
+                epoch: 0,
+                resolved_at: 0u32.into(),
+                agreeing: 1,
+            },
+        );
+        let settled;
+        #[block]
+        {
+            settled = <Pallet<T> as ReceiptProvider<BlockNumberFor<T>>>::consume(
+                EventClass::AdInteraction,
+                &payload,
+            );
+        }
+        assert!(settled.is_ok());
+        assert!(Settled::<T>::contains_key(event_id(
+            EventClass::AdInteraction,
+            &payload
+        )));
     }
 
     /// Starting an era that applies `s` slashes of single accounts.

@@ -8,14 +8,32 @@
 //! through [`ReceiptProvider`]. `on_initialize` also closes events whose time is up
 //! (absent members are penalized) and prunes old receipts.
 //!
+//! Spam is priced and bounded, per class and per submitter, so that it can neither
+//! block honest submissions nor destroy receipts that consumers have yet to settle:
+//!
+//! - only unresolved events count against the caps ([`PendingPerClass`],
+//!   [`PendingPerSubmitter`]): a resolved event stays in [`PendingEvents`] for late
+//!   votes and absence penalties, but it is no longer pending;
+//! - each class has an equal share of `MaxPendingEvents` and of `MaxReceipts`
+//!   ([`Pallet::class_pending_share`], [`Pallet::class_receipt_share`]), so a flood of
+//!   one class leaves the others alone;
+//! - the fee doubles with each eighth of the class's share filled
+//!   ([`Pallet::occupancy_fee`]);
+//! - an unresolved event reserves room for its receipt at submission, so a class whose
+//!   receipts and unresolved events fill its share refuses new events: no receipt is
+//!   evicted before `receipt_retention`, and a receipt is kept while its event is open;
+//! - consumers settle receipts with [`ReceiptProvider::consume`], which records the
+//!   event in [`Settled`] for good: it is paid once, even after its receipt is pruned.
+//!
 //! The storage key of a receipt is part of the RPC surface: see [`event_id`].
 
 use crate::{
-    rewards::RewardPool, BalanceOf, Committee, CommitteeEpoch, Committees, Config, EpochGain,
-    EpochGains, EpochIndex, Error, Event, EventClass, EventId, EventQueue, EventQueueBounds,
-    Ledger, MaxEventClasses, Pallet, ParamsOf, PendingEvent, PendingEventOf, PendingEvents,
-    Receipt, ReceiptProvider, ReceiptQueue, ReceiptQueueBounds, Receipts, StakerSet, Verdict,
-    WeightInfo, Witnesses,
+    rewards::RewardPool, BalanceOf, Committee, CommitteeEpoch, Committees, Config, ConsumeError,
+    EpochGain, EpochGains, EpochIndex, Error, Event, EventClass, EventId, EventQueue,
+    EventQueueBounds, Ledger, MaxEventClasses, Pallet, ParamsOf, PendingEvent, PendingEventOf,
+    PendingEvents, PendingPerClass, PendingPerSubmitter, Receipt, ReceiptProvider, ReceiptQueue,
+    ReceiptQueueBounds, Receipts, ReceiptsPerClass, Settled, StakerSet, Verdict, WeightInfo,
+    Witnesses,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -203,8 +221,44 @@ impl<T: Config> Pallet<T> {
 
     // ---------------------------------------------------------------- events
 
-    /// [`Pallet::submit_event`]: charges the event fee into the pot and queues the event
-    /// for the current epoch's committee of `class`.
+    /// Each class's share of `MaxPendingEvents` unresolved events: spam in one class
+    /// cannot block the others.
+    pub fn class_pending_share() -> u32 {
+        T::MaxPendingEvents::get() / EventClass::ALL.len() as u32
+    }
+
+    /// Each class's share of `MaxReceipts`, filled by its retained receipts and by its
+    /// unresolved events, each of which reserves room for the receipt it may resolve
+    /// into: a resolution never has to evict a receipt.
+    pub fn class_receipt_share() -> u32 {
+        T::MaxReceipts::get() / EventClass::ALL.len() as u32
+    }
+
+    /// The fee to submit an event of `class` now: `event_fee` doubled for each eighth
+    /// filled of the class's pending share or of its receipt share, whichever is fuller.
+    /// An empty class costs `event_fee`; its last eighth costs 128 × `event_fee`, so
+    /// holding a class full costs its spammer more and more while honest submitters
+    /// still get in below the top.
+    pub fn occupancy_fee(class: EventClass, params: &ParamsOf<T>) -> BalanceOf<T> {
+        let pending = PendingPerClass::<T>::get(class);
+        let stored = ReceiptsPerClass::<T>::get(class).saturating_add(pending);
+        let eighths = Self::eighths(pending, Self::class_pending_share())
+            .max(Self::eighths(stored, Self::class_receipt_share()));
+        params
+            .event_fee
+            .saturating_mul(BalanceOf::<T>::from(1u32 << eighths))
+    }
+
+    /// How many whole eighths of `capacity` `used` fills, at most 7 (a full share is
+    /// refused before any fee is charged).
+    fn eighths(used: u32, capacity: u32) -> u32 {
+        let eighths = u64::from(used).saturating_mul(8) / u64::from(capacity.max(1));
+        eighths.min(7) as u32
+    }
+
+    /// [`Pallet::submit_event`]: charges the occupancy fee into the pot and queues the
+    /// event for the current epoch's committee of `class`, within the class's pending
+    /// and receipt shares and the submitter's cap.
     pub(crate) fn do_submit_event(
         who: T::AccountId,
         class: EventClass,
@@ -212,18 +266,29 @@ impl<T: Config> Pallet<T> {
     ) -> DispatchResult {
         let params = Self::params()?;
         let id = event_id(class, &payload_hash);
+        ensure!(!Settled::<T>::contains_key(id), Error::<T>::AlreadySettled);
         ensure!(
             !PendingEvents::<T>::contains_key(id) && !Receipts::<T>::contains_key(id),
             Error::<T>::DuplicateEvent
         );
+        let pending = PendingPerClass::<T>::get(class);
         ensure!(
-            PendingEvents::<T>::count() < T::MaxPendingEvents::get(),
+            pending < Self::class_pending_share(),
             Error::<T>::TooManyPendingEvents
+        );
+        let by_submitter = PendingPerSubmitter::<T>::get(&who);
+        ensure!(
+            by_submitter < T::MaxPendingPerSubmitter::get(),
+            Error::<T>::TooManyPendingFromSubmitter
+        );
+        ensure!(
+            ReceiptsPerClass::<T>::get(class).saturating_add(pending) < Self::class_receipt_share(),
+            Error::<T>::ReceiptStoreFull
         );
         let epoch = CommitteeEpoch::<T>::get().ok_or(Error::<T>::NoCommittee)?;
         let committee = Committees::<T>::get(epoch, class).ok_or(Error::<T>::NoCommittee)?;
         ensure!(!committee.members.is_empty(), Error::<T>::NoCommittee);
-        let fee = params.event_fee.max(Self::points_value_fee_floor());
+        let fee = Self::occupancy_fee(class, &params).max(Self::points_value_fee_floor());
         if !fee.is_zero() {
             T::Currency::transfer(&who, &Self::pot_account(), fee, Preservation::Preserve)
                 .map_err(|_| Error::<T>::InsufficientBalance)?;
@@ -242,6 +307,8 @@ impl<T: Config> Pallet<T> {
                 submitter_in_committee: committee.members.contains(&who),
             },
         );
+        PendingPerClass::<T>::insert(class, pending.saturating_add(1));
+        PendingPerSubmitter::<T>::insert(&who, by_submitter.saturating_add(1));
         EventQueueBounds::<T>::mutate(|(_, back)| {
             EventQueue::<T>::insert(*back, id);
             *back = back.saturating_add(1);
@@ -253,6 +320,15 @@ impl<T: Config> Pallet<T> {
             submitter: who,
         });
         Ok(())
+    }
+
+    /// An event stops counting against the caps: it resolved or expired.
+    fn release_pending(event: &PendingEventOf<T>) {
+        PendingPerClass::<T>::mutate(event.class, |n| n.saturating_dec());
+        PendingPerSubmitter::<T>::mutate_exists(&event.submitter, |n| {
+            let left = n.unwrap_or(0).saturating_sub(1);
+            *n = (left > 0).then_some(left);
+        });
     }
 
     /// [`Pallet::attest`]: checks every verdict before recording any, then records them;
@@ -409,6 +485,7 @@ impl<T: Config> Pallet<T> {
                 }
             }
             if event.outcome.is_none() {
+                Self::release_pending(&event);
                 Self::deposit_event(Event::EventExpired { id });
             }
             PendingEvents::<T>::remove(id);
@@ -429,10 +506,11 @@ impl<T: Config> Pallet<T> {
         agreeing: u32,
         now: BlockNumberFor<T>,
     ) {
-        // Evict the oldest receipt first if the store is full.
-        if Receipts::<T>::count() >= T::MaxReceipts::get() {
-            Self::pop_receipt();
-        }
+        // The event is resolved: it leaves the pending counts (it stays open for late
+        // votes), and the room it reserved in its class's receipt share at submission
+        // becomes its receipt, so nothing is evicted.
+        Self::release_pending(event);
+        ReceiptsPerClass::<T>::mutate(event.class, |n| n.saturating_inc());
         Receipts::<T>::insert(
             id,
             Receipt {
@@ -459,15 +537,19 @@ impl<T: Config> Pallet<T> {
     fn pop_receipt() {
         ReceiptQueueBounds::<T>::mutate(|(front, back)| {
             if *front < *back {
-                if let Some(id) = ReceiptQueue::<T>::take(*front) {
-                    Receipts::<T>::remove(id);
+                if let Some(receipt) = ReceiptQueue::<T>::take(*front).and_then(Receipts::<T>::take)
+                {
+                    ReceiptsPerClass::<T>::mutate(receipt.class, |n| n.saturating_dec());
                 }
                 *front = front.saturating_add(1);
             }
         });
     }
 
-    /// Removes up to `MaxCleanupPerBlock` receipts older than `receipt_retention`.
+    /// Removes up to `MaxCleanupPerBlock` receipts older than `receipt_retention`, in
+    /// resolution order. A receipt whose event is still open (expiry lags behind) waits
+    /// for it to close: every open resolved event keeps its receipt, so the receipt
+    /// reservation bounds [`PendingEvents`] too.
     pub(crate) fn prune_receipts(now: BlockNumberFor<T>) -> Weight {
         let Ok(params) = Self::params() else {
             return Weight::zero();
@@ -478,9 +560,12 @@ impl<T: Config> Pallet<T> {
             if front >= back {
                 break;
             }
-            let stale = ReceiptQueue::<T>::get(front)
-                .and_then(Receipts::<T>::get)
-                .is_none_or(|r| r.resolved_at.saturating_add(params.receipt_retention) <= now);
+            let stale = ReceiptQueue::<T>::get(front).is_none_or(|id| {
+                Receipts::<T>::get(id).is_none_or(|r| {
+                    r.resolved_at.saturating_add(params.receipt_retention) <= now
+                        && !PendingEvents::<T>::contains_key(id)
+                })
+            });
             if !stale {
                 break;
             }
@@ -494,5 +579,28 @@ impl<T: Config> Pallet<T> {
 impl<T: Config> ReceiptProvider<BlockNumberFor<T>> for Pallet<T> {
     fn receipt(class: EventClass, payload_hash: &H256) -> Option<Receipt<BlockNumberFor<T>>> {
         Receipts::<T>::get(event_id(class, payload_hash))
+    }
+
+    fn consume(
+        class: EventClass,
+        payload_hash: &H256,
+    ) -> Result<Receipt<BlockNumberFor<T>>, ConsumeError> {
+        let id = event_id(class, payload_hash);
+        if Settled::<T>::contains_key(id) {
+            return Err(ConsumeError::AlreadySettled);
+        }
+        let receipt = Receipts::<T>::get(id).ok_or(ConsumeError::NoReceipt)?;
+        Settled::<T>::insert(id, ());
+        Self::deposit_event(Event::EventSettled {
+            id,
+            class,
+            payload_hash: *payload_hash,
+            verdict: receipt.verdict,
+        });
+        Ok(receipt)
+    }
+
+    fn is_settled(class: EventClass, payload_hash: &H256) -> bool {
+        Settled::<T>::contains_key(event_id(class, payload_hash))
     }
 }

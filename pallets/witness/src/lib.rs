@@ -82,8 +82,16 @@
 //! epoch ([`EpochGains`]); votes on an event submitted by a member of its committee earn
 //! nothing; attestation points only split the witness pool; and events are priced above
 //! the points they pay out.
-//! Receipts are kept `receipt_retention` blocks (and at most `MaxReceipts`), and other
-//! pallets read them through [`ReceiptProvider`].
+//! Receipts are kept `receipt_retention` blocks, and other pallets read them and settle
+//! them once through [`ReceiptProvider`].
+//!
+//! Submitting is priced and capped so that spam cannot block honest submitters nor
+//! destroy receipts: each class has its own share of `MaxPendingEvents` unresolved events
+//! and of `MaxReceipts`; an account has at most `MaxPendingPerSubmitter` unresolved
+//! events; the fee doubles with each eighth of its class's share filled
+//! ([`Pallet::occupancy_fee`]); resolved events no longer count; a class whose receipt
+//! share is full refuses events instead of evicting receipts; and an event a consumer
+//! settled can never be submitted again.
 //!
 //! ## Reading receipts over RPC
 //!
@@ -290,13 +298,18 @@ pub mod pallet {
         /// Upper bound of the committee size K.
         #[pallet::constant]
         type MaxCommitteeSize: Get<u32>;
-        /// How many events may be pending at once.
+        /// How many unresolved events may be pending at once. Each event class has an
+        /// equal share (`MaxPendingEvents / 5`), so that spam in one class cannot block
+        /// the others.
         #[pallet::constant]
         type MaxPendingEvents: Get<u32>;
         /// How many verdicts one `attest` call may carry.
         #[pallet::constant]
         type MaxVerdictsPerAttest: Get<u32>;
-        /// How many receipts are kept at most; the oldest is evicted first.
+        /// How many receipts may be kept at once. Each event class has an equal share
+        /// (`MaxReceipts / 5`) that its retained receipts and its unresolved events
+        /// (each reserving room for its receipt) fill; a class whose share is full
+        /// refuses new events: no receipt is evicted before `receipt_retention`.
         #[pallet::constant]
         type MaxReceipts: Get<u32>;
         /// How many expired events and old receipts one block removes.
@@ -317,6 +330,17 @@ pub mod pallet {
         /// Who has session keys (pallet-session's `NextKeys` in the runtime): only they
         /// may validate and be elected.
         type SessionKeys: HasSessionKeys<Self::AccountId>;
+        /// How many unresolved events one account may have pending at once, in all
+        /// classes together: one account cannot take a class's whole share of
+        /// `MaxPendingEvents`, and a user with more to submit spreads it over accounts,
+        /// each paying the rising fee.
+        #[pallet::constant]
+        type MaxPendingPerSubmitter: Get<u32>;
+        /// Blocks per randomness epoch, as [`Config::Epochs`] counts them. A committee is
+        /// kept for its epoch and the next, so `event_ttl` may not exceed one epoch: every
+        /// event then closes while its committee exists.
+        #[pallet::constant]
+        type EpochLength: Get<BlockNumberFor<Self>>;
     }
 
     // ---------------------------------------------------------------- parameters
@@ -464,7 +488,9 @@ pub mod pallet {
     pub type Committees<T: Config> =
         StorageDoubleMap<_, Twox64Concat, EpochIndex, Twox64Concat, EventClass, CommitteeOf<T>>;
 
-    /// Event id → the event, from submission until it expires or closes.
+    /// Event id → the event, from submission until it expires or closes. A resolved
+    /// event stays until it closes (for late votes) but no longer counts as pending; it
+    /// keeps its receipt meanwhile, so there are at most `MaxReceipts` entries.
     #[pallet::storage]
     pub type PendingEvents<T: Config> = CountedStorageMap<_, Identity, EventId, PendingEventOf<T>>;
 
@@ -495,6 +521,31 @@ pub mod pallet {
     /// the entry goes when the witness deregisters.
     #[pallet::storage]
     pub type EpochGains<T: Config> = StorageMap<_, Twox64Concat, T::AccountId, EpochGain>;
+    /// Class → how many of its events are pending unresolved: at most its share of
+    /// `MaxPendingEvents` ([`Pallet::class_pending_share`]). A resolved event that stays
+    /// in [`PendingEvents`] for late votes no longer counts.
+    #[pallet::storage]
+    pub type PendingPerClass<T: Config> = StorageMap<_, Twox64Concat, EventClass, u32, ValueQuery>;
+
+    /// Submitter → how many of its events are pending unresolved, in all classes: at
+    /// most `MaxPendingPerSubmitter`. No entry when zero, so at most `MaxPendingEvents`
+    /// entries.
+    #[pallet::storage]
+    pub type PendingPerSubmitter<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+    /// Class → how many of its receipts are retained. With its unresolved events, each
+    /// of which reserved room for the receipt it may resolve into, at most its share of
+    /// `MaxReceipts` ([`Pallet::class_receipt_share`]).
+    #[pallet::storage]
+    pub type ReceiptsPerClass<T: Config> = StorageMap<_, Twox64Concat, EventClass, u32, ValueQuery>;
+
+    /// Event id → () once a consumer settled it with [`ReceiptProvider::consume`]. Kept
+    /// for good, so that the event is never submitted, judged or paid again after its
+    /// receipt is pruned; each entry was paid for by the event's fee (see
+    /// [`ReceiptProvider`]).
+    #[pallet::storage]
+    pub type Settled<T: Config> = StorageMap<_, Identity, EventId, ()>;
 
     // ---------------------------------------------------------------- genesis
 
@@ -725,7 +776,7 @@ pub mod pallet {
             class: EventClass,
             /// Hash of the off-chain description the witnesses check.
             payload_hash: H256,
-            /// Who paid the `event_fee`.
+            /// Who paid the fee ([`Pallet::occupancy_fee`]).
             submitter: T::AccountId,
         },
         /// `who` attested `count` events (some may have been already closed: `skipped`).
@@ -766,6 +817,17 @@ pub mod pallet {
             /// The newcomer that took its place.
             by: T::AccountId,
         },
+        /// A consumer settled an event's receipt ([`ReceiptProvider::consume`]).
+        EventSettled {
+            /// The event, now in [`Settled`]: it can never be submitted again.
+            id: EventId,
+            /// The event's class.
+            class: EventClass,
+            /// The event's payload hash.
+            payload_hash: H256,
+            /// The verdict of the receipt the consumer settled on.
+            verdict: Verdict,
+        },
     }
 
     #[pallet::error]
@@ -773,8 +835,9 @@ pub mod pallet {
         /// The parameters break a bound: K or the validator count above its maximum,
         /// `2M ≤ K`, M or K zero, a zero validator count, slash deferral not below the
         /// unbonding period, a zero `reputation_base`, `witness_reward_share × (1 +
-        /// event_fee_margin)` of 100% or more, or a zero minimum bond (validator,
-        /// nominator or witness).
+        /// event_fee_margin)` of 100% or more, a zero minimum bond (validator, nominator
+        /// or witness), an `event_ttl` of zero or longer than an epoch (`EpochLength`), a
+        /// `receipt_retention` below `event_ttl`, or a zero `event_fee`.
         InvalidParams,
         /// Parameters are not set (genesis did not set them).
         ParamsNotSet,
@@ -825,7 +888,7 @@ pub mod pallet {
         NoCommittee,
         /// This event is already pending or has a retained receipt.
         DuplicateEvent,
-        /// `MaxPendingEvents` events are already pending.
+        /// The class's share of `MaxPendingEvents` unresolved events is full.
         TooManyPendingEvents,
         /// The caller is not in the committee that votes on this event.
         NotCommitteeMember,
@@ -843,6 +906,15 @@ pub mod pallet {
         TooManySlashes,
         /// The caller has no session keys: set them with `Session::set_keys` first.
         NoSessionKeys,
+        /// The submitter already has `MaxPendingPerSubmitter` unresolved events pending.
+        TooManyPendingFromSubmitter,
+        /// The class's share of `MaxReceipts` is taken by retained receipts and by the
+        /// unresolved events that reserved one: no retained receipt is evicted early, so
+        /// the class takes new events again as its oldest receipts pass `receipt_retention`.
+        ReceiptStoreFull,
+        /// A consumer already settled this event ([`ReceiptProvider::consume`]): it can
+        /// never be submitted, judged or paid again.
+        AlreadySettled,
     }
 
     // ---------------------------------------------------------------- hooks
@@ -860,6 +932,20 @@ pub mod pallet {
             weight.saturating_accrue(Self::prune_receipts(now));
             Self::note_genesis_era_start(now);
             weight
+        }
+
+        fn integrity_test() {
+            // Every class needs a share of the pending events and of the receipt store.
+            let classes = EventClass::ALL.len() as u32;
+            assert!(
+                T::MaxPendingEvents::get() >= classes,
+                "MaxPendingEvents below 5"
+            );
+            assert!(T::MaxReceipts::get() >= classes, "MaxReceipts below 5");
+            assert!(
+                T::MaxPendingPerSubmitter::get() > 0,
+                "MaxPendingPerSubmitter is 0"
+            );
         }
 
         #[cfg(feature = "try-runtime")]
@@ -999,7 +1085,11 @@ pub mod pallet {
         }
 
         /// Submits an event of `class` (described off-chain by `payload_hash`) to the
-        /// current epoch's committee, paying `event_fee` into the reward pot.
+        /// current epoch's committee, paying [`Pallet::occupancy_fee`] (`event_fee`,
+        /// doubled for each eighth of the class's share filled) into the reward pot.
+        /// Refused when the class's share of pending events or of receipts is full, when
+        /// the caller has `MaxPendingPerSubmitter` unresolved events, and for an event
+        /// pending, with a retained receipt, or settled.
         #[pallet::call_index(10)]
         #[pallet::weight(T::WeightInfo::submit_event())]
         pub fn submit_event(

@@ -113,6 +113,18 @@ impl HasSessionKeys<AccountId> for TestSessionKeys {
 pub const SESSIONS_PER_ERA: u32 = 3;
 pub const MAX_COMMITTEE: u32 = 8;
 pub const MAX_VERDICTS: u32 = 8;
+/// Unresolved events pending at once: 6 per class (5 classes).
+pub const MAX_PENDING: u32 = 30;
+/// Each class's share of `MaxPendingEvents`.
+pub const CLASS_PENDING_SHARE: u32 = MAX_PENDING / 5;
+/// Unresolved events one account may have pending at once.
+pub const MAX_PENDING_PER_SUBMITTER: u32 = 4;
+/// Receipts kept at once: 8 per class.
+pub const MAX_RECEIPTS: u32 = 40;
+/// Each class's share of `MaxReceipts` (receipts plus unresolved events).
+pub const CLASS_RECEIPT_SHARE: u32 = MAX_RECEIPTS / 5;
+/// Blocks per randomness epoch, the bound of `event_ttl`.
+pub const EPOCH_LENGTH: u64 = 100;
 
 impl pallet_witness::Config for Test {
     type Currency = Balances;
@@ -137,14 +149,16 @@ impl pallet_witness::Config for Test {
     type MaxSlashesPerEra = ConstU32<4>;
     type MaxWitnesses = ConstU32<16>;
     type MaxCommitteeSize = ConstU32<MAX_COMMITTEE>;
-    type MaxPendingEvents = ConstU32<8>;
+    type MaxPendingEvents = ConstU32<MAX_PENDING>;
     type MaxVerdictsPerAttest = ConstU32<MAX_VERDICTS>;
-    type MaxReceipts = ConstU32<4>;
+    type MaxReceipts = ConstU32<MAX_RECEIPTS>;
     type MaxCleanupPerBlock = ConstU32<2>;
     type WeightInfo = ();
     type UnixTime = TestTime;
     type MaxEraDurationFactor = ConstU32<2>;
     type SessionKeys = TestSessionKeys;
+    type MaxPendingPerSubmitter = ConstU32<MAX_PENDING_PER_SUBMITTER>;
+    type EpochLength = ConstU64<EPOCH_LENGTH>;
 }
 
 /// The wall clock of the tests: [`Clock`].

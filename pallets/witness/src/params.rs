@@ -29,7 +29,16 @@ impl<T: Config> Pallet<T> {
             // A zero minimum lets an empty bond take a seat in a bounded set.
             && !p.min_validator_bond.is_zero()
             && !p.min_nominator_bond.is_zero()
-            && !p.min_witness_stake.is_zero();
+            && !p.min_witness_stake.is_zero()
+            // An event must close while its committee (kept two epochs) exists.
+            && p.event_ttl <= T::EpochLength::get()
+            // A resolved event stays open for late votes until its ttl; its receipt
+            // must outlive it, so that the receipt reservation also bounds open events.
+            && !p.receipt_retention.is_zero()
+            && p.receipt_retention >= p.event_ttl
+            // Free events would make the pending caps free to hold and settled records
+            // free to create.
+            && !p.event_fee.is_zero();
         ensure!(ok, Error::<T>::InvalidParams);
         Ok(())
     }

@@ -2,10 +2,12 @@
 //! concern, so they live apart from each.
 
 use crate::{
-    ActiveEraStartTime, BalanceOf, CommitteeEpoch, Committees, Config, EpochGains, EraPoints,
-    ErasPoints, ErasStakers, ErasTotalPoints, ErasValidatorPrefs, ErasValidators, EventClass,
-    HoldReason, Ledger, NextPayoutEra, Nominators, Pallet, PayoutQueue, PendingEvents, Receipts,
-    TotalStaked, Validators, WitnessPointValue, Witnesses,
+    event_id, ActiveEraStartTime, BalanceOf, CommitteeEpoch, Committees, Config, EpochGains,
+    EraPoints, ErasPoints, ErasStakers, ErasTotalPoints, ErasValidatorPrefs, ErasValidators,
+    EventClass, EventQueue, EventQueueBounds, HoldReason, Ledger, NextPayoutEra, Nominators,
+    Pallet, PayoutQueue, PendingEvents, PendingPerClass, PendingPerSubmitter, ReceiptQueue,
+    ReceiptQueueBounds, Receipts, ReceiptsPerClass, Settled, TotalStaked, Validators,
+    WitnessPointValue, Witnesses,
 };
 use alloc::collections::BTreeMap;
 use frame_support::{
@@ -21,7 +23,8 @@ impl<T: Config> Pallet<T> {
     /// has less than the minimum stake its committee was drawn with; the active era did
     /// not start after now (else its inflation would be measured from the future); the
     /// points and payout invariants of [`Self::check_points_and_payouts`]; the exposures
-    /// of the eras kept are consistent (`check_exposures`).
+    /// of the eras kept are consistent (`check_exposures`); the event and receipt queues
+    /// are consistent (`try_state_events`).
     pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
         Self::check_points_and_payouts()?;
         Self::check_exposures()?;
@@ -57,8 +60,10 @@ impl<T: Config> Pallet<T> {
             Witnesses::<T>::count() <= T::MaxWitnesses::get(),
             "too many witnesses"
         );
+        // Resolved events stay open for late votes outside the pending caps; each keeps
+        // its receipt (see `try_state_events`), so the receipt bound covers them all.
         ensure!(
-            PendingEvents::<T>::count() <= T::MaxPendingEvents::get(),
+            PendingEvents::<T>::count() <= T::MaxReceipts::get(),
             "too many events"
         );
         ensure!(
@@ -87,6 +92,116 @@ impl<T: Config> Pallet<T> {
                 }
             }
         }
+        Self::try_state_events()?;
+        Ok(())
+    }
+
+    /// Invariants of the event and receipt queues: each queue holds exactly the entries
+    /// between its bounds, one per pending event or retained receipt; the pending counts
+    /// per class and per submitter are what is pending unresolved and within their caps;
+    /// a class's receipts plus its unresolved events fit its receipt share; every open
+    /// resolved event keeps its receipt; no unresolved event is settled.
+    fn try_state_events() -> Result<(), sp_runtime::TryRuntimeError> {
+        let (front, back) = EventQueueBounds::<T>::get();
+        ensure!(front <= back, "event queue bounds reversed");
+        let mut queued = 0u64;
+        for (seq, id) in EventQueue::<T>::iter() {
+            ensure!(
+                seq >= front && seq < back,
+                "event queue entry out of bounds"
+            );
+            ensure!(
+                PendingEvents::<T>::contains_key(id),
+                "queued event not pending"
+            );
+            queued.saturating_inc();
+        }
+        ensure!(
+            queued == back - front && queued == u64::from(PendingEvents::<T>::count()),
+            "event queue and pending events differ"
+        );
+
+        let (front, back) = ReceiptQueueBounds::<T>::get();
+        ensure!(front <= back, "receipt queue bounds reversed");
+        let mut queued = 0u64;
+        for (seq, id) in ReceiptQueue::<T>::iter() {
+            ensure!(
+                seq >= front && seq < back,
+                "receipt queue entry out of bounds"
+            );
+            ensure!(Receipts::<T>::contains_key(id), "queued receipt missing");
+            queued.saturating_inc();
+        }
+        ensure!(
+            queued == back - front && queued == u64::from(Receipts::<T>::count()),
+            "receipt queue and receipts differ"
+        );
+
+        let class_index = |class: EventClass| {
+            EventClass::ALL
+                .iter()
+                .position(|c| *c == class)
+                .unwrap_or_default()
+        };
+        let mut unresolved = [0u32; EventClass::ALL.len()];
+        let mut stored = [0u32; EventClass::ALL.len()];
+        let mut by_submitter = BTreeMap::<T::AccountId, u32>::new();
+        for (id, event) in PendingEvents::<T>::iter() {
+            ensure!(
+                event_id(event.class, &event.payload_hash) == id,
+                "pending event under a wrong id"
+            );
+            if event.outcome.is_some() {
+                ensure!(
+                    Receipts::<T>::contains_key(id),
+                    "open resolved event without its receipt"
+                );
+            } else {
+                ensure!(!Settled::<T>::contains_key(id), "unresolved event settled");
+                unresolved[class_index(event.class)].saturating_inc();
+                by_submitter
+                    .entry(event.submitter)
+                    .or_default()
+                    .saturating_inc();
+            }
+        }
+        for (_, receipt) in Receipts::<T>::iter() {
+            stored[class_index(receipt.class)].saturating_inc();
+        }
+        for (i, class) in EventClass::ALL.into_iter().enumerate() {
+            ensure!(
+                PendingPerClass::<T>::get(class) == unresolved[i],
+                "class pending count differs from its unresolved events"
+            );
+            ensure!(
+                unresolved[i] <= Self::class_pending_share(),
+                "class pending count above its share"
+            );
+            ensure!(
+                ReceiptsPerClass::<T>::get(class) == stored[i],
+                "class receipt count differs from its receipts"
+            );
+            ensure!(
+                stored[i].saturating_add(unresolved[i]) <= Self::class_receipt_share(),
+                "class receipts and unresolved events above its receipt share"
+            );
+        }
+        let mut submitters = 0usize;
+        for (who, count) in PendingPerSubmitter::<T>::iter() {
+            ensure!(
+                by_submitter.get(&who) == Some(&count),
+                "submitter pending count differs from its unresolved events"
+            );
+            ensure!(
+                count <= T::MaxPendingPerSubmitter::get(),
+                "submitter pending count above its cap"
+            );
+            submitters.saturating_inc();
+        }
+        ensure!(
+            submitters == by_submitter.len(),
+            "a submitter with unresolved events has no pending count"
+        );
         Ok(())
     }
 

@@ -388,7 +388,26 @@ pub struct Params<Balance, BlockNumber> {
     pub event_fee_margin: Perbill,
 }
 
-/// How other pallets (ads, PoE, DDS) consume receipts.
+/// How other pallets (ads, PoE, storage, domains) read and settle receipts.
+///
+/// A receipt is retained `receipt_retention` blocks; after that the same (class, payload
+/// hash) could be submitted and judged again. A consumer that pays, credits or registers
+/// something on a receipt must therefore settle it with [`ReceiptProvider::consume`], in
+/// the same transactional call that pays: `consume` records the event id as settled for
+/// good, refuses a second `consume`, and makes [`crate::Pallet::submit_event`] refuse
+/// that event forever, so a payload is paid once even after its receipt is pruned.
+/// `receipt` and `is_validated` only read: never pay on them alone. An event is settled
+/// for every consumer at once, so pallets that pay on the same class must agree on which
+/// of them settles it.
+///
+/// `consume` settles whatever the verdict: the caller checks
+/// [`Receipt::verdict`] and settles an `Invalid` receipt too if it must not be judged
+/// again. Settled ids are kept forever (a store that forgets would let a forgotten id be
+/// paid again); each was paid for by an `event_fee` at submission, which
+/// `check_params` keeps above zero. A consumer that wants its records to expire puts a
+/// time in its payload (an epoch, a deadline) and refuses stale payloads itself. The
+/// weight of `consume` is [`crate::WeightInfo::consume_receipt`]: add it to the calling
+/// call's weight.
 pub trait ReceiptProvider<BlockNumber> {
     /// The receipt of (`class`, `payload_hash`), while it is retained.
     fn receipt(class: EventClass, payload_hash: &H256) -> Option<Receipt<BlockNumber>>;
@@ -396,6 +415,24 @@ pub trait ReceiptProvider<BlockNumber> {
     fn is_validated(class: EventClass, payload_hash: &H256) -> bool {
         Self::receipt(class, payload_hash).is_some_and(|r| r.verdict == Verdict::Valid)
     }
+    /// Settles (`class`, `payload_hash`): returns its retained receipt and records the
+    /// event as settled, once. Fails if it is already settled or has no retained receipt.
+    fn consume(
+        class: EventClass,
+        payload_hash: &H256,
+    ) -> Result<Receipt<BlockNumber>, ConsumeError>;
+    /// Whether (`class`, `payload_hash`) was settled by some consumer.
+    fn is_settled(class: EventClass, payload_hash: &H256) -> bool;
+}
+
+/// Why [`ReceiptProvider::consume`] refused to settle an event.
+#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub enum ConsumeError {
+    /// No receipt is retained: the event was never resolved, or its receipt was pruned
+    /// after `receipt_retention` before anyone settled it.
+    NoReceipt,
+    /// The event was already settled: it must not be paid twice.
+    AlreadySettled,
 }
 
 /// Disables a validator for the rest of its session set (pallet-session in the runtime).

@@ -43,8 +43,10 @@ pub trait WeightInfo {
     fn register_witness(e: u32) -> Weight;
     /// deregister_witness: the witness entry and its seats in the committees still in use
     fn deregister_witness() -> Weight;
-    /// submit_event: the current committee, the fee floor (the last witness point
-    /// value), the fee into the pot, the pending event and its queue entry
+    /// submit_event: the settled, pending and receipt checks, the class's and the
+    /// submitter's pending counts and the class's receipt count, the current committee,
+    /// the fee (the larger of the occupancy fee and the floor from the last witness point
+    /// value) into the pot, the pending event, its counts and its queue entry
     fn submit_event() -> Weight;
     /// v: number of verdicts in the batch, each resolving its event: every voter judged
     /// reads its registration and epoch gains and writes its gains, reputation and points
@@ -70,6 +72,9 @@ pub trait WeightInfo {
     fn expire_events(e: u32) -> Weight;
     /// r: receipts removed
     fn prune_receipts(r: u32) -> Weight;
+    /// consume_receipt: a consumer settling a receipt (settled check, receipt, settled
+    /// record); consumer pallets add it to the weight of the call that consumes
+    fn consume_receipt() -> Weight;
 }
 
 /// Weights for a runtime, priced with its `DbWeight`.
@@ -153,8 +158,8 @@ impl<T: crate::Config> WeightInfo for SubstrateWeight<T> {
     }
     fn submit_event() -> Weight {
         Weight::from_parts(50_000_000, 4_000)
-            .saturating_add(T::DbWeight::get().reads(9))
-            .saturating_add(T::DbWeight::get().writes(6))
+            .saturating_add(T::DbWeight::get().reads(13))
+            .saturating_add(T::DbWeight::get().writes(8))
     }
     fn attest(v: u32) -> Weight {
         Weight::from_parts(50_000_000, 4_000)
@@ -163,7 +168,7 @@ impl<T: crate::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes(2))
             .saturating_add(
                 T::DbWeight::get()
-                    .reads_writes(9, 7)
+                    .reads_writes(9, 9)
                     .saturating_mul(v.into()),
             )
     }
@@ -245,7 +250,7 @@ impl<T: crate::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes(3))
             .saturating_add(
                 T::DbWeight::get()
-                    .reads_writes(4, 4)
+                    .reads_writes(6, 6)
                     .saturating_mul(e.into()),
             )
     }
@@ -256,9 +261,14 @@ impl<T: crate::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes(3))
             .saturating_add(
                 T::DbWeight::get()
-                    .reads_writes(3, 3)
+                    .reads_writes(5, 4)
                     .saturating_mul(r.into()),
             )
+    }
+    fn consume_receipt() -> Weight {
+        Weight::from_parts(30_000_000, 4_000)
+            .saturating_add(T::DbWeight::get().reads(2))
+            .saturating_add(T::DbWeight::get().writes(2))
     }
 }
 
@@ -339,5 +349,8 @@ impl WeightInfo for () {
     fn prune_receipts(r: u32) -> Weight {
         Weight::from_parts(50_000_000, 4_000)
             .saturating_add(Weight::from_parts(10_000_000, 1_000).saturating_mul(r.into()))
+    }
+    fn consume_receipt() -> Weight {
+        Weight::from_parts(30_000_000, 4_000)
     }
 }

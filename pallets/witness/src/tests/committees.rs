@@ -4,6 +4,7 @@
 use super::*;
 use frame_support::{assert_noop, assert_ok};
 use sp_runtime::bounded_vec;
+use sp_runtime::DispatchResult;
 
 #[test]
 fn register_witness_needs_the_minimum_stake() {
@@ -224,11 +225,12 @@ fn submit_event_fails_when_the_fee_cannot_be_paid() {
 fn submit_event_fails_when_too_many_are_pending() {
     new_test_ext().execute_with(|| {
         next_block();
-        for n in 0..8 {
-            submit(5, n);
+        // The class's share of MaxPendingEvents, from accounts under their own cap.
+        for i in 0..CLASS_PENDING_SHARE {
+            submit(sybil(i), i as u8);
         }
         assert_noop!(
-            Witness::submit_event(signed(5), EventClass::Interaction, payload(100)),
+            Witness::submit_event(signed(1), EventClass::Interaction, payload(100)),
             Error::<Test>::TooManyPendingEvents
         );
     });
@@ -397,20 +399,32 @@ fn receipts_are_pruned_after_retention() {
 fn receipts_are_bounded() {
     new_test_ext().execute_with(|| {
         next_block();
-        let ids: Vec<_> = (0..5).map(|n| submit(5, n)).collect();
-        for id in &ids {
-            resolve_valid(*id);
-        }
-        assert_eq!(Receipts::<Test>::count(), 4);
-        assert!(Receipts::<Test>::get(ids[0]).is_none());
-        assert!(Receipts::<Test>::get(ids[4]).is_some());
+        // A class keeps at most its share of MaxReceipts, refusing events beyond it
+        // rather than evicting the oldest receipt (it used to evict).
+        let ids: Vec<_> = (0..CLASS_RECEIPT_SHARE)
+            .map(|i| {
+                let id = submit(sybil(i), i as u8);
+                resolve_valid(id);
+                id
+            })
+            .collect();
+        assert_noop!(
+            try_submit(1, EventClass::Interaction, 100),
+            Error::<Test>::ReceiptStoreFull
+        );
+        assert_eq!(Receipts::<Test>::count(), CLASS_RECEIPT_SHARE);
+        assert!(Receipts::<Test>::get(ids[0]).is_some());
+        check_state();
     });
 }
 
 #[test]
 fn votes_on_events_whose_committee_is_gone_are_skipped() {
     new_test_ext().execute_with(|| {
-        set_params_with(|p| p.event_ttl = 100);
+        set_params_with(|p| {
+            p.event_ttl = 100;
+            p.receipt_retention = 100;
+        });
         next_block();
         let id = submit(5, 1);
         new_epoch(1);
@@ -508,8 +522,12 @@ fn deregistering_drops_the_epoch_gains() {
 #[test]
 fn reputation_and_points_gained_per_epoch_are_capped() {
     new_test_ext().execute_with(|| {
+        // Receipts kept as long as their events are open, so that the second epoch's
+        // events find room in the class's receipt share (8).
+        set_params_with(|p| p.receipt_retention = p.event_ttl);
         next_block();
-        let ids: Vec<_> = (0..8).map(|n| submit(5, n)).collect();
+        // Six events (the class's pending share), three per submitter.
+        let ids: Vec<_> = (0..6).map(|n| submit(5 + u64::from(n % 2), n)).collect();
         let batch: BoundedVec<_, _> = ids
             .iter()
             .map(|id| (*id, Verdict::Valid))
@@ -518,7 +536,7 @@ fn reputation_and_points_gained_per_epoch_are_capped() {
             .unwrap();
         assert_ok!(Witness::attest(signed(11), batch.clone()));
         assert_ok!(Witness::attest(signed(12), batch));
-        // Eight agreeing votes would be 80 reputation and 40 points.
+        // Six agreeing votes would be 60 reputation and 30 points.
         assert_eq!(witness_reputation(11), 30);
         assert_eq!(attestation_points(0, 11), 15);
         check_state();
@@ -610,14 +628,22 @@ fn event_fee_covers_the_value_of_the_points_it_pays() {
 fn a_captured_quorum_cannot_make_itself_permanent() {
     new_test_ext().execute_with(|| {
         use pallet_authorship::EventHandler;
-        set_params_with(|p| p.event_fee = 1);
+        // Receipts kept only as long as their events are open, so that the class's
+        // receipt share (8) frees up between the coalition's rounds.
+        set_params_with(|p| {
+            p.event_fee = 1;
+            p.receipt_retention = p.event_ttl;
+        });
         for who in [14, 15] {
             bond_and_register_witness(who, 500, EventClass::Interaction);
         }
+        // Sybils 6, 7 and 8 submit; 11 and 12 vote their events through.
+        let sybils = [6, 7, 8];
         let coalition_funds =
-            || -> Balance { [6, 11, 12].iter().map(|w| free(*w) + held(*w)).sum() };
+            || -> Balance { [6, 7, 8, 11, 12].iter().map(|w| free(*w) + held(*w)).sum() };
         let start_funds = coalition_funds();
-        let start_sybil = free(6);
+        let sybil_funds = || -> Balance { sybils.iter().map(|w| free(*w)).sum() };
+        let start_sybil = sybil_funds();
         let mut payload = 0u8;
         for era in 1..=4u32 {
             start_era(era);
@@ -627,10 +653,12 @@ fn a_captured_quorum_cannot_make_itself_permanent() {
                 c.as_mut().expect("drawn").members = bounded_vec![11, 12, 13];
             });
             for _ in 0..2 {
-                let ids: Vec<_> = (0..8)
-                    .map(|_| {
+                // As many events as the class's pending share (6) takes, two per sybil
+                // (the per-submitter cap is 4).
+                let ids: Vec<_> = (0..6)
+                    .map(|i| {
                         payload = payload.wrapping_add(1);
-                        submit(6, payload)
+                        submit(sybils[i % 3], payload)
                     })
                     .collect();
                 for (who, verdict) in [
@@ -648,8 +676,9 @@ fn a_captured_quorum_cannot_make_itself_permanent() {
                 }
                 Witness::note_author(1);
                 Witness::note_author(2);
-                // Expiry closes two events a block (MaxCleanupPerBlock).
-                run_to_block(System::block_number() + 14);
+                // Expiry closes two events a block (MaxCleanupPerBlock), then their
+                // receipts are pruned, two a block.
+                run_to_block(System::block_number() + 20);
             }
             check_state();
         }
@@ -657,7 +686,7 @@ fn a_captured_quorum_cannot_make_itself_permanent() {
         run_to_block(System::block_number() + 10);
         check_state();
         // The coalition earned less than its sybil paid in fees.
-        let fees = start_sybil - free(6);
+        let fees = start_sybil - sybil_funds();
         assert!(
             coalition_funds() < start_funds,
             "the coalition turned {fees} of fees into {} of rewards",
@@ -699,5 +728,263 @@ fn a_captured_quorum_cannot_make_itself_permanent() {
             honest_quorums >= draws * 30 / 100,
             "honest witnesses held a quorum in {honest_quorums} of {draws} draws"
         );
+    });
+}
+
+// ---------------------------------------------------------------- DoS of event consumers
+//
+// Issue 20, item 4: spam must not block honest submissions, nor evict retained receipts,
+// and a settled payload must never be paid again.
+
+/// Submits the `class` event with payload `n` for `who`.
+fn try_submit(who: AccountId, class: EventClass, n: u8) -> DispatchResult {
+    Witness::submit_event(signed(who), class, payload(n))
+}
+
+/// Sybil accounts that are not witnesses: 3..=10 and 14..=20.
+fn sybil(i: u32) -> AccountId {
+    const SYBILS: [AccountId; 15] = [3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 19, 20];
+    SYBILS[i as usize % SYBILS.len()]
+}
+
+/// Sybils submit up to `tries` `class` events with payloads `first..`, spreading them
+/// over accounts; returns the ids of those accepted.
+fn flood(class: EventClass, first: u8, tries: u8) -> Vec<EventId> {
+    (0..tries)
+        .filter_map(|i| {
+            let n = first + i;
+            try_submit(sybil(u32::from(i)), class, n)
+                .ok()
+                .map(|_| event_id(class, &payload(n)))
+        })
+        .collect()
+}
+
+#[test]
+fn one_submitter_cannot_hold_more_than_its_cap_of_pending_events() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        for n in 0..MAX_PENDING_PER_SUBMITTER as u8 {
+            submit(5, n);
+        }
+        assert_noop!(
+            try_submit(5, EventClass::StorageProof, 100),
+            Error::<Test>::TooManyPendingFromSubmitter
+        );
+        // Others are not blocked by it.
+        assert_ok!(try_submit(6, EventClass::Interaction, 100));
+        check_state();
+    });
+}
+
+#[test]
+fn spam_in_one_class_does_not_block_the_others() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        // Sybils take everything the pallet lets them take in one class...
+        let spam = flood(EventClass::Interaction, 0, 2 * MAX_PENDING as u8);
+        // ...and an honest submission of another class still goes through.
+        assert_ok!(try_submit(1, EventClass::StorageProof, 1));
+        assert_eq!(spam.len() as u32, CLASS_PENDING_SHARE);
+        assert_noop!(
+            try_submit(2, EventClass::Interaction, 200),
+            Error::<Test>::TooManyPendingEvents
+        );
+        check_state();
+    });
+}
+
+#[test]
+fn the_event_fee_doubles_with_each_eighth_of_the_class_filled() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        let pot = Witness::pot_account();
+        let mut paid = Vec::new();
+        for i in 0..CLASS_PENDING_SHARE {
+            let before = free(pot);
+            assert_ok!(try_submit(sybil(i), EventClass::Interaction, i as u8));
+            paid.push(free(pot) - before);
+        }
+        // Occupancy 0..6 of a share of 6 is 0, 1, 2, 4, 5, 6 eighths: 10 × 2^eighths.
+        assert_eq!(paid, vec![10, 20, 40, 160, 320, 640]);
+        // Another class is not affected.
+        let before = free(pot);
+        assert_ok!(try_submit(1, EventClass::Engagement, 1));
+        assert_eq!(free(pot) - before, 10);
+        check_state();
+    });
+}
+
+#[test]
+fn resolved_events_leave_the_pending_count() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        // 13 has some reputation to lose.
+        Reputation::reward(&13, pallet_reputation::Role::Witness, 100);
+        let ids = flood(EventClass::Interaction, 0, 2 * MAX_PENDING as u8);
+        assert!(!ids.is_empty());
+        for id in &ids {
+            resolve_valid(*id);
+        }
+        // Every event is resolved (still open for late votes), so the class takes new
+        // ones again.
+        assert_ok!(try_submit(1, EventClass::Interaction, 250));
+        assert!(PendingEvents::<Test>::get(ids[0])
+            .unwrap()
+            .outcome
+            .is_some());
+        check_state();
+        // Late votes still count, and absent members are still penalized at the close.
+        vote(13, ids[0], Verdict::Valid);
+        let event = PendingEvents::<Test>::get(ids[0]).unwrap();
+        assert!(event.votes.iter().any(|(who, _)| *who == 13));
+        let before = Reputation::score(&13, pallet_reputation::Role::Witness);
+        run_to_block(2 + 10 + ids.len() as u64);
+        assert!(PendingEvents::<Test>::get(ids[1]).is_none());
+        assert!(Reputation::score(&13, pallet_reputation::Role::Witness) < before);
+        check_state();
+    });
+}
+
+#[test]
+fn expired_events_leave_the_pending_count() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        for n in 0..MAX_PENDING_PER_SUBMITTER as u8 {
+            submit(5, n);
+        }
+        run_to_block(2 + 10 + 2);
+        assert_eq!(PendingEvents::<Test>::count(), 0);
+        assert_ok!(try_submit(5, EventClass::Interaction, 100));
+        check_state();
+    });
+}
+
+#[test]
+fn junk_events_cannot_evict_retained_receipts() {
+    new_test_ext().execute_with(|| {
+        set_params_with(|p| p.receipt_retention = 1_000);
+        next_block();
+        // An honest receipt, then junk that the committee resolves (as Invalid) as fast
+        // as it comes, in two rounds: the second after the first round's events closed.
+        let honest = submit(1, 1);
+        resolve_valid(honest);
+        let mut junk = Vec::new();
+        for round in 0..2 {
+            for i in 0..MAX_RECEIPTS {
+                let n = 10 + (round * MAX_RECEIPTS + i) as u8;
+                if try_submit(sybil(i), EventClass::Interaction, n).is_ok() {
+                    let id = event_id(EventClass::Interaction, &payload(n));
+                    vote(11, id, Verdict::Invalid);
+                    vote(12, id, Verdict::Invalid);
+                    junk.push(id);
+                }
+            }
+            run_to_block(System::block_number() + 10 + MAX_RECEIPTS as u64);
+        }
+        // Every receipt is still there before its retention ends.
+        assert!(
+            Receipts::<Test>::get(honest).is_some(),
+            "honest receipt evicted"
+        );
+        for id in &junk {
+            assert!(Receipts::<Test>::get(id).is_some(), "receipt evicted");
+        }
+        assert_eq!(junk.len() as u32, CLASS_RECEIPT_SHARE - 1);
+        check_state();
+    });
+}
+
+#[test]
+fn a_full_receipt_store_refuses_new_events() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        // Receipts and unresolved events together take the class's share.
+        let resolved = CLASS_RECEIPT_SHARE - 3;
+        for i in 0..resolved {
+            let id = submit(sybil(i), i as u8);
+            resolve_valid(id);
+        }
+        for i in resolved..CLASS_RECEIPT_SHARE {
+            submit(sybil(i), i as u8);
+        }
+        assert_noop!(
+            try_submit(1, EventClass::Interaction, 100),
+            Error::<Test>::ReceiptStoreFull
+        );
+        // Other classes have their own share.
+        assert_ok!(try_submit(1, EventClass::AdInteraction, 100));
+        check_state();
+        // The reserved events resolve into receipts: nothing is evicted.
+        for i in resolved..CLASS_RECEIPT_SHARE {
+            resolve_valid(event_id(EventClass::Interaction, &payload(i as u8)));
+        }
+        assert_eq!(
+            Receipts::<Test>::iter()
+                .filter(|(_, r)| r.class == EventClass::Interaction)
+                .count() as u32,
+            CLASS_RECEIPT_SHARE
+        );
+        // When the receipts pass their retention, the class takes events again.
+        run_to_block(2 + 20 + CLASS_RECEIPT_SHARE as u64);
+        assert_ok!(try_submit(1, EventClass::Interaction, 100));
+        check_state();
+    });
+}
+
+#[test]
+fn a_settled_payload_is_paid_once() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        let id = submit(5, 1);
+        resolve_valid(id);
+        type Provider = Witness;
+        let consume =
+            || <Provider as ReceiptProvider<u64>>::consume(EventClass::Interaction, &payload(1));
+        let receipt = consume().expect("a retained receipt is consumed once");
+        assert_eq!(receipt.verdict, Verdict::Valid);
+        assert_eq!(consume(), Err(ConsumeError::AlreadySettled));
+        // The receipt is pruned after its retention...
+        run_to_block(2 + 20);
+        assert!(Receipts::<Test>::get(id).is_none());
+        // ...but the payload can neither be judged again nor paid twice.
+        assert_noop!(
+            try_submit(6, EventClass::Interaction, 1),
+            Error::<Test>::AlreadySettled
+        );
+        assert_eq!(consume(), Err(ConsumeError::AlreadySettled));
+        assert!(<Provider as ReceiptProvider<u64>>::is_settled(
+            EventClass::Interaction,
+            &payload(1)
+        ));
+        // An event with no retained receipt cannot be settled.
+        assert_eq!(
+            <Provider as ReceiptProvider<u64>>::consume(EventClass::Interaction, &payload(2)),
+            Err(ConsumeError::NoReceipt)
+        );
+        check_state();
+    });
+}
+
+#[test]
+fn a_receipt_is_kept_while_its_event_is_open() {
+    new_test_ext().execute_with(|| {
+        set_params_with(|p| p.receipt_retention = p.event_ttl);
+        next_block();
+        // Two unresolved events ahead in the expiry queue, which closes two per block.
+        submit(5, 1);
+        submit(6, 2);
+        let id = submit(7, 3);
+        resolve_valid(id);
+        // At block 12 all three are due and the receipt is past retention, but expiry
+        // only reached the first two: the resolved event is still open.
+        run_to_block(2 + 10);
+        assert!(PendingEvents::<Test>::get(id).is_some());
+        assert!(Receipts::<Test>::get(id).is_some());
+        check_state();
+        next_block();
+        assert!(PendingEvents::<Test>::get(id).is_none());
+        assert!(Receipts::<Test>::get(id).is_none());
+        check_state();
     });
 }

@@ -154,3 +154,92 @@ fn set_params_rejects_zero_minimum_bonds() {
         }
     });
 }
+
+#[test]
+fn set_params_rejects_an_event_ttl_longer_than_an_epoch() {
+    new_test_ext().execute_with(|| {
+        // A committee is kept for its epoch and the next: an event must close within one.
+        let mut params = test_params();
+        params.event_ttl = EPOCH_LENGTH + 1;
+        params.receipt_retention = EPOCH_LENGTH + 1;
+        assert_noop!(
+            Witness::set_params(RuntimeOrigin::root(), params),
+            Error::<Test>::InvalidParams
+        );
+        set_params_with(|p| {
+            p.event_ttl = EPOCH_LENGTH;
+            p.receipt_retention = EPOCH_LENGTH;
+        });
+    });
+}
+
+#[test]
+fn set_params_rejects_a_zero_receipt_retention() {
+    new_test_ext().execute_with(|| {
+        let mut params = test_params();
+        params.receipt_retention = 0;
+        assert_noop!(
+            Witness::set_params(RuntimeOrigin::root(), params),
+            Error::<Test>::InvalidParams
+        );
+    });
+}
+
+#[test]
+fn set_params_rejects_a_receipt_retention_below_the_event_ttl() {
+    new_test_ext().execute_with(|| {
+        // A resolved event stays open for late votes until its ttl: its receipt, which
+        // reserved its room in the store, must outlive it.
+        let mut params = test_params();
+        params.receipt_retention = params.event_ttl - 1;
+        assert_noop!(
+            Witness::set_params(RuntimeOrigin::root(), params),
+            Error::<Test>::InvalidParams
+        );
+        set_params_with(|p| p.receipt_retention = p.event_ttl);
+    });
+}
+
+#[test]
+fn set_params_rejects_a_zero_event_fee() {
+    new_test_ext().execute_with(|| {
+        // Free events would make the caps free to hold and settled records free to
+        // create.
+        let mut params = test_params();
+        params.event_fee = 0;
+        assert_noop!(
+            Witness::set_params(RuntimeOrigin::root(), params),
+            Error::<Test>::InvalidParams
+        );
+    });
+}
+
+#[test]
+fn try_state_detects_wrong_event_and_receipt_counts() {
+    new_test_ext().execute_with(|| {
+        next_block();
+        assert_ok!(Witness::submit_event(
+            signed(5),
+            EventClass::Interaction,
+            payload(1)
+        ));
+        check_state();
+        let breakages: Vec<fn()> = vec![
+            || PendingPerClass::<Test>::insert(EventClass::Interaction, 2),
+            || PendingPerSubmitter::<Test>::remove(5),
+            || PendingPerSubmitter::<Test>::insert(6, 1),
+            || ReceiptsPerClass::<Test>::insert(EventClass::Interaction, 1),
+            || EventQueueBounds::<Test>::put((0, 2)),
+            || Settled::<Test>::insert(event_id(EventClass::Interaction, &payload(1)), ()),
+        ];
+        for breakage in breakages {
+            frame_support::storage::with_transaction(|| {
+                breakage();
+                assert!(Witness::do_try_state().is_err());
+                sp_runtime::TransactionOutcome::Rollback(Ok::<(), DispatchError>(()))
+            })
+            .unwrap();
+            check_state();
+        }
+    });
+}

@@ -176,8 +176,9 @@ fn witness_spam_cannot_take_more_than_the_witness_pool() {
         next_block();
         Witness::note_author(1);
         Witness::note_author(2);
-        // Witnesses 11 and 12 vote through eight events a sybil (6) submits.
-        let ids: Vec<_> = (0..8).map(|n| submit(6, n)).collect();
+        // Witnesses 11 and 12 vote through as many events as the class takes at once
+        // (its pending share, 6), which sybils 6 and 7 submit.
+        let ids: Vec<_> = (0..6).map(|n| submit(6 + u64::from(n % 2), n)).collect();
         let batch: BoundedVec<_, _> = ids
             .iter()
             .map(|id| (*id, Verdict::Valid))
@@ -265,13 +266,19 @@ fn the_fee_floor_prices_the_points_an_event_can_earn_and_fades_without_them() {
         start_era(1);
         assert_eq!(WitnessPointValue::<Test>::get().unwrap().pool, 500);
         assert_eq!(Witness::points_value_fee_floor(), 113);
-        // The floor never goes below the event fee: it is the larger of the two.
+        // A floor below the occupancy fee does not lower it: the fee is the larger of
+        // the two. Event 1 still pending fills an eighth of the class's share (6), so the
+        // occupancy fee is twice the event fee.
         WitnessPointValue::<Test>::put(PointValue {
             pool: 1,
             points: 100,
         });
+        let occupancy =
+            Witness::occupancy_fee(EventClass::Interaction, &Witness::params().unwrap());
+        assert_eq!(occupancy, 20);
+        assert!(Witness::points_value_fee_floor() < occupancy);
         let before = free(5);
         submit(5, 2);
-        assert_eq!(before - free(5), 10);
+        assert_eq!(before - free(5), occupancy);
     });
 }
