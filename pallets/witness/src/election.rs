@@ -5,7 +5,8 @@
 //! [`Pallet::elect`] picks the `validator_count` best-backed candidates and their
 //! exposures go to [`ErasStakers`]; a failed election carries the previous set over. When
 //! that session starts, the era becomes active: the ended era's payout is queued
-//! (`rewards.rs`), the slashes deferred to the new era are applied (`slashing.rs`), and
+//! (`rewards.rs`), the slashes deferred to the new era are queued for application
+//! (`slashing.rs`), and
 //! history older than `HistoryDepth` is pruned.
 
 use crate::{
@@ -175,10 +176,10 @@ impl<T: Config> Pallet<T> {
             start_block: now,
         });
         T::Reputation::take_snapshot();
-        let applied = Self::apply_slashes(planned);
+        let queued = Self::queue_due_slashes(planned);
         Self::prune_era(planned);
         frame_system::Pallet::<T>::register_extra_weight_unchecked(
-            T::WeightInfo::start_era(applied),
+            T::WeightInfo::start_era(queued),
             DispatchClass::Mandatory,
         );
         Self::deposit_event(Event::EraStarted { era: planned });

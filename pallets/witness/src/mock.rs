@@ -115,7 +115,12 @@ impl pallet_witness::Config for Test {
     type MaxReceipts = ConstU32<4>;
     type MaxCleanupPerBlock = ConstU32<2>;
     type WeightInfo = ();
+    type MaxSlashApplicationsPerBlock = ConstU32<MAX_SLASH_APPLICATIONS>;
 }
+
+/// Accounts slashed per block in the tests: a slash of a validator with three nominators
+/// takes two blocks.
+pub const MAX_SLASH_APPLICATIONS: u32 = 3;
 
 /// The parameters of the tests: 2 validators, K = 3, M = 2.
 pub fn test_params() -> ParamsOf<Test> {
@@ -126,7 +131,7 @@ pub fn test_params() -> ParamsOf<Test> {
         min_nominator_bond: 10,
         min_witness_stake: 50,
         unbonding_eras: 3,
-        slash_defer_eras: 2,
+        slash_defer_eras: 1,
         aura_slash: Perbill::from_percent(10),
         grandpa_slash: Perbill::from_percent(20),
         annual_inflation: Perbill::from_percent(10),

@@ -47,7 +47,7 @@ pub trait WeightInfo {
     fn on_initialize_idle() -> Weight;
     /// c: validator candidates, n: nominators
     fn elect(c: u32, n: u32) -> Weight;
-    /// s: accounts slashed at the era start
+    /// s: slashes moved from `UnappliedSlashes` into the application queue at the era start
     fn start_era(s: u32) -> Weight;
     /// b: backers of the earner
     fn payout_earner(b: u32) -> Weight;
@@ -57,6 +57,9 @@ pub trait WeightInfo {
     fn expire_events(e: u32) -> Weight;
     /// r: receipts removed
     fn prune_receipts(r: u32) -> Weight;
+    /// a: accounts slashed from the queue in one block (at most
+    /// `MaxSlashApplicationsPerBlock`), each with a ledger, a hold and a witness entry
+    fn apply_slash_chunk(a: u32) -> Weight;
 }
 
 /// Weights for a runtime, priced with its `DbWeight`.
@@ -227,6 +230,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
                     .saturating_mul(r.into()),
             )
     }
+    fn apply_slash_chunk(a: u32) -> Weight {
+        Weight::from_parts(20_000_000, 2_000)
+            .saturating_add(Weight::from_parts(30_000_000, 3_000).saturating_mul(a.into()))
+            .saturating_add(T::DbWeight::get().reads_writes(3, 2))
+            .saturating_add(
+                T::DbWeight::get()
+                    .reads_writes(6, 5)
+                    .saturating_mul(a.into()),
+            )
+    }
 }
 
 /// For tests: computation only.
@@ -303,5 +316,9 @@ impl WeightInfo for () {
     fn prune_receipts(r: u32) -> Weight {
         Weight::from_parts(50_000_000, 4_000)
             .saturating_add(Weight::from_parts(10_000_000, 1_000).saturating_mul(r.into()))
+    }
+    fn apply_slash_chunk(a: u32) -> Weight {
+        Weight::from_parts(20_000_000, 2_000)
+            .saturating_add(Weight::from_parts(30_000_000, 3_000).saturating_mul(a.into()))
     }
 }
