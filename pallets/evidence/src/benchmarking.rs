@@ -91,6 +91,7 @@ fn fill_queue<T: Config>(n: u32) {
             key: key.clone(),
             session: 0,
             reported_at: 0u32.into(),
+            offence_sessions: (0, 0),
         };
         Evidence::<T>::insert(&key, record);
         let _ = queue.try_push((0u32.into(), key));
