@@ -516,12 +516,11 @@ pub mod pallet {
         ) -> Result<(ReportKey, u32), ProofError> {
             let slot = check_aura_proof(proof)?;
             let session = Self::session_of_slot(slot).ok_or(ProofError::UnknownOffender)?;
-            let set = if session == T::SessionIndex::get() {
-                T::AuraAuthorities::get()
-            } else {
-                AuraSets::<T>::get(session)
-                    .ok_or(ProofError::UnknownOffender)?
-                    .into_inner()
+            let set = match AuraSets::<T>::get(session) {
+                Some(set) => set.into_inner(),
+                // Not recorded yet (only before this block's `on_initialize`).
+                None if session == T::SessionIndex::get() => T::AuraAuthorities::get(),
+                None => return Err(ProofError::UnknownOffender),
             };
             let owns_slot = !set.is_empty()
                 && set.get((slot % set.len() as u64) as usize) == Some(&proof.offender);
