@@ -23,8 +23,11 @@ pub const VALIDATOR_BOND: Balance = 100_000 * UNITS;
 ///   seat costs enough that buying many seats is expensive (none may be zero; once a
 ///   set is full, a larger bond evicts the smallest member, so these are entry prices
 ///   only while there is room);
-/// - 28 eras (7 days of 6-hour eras) to unbond, slashes deferred 27 eras: governance
-///   has almost a week to cancel a wrong slash, and an offender cannot unbond first;
+/// - 28 eras (7 days of 6-hour eras) to unbond, counted from the elected next era;
+///   slashes deferred 26 eras from the offence's era: governance has six and a half days
+///   to cancel a wrong slash, and the two eras of slack (`check_params` requires
+///   deferral + 2 ≤ unbonding) let a report that lands in the era after the offence, and
+///   a slash spilled past a full era, still apply before the exposed funds unlock;
 /// - 10% of the exposure per equivocation (Aura or GRANDPA): painful, not ruinous for
 ///   an honest operator's misconfiguration;
 /// - 5% yearly inflation, minted per era for the era's measured length;
@@ -56,7 +59,7 @@ pub fn witness_params(committee_size: u32, quorum: u32) -> pallet_witness::Param
         min_nominator_bond: 100 * UNITS,
         min_witness_stake: 1_000 * UNITS,
         unbonding_eras: 28,
-        slash_defer_eras: 27,
+        slash_defer_eras: 26,
         aura_slash: sp_runtime::Perbill::from_percent(10),
         grandpa_slash: sp_runtime::Perbill::from_percent(10),
         annual_inflation: sp_runtime::Perbill::from_percent(5),

@@ -63,18 +63,24 @@ fn grandpa_proof<T: Config>(set_id: SetId, round: u64) -> GrandpaProof<T> {
     )
 }
 
-/// Makes the benchmark key an authority of the recorded sets of the current session and
-/// of `set_id`, owning every slot (a set of one).
+/// Makes the benchmark key an authority of `set_id` and, owning every slot (a set of
+/// one), of the oldest session kept: every later session kept starts after the slots the
+/// benchmarks use, so finding the session of a slot walks the whole history.
 fn record_benchmark_authorities<T: Config>(set_id: SetId) {
     let session = T::SessionIndex::get();
+    let oldest = session.saturating_sub(T::HistoryDepth::get());
+    for s in oldest..=session {
+        SessionFirstSlot::<T>::insert(s, if s == oldest { 0 } else { u64::MAX });
+    }
     AuraSets::<T>::insert(
-        session,
+        oldest,
         BoundedVec::truncate_from(alloc::vec![AuraId::from(aura_pair().public())]),
     );
     GrandpaSets::<T>::insert(
         set_id,
         BoundedVec::truncate_from(alloc::vec![GrandpaId::from(grandpa_pair().public())]),
     );
+    GrandpaSetSessions::<T>::insert(set_id, (oldest, session));
 }
 
 /// Fills the evidence queue with `n` records reported at block 0.
@@ -91,6 +97,7 @@ fn fill_queue<T: Config>(n: u32) {
             key: key.clone(),
             session: 0,
             reported_at: 0u32.into(),
+            offence_sessions: (0, 0),
         };
         Evidence::<T>::insert(&key, record);
         let _ = queue.try_push((0u32.into(), key));

@@ -7,13 +7,17 @@
 //!   the two sealed headers and the offender's key; the pallet checks both seals
 //!   (sr25519 over the hash of the header without its seal), that both headers claim the
 //!   same slot in their `PreRuntime(b"aura", slot)` digest, that the hashes differ, and
-//!   that the offender owned the slot (`authorities[slot % n]`) in the current Aura
-//!   authority set or in one of the [`Config::HistoryDepth`] sets recorded before it.
+//!   that the offender owned the slot (`authorities[slot % n]`) in the authority set of
+//!   the session that owns the slot: the latest of the current session and the
+//!   [`Config::HistoryDepth`] before it whose first slot ([`SessionFirstSlot`]) is not
+//!   after the equivocated one.
 //! - **GRANDPA**: one authority signed two different votes of the same stage in the same
 //!   round. The proof is `sp_consensus_grandpa::EquivocationProof`, checked with
 //!   `sp_consensus_grandpa::check_equivocation_proof` (signatures for the proof's set id,
 //!   different targets); the offender must be in the GRANDPA authority set of that set id
-//!   (the current one or one of the [`Config::HistoryDepth`] recorded before it).
+//!   (the current one or one of the [`Config::HistoryDepth`] recorded before it). The
+//!   set id owns the offence in all the sessions it was current in
+//!   ([`GrandpaSetSessions`]): the proof does not say when in the set it happened.
 //!
 //! ## Flow
 //!
@@ -22,7 +26,8 @@
 //! checks the proof in full before the pool accepts it, gives it
 //! [`Config::UnsignedPriority`], and tags it by its [`ReportKey`] (kind, offender, slot or
 //! set id and round), so one equivocation is reported once however many nodes see it.
-//! The call checks the proof again, stores an [`EvidenceRecord`], tells
+//! The call checks the proof again, stores an [`EvidenceRecord`] with the sessions that
+//! own the offence (for slashing) and the session of the report, tells
 //! [`Config::EvidenceHandler`] (a no-op until staking slashes) and emits
 //! [`Event::EquivocationReported`].
 //!
@@ -115,6 +120,11 @@ pub struct EvidenceRecord<BlockNumber> {
     pub session: u32,
     /// The block that included the report.
     pub reported_at: BlockNumber,
+    /// The sessions that own the offence, first and last: for Aura the one session whose
+    /// slot range holds the equivocated slot (both equal); for GRANDPA every session of
+    /// the set id (the last one grows while the set is current). Slashing uses these, not
+    /// `session`, which whoever submits the report could choose by waiting.
+    pub offence_sessions: (u32, u32),
 }
 
 /// Two headers sealed by one Aura authority for the same slot.
@@ -253,6 +263,9 @@ pub mod pallet {
         type EvidenceHandler: EvidenceHandler<BlockNumberFor<Self>>;
         /// Weights of the calls and of pruning.
         type WeightInfo: WeightInfo;
+        /// The current Aura slot (pallet-aura's `CurrentSlot`), read when a new session is
+        /// recorded, to date the slots its authority set owns.
+        type CurrentSlot: Get<u64>;
     }
 
     /// Evidence records by [`ReportKey`].
@@ -281,6 +294,20 @@ pub mod pallet {
     #[pallet::storage]
     pub type LastRecorded<T: Config> = StorageValue<_, (u32, SetId), OptionQuery>;
 
+    /// Session → the first slot its Aura set authors: the slot after the block that
+    /// started the session (that block was still authored by the previous set, chosen
+    /// in its parent's state); 0 for the first session recorded. A slot belongs to the
+    /// latest session whose first slot is not after it. Kept as long as [`AuraSets`].
+    #[pallet::storage]
+    pub type SessionFirstSlot<T: Config> = StorageMap<_, Twox64Concat, u32, u64, OptionQuery>;
+
+    /// GRANDPA set id → the first and last session it was the current set in (the last
+    /// grows while it stays current: pallet-session keeps a set across sessions whose
+    /// validators do not change). Kept as long as [`GrandpaSets`].
+    #[pallet::storage]
+    pub type GrandpaSetSessions<T: Config> =
+        StorageMap<_, Twox64Concat, SetId, (u32, u32), OptionQuery>;
+
     /// What the pallet tells the outside world.
     #[pallet::event]
     #[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -297,6 +324,9 @@ pub mod pallet {
             slot_or_round: u64,
             /// GRANDPA: the set id; Aura: 0.
             set_id: SetId,
+            /// The first and last session that own the offence (see
+            /// [`EvidenceRecord::offence_sessions`]).
+            offence_sessions: (u32, u32),
         },
     }
 
@@ -352,8 +382,8 @@ pub mod pallet {
             proof: alloc::boxed::Box<AuraEquivocationProof<HeaderFor<T>>>,
         ) -> DispatchResult {
             ensure_none(origin)?;
-            let key = Self::check_aura(&proof).map_err(Error::<T>::from)?;
-            Self::store(key)
+            let (key, session) = Self::check_aura_owner(&proof).map_err(Error::<T>::from)?;
+            Self::store(key, (session, session))
         }
 
         /// Reports two conflicting GRANDPA votes of one authority in one round. Unsigned:
@@ -365,8 +395,8 @@ pub mod pallet {
             proof: alloc::boxed::Box<GrandpaProof<T>>,
         ) -> DispatchResult {
             ensure_none(origin)?;
-            let key = Self::check_grandpa(&proof).map_err(Error::<T>::from)?;
-            Self::store(key)
+            let (key, sessions) = Self::check_grandpa_sessions(&proof).map_err(Error::<T>::from)?;
+            Self::store(key, sessions)
         }
     }
 
@@ -378,7 +408,9 @@ pub mod pallet {
             // Any node may relay a report: the proof authenticates itself.
             let key = match call {
                 Call::report_aura_equivocation { proof } => Self::check_aura(proof),
-                Call::report_grandpa_equivocation { proof } => Self::check_grandpa(proof),
+                Call::report_grandpa_equivocation { proof } => {
+                    Self::check_grandpa_sessions(proof).map(|(key, _)| key)
+                }
                 _ => return InvalidTransaction::Call.into(),
             }
             .map_err(|_| InvalidTransaction::BadProof)?;
@@ -409,15 +441,31 @@ pub mod pallet {
             if last.is_none_or(|(s, _)| s != session) {
                 let aura = BoundedVec::truncate_from(T::AuraAuthorities::get());
                 AuraSets::<T>::insert(session, aura);
+                // This block was authored by the previous session's set: the new set
+                // authors from the next slot on.
+                let first_slot = match last {
+                    None => 0,
+                    Some(_) => T::CurrentSlot::get().saturating_add(1),
+                };
+                SessionFirstSlot::<T>::insert(session, first_slot);
                 if let Some(old) = session.checked_sub(depth.saturating_add(1)) {
                     AuraSets::<T>::remove(old);
+                    SessionFirstSlot::<T>::remove(old);
                 }
             }
             if last.is_none_or(|(_, s)| s != set_id) {
                 GrandpaSets::<T>::insert(set_id, BoundedVec::truncate_from(grandpa));
+                GrandpaSetSessions::<T>::insert(set_id, (session, session));
                 if let Some(old) = set_id.checked_sub(u64::from(depth).saturating_add(1)) {
                     GrandpaSets::<T>::remove(old);
+                    GrandpaSetSessions::<T>::remove(old);
                 }
+            } else {
+                GrandpaSetSessions::<T>::mutate(set_id, |sessions| {
+                    if let Some((_, last)) = sessions {
+                        *last = session;
+                    }
+                });
             }
             LastRecorded::<T>::put((session, set_id));
             true
@@ -448,29 +496,58 @@ pub mod pallet {
         pub fn check_aura(
             proof: &AuraEquivocationProof<HeaderFor<T>>,
         ) -> Result<ReportKey, ProofError> {
-            let slot = check_aura_proof(proof)?;
-            let owns_slot = |set: &[AuraId]| {
-                !set.is_empty()
-                    && set.get((slot % set.len() as u64) as usize) == Some(&proof.offender)
-            };
+            Self::check_aura_owner(proof).map(|(key, _)| key)
+        }
+
+        /// The session that owns `slot`: the latest recorded one (within
+        /// [`Config::HistoryDepth`]) whose first slot is not after it.
+        pub fn session_of_slot(slot: u64) -> Option<u32> {
             let session = T::SessionIndex::get();
-            let known = owns_slot(&T::AuraAuthorities::get())
-                || (0..=T::HistoryDepth::get()).any(|back| {
-                    session
-                        .checked_sub(back)
-                        .and_then(AuraSets::<T>::get)
-                        .is_some_and(|set| owns_slot(&set))
-                });
-            if !known {
+            (0..=T::HistoryDepth::get())
+                .filter_map(|back| session.checked_sub(back))
+                .find(|s| SessionFirstSlot::<T>::get(s).is_some_and(|first| first <= slot))
+        }
+
+        /// The report key of a valid Aura proof and the session that owns its slot. The
+        /// offender must own the slot in that session's set, not merely in some recent
+        /// one.
+        pub fn check_aura_owner(
+            proof: &AuraEquivocationProof<HeaderFor<T>>,
+        ) -> Result<(ReportKey, u32), ProofError> {
+            let slot = check_aura_proof(proof)?;
+            let session = Self::session_of_slot(slot).ok_or(ProofError::UnknownOffender)?;
+            let set = match AuraSets::<T>::get(session) {
+                Some(set) => set.into_inner(),
+                // Not recorded yet (only before this block's `on_initialize`).
+                None if session == T::SessionIndex::get() => T::AuraAuthorities::get(),
+                None => return Err(ProofError::UnknownOffender),
+            };
+            let owns_slot = !set.is_empty()
+                && set.get((slot % set.len() as u64) as usize) == Some(&proof.offender);
+            if !owns_slot {
                 return Err(ProofError::UnknownOffender);
             }
             let public: &sp_core::sr25519::Public = proof.offender.as_ref();
-            Ok(ReportKey {
-                kind: EquivocationKind::Aura,
-                offender: public.0,
-                set_id: 0,
-                slot_or_round: slot,
-            })
+            Ok((
+                ReportKey {
+                    kind: EquivocationKind::Aura,
+                    offender: public.0,
+                    set_id: 0,
+                    slot_or_round: slot,
+                },
+                session,
+            ))
+        }
+
+        /// The report key of a valid GRANDPA proof and the first and last session of its
+        /// set id (see [`GrandpaSetSessions`]).
+        pub fn check_grandpa_sessions(
+            proof: &GrandpaProof<T>,
+        ) -> Result<(ReportKey, (u32, u32)), ProofError> {
+            let key = Self::check_grandpa(proof)?;
+            let sessions =
+                GrandpaSetSessions::<T>::get(key.set_id).ok_or(ProofError::UnknownOffender)?;
+            Ok((key, sessions))
         }
 
         /// The report key of a valid GRANDPA proof.
@@ -499,7 +576,7 @@ pub mod pallet {
             })
         }
 
-        fn store(key: ReportKey) -> DispatchResult {
+        fn store(key: ReportKey, offence_sessions: (u32, u32)) -> DispatchResult {
             ensure!(
                 !Evidence::<T>::contains_key(&key),
                 Error::<T>::DuplicateReport
@@ -513,6 +590,7 @@ pub mod pallet {
                 key: key.clone(),
                 session: T::SessionIndex::get(),
                 reported_at: now,
+                offence_sessions,
             };
             Queue::<T>::put(queue);
             Evidence::<T>::insert(&key, &record);
@@ -523,6 +601,7 @@ pub mod pallet {
                 session: record.session,
                 slot_or_round: key.slot_or_round,
                 set_id: key.set_id,
+                offence_sessions,
             });
             Ok(())
         }

@@ -26,6 +26,7 @@ parameter_types! {
     pub static AuraAuthorities: Vec<AuraId> = vec![];
     pub static GrandpaAuthorities: (u64, Vec<GrandpaId>) = (0, vec![]);
     pub static SessionIndex: u32 = 0;
+    pub static CurrentSlot: u64 = 0;
 }
 
 /// Records kept for 10 blocks in the tests.
@@ -44,6 +45,7 @@ impl pallet_evidence::Config for Test {
     type UnsignedPriority = frame_support::traits::ConstU64<{ u64::MAX / 2 }>;
     type EvidenceHandler = ();
     type WeightInfo = ();
+    type CurrentSlot = CurrentSlot;
 }
 
 /// Alice, Bob, Charlie and Dave as Aura (sr25519) authorities.
@@ -78,6 +80,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
     AuraAuthorities::set(aura_set());
     GrandpaAuthorities::set((0, grandpa_set()));
     SessionIndex::set(0);
+    CurrentSlot::set(0);
     let storage = RuntimeGenesisConfig::default()
         .build_storage()
         .expect("genesis builds");

@@ -99,6 +99,7 @@ fn aura_equivocation_is_stored_and_reported() {
         let record = crate::Evidence::<Test>::get(&key).expect("stored");
         assert_eq!(record.reported_at, 1);
         assert_eq!(record.session, 0);
+        assert_eq!(record.offence_sessions, (0, 0));
         assert_eq!(Queue::<Test>::get().into_inner(), vec![(1, key)]);
         System::assert_last_event(
             Event::EquivocationReported {
@@ -107,6 +108,7 @@ fn aura_equivocation_is_stored_and_reported() {
                 session: 0,
                 slot_or_round: 4,
                 set_id: 0,
+                offence_sessions: (0, 0),
             }
             .into(),
         );
@@ -201,9 +203,11 @@ fn reports_must_be_unsigned() {
 #[test]
 fn an_authority_of_a_recent_session_can_still_be_reported() {
     new_test_ext().execute_with(|| {
-        // Session 1 drops Alice; her slot-4 equivocation from session 0 still counts.
+        // Session 1 (from slot 11) drops Alice; her slot-4 equivocation from session 0
+        // still counts.
         AuraAuthorities::set(aura_set()[1..].to_vec());
         SessionIndex::set(1);
+        CurrentSlot::set(10);
         run_to_block(2);
         assert!(AuraSets::<Test>::get(1).is_some());
         assert_ok!(report_aura(aura_proof(Sr25519Keyring::Alice, 4)));
@@ -238,6 +242,7 @@ fn grandpa_equivocation_is_stored_and_reported() {
                 session: 0,
                 slot_or_round: 3,
                 set_id: 0,
+                offence_sessions: (0, 0),
             }
             .into(),
         );
@@ -340,6 +345,98 @@ fn reports_fail_when_the_evidence_store_is_full() {
         assert_noop!(
             report_grandpa(grandpa_proof(Ed25519Keyring::Bob, 0, 99)),
             Error::<Test>::EvidenceFull
+        );
+    });
+}
+
+/// Moves to session `session`, started by a block at slot `slot`, with `aura` as its set.
+fn start_session(session: u32, slot: u64, aura: Vec<AuraId>) {
+    AuraAuthorities::set(aura);
+    SessionIndex::set(session);
+    CurrentSlot::set(slot);
+    run_to_block(System::block_number() + 1);
+}
+
+#[test]
+fn aura_offence_is_charged_to_the_session_that_owns_its_slot() {
+    new_test_ext().execute_with(|| {
+        // Session 1 starts with the block of slot 10 (still authored by session 0's set),
+        // session 2 with the block of slot 20. The sets rotate so that each slot has a
+        // different owner in each session.
+        let rotated = |by: usize| {
+            let mut set = aura_set();
+            set.rotate_left(by);
+            set
+        };
+        start_session(1, 10, rotated(1));
+        start_session(2, 20, rotated(2));
+        assert_eq!(SessionFirstSlot::<Test>::get(1), Some(11));
+        assert_eq!(SessionFirstSlot::<Test>::get(2), Some(21));
+        assert_eq!(EvidencePallet::session_of_slot(10), Some(0));
+        assert_eq!(EvidencePallet::session_of_slot(11), Some(1));
+        assert_eq!(EvidencePallet::session_of_slot(25), Some(2));
+        // Slot 16 is session 1's: its owner there is rotated(1)[0] = Bob. The report,
+        // included in session 2, is charged to session 1.
+        assert_ok!(report_aura(aura_proof(Sr25519Keyring::Bob, 16)));
+        let record = crate::Evidence::<Test>::iter_values()
+            .next()
+            .expect("stored");
+        assert_eq!(record.session, 2);
+        assert_eq!(record.offence_sessions, (1, 1));
+        // Charlie owns slot 16 in session 2's set, not in session 1's: not his offence.
+        assert_noop!(
+            report_aura(aura_proof(Sr25519Keyring::Charlie, 16)),
+            Error::<Test>::UnknownOffender
+        );
+        // Slot 10, the block that started session 1, was authored by session 0's set.
+        assert_ok!(report_aura(aura_proof(Sr25519Keyring::Charlie, 10)));
+        System::assert_last_event(
+            Event::EquivocationReported {
+                kind: EquivocationKind::Aura,
+                offender: Sr25519Keyring::Charlie.public().0,
+                session: 2,
+                slot_or_round: 10,
+                set_id: 0,
+                offence_sessions: (0, 0),
+            }
+            .into(),
+        );
+    });
+}
+
+#[test]
+fn grandpa_offence_is_charged_to_every_session_of_its_set() {
+    new_test_ext().execute_with(|| {
+        // Set 0 lasts sessions 0 to 2; set 1 starts with session 3.
+        start_session(1, 10, aura_set());
+        start_session(2, 20, aura_set());
+        GrandpaAuthorities::set((1, grandpa_set()));
+        start_session(3, 30, aura_set());
+        assert_eq!(GrandpaSetSessions::<Test>::get(0), Some((0, 2)));
+        assert_eq!(GrandpaSetSessions::<Test>::get(1), Some((3, 3)));
+        assert_ok!(report_grandpa(grandpa_proof(Ed25519Keyring::Bob, 0, 3)));
+        let key = ReportKey {
+            kind: EquivocationKind::Grandpa,
+            offender: Ed25519Keyring::Bob.public().0,
+            set_id: 0,
+            slot_or_round: 3,
+        };
+        let record = crate::Evidence::<Test>::get(&key).expect("stored");
+        assert_eq!(record.offence_sessions, (0, 2));
+        assert_eq!(record.session, 3);
+        // The current set's range grows with its sessions: a report now covers 3..=4.
+        start_session(4, 40, aura_set());
+        assert_ok!(report_grandpa(grandpa_proof(Ed25519Keyring::Bob, 1, 5)));
+        System::assert_last_event(
+            Event::EquivocationReported {
+                kind: EquivocationKind::Grandpa,
+                offender: Ed25519Keyring::Bob.public().0,
+                session: 4,
+                slot_or_round: 5,
+                set_id: 1,
+                offence_sessions: (3, 4),
+            }
+            .into(),
         );
     });
 }

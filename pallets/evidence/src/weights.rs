@@ -17,7 +17,8 @@ pub trait WeightInfo {
     fn report_aura_equivocation(h: u32) -> Weight;
     /// `report_grandpa_equivocation`: two vote signatures and the set lookup.
     fn report_grandpa_equivocation() -> Weight;
-    /// `on_initialize` checking (and, with `r = 1`, recording) the authority sets.
+    /// `on_initialize` checking (and, with `r = 1`, recording) the authority sets, the
+    /// session's first slot and the GRANDPA set's sessions.
     fn on_initialize_record(r: u32) -> Weight;
     /// `on_initialize` pruning `p` records.
     fn on_initialize_prune(p: u32) -> Weight;
@@ -37,9 +38,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes(2))
     }
     fn on_initialize_record(r: u32) -> Weight {
+        // Recording: the two sets, the session's first slot, the set's sessions, their
+        // four removals and `LastRecorded`.
         Weight::from_parts(10_000_000, 1_000)
-            .saturating_add(T::DbWeight::get().reads(4))
-            .saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(r as u64)))
+            .saturating_add(T::DbWeight::get().reads(6))
+            .saturating_add(T::DbWeight::get().writes((9_u64).saturating_mul(r as u64)))
     }
     fn on_initialize_prune(p: u32) -> Weight {
         Weight::from_parts(10_000_000, 1_000)

@@ -23,7 +23,7 @@ fn bench_params<T: Config>() -> ParamsOf<T> {
         min_validator_bond: unit,
         min_nominator_bond: unit,
         min_witness_stake: unit,
-        unbonding_eras: 2,
+        unbonding_eras: 3,
         slash_defer_eras: 1,
         aura_slash: Perbill::from_percent(10),
         grandpa_slash: Perbill::from_percent(10),
@@ -612,20 +612,21 @@ mod benchmarks {
         )));
     }
 
-    /// Starting an era that applies `s` slashes of single accounts.
+    /// Starting an era that queues `s` slashes, each naming `MaxBackersPerValidator`
+    /// nominators (the largest values to move).
     #[benchmark]
     fn start_era(s: Linear<0, { T::MaxSlashesPerEra::get() }>) {
         setup::<T>();
+        let others: Vec<_> = (0..T::MaxBackersPerValidator::get())
+            .map(|i| (account::<T::AccountId>("nominator", i, SEED), unit::<T>()))
+            .collect();
         let slashes: Vec<_> = (0..s)
-            .map(|i| {
-                let who = staker::<T>("offender", i, 2);
-                UnappliedSlash {
-                    validator: who,
-                    kind: OffenceKind::AuraEquivocation,
-                    offence_era: 0,
-                    own: unit::<T>(),
-                    others: BoundedVec::new(),
-                }
+            .map(|i| UnappliedSlash {
+                validator: account("offender", i, SEED),
+                kind: OffenceKind::AuraEquivocation,
+                offence_era: 0,
+                own: unit::<T>(),
+                others: BoundedVec::truncate_from(others.clone()),
             })
             .collect();
         UnappliedSlashes::<T>::insert(1, BoundedVec::truncate_from(slashes));
@@ -647,6 +648,57 @@ mod benchmarks {
         }
         assert_eq!(Pallet::<T>::active_era(), 1);
         assert!(PayoutQueue::<T>::contains_key(0));
+        let (front, back) = SlashQueueBounds::<T>::get();
+        assert_eq!(back - front, u64::from(s));
+    }
+
+    /// One block of slash application touching `a` accounts: validators whose
+    /// nominators are all bonded witnesses, each slashed into unlocking funds and below
+    /// the witness minimum, so that every account pays for its ledger, its hold, the
+    /// total stake and a deregistration.
+    #[benchmark]
+    fn apply_slash_chunk(a: Linear<0, { T::MaxSlashApplicationsPerBlock::get() }>) {
+        setup::<T>();
+        let per_slash = T::MaxBackersPerValidator::get().saturating_add(1);
+        let mut left = a;
+        let (front, mut back) = SlashQueueBounds::<T>::get();
+        let mut n = 0u32;
+        let bonded = |n: &mut u32| {
+            let who = staker::<T>("slashed", *n, 2);
+            Witnesses::<T>::insert(&who, BoundedVec::truncate_from(EventClass::ALL.to_vec()));
+            Pallet::<T>::do_unbond(who.clone(), unit::<T>()).expect("bonded");
+            n.saturating_inc();
+            who
+        };
+        while left > 0 {
+            let take = left.min(per_slash);
+            let validator = bonded(&mut n);
+            let others: Vec<_> = (1..take)
+                .map(|_| (bonded(&mut n), unit::<T>().saturating_add(unit::<T>())))
+                .collect();
+            SlashQueue::<T>::insert(
+                back,
+                (
+                    UnappliedSlash {
+                        validator,
+                        kind: OffenceKind::AuraEquivocation,
+                        offence_era: 0,
+                        own: unit::<T>().saturating_add(unit::<T>()),
+                        others: BoundedVec::truncate_from(others),
+                    },
+                    0u32,
+                ),
+            );
+            back = back.saturating_add(1);
+            left = left.saturating_sub(take);
+        }
+        SlashQueueBounds::<T>::put((front, back));
+        #[block]
+        {
+            let touched = Pallet::<T>::apply_queued_slashes();
+            assert_eq!(touched, a);
+        }
+        assert!(!Pallet::<T>::slashes_pending());
     }
 
     impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -6,11 +6,12 @@
 //! keys ([`Config::SessionKeys`]: pallet-session drops a validator without keys from the
 //! set it gives Aura and GRANDPA, so a keyless one would hold a seat nobody fills) and
 //! their exposures go to [`ErasStakers`]. A failed election (fewer than
-//! `minimum_validator_count` candidates with keys, or none) keeps the previous validators, and pallet-session keeps its set, but their exposures are
-//! computed again from the ledgers and nominations of now, as an election would: who left
-//! is neither paid nor slashed for the new era, who came is. When that session starts,
-//! the era becomes active: the ended era's payout is queued (`rewards.rs`), the slashes
-//! deferred to the new era are applied (`slashing.rs`), and history older than
+//! `minimum_validator_count` candidates with keys, or none) keeps the previous
+//! validators, and pallet-session keeps its set, but their exposures are computed again
+//! from the ledgers and nominations of now, as an election would: who left is neither
+//! paid nor slashed for the new era, who came is. When that session starts, the era
+//! becomes active: the ended era's payout is queued (`rewards.rs`), the slashes deferred
+//! to the new era are queued for application (`slashing.rs`), and history older than
 //! `HistoryDepth` is pruned.
 //!
 //! Genesis elects era 0 without looking at session keys: pallet-session's genesis, which
@@ -232,10 +233,10 @@ impl<T: Config> Pallet<T> {
         });
         Self::note_era_start();
         T::Reputation::take_snapshot();
-        let applied = Self::apply_slashes(planned);
+        let queued = Self::queue_due_slashes(planned);
         Self::prune_era(planned);
         frame_system::Pallet::<T>::register_extra_weight_unchecked(
-            T::WeightInfo::start_era(applied),
+            T::WeightInfo::start_era(queued),
             DispatchClass::Mandatory,
         );
         Self::deposit_event(Event::EraStarted { era: planned });

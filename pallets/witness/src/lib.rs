@@ -52,10 +52,15 @@
 //!
 //! Verified equivocation evidence (Aura and GRANDPA, verified on-chain by pallet-evidence)
 //! arrives through [`Pallet::report_offence`]. The offender's exposure in the era of the
-//! offence is slashed by the fraction set for that offence, but only `slash_defer_eras`
-//! eras later: until then governance can cancel it with [`Pallet::cancel_deferred_slash`].
+//! offence (the session pallet-evidence attributes it to, not that of the report) is
+//! slashed by the fraction set for that offence, but only `slash_defer_eras` eras after
+//! the offence: until then governance can cancel it with [`Pallet::cancel_deferred_slash`].
 //! The offender is disabled at once (through [`Config::ValidatorDisabler`]) and chilled, so
-//! the next election leaves it out. Slashed funds go to [`Config::Slash`]; the EchoNet
+//! the next election leaves it out, even when the era's slashes are full (the slash then
+//! spills into a later era). Due slashes are applied `MaxSlashApplicationsPerBlock`
+//! accounts per block, and withdrawals wait until they are; unbonding counts from the
+//! elected next era, at least two eras longer than the deferral, so exposed funds cannot
+//! leave before their slash. Slashed funds go to [`Config::Slash`]; the EchoNet
 //! runtime burns them (there is no treasury yet).
 //!
 //! ## Witness committees
@@ -341,6 +346,10 @@ pub mod pallet {
         /// event then closes while its committee exists.
         #[pallet::constant]
         type EpochLength: Get<BlockNumberFor<Self>>;
+        /// How many accounts (a slashed validator and each of its nominators count one)
+        /// `on_initialize` slashes per block from [`SlashQueue`].
+        #[pallet::constant]
+        type MaxSlashApplicationsPerBlock: Get<u32>;
     }
 
     // ---------------------------------------------------------------- parameters
@@ -471,6 +480,17 @@ pub mod pallet {
         (T::AccountId, OffenceKind),
         (),
     >;
+
+    /// Queue position → a due slash (its era has started) and the index of the next
+    /// account it takes from (0 the validator, `i` its `i`-th nominator), while
+    /// `on_initialize` applies it `MaxSlashApplicationsPerBlock` accounts at a time.
+    /// While it is not empty, `withdraw_unbonded` is refused.
+    #[pallet::storage]
+    pub type SlashQueue<T: Config> = StorageMap<_, Twox64Concat, u64, (UnappliedSlashOf<T>, u32)>;
+
+    /// (front, back) of [`SlashQueue`]: entries `front..back` exist.
+    #[pallet::storage]
+    pub type SlashQueueBounds<T: Config> = StorageValue<_, (u64, u64), ValueQuery>;
 
     // ---------------------------------------------------------------- committees
 
@@ -628,7 +648,8 @@ pub mod pallet {
             who: T::AccountId,
             /// Moved from the active bond to an unlocking chunk (capped at the active bond).
             amount: BalanceOf<T>,
-            /// The era from whose start `withdraw_unbonded` releases it: the active era
+            /// The era from whose start `withdraw_unbonded` releases it: the elected
+            /// next era ([`CurrentEra`], whose exposures already count these funds)
             /// plus `unbonding_eras`.
             era: EraIndex,
         },
@@ -716,7 +737,8 @@ pub mod pallet {
             /// Minted into `who`'s free balance (not bonded).
             amount: BalanceOf<T>,
         },
-        /// An offence was reported; its slash applies at the start of `apply_era`.
+        /// An offence was reported; its slash applies from the start of `apply_era`
+        /// (queued then, and applied over the next blocks).
         SlashDeferred {
             /// The offender, already disabled and chilled; its nominators are slashed too.
             validator: T::AccountId,
@@ -724,7 +746,9 @@ pub mod pallet {
             kind: OffenceKind,
             /// The era of the offence, whose exposure is slashed.
             offence_era: EraIndex,
-            /// The era at whose start the slash applies unless governance cancels it.
+            /// The era at whose start the slash applies unless governance cancels it:
+            /// `offence_era + slash_defer_eras`, or the next era if that has started, or
+            /// a later one if those were full.
             apply_era: EraIndex,
         },
         /// Governance cancelled deferred slashes of `era`.
@@ -828,16 +852,27 @@ pub mod pallet {
             /// The verdict of the receipt the consumer settled on.
             verdict: Verdict,
         },
+        /// An offence was reported but every era its slash could spill into was full:
+        /// the offender was still disabled and chilled, but is not slashed.
+        SlashDropped {
+            /// The offender.
+            validator: T::AccountId,
+            /// Which equivocation.
+            kind: OffenceKind,
+            /// The era of the offence.
+            offence_era: EraIndex,
+        },
     }
 
     #[pallet::error]
     pub enum Error<T> {
         /// The parameters break a bound: K or the validator count above its maximum,
-        /// `2M ≤ K`, M or K zero, a zero validator count, slash deferral not below the
-        /// unbonding period, a zero `reputation_base`, `witness_reward_share × (1 +
-        /// event_fee_margin)` of 100% or more, a zero minimum bond (validator, nominator
-        /// or witness), an `event_ttl` of zero or longer than an epoch (`EpochLength`), a
-        /// `receipt_retention` below `event_ttl`, or a zero `event_fee`.
+        /// `2M ≤ K`, M or K zero, a zero validator count, a slash deferral without two
+        /// eras of slack (`slash_defer_eras + 2 > unbonding_eras`), a zero
+        /// `reputation_base`, `witness_reward_share × (1 + event_fee_margin)` of 100% or
+        /// more, a zero minimum bond (validator, nominator or witness), an `event_ttl` of
+        /// zero or longer than an epoch (`EpochLength`), a `receipt_retention` below
+        /// `event_ttl`, or a zero `event_fee`.
         InvalidParams,
         /// Parameters are not set (genesis did not set them).
         ParamsNotSet,
@@ -915,6 +950,9 @@ pub mod pallet {
         /// A consumer already settled this event ([`ReceiptProvider::consume`]): it can
         /// never be submitted, judged or paid again.
         AlreadySettled,
+        /// Due slashes are still being applied (a few blocks after an era start): the
+        /// unlocking funds may be among what they take. Try again shortly.
+        SlashesPending,
     }
 
     // ---------------------------------------------------------------- hooks
@@ -923,6 +961,10 @@ pub mod pallet {
     impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
         fn on_initialize(now: BlockNumberFor<T>) -> Weight {
             let mut weight = T::WeightInfo::on_initialize_idle();
+            if Self::slashes_pending() {
+                let touched = Self::apply_queued_slashes();
+                weight.saturating_accrue(T::WeightInfo::apply_slash_chunk(touched));
+            }
             let epoch = T::Epochs::current_epoch();
             if CommitteeEpoch::<T>::get().is_none_or(|drawn| drawn < epoch) {
                 weight.saturating_accrue(Self::draw_committees(epoch));
@@ -986,7 +1028,7 @@ pub mod pallet {
         }
 
         /// Starts unbonding `value` of the active bond: it stops counting now and can be
-        /// withdrawn `unbonding_eras` eras from the active era. The active bond that stays
+        /// withdrawn `unbonding_eras` eras after the elected next era ([`CurrentEra`]). The active bond that stays
         /// must meet the minimum of the caller's roles; chill (and deregister as a
         /// witness) first to unbond everything.
         #[pallet::call_index(2)]
@@ -1000,6 +1042,7 @@ pub mod pallet {
         }
 
         /// Releases every unlocking chunk whose era has come. A ledger left empty is removed.
+        /// Refused while due slashes are being applied ([`SlashQueue`]).
         #[pallet::call_index(3)]
         #[pallet::weight(T::WeightInfo::withdraw_unbonded())]
         pub fn withdraw_unbonded(origin: OriginFor<T>) -> DispatchResult {

@@ -159,7 +159,12 @@ impl pallet_witness::Config for Test {
     type SessionKeys = TestSessionKeys;
     type MaxPendingPerSubmitter = ConstU32<MAX_PENDING_PER_SUBMITTER>;
     type EpochLength = ConstU64<EPOCH_LENGTH>;
+    type MaxSlashApplicationsPerBlock = ConstU32<MAX_SLASH_APPLICATIONS>;
 }
+
+/// Accounts slashed per block in the tests: a slash of a validator with three nominators
+/// takes two blocks.
+pub const MAX_SLASH_APPLICATIONS: u32 = 3;
 
 /// The wall clock of the tests: [`Clock`].
 pub struct TestTime;
@@ -180,7 +185,7 @@ pub fn test_params() -> ParamsOf<Test> {
         min_nominator_bond: 10,
         min_witness_stake: 50,
         unbonding_eras: 3,
-        slash_defer_eras: 2,
+        slash_defer_eras: 1,
         aura_slash: Perbill::from_percent(10),
         grandpa_slash: Perbill::from_percent(20),
         annual_inflation: Perbill::from_percent(10),

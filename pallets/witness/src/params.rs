@@ -21,7 +21,7 @@ impl<T: Config> Pallet<T> {
             && p.quorum != 0
             && p.quorum <= p.committee_size
             && p.quorum.saturating_mul(2) > p.committee_size
-            && p.slash_defer_eras < p.unbonding_eras
+            && p.slash_defer_eras.saturating_add(2) <= p.unbonding_eras
             && p.unbonding_eras < T::HistoryDepth::get()
             && !p.event_ttl.is_zero()
             && p.reputation_base != 0

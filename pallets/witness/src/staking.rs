@@ -50,7 +50,9 @@ impl<T: Config> Pallet<T> {
     }
 
     /// [`Pallet::unbond`]: moves `value` (at most the active bond) into an unlocking chunk
-    /// of the era `unbonding_eras` after the active one.
+    /// of the era `unbonding_eras` after the elected next era ([`CurrentEra`], one ahead
+    /// of the active era between an election and its era's start): the funds are in that
+    /// era's exposures, and a slash of it must still find them.
     pub(crate) fn do_unbond(who: T::AccountId, value: BalanceOf<T>) -> DispatchResult {
         let params = Self::params()?;
         let mut ledger = Ledger::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
@@ -62,7 +64,9 @@ impl<T: Config> Pallet<T> {
             remaining >= Self::role_minimum(&who, &params),
             Error::<T>::InsufficientBond
         );
-        let era = Self::active_era().saturating_add(params.unbonding_eras);
+        let era = CurrentEra::<T>::get()
+            .max(Self::active_era())
+            .saturating_add(params.unbonding_eras);
         // Merge with a chunk of the same era so repeated unbonds in one era use one chunk.
         if let Some(last) = ledger.unlocking.last_mut().filter(|c| c.era == era) {
             last.value = last.value.saturating_add(value);
@@ -83,9 +87,11 @@ impl<T: Config> Pallet<T> {
     }
 
     /// [`Pallet::withdraw_unbonded`]: releases the chunks whose era has come and removes a
-    /// ledger left empty.
+    /// ledger left empty. Refused while due slashes wait in the queue: one of them may be
+    /// for these very chunks.
     pub(crate) fn do_withdraw_unbonded(who: T::AccountId) -> DispatchResult {
         let mut ledger = Ledger::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
+        ensure!(!Self::slashes_pending(), Error::<T>::SlashesPending);
         let active_era = Self::active_era();
         let mut amount = BalanceOf::<T>::zero();
         ledger.unlocking.retain(|chunk| {

@@ -6,8 +6,8 @@ use crate::{
     EraPoints, ErasPoints, ErasStakers, ErasTotalPoints, ErasValidatorPrefs, ErasValidators,
     EventClass, EventQueue, EventQueueBounds, HoldReason, Ledger, NextPayoutEra, Nominators,
     Pallet, PayoutQueue, PendingEvents, PendingPerClass, PendingPerSubmitter, ReceiptQueue,
-    ReceiptQueueBounds, Receipts, ReceiptsPerClass, Settled, TotalStaked, Validators,
-    WitnessPointValue, Witnesses,
+    ReceiptQueueBounds, Receipts, ReceiptsPerClass, Settled, SlashQueue, SlashQueueBounds,
+    TotalStaked, UnappliedSlashes, Validators, WitnessPointValue, Witnesses,
 };
 use alloc::collections::BTreeMap;
 use frame_support::{
@@ -74,6 +74,7 @@ impl<T: Config> Pallet<T> {
             let now: u64 = T::UnixTime::now().as_millis().saturated_into();
             ensure!(start <= now, "the active era starts after now");
         }
+        Self::check_slashes()?;
         // A member keeps at least the lower of the minimum it was drawn with and the
         // minimum in force (governance may have lowered it since).
         let min_now = Self::params().map_or_else(|_| Zero::zero(), |p| p.min_witness_stake);
@@ -309,6 +310,52 @@ impl<T: Config> Pallet<T> {
                 "preferences of an account not elected in their era"
             );
         }
+        Ok(())
+    }
+
+    /// Slashes: every era with deferred slashes is still to start and holds at most
+    /// `MaxSlashesPerEra`; each slash's offence era is before the era it applies in and
+    /// still within the history kept then (the spill search stops there); the
+    /// application queue holds exactly its `front..back` entries, each with a next-account
+    /// index within its slash.
+    fn check_slashes() -> Result<(), sp_runtime::TryRuntimeError> {
+        let active = Self::active_era();
+        let history = T::HistoryDepth::get();
+        for (era, slashes) in UnappliedSlashes::<T>::iter() {
+            ensure!(era > active, "deferred slashes of an era already started");
+            ensure!(
+                slashes.len() as u32 <= T::MaxSlashesPerEra::get(),
+                "too many slashes in an era"
+            );
+            for slash in slashes.iter() {
+                ensure!(
+                    slash.offence_era < era,
+                    "slash applies before its offence era ends"
+                );
+                ensure!(
+                    slash.offence_era.saturating_add(history) > era,
+                    "slash's offence era leaves the history before it applies"
+                );
+            }
+        }
+        let (front, back) = SlashQueueBounds::<T>::get();
+        ensure!(front <= back, "slash queue bounds reversed");
+        let mut entries = 0u64;
+        for (index, (slash, next)) in SlashQueue::<T>::iter() {
+            ensure!(
+                (front..back).contains(&index),
+                "slash queue entry outside its bounds"
+            );
+            ensure!(
+                next <= slash.others.len() as u32,
+                "slash queue entry past its last account"
+            );
+            entries = entries.saturating_add(1);
+        }
+        ensure!(
+            entries == back.saturating_sub(front),
+            "slash queue has holes"
+        );
         Ok(())
     }
 }

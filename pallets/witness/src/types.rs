@@ -334,10 +334,13 @@ pub struct Params<Balance, BlockNumber> {
     pub min_nominator_bond: Balance,
     /// The active bond a witness needs to register and to be drawn.
     pub min_witness_stake: Balance,
-    /// How many eras unbonded funds wait before they can be withdrawn.
+    /// How many eras unbonded funds wait, counted from the elected next era, before they
+    /// can be withdrawn.
     pub unbonding_eras: EraIndex,
-    /// How many eras a slash waits, cancellable by governance, before it is applied.
-    /// Must be below `unbonding_eras` so that offenders cannot unbond first.
+    /// How many eras after the offence's era a slash waits, cancellable by governance,
+    /// before it is applied. At most `unbonding_eras - 2`: a report that lands in the era
+    /// after the offence and a slash spilled past a full era still apply before the
+    /// exposed funds unlock.
     pub slash_defer_eras: EraIndex,
     /// The fraction of the exposure an Aura equivocation slashes.
     pub aura_slash: Perbill,

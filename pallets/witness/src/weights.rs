@@ -60,8 +60,8 @@ pub trait WeightInfo {
     /// c: validator candidates (each with its session keys read), or the validators a
     /// failed election keeps if they are more; n: nominators
     fn elect(c: u32, n: u32) -> Weight;
-    /// s: accounts slashed at the era start; the ended era's payout is queued (pot burn,
-    /// pool split, witness point value)
+    /// s: slashes moved from `UnappliedSlashes` into the application queue at the era
+    /// start; the ended era's payout is queued (pot burn, pool split, witness point value)
     fn start_era(s: u32) -> Weight;
     /// b: backers of the earner, paid from the validator pool; the earner is also paid
     /// its witness pool share
@@ -75,6 +75,9 @@ pub trait WeightInfo {
     /// consume_receipt: a consumer settling a receipt (settled check, receipt, settled
     /// record); consumer pallets add it to the weight of the call that consumes
     fn consume_receipt() -> Weight;
+    /// a: accounts slashed from the queue in one block (at most
+    /// `MaxSlashApplicationsPerBlock`), each with a ledger, a hold and a witness entry
+    fn apply_slash_chunk(a: u32) -> Weight;
 }
 
 /// Weights for a runtime, priced with its `DbWeight`.
@@ -270,6 +273,16 @@ impl<T: crate::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().reads(2))
             .saturating_add(T::DbWeight::get().writes(2))
     }
+    fn apply_slash_chunk(a: u32) -> Weight {
+        Weight::from_parts(20_000_000, 2_000)
+            .saturating_add(Weight::from_parts(30_000_000, 3_000).saturating_mul(a.into()))
+            .saturating_add(T::DbWeight::get().reads_writes(3, 2))
+            .saturating_add(
+                T::DbWeight::get()
+                    .reads_writes(6, 5)
+                    .saturating_mul(a.into()),
+            )
+    }
 }
 
 /// For tests: computation only.
@@ -352,5 +365,9 @@ impl WeightInfo for () {
     }
     fn consume_receipt() -> Weight {
         Weight::from_parts(30_000_000, 4_000)
+    }
+    fn apply_slash_chunk(a: u32) -> Weight {
+        Weight::from_parts(20_000_000, 2_000)
+            .saturating_add(Weight::from_parts(30_000_000, 3_000).saturating_mul(a.into()))
     }
 }

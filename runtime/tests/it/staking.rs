@@ -220,3 +220,22 @@ fn a_committee_validates_an_event_and_the_receipt_is_at_its_storage_key() {
         assert_eq!(receipt.agreeing, 2);
     });
 }
+
+#[test]
+fn the_preset_slash_deferral_has_two_eras_of_slack_and_zero_slack_is_refused() {
+    ext("local_testnet").execute_with(|| {
+        let preset = echonet_runtime::genesis_config_presets::witness_params(3, 2);
+        assert!(preset.slash_defer_eras + 2 <= preset.unbonding_eras);
+        assert_ok!(Witness::set_params(RuntimeOrigin::root(), preset.clone()));
+        // The old presets: 27 eras of deferral against 28 of unbonding.
+        let zero_slack = pallet_witness::Params {
+            unbonding_eras: 28,
+            slash_defer_eras: 27,
+            ..preset
+        };
+        frame_support::assert_noop!(
+            Witness::set_params(RuntimeOrigin::root(), zero_slack),
+            pallet_witness::Error::<Runtime>::InvalidParams
+        );
+    });
+}

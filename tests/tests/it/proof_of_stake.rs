@@ -139,23 +139,6 @@ fn session_keys(who: Sr25519Keyring) -> (SessionKeys, Vec<u8>) {
     })
 }
 
-/// Sets pallet-witness's parameters with sudo and waits until they are in force.
-async fn set_witness_params(c: &HttpClient, params: pallet_witness::ParamsOf<Runtime>) {
-    sudo(
-        c,
-        RuntimeCall::Witness(pallet_witness::Call::set_params {
-            params: params.clone(),
-        }),
-    )
-    .await;
-    wait_until("the new parameters", Duration::from_secs(60), || async {
-        let now: Option<pallet_witness::ParamsOf<Runtime>> =
-            value(c, &pallet_witness::ActiveParams::<Runtime>::hashed_key()).await;
-        (now.as_ref() == Some(&params)).then_some(())
-    })
-    .await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fifth_validator_joins_by_stake_and_a_committee_validates_an_event() {
     let mut net = Testnet::local_validators().validator("eve").start().await;
@@ -326,6 +309,56 @@ async fn witness_events(c: &HttpClient, at: H256) -> Vec<pallet_witness::Event<R
         .collect()
 }
 
+/// Sets the genesis preset's witness parameters with `change` applied, through sudo, and
+/// waits until they are in force.
+async fn set_witness_params(
+    c: &HttpClient,
+    change: impl FnOnce(&mut pallet_witness::ParamsOf<Runtime>),
+) {
+    let mut params = witness_params(3, 2);
+    change(&mut params);
+    sudo(
+        c,
+        RuntimeCall::Witness(pallet_witness::Call::set_params {
+            params: params.clone(),
+        }),
+    )
+    .await;
+    wait_until("the new parameters", Duration::from_secs(60), || async {
+        let now: Option<pallet_witness::ParamsOf<Runtime>> =
+            value(c, &pallet_witness::ActiveParams::<Runtime>::hashed_key()).await;
+        (now.as_ref() == Some(&params)).then_some(())
+    })
+    .await;
+}
+
+/// Follows new blocks on the first node and hands each `Witness` event, with its block,
+/// to `seen` until it returns true, failing after `limit` with `what`.
+async fn watch_witness_events(
+    net: &Testnet,
+    what: &str,
+    limit: Duration,
+    mut seen: impl FnMut(H256, &pallet_witness::Event<Runtime>) -> bool,
+) {
+    let c = net.nodes[0].http();
+    let ws = net.nodes[0].ws().await;
+    let mut heads = rpc::subscribe_new_heads(&ws).await;
+    let deadline = Instant::now() + limit;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        let head = rpc::next(&mut heads, BLOCK_TIMEOUT, "a new block").await;
+        let hash = head.hash();
+        for e in witness_events(&c, hash).await {
+            if seen(hash, &e) {
+                return;
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_equivocating_validator_is_reported_slashed_and_removed() {
     equivocator_is_reported_slashed_and_removed(
@@ -353,10 +386,8 @@ async fn equivocator_is_reported_slashed_and_removed(
     let mut net = Testnet::local_validators().start().await;
     let alice = net.nodes[0].http();
     shorten_sessions(&alice).await;
-    // Slashes apply at the next era instead of 27 eras later.
-    let mut params = witness_params(3, 2);
-    params.slash_defer_eras = 0;
-    set_witness_params(&alice, params).await;
+    // Slashes apply at the next era instead of 26 eras later.
+    set_witness_params(&alice, |p| p.slash_defer_eras = 0).await;
 
     let dave = account(Sr25519Keyring::Dave);
     let ledger_key = pallet_witness::Ledger::<Runtime>::hashed_key_for(&dave);
@@ -376,29 +407,26 @@ async fn equivocator_is_reported_slashed_and_removed(
     net.restart_with(3, ["--dev-equivocate", how]).await;
 
     // Reported: a block's events say that the slash is deferred and Dave is disabled.
-    let ws = net.nodes[0].ws().await;
-    let mut heads = rpc::subscribe_new_heads(&ws).await;
-    let deadline = Instant::now() + Duration::from_secs(120);
     let (mut disabled, mut deferred) = (false, false);
-    while !(disabled && deferred) {
-        assert!(
-            Instant::now() < deadline,
-            "no on-chain report of Dave's equivocation within 120 s"
-        );
-        let head = rpc::next(&mut heads, BLOCK_TIMEOUT, "a new block").await;
-        for e in witness_events(&alice, head.hash()).await {
+    watch_witness_events(
+        &net,
+        "an on-chain report of Dave's equivocation",
+        Duration::from_secs(120),
+        |_, e| {
             match e {
-                pallet_witness::Event::ValidatorDisabled { who } if who == dave => disabled = true,
+                pallet_witness::Event::ValidatorDisabled { who } if *who == dave => disabled = true,
                 pallet_witness::Event::SlashDeferred {
                     validator, kind, ..
-                } if validator == dave => {
-                    assert_eq!(kind, kind_expected);
+                } if *validator == dave => {
+                    assert_eq!(*kind, kind_expected);
                     deferred = true;
                 }
                 _ => {}
             }
-        }
-    }
+            disabled && deferred
+        },
+    )
+    .await;
 
     // Slashed (10 % of his exposure, all his own bond here) at the next era, and no longer
     // a validator at the era after his chill at the latest.
@@ -434,6 +462,214 @@ async fn equivocator_is_reported_slashed_and_removed(
     )
     .await;
     assert_one_finalized_chain(&net.running()).await;
+}
+
+/// Issue 20, item 1, end to end: right after an era E that elects Dave (backed by Ferdie)
+/// is elected, both chill and unbond everything; Dave then equivocates in E. The
+/// unlocking funds stay on hold until the slash, which takes 10% of each one's exposure
+/// from them, and `withdraw_unbonded` tried at every era start meanwhile releases nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offender_that_unbonds_right_after_its_election_is_still_slashed() {
+    const UNBONDING_ERAS: u32 = 3;
+    let mut net = Testnet::local_validators().start().await;
+    let alice = net.nodes[0].http();
+    shorten_sessions(&alice).await;
+    set_witness_params(&alice, |p| {
+        p.unbonding_eras = UNBONDING_ERAS;
+        p.slash_defer_eras = 1;
+    })
+    .await;
+    let (dave_key, ferdie_key) = (Sr25519Keyring::Dave, Sr25519Keyring::Ferdie);
+    let (dave, ferdie) = (account(dave_key), account(ferdie_key));
+    let nomination = 1_000 * echonet_runtime::UNITS;
+    submit(
+        &alice,
+        ferdie_key,
+        RuntimeCall::Witness(pallet_witness::Call::bond { value: nomination }),
+    )
+    .await;
+    wait_for_key(
+        &alice,
+        "Ferdie's bond",
+        &pallet_witness::Ledger::<Runtime>::hashed_key_for(&ferdie),
+    )
+    .await;
+    submit(
+        &alice,
+        ferdie_key,
+        RuntimeCall::Witness(pallet_witness::Call::nominate {
+            targets: vec![dave.clone()].try_into().expect("one target"),
+        }),
+    )
+    .await;
+    wait_for_key(
+        &alice,
+        "Ferdie's nomination",
+        &pallet_witness::Nominators::<Runtime>::hashed_key_for(&ferdie),
+    )
+    .await;
+
+    // The next election (era E) counts Ferdie behind Dave. As soon as it is seen, both
+    // leave and unbond everything, while era E - 1 is still active.
+    let mut elected = None;
+    watch_witness_events(
+        &net,
+        "the next election",
+        Duration::from_secs(60),
+        |_, e| {
+            if let pallet_witness::Event::EraElected { era, .. } = e {
+                elected = Some(*era);
+            }
+            elected.is_some()
+        },
+    )
+    .await;
+    let era = elected.expect("an era was elected");
+    let exposure: pallet_witness::ExposureOf<Runtime> = value(
+        &alice,
+        &pallet_witness::ErasStakers::<Runtime>::hashed_key_for(era, &dave),
+    )
+    .await
+    .expect("Dave is elected for era E");
+    assert_eq!(exposure.own, VALIDATOR_BOND);
+    assert_eq!(exposure.others.len(), 1);
+    assert_eq!(exposure.others[0].value, nomination);
+    let leave = |who: Sr25519Keyring, extra: Vec<RuntimeCall>| {
+        let c = alice.clone();
+        async move {
+            for call in [RuntimeCall::Witness(pallet_witness::Call::chill {})]
+                .into_iter()
+                .chain(extra)
+                .chain([RuntimeCall::Witness(pallet_witness::Call::unbond {
+                    value: u128::MAX,
+                })])
+            {
+                let nonce = rpc::next_nonce(&c, &account(who)).await;
+                let genesis = rpc::genesis_hash(&c).await;
+                let xt = extrinsics::signed(call, &who.pair(), nonce, 0, genesis);
+                rpc::submit(&c, &to_hex(&xt.encode())).await;
+            }
+        }
+    };
+    tokio::join!(
+        leave(
+            dave_key,
+            vec![RuntimeCall::Witness(
+                pallet_witness::Call::deregister_witness {}
+            )]
+        ),
+        leave(ferdie_key, vec![]),
+    );
+    // Both unlock UNBONDING_ERAS after the elected era E, not after E - 1.
+    let mut unbonded = Vec::new();
+    watch_witness_events(&net, "both unbond", Duration::from_secs(60), |_, e| {
+        if let pallet_witness::Event::Unbonded {
+            who, era: unlock, ..
+        } = e
+        {
+            unbonded.push((who.clone(), *unlock));
+        }
+        unbonded.len() == 2
+    })
+    .await;
+    for (who, unlock) in &unbonded {
+        assert!(who == &dave || who == &ferdie);
+        assert_eq!(
+            *unlock,
+            era + UNBONDING_ERAS,
+            "unlock dated from the elected era"
+        );
+    }
+
+    // Dave equivocates in era E (he validates it whatever he does now): once it is active.
+    wait_until("era E is active", Duration::from_secs(60), || async {
+        let active: Option<pallet_witness::ActiveEraInfo<u32>> =
+            value(&alice, &pallet_witness::ActiveEra::<Runtime>::hashed_key()).await;
+        active.filter(|a| a.index == era).map(|_| ())
+    })
+    .await;
+    net.nodes[3].stop().await;
+    net.restart_with(3, ["--dev-equivocate", "aura"]).await;
+    let mut apply_era = None;
+    watch_witness_events(
+        &net,
+        "Dave's slash is deferred",
+        Duration::from_secs(90),
+        |_, e| {
+            if let pallet_witness::Event::SlashDeferred {
+                validator,
+                offence_era,
+                apply_era: at,
+                ..
+            } = e
+            {
+                if *validator == dave {
+                    assert_eq!(*offence_era, era, "charged to the era of the offence");
+                    apply_era = Some(*at);
+                }
+            }
+            apply_era.is_some()
+        },
+    )
+    .await;
+    let apply_era = apply_era.expect("deferred");
+    assert!(
+        apply_era < era + UNBONDING_ERAS,
+        "the slash lands before the unlock"
+    );
+
+    // Until it lands, they try to withdraw at every block; the slash then finds their
+    // unlocking funds and takes 10% of each exposure.
+    let mut slashed = Vec::new();
+    let (alice_ref, slashed_ref) = (&alice, &mut slashed);
+    let ledger = |who: AccountId| async move {
+        value::<pallet_witness::LedgerOf<Runtime>>(
+            alice_ref,
+            &pallet_witness::Ledger::<Runtime>::hashed_key_for(&who),
+        )
+        .await
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let ws = net.nodes[0].ws().await;
+    let mut heads = rpc::subscribe_new_heads(&ws).await;
+    while slashed_ref.len() < 2 {
+        assert!(Instant::now() < deadline, "no slash within 120 s");
+        let head = rpc::next(&mut heads, BLOCK_TIMEOUT, "a new block").await;
+        let mut era_started = false;
+        for e in witness_events(alice_ref, head.hash()).await {
+            match e {
+                pallet_witness::Event::Slashed { who, amount } => slashed_ref.push((who, amount)),
+                pallet_witness::Event::Withdrawn { who, .. } => {
+                    panic!("{who:?} withdrew before the slash")
+                }
+                pallet_witness::Event::EraStarted { .. } => era_started = true,
+                _ => {}
+            }
+        }
+        // At each era start (when chunks unlock and slashes fall due) both try to withdraw.
+        if era_started {
+            for key in [dave_key, ferdie_key] {
+                submit(
+                    alice_ref,
+                    key,
+                    RuntimeCall::Witness(pallet_witness::Call::withdraw_unbonded {}),
+                )
+                .await;
+            }
+        }
+    }
+    slashed.sort();
+    let mut expected = vec![
+        (dave.clone(), VALIDATOR_BOND / 10),
+        (ferdie.clone(), nomination / 10),
+    ];
+    expected.sort();
+    assert_eq!(slashed, expected);
+    for (who, bond) in [(dave, VALIDATOR_BOND), (ferdie, nomination)] {
+        let l = ledger(who).await.expect("still bonded after the slash");
+        assert_eq!(l.total, bond - bond / 10);
+        assert_eq!(l.active, 0);
+    }
 }
 
 /// Makes `who` a validator candidate with `bond` and no session keys: it sets keys (which
@@ -502,9 +738,7 @@ async fn top_staked_keyless_candidates_are_skipped_and_the_chain_goes_on() {
     // Two seats, and two candidates without keys that out-stake every genesis validator:
     // the whole top set by stake is keyless. pallet-session drops validators without keys
     // from the set it hands to Aura and GRANDPA, so electing them would leave that empty.
-    let mut params = witness_params(3, 2);
-    params.validator_count = 2;
-    set_witness_params(&alice, params).await;
+    set_witness_params(&alice, |p| p.validator_count = 2).await;
     let (eve, ferdie) = (Sr25519Keyring::Eve, Sr25519Keyring::Ferdie);
     tokio::join!(
         keyless_candidate(&alice, eve, 3 * VALIDATOR_BOND),

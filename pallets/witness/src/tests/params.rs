@@ -46,6 +46,32 @@ fn set_params_rejects_invalid_values() {
 }
 
 #[test]
+fn set_params_refuses_a_slash_deferral_without_two_eras_of_slack() {
+    new_test_ext().execute_with(|| {
+        // The presets: 27 eras of deferral against 28 of unbonding.
+        assert_noop!(
+            Witness::set_params(
+                RuntimeOrigin::root(),
+                Params {
+                    unbonding_eras: 8,
+                    slash_defer_eras: 7,
+                    ..test_params()
+                }
+            ),
+            Error::<Test>::InvalidParams
+        );
+        assert_ok!(Witness::set_params(
+            RuntimeOrigin::root(),
+            Params {
+                unbonding_eras: 8,
+                slash_defer_eras: 6,
+                ..test_params()
+            }
+        ));
+    });
+}
+
+#[test]
 fn set_params_changes_committee_size() {
     new_test_ext().execute_with(|| {
         set_params_with(|p| {

@@ -399,3 +399,25 @@ fn chill_fails_when_already_chilled() {
         assert_noop!(Witness::chill(signed(11)), Error::<Test>::AlreadyChilled);
     });
 }
+
+#[test]
+fn unbond_dates_the_unlock_from_the_elected_next_era() {
+    new_test_ext().execute_with(|| {
+        rotate_session(1);
+        rotate_session(2);
+        // Era 1 is elected (its exposures fixed) but era 0 is still active.
+        assert_eq!(CurrentEra::<Test>::get(), 1);
+        assert_eq!(Witness::active_era(), 0);
+        assert_ok!(Witness::unbond(signed(1), 400));
+        let era = 1 + test_params().unbonding_eras;
+        assert_eq!(
+            ledger(1).unlocking.to_vec(),
+            vec![UnlockChunk { value: 400, era }]
+        );
+        assert!(witness_events().contains(&Event::Unbonded {
+            who: 1,
+            amount: 400,
+            era
+        }));
+    });
+}
