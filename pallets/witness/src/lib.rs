@@ -54,12 +54,20 @@
 //! pallet draws, for each class, a committee of `committee_size` (K) witnesses without
 //! replacement, each draw weighted by `stake × (reputation_base + reputation snapshot)`,
 //! from [`Config::Randomness`], which the runtime feeds with the accumulated VRF outputs of
-//! block authors: nothing an author can grind, such as a parent hash. Anyone may
-//! [`Pallet::submit_event`] for a fee; the committee of the current epoch votes with
-//! [`Pallet::attest`], many events per call. When `quorum` (M) votes agree the event is
-//! resolved: a [`Receipt`] is stored and [`Event::EventValidated`] emitted. Late votes are
-//! still counted until the event closes `event_ttl` blocks after submission; then members
-//! that never voted lose reputation and points. An event that never reaches M expires.
+//! block authors: nothing an author can grind, such as a parent hash. The author of an
+//! epoch's last block does know the next epoch's seed, so the draw must not read anything
+//! that block can change: epoch `e` is drawn from the [`WitnessPool`] snapshot (accounts,
+//! weights, classes) taken when epoch `e - 1` was drawn, before anyone knew `e`'s seed.
+//! Drawn witnesses that have left or fallen below the minimum stake since are then
+//! dropped and their seats stay empty (see `committees.rs`). Each committee stores its K
+//! and M. Anyone may [`Pallet::submit_event`] for a fee; the committee of the current
+//! epoch votes with [`Pallet::attest`], many events per call. When the committee's M votes
+//! agree the event is resolved: a [`Receipt`] is stored and [`Event::EventValidated`]
+//! emitted, and those votes are rewarded. Votes cast once the outcome is known are
+//! recorded until the event closes `event_ttl` blocks after submission, but earn nothing
+//! (agreeing with a known outcome takes no work); a late vote that disagrees is still
+//! penalized. When the event closes, members that never voted lose reputation and points.
+//! An event that never reaches M expires.
 //! Receipts are kept `receipt_retention` blocks (and at most `MaxReceipts`), and other
 //! pallets read them through [`ReceiptProvider`].
 //!
@@ -172,6 +180,9 @@ pub type CommitteeOf<T> = Committee<
     BalanceOf<T>,
     <T as Config>::MaxCommitteeSize,
 >;
+/// The witness pool snapshot as stored.
+pub type WitnessPoolOf<T> =
+    WitnessPoolSnapshot<<T as frame_system::Config>::AccountId, <T as Config>::MaxWitnesses>;
 /// A pending event as stored.
 pub type PendingEventOf<T> = PendingEvent<
     <T as frame_system::Config>::AccountId,
@@ -427,6 +438,12 @@ pub mod pallet {
     #[pallet::storage]
     pub type ReceiptQueueBounds<T: Config> = StorageValue<_, (u64, u64), ValueQuery>;
 
+    /// The witness pool (account, weight, classes) that draws the next epoch's committees,
+    /// taken when the current epoch's were drawn: before anyone could know the seed it
+    /// will be drawn with. At most `MaxWitnesses` entries.
+    #[pallet::storage]
+    pub type WitnessPool<T: Config> = StorageValue<_, WitnessPoolOf<T>>;
+
     // ---------------------------------------------------------------- genesis
 
     #[pallet::genesis_config]
@@ -615,7 +632,8 @@ pub mod pallet {
         },
         /// `who` registered as a witness.
         WitnessRegistered {
-            /// The new witness, drawn into committees from the next epoch.
+            /// The new witness. The next draw snapshots it, and the draw after that is
+            /// the first that can pick it: registered in epoch `e`, it serves from `e + 2`.
             who: T::AccountId,
             /// The event classes it is drawn for.
             classes: Vec<EventClass>,
@@ -862,7 +880,8 @@ pub mod pallet {
         }
 
         /// Registers the caller as a witness for `classes`. Needs `min_witness_stake`
-        /// active; the caller is drawn into committees from the next epoch.
+        /// active. The caller enters the pool snapshot taken at the next committee draw, so
+        /// registered in epoch `e` it can be drawn from epoch `e + 2` on.
         #[pallet::call_index(8)]
         #[pallet::weight(T::WeightInfo::register_witness())]
         pub fn register_witness(
@@ -874,8 +893,8 @@ pub mod pallet {
         }
 
         /// Stops witnessing: the caller leaves the committees in use now (votes it already
-        /// cast still count) and is not drawn again. It may then unbond below the witness
-        /// minimum.
+        /// cast still count) and is not drawn again (if the pool snapshot of the next draw
+        /// picks it, its seat stays empty). It may then unbond below the witness minimum.
         #[pallet::call_index(9)]
         #[pallet::weight(T::WeightInfo::deregister_witness())]
         pub fn deregister_witness(origin: OriginFor<T>) -> DispatchResult {
@@ -900,8 +919,9 @@ pub mod pallet {
 
         /// Votes on many events at once. The caller must be in the committee of each
         /// event's epoch and class and must not have voted on it. Events that are no
-        /// longer pending (expired or closed) are skipped. When `quorum` votes agree, the
-        /// event is resolved and a receipt stored.
+        /// longer pending (expired or closed) are skipped. When the committee's quorum M
+        /// (fixed when it was drawn) agrees, the event is resolved and a receipt stored.
+        /// A vote on a resolved event earns nothing; it is penalized if it disagrees.
         #[pallet::call_index(11)]
         #[pallet::weight(T::WeightInfo::attest(verdicts.len() as u32))]
         pub fn attest(

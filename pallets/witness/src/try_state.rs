@@ -3,8 +3,9 @@
 
 use crate::{
     BalanceOf, CommitteeEpoch, Committees, Config, EventClass, HoldReason, Ledger, Nominators,
-    Pallet, PendingEvents, Receipts, TotalStaked, Validators, Witnesses,
+    Pallet, PendingEvents, Receipts, TotalStaked, Validators, WitnessPool, Witnesses,
 };
+use alloc::collections::BTreeSet;
 use frame_support::{ensure, traits::fungible::InspectHold, traits::Get};
 use sp_runtime::traits::{Saturating, Zero};
 
@@ -12,7 +13,10 @@ impl<T: Config> Pallet<T> {
     /// Invariants: the staked total is the sum of the ledgers and what is on hold;
     /// every ledger's total is its active plus its chunks; the candidate, nominator
     /// and witness sets respect their bounds; no committee member of the epochs in use
-    /// has less than the minimum stake its committee was drawn with.
+    /// has less than the minimum stake its committee was drawn with; committee members
+    /// are unique and at most K, and each committee's K and M are a valid pair
+    /// (`0 < M ≤ K ≤ MaxCommitteeSize`, `2M > K`); the witness pool snapshot holds each
+    /// account once, at most `MaxWitnesses`, and is not newer than the latest draw.
     pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
         let mut sum = BalanceOf::<T>::zero();
         for (who, ledger) in Ledger::<T>::iter() {
@@ -69,8 +73,40 @@ impl<T: Config> Pallet<T> {
                             "committee member below the minimum stake"
                         );
                     }
+                    let (k, m) = (committee.size, committee.quorum);
+                    ensure!(
+                        k <= T::MaxCommitteeSize::get()
+                            && m != 0
+                            && m <= k
+                            && m.saturating_mul(2) > k,
+                        "committee K and M are not a valid pair"
+                    );
+                    ensure!(
+                        committee.members.len() as u32 <= k,
+                        "committee has more members than seats"
+                    );
+                    let unique: BTreeSet<_> = committee.members.iter().collect();
+                    ensure!(
+                        unique.len() == committee.members.len(),
+                        "committee member drawn twice"
+                    );
                 }
             }
+        }
+        if let Some(pool) = WitnessPool::<T>::get() {
+            ensure!(
+                pool.entries.len() as u32 <= T::MaxWitnesses::get(),
+                "witness pool snapshot too large"
+            );
+            ensure!(
+                CommitteeEpoch::<T>::get().is_some_and(|drawn| pool.taken_at <= drawn),
+                "witness pool snapshot newer than the latest draw"
+            );
+            let unique: BTreeSet<_> = pool.entries.iter().map(|e| &e.who).collect();
+            ensure!(
+                unique.len() == pool.entries.len(),
+                "witness pool snapshot names an account twice"
+            );
         }
         Ok(())
     }
