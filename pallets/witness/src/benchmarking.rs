@@ -133,6 +133,8 @@ fn committee<T: Config>() -> Vec<T::AccountId> {
             Committee {
                 members: BoundedVec::truncate_from(members.clone()),
                 min_stake: unit::<T>(),
+                size: bench_params::<T>().committee_size,
+                quorum: bench_params::<T>().quorum,
             },
         );
     }
@@ -303,6 +305,8 @@ mod benchmarks {
                         Committee {
                             members: BoundedVec::truncate_from(members.clone()),
                             min_stake: unit::<T>(),
+                            size: bench_params::<T>().committee_size,
+                            quorum: bench_params::<T>().quorum,
                         },
                     );
                 }
@@ -472,18 +476,24 @@ mod benchmarks {
         assert!(elected.is_some());
     }
 
-    /// Drawing every class's committee from `w` witnesses registered for every class.
+    /// Drawing every class's committee, with `w` witnesses registered for every class:
+    /// the draw reads the snapshot of `w` taken at the previous draw, takes and writes a
+    /// new one of `w`, draws `MaxCommitteeSize` members per class from the old one and
+    /// checks each against the new one. This is the worst case: a first draw, which uses
+    /// the pool it takes, reads no snapshot.
     #[benchmark]
     fn draw_committees(w: Linear<1, { T::MaxWitnesses::get() }>) {
         setup::<T>();
         for i in 0..w {
             witness::<T>(i);
         }
+        Pallet::<T>::draw_committees(0);
         #[block]
         {
             Pallet::<T>::draw_committees(1);
         }
         assert!(Committees::<T>::contains_key(1, EventClass::Engagement));
+        assert_eq!(WitnessPool::<T>::get().map(|p| p.taken_at), Some(1));
     }
 
     /// Paying one validator with `b` nominators in its exposure.

@@ -4,9 +4,11 @@
 //! randomness epoch changes, `on_initialize` draws each class's committee
 //! ([`Committees`]) by weighted sortition. [`Pallet::submit_event`] queues a
 //! [`PendingEvent`] for the current committee; [`Pallet::attest`] collects its votes, and
-//! the vote that reaches the quorum stores a [`Receipt`], which other pallets read
-//! through [`ReceiptProvider`]. `on_initialize` also closes events whose time is up
+//! the vote that reaches the committee's quorum stores a [`Receipt`], which other pallets
+//! read through [`ReceiptProvider`]. `on_initialize` also closes events whose time is up
 //! (absent members are penalized) and prunes old receipts.
+//!
+//! ## Spam
 //!
 //! Spam is priced and bounded, per class and per submitter, so that it can neither
 //! block honest submissions nor destroy receipts that consumers have yet to settle:
@@ -25,17 +27,52 @@
 //! - consumers settle receipts with [`ReceiptProvider::consume`], which records the
 //!   event in [`Settled`] for good: it is paid once, even after its receipt is pruned.
 //!
+//! ## Draws that cannot be ground
+//!
+//! The seed of epoch `e` is fixed by the VRF outputs of epoch `e - 1`'s blocks, so the
+//! author of `e - 1`'s last block knows it and could add `bond_extra`, `register_witness`
+//! or `deregister_witness` calls to that block, trying outcomes until the draw suits it.
+//! So the draw reads nothing that such a block can change. When epoch `e` is drawn, the
+//! pallet also takes the pool (account, weight, classes of every registered witness with
+//! the minimum stake) that will draw the next epoch, [`WitnessPool`]; epoch `e` is drawn
+//! from the snapshot taken at the previous draw, before `e`'s seed was known to anyone.
+//! Its weights are the stakes and reputations of then. A registration or a new bond made
+//! in epoch `e` therefore counts from epoch `e + 2`: the author who knows `e + 1`'s seed
+//! can only change the pool of `e + 2`, whose seed nobody knows yet.
+//!
+//! Sortition runs on the snapshot alone. Afterwards, drawn witnesses that have since
+//! deregistered (or dropped the class) or whose active bond is below the minimum stake
+//! now are dropped, and their seats stay empty: no redraw. A redraw would let anyone who
+//! leaves, or unbonds, choose between two committees for the others; with empty seats,
+//! leaving only removes oneself, as [`Pallet::deregister_witness`] does to a committee in
+//! use. The committee keeps the K and M it was drawn with, so its quorum does not shrink.
+//!
+//! The first draw (and any draw with no earlier snapshot: after the parameters were
+//! first set, or after a runtime upgrade that added the snapshot) takes the snapshot at
+//! the draw itself and uses it at once. At genesis that is the genesis state, which no
+//! block author chose; later it is the one draw that a last-block author could steer.
+//!
+//! ## Quorum and late votes
+//!
+//! Each committee stores the K and M in force when it was drawn: governance changing them
+//! affects committees drawn afterwards, never the counting of votes for a committee
+//! already drawn, which could otherwise be left with `2M ≤ K`. Votes count until M agree.
+//! Those M and any earlier dissent are judged then: agreement earns reputation and points.
+//! A vote cast after the outcome is known is recorded, which spares its voter the absence
+//! penalty when the event closes, but earns nothing: agreeing with a public outcome takes
+//! no work and risks nothing. A late vote that disagrees is penalized like any other.
+//!
 //! The storage key of a receipt is part of the RPC surface: see [`event_id`].
 
 use crate::{
     rewards::RewardPool, BalanceOf, Committee, CommitteeEpoch, Committees, Config, ConsumeError,
     EpochGain, EpochGains, EpochIndex, Error, Event, EventClass, EventId, EventQueue,
     EventQueueBounds, Ledger, MaxEventClasses, Pallet, ParamsOf, PendingEvent, PendingEventOf,
-    PendingEvents, PendingPerClass, PendingPerSubmitter, Receipt, ReceiptProvider, ReceiptQueue,
-    ReceiptQueueBounds, Receipts, ReceiptsPerClass, Settled, StakerSet, Verdict, WeightInfo,
-    Witnesses,
+    PendingEvents, PendingPerClass, PendingPerSubmitter, PoolEntry, Receipt, ReceiptProvider,
+    ReceiptQueue, ReceiptQueueBounds, Receipts, ReceiptsPerClass, Settled, StakerSet, Verdict,
+    WeightInfo, WitnessPool, WitnessPoolSnapshot, Witnesses,
 };
-use alloc::vec::Vec;
+use alloc::{collections::BTreeMap, vec::Vec};
 use codec::Encode;
 use frame_support::{
     pallet_prelude::*,
@@ -99,7 +136,8 @@ impl<T: Config> Pallet<T> {
     }
 
     /// Takes `who` out of the committees still in use (the current and the previous
-    /// epoch): a member under the minimum stake must not vote.
+    /// epoch): a member under the minimum stake must not vote. The committees keep their
+    /// K and M: a departure empties a seat, it does not lower the quorum.
     fn remove_from_committees(who: &T::AccountId) {
         let Some(epoch) = CommitteeEpoch::<T>::get() else {
             return;
@@ -117,8 +155,10 @@ impl<T: Config> Pallet<T> {
 
     // ---------------------------------------------------------------- committees
 
-    /// Draws every class's committee for `epoch`; drops the committees two epochs old.
-    /// Bounded by `MaxWitnesses × MaxCommitteeSize` per class.
+    /// Draws every class's committee for `epoch` from the pool snapshot taken at the
+    /// previous draw, and takes the snapshot for the next one; drops the committees two
+    /// epochs old. See the module doc for why. Bounded by `MaxWitnesses` (both pools) ×
+    /// `MaxCommitteeSize` per class.
     pub fn draw_committees(epoch: EpochIndex) -> Weight {
         CommitteeEpoch::<T>::put(epoch);
         let Ok(params) = Self::params() else {
@@ -129,9 +169,59 @@ impl<T: Config> Pallet<T> {
                 Committees::<T>::remove(old, class);
             }
         }
-        // One pass over the witnesses: (account, weight, classes).
-        let mut pool: Vec<(T::AccountId, u128, BoundedVec<EventClass, MaxEventClasses>)> =
-            Vec::new();
+        let (now, witnesses) = Self::take_pool(&params);
+        // The snapshot of an earlier draw was taken before this epoch's seed existed.
+        // Without one (the first draw), the pool of this very draw is used.
+        let pool = match WitnessPool::<T>::get() {
+            Some(snapshot) if snapshot.taken_at < epoch => snapshot.entries,
+            _ => now.clone(),
+        };
+        let drawn_from = pool.len() as u32;
+        // Who may take a seat now: registered for the class, with the minimum stake in
+        // force. That is the pool just taken, so checking costs no storage read.
+        let serving: BTreeMap<&T::AccountId, &BoundedVec<EventClass, MaxEventClasses>> = now
+            .iter()
+            .map(|entry| (&entry.who, &entry.classes))
+            .collect();
+        let (seed, _) = T::Randomness::random(&(b"witness/committees", epoch).encode());
+        for class in EventClass::ALL {
+            let mut candidates: Vec<(T::AccountId, u128)> = pool
+                .iter()
+                .filter(|entry| entry.classes.contains(&class))
+                .map(|entry| (entry.who.clone(), entry.weight))
+                .collect();
+            let mut members = Self::sortition(
+                &mut candidates,
+                params.committee_size,
+                &(seed, class).encode(),
+            );
+            // Those who left since the snapshot lose their seat; nobody takes it.
+            members.retain(|who| serving.get(who).is_some_and(|c| c.contains(&class)));
+            Committees::<T>::insert(
+                epoch,
+                class,
+                Committee {
+                    members: BoundedVec::truncate_from(members),
+                    min_stake: params.min_witness_stake,
+                    size: params.committee_size,
+                    quorum: params.quorum,
+                },
+            );
+        }
+        WitnessPool::<T>::put(WitnessPoolSnapshot {
+            taken_at: epoch,
+            entries: now,
+        });
+        Self::deposit_event(Event::CommitteesDrawn { epoch });
+        T::WeightInfo::draw_committees(witnesses.max(drawn_from))
+    }
+
+    /// The pool as it is now: every registered witness with at least the minimum stake,
+    /// with its weight and classes. Also returns how many witnesses it read.
+    fn take_pool(
+        params: &ParamsOf<T>,
+    ) -> (BoundedVec<PoolEntry<T::AccountId>, T::MaxWitnesses>, u32) {
+        let mut pool = Vec::new();
         let mut witnesses = 0u32;
         for (who, classes) in Witnesses::<T>::iter() {
             witnesses.saturating_inc();
@@ -140,32 +230,15 @@ impl<T: Config> Pallet<T> {
                 continue;
             }
             let reputation = T::Reputation::snapshot_score(&who, Role::Witness);
-            let weight = Self::witness_weight(stake, reputation, &params);
-            pool.push((who, weight, classes));
+            let weight = Self::witness_weight(stake, reputation, params);
+            pool.push(PoolEntry {
+                who,
+                weight,
+                classes,
+            });
         }
-        let (seed, _) = T::Randomness::random(&(b"witness/committees", epoch).encode());
-        for class in EventClass::ALL {
-            let mut candidates: Vec<(T::AccountId, u128)> = pool
-                .iter()
-                .filter(|(_, _, classes)| classes.contains(&class))
-                .map(|(who, w, _)| (who.clone(), *w))
-                .collect();
-            let members = Self::sortition(
-                &mut candidates,
-                params.committee_size,
-                &(seed, class).encode(),
-            );
-            Committees::<T>::insert(
-                epoch,
-                class,
-                Committee {
-                    members: BoundedVec::truncate_from(members),
-                    min_stake: params.min_witness_stake,
-                },
-            );
-        }
-        Self::deposit_event(Event::CommitteesDrawn { epoch });
-        T::WeightInfo::draw_committees(witnesses)
+        // Never truncates: `Witnesses` holds at most `MaxWitnesses` accounts.
+        (BoundedVec::truncate_from(pool), witnesses)
     }
 
     /// A witness's sortition weight: `stake × (reputation_base + min(reputation,
@@ -366,20 +439,26 @@ impl<T: Config> Pallet<T> {
                 !event.votes.iter().any(|(voter, _)| voter == &who),
                 Error::<T>::AlreadyAttested
             );
-            updates.push((*id, *verdict, event));
+            updates.push((*id, *verdict, event, committee.quorum));
         }
         let count = updates.len() as u32;
-        for (id, verdict, mut event) in updates {
+        for (id, verdict, mut event, quorum) in updates {
             // Cannot fail: a member votes once and the committee has at most
             // MaxCommitteeSize members.
             if event.votes.try_push((who.clone(), verdict)).is_err() {
                 continue;
             }
             match event.outcome {
-                Some(outcome) => Self::judge_vote(&who, verdict == outcome, &params, &event),
+                // A late vote: agreeing with a known outcome earns nothing (the vote only
+                // spares the absence penalty); disagreeing with it is still penalized.
+                Some(outcome) => {
+                    if verdict != outcome {
+                        Self::judge_vote(&who, false, &params, &event);
+                    }
+                }
                 None => {
                     let agreeing = event.votes.iter().filter(|(_, v)| *v == verdict).count() as u32;
-                    if agreeing >= params.quorum {
+                    if agreeing >= quorum {
                         event.outcome = Some(verdict);
                         for (voter, vote) in event.votes.iter() {
                             Self::judge_vote(voter, *vote == verdict, &params, &event);

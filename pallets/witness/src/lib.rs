@@ -71,14 +71,21 @@
 //! replacement, each draw weighted by `stake × (reputation_base + reputation snapshot)`
 //! with reputation counted up to `reputation_weight_cap` ([`Pallet::witness_weight`]),
 //! from [`Config::Randomness`], which the runtime feeds with the accumulated VRF outputs of
-//! block authors: nothing an author can grind, such as a parent hash. Anyone may
-//! [`Pallet::submit_event`] for a fee: `event_fee`, or more when what the points an event
-//! can earn were worth last era is more ([`Pallet::points_value_fee_floor`]); the
-//! committee of the current epoch votes with
-//! [`Pallet::attest`], many events per call. When `quorum` (M) votes agree the event is
-//! resolved: a [`Receipt`] is stored and [`Event::EventValidated`] emitted. Late votes are
-//! still counted until the event closes `event_ttl` blocks after submission; then members
-//! that never voted lose reputation and points. An event that never reaches M expires.
+//! block authors: nothing an author can grind, such as a parent hash. The author of an
+//! epoch's last block does know the next epoch's seed, so the draw must not read anything
+//! that block can change: epoch `e` is drawn from the [`WitnessPool`] snapshot (accounts,
+//! weights, classes) taken when epoch `e - 1` was drawn, before anyone knew `e`'s seed.
+//! Drawn witnesses that have left or fallen below the minimum stake since are then
+//! dropped and their seats stay empty (see `committees.rs`). Each committee stores its K
+//! and M. Anyone may [`Pallet::submit_event`] for a fee: the occupancy fee (see below),
+//! or more when what the points an event can earn were worth last era is more
+//! ([`Pallet::points_value_fee_floor`]); the committee of the current epoch votes with
+//! [`Pallet::attest`], many events per call. When the committee's M votes agree the event is resolved: a [`Receipt`] is stored and [`Event::EventValidated`]
+//! emitted, and those votes are rewarded. Votes cast once the outcome is known are
+//! recorded until the event closes `event_ttl` blocks after submission, but earn nothing
+//! (agreeing with a known outcome takes no work); a late vote that disagrees is still
+//! penalized. When the event closes, members that never voted lose reputation and points.
+//! An event that never reaches M expires.
 //!
 //! A committee must not be able to make itself permanent by voting its own business
 //! through: reputation lifts a witness's weight at most `(reputation_base +
@@ -87,6 +94,7 @@
 //! epoch ([`EpochGains`]); votes on an event submitted by a member of its committee earn
 //! nothing; attestation points only split the witness pool; and events are priced above
 //! the points they pay out.
+//!
 //! Receipts are kept `receipt_retention` blocks, and other pallets read them and settle
 //! them once through [`ReceiptProvider`].
 //!
@@ -207,6 +215,9 @@ pub type CommitteeOf<T> = Committee<
     BalanceOf<T>,
     <T as Config>::MaxCommitteeSize,
 >;
+/// The witness pool snapshot as stored.
+pub type WitnessPoolOf<T> =
+    WitnessPoolSnapshot<<T as frame_system::Config>::AccountId, <T as Config>::MaxWitnesses>;
 /// A pending event as stored.
 pub type PendingEventOf<T> = PendingEvent<
     <T as frame_system::Config>::AccountId,
@@ -567,6 +578,12 @@ pub mod pallet {
     #[pallet::storage]
     pub type Settled<T: Config> = StorageMap<_, Identity, EventId, ()>;
 
+    /// The witness pool (account, weight, classes) that draws the next epoch's committees,
+    /// taken when the current epoch's were drawn: before anyone could know the seed it
+    /// will be drawn with. At most `MaxWitnesses` entries.
+    #[pallet::storage]
+    pub type WitnessPool<T: Config> = StorageValue<_, WitnessPoolOf<T>>;
+
     // ---------------------------------------------------------------- genesis
 
     #[pallet::genesis_config]
@@ -774,7 +791,8 @@ pub mod pallet {
         },
         /// `who` registered as a witness.
         WitnessRegistered {
-            /// The new witness, drawn into committees from the next epoch.
+            /// The new witness. The next draw snapshots it, and the draw after that is
+            /// the first that can pick it: registered in epoch `e`, it serves from `e + 2`.
             who: T::AccountId,
             /// The event classes it is drawn for.
             classes: Vec<EventClass>,
@@ -1102,9 +1120,10 @@ pub mod pallet {
         }
 
         /// Registers the caller as a witness for `classes`. Needs `min_witness_stake`
-        /// active; the caller is drawn into committees from the next epoch. If
-        /// `MaxWitnesses` accounts already witness, the caller takes the place of the one
-        /// with the smallest active bond if its own is larger ([`Event::Evicted`]).
+        /// active. The caller enters the pool snapshot taken at the next committee draw, so
+        /// registered in epoch `e` it can be drawn from epoch `e + 2` on. If `MaxWitnesses`
+        /// accounts already witness, the caller takes the place of the one with the
+        /// smallest active bond if its own is larger ([`Event::Evicted`]).
         #[pallet::call_index(8)]
         #[pallet::weight(T::WeightInfo::register_witness(1))]
         pub fn register_witness(
@@ -1116,8 +1135,8 @@ pub mod pallet {
         }
 
         /// Stops witnessing: the caller leaves the committees in use now (votes it already
-        /// cast still count) and is not drawn again. It may then unbond below the witness
-        /// minimum.
+        /// cast still count) and is not drawn again (if the pool snapshot of the next draw
+        /// picks it, its seat stays empty). It may then unbond below the witness minimum.
         #[pallet::call_index(9)]
         #[pallet::weight(T::WeightInfo::deregister_witness())]
         pub fn deregister_witness(origin: OriginFor<T>) -> DispatchResult {
@@ -1146,8 +1165,9 @@ pub mod pallet {
 
         /// Votes on many events at once. The caller must be in the committee of each
         /// event's epoch and class and must not have voted on it. Events that are no
-        /// longer pending (expired or closed) are skipped. When `quorum` votes agree, the
-        /// event is resolved and a receipt stored.
+        /// longer pending (expired or closed) are skipped. When the committee's quorum M
+        /// (fixed when it was drawn) agrees, the event is resolved and a receipt stored.
+        /// A vote on a resolved event earns nothing; it is penalized if it disagrees.
         #[pallet::call_index(11)]
         #[pallet::weight(T::WeightInfo::attest(verdicts.len() as u32))]
         pub fn attest(

@@ -7,9 +7,9 @@ use crate::{
     EventClass, EventQueue, EventQueueBounds, HoldReason, Ledger, NextPayoutEra, Nominators,
     Pallet, PayoutQueue, PendingEvents, PendingPerClass, PendingPerSubmitter, ReceiptQueue,
     ReceiptQueueBounds, Receipts, ReceiptsPerClass, Settled, SlashQueue, SlashQueueBounds,
-    TotalStaked, UnappliedSlashes, Validators, WitnessPointValue, Witnesses,
+    TotalStaked, UnappliedSlashes, Validators, WitnessPointValue, WitnessPool, Witnesses,
 };
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use frame_support::{
     ensure,
     traits::{fungible::InspectHold, Get, UnixTime},
@@ -24,7 +24,11 @@ impl<T: Config> Pallet<T> {
     /// not start after now (else its inflation would be measured from the future); the
     /// points and payout invariants of [`Self::check_points_and_payouts`]; the exposures
     /// of the eras kept are consistent (`check_exposures`); the event and receipt queues
-    /// are consistent (`try_state_events`).
+    /// are consistent (`try_state_events`); committee members are unique and at most K,
+    /// and each committee's K and M are a valid pair (`0 < M ≤ K ≤ MaxCommitteeSize`,
+    /// `2M > K`); the witness pool snapshot holds each account once, at most
+    /// `MaxWitnesses`, and is not newer than the latest draw; and the slash invariants of
+    /// `check_slashes`.
     pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
         Self::check_points_and_payouts()?;
         Self::check_exposures()?;
@@ -90,8 +94,40 @@ impl<T: Config> Pallet<T> {
                             "committee member below the minimum stake"
                         );
                     }
+                    let (k, m) = (committee.size, committee.quorum);
+                    ensure!(
+                        k <= T::MaxCommitteeSize::get()
+                            && m != 0
+                            && m <= k
+                            && m.saturating_mul(2) > k,
+                        "committee K and M are not a valid pair"
+                    );
+                    ensure!(
+                        committee.members.len() as u32 <= k,
+                        "committee has more members than seats"
+                    );
+                    let unique: BTreeSet<_> = committee.members.iter().collect();
+                    ensure!(
+                        unique.len() == committee.members.len(),
+                        "committee member drawn twice"
+                    );
                 }
             }
+        }
+        if let Some(pool) = WitnessPool::<T>::get() {
+            ensure!(
+                pool.entries.len() as u32 <= T::MaxWitnesses::get(),
+                "witness pool snapshot too large"
+            );
+            ensure!(
+                CommitteeEpoch::<T>::get().is_some_and(|drawn| pool.taken_at <= drawn),
+                "witness pool snapshot newer than the latest draw"
+            );
+            let unique: BTreeSet<_> = pool.entries.iter().map(|e| &e.who).collect();
+            ensure!(
+                unique.len() == pool.entries.len(),
+                "witness pool snapshot names an account twice"
+            );
         }
         Self::try_state_events()?;
         Ok(())

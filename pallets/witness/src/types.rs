@@ -260,10 +260,40 @@ pub enum Verdict {
 #[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
 #[scale_info(skip_type_params(MaxMembers))]
 pub struct Committee<AccountId, Balance, MaxMembers: Get<u32>> {
-    /// The members, in draw order.
+    /// The members, in draw order. At most `size`: seats stay empty when the pool was
+    /// smaller, when a drawn witness had left or fallen below the minimum stake by the
+    /// draw, or when a member left since.
     pub members: BoundedVec<AccountId, MaxMembers>,
     /// The minimum witness stake when it was drawn: every member had at least this.
     pub min_stake: Balance,
+    /// K: the committee size in force when it was drawn, its number of seats.
+    pub size: u32,
+    /// M: the quorum in force when it was drawn (`2M > K`, `M ≤ K`). Its events resolve
+    /// when M votes agree, whatever governance sets later, and members that leave do not
+    /// lower it.
+    pub quorum: u32,
+}
+
+/// One witness of a [`WitnessPoolSnapshot`]: what sortition draws from.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct PoolEntry<AccountId> {
+    /// The witness.
+    pub who: AccountId,
+    /// Its sortition weight when the snapshot was taken (see `witness_weight`).
+    pub weight: u128,
+    /// The classes it was registered for then.
+    pub classes: BoundedVec<EventClass, MaxEventClasses>,
+}
+
+/// The witness pool as it was one epoch before the committees it draws: registered
+/// witnesses with at least the minimum stake, and their weights.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+#[scale_info(skip_type_params(MaxEntries))]
+pub struct WitnessPoolSnapshot<AccountId, MaxEntries: Get<u32>> {
+    /// The epoch at whose draw it was taken. It draws the next epoch drawn after that.
+    pub taken_at: EpochIndex,
+    /// The witnesses, in storage iteration order (fixed by their keys).
+    pub entries: BoundedVec<PoolEntry<AccountId>, MaxEntries>,
 }
 
 /// An event waiting for (or collecting late) committee votes.
@@ -282,7 +312,8 @@ pub struct PendingEvent<AccountId, BlockNumber, MaxMembers: Get<u32>> {
     pub expires_at: BlockNumber,
     /// The votes so far, one per member.
     pub votes: BoundedVec<(AccountId, Verdict), MaxMembers>,
-    /// Set when M votes agreed; votes after that still count for the voters' reputation.
+    /// Set when M votes agreed. Later votes are recorded (the voter is not absent) but
+    /// earn nothing; a later vote that disagrees is penalized.
     pub outcome: Option<Verdict>,
     /// Whether the submitter was a member of the event's committee when it submitted:
     /// then no vote on the event earns reputation or points (a committee must not pay
@@ -351,11 +382,15 @@ pub struct Params<Balance, BlockNumber> {
     /// Era points for authoring a block.
     pub points_per_block: u32,
     /// Era points for an attestation that agrees with the outcome (and lost for one that
-    /// disagrees, or for absence).
+    /// disagrees, or for absence). A vote cast after the outcome is known earns none: it
+    /// only spares the voter the absence penalty, and loses them if it disagrees.
     pub points_per_attestation: u32,
-    /// Committee size K (at most `MaxCommitteeSize`).
+    /// Committee size K (at most `MaxCommitteeSize`). Each committee keeps the K it was
+    /// drawn with: a change applies to committees drawn afterwards.
     pub committee_size: u32,
     /// Agreeing votes M that resolve an event. `2M > K`, so two outcomes cannot both reach it.
+    /// Each committee keeps the M it was drawn with: a change applies to committees drawn
+    /// afterwards, so no committee ever counts votes against a K and M that do not match.
     pub quorum: u32,
     /// The fee to submit an event, paid into the reward pot.
     pub event_fee: Balance,
@@ -367,9 +402,10 @@ pub struct Params<Balance, BlockNumber> {
     /// `reputation_weight_cap`): this gives a newcomer with no reputation a fair chance.
     /// Not zero: it is the floor weight of a witness whose reputation was driven to zero.
     pub reputation_base: u64,
-    /// Reputation for an attestation that agrees with the outcome.
+    /// Reputation for an attestation that agrees with the outcome, cast before the
+    /// outcome was known (a late vote earns nothing: copying a known outcome is no work).
     pub reputation_reward: u64,
-    /// Reputation lost for one that disagrees, or for absence.
+    /// Reputation lost for one that disagrees (late or not), or for absence.
     pub reputation_penalty: u64,
     /// The most snapshot reputation that counts in sortition weight. A witness at or above
     /// it weighs at most `(reputation_base + reputation_weight_cap) / reputation_base`

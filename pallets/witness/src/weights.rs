@@ -66,7 +66,9 @@ pub trait WeightInfo {
     /// b: backers of the earner, paid from the validator pool; the earner is also paid
     /// its witness pool share
     fn payout_earner(b: u32) -> Weight;
-    /// w: registered witnesses
+    /// w: registered witnesses, or the entries of the pool snapshot taken at the
+    /// previous draw if more (both at most `MaxWitnesses`): reads the old snapshot,
+    /// every witness's ledger and reputation, writes the new snapshot and five committees
     fn draw_committees(w: u32) -> Weight;
     /// e: events closed
     fn expire_events(e: u32) -> Weight;
@@ -236,10 +238,12 @@ impl<T: crate::Config> WeightInfo for SubstrateWeight<T> {
             )
     }
     fn draw_committees(w: u32) -> Weight {
+        // Per witness: its entry, ledger and reputation, one snapshot entry read and one
+        // written (the snapshot is one value, priced per entry here by its size).
         Weight::from_parts(50_000_000, 4_000)
-            .saturating_add(Weight::from_parts(10_000_000, 1_000).saturating_mul(w.into()))
-            .saturating_add(T::DbWeight::get().reads(6))
-            .saturating_add(T::DbWeight::get().writes(6))
+            .saturating_add(Weight::from_parts(15_000_000, 1_000).saturating_mul(w.into()))
+            .saturating_add(T::DbWeight::get().reads(7))
+            .saturating_add(T::DbWeight::get().writes(7))
             .saturating_add(
                 T::DbWeight::get()
                     .reads_writes(4, 4)

@@ -11,6 +11,7 @@ use frame_support::{assert_ok, traits::fungible::InspectHold};
 use sp_runtime::{bounded_vec, Perbill};
 
 mod committees;
+mod draw;
 mod election;
 mod inflation;
 mod params;
