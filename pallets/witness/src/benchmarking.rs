@@ -442,9 +442,9 @@ mod benchmarks {
         CommitteeEpoch::<T>::put(T::Epochs::current_epoch());
         #[block]
         {
-            let _ = Pallet::<T>::process_payouts();
-            let _ = Pallet::<T>::expire_events(1u32.into());
-            let _ = Pallet::<T>::prune_receipts(1u32.into());
+            let _ = Pallet::<T>::process_payouts(T::MaxPayoutsPerBlock::get());
+            let _ = Pallet::<T>::expire_events(1u32.into(), T::MaxCleanupPerBlock::get());
+            let _ = Pallet::<T>::prune_receipts(1u32.into(), T::MaxCleanupPerBlock::get());
             Pallet::<T>::note_genesis_era_start(2u32.into());
         }
     }
@@ -557,7 +557,7 @@ mod benchmarks {
         let later = frame_system::Pallet::<T>::block_number() + 1_000u32.into();
         #[block]
         {
-            let _ = Pallet::<T>::expire_events(later);
+            let _ = Pallet::<T>::expire_events(later, e);
         }
         assert_eq!(PendingEvents::<T>::count(), 0);
     }
@@ -586,7 +586,7 @@ mod benchmarks {
         let later = frame_system::Pallet::<T>::block_number() + 1_000u32.into();
         #[block]
         {
-            let _ = Pallet::<T>::prune_receipts(later);
+            let _ = Pallet::<T>::prune_receipts(later, r);
         }
         assert_eq!(Receipts::<T>::count(), 0);
     }
@@ -705,7 +705,7 @@ mod benchmarks {
         SlashQueueBounds::<T>::put((front, back));
         #[block]
         {
-            let touched = Pallet::<T>::apply_queued_slashes();
+            let touched = Pallet::<T>::apply_queued_slashes(T::MaxSlashApplicationsPerBlock::get());
             assert_eq!(touched, a);
         }
         assert!(!Pallet::<T>::slashes_pending());

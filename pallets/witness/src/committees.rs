@@ -534,13 +534,14 @@ impl<T: Config> Pallet<T> {
         }
     }
 
-    /// Closes up to `MaxCleanupPerBlock` events whose time is up, in submission order:
-    /// unresolved ones expire; members that never voted lose reputation and points.
-    pub(crate) fn expire_events(now: BlockNumberFor<T>) -> Weight {
+    /// Closes up to `max` events whose time is up (`on_initialize` passes at most
+    /// `MaxCleanupPerBlock`), in submission order: unresolved ones expire; members that
+    /// never voted lose reputation and points.
+    pub(crate) fn expire_events(now: BlockNumberFor<T>, max: u32) -> Weight {
         let (mut front, back) = EventQueueBounds::<T>::get();
         let params = Self::params().ok();
         let mut done = 0u32;
-        while front < back && done < T::MaxCleanupPerBlock::get() {
+        while front < back && done < max {
             let Some(id) = EventQueue::<T>::get(front) else {
                 front = front.saturating_add(1);
                 continue;
@@ -625,16 +626,16 @@ impl<T: Config> Pallet<T> {
         });
     }
 
-    /// Removes up to `MaxCleanupPerBlock` receipts older than `receipt_retention`, in
-    /// resolution order. A receipt whose event is still open (expiry lags behind) waits
+    /// Removes up to `max` receipts older than `receipt_retention` (`on_initialize`
+    /// passes at most `MaxCleanupPerBlock`), in resolution order. A receipt whose event is still open (expiry lags behind) waits
     /// for it to close: every open resolved event keeps its receipt, so the receipt
     /// reservation bounds [`PendingEvents`] too.
-    pub(crate) fn prune_receipts(now: BlockNumberFor<T>) -> Weight {
+    pub(crate) fn prune_receipts(now: BlockNumberFor<T>, max: u32) -> Weight {
         let Ok(params) = Self::params() else {
             return Weight::zero();
         };
         let mut done = 0u32;
-        while done < T::MaxCleanupPerBlock::get() {
+        while done < max {
             let (front, back) = ReceiptQueueBounds::<T>::get();
             if front >= back {
                 break;

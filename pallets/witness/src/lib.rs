@@ -106,6 +106,16 @@
 //! share is full refuses events instead of evicting receipts; and an event a consumer
 //! settled can never be submitted again.
 //!
+//! ## Block-start work
+//!
+//! `on_initialize` draws the committees when the epoch changes, applies due slashes,
+//! closes events, prunes receipts and pays era rewards. Each has its per-block bound
+//! (`MaxSlashApplicationsPerBlock`, `MaxCleanupPerBlock`, `MaxPayoutsPerBlock`), and
+//! together they stay within [`Pallet::block_start_budget`], a tenth of the block's
+//! weight ([`BLOCK_START_SHARE`]): the draw first, then the rest in that order as far as
+//! the budget left allows, charged at their benchmarked weights; what does not fit waits
+//! for the next block.
+//!
 //! ## Reading receipts over RPC
 //!
 //! A receipt is the SCALE [`Receipt`] at `state_getStorage` key
@@ -977,19 +987,51 @@ pub mod pallet {
 
     #[pallet::hooks]
     impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        /// Block-start work within [`Pallet::block_start_budget`] (a tenth of the block):
+        /// the epoch's committee draw when the epoch changes (bounded by `MaxWitnesses`),
+        /// then, as far as the budget left allows, due slashes, event expiry, receipt
+        /// pruning and era payouts, each also within its own per-block bound. What does
+        /// not fit waits for the next block, in order.
         fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+            let budget = Self::block_start_budget();
             let mut weight = T::WeightInfo::on_initialize_idle();
-            if Self::slashes_pending() {
-                let touched = Self::apply_queued_slashes();
-                weight.saturating_accrue(T::WeightInfo::apply_slash_chunk(touched));
-            }
             let epoch = T::Epochs::current_epoch();
             if CommitteeEpoch::<T>::get().is_none_or(|drawn| drawn < epoch) {
                 weight.saturating_accrue(Self::draw_committees(epoch));
             }
-            weight.saturating_accrue(Self::process_payouts());
-            weight.saturating_accrue(Self::expire_events(now));
-            weight.saturating_accrue(Self::prune_receipts(now));
+            if Self::slashes_pending() {
+                let room = budget.saturating_sub(weight);
+                let max = fitting(room, T::MaxSlashApplicationsPerBlock::get(), |a| {
+                    T::WeightInfo::apply_slash_chunk(a)
+                });
+                if max > 0 {
+                    let touched = Self::apply_queued_slashes(max);
+                    weight.saturating_accrue(T::WeightInfo::apply_slash_chunk(touched));
+                }
+            }
+            let room = budget.saturating_sub(weight);
+            let max = fitting(room, T::MaxCleanupPerBlock::get(), |e| {
+                T::WeightInfo::expire_events(e)
+            });
+            if max > 0 {
+                weight.saturating_accrue(Self::expire_events(now, max));
+            }
+            let room = budget.saturating_sub(weight);
+            let max = fitting(room, T::MaxCleanupPerBlock::get(), |r| {
+                T::WeightInfo::prune_receipts(r)
+            });
+            if max > 0 {
+                weight.saturating_accrue(Self::prune_receipts(now, max));
+            }
+            let room = budget.saturating_sub(weight);
+            // Charged at the most backers an earner can have, whatever it has.
+            let per_earner = T::WeightInfo::payout_earner(T::MaxBackersPerValidator::get());
+            let max = fitting(room, T::MaxPayoutsPerBlock::get(), |n| {
+                per_earner.saturating_mul(n.into())
+            });
+            if max > 0 {
+                weight.saturating_accrue(Self::process_payouts(max));
+            }
             Self::note_genesis_era_start(now);
             weight
         }
@@ -1201,4 +1243,40 @@ pub mod pallet {
             Self::do_cancel_deferred_slash(era, indices)
         }
     }
+}
+
+/// The share of a block's weight that this pallet's `on_initialize` may take.
+pub const BLOCK_START_SHARE: Perbill = Perbill::from_percent(10);
+
+impl<T: Config> Pallet<T> {
+    /// What `on_initialize` may spend in one block: [`BLOCK_START_SHARE`] of the
+    /// runtime's maximum block weight. The epoch's committee draw is always done; the
+    /// rest of the block-start work takes what is left, so a block that draws, slashes,
+    /// expires, prunes and pays at every bound still leaves 90% to the block's
+    /// transactions and other hooks.
+    pub fn block_start_budget() -> Weight {
+        let max = <T as frame_system::Config>::BlockWeights::get().max_block;
+        Weight::from_parts(
+            BLOCK_START_SHARE * max.ref_time(),
+            BLOCK_START_SHARE * max.proof_size(),
+        )
+    }
+}
+
+/// The largest `n` up to `max` whose `cost(n)` fits in `room` (0 if none does), for a cost
+/// that grows with `n`: a binary search, a few evaluations of a weight function.
+pub(crate) fn fitting(room: Weight, max: u32, cost: impl Fn(u32) -> Weight) -> u32 {
+    if !cost(0).all_lte(room) {
+        return 0;
+    }
+    let (mut fits, mut too_many) = (0u32, max.saturating_add(1));
+    while too_many - fits > 1 {
+        let mid = fits + (too_many - fits) / 2;
+        if cost(mid).all_lte(room) {
+            fits = mid;
+        } else {
+            too_many = mid;
+        }
+    }
+    fits
 }

@@ -28,6 +28,20 @@ frame_support::construct_runtime!(
 impl frame_system::Config for Test {
     type Block = Block;
     type AccountData = pallet_balances::AccountData<Balance>;
+    type BlockWeights = MockBlockWeights;
+}
+
+parameter_types! {
+    /// Blocks of 4 ms of weight: the hand-written weights of `()` are tens of
+    /// microseconds, so that the block-start budget (a tenth, 400 µs) covers a block's
+    /// usual work (idle, expiry, pruning, two payouts: 310 µs) and binds when a draw, a
+    /// slash chunk and everything else fall due at once (540 µs), as the runtime's budget
+    /// (150 ms) would with its measured weights at their bounds.
+    pub MockBlockWeights: frame_system::limits::BlockWeights =
+        frame_system::limits::BlockWeights::simple_max(frame_support::weights::Weight::from_parts(
+            4 * frame_support::weights::constants::WEIGHT_REF_TIME_PER_MILLIS,
+            u64::MAX,
+        ));
 }
 
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]

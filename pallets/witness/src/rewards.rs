@@ -223,11 +223,12 @@ impl<T: Config> Pallet<T> {
         }
     }
 
-    /// Pays up to `MaxPayoutsPerBlock` earners of the oldest queued era.
-    pub(crate) fn process_payouts() -> Weight {
+    /// Pays up to `max` earners of the oldest queued era (`on_initialize` passes at most
+    /// `MaxPayoutsPerBlock`, less when the block-start budget is short).
+    pub(crate) fn process_payouts(max: u32) -> Weight {
         let mut weight = Weight::zero();
         let active = Self::active_era();
-        let mut budget = T::MaxPayoutsPerBlock::get();
+        let mut budget = max;
         while budget > 0 {
             let era = NextPayoutEra::<T>::get();
             if era >= active {

@@ -229,12 +229,13 @@ impl<T: Config> Pallet<T> {
         front < back
     }
 
-    /// Applies queued slashes, oldest first, touching at most
-    /// `MaxSlashApplicationsPerBlock` accounts (a slash's validator, then each nominator).
+    /// Applies queued slashes, oldest first, touching at most `max` accounts (a slash's
+    /// validator, then each nominator; `on_initialize` passes at most
+    /// `MaxSlashApplicationsPerBlock`, less when the block-start budget is short).
     /// A slash left half-applied keeps its place and the index of the next account.
     /// Returns how many accounts were touched.
-    pub(crate) fn apply_queued_slashes() -> u32 {
-        let budget = T::MaxSlashApplicationsPerBlock::get();
+    pub(crate) fn apply_queued_slashes(max: u32) -> u32 {
+        let budget = max;
         let (mut front, back) = SlashQueueBounds::<T>::get();
         let mut touched = 0u32;
         while front < back && touched < budget {

@@ -13,6 +13,7 @@ use sp_runtime::{bounded_vec, Perbill};
 mod committees;
 mod draw;
 mod election;
+mod hooks;
 mod inflation;
 mod params;
 mod rewards;
