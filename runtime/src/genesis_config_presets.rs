@@ -35,8 +35,10 @@ pub const VALIDATOR_BOND: Balance = 100_000 * UNITS;
 /// - events wait 10 minutes for their quorum (at most one 30-minute randomness epoch, so
 ///   that they close while their committee exists), cost 10 milliECHO while their class
 ///   is empty (doubling with each eighth of the class's share filled, up to 1.28 ECHO),
-///   and receipts are kept 7 days (long enough for ads, PoE and DDS to settle on them,
-///   and never shorter than an event's 10 minutes);
+///   and `Valid` receipts are kept 7 days (long enough for ads, PoE and DDS to settle on
+///   them, and never shorter than an event's 10 minutes); `Invalid` receipts, which
+///   nobody pays on, go when their event closes, so junk that the committee rejects
+///   holds its class's receipt share for 10 minutes, not 7 days;
 /// - reputation: a base of 100 points so newcomers get drawn, +1 per agreeing vote,
 ///   -5 per dissent or absence (absence must not pay);
 /// - reputation counts in sortition weight up to 100 (the base): the most reputable

@@ -6,7 +6,8 @@
 //! [`PendingEvent`] for the current committee; [`Pallet::attest`] collects its votes, and
 //! the vote that reaches the committee's quorum stores a [`Receipt`], which other pallets
 //! read through [`ReceiptProvider`]. `on_initialize` also closes events whose time is up
-//! (absent members are penalized) and prunes old receipts.
+//! (absent members are penalized; an `Invalid` receipt goes with its event) and prunes
+//! `Valid` receipts past `receipt_retention`.
 //!
 //! ## Spam
 //!
@@ -23,7 +24,12 @@
 //!   ([`Pallet::occupancy_fee`]);
 //! - an unresolved event reserves room for its receipt at submission, so a class whose
 //!   receipts and unresolved events fill its share refuses new events: no receipt is
-//!   evicted before `receipt_retention`, and a receipt is kept while its event is open;
+//!   evicted early, and a receipt is kept while its event is open;
+//! - a `Valid` receipt, which consumers pay on, is kept `receipt_retention`; an
+//!   `Invalid` one pays nobody and is removed when its event closes (`event_ttl` after
+//!   submission), so junk that the committee rejects holds its class's share for
+//!   `event_ttl`, not for the retention. Its payload may then be submitted again, for a
+//!   new fee and a new judgement, unless a consumer settled it while it was open;
 //! - consumers settle receipts with [`ReceiptProvider::consume`], which records the
 //!   event in [`Settled`] for good: it is paid once, even after its receipt is pruned.
 //!
@@ -535,8 +541,9 @@ impl<T: Config> Pallet<T> {
     }
 
     /// Closes up to `max` events whose time is up (`on_initialize` passes at most
-    /// `MaxCleanupPerBlock`), in submission order: unresolved ones expire; members that
-    /// never voted lose reputation and points.
+    /// `MaxCleanupPerBlock`), in submission order: unresolved ones expire, resolved
+    /// `Invalid` ones take their receipt with them; members that never voted lose
+    /// reputation and points.
     pub(crate) fn expire_events(now: BlockNumberFor<T>, max: u32) -> Weight {
         let (mut front, back) = EventQueueBounds::<T>::get();
         let params = Self::params().ok();
@@ -564,9 +571,15 @@ impl<T: Config> Pallet<T> {
                     }
                 }
             }
-            if event.outcome.is_none() {
-                Self::release_pending(&event);
-                Self::deposit_event(Event::EventExpired { id });
+            match event.outcome {
+                None => {
+                    Self::release_pending(&event);
+                    Self::deposit_event(Event::EventExpired { id });
+                }
+                // Nobody pays on an Invalid receipt: it goes with its event (see
+                // `store_receipt`), freeing its room in the class's receipt share.
+                Some(Verdict::Invalid) => Self::drop_receipt(id),
+                Some(Verdict::Valid) => {}
             }
             PendingEvents::<T>::remove(id);
             EventQueue::<T>::remove(front);
@@ -579,7 +592,17 @@ impl<T: Config> Pallet<T> {
 
     // ---------------------------------------------------------------- receipts
 
-    fn store_receipt(
+    /// Stores the receipt of an event that just resolved.
+    ///
+    /// A `Valid` receipt is queued in [`ReceiptQueue`] and kept `receipt_retention`
+    /// blocks: consumers pay on it. An `Invalid` one pays nobody, so it is kept only
+    /// while its event is open (for late votes, and for a consumer that wants to settle
+    /// it) and `expire_events` removes it when the event closes, `event_ttl` after
+    /// submission: otherwise junk that the committee rejects would hold its class's
+    /// receipt share for the whole retention. It is not queued: a queue entry per
+    /// `Invalid` resolution, left behind for pruning to skip, would pile up to the share
+    /// times `receipt_retention / event_ttl` entries.
+    pub(crate) fn store_receipt(
         id: EventId,
         event: &PendingEventOf<T>,
         verdict: Verdict,
@@ -602,10 +625,12 @@ impl<T: Config> Pallet<T> {
                 agreeing,
             },
         );
-        ReceiptQueueBounds::<T>::mutate(|(_, back)| {
-            ReceiptQueue::<T>::insert(*back, id);
-            *back = back.saturating_add(1);
-        });
+        if verdict == Verdict::Valid {
+            ReceiptQueueBounds::<T>::mutate(|(_, back)| {
+                ReceiptQueue::<T>::insert(*back, id);
+                *back = back.saturating_add(1);
+            });
+        }
         Self::deposit_event(Event::EventValidated {
             id,
             class: event.class,
@@ -614,20 +639,28 @@ impl<T: Config> Pallet<T> {
         });
     }
 
+    /// Removes the receipt of `id`, if any, from the store and its class's count.
+    fn drop_receipt(id: EventId) {
+        if let Some(receipt) = Receipts::<T>::take(id) {
+            ReceiptsPerClass::<T>::mutate(receipt.class, |n| n.saturating_dec());
+        }
+    }
+
     fn pop_receipt() {
         ReceiptQueueBounds::<T>::mutate(|(front, back)| {
             if *front < *back {
-                if let Some(receipt) = ReceiptQueue::<T>::take(*front).and_then(Receipts::<T>::take)
-                {
-                    ReceiptsPerClass::<T>::mutate(receipt.class, |n| n.saturating_dec());
+                if let Some(id) = ReceiptQueue::<T>::take(*front) {
+                    Self::drop_receipt(id);
                 }
                 *front = front.saturating_add(1);
             }
         });
     }
 
-    /// Removes up to `max` receipts older than `receipt_retention` (`on_initialize`
-    /// passes at most `MaxCleanupPerBlock`), in resolution order. A receipt whose event is still open (expiry lags behind) waits
+    /// Removes up to `max` `Valid` receipts older than `receipt_retention`
+    /// (`on_initialize` passes at most `MaxCleanupPerBlock`), in resolution order
+    /// (`Invalid` receipts are not queued: they go when their event closes, see
+    /// `store_receipt`). A receipt whose event is still open (expiry lags behind) waits
     /// for it to close: every open resolved event keeps its receipt, so the receipt
     /// reservation bounds [`PendingEvents`] too.
     pub(crate) fn prune_receipts(now: BlockNumberFor<T>, max: u32) -> Weight {

@@ -95,15 +95,17 @@
 //! nothing; attestation points only split the witness pool; and events are priced above
 //! the points they pay out.
 //!
-//! Receipts are kept `receipt_retention` blocks, and other pallets read them and settle
-//! them once through [`ReceiptProvider`].
+//! `Valid` receipts are kept `receipt_retention` blocks; `Invalid` ones, which nobody
+//! pays on, only until their event closes (`event_ttl` after submission). Other pallets
+//! read receipts and settle them once through [`ReceiptProvider`].
 //!
 //! Submitting is priced and capped so that spam cannot block honest submitters nor
 //! destroy receipts: each class has its own share of `MaxPendingEvents` unresolved events
 //! and of `MaxReceipts`; an account has at most `MaxPendingPerSubmitter` unresolved
 //! events; the fee doubles with each eighth of its class's share filled
 //! ([`Pallet::occupancy_fee`]); resolved events no longer count; a class whose receipt
-//! share is full refuses events instead of evicting receipts; and an event a consumer
+//! share is full refuses events instead of evicting receipts; junk that the committee
+//! resolves `Invalid` frees its room when its event closes; and an event a consumer
 //! settled can never be submitted again.
 //!
 //! ## Block-start work
@@ -335,7 +337,8 @@ pub mod pallet {
         /// How many receipts may be kept at once. Each event class has an equal share
         /// (`MaxReceipts / 5`) that its retained receipts and its unresolved events
         /// (each reserving room for its receipt) fill; a class whose share is full
-        /// refuses new events: no receipt is evicted before `receipt_retention`.
+        /// refuses new events: no receipt is evicted early. `Valid` receipts are kept
+        /// `receipt_retention`, `Invalid` ones until their event closes.
         #[pallet::constant]
         type MaxReceipts: Get<u32>;
         /// How many expired events and old receipts one block removes.
@@ -543,12 +546,15 @@ pub mod pallet {
     #[pallet::storage]
     pub type EventQueueBounds<T: Config> = StorageValue<_, (u64, u64), ValueQuery>;
 
-    /// Event id → receipt, while retained.
+    /// Event id → receipt, while retained: a `Valid` one for `receipt_retention` after
+    /// it resolved, an `Invalid` one while its event is in [`PendingEvents`].
     #[pallet::storage]
     pub type Receipts<T: Config> =
         CountedStorageMap<_, Identity, EventId, Receipt<BlockNumberFor<T>>>;
 
-    /// Resolution order: sequence number → event id. Pruning pops from the front.
+    /// Resolution order of the `Valid` receipts: sequence number → event id. Pruning
+    /// pops from the front. `Invalid` receipts are not queued: they go when their event
+    /// closes.
     #[pallet::storage]
     pub type ReceiptQueue<T: Config> = StorageMap<_, Twox64Concat, u64, EventId>;
 
@@ -973,7 +979,8 @@ pub mod pallet {
         TooManyPendingFromSubmitter,
         /// The class's share of `MaxReceipts` is taken by retained receipts and by the
         /// unresolved events that reserved one: no retained receipt is evicted early, so
-        /// the class takes new events again as its oldest receipts pass `receipt_retention`.
+        /// the class takes new events again as its `Invalid` receipts' events close and
+        /// its oldest `Valid` receipts pass `receipt_retention`.
         ReceiptStoreFull,
         /// A consumer already settled this event ([`ReceiptProvider::consume`]): it can
         /// never be submitted, judged or paid again.

@@ -7,7 +7,7 @@ use crate::{
     EventClass, EventQueue, EventQueueBounds, HoldReason, Ledger, NextPayoutEra, Nominators,
     Pallet, PayoutQueue, PendingEvents, PendingPerClass, PendingPerSubmitter, ReceiptQueue,
     ReceiptQueueBounds, Receipts, ReceiptsPerClass, Settled, SlashQueue, SlashQueueBounds,
-    TotalStaked, UnappliedSlashes, Validators, WitnessPointValue, WitnessPool, Witnesses,
+    TotalStaked, UnappliedSlashes, Validators, Verdict, WitnessPointValue, WitnessPool, Witnesses,
 };
 use alloc::collections::{BTreeMap, BTreeSet};
 use frame_support::{
@@ -166,11 +166,29 @@ impl<T: Config> Pallet<T> {
                 seq >= front && seq < back,
                 "receipt queue entry out of bounds"
             );
-            ensure!(Receipts::<T>::contains_key(id), "queued receipt missing");
+            let receipt = Receipts::<T>::get(id).ok_or("queued receipt missing")?;
+            ensure!(
+                receipt.verdict == Verdict::Valid,
+                "Invalid receipt in the receipt queue"
+            );
             queued.saturating_inc();
         }
+        // Only Valid receipts are queued for pruning; an Invalid one goes when its event
+        // closes, so it exists only while its event is open with that outcome.
+        let mut invalid = 0u64;
+        for (id, receipt) in Receipts::<T>::iter() {
+            if receipt.verdict == Verdict::Invalid {
+                ensure!(
+                    PendingEvents::<T>::get(id)
+                        .is_some_and(|e| e.outcome == Some(Verdict::Invalid)),
+                    "Invalid receipt outlived its event"
+                );
+                invalid.saturating_inc();
+            }
+        }
         ensure!(
-            queued == back - front && queued == u64::from(Receipts::<T>::count()),
+            queued == back - front
+                && queued.saturating_add(invalid) == u64::from(Receipts::<T>::count()),
             "receipt queue and receipts differ"
         );
 

@@ -322,6 +322,9 @@ pub struct PendingEvent<AccountId, BlockNumber, MaxMembers: Get<u32>> {
 }
 
 /// The proof that a committee validated an event: what other pallets consume.
+///
+/// A `Valid` receipt is retained `receipt_retention` blocks after it resolved; an
+/// `Invalid` one only while its event is open (until `event_ttl` after submission).
 #[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
 pub struct Receipt<BlockNumber> {
     /// The event's class.
@@ -396,7 +399,10 @@ pub struct Params<Balance, BlockNumber> {
     pub event_fee: Balance,
     /// How many blocks an event waits for its quorum.
     pub event_ttl: BlockNumber,
-    /// How many blocks a receipt is kept after it resolved.
+    /// How many blocks a `Valid` receipt is kept after it resolved (at least
+    /// `event_ttl`). An `Invalid` receipt pays nobody: it is kept only until its event
+    /// closes, `event_ttl` after submission, so that junk rejected by the committee does
+    /// not hold its class's receipt share for this long.
     pub receipt_retention: BlockNumber,
     /// Selection weight is `stake × (reputation_base + counted reputation)` (see
     /// `reputation_weight_cap`): this gives a newcomer with no reputation a fair chance.
@@ -429,7 +435,8 @@ pub struct Params<Balance, BlockNumber> {
 
 /// How other pallets (ads, PoE, storage, domains) read and settle receipts.
 ///
-/// A receipt is retained `receipt_retention` blocks; after that the same (class, payload
+/// A `Valid` receipt is retained `receipt_retention` blocks, an `Invalid` one only until
+/// its event closes (`event_ttl` after submission); after that the same (class, payload
 /// hash) could be submitted and judged again. A consumer that pays, credits or registers
 /// something on a receipt must therefore settle it with [`ReceiptProvider::consume`], in
 /// the same transactional call that pays: `consume` records the event id as settled for
@@ -439,10 +446,12 @@ pub struct Params<Balance, BlockNumber> {
 /// for every consumer at once, so pallets that pay on the same class must agree on which
 /// of them settles it.
 ///
-/// `consume` settles whatever the verdict: the caller checks
-/// [`Receipt::verdict`] and settles an `Invalid` receipt too if it must not be judged
-/// again. Settled ids are kept forever (a store that forgets would let a forgotten id be
-/// paid again); each was paid for by an `event_fee` at submission, which
+/// `consume` settles whatever the verdict: the caller checks [`Receipt::verdict`] and
+/// settles an `Invalid` receipt too if it must not be judged again, which it can do only
+/// while the event is open: an `Invalid` receipt is gone once its event closes, and its
+/// payload is then simply not validated (submitting it again costs a new fee and a new
+/// judgement). Settled ids are kept forever (a store that forgets would let a forgotten
+/// id be paid again); each was paid for by an `event_fee` at submission, which
 /// `check_params` keeps above zero. A consumer that wants its records to expire puts a
 /// time in its payload (an epoch, a deadline) and refuses stale payloads itself. The
 /// weight of `consume` is [`crate::WeightInfo::consume_receipt`]: add it to the calling
@@ -468,7 +477,8 @@ pub trait ReceiptProvider<BlockNumber> {
 #[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub enum ConsumeError {
     /// No receipt is retained: the event was never resolved, or its receipt was pruned
-    /// after `receipt_retention` before anyone settled it.
+    /// before anyone settled it (a `Valid` one after `receipt_retention`, an `Invalid`
+    /// one when its event closed).
     NoReceipt,
     /// The event was already settled: it must not be paid twice.
     AlreadySettled,

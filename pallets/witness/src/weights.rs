@@ -70,9 +70,11 @@ pub trait WeightInfo {
     /// previous draw if more (both at most `MaxWitnesses`): reads the old snapshot,
     /// every witness's ledger and reputation, writes the new snapshot and five committees
     fn draw_committees(w: u32) -> Weight;
-    /// e: events closed
+    /// e: events closed, each judging its committee's absent members and either
+    /// releasing its pending counts (unresolved) or removing its receipt (resolved
+    /// `Invalid`); measured with every member absent and a receipt to remove
     fn expire_events(e: u32) -> Weight;
-    /// r: receipts removed
+    /// r: `Valid` receipts removed past `receipt_retention` (only they are queued)
     fn prune_receipts(r: u32) -> Weight;
     /// consume_receipt: a consumer settling a receipt (settled check, receipt, settled
     /// record); consumer pallets add it to the weight of the call that consumes

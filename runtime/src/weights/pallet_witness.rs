@@ -159,9 +159,11 @@ impl<T: frame_system::Config> pallet_witness::WeightInfo for WeightInfo<T> {
         Weight::from_parts(12_724_000, 0)
             .saturating_add(Weight::from_parts(405_385_261, 0).saturating_mul(e.into()))
             .saturating_add(T::DbWeight::get().reads(112_u64))
-            .saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(e.into())))
+            // hand-written until regenerated: + the receipt an `Invalid` event removes
+            .saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(e.into())))
             .saturating_add(T::DbWeight::get().writes(107_u64))
-            .saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(e.into())))
+            // hand-written until regenerated: + the receipt an `Invalid` event removes
+            .saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(e.into())))
     }
     /// The range of component `r` is `[0, 64]`.
     fn prune_receipts(r: u32) -> Weight {

@@ -869,8 +869,8 @@ fn junk_events_cannot_evict_retained_receipts() {
         // as it comes, in two rounds: the second after the first round's events closed.
         let honest = submit(1, 1);
         resolve_valid(honest);
-        let mut junk = Vec::new();
         for round in 0..2 {
+            let mut junk = Vec::new();
             for i in 0..MAX_RECEIPTS {
                 let n = 10 + (round * MAX_RECEIPTS + i) as u8;
                 if try_submit(sybil(i), EventClass::Interaction, n).is_ok() {
@@ -880,17 +880,25 @@ fn junk_events_cannot_evict_retained_receipts() {
                     junk.push(id);
                 }
             }
+            // The junk fills what the honest receipt leaves of the share, and its
+            // receipts stand while its events are open.
+            assert_eq!(junk.len() as u32, CLASS_RECEIPT_SHARE - 1);
+            for id in &junk {
+                assert!(Receipts::<Test>::get(id).is_some(), "receipt evicted");
+            }
+            check_state();
+            // Once the events close, their Invalid receipts go (this used to keep them
+            // for the whole retention), and the next round finds the room again.
             run_to_block(System::block_number() + 10 + MAX_RECEIPTS as u64);
+            for id in &junk {
+                assert!(Receipts::<Test>::get(id).is_none(), "Invalid receipt kept");
+            }
         }
-        // Every receipt is still there before its retention ends.
+        // The honest receipt is still there before its retention ends.
         assert!(
             Receipts::<Test>::get(honest).is_some(),
             "honest receipt evicted"
         );
-        for id in &junk {
-            assert!(Receipts::<Test>::get(id).is_some(), "receipt evicted");
-        }
-        assert_eq!(junk.len() as u32, CLASS_RECEIPT_SHARE - 1);
         check_state();
     });
 }
@@ -985,6 +993,61 @@ fn a_receipt_is_kept_while_its_event_is_open() {
         next_block();
         assert!(PendingEvents::<Test>::get(id).is_none());
         assert!(Receipts::<Test>::get(id).is_none());
+        check_state();
+    });
+}
+
+#[test]
+fn invalid_junk_frees_its_receipt_share_when_its_events_close() {
+    new_test_ext().execute_with(|| {
+        // Retention far longer than an event's life, as in the runtime (7 days, 1 hour).
+        set_params_with(|p| p.receipt_retention = 1_000);
+        next_block();
+        let submitted_at = System::block_number();
+        // Sybils fill the class's receipt share with junk that the committee resolves
+        // Invalid as fast as it comes (resolution releases the pending caps).
+        let mut junk = Vec::new();
+        for i in 0..2 * CLASS_RECEIPT_SHARE {
+            let n = 10 + i as u8;
+            if try_submit(sybil(i), EventClass::Interaction, n).is_ok() {
+                let id = event_id(EventClass::Interaction, &payload(n));
+                vote(11, id, Verdict::Invalid);
+                vote(12, id, Verdict::Invalid);
+                junk.push(id);
+            }
+        }
+        assert_eq!(junk.len() as u32, CLASS_RECEIPT_SHARE);
+        // While the junk events are open their receipts stand (late votes, consumers)...
+        assert_noop!(
+            try_submit(1, EventClass::Interaction, 1),
+            Error::<Test>::ReceiptStoreFull
+        );
+        // ...and a consumer may settle one, so that it is never judged again.
+        let settled = payload(10);
+        assert_eq!(
+            <Witness as ReceiptProvider<u64>>::consume(EventClass::Interaction, &settled)
+                .map(|r| r.verdict),
+            Ok(Verdict::Invalid)
+        );
+        check_state();
+        // The events close event_ttl after submission, MaxCleanupPerBlock per block.
+        let cleanup: u32 = <<Test as Config>::MaxCleanupPerBlock as Get<u32>>::get();
+        let closed_at = submitted_at + 10 + u64::from(CLASS_RECEIPT_SHARE.div_ceil(cleanup)) - 1;
+        run_to_block(closed_at);
+        assert_eq!(PendingEvents::<Test>::count(), 0);
+        // Their Invalid receipts went with them, long before receipt_retention: the
+        // class takes honest events again.
+        assert_ok!(try_submit(1, EventClass::Interaction, 1));
+        for id in &junk {
+            assert!(Receipts::<Test>::get(id).is_none(), "Invalid receipt kept");
+        }
+        assert_eq!(ReceiptsPerClass::<Test>::get(EventClass::Interaction), 0);
+        // A junk payload may be judged again for a new fee, unless it was settled.
+        assert_ok!(try_submit(2, EventClass::Interaction, 11));
+        assert_noop!(
+            try_submit(2, EventClass::Interaction, 10),
+            Error::<Test>::AlreadySettled
+        );
         check_state();
     });
 }
