@@ -8,7 +8,13 @@
 //!
 //! Generated: do not edit by hand; run the command again.
 
-#![allow(unused_parens, unused_imports, unused_variables, missing_docs, clippy::all)]
+#![allow(
+    unused_parens,
+    unused_imports,
+    unused_variables,
+    missing_docs,
+    clippy::all
+)]
 
 use core::marker::PhantomData;
 use frame_support::{traits::Get, weights::Weight};
@@ -96,8 +102,7 @@ impl<T: frame_system::Config> pallet_witness::WeightInfo for WeightInfo<T> {
             .saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(v.into())))
     }
     fn set_params() -> Weight {
-        Weight::from_parts(7_772_000, 0)
-            .saturating_add(T::DbWeight::get().writes(1_u64))
+        Weight::from_parts(7_772_000, 0).saturating_add(T::DbWeight::get().writes(1_u64))
     }
     /// The range of component `s` is `[1, 64]`.
     fn cancel_deferred_slash(s: u32) -> Weight {
