@@ -22,8 +22,8 @@
 use crate::{
     ActiveEra, ActiveEraInfo, ActiveParams, BalanceOf, Config, CurrentEra, Elected, EraIndex,
     ErasStakers, ErasStartSessionIndex, ErasValidatorPrefs, ErasValidators, Event, Exposure,
-    HasSessionKeys, IndividualExposure, Nominators, OffencesReported, Pallet, SessionIndex,
-    ValidatorPrefs, Validators, WeightInfo,
+    HasSessionKeys, IndividualExposure, Nominators, OffenceKind, OffencesReported, Pallet,
+    SessionIndex, ValidatorPrefs, Validators, WeightInfo,
 };
 use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use frame_support::pallet_prelude::*;
@@ -243,7 +243,9 @@ impl<T: Config> Pallet<T> {
     }
 
     /// Removes eras older than `HistoryDepth` from `era`. Bounded: one era's
-    /// validators (`MaxValidators`) and its offence records (`MaxSlashesPerEra`).
+    /// validators (`MaxValidators`) and its offence records (one per elected validator and
+    /// offence kind: the records are keyed by the offence's era, not by the era its slash
+    /// applies in, so `MaxSlashesPerEra` does not bound them).
     fn prune_era(era: EraIndex) {
         let Some(old) = era.checked_sub(T::HistoryDepth::get()) else {
             return;
@@ -251,7 +253,8 @@ impl<T: Config> Pallet<T> {
         let limit = T::MaxValidators::get();
         let _ = ErasStakers::<T>::clear_prefix(old, limit, None);
         let _ = ErasValidatorPrefs::<T>::clear_prefix(old, limit, None);
-        let _ = OffencesReported::<T>::clear_prefix(old, T::MaxSlashesPerEra::get(), None);
+        let records = limit.saturating_mul(OffenceKind::ALL.len() as u32);
+        let _ = OffencesReported::<T>::clear_prefix(old, records, None);
         ErasValidators::<T>::remove(old);
         ErasStartSessionIndex::<T>::remove(old);
     }

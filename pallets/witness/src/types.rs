@@ -175,6 +175,14 @@ pub enum OffenceKind {
     GrandpaEquivocation,
 }
 
+impl OffenceKind {
+    /// Every kind: an era holds at most one offence record per elected validator and kind.
+    pub const ALL: [OffenceKind; 2] = [
+        OffenceKind::AuraEquivocation,
+        OffenceKind::GrandpaEquivocation,
+    ];
+}
+
 /// A slash decided but not yet applied: governance can cancel it until its era starts.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
 #[scale_info(skip_type_params(MaxBackers))]

@@ -255,3 +255,32 @@ fn try_state_checks_exposures() {
         });
     }
 }
+
+/// An era can hold an offence record per offender and kind, 2 × `MaxValidators` of them
+/// (8 in the mock); pruning the era must remove them all, not `MaxSlashesPerEra` (4).
+/// The records are committed to the backend first, as on a chain, where `clear_prefix`'s
+/// limit binds (it does not for values still in the overlay).
+#[test]
+fn pruning_an_era_removes_all_its_offence_records() {
+    let mut ext = new_test_ext();
+    ext.execute_with(|| {
+        for offender in 1..=4u64 {
+            for kind in [
+                OffenceKind::AuraEquivocation,
+                OffenceKind::GrandpaEquivocation,
+            ] {
+                OffencesReported::<Test>::insert(0, (offender, kind), ());
+            }
+        }
+    });
+    ext.commit_all().expect("the test backend commits");
+    ext.execute_with(|| {
+        assert_eq!(OffencesReported::<Test>::iter_prefix(0).count(), 8);
+        start_era(<<Test as Config>::HistoryDepth as Get<u32>>::get());
+        assert_eq!(
+            OffencesReported::<Test>::iter_prefix(0).count(),
+            0,
+            "offence records of a pruned era were left behind"
+        );
+    });
+}
