@@ -528,14 +528,8 @@ fn reputation_and_points_gained_per_epoch_are_capped() {
         next_block();
         // Six events (the class's pending share), three per submitter.
         let ids: Vec<_> = (0..6).map(|n| submit(5 + u64::from(n % 2), n)).collect();
-        let batch: BoundedVec<_, _> = ids
-            .iter()
-            .map(|id| (*id, Verdict::Valid))
-            .collect::<Vec<_>>()
-            .try_into()
-            .unwrap();
-        assert_ok!(Witness::attest(signed(11), batch.clone()));
-        assert_ok!(Witness::attest(signed(12), batch));
+        vote_all(11, &ids, Verdict::Valid);
+        vote_all(12, &ids, Verdict::Valid);
         // Six agreeing votes would be 60 reputation and 30 points.
         assert_eq!(witness_reputation(11), 30);
         assert_eq!(attestation_points(0, 11), 15);
@@ -666,13 +660,7 @@ fn a_captured_quorum_cannot_make_itself_permanent() {
                     (12, Verdict::Valid),
                     (13, Verdict::Invalid),
                 ] {
-                    let batch: BoundedVec<_, _> = ids
-                        .iter()
-                        .map(|id| (*id, verdict))
-                        .collect::<Vec<_>>()
-                        .try_into()
-                        .unwrap();
-                    assert_ok!(Witness::attest(signed(who), batch));
+                    vote_all(who, &ids, verdict);
                 }
                 Witness::note_author(1);
                 Witness::note_author(2);

@@ -105,6 +105,17 @@ fn vote(who: AccountId, id: EventId, verdict: Verdict) {
     assert_ok!(Witness::attest(signed(who), bounded_vec![(id, verdict)]));
 }
 
+/// `who` votes `verdict` on every event of `ids` in one `attest` call.
+fn vote_all(who: AccountId, ids: &[EventId], verdict: Verdict) {
+    let batch: BoundedVec<_, _> = ids
+        .iter()
+        .map(|id| (*id, verdict))
+        .collect::<Vec<_>>()
+        .try_into()
+        .expect("within MaxVerdictsPerAttest");
+    assert_ok!(Witness::attest(signed(who), batch));
+}
+
 /// Witnesses 11 and 12 (a quorum of the genesis committee) vote `Valid` on `id`.
 fn resolve_valid(id: EventId) {
     vote(11, id, Verdict::Valid);

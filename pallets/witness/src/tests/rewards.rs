@@ -179,14 +179,8 @@ fn witness_spam_cannot_take_more_than_the_witness_pool() {
         // Witnesses 11 and 12 vote through as many events as the class takes at once
         // (its pending share, 6), which sybils 6 and 7 submit.
         let ids: Vec<_> = (0..6).map(|n| submit(6 + u64::from(n % 2), n)).collect();
-        let batch: BoundedVec<_, _> = ids
-            .iter()
-            .map(|id| (*id, Verdict::Valid))
-            .collect::<Vec<_>>()
-            .try_into()
-            .unwrap();
-        assert_ok!(Witness::attest(signed(11), batch.clone()));
-        assert_ok!(Witness::attest(signed(12), batch));
+        vote_all(11, &ids, Verdict::Valid);
+        vote_all(12, &ids, Verdict::Valid);
         start_era(2);
         run_to_block(System::block_number() + 5);
         assert!(PayoutQueue::<Test>::get(1).is_none());
