@@ -92,8 +92,9 @@ impl<T: Config> Pallet<T> {
         }
         let (offence_era, exposure) = best.ok_or(Error::<T>::NotExposed)?;
         OffencesReported::<T>::insert(offence_era, (offender, kind), ());
+        let fraction = Self::fraction(&params, kind);
         // Disabling and chilling never depend on the slash finding room.
-        if T::ValidatorDisabler::disable(offender, Self::fraction(&params, kind)) {
+        if T::ValidatorDisabler::disable(offender, fraction) {
             Self::deposit_event(Event::ValidatorDisabled {
                 who: offender.clone(),
             });
@@ -107,7 +108,6 @@ impl<T: Config> Pallet<T> {
             Role::Validator,
             params.reputation_penalty.saturating_mul(10),
         );
-        let fraction = Self::fraction(&params, kind);
         let slash = UnappliedSlash {
             validator: offender.clone(),
             kind,
