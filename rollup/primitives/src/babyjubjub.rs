@@ -48,6 +48,10 @@ pub enum PointError {
     /// On the curve but with a small-order component: `l·P ≠ O`.
     #[error("point is not in the prime-order subgroup")]
     NotInSubgroup,
+    /// The point is the identity `(0, 1)`: in the subgroup, but refused as a public key
+    /// (`8·A = O`, so no signature by it can verify and its account's funds would freeze).
+    #[error("point is the identity, which is not a valid public key")]
+    Identity,
     /// The 32 bytes encode `y >= p`, no `x` exists for that `y`, or the sign bit is set
     /// while `x = 0`.
     #[error("compressed point is not canonical or has no square root")]

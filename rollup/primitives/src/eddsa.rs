@@ -109,11 +109,16 @@ impl PrivateKey {
 }
 
 impl PublicKey {
-    /// Checks the key is on the curve and in the prime-order subgroup. The bridge should call
-    /// this before queueing a deposit that creates an account; the circuit itself only needs
-    /// `8·A ≠ O` (it clears the cofactor).
+    /// Checks the key is on the curve, in the prime-order subgroup and not the identity. The
+    /// bridge calls this before queueing a deposit that creates an account: the circuit
+    /// accepts any key in a created leaf, but an account whose key fails here can never sign
+    /// (`8·A = O` or no discrete log), so its funds would freeze.
     pub fn validate(&self) -> Result<(), PointError> {
-        self.0.validate()
+        self.0.validate()?;
+        if self.0 == Point::IDENTITY {
+            return Err(PointError::Identity);
+        }
+        Ok(())
     }
 
     /// circomlibjs' `verifyPoseidon`, plus the `8·A ≠ O` check that circomlib's circuit makes.
@@ -244,6 +249,34 @@ mod tests {
             // Packed roundtrip.
             assert_eq!(Signature::from_bytes(&sig.to_bytes()).unwrap(), sig);
         }
+    }
+
+    #[test]
+    fn validate_refuses_identity_off_curve_and_small_order_keys() {
+        // A real key passes.
+        assert_eq!(key(7).public().validate(), Ok(()));
+        // The identity is on the curve and in the subgroup, but no one can sign for it
+        // (`8·A = O`): an account created with it freezes its funds.
+        assert_eq!(
+            PublicKey(Point::IDENTITY).validate(),
+            Err(PointError::Identity)
+        );
+        // Off the curve.
+        let off = PublicKey(Point {
+            x: Fr::from(1u64),
+            y: Fr::from(1u64),
+        });
+        assert_eq!(off.validate(), Err(PointError::NotOnCurve));
+        // On the curve, outside the prime-order subgroup: the order-2 point (0, -1) ...
+        let t2 = Point {
+            x: Fr::from(0u64),
+            y: -Fr::from(1u64),
+        };
+        assert_eq!(PublicKey(t2).validate(), Err(PointError::NotInSubgroup));
+        // ... and a real key plus that small-order component.
+        let mixed = key(7).public().0.add(&t2);
+        assert!(mixed.is_on_curve());
+        assert_eq!(PublicKey(mixed).validate(), Err(PointError::NotInSubgroup));
     }
 
     #[test]
