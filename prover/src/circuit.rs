@@ -26,7 +26,9 @@
 //! 6. **Credit** (receiver at `to`, from the root after the debit): old leaf `H(pk, bal,
 //!    nonce)`, or 0 when a deposit creates the account (`create ⇒ d`, balance and nonce 0);
 //!    new leaf with `bal + t·amount + d·deposit_amount`, range-checked to 128 bits (no
-//!    overflow). `to ≠ 2^24−1` when crediting, and `from ≠ to` for transfers.
+//!    overflow). The deposit amount itself is range-checked to 128 bits, so the circuit alone
+//!    rules out a "negative" amount `p − X` that would debit the account by `X`.
+//!    `to ≠ 2^24−1` when crediting, and `from ≠ to` for transfers.
 //! 7. **Fee**: `debit·fee` is added to the batch's fee total.
 //! 8. **Deposit/withdrawal hashes**: one `Poseidon(h, a, b, c, d)` per slot, fed with the
 //!    deposit hash chain and the deposit's fields when `d`, or the withdrawal chain and the
@@ -70,6 +72,8 @@ use crate::gadgets::{
 
 /// Balances are `u128`.
 pub const BALANCE_BITS: usize = 128;
+/// Deposit amounts are `u128` (the L1 balance type), range-checked in every slot.
+pub const DEPOSIT_AMOUNT_BITS: usize = 128;
 
 /// An account as the circuit sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -511,6 +515,12 @@ fn synthesize_slot(
     create.mul_equals(&receiver.balance, &FpVar::Constant(F::zero()))?;
     create.mul_equals(&receiver.nonce, &FpVar::Constant(F::zero()))?;
     let deposit_amount = fv(cs, w.deposit_amount)?;
+    {
+        // Without it, the amount p − X credits −X: the circuit alone would let an operator
+        // debit an account through a deposit slot.
+        let _ns = ark_relations::ns!(cs, "deposit_amount_range");
+        range_check(&deposit_amount, DEPOSIT_AMOUNT_BITS)?;
+    }
     let dep_credit = &d * &deposit_amount;
     let transfer_credit = &t * &amount;
     let new_balance = lincomb(

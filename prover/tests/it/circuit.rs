@@ -5,6 +5,7 @@
 //! sure a test fails for the rule it is about and not merely because the public input no
 //! longer matches, [`aim`] sets the public input to the value the corrupted witness computes.
 
+use ark_relations::gr1cs::ConstraintLayer;
 use echonet_prover::{
     check_witness,
     circuit::{AccountWitness, BatchCircuit, BatchWitness},
@@ -35,6 +36,31 @@ fn assert_rule(honest: &BatchWitness, corrupt: impl FnOnce(&mut BatchWitness)) {
     assert_ne!(&w, honest, "the corruption must change the witness");
     let w = aim(w);
     assert!(!satisfied(&w), "corrupted witness must be unsatisfied");
+}
+
+/// The namespace path of the first unsatisfied constraint of `w` (`None` if satisfied).
+/// arkworks 0.6 records a constraint's namespaces (`ns!` spans, target `gr1cs`) only while a
+/// `ConstraintLayer` is the tracing subscriber; without one the answer is `"R1CS - <index>"`.
+fn unsatisfied_at(w: &BatchWitness) -> Option<String> {
+    use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
+    let _guard = tracing_subscriber::registry()
+        .with(ConstraintLayer::default())
+        .set_default();
+    check_witness(w).expect("synthesis")
+}
+
+/// Like [`assert_rule`], and the first unsatisfied constraint is in namespace `name`.
+fn assert_rule_named(honest: &BatchWitness, name: &str, corrupt: impl FnOnce(&mut BatchWitness)) {
+    assert!(satisfied(honest), "positive twin must be satisfied");
+    let mut w = honest.clone();
+    corrupt(&mut w);
+    assert_ne!(&w, honest, "the corruption must change the witness");
+    let w = aim(w);
+    let at = unsatisfied_at(&w).expect("corrupted witness must be unsatisfied");
+    assert!(
+        at.contains(&format!("::{name}")),
+        "expected a failure in `{name}`, got:\n{at}"
+    );
 }
 
 const CHAIN: u32 = SAMPLE_CHAIN_ID;
@@ -122,12 +148,12 @@ fn mixed_batch_is_satisfied_and_matches_native_commitment() {
         8,
         trace.old_root,
         trace.new_root,
-        &trace.deposits,
+        |i| trace.deposits.get(i).cloned(),
         &trace.withdrawals,
         &trace.da,
     )
     .unwrap();
-    assert_eq!(bridge, trace.commitment);
+    assert_eq!(bridge, (trace.commitment, trace.deposits.len()));
 }
 
 #[test]
@@ -477,16 +503,41 @@ fn deposit_amount_is_bound() {
         BatchCircuit::computed_commitment(&forged)
             .map(|_| trace.new_root)
             .unwrap(),
-        &[dep],
+        |i| (i == 0).then(|| dep.clone()),
         &[],
         &trace.da,
     )
-    .unwrap();
+    .unwrap()
+    .0;
     assert_eq!(bridge, trace.commitment);
     assert_ne!(forged.commitment, bridge);
     let mut at_bridge = forged.clone();
     at_bridge.commitment = bridge;
     assert!(!satisfied(&at_bridge));
+}
+
+#[test]
+fn negative_deposit_amount_is_rejected() {
+    // A deposit amount is a field element in the circuit. Without a range check, the amount
+    // p − X ("−X") credits the account with −X: its balance drops by X and stays in range.
+    let x: u128 = 1_000_000_000_000;
+    let mut tree = sample_tree(6).unwrap();
+    let dep = Tx::Deposit(Deposit {
+        to: 2,
+        new_account: None,
+        amount: 500,
+    });
+    let (_, w) = exec(&mut tree, &[dep], 2);
+    let mut debited = sample_tree(6).unwrap();
+    let mut a2 = *debited.get(2).unwrap();
+    a2.balance -= x;
+    debited.set(2, Some(a2)).unwrap();
+    let operator_path = debited.proof(0).unwrap().siblings;
+    assert_rule_named(&w, "deposit_amount_range", |w| {
+        w.slots[0].deposit_amount = -Fr::from(x);
+        // The operator's path under the debited tree, so that only the amount is wrong.
+        w.operator_path = operator_path;
+    });
 }
 
 #[test]
@@ -503,9 +554,9 @@ fn constraint_counts_are_pinned() {
     // Changing any of these is a review item: see BENCHMARKS.md.
     let p1 = BatchCircuit::profile(1).unwrap();
     let p2 = BatchCircuit::profile(2).unwrap();
-    assert_eq!(p1.per_slot, 29_993);
-    assert_eq!(p2.per_slot, 29_993);
+    assert_eq!(p1.per_slot, 30_122);
+    assert_eq!(p2.per_slot, 30_122);
     assert_eq!(p1.total - p1.per_slot, p1.fixed);
-    assert_eq!(p2.total, 73_025);
+    assert_eq!(p2.total, 73_283);
     assert_eq!(p2.fixed, 13_039);
 }

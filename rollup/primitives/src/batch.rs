@@ -285,30 +285,44 @@ pub fn batch_commitment(
 
 /// What the bridge does in `submit_batch`: rebuild the public input from L1 data.
 ///
-/// `deposits` must be the first deposits of the L1 queue, as many as the DA has deposit
-/// records; `withdrawals` must be one per withdrawal record, in order, with the same `from`
-/// and amount (the recipient is only in the withdrawal list, bound by the hash).
+/// The deposits are not a list the caller supplies: `deposit_at(i)` returns the `i`-th entry
+/// from the head of the bridge's own queue, and exactly as many entries are read as the DA
+/// has deposit records (an amount is whatever the queue holds, so no extrinsic can choose
+/// it). Each entry must go to the index its DA record names. `withdrawals` must be one per
+/// withdrawal record, in order, with the same `from` and amount (the recipient is only in the
+/// withdrawal list, bound by the hash).
+///
+/// Returns the public input and the number of deposits the batch consumes (for the bridge to
+/// pop from its queue once the proof has verified).
+#[allow(clippy::too_many_arguments)]
 pub fn commitment_from_l1_data(
     header: &BatchHeader,
     batch_size: usize,
     old_root: Fr,
     new_root: Fr,
-    deposits: &[Deposit],
+    mut deposit_at: impl FnMut(usize) -> Option<Deposit>,
     withdrawals: &[WithdrawalRecord],
     da_bytes: &[u8],
-) -> Result<Fr, DaError> {
+) -> Result<(Fr, usize), DaError> {
     let decoded = da::decode(da_bytes, batch_size)?;
-    let da_deposits = decoded
+    let da_deposits: Vec<u32> = decoded
         .records
         .iter()
-        .filter(|r| matches!(r, DaRecord::Deposit { .. }))
-        .count();
-    if da_deposits != deposits.len() {
-        return Err(DaError::CountMismatch {
-            kind: "deposit",
-            da: da_deposits,
-            given: deposits.len(),
-        });
+        .filter_map(|r| match r {
+            DaRecord::Deposit { to } => Some(*to),
+            _ => None,
+        })
+        .collect();
+    let mut deposits_hash = Fr::zero();
+    for (i, to) in da_deposits.iter().enumerate() {
+        let d = deposit_at(i).ok_or(DaError::DepositQueueTooShort {
+            da: da_deposits.len(),
+            queued: i,
+        })?;
+        if d.to != *to {
+            return Err(DaError::DepositMismatch(i));
+        }
+        deposits_hash = deposit_hash_step(deposits_hash, &d);
     }
     let da_withdrawals: Vec<(u32, crate::float::Amount40)> = decoded
         .records
@@ -330,15 +344,16 @@ pub fn commitment_from_l1_data(
             return Err(DaError::WithdrawalMismatch(i));
         }
     }
-    Ok(batch_commitment(
+    let commitment = batch_commitment(
         header.chain_id,
         header.batch_number,
         old_root,
         new_root,
-        deposits_hash(deposits),
+        deposits_hash,
         withdrawals_hash(withdrawals),
         da::hash_records(decoded.operator, &decoded.records),
-    ))
+    );
+    Ok((commitment, da_deposits.len()))
 }
 
 /// Applies `txs` (padded with no-ops to `batch_size`) to `tree`. On error the tree is unchanged.
@@ -695,24 +710,37 @@ mod tests {
         assert_eq!(tree.get(0).unwrap().balance, 1_000 + 4);
         assert_eq!(t2.total_fee, 4);
         assert_eq!(t2.withdrawals.len(), 1);
-        // The bridge's recomputation agrees.
-        let c = commitment_from_l1_data(
-            &h2,
-            4,
-            t2.old_root,
-            t2.new_root,
-            &t2.deposits,
-            &t2.withdrawals,
-            &t2.da,
-        )
-        .unwrap();
-        assert_eq!(c, t2.commitment);
-        // Inconsistent L1 data is refused before hashing.
-        let l1 = |deps: &[Deposit], wds: &[WithdrawalRecord]| {
-            commitment_from_l1_data(&h2, 4, t2.old_root, t2.new_root, deps, wds, &t2.da)
+        // The bridge's recomputation from the head of its queue agrees, and reads exactly
+        // the deposits the DA records (the queue may hold more).
+        let l1 = |queue: &[Deposit], wds: &[WithdrawalRecord]| {
+            commitment_from_l1_data(
+                &h2,
+                4,
+                t2.old_root,
+                t2.new_root,
+                |i| queue.get(i).cloned(),
+                wds,
+                &t2.da,
+            )
         };
-        assert!(matches!(
+        let mut queue = t2.deposits.clone();
+        queue.push(Deposit {
+            to: 2,
+            new_account: None,
+            amount: 1,
+        });
+        assert_eq!(l1(&queue, &t2.withdrawals), Ok((t2.commitment, 1)));
+        // Inconsistent L1 data is refused before hashing.
+        assert_eq!(
             l1(&[], &t2.withdrawals),
+            Err(DaError::DepositQueueTooShort { da: 1, queued: 0 })
+        );
+        assert_eq!(
+            l1(&queue[1..], &t2.withdrawals),
+            Err(DaError::DepositMismatch(0))
+        );
+        assert!(matches!(
+            l1(&t2.deposits, &[]),
             Err(DaError::CountMismatch { .. })
         ));
         let mut wrong = t2.withdrawals.clone();

@@ -105,16 +105,29 @@ pub enum DaError {
     /// An index to encode needs more than the 3 bytes a record gives it.
     #[error("account index {0} does not fit in 24 bits")]
     IndexTooLarge(u32),
-    /// The L1 data given with the payload does not have one entry per record of a kind.
+    /// The withdrawal list given with the payload does not have one entry per withdrawal
+    /// record.
     #[error("the DA has {da} {kind} records but {given} {kind}s were given")]
     CountMismatch {
-        /// `"deposit"` or `"withdrawal"`.
+        /// `"withdrawal"`.
         kind: &'static str,
         /// Records of that kind in the payload.
         da: usize,
         /// Entries of that kind given.
         given: usize,
     },
+    /// The bridge's deposit queue holds fewer entries than the DA has deposit records.
+    #[error("the DA has {da} deposit records but the deposit queue holds only {queued}")]
+    DepositQueueTooShort {
+        /// Deposit records in the payload.
+        da: usize,
+        /// Entries the queue could give.
+        queued: usize,
+    },
+    /// Queued deposit `n` (0-based from the queue head) goes to another index than the `n`-th
+    /// deposit record of the DA: the batch does not consume the queue in order.
+    #[error("queued deposit {0} does not match its DA record")]
+    DepositMismatch(usize),
     /// Withdrawal `n` (0-based) has a different sender or amount than its DA record.
     #[error("withdrawal {0} does not match its DA record")]
     WithdrawalMismatch(usize),
