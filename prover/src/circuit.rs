@@ -16,10 +16,11 @@
 //! 4. **Debit** (sender at `from`): old leaf `H(pk, bal, nonce)` must be on the path to the
 //!    running root if `debit`; new leaf `H(pk, bal − amount − fee, nonce + 1)` with the new
 //!    balance range-checked to 128 bits (no underflow); the running root becomes the new root
-//!    if `debit`, else stays. The nonce is not range-checked: every leaf's nonce is created as
-//!    0 (deposits) and only ever incremented by 1 here, starting from the empty genesis tree,
-//!    so it is a small integer by induction, which is all the message packing needs
-//!    (`nonce < 2^123`). This saves 41 constraints per slot.
+//!    if `debit`, else stays. The sender's nonce is range-checked to 40 bits (41 constraints),
+//!    the native rule: every leaf's nonce starts at 0 and grows by one per signature, so this
+//!    only matters for a leaf that did not come from the empty genesis tree, but then native
+//!    execution and the circuit still agree, and the nonce cannot reach the message word's
+//!    higher fields.
 //! 5. **Signature** (if `debit`): EdDSA-Poseidon by the sender's `pk` over
 //!    `M = H(e, rec_hi·w, rec_lo·w)`, `e` packing chain id, type, `from`, `to·t`, amount code,
 //!    fee code and nonce (see `echonet_rollup_primitives::tx`).
@@ -56,7 +57,7 @@ use echonet_rollup_primitives::{
     field::split_bytes32,
     float::{AMOUNT_EXPONENT_BITS, AMOUNT_MANTISSA_BITS, FEE_EXPONENT_BITS, FEE_MANTISSA_BITS},
     tree::{Account, MerkleProof, RESERVED_INDEX, TREE_DEPTH},
-    tx::{tx_type, Tx},
+    tx::{tx_type, Tx, NONCE_BITS},
     AccountTree, BatchHeader,
 };
 
@@ -466,6 +467,13 @@ fn synthesize_slot(
 
     // 4. Debit.
     let sender = AccountVar::alloc(cs, &w.sender)?;
+    {
+        // The native rule (`tx::MAX_NONCE`), so that a leaf with a larger nonce (possible only
+        // in a pre-populated genesis) cannot spend, and the nonce cannot spill into the
+        // message fields above it.
+        let _ns = ark_relations::ns!(cs, "nonce_range");
+        range_check(&sender.nonce, NONCE_BITS as usize)?;
+    }
     let sender_path = fvs(cs, &w.sender_path)?;
     let new_balance = lincomb(
         &[(one(), &sender.balance), (-one(), &amount), (-one(), &fee)],

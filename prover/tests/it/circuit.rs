@@ -8,7 +8,7 @@
 use ark_relations::gr1cs::ConstraintLayer;
 use echonet_prover::{
     check_witness,
-    circuit::{AccountWitness, BatchCircuit, BatchWitness},
+    circuit::{AccountWitness, BatchCircuit, BatchWitness, SlotWitness},
     sample::{sample_batch, sample_key, sample_tree, SampleKind, SAMPLE_CHAIN_ID},
 };
 use echonet_rollup_primitives::{
@@ -540,6 +540,89 @@ fn negative_deposit_amount_is_rejected() {
     });
 }
 
+/// Witness of one transfer `from → to` (fee 20, operator 0) over `tree` as it is, signed for
+/// the leaf's nonce, without the native checks: for leaves that native execution refuses.
+fn crafted_transfer(tree: &AccountTree, from: u32, to: u32, amount: u128) -> BatchWitness {
+    let mut tree = tree.clone();
+    let old_root = tree.root();
+    let acc = |a: &echonet_rollup_primitives::Account| AccountWitness {
+        pk: a.pubkey.0,
+        balance: Fr::from(a.balance),
+        nonce: Fr::from(a.nonce),
+    };
+    let sender = *tree.get(from).unwrap();
+    let sender_path = tree.proof(from).unwrap().siblings;
+    let mut after = sender;
+    after.balance -= amount + 20;
+    after.nonce += 1;
+    tree.set(from, Some(after)).unwrap();
+    let receiver = *tree.get(to).unwrap();
+    let receiver_path = tree.proof(to).unwrap().siblings;
+    let mut credited = receiver;
+    credited.balance += amount;
+    tree.set(to, Some(credited)).unwrap();
+    let operator = *tree.get(0).unwrap();
+    let operator_path = tree.proof(0).unwrap().siblings;
+    let mut slot = SlotWitness::noop();
+    slot.ty = tx_type::TRANSFER;
+    slot.from = from;
+    slot.to = to;
+    slot.amount_code = amt(amount).code();
+    slot.fee_code = fee().code();
+    slot.sender = acc(&sender);
+    slot.sender_path = sender_path;
+    slot.receiver = acc(&receiver);
+    slot.receiver_path = receiver_path;
+    let mut w = BatchWitness {
+        chain_id: Fr::from(CHAIN as u64),
+        batch_number: Fr::from(1u64),
+        old_root,
+        operator: 0,
+        operator_account: acc(&operator),
+        operator_path,
+        slots: vec![slot, SlotWitness::noop()],
+        commitment: Fr::from(0u64),
+    };
+    resign_transfer(&mut w, CHAIN);
+    aim(w)
+}
+
+#[test]
+fn nonce_beyond_40_bits_is_rejected() {
+    // Natively a nonce is below 2^40. A leaf with a larger nonce can only come from a
+    // pre-populated genesis; the circuit must refuse to spend from it as well, or the nonce's
+    // high bits would spill into the fields above it in the signed message.
+    let mut tree = sample_tree(6).unwrap();
+    let mut honest_tree = tree.clone();
+    let mut a1 = *tree.get(1).unwrap();
+    a1.nonce = (1 << 40) - 1;
+    honest_tree.set(1, Some(a1)).unwrap();
+    // The largest nonce passes, in native execution and in the circuit ...
+    let (_, w) = exec(
+        &mut honest_tree.clone(),
+        &[transfer(1, 2, 1_000, (1 << 40) - 1)],
+        2,
+    );
+    assert!(satisfied(&w));
+    assert_eq!(crafted_transfer(&honest_tree, 1, 2, 1_000), w);
+    // ... one more is refused natively ...
+    a1.nonce = 1 << 40;
+    tree.set(1, Some(a1)).unwrap();
+    assert!(matches!(
+        echonet_rollup_primitives::execute_batch(
+            &mut tree.clone(),
+            &header(1),
+            &[transfer(1, 2, 1_000, 1 << 40)],
+            2
+        ),
+        Err(echonet_rollup_primitives::BatchError::NonceExhausted { slot: 0 })
+    ));
+    // ... and by the circuit, with everything else consistent.
+    let crafted = crafted_transfer(&tree, 1, 2, 1_000);
+    let at = unsatisfied_at(&crafted).expect("a nonce of 2^40 must be refused");
+    assert!(at.contains("::nonce_range"), "failed elsewhere:\n{at}");
+}
+
 #[test]
 fn placeholder_signature_of_unsigned_slots_never_verifies_natively() {
     let m = Fr::from(1u64);
@@ -554,9 +637,9 @@ fn constraint_counts_are_pinned() {
     // Changing any of these is a review item: see BENCHMARKS.md.
     let p1 = BatchCircuit::profile(1).unwrap();
     let p2 = BatchCircuit::profile(2).unwrap();
-    assert_eq!(p1.per_slot, 30_122);
-    assert_eq!(p2.per_slot, 30_122);
+    assert_eq!(p1.per_slot, 30_163);
+    assert_eq!(p2.per_slot, 30_163);
     assert_eq!(p1.total - p1.per_slot, p1.fixed);
-    assert_eq!(p2.total, 73_283);
+    assert_eq!(p2.total, 73_365);
     assert_eq!(p2.fixed, 13_039);
 }

@@ -10,10 +10,10 @@
 //!   ([`poseidon`]).
 //! * **Balances are `u128`**, the L1 `Balance` type, so a deposit can never overflow
 //!   an L2 balance while the bridge holds the funds (total L2 balance ≤ funds locked on L1 <
-//!   2^128). The circuit range-checks every new balance to 128 bits (no underflow, no
-//!   overflow). Nonces are below 2^40 ([`tx::MAX_NONCE`], enforced natively); the circuit does
-//!   not range-check them because a nonce starts at 0 when a deposit creates the account and
-//!   only ever grows by one per signed transaction, so it is small by induction.
+//!   2^128). The circuit range-checks every new balance and every deposit amount to 128 bits
+//!   (no underflow, no overflow, no "negative" deposit). Nonces are below 2^40
+//!   ([`tx::MAX_NONCE`]): native execution and the circuit both range-check the sender's
+//!   nonce, so they agree even on a leaf that did not start from the empty genesis tree.
 //! * **Account tree** ([`tree`]): sparse, depth 24, leaf `Poseidon(pk.x, pk.y, balance,
 //!   nonce)`, empty leaf 0, path bits = index bits. Index `2^24-1` is reserved.
 //! * **Keys and signatures** ([`eddsa`], [`babyjubjub`]): EdDSA-Poseidon on BabyJubJub,

@@ -21,7 +21,9 @@ use crate::field::{split_bytes32, Fr};
 use crate::float::{Amount40, Fee8};
 use crate::poseidon::poseidon;
 
-/// Nonces are below 2^40 (the circuit range-checks them to this width).
+/// Nonces are below 2^40: native execution refuses to debit an account whose nonce is
+/// larger, and the circuit range-checks the sender's nonce to this width, so both accept the
+/// same transactions even for a leaf that did not start from the empty genesis tree.
 pub const NONCE_BITS: u32 = 40;
 /// Largest nonce an account can sign with.
 pub const MAX_NONCE: u64 = (1 << NONCE_BITS) - 1;
