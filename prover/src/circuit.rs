@@ -23,7 +23,7 @@
 //!    higher fields.
 //! 5. **Signature** (if `debit`): EdDSA-Poseidon by the sender's `pk` over
 //!    `M = H(e, rec_hi·w, rec_lo·w)`, `e` packing chain id, type, `from`, `to·t`, amount code,
-//!    fee code and nonce (see `echonet_rollup_primitives::tx`).
+//!    fee code, nonce and rollup instance (see `echonet_rollup_primitives::tx`).
 //! 6. **Credit** (receiver at `to`, from the root after the debit): old leaf `H(pk, bal,
 //!    nonce)`, or 0 when a deposit creates the account (`create ⇒ d`, balance and nonce 0);
 //!    new leaf with `bal + t·amount + d·deposit_amount`, range-checked to 128 bits (no
@@ -44,8 +44,10 @@
 //!
 //! The operator's account (index in the DA header) gets the fee total: membership under the
 //! running root, new balance range-checked, new root. Then the DA hash over the records, and
-//! the public input `Poseidon(chain_id, batch_number, old_root, new_root, deposits_hash,
-//! withdrawals_hash, da_hash)` is enforced equal to the single public input.
+//! the public input `Poseidon(chain_id + instance·2^32, batch_number, old_root, new_root,
+//! deposits_hash, withdrawals_hash, da_hash)` is enforced equal to the single public input.
+//! `chain_id` (32 bits) and `instance` (64 bits, 65 constraints) are range-checked witnesses
+//! used both there and in every signed message, so the proof binds the instance users signed.
 
 use ark_ff::{Field, Zero};
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
@@ -169,6 +171,8 @@ impl SlotWitness {
 pub struct BatchWitness {
     /// The chain users signed for; also part of the public input.
     pub chain_id: F,
+    /// The rollup instance users signed for; also part of the public input.
+    pub instance: F,
     /// The batch's sequence number on L1.
     pub batch_number: F,
     /// The state root before the batch.
@@ -275,6 +279,7 @@ impl BatchWitness {
         }
         Ok(BatchWitness {
             chain_id: F::from(trace.header.chain_id as u64),
+            instance: F::from(trace.header.instance),
             batch_number: F::from(trace.header.batch_number),
             old_root: trace.old_root,
             operator: trace.header.operator,
@@ -289,6 +294,7 @@ impl BatchWitness {
     pub fn blank(batch_size: usize) -> Self {
         BatchWitness {
             chain_id: F::zero(),
+            instance: F::zero(),
             batch_number: F::zero(),
             old_root: F::zero(),
             operator: 0,
@@ -437,6 +443,7 @@ struct BatchState {
 fn synthesize_slot(
     cs: &ConstraintSystemRef<F>,
     chain_id: &Fv,
+    instance: &Fv,
     st: &mut BatchState,
     w: &SlotWitness,
 ) -> Result<(), SynthesisError> {
@@ -505,6 +512,7 @@ fn synthesize_slot(
             (pow2(82), &amount_code),
             (pow2(122), &fee_code),
             (pow2(130), &sender.nonce),
+            (pow2(170), instance),
         ],
         F::zero(),
     )?;
@@ -616,6 +624,14 @@ impl BatchCircuit {
         let mut marks = vec![];
         let chain_id = fv(cs, w.chain_id)?;
         range_check(&chain_id, 32)?;
+        // The same witness goes into every signed message and into the public input, so the
+        // proof binds the instance users signed for; 64 bits keep both packings injective.
+        let instance = fv(cs, w.instance)?;
+        {
+            let _ns = ark_relations::ns!(cs, "instance_range");
+            range_check(&instance, 64)?;
+        }
+        let rollup_id = lincomb(&[(one(), &chain_id), (pow2(32), &instance)], F::zero())?;
         let batch_number = fv(cs, w.batch_number)?;
         let old_root = fv(cs, w.old_root)?;
         let mut st = BatchState {
@@ -627,7 +643,7 @@ impl BatchCircuit {
         };
         marks.push(cs.num_constraints());
         for slot in &w.slots {
-            synthesize_slot(cs, &chain_id, &mut st, slot)?;
+            synthesize_slot(cs, &chain_id, &instance, &mut st, slot)?;
             marks.push(cs.num_constraints());
         }
 
@@ -657,7 +673,7 @@ impl BatchCircuit {
         }
 
         let commitment = poseidon(&[
-            chain_id,
+            rollup_id,
             batch_number,
             old_root,
             new_root,
@@ -721,6 +737,7 @@ pub fn sample_noop_trace(batch_size: usize) -> Result<BatchTrace, crate::ProverE
     .map_err(|e| crate::ProverError::Trace(e.to_string()))?;
     let header = BatchHeader {
         chain_id: 0,
+        instance: 0,
         batch_number: 0,
         operator: 0,
     };

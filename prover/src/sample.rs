@@ -10,6 +10,8 @@ use crate::ProverError;
 
 /// Chain id used by samples.
 pub const SAMPLE_CHAIN_ID: u32 = 42;
+/// Rollup instance used by samples (above 2^63, so the top of its range is exercised).
+pub const SAMPLE_INSTANCE: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// Which transactions a sample batch holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,6 +50,7 @@ pub fn sample_txs(batch_size: usize, kind: SampleKind, accounts: u32) -> Vec<Tx>
     let amount = |v: u128| Amount40::from_value(v).unwrap_or(Amount40::ZERO);
     let fee = Fee8::from_value(20).unwrap_or(Fee8(0));
     let c = SAMPLE_CHAIN_ID;
+    let i = SAMPLE_INSTANCE;
     match kind {
         SampleKind::Mixed => {
             let new_index = accounts;
@@ -60,6 +63,7 @@ pub fn sample_txs(batch_size: usize, kind: SampleKind, accounts: u32) -> Vec<Tx>
                 Tx::Transfer(Transfer::signed(
                     &sample_key(1),
                     c,
+                    i,
                     1,
                     2,
                     amount(1_234_000),
@@ -69,6 +73,7 @@ pub fn sample_txs(batch_size: usize, kind: SampleKind, accounts: u32) -> Vec<Tx>
                 Tx::Withdraw(Withdraw::signed(
                     &sample_key(3),
                     c,
+                    i,
                     3,
                     amount(700_000_000),
                     fee,
@@ -78,6 +83,7 @@ pub fn sample_txs(batch_size: usize, kind: SampleKind, accounts: u32) -> Vec<Tx>
                 Tx::Transfer(Transfer::signed(
                     &sample_key(new_index),
                     c,
+                    i,
                     new_index,
                     1,
                     amount(1_000_000),
@@ -92,6 +98,7 @@ pub fn sample_txs(batch_size: usize, kind: SampleKind, accounts: u32) -> Vec<Tx>
                 Tx::Transfer(Transfer::signed(
                     &sample_key(2),
                     c,
+                    i,
                     2,
                     3,
                     amount(5),
@@ -115,6 +122,7 @@ pub fn sample_txs(batch_size: usize, kind: SampleKind, accounts: u32) -> Vec<Tx>
                     Tx::Transfer(Transfer::signed(
                         &sample_key(from),
                         c,
+                        i,
                         from,
                         to,
                         amount(1_000 + k as u128),
@@ -134,6 +142,7 @@ pub fn sample_batch(batch_size: usize, kind: SampleKind) -> Result<BatchTrace, P
     let txs = sample_txs(batch_size, kind, accounts);
     let header = BatchHeader {
         chain_id: SAMPLE_CHAIN_ID,
+        instance: SAMPLE_INSTANCE,
         batch_number: 7,
         operator: 0,
     };

@@ -5,17 +5,18 @@
 //! sure a test fails for the rule it is about and not merely because the public input no
 //! longer matches, [`aim`] sets the public input to the value the corrupted witness computes.
 
+use ark_ff::Field;
 use ark_relations::gr1cs::ConstraintLayer;
 use echonet_prover::{
     check_witness,
     circuit::{AccountWitness, BatchCircuit, BatchWitness, SlotWitness},
-    sample::{sample_batch, sample_key, sample_tree, SampleKind, SAMPLE_CHAIN_ID},
+    sample::{sample_batch, sample_key, sample_tree, SampleKind, SAMPLE_CHAIN_ID, SAMPLE_INSTANCE},
 };
 use echonet_rollup_primitives::{
     babyjubjub::Point,
     batch::{commitment_from_l1_data, BatchTrace},
     eddsa::Signature,
-    tx::{transfer_message, tx_type, withdraw_message},
+    tx::{pack_message_word, transfer_message, tx_type, withdraw_message},
     AccountTree, Amount40, BatchHeader, Deposit, Fee8, Fr, Transfer, Tx, Withdraw,
 };
 
@@ -64,10 +65,12 @@ fn assert_rule_named(honest: &BatchWitness, name: &str, corrupt: impl FnOnce(&mu
 }
 
 const CHAIN: u32 = SAMPLE_CHAIN_ID;
+const INSTANCE: u64 = SAMPLE_INSTANCE;
 
 fn header(n: u64) -> BatchHeader {
     BatchHeader {
         chain_id: CHAIN,
+        instance: INSTANCE,
         batch_number: n,
         operator: 0,
     }
@@ -92,6 +95,7 @@ fn transfer(from: u32, to: u32, amount: u128, nonce: u64) -> Tx {
     Tx::Transfer(Transfer::signed(
         &sample_key(from),
         CHAIN,
+        INSTANCE,
         from,
         to,
         amt(amount),
@@ -108,10 +112,16 @@ fn one_transfer() -> BatchWitness {
 
 /// Re-signs slot 0 of a witness as a transfer with its current fields, as the sender would.
 fn resign_transfer(w: &mut BatchWitness, chain: u32) {
+    resign_transfer_for(w, chain, INSTANCE);
+}
+
+/// [`resign_transfer`] for rollup `instance`.
+fn resign_transfer_for(w: &mut BatchWitness, chain: u32, instance: u64) {
     let s = &mut w.slots[0];
     let nonce = nonce_u64(&s.sender.nonce);
     let m = transfer_message(
         chain,
+        instance,
         s.from,
         s.to,
         Amount40::from_code(s.amount_code).unwrap(),
@@ -163,7 +173,7 @@ fn bad_signature_is_rejected() {
     assert_rule(&w, |w| {
         // A valid signature, by someone else.
         let s = &mut w.slots[0];
-        let m = transfer_message(CHAIN, 1, 2, amt(1_000), fee(), 0);
+        let m = transfer_message(CHAIN, INSTANCE, 1, 2, amt(1_000), fee(), 0);
         let sig = sample_key(3).sign(&m);
         s.r8 = sig.r8;
         s.s = echonet_prover::gadgets::eddsa::s_to_field(&sig.s).unwrap();
@@ -185,7 +195,7 @@ fn wrong_nonce_is_rejected() {
     });
     // Signed for nonce 1, account data left at nonce 0: the signature no longer matches.
     assert_rule(&w, |w| {
-        let m = transfer_message(CHAIN, 1, 2, amt(1_000), fee(), 1);
+        let m = transfer_message(CHAIN, INSTANCE, 1, 2, amt(1_000), fee(), 1);
         let sig = sample_key(1).sign(&m);
         w.slots[0].r8 = sig.r8;
         w.slots[0].s = echonet_prover::gadgets::eddsa::s_to_field(&sig.s).unwrap();
@@ -300,6 +310,46 @@ fn signature_replayed_into_another_batch_is_rejected() {
 fn signature_replayed_into_another_chain_is_rejected() {
     let w = one_transfer();
     assert_rule(&w, |w| resign_transfer(w, CHAIN + 1));
+}
+
+#[test]
+fn signature_for_another_rollup_instance_is_rejected() {
+    let w = one_transfer();
+    // Signed for instance A, proven in a batch of instance A': the message differs.
+    assert_rule(&w, |w| resign_transfer_for(w, CHAIN, INSTANCE ^ 1));
+    // The batch claims instance B (the public input the bridge of B rebuilds) while its
+    // transfer was signed for A: the same witness feeds both, so the signature fails.
+    assert_rule(&w, |w| w.instance = Fr::from(INSTANCE ^ 1));
+    let mut for_b = w.clone();
+    for_b.instance = Fr::from(INSTANCE ^ 1);
+    assert_ne!(
+        BatchCircuit::computed_commitment(&for_b).unwrap(),
+        w.commitment
+    );
+    // An instance beyond 64 bits cannot alias another (chain id, instance) pair, even when
+    // the transfer is re-signed for exactly the word the circuit packs.
+    let mut wide = w.clone();
+    wide.instance = Fr::from(INSTANCE) + Fr::from(2u64).pow([64]);
+    let s = &wide.slots[0];
+    let e = pack_message_word(
+        CHAIN,
+        INSTANCE,
+        tx_type::TRANSFER,
+        s.from,
+        s.to,
+        Amount40::from_code(s.amount_code).unwrap(),
+        Fee8(s.fee_code),
+        0,
+    ) + Fr::from(2u64).pow([234]);
+    let sig = sample_key(1).sign(&echonet_rollup_primitives::poseidon::poseidon(&[
+        e,
+        Fr::from(0u64),
+        Fr::from(0u64),
+    ]));
+    wide.slots[0].r8 = sig.r8;
+    wide.slots[0].s = echonet_prover::gadgets::eddsa::s_to_field(&sig.s).unwrap();
+    let at = unsatisfied_at(&aim(wide)).expect("a 65-bit instance must be refused");
+    assert!(at.contains("::instance_range"), "failed elsewhere:\n{at}");
 }
 
 #[test]
@@ -442,6 +492,7 @@ fn fees_go_to_the_operator_account() {
     no_fee.set(0, Some(op)).unwrap();
     let forged = echonet_rollup_primitives::batch_commitment(
         CHAIN,
+        INSTANCE,
         1,
         trace.old_root,
         no_fee.root(),
@@ -461,6 +512,7 @@ fn withdrawal_recipient_is_bound() {
     let wd = Tx::Withdraw(Withdraw::signed(
         &sample_key(3),
         CHAIN,
+        INSTANCE,
         3,
         amt(5_000),
         fee(),
@@ -475,7 +527,7 @@ fn withdrawal_recipient_is_bound() {
     assert_rule(&w, |w| w.slots[0].amount_code = amt(6_000).code());
     // The gadget's message is the native one: re-signing the natively built message for the
     // witness' fields is what made the honest witness satisfied.
-    let m = withdraw_message(CHAIN, 3, amt(5_000), fee(), 0, &[7; 32]);
+    let m = withdraw_message(CHAIN, INSTANCE, 3, amt(5_000), fee(), 0, &[7; 32]);
     assert!(sample_key(3)
         .public()
         .verify(&m, &sample_key(3).sign(&m))
@@ -575,6 +627,7 @@ fn crafted_transfer(tree: &AccountTree, from: u32, to: u32, amount: u128) -> Bat
     slot.receiver_path = receiver_path;
     let mut w = BatchWitness {
         chain_id: Fr::from(CHAIN as u64),
+        instance: Fr::from(INSTANCE),
         batch_number: Fr::from(1u64),
         old_root,
         operator: 0,
@@ -640,6 +693,6 @@ fn constraint_counts_are_pinned() {
     assert_eq!(p1.per_slot, 30_163);
     assert_eq!(p2.per_slot, 30_163);
     assert_eq!(p1.total - p1.per_slot, p1.fixed);
-    assert_eq!(p2.total, 73_365);
-    assert_eq!(p2.fixed, 13_039);
+    assert_eq!(p2.total, 73_430);
+    assert_eq!(p2.fixed, 13_104);
 }

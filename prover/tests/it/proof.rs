@@ -5,7 +5,7 @@
 use ark_serialize::CanonicalSerialize;
 use echonet_prover::{
     keys, proof_to_bytes, prove,
-    sample::{sample_batch, sample_tree, sample_txs, SampleKind, SAMPLE_CHAIN_ID},
+    sample::{sample_batch, sample_tree, sample_txs, SampleKind, SAMPLE_CHAIN_ID, SAMPLE_INSTANCE},
     snarkjs, verify, verify_encoded, ProverError,
 };
 use echonet_rollup_primitives::{
@@ -21,6 +21,7 @@ fn mixed_batch_of_4() -> BatchTrace {
     let txs = sample_txs(3, SampleKind::Mixed, 6);
     let header = BatchHeader {
         chain_id: SAMPLE_CHAIN_ID,
+        instance: SAMPLE_INSTANCE,
         batch_number: 3,
         operator: 0,
     };

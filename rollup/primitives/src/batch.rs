@@ -4,8 +4,10 @@
 //! records everything the prover needs ([`BatchTrace`]). On any error the tree is left as it
 //! was. The sequencer calls it to build batches; the prover consumes the trace.
 //!
-//! Public input: `Poseidon(chain_id, batch_number, old_root, new_root, deposits_hash,
-//! withdrawals_hash, da_hash)`; see [`batch_commitment`].
+//! Public input: `Poseidon(chain_id + instance·2^32, batch_number, old_root, new_root,
+//! deposits_hash, withdrawals_hash, da_hash)`; see [`batch_commitment`]. The circuit takes
+//! `chain_id` and `instance` from the same witnesses it packs into every signed message, so a
+//! proof for one rollup instance cannot carry a signature made for another.
 //!
 //! * `deposits_hash`: `h₀ = 0`, `h ← Poseidon(h, to + 2^24·is_new, amount, pk.x, pk.y)` over
 //!   the deposits the batch consumes, in queue order (`pk = (0, 0)` when crediting an existing
@@ -34,6 +36,9 @@ use crate::tx::{Deposit, Tx, MAX_NONCE};
 pub struct BatchHeader {
     /// The EchoNet chain this rollup settles on (signed by every user).
     pub chain_id: u32,
+    /// The rollup instance on that chain (set by the bridge instance, signed by every user),
+    /// so that two rollups on one chain do not accept each other's signatures.
+    pub instance: u64,
     /// Sequence number of this batch on L1.
     pub batch_number: u64,
     /// Account index that receives the batch's fees.
@@ -262,9 +267,17 @@ pub fn withdrawals_hash(withdrawals: &[WithdrawalRecord]) -> Fr {
     withdrawals.iter().fold(Fr::zero(), withdrawal_hash_step)
 }
 
+/// The first element of the public input: `chain_id + instance·2^32` (96 bits, one value
+/// per pair).
+pub fn rollup_id(chain_id: u32, instance: u64) -> Fr {
+    Fr::from(chain_id as u64) + Fr::from(instance) * Fr::from(1u64 << 32)
+}
+
 /// The public input of a batch proof.
+#[allow(clippy::too_many_arguments)]
 pub fn batch_commitment(
     chain_id: u32,
+    instance: u64,
     batch_number: u64,
     old_root: Fr,
     new_root: Fr,
@@ -273,7 +286,7 @@ pub fn batch_commitment(
     da_hash: Fr,
 ) -> Fr {
     poseidon(&[
-        Fr::from(chain_id as u64),
+        rollup_id(chain_id, instance),
         Fr::from(batch_number),
         old_root,
         new_root,
@@ -346,6 +359,7 @@ pub fn commitment_from_l1_data(
     }
     let commitment = batch_commitment(
         header.chain_id,
+        header.instance,
         header.batch_number,
         old_root,
         new_root,
@@ -440,7 +454,7 @@ fn execute_inner(
                     t.nonce,
                     amount,
                     fee,
-                    &t.message(header.chain_id),
+                    &t.message(header.chain_id, header.instance),
                     &t.signature,
                 )?;
                 let credit = credit_existing(tree, undo, slot, t.to, amount)?;
@@ -466,7 +480,7 @@ fn execute_inner(
                     w.nonce,
                     amount,
                     fee,
-                    &w.message(header.chain_id),
+                    &w.message(header.chain_id, header.instance),
                     &w.signature,
                 )?;
                 total_fee += fee;
@@ -520,6 +534,7 @@ fn execute_inner(
     let wh = withdrawals_hash(&withdrawals);
     let commitment = batch_commitment(
         header.chain_id,
+        header.instance,
         header.batch_number,
         old_root,
         new_root,
@@ -662,6 +677,7 @@ mod tests {
         let mut tree = AccountTree::new();
         let header = BatchHeader {
             chain_id: 42,
+            instance: 5,
             batch_number: 1,
             operator: 0,
         };
@@ -686,8 +702,8 @@ mod tests {
         let a = Amount40::from_value(100).unwrap();
         let f = Fee8::from_value(2).unwrap();
         let txs = vec![
-            Tx::Transfer(Transfer::signed(&k[1], 42, 1, 2, a, f, 0)),
-            Tx::Withdraw(Withdraw::signed(&k[2], 42, 2, a, f, 0, [9; 32])),
+            Tx::Transfer(Transfer::signed(&k[1], 42, 5, 1, 2, a, f, 0)),
+            Tx::Withdraw(Withdraw::signed(&k[2], 42, 5, 2, a, f, 0, [9; 32])),
             Tx::Deposit(Deposit {
                 to: 1,
                 new_account: None,
@@ -753,10 +769,30 @@ mod tests {
         let json = serde_json::to_string(&t2).unwrap();
         assert_eq!(serde_json::from_str::<BatchTrace>(&json).unwrap(), t2);
         // Same transfer signed for another chain is rejected.
-        let other_chain = Tx::Transfer(Transfer::signed(&k[1], 43, 1, 2, a, f, 1));
+        let other_chain = Tx::Transfer(Transfer::signed(&k[1], 43, 5, 1, 2, a, f, 1));
         assert!(matches!(
             execute_batch(&mut tree, &h2, &[other_chain], 4),
             Err(BatchError::Signature { .. })
         ));
+        // ... and so is one signed for another rollup instance on the same chain.
+        let other_instance = Tx::Transfer(Transfer::signed(&k[1], 42, 6, 1, 2, a, f, 1));
+        let root = tree.root();
+        assert!(matches!(
+            execute_batch(&mut tree, &h2, &[other_instance], 4),
+            Err(BatchError::Signature { slot: 0, .. })
+        ));
+        assert_eq!(tree.root(), root);
+        let h6 = BatchHeader { instance: 6, ..h2 };
+        let other_instance = Tx::Withdraw(Withdraw::signed(&k[1], 42, 5, 1, a, f, 1, [9; 32]));
+        assert!(matches!(
+            execute_batch(&mut tree, &h6, &[other_instance], 4),
+            Err(BatchError::Signature { slot: 0, .. })
+        ));
+        // The public input binds the instance.
+        assert_ne!(
+            batch_commitment(42, 5, 1, root, root, root, root, root),
+            batch_commitment(42, 6, 1, root, root, root, root, root)
+        );
+        assert_eq!(rollup_id(42, 5), Fr::from(42u64 + (5u64 << 32)));
     }
 }

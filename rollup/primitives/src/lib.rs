@@ -20,10 +20,12 @@
 //!   circomlibjs-compatible (keys, signatures and packing), in circomlib's coordinates.
 //! * **Transactions** ([`tx`]): `Transfer`, `Deposit`, `Withdraw`, `Noop`. Amounts are 40-bit
 //!   decimal floats and fees 8-bit floats ([`float`]); users sign the codes.
-//! * **Replay protection**: the signed message binds chain id, transaction type, indices,
-//!   amount, fee, nonce and (for withdrawals) the L1 recipient. The nonce must equal the
-//!   account's and then increments, so a signature is spent once and cannot be replayed into
-//!   a later batch; the chain id stops replay on another chain.
+//! * **Replay protection**: the signed message binds chain id, rollup instance, transaction
+//!   type, indices, amount, fee, nonce and (for withdrawals) the L1 recipient. The nonce must
+//!   equal the account's and then increments, so a signature is spent once and cannot be
+//!   replayed into a later batch; the chain id stops replay on another chain, and the
+//!   instance (a 64-bit id the bridge instance fixes, in [`BatchHeader`]) on another rollup of
+//!   the same chain. No expiry (`valid_until`) is signed.
 //! * **Deposits create accounts**: a deposit with `new_account = Some(pk)` fills the empty
 //!   leaf at `to` with `(pk, amount, nonce 0)`. The bridge assigns `to` (e.g. a counter of
 //!   created accounts), so deposit processing is deterministic; the bridge should also check
@@ -33,8 +35,8 @@
 //!   last slot (see [`batch`]).
 //! * **DA encoding** ([`da`]): 3-byte header + 12 bytes per transfer, withdrawal or deposit;
 //!   trailing no-ops are omitted.
-//! * **Public input** ([`batch::batch_commitment`]): `Poseidon(chain_id, batch_number,
-//!   old_root, new_root, deposits_hash, withdrawals_hash, da_hash)`.
+//! * **Public input** ([`batch::batch_commitment`]): `Poseidon(chain_id + instance·2^32,
+//!   batch_number, old_root, new_root, deposits_hash, withdrawals_hash, da_hash)`.
 
 pub mod babyjubjub;
 pub mod batch;

@@ -3,9 +3,12 @@
 //! Signed message (one field element, as circomlib's EdDSA signs):
 //! `M = Poseidon(e, recipient_hi, recipient_lo)` with
 //! `e = chain_id + type·2^32 + from·2^34 + to·2^58 + amount_code·2^82 + fee_code·2^122
-//!      + nonce·2^130` (170 bits, so no two tuples share `e`).
+//!      + nonce·2^130 + instance·2^170` (234 bits, below the field's 253, so no two tuples
+//!      share `e`; the circuit range-checks every field to its width).
 //!
 //! * `chain_id` stops replay on another EchoNet chain (testnet vs mainnet).
+//! * `instance` (64 bits) names the rollup instance on that chain (the bridge instance): two
+//!   rollups on one chain do not accept each other's signatures.
 //! * `type` (1 = transfer, 3 = withdraw) stops a transfer signature being used as a withdrawal.
 //! * `nonce` must equal the account's nonce, which then increments: a signature is usable once,
 //!   so it cannot be replayed in a later batch. The batch number is deliberately *not* signed:
@@ -119,6 +122,7 @@ impl Tx {
 #[allow(clippy::too_many_arguments)]
 pub fn pack_message_word(
     chain_id: u32,
+    instance: u64,
     ty: u64,
     from: u32,
     to: u32,
@@ -134,6 +138,7 @@ pub fn pack_message_word(
         + Fr::from(amount.code()) * two(82)
         + Fr::from(fee.code() as u64) * two(122)
         + Fr::from(nonce) * two(130)
+        + Fr::from(instance) * two(170)
 }
 
 trait PowU64 {
@@ -148,35 +153,57 @@ impl PowU64 for Fr {
 /// The message `M` a transfer's sender signs.
 pub fn transfer_message(
     chain_id: u32,
+    instance: u64,
     from: u32,
     to: u32,
     amount: Amount40,
     fee: Fee8,
     nonce: u64,
 ) -> Fr {
-    let e = pack_message_word(chain_id, tx_type::TRANSFER, from, to, amount, fee, nonce);
+    let e = pack_message_word(
+        chain_id,
+        instance,
+        tx_type::TRANSFER,
+        from,
+        to,
+        amount,
+        fee,
+        nonce,
+    );
     poseidon(&[e, Fr::zero(), Fr::zero()])
 }
 
 /// The message `M` a withdrawal's sender signs.
 pub fn withdraw_message(
     chain_id: u32,
+    instance: u64,
     from: u32,
     amount: Amount40,
     fee: Fee8,
     nonce: u64,
     recipient: &[u8; 32],
 ) -> Fr {
-    let e = pack_message_word(chain_id, tx_type::WITHDRAW, from, 0, amount, fee, nonce);
+    let e = pack_message_word(
+        chain_id,
+        instance,
+        tx_type::WITHDRAW,
+        from,
+        0,
+        amount,
+        fee,
+        nonce,
+    );
     let (hi, lo) = split_bytes32(recipient);
     poseidon(&[e, hi, lo])
 }
 
 impl Transfer {
-    /// The message `M` the sender signs on chain `chain_id` (see the module docs).
-    pub fn message(&self, chain_id: u32) -> Fr {
+    /// The message `M` the sender signs for rollup `instance` on chain `chain_id` (see the
+    /// module docs).
+    pub fn message(&self, chain_id: u32, instance: u64) -> Fr {
         transfer_message(
             chain_id,
+            instance,
             self.from,
             self.to,
             self.amount,
@@ -185,17 +212,19 @@ impl Transfer {
         )
     }
 
-    /// Builds and signs a transfer.
+    /// Builds and signs a transfer for rollup `instance` on chain `chain_id`.
+    #[allow(clippy::too_many_arguments)]
     pub fn signed(
         key: &PrivateKey,
         chain_id: u32,
+        instance: u64,
         from: u32,
         to: u32,
         amount: Amount40,
         fee: Fee8,
         nonce: u64,
     ) -> Transfer {
-        let m = transfer_message(chain_id, from, to, amount, fee, nonce);
+        let m = transfer_message(chain_id, instance, from, to, amount, fee, nonce);
         Transfer {
             from,
             to,
@@ -208,10 +237,12 @@ impl Transfer {
 }
 
 impl Withdraw {
-    /// The message `M` the sender signs on chain `chain_id`, recipient included.
-    pub fn message(&self, chain_id: u32) -> Fr {
+    /// The message `M` the sender signs for rollup `instance` on chain `chain_id`, recipient
+    /// included.
+    pub fn message(&self, chain_id: u32, instance: u64) -> Fr {
         withdraw_message(
             chain_id,
+            instance,
             self.from,
             self.amount,
             self.fee,
@@ -220,17 +251,19 @@ impl Withdraw {
         )
     }
 
-    /// Builds and signs a withdrawal.
+    /// Builds and signs a withdrawal for rollup `instance` on chain `chain_id`.
+    #[allow(clippy::too_many_arguments)]
     pub fn signed(
         key: &PrivateKey,
         chain_id: u32,
+        instance: u64,
         from: u32,
         amount: Amount40,
         fee: Fee8,
         nonce: u64,
         recipient: [u8; 32],
     ) -> Withdraw {
-        let m = withdraw_message(chain_id, from, amount, fee, nonce, &recipient);
+        let m = withdraw_message(chain_id, instance, from, amount, fee, nonce, &recipient);
         Withdraw {
             from,
             amount,
@@ -265,20 +298,41 @@ mod tests {
     fn message_binds_every_field() {
         let a = Amount40::from_value(5).unwrap();
         let f = Fee8::from_value(1).unwrap();
-        let base = transfer_message(7, 1, 2, a, f, 3);
-        assert_ne!(base, transfer_message(8, 1, 2, a, f, 3));
-        assert_ne!(base, transfer_message(7, 2, 1, a, f, 3));
-        assert_ne!(base, transfer_message(7, 1, 2, a, f, 4));
+        let base = transfer_message(7, 9, 1, 2, a, f, 3);
+        assert_ne!(base, transfer_message(8, 9, 1, 2, a, f, 3));
+        assert_ne!(base, transfer_message(7, 10, 1, 2, a, f, 3));
+        assert_ne!(base, transfer_message(7, 9, 2, 1, a, f, 3));
+        assert_ne!(base, transfer_message(7, 9, 1, 2, a, f, 4));
         assert_ne!(
             base,
-            transfer_message(7, 1, 2, Amount40::from_value(6).unwrap(), f, 3)
+            transfer_message(7, 9, 1, 2, Amount40::from_value(6).unwrap(), f, 3)
         );
-        assert_ne!(base, transfer_message(7, 1, 2, a, Fee8(2), 3));
+        assert_ne!(base, transfer_message(7, 9, 1, 2, a, Fee8(2), 3));
         // A withdrawal with the same numbers is a different message.
-        assert_ne!(base, withdraw_message(7, 1, a, f, 3, &[0; 32]));
+        assert_ne!(base, withdraw_message(7, 9, 1, a, f, 3, &[0; 32]));
         assert_ne!(
-            withdraw_message(7, 1, a, f, 3, &[0; 32]),
-            withdraw_message(7, 1, a, f, 3, &[1; 32])
+            withdraw_message(7, 9, 1, a, f, 3, &[0; 32]),
+            withdraw_message(7, 9, 1, a, f, 3, &[1; 32])
         );
+        // The instance sits above the largest nonce: it cannot be traded for one.
+        let top = pack_message_word(7, 0, 1, 1, 2, a, f, MAX_NONCE);
+        let next = pack_message_word(7, 1, 1, 1, 2, a, f, 0);
+        assert_ne!(top, next);
+        assert_eq!(
+            pack_message_word(7, 1, 1, 1, 2, a, f, 0) - pack_message_word(7, 0, 1, 1, 2, a, f, 0),
+            Fr::from(2u64).pow_u64(170)
+        );
+        // The widest word is below 2^234.
+        let max = pack_message_word(
+            u32::MAX,
+            u64::MAX,
+            3,
+            0xFF_FFFF,
+            0xFF_FFFF,
+            Amount40::from_code((1 << 40) - 1).unwrap(),
+            Fee8(255),
+            MAX_NONCE,
+        );
+        assert_eq!(max + Fr::from(1u64), Fr::from(2u64).pow_u64(234));
     }
 }
