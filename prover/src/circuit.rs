@@ -33,7 +33,9 @@
 //! 7. **Fee**: `debit·fee` is added to the batch's fee total.
 //! 8. **Deposit/withdrawal hashes**: one `Poseidon(h, a, b, c, d)` per slot, fed with the
 //!    deposit hash chain and the deposit's fields when `d`, or the withdrawal chain and the
-//!    withdrawal's fields when `w`; the matching chain advances.
+//!    withdrawal's fields when `w`; the matching chain advances. Its capacity element is the
+//!    chain's domain tag, `d·DEPOSITS_TAG + w·WITHDRAWALS_TAG` (3 constraints for the
+//!    variable S-box); the DA chain's tag is a constant (free).
 //! 9. **DA record**: `(d ? 0xFFFFFF : debit·from, w ? 0xFFFFFF : credit·to, debit·amount_code,
 //!    debit·fee_code)` as a 96-bit integer, so no-op slots publish zeros.
 //!
@@ -58,6 +60,7 @@ use echonet_rollup_primitives::{
     da::RECORDS_PER_CHUNK,
     field::split_bytes32,
     float::{AMOUNT_EXPONENT_BITS, AMOUNT_MANTISSA_BITS, FEE_EXPONENT_BITS, FEE_MANTISSA_BITS},
+    poseidon::{DA_TAG, DEPOSITS_TAG, WITHDRAWALS_TAG},
     tree::{Account, MerkleProof, RESERVED_INDEX, TREE_DEPTH},
     tx::{tx_type, Tx, NONCE_BITS},
     AccountTree, BatchHeader,
@@ -68,7 +71,7 @@ use crate::gadgets::{
     eddsa,
     lc::{bool_to_fv, lincomb, pack_bits, witness_from},
     merkle::root_from_path,
-    poseidon::{first_round_sbox, poseidon, poseidon_with_first_sboxes},
+    poseidon::{first_round_sbox, poseidon, poseidon_tagged, poseidon_with_first_sboxes},
     range::{alloc_bits, range_check},
     Fv, F,
 };
@@ -583,7 +586,13 @@ fn synthesize_slot(
     let c_pk_y = &create * &receiver.pk.y;
     let c = lincomb(&[(one(), &c_pk_x), (one(), &rec_hi)], F::zero())?;
     let dd = lincomb(&[(one(), &c_pk_y), (one(), &rec_lo)], F::zero())?;
-    let x = poseidon(&[h_in, a, b, c, dd])?;
+    // Each chain's own capacity tag (see `echonet_rollup_primitives::poseidon`): selected by
+    // the flags, so the tag is a variable and its first S-box costs 3 constraints.
+    let tag = lincomb(
+        &[(F::from(DEPOSITS_TAG), &d), (F::from(WITHDRAWALS_TAG), &wd)],
+        F::zero(),
+    )?;
+    let x = poseidon_tagged(&tag, &[h_in, a, b, c, dd])?;
     st.deposits_hash = advance(&st.deposits_hash, &x, &d)?;
     st.withdrawals_hash = advance(&st.withdrawals_hash, &x, &wd)?;
 
@@ -669,7 +678,7 @@ impl BatchCircuit {
             for pair in c.chunks(2) {
                 inputs.push(lincomb(&[(two96, &pair[0]), (one(), &pair[1])], F::zero())?);
             }
-            h = poseidon(&inputs)?;
+            h = poseidon_tagged(&FpVar::Constant(F::from(DA_TAG)), &inputs)?;
         }
 
         let commitment = poseidon(&[

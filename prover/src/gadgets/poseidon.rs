@@ -50,6 +50,13 @@ pub fn poseidon(inputs: &[Fv]) -> Result<Fv, SynthesisError> {
     poseidon_with_first_sboxes(inputs, &[])
 }
 
+/// Poseidon with `capacity` as the initial capacity element (circomlib's `PoseidonEx`
+/// `initialState`; native twin `echonet_rollup_primitives::poseidon::poseidon_tagged`). A
+/// constant capacity costs nothing; a variable one costs its first-round S-box (3).
+pub fn poseidon_tagged(capacity: &Fv, inputs: &[Fv]) -> Result<Fv, SynthesisError> {
+    permute(Some(capacity), inputs, &[])
+}
+
 /// The first-round S-box of input `i` of a Poseidon with `n` inputs: `(xᵢ + c)^5`. Two hashes
 /// that share an input at the same position can share this (3 constraints saved each time),
 /// e.g. a leaf's public key before and after an update.
@@ -65,10 +72,21 @@ pub fn poseidon_with_first_sboxes(
     inputs: &[Fv],
     first: &[Option<Fv>],
 ) -> Result<Fv, SynthesisError> {
+    permute(None, inputs, first)
+}
+
+fn permute(
+    capacity: Option<&Fv>,
+    inputs: &[Fv],
+    first: &[Option<Fv>],
+) -> Result<Fv, SynthesisError> {
     let p = params(inputs.len() + 1)?;
     let t = p.width;
     let mut state: Vec<Fv> = Vec::with_capacity(t);
-    state.push(FpVar::Constant(p.ark[0]));
+    state.push(match capacity {
+        None => FpVar::Constant(p.ark[0]),
+        Some(c) => lincomb(&[(F::from(1u64), c)], p.ark[0])?,
+    });
     for (i, x) in inputs.iter().enumerate() {
         state.push(lincomb(&[(F::from(1u64), x)], p.ark[i + 1])?);
     }
@@ -161,6 +179,32 @@ mod tests {
         assert_eq!(cs.num_constraints() - n0, 297 - 6);
         assert_eq!(out.value().unwrap(), poseidon_slice(&vals).unwrap());
         assert!(cs.is_satisfied().unwrap());
+    }
+
+    #[test]
+    fn tagged_gadget_matches_native_on_random_inputs() {
+        use echonet_rollup_primitives::poseidon::{poseidon_tagged as native, DA_TAG};
+        let mut rng = ark_std::test_rng();
+        for tag in [0u128, DA_TAG, u128::rand(&mut rng)] {
+            let vals: [F; 5] = std::array::from_fn(|_| F::rand(&mut rng));
+            // Constant tag: free; variable tag: one more S-box.
+            for (variable, extra) in [(false, 0), (true, 3)] {
+                let cs = ConstraintSystem::<F>::new_ref();
+                let vars: Vec<Fv> = vals
+                    .iter()
+                    .map(|v| FpVar::new_witness(cs.clone(), || Ok(*v)).unwrap())
+                    .collect();
+                let cap = if variable {
+                    FpVar::new_witness(cs.clone(), || Ok(F::from(tag))).unwrap()
+                } else {
+                    FpVar::Constant(F::from(tag))
+                };
+                let out = poseidon_tagged(&cap, &vars).unwrap();
+                assert_eq!(out.value().unwrap(), native(tag, &vals));
+                assert!(cs.is_satisfied().unwrap());
+                assert_eq!(cs.num_constraints(), 321 + extra);
+            }
+        }
     }
 
     #[test]

@@ -9,11 +9,17 @@
 //! `chain_id` and `instance` from the same witnesses it packs into every signed message, so a
 //! proof for one rollup instance cannot carry a signature made for another.
 //!
-//! * `deposits_hash`: `h₀ = 0`, `h ← Poseidon(h, to + 2^24·is_new, amount, pk.x, pk.y)` over
-//!   the deposits the batch consumes, in queue order (`pk = (0, 0)` when crediting an existing
-//!   account).
-//! * `withdrawals_hash`: `h₀ = 0`, `h ← Poseidon(h, from, amount, recipient_hi, recipient_lo)`
-//!   over the withdrawals in slot order (`amount` is the decoded value).
+//! * `deposits_hash`: `h₀ = 0`, `h ← Poseidon_D(h, to + 2^24·is_new, amount, pk.x, pk.y)`
+//!   over the deposits the batch consumes, in queue order (`pk = (0, 0)` when crediting an
+//!   existing account).
+//! * `withdrawals_hash`: `h₀ = 0`, `h ← Poseidon_W(h, from, amount, recipient_hi,
+//!   recipient_lo)` over the withdrawals in slot order (`amount` is the decoded value).
+//!
+//! `Poseidon_D` and `Poseidon_W` are Poseidon(5) with the capacity element set to
+//! [`DEPOSITS_TAG`] and [`WITHDRAWALS_TAG`] instead of circomlib's 0 (the EdDSA challenge keeps
+//! 0, the DA chain has its own tag; see [`crate::poseidon`]). Every step is tagged, not only
+//! the first: a chain value can then never be read as a step of another chain or as a
+//! signature challenge, whatever the inputs.
 //! * `da_hash`: see [`crate::da`].
 //!
 //! Fees: each transfer and withdrawal pays `fee` on top of `amount`. Fees are summed over the
@@ -27,7 +33,7 @@ use crate::da::{self, DaError, DaRecord};
 use crate::eddsa::{PublicKey, SignatureError};
 use crate::field::{split_bytes32, Fr};
 use crate::float::FloatError;
-use crate::poseidon::poseidon;
+use crate::poseidon::{poseidon, poseidon_tagged, DEPOSITS_TAG, WITHDRAWALS_TAG};
 use crate::tree::{check_index, Account, AccountTree, MerkleProof, TreeError};
 use crate::tx::{Deposit, Tx, MAX_NONCE};
 
@@ -242,13 +248,16 @@ pub fn deposit_hash_step(h: Fr, d: &Deposit) -> Fr {
             },
         ),
     };
-    poseidon(&[
-        h,
-        Fr::from(d.to as u64) + Fr::from(is_new << 24),
-        Fr::from(d.amount),
-        pk.x,
-        pk.y,
-    ])
+    poseidon_tagged(
+        DEPOSITS_TAG,
+        &[
+            h,
+            Fr::from(d.to as u64) + Fr::from(is_new << 24),
+            Fr::from(d.amount),
+            pk.x,
+            pk.y,
+        ],
+    )
 }
 
 /// Hash of the deposits a batch consumes, in queue order.
@@ -259,7 +268,10 @@ pub fn deposits_hash(deposits: &[Deposit]) -> Fr {
 /// One step of the withdrawals hash chain.
 pub fn withdrawal_hash_step(h: Fr, w: &WithdrawalRecord) -> Fr {
     let (hi, lo) = split_bytes32(&w.recipient);
-    poseidon(&[h, Fr::from(w.from as u64), Fr::from(w.amount), hi, lo])
+    poseidon_tagged(
+        WITHDRAWALS_TAG,
+        &[h, Fr::from(w.from as u64), Fr::from(w.amount), hi, lo],
+    )
 }
 
 /// Hash of a batch's withdrawals, in slot order.

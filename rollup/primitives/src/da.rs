@@ -21,16 +21,19 @@
 //!
 //! **DA hash** (part of the public input): reading each record as a 96-bit big-endian integer
 //! `r`, padding the records with zeros to a multiple of 8 that covers the batch size, and
-//! chaining `h₀ = operator`, `h ← Poseidon(h, r₀·2^96 + r₁, r₂·2^96 + r₃, r₄·2^96 + r₅,
+//! chaining `h₀ = operator`, `h ← Poseidon_DA(h, r₀·2^96 + r₁, r₂·2^96 + r₃, r₄·2^96 + r₅,
 //! r₆·2^96 + r₇)` per group of eight (two records per field element, so the in-circuit cost is
-//! about 40 constraints per slot).
+//! about 40 constraints per slot). `Poseidon_DA` is Poseidon(5) with the capacity element set
+//! to [`DA_TAG`] at every step (domain separation from the EdDSA challenge and the deposit and
+//! withdrawal chains, which hash five inputs too; see [`crate::poseidon`]); the tag is a
+//! constant, so it costs no constraint.
 //! The circuit computes exactly this from the slot data it proves.
 
 use ark_ff::Zero;
 
 use crate::field::Fr;
 use crate::float::{Amount40, Fee8};
-use crate::poseidon::poseidon;
+use crate::poseidon::{poseidon_tagged, DA_TAG};
 use crate::tree::RESERVED_INDEX;
 use crate::tx::Tx;
 
@@ -291,13 +294,16 @@ pub fn hash_records(operator: u32, records: &[DaRecord]) -> Fr {
     vals.resize(padded_records(records.len().max(1)), Fr::zero());
     let mut h = Fr::from(operator as u64);
     for c in vals.chunks_exact(RECORDS_PER_CHUNK) {
-        h = poseidon(&[
-            h,
-            c[0] * two96 + c[1],
-            c[2] * two96 + c[3],
-            c[4] * two96 + c[5],
-            c[6] * two96 + c[7],
-        ]);
+        h = poseidon_tagged(
+            DA_TAG,
+            &[
+                h,
+                c[0] * two96 + c[1],
+                c[2] * two96 + c[3],
+                c[4] * two96 + c[5],
+                c[6] * two96 + c[7],
+            ],
+        );
     }
     h
 }
