@@ -103,6 +103,9 @@ enum Cmd {
     },
 }
 
+/// Prefix of the line `setup` prints with the verifying key's hash.
+const VK_HASH_LABEL: &str = "verifying key hash (sha256):";
+
 /// A proof file.
 #[derive(Serialize, Deserialize)]
 struct ProofFile {
@@ -205,10 +208,12 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 start.elapsed().as_secs_f64(),
                 meta.constraints
             );
+            // What governance registers and the bridge's `set_verifying_key` checks: SHA-256
+            // of verifying_key.bin's bytes (`keys::vk_hash`). Alone on its line, so scripts
+            // can take it; the insecure warning is a line of its own.
+            println!("{VK_HASH_LABEL} 0x{}", meta.vk_sha256);
             if insecure {
-                println!("vk_sha256 {} (INSECURE dev keys)", meta.vk_sha256);
-            } else {
-                println!("vk_sha256 {}", meta.vk_sha256);
+                println!("INSECURE dev keys: never register this hash on a public network");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -4,4 +4,5 @@
 //! one module per area.
 
 mod circuit;
+mod cli;
 mod proof;
