@@ -23,8 +23,9 @@
 //!
 //! ## Design decisions
 //!
-//! * **Constraint budget**: 29,993 constraints per slot at depth 24 (pinned by a test), plus
-//!   about 13,000 per batch (operator fee credit, DA hash, public input). Four Merkle paths
+//! * **Constraint budget**: 30,166 constraints per slot at depth 24 (pinned by a test), plus
+//!   about 13,100 per batch (operator fee credit, DA hash, public input, chain id and
+//!   instance range checks). Four Merkle paths
 //!   (debit old/new, credit old/new: 4 × 24 × 241 = 23,136) dominate; EdDSA costs 4,705 with
 //!   2-bit windows for `c·8A`, Zcash-style 3-bit lookups for `S·Base8` and run-length
 //!   comparators for `S < l` and `c < p`.
@@ -35,15 +36,23 @@
 //!   transfer/deposit/withdraw flags, no-op = 0); `from`/`to` as 24 bits each, which are at
 //!   once the Merkle direction bits, the DA record's indices and part of the signed message;
 //!   amount and fee codes decoded in-circuit; the debit update of `from` (old leaf on the path
-//!   to the running root, new balance range-checked to 128 bits, nonce + 1); the EdDSA check
+//!   to the running root, new balance range-checked to 128 bits, nonce range-checked to 40
+//!   bits and incremented); the EdDSA check
 //!   of the sender's signature; the credit update of `to` under the root after the debit
-//!   (or creation of an empty leaf by a deposit), new balance range-checked; the fee added to
-//!   the batch total; one Poseidon step of the deposit or withdrawal hash chain; the 12-byte
+//!   (or creation of an empty leaf by a deposit), new balance and deposit amount
+//!   range-checked to 128 bits; the fee added to the batch total; one Poseidon step of the
+//!   deposit or withdrawal hash chain (domain-tagged in the capacity element); the 12-byte
 //!   DA record. Every enable is a product with the type flags, so a no-op changes no root, no
 //!   chain, no fee and publishes a zero record whatever its other witnesses. After the slots:
 //!   the operator's fee credit, the DA hash and the public input.
-//! * **Replay**: the signed message binds the chain id (which is also in the public input) and
-//!   the account nonce, which the circuit increments.
+//! * **Replay**: the signed message binds the chain id and the rollup instance (both also in
+//!   the public input, as `chain_id + instance·2^32`, from the same witnesses) and the account
+//!   nonce, which the circuit increments.
+//! * **Named constraints**: the rules added for issue 12 sit in arkworks namespaces
+//!   (`deposit_amount_range`, `nonce_range`, `instance_range`). arkworks 0.6 records them
+//!   only while its `ConstraintLayer` is the tracing subscriber; [`check_witness`] then names
+//!   the span path of the first unsatisfied constraint (tests use this), otherwise it returns
+//!   `"R1CS - <index>"`.
 //! * **Fees** are accumulated over the slots and credited once to the operator.
 //! * **Gadgets** ([`gadgets`]) are ours: Poseidon (circom parameters), BabyJubJub arithmetic,
 //!   EdDSA-Poseidon, Merkle paths, range checks; each is tested against the native code.
