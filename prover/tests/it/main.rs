@@ -3,5 +3,6 @@
 //! One test binary per crate (linking the node's dependencies once, not once per file);
 //! one module per area.
 
+mod ceremony;
 mod circuit;
 mod proof;
