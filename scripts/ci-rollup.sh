@@ -6,7 +6,13 @@
 #   3. tests/js: `npm ci` (offline-safe: committed package-lock.json), then circomlibjs
 #      cross-checks of our Poseidon/EdDSA vectors and snarkjs checks of the exported proof;
 #   4. `snarkjs groth16 verify` CLI on the exported proof (must accept) and on a tampered
-#      public.json (must reject).
+#      public.json (must reject);
+#   5. a snarkjs Groth16 ceremony for batch size 1 over our exported R1CS
+#      (tests/js/rollup/ceremony.test.mjs): `zkey verify` against our R1CS accepts, against a
+#      same-shape R1CS with one coefficient changed refuses; the key imports
+#      (`setup --import-zkey`), proves and verifies, and its verifying key is the ceremony's.
+#      The prepared powers of tau is cached under $HOME/.cache/echonet/ptau (building it is
+#      the slow part; a fresh machine builds it once). ROLLUP_CI_CEREMONY=0 skips this step.
 # Exits non-zero on any failure; removes its temporary directory.
 set -euo pipefail
 
@@ -80,6 +86,13 @@ echo "$out"
 if echo "$out" | grep -q "OK!"; then
   echo "snarkjs accepted a tampered public input" >&2
   exit 1
+fi
+
+step "snarkjs ceremony for batch size 1 (export-r1cs, zkey verify, import, prove)"
+if [ "${ROLLUP_CI_CEREMONY:-1}" != 0 ]; then
+  (cd tests/js && time ECHONET_PROVER="$PROVER" node --test rollup/ceremony.test.mjs)
+else
+  echo "skipped (ROLLUP_CI_CEREMONY=0)"
 fi
 
 step "rollup CI steps passed"

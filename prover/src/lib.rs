@@ -5,21 +5,37 @@
 //!
 //! ## Flow
 //!
-//! 1. [`keys::setup_dev`] (INSECURE, deterministic) or [`keys::import_proving_key`] (external
-//!    ceremony, checked against the circuit) gives a [`ProvingKey`] / [`VerifyingKey`] for a
-//!    fixed batch size.
+//! 1. [`keys::setup_dev`] (INSECURE, deterministic), [`keys::import_proving_key`] (an
+//!    arkworks key from an external ceremony) or [`keys::import_zkey`] (a snarkjs ceremony's
+//!    `.zkey`), each checked against the circuit, gives a [`ProvingKey`] / [`VerifyingKey`]
+//!    for a fixed batch size, and the [`QapReduction`] it was made for.
 //! 2. The sequencer executes a batch natively with
 //!    [`echonet_rollup_primitives::execute_batch`], which returns a `BatchTrace`.
-//! 3. [`prove`] turns the trace into a witness ([`circuit::BatchWitness`]), synthesizes the
-//!    [`circuit::BatchCircuit`] and returns the proof and its public input.
+//! 3. [`prove_with`] (or [`prove`] for arkworks keys) turns the trace into a witness
+//!    ([`circuit::BatchWitness`]), synthesizes the [`circuit::BatchCircuit`] and returns the
+//!    proof and its public input.
 //! 4. [`verify`] (or [`verify_encoded`] for untrusted bytes) checks it. The bridge does the
 //!    same with the public input it rebuilds from L1 data
 //!    ([`echonet_rollup_primitives::commitment_from_l1_data`]).
 //!
 //! ## CLI (`echonet-prover`)
 //!
-//! `setup --batch-size N --out DIR [--seed S | --import-pk FILE]`, `sample-batch`, `prove`,
-//! `verify`, `info --batch-size N`, `export-snarkjs`, `vectors`, `benchmark --batch-size N`.
+//! `setup --batch-size N --out DIR [--seed S | --import-pk FILE | --import-zkey FILE]`
+//! (prints `vk_sha256`, the hash governance registers), `export-r1cs --batch-size N --out
+//! FILE` (circom `.r1cs`, for a snarkjs ceremony and `snarkjs zkey verify`), `sample-batch`,
+//! `prove` (with the reduction the key directory's `meta.json` names), `verify`,
+//! `info --batch-size N`, `export-snarkjs`, `vectors`, `benchmark --batch-size N`.
+//!
+//! ## Ceremony keys
+//!
+//! A production key comes from a snarkjs ceremony over the circuit's R1CS ([`r1cs`],
+//! `export-r1cs`): powers of tau, `groth16 setup`, contributions, then `snarkjs zkey verify`
+//! against that R1CS and the powers of tau, which is what binds the key to this circuit
+//! ([`keys::check_proving_key`] alone cannot tell a key for another circuit of the same
+//! shape). `setup --import-zkey` reads the `.zkey` ([`zkey`]), checks its recorded
+//! coefficients against the circuit and that it proves, and prints the hash of its verifying
+//! key. snarkjs keys need circom's QAP reduction ([`qap`]); tests/js/rollup/ceremony.test.mjs
+//! runs the whole ceremony in CI.
 //!
 //! ## Design decisions
 //!
@@ -54,24 +70,40 @@
 //!   the span path of the first unsatisfied constraint (tests use this), otherwise it returns
 //!   `"R1CS - <index>"`.
 //! * **Fees** are accumulated over the slots and credited once to the operator.
+//! * **Two QAP reductions** ([`qap`]): arkworks keys divide by the vanishing polynomial
+//!   (H query of `n − 1` points), snarkjs keys evaluate on the odd coset of the `2n`-th roots
+//!   (H query of `n` points). Supporting snarkjs' lets a ceremony use snarkjs' audited tooling
+//!   and published powers of tau; the reduction is recorded with the key and checked against
+//!   the H query's length before proving.
+//! * **R1CS export** ([`r1cs`]) is generic over any arkworks
+//!   [`ConstraintSynthesizer`](ark_relations::gr1cs::ConstraintSynthesizer)
+//!   (setup-mode synthesis, LCs inlined, exactly the matrices Groth16 uses); arkworks'
+//!   variable order already is circom's wire order (one, public, private), so a circuit change
+//!   needs no exporter change.
 //! * **Gadgets** ([`gadgets`]) are ours: Poseidon (circom parameters), BabyJubJub arithmetic,
 //!   EdDSA-Poseidon, Merkle paths, range checks; each is tested against the native code.
 
 pub mod bench;
+pub mod binfile;
 pub mod circuit;
 pub mod gadgets;
 pub mod keys;
+pub mod qap;
+pub mod r1cs;
 pub mod sample;
 pub mod snarkjs;
 pub mod vectors;
+pub mod zkey;
 
 use ark_bn254::Bn254;
 use ark_groth16::Groth16;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use ark_snark::SNARK;
-use echonet_rollup_primitives::{batch::BatchTrace, field::fr_from_be_bytes, Fr};
+use echonet_rollup_primitives::{batch::BatchTrace, field::fr_from_be_bytes};
 
 pub use circuit::{BatchCircuit, BatchWitness, ConstraintProfile};
+pub use echonet_rollup_primitives::Fr;
+pub use qap::QapReduction;
 
 /// Groth16 proving key for the batch circuit.
 pub type ProvingKey = ark_groth16::ProvingKey<Bn254>;
@@ -124,6 +156,21 @@ pub enum ProverError {
     /// An imported or loaded key does not fit the circuit (the message says how).
     #[error("key check failed: {0}")]
     KeyCheck(String),
+    /// The proving key's H query does not fit the reduction it is used with (a snarkjs key
+    /// proved with arkworks' reduction, or the reverse): its proofs would not verify.
+    #[error("the proving key's H query ({h_query_len} points) does not fit the {reduction:?} QAP reduction")]
+    WrongReduction {
+        /// The reduction asked for.
+        reduction: QapReduction,
+        /// The key's H query length.
+        h_query_len: usize,
+    },
+    /// A circuit cannot be exported as, or a file does not parse as, circom's `.r1cs`.
+    #[error("R1CS export: {0}")]
+    R1cs(#[from] r1cs::R1csError),
+    /// A snarkjs `.zkey` does not parse (or is not a BN254 Groth16 key).
+    #[error("invalid .zkey: {0}")]
+    Zkey(binfile::FormatError),
     /// Reading or writing a key, trace or export file failed.
     #[error("I/O error on {path}: {source}")]
     Io {
@@ -155,9 +202,23 @@ pub fn check_witness(witness: &BatchWitness) -> Result<Option<String>, ProverErr
     }
 }
 
-/// Proves an executed batch. Returns the proof and its public input.
+/// Proves an executed batch with an arkworks key (libsnark reduction, e.g. from
+/// [`keys::setup_dev`]). Returns the proof and its public input. For a key from a key
+/// directory use [`prove_with`] and the directory's [`keys::KeyMeta::reduction`].
 pub fn prove(
     pk: &ProvingKey,
+    batch_size: usize,
+    trace: &BatchTrace,
+    rng: &mut (impl rand::RngCore + rand::CryptoRng),
+) -> Result<(Proof, Fr), ProverError> {
+    prove_with(pk, QapReduction::Libsnark, batch_size, trace, rng)
+}
+
+/// Proves an executed batch with a key made for `reduction` (snarkjs keys:
+/// [`QapReduction::Circom`]). Returns the proof and its public input.
+pub fn prove_with(
+    pk: &ProvingKey,
+    reduction: QapReduction,
     batch_size: usize,
     trace: &BatchTrace,
     rng: &mut (impl rand::RngCore + rand::CryptoRng),
@@ -169,22 +230,42 @@ pub fn prove(
         });
     }
     let witness = BatchWitness::from_trace(trace)?;
-    prove_witness(pk, witness, rng)
+    prove_witness_with(pk, reduction, witness, rng)
 }
 
-/// Proves a witness (used by [`prove`] and by benchmarks).
+/// Proves a witness with an arkworks key (used by benchmarks).
 pub fn prove_witness(
     pk: &ProvingKey,
     witness: BatchWitness,
     rng: &mut (impl rand::RngCore + rand::CryptoRng),
 ) -> Result<(Proof, Fr), ProverError> {
+    prove_witness_with(pk, QapReduction::Libsnark, witness, rng)
+}
+
+/// Proves a witness with a key made for `reduction` (used by [`prove_with`]).
+pub fn prove_witness_with(
+    pk: &ProvingKey,
+    reduction: QapReduction,
+    witness: BatchWitness,
+    rng: &mut (impl rand::RngCore + rand::CryptoRng),
+) -> Result<(Proof, Fr), ProverError> {
+    if !reduction.fits_h_query(pk.h_query.len()) {
+        return Err(ProverError::WrongReduction {
+            reduction,
+            h_query_len: pk.h_query.len(),
+        });
+    }
     let public = witness.commitment;
     // With debug assertions ark-groth16 asserts satisfiability (a panic); check first so that a
     // bad witness is an error instead.
     if cfg!(debug_assertions) && check_witness(&witness)?.is_some() {
         return Err(ProverError::Unsatisfied);
     }
-    let proof = Groth16::<Bn254>::prove(pk, BatchCircuit::new(witness), rng)?;
+    let circuit = BatchCircuit::new(witness);
+    let proof = match reduction {
+        QapReduction::Libsnark => Groth16::<Bn254>::prove(pk, circuit, rng)?,
+        QapReduction::Circom => Groth16::<Bn254, qap::CircomReduction>::prove(pk, circuit, rng)?,
+    };
     // A proof of an unsatisfied witness does not verify; catching it here (≈2 ms) is much
     // cheaper than a second synthesis to check satisfiability up front.
     if !verify(&pk.vk, &[public], &proof)? {

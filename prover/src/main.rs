@@ -8,7 +8,7 @@ use std::time::Instant;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use clap::{Parser, Subcommand};
 use echonet_prover::{
-    keys, sample, snarkjs, vectors, BatchCircuit, Proof, ProverError, ProvingKey,
+    keys, sample, snarkjs, vectors, BatchCircuit, Proof, ProverError, ProvingKey, QapReduction,
 };
 use echonet_rollup_primitives::{
     batch::BatchTrace,
@@ -41,8 +41,21 @@ enum Cmd {
         seed: u64,
         /// Import a proving key from an external ceremony (arkworks compressed encoding)
         /// instead of generating one; it is checked against the circuit.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "import_zkey")]
         import_pk: Option<PathBuf>,
+        /// Import a snarkjs Groth16 key (`.zkey`, the result of a ceremony) instead of
+        /// generating one; it is checked against the circuit's R1CS and must prove. Verify it
+        /// with `snarkjs zkey verify` against `export-r1cs` and the powers of tau as well.
+        #[arg(long)]
+        import_zkey: Option<PathBuf>,
+    },
+    /// Write the circuit's R1CS in circom's binary `.r1cs` format, for a snarkjs ceremony
+    /// (`snarkjs groth16 setup`) and for `snarkjs zkey verify`.
+    ExportR1cs {
+        #[arg(long)]
+        batch_size: usize,
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Write a deterministic sample batch trace (JSON) to prove.
     SampleBatch {
@@ -190,19 +203,32 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             out,
             seed,
             import_pk,
+            import_zkey,
         } => {
             if batch_size == 0 {
                 return Err(CliError::Msg("--batch-size must be at least 1".into()));
             }
             let start = Instant::now();
-            let (pk, insecure) = match import_pk {
-                Some(path) => (keys::import_proving_key(&path, batch_size)?, false),
-                None => {
+            let meta = match (import_pk, import_zkey) {
+                (Some(path), _) => {
+                    let pk = keys::import_proving_key(&path, batch_size)?;
+                    keys::save_keys(&out, &pk, batch_size, false)?
+                }
+                (None, Some(path)) => {
+                    let pk = keys::import_zkey(&path, batch_size)?;
+                    let note = format!(
+                        "snarkjs ceremony key from {} (circom QAP reduction), checked against the circuit's R1CS coefficients; verify it with `snarkjs zkey verify` against `echonet-prover export-r1cs` and the ceremony's powers of tau",
+                        path.display()
+                    );
+                    keys::save_keys_with(&out, &pk, batch_size, false, QapReduction::Circom, &note)?
+                }
+                (None, None) => {
                     eprintln!("WARNING: {}", keys::INSECURE_BANNER);
-                    (keys::setup_dev(batch_size, seed)?.0, true)
+                    let pk = keys::setup_dev(batch_size, seed)?.0;
+                    keys::save_keys(&out, &pk, batch_size, true)?
                 }
             };
-            let meta = keys::save_keys(&out, &pk, batch_size, insecure)?;
+            let insecure = meta.insecure;
             eprintln!(
                 "setup for batch size {batch_size} done in {:.1}s ({} constraints)",
                 start.elapsed().as_secs_f64(),
@@ -238,8 +264,13 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             let (meta, pk) = load_pk(&dir)?;
             let trace: BatchTrace = read_json(&trace)?;
             let start = Instant::now();
-            let (proof, public) =
-                echonet_prover::prove(&pk, meta.batch_size, &trace, &mut rand::rngs::OsRng)?;
+            let (proof, public) = echonet_prover::prove_with(
+                &pk,
+                meta.reduction,
+                meta.batch_size,
+                &trace,
+                &mut rand::rngs::OsRng,
+            )?;
             eprintln!("proved in {:.2}s", start.elapsed().as_secs_f64());
             let pf = ProofFile {
                 batch_size: meta.batch_size,
@@ -278,6 +309,24 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             println!("constraints_total {}", p.total);
             println!("constraints_per_slot {}", p.per_slot);
             println!("constraints_fixed {}", p.fixed);
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::ExportR1cs { batch_size, out } => {
+            if batch_size == 0 {
+                return Err(CliError::Msg("--batch-size must be at least 1".into()));
+            }
+            let r1cs = keys::export_r1cs(batch_size)?;
+            std::fs::write(&out, r1cs.to_bytes()).map_err(|source| ProverError::Io {
+                path: out.display().to_string(),
+                source,
+            })?;
+            println!(
+                "wrote {}: {} constraints, {} wires, {} public input(s)",
+                out.display(),
+                r1cs.constraints.len(),
+                r1cs.num_wires,
+                r1cs.num_pub_in
+            );
             Ok(ExitCode::SUCCESS)
         }
         Cmd::ExportSnarkjs {

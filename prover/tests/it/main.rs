@@ -3,6 +3,7 @@
 //! One test binary per crate (linking the node's dependencies once, not once per file);
 //! one module per area.
 
+mod ceremony;
 mod circuit;
 mod cli;
 mod proof;
