@@ -12,7 +12,10 @@
 #      same-shape R1CS with one coefficient changed refuses; the key imports
 #      (`setup --import-zkey`), proves and verifies, and its verifying key is the ceremony's.
 #      The prepared powers of tau is cached under $HOME/.cache/echonet/ptau (building it is
-#      the slow part; a fresh machine builds it once). ROLLUP_CI_CEREMONY=0 skips this step.
+#      the slow part; a fresh machine builds it once). Opt-in with ROLLUP_CI_CEREMONY=1: it
+#      takes about 23 min with the ptau cached and an hour more on a fresh machine (the
+#      exported R1CS has 1.1 M nonzero terms for 43 k constraints), which the 2-core CI
+#      budget cannot carry on every run; run it whenever the circuit or a ceremony key changes.
 # Exits non-zero on any failure; removes its temporary directory.
 set -euo pipefail
 
@@ -89,10 +92,10 @@ if echo "$out" | grep -q "OK!"; then
 fi
 
 step "snarkjs ceremony for batch size 1 (export-r1cs, zkey verify, import, prove)"
-if [ "${ROLLUP_CI_CEREMONY:-1}" != 0 ]; then
+if [ "${ROLLUP_CI_CEREMONY:-0}" != 0 ]; then
   (cd tests/js && time ECHONET_PROVER="$PROVER" node --test rollup/ceremony.test.mjs)
 else
-  echo "skipped (ROLLUP_CI_CEREMONY=0)"
+  echo "skipped (opt-in: ROLLUP_CI_CEREMONY=1 runs it; about 23 min with a cached ptau)"
 fi
 
 step "rollup CI steps passed"
