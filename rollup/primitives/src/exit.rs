@@ -172,7 +172,14 @@ mod tests {
             Err(ExitError::NotInTree)
         );
         assert!(matches!(
-            check(&old_root, 42, 7, crate::tree::RESERVED_INDEX, &acc, &[9; 32]),
+            check(
+                &old_root,
+                42,
+                7,
+                crate::tree::RESERVED_INDEX,
+                &acc,
+                &[9; 32]
+            ),
             Err(ExitError::Index(_))
         ));
         // Someone else's key signing for this leaf.
@@ -205,7 +212,10 @@ mod tests {
         assert_ne!(base, exit_message(43, 7, 1, &[9; 32]));
         assert_ne!(base, exit_message(42, 8, 1, &[9; 32]));
         // chain id and instance share a word without overlapping: (1, 0) is not (0, 2^32 / 2^32).
-        assert_ne!(exit_message(0, 1, 1, &[9; 32]), exit_message(1, 0, 1, &[9; 32]));
+        assert_ne!(
+            exit_message(0, 1, 1, &[9; 32]),
+            exit_message(1, 0, 1, &[9; 32])
+        );
         assert_eq!(exit_message(42, 7, 1, &[9; 32]), base);
     }
 }
