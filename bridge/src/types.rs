@@ -101,9 +101,9 @@ impl Default for Params {
 }
 
 /// Bytes of a prepared verifying key (arkworks' uncompressed `PreparedVerifyingKey<Bn254>`
-/// for one public input: 34,353 bytes; see `verifier.rs`). The bound leaves room.
+/// for one public input: 34,394 bytes; see `verifier.rs`). The bound leaves room.
 pub const MAX_PREPARED_KEY_BYTES: u32 = 40_000;
-/// Bytes of a compressed verifying key as `set_verifying_key` takes it (288 for one public
+/// Bytes of a compressed verifying key as `set_verifying_key` takes it (296 for one public
 /// input; larger keys are refused by their input count anyway).
 pub const MAX_KEY_BYTES: u32 = 1_024;
 /// Bytes of a compressed Groth16 proof over BN254: `A` (32), `B` (64), `C` (32).
