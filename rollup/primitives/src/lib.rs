@@ -35,6 +35,8 @@
 //!   last slot (see [`batch`]).
 //! * **DA encoding** ([`da`]): 3-byte header + 12 bytes per transfer, withdrawal or deposit;
 //!   trailing no-ops are omitted.
+//! * **Exodus exits** ([`exit`]): the message an L2 key signs to leave a frozen rollup with
+//!   a Merkle proof of its leaf, and the bridge's native check of it ([`exit::verify_exit`]).
 //! * **Public input** ([`batch::batch_commitment`]): `Poseidon(chain_id + instance·2^32,
 //!   batch_number, old_root, new_root, deposits_hash, withdrawals_hash, da_hash)`.
 
@@ -42,6 +44,7 @@ pub mod babyjubjub;
 pub mod batch;
 pub mod da;
 pub mod eddsa;
+pub mod exit;
 pub mod field;
 pub mod float;
 pub mod poseidon;
