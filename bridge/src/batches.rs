@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use echonet_rollup_primitives::{
     commitment_from_l1_data,
     da::{self, DaError, DaRecord},
-    BatchHeader, Deposit, Fr, WithdrawalRecord,
+    BatchHeader, Fr, WithdrawalRecord,
 };
 use frame_support::{ensure, pallet_prelude::*};
 
