@@ -56,10 +56,19 @@ while stack:
             stack.append(dep["pkg"])
 
 crates = sorted({name[p] for p in closure} - COMPILER_ONLY)
-block = BEGIN + "".join(f"{n} = {{ debug-assertions = false }}\n" for n in crates) + END
 
 cargo_toml = root / "Cargo.toml"
 text = cargo_toml.read_text()
+# A crate with its own `[profile.dev.package.<name>]` table (e.g. for its opt-level) cannot
+# also be a key of the list (TOML forbids defining it twice): its table must carry the
+# setting itself, which is checked here.
+own_table = [n for n in crates if f"[profile.dev.package.{n}]\n" in text]
+for n in own_table:
+    table = text.split(f"[profile.dev.package.{n}]\n", 1)[1].split("\n[", 1)[0]
+    if "debug-assertions = false" not in table:
+        sys.exit(f"Cargo.toml: [profile.dev.package.{n}] runs in the runtime: add `debug-assertions = false` to it")
+listed = [n for n in crates if n not in own_table]
+block = BEGIN + "".join(f"{n} = {{ debug-assertions = false }}\n" for n in listed) + END
 start, end = text.find(BEGIN), text.find(END)
 if start < 0 or end < 0:
     sys.exit(f"{cargo_toml}: the runtime-crates markers are missing")

@@ -330,6 +330,35 @@ impl pallet_witness::Config for Runtime {
     type MaxSlashApplicationsPerBlock = ConstU32<256>;
 }
 
+parameter_types! {
+    /// The account that holds every unit locked in the rollup (deposits, L2 balances,
+    /// unclaimed withdrawals).
+    pub const BridgePalletId: frame_support::PalletId = frame_support::PalletId(*b"ech/brdg");
+}
+
+/// The rollup's L1 side: verified batches, the deposit queue, withdrawals and exodus.
+impl pallet_bridge::Config for Runtime {
+    type Currency = Balances;
+    type RuntimeHoldReason = RuntimeHoldReason;
+    /// Root (sudo on dev and local chains) until the governance issue brings the
+    /// `rollup-admin` track.
+    type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+    /// Exodus timeouts are measured in wall-clock time.
+    type UnixTime = Timestamp;
+    type PalletId = BridgePalletId;
+    /// EchoNet's L2 chain id. Every chain runs this runtime, so it is the same on dev, local
+    /// and production; the rollup instance id (which hashes the genesis) tells chains apart.
+    type ChainId = ConstU32<1>;
+    /// Registered keys may be for 64 slots at most (about 1.95 M constraints, ~50 s to prove
+    /// on two cores).
+    type MaxBatchSize = ConstU32<64>;
+    /// 1,024 deposits waiting: sixteen full 64-slot batches.
+    type MaxQueuedDeposits = ConstU32<1_024>;
+    type MaxOperators = ConstU32<16>;
+    /// Hand-written bounds until pallet-bridge's benchmarks land (see its weights.rs).
+    type WeightInfo = pallet_bridge::weights::SubstrateWeight<Runtime>;
+}
+
 /// Whether an account has keys for the next session: pallet-session's `NextKeys`, the keys
 /// it hands to Aura and GRANDPA when a validator set it names takes over.
 pub struct NextSessionKeys;

@@ -103,6 +103,29 @@ pub fn dev_validator(sr: Sr25519Keyring, ed: Ed25519Keyring) -> GenesisValidator
     }
 }
 
+/// pallet-bridge's parameters at genesis (every preset; dev tests shorten the timeouts with
+/// sudo):
+///
+/// - a deposit may wait a day before anyone can freeze the rollup, and a week without any
+///   batch freezes it too: long enough that an operator's outage of hours does not end the
+///   rollup, short enough that users are never locked in for long (zkSync Lite's priority
+///   queue gave its operator days, not weeks);
+/// - the smallest deposit is 1 ECHO: the queue has 1,024 entries, so filling it costs 1,024
+///   ECHO locked (and refunded only in exodus) — spam is not free;
+/// - an operator bonds 10,000 ECHO, like a validator's minimum: what governance can burn
+///   when an operator misbehaves (see pallet-bridge's docs).
+///
+/// No verifying key or operator is set at genesis: the admin origin registers a key with the
+/// hash `echonet-prover setup` printed, then the batch size and the operators.
+pub fn bridge_params() -> pallet_bridge::Params {
+    pallet_bridge::Params {
+        deposit_timeout_ms: 24 * 60 * 60 * 1_000,
+        batch_timeout_ms: 7 * 24 * 60 * 60 * 1_000,
+        min_deposit: UNITS,
+        operator_bond: 10_000 * UNITS,
+    }
+}
+
 /// Builds a genesis config patch. `endowed` accounts get [`ENDOWMENT`] each; `sudo`, if
 /// set, holds the sudo key.
 pub fn genesis(
@@ -143,6 +166,10 @@ pub fn genesis(
         "session": { "keys": keys },
         "sudo": { "key": sudo },
         "witness": witness,
+        "bridge": pallet_bridge::GenesisConfig::<Runtime> {
+            params: Some(bridge_params()),
+            ..Default::default()
+        },
     })
 }
 

@@ -270,6 +270,8 @@ mod runtime {
     pub type Sudo = pallet_sudo;
     #[runtime::pallet_index(8)]
     pub type Evidence = pallet_evidence;
+    #[runtime::pallet_index(13)]
+    pub type Bridge = pallet_bridge;
 }
 
 /// Well-known storage keys the node reads directly, so that it does not need to know

@@ -13,6 +13,7 @@ mod network;
 mod persistence;
 mod prometheus;
 mod proof_of_stake;
+mod rollup;
 mod rpc_policy;
 mod subxt;
 mod sync;
