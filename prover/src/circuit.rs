@@ -50,17 +50,36 @@
 //! deposits_hash, withdrawals_hash, da_hash)` is enforced equal to the single public input.
 //! `chain_id` (32 bits) and `instance` (64 bits, 65 constraints) are range-checked witnesses
 //! used both there and in every signed message, so the proof binds the instance users signed.
+//!
+//! ## Named rules
+//!
+//! Every constraint is in a namespace (`ns!`), so a test can assert which rule a witness
+//! breaks (names appear under arkworks' `ConstraintLayer`, see [`crate::check_witness`]).
+//! Namespaces add no constraint. Top level: `chain_id_range`, `instance_range`, one `slot`
+//! per slot, then `operator_index`, `operator_balance_range`, `operator_leaves`,
+//! `operator_in_tree`, `operator_update`, `da_hash`, `public_input`. In a slot, in order:
+//! `tx_type`, `indices`, `amount_decode`, `fee_decode`, `nonce_range`,
+//! `sender_balance_range`, `sender_leaves`, `sender_in_tree`, `sender_update`,
+//! `signed_message`, `signature` (with the EdDSA rules of [`crate::gadgets::eddsa`]),
+//! `create_flag`, `create_only_by_deposit`, `created_balance_zero`, `created_nonce_zero`,
+//! `deposit_amount_range`, `receiver_credit`, `receiver_balance_range`, `receiver_leaves`,
+//! `receiver_in_tree`, `receiver_update`, `receiver_not_reserved`, `no_self_transfer`,
+//! `fee_total`, `l1_chains`, `da_record`. Steps 1, 8 and 9 are the functions of
+//! [`crate::gadgets::slot`], tested against their native twins.
 
 use ark_ff::{Field, Zero};
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use ark_relations::{
+    gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError},
+    ns,
+};
 use echonet_rollup_primitives::{
     babyjubjub::Point,
     batch::BatchTrace,
     da::RECORDS_PER_CHUNK,
     field::split_bytes32,
     float::{AMOUNT_EXPONENT_BITS, AMOUNT_MANTISSA_BITS, FEE_EXPONENT_BITS, FEE_MANTISSA_BITS},
-    poseidon::{DA_TAG, DEPOSITS_TAG, WITHDRAWALS_TAG},
+    poseidon::DA_TAG,
     tree::{Account, MerkleProof, RESERVED_INDEX, TREE_DEPTH},
     tx::{tx_type, Tx, NONCE_BITS},
     AccountTree, BatchHeader,
@@ -73,6 +92,7 @@ use crate::gadgets::{
     merkle::root_from_path,
     poseidon::{first_round_sbox, poseidon, poseidon_tagged, poseidon_with_first_sboxes},
     range::{alloc_bits, range_check},
+    slot::{advance, da_record, l1_chain_step, ChainInputs, TypeFlags},
     Fv, F,
 };
 
@@ -421,13 +441,6 @@ fn leaf_pair(
     Ok((a, b))
 }
 
-/// `cur + enabled·(new − cur)` (1 constraint).
-fn advance(cur: &Fv, new: &Fv, enabled: &Fv) -> Result<Fv, SynthesisError> {
-    let delta = lincomb(&[(one(), new), (-one(), cur)], F::zero())?;
-    let step = enabled * delta;
-    lincomb(&[(one(), cur), (one(), &step)], F::zero())
-}
-
 /// Enforces `enabled·(a − b) = 0` (1 constraint).
 fn enforce_equal_if(a: &Fv, b: &Fv, enabled: &Fv) -> Result<(), SynthesisError> {
     let diff = lincomb(&[(one(), a), (-one(), b)], F::zero())?;
@@ -450,30 +463,43 @@ fn synthesize_slot(
     st: &mut BatchState,
     w: &SlotWitness,
 ) -> Result<(), SynthesisError> {
+    // Every constraint is under a namespace named after the rule it enforces (or the value it
+    // computes), so that a test can assert which rule a bad witness breaks.
+    let _slot = ns!(cs, "slot");
+
     // 1. Type: two bits of the type code; the four one-hot flags follow with one product.
-    let ty_bits = alloc_bits(cs, w.ty, 2)?;
-    let (b0, b1) = (bool_to_fv(&ty_bits[0]), bool_to_fv(&ty_bits[1]));
-    let wd = &b0 * &b1;
-    let t = lincomb(&[(one(), &b0), (-one(), &wd)], F::zero())?;
-    let d = lincomb(&[(one(), &b1), (-one(), &wd)], F::zero())?;
-    let debit = lincomb(&[(one(), &t), (one(), &wd)], F::zero())?;
-    let credit = lincomb(&[(one(), &t), (one(), &d)], F::zero())?;
+    let flags = TypeFlags::alloc(cs, w.ty)?;
+    let (t, d, wd) = (&flags.transfer, &flags.deposit, &flags.withdraw);
+    let (debit, credit) = (&flags.debit, &flags.credit);
 
     // 2. Indices.
-    let from_bits = alloc_bits(cs, w.from as u64, TREE_DEPTH)?;
-    let to_bits = alloc_bits(cs, w.to as u64, TREE_DEPTH)?;
+    let (from_bits, to_bits) = {
+        let _ns = ns!(cs, "indices");
+        (
+            alloc_bits(cs, w.from as u64, TREE_DEPTH)?,
+            alloc_bits(cs, w.to as u64, TREE_DEPTH)?,
+        )
+    };
     let from = pack_bits(&from_bits)?;
     let to = pack_bits(&to_bits)?;
 
     // 3. Amount and fee codes.
     let am = AMOUNT_MANTISSA_BITS as usize;
-    let amount_bits = alloc_bits(cs, w.amount_code, am + AMOUNT_EXPONENT_BITS as usize)?;
-    let amount_code = pack_bits(&amount_bits)?;
-    let amount = pack_bits(&amount_bits[..am])? * pow10(&amount_bits[am..])?;
+    let (amount_code, amount) = {
+        let _ns = ns!(cs, "amount_decode");
+        let amount_bits = alloc_bits(cs, w.amount_code, am + AMOUNT_EXPONENT_BITS as usize)?;
+        let amount_code = pack_bits(&amount_bits)?;
+        let amount = pack_bits(&amount_bits[..am])? * pow10(&amount_bits[am..])?;
+        (amount_code, amount)
+    };
     let fm = FEE_MANTISSA_BITS as usize;
-    let fee_bits = alloc_bits(cs, w.fee_code as u64, fm + FEE_EXPONENT_BITS as usize)?;
-    let fee_code = pack_bits(&fee_bits)?;
-    let fee = pack_bits(&fee_bits[..fm])? * pow10(&fee_bits[fm..])?;
+    let (fee_code, fee) = {
+        let _ns = ns!(cs, "fee_decode");
+        let fee_bits = alloc_bits(cs, w.fee_code as u64, fm + FEE_EXPONENT_BITS as usize)?;
+        let fee_code = pack_bits(&fee_bits)?;
+        let fee = pack_bits(&fee_bits[..fm])? * pow10(&fee_bits[fm..])?;
+        (fee_code, fee)
+    };
 
     // 4. Debit.
     let sender = AccountVar::alloc(cs, &w.sender)?;
@@ -481,7 +507,7 @@ fn synthesize_slot(
         // The native rule (`tx::MAX_NONCE`), so that a leaf with a larger nonce (possible only
         // in a pre-populated genesis) cannot spend, and the nonce cannot spill into the
         // message fields above it.
-        let _ns = ark_relations::ns!(cs, "nonce_range");
+        let _ns = ns!(cs, "nonce_range");
         range_check(&sender.nonce, NONCE_BITS as usize)?;
     }
     let sender_path = fvs(cs, &w.sender_path)?;
@@ -489,131 +515,165 @@ fn synthesize_slot(
         &[(one(), &sender.balance), (-one(), &amount), (-one(), &fee)],
         F::zero(),
     )?;
-    range_check(&new_balance, BALANCE_BITS)?;
+    {
+        // No underflow: the sender covers amount + fee.
+        let _ns = ns!(cs, "sender_balance_range");
+        range_check(&new_balance, BALANCE_BITS)?;
+    }
     let new_nonce = lincomb(&[(one(), &sender.nonce)], one())?;
-    let (old_leaf, new_leaf) = leaf_pair(
-        &sender.pk,
-        (&sender.balance, &sender.nonce),
-        (&new_balance, &new_nonce),
-    )?;
-    let old_root = root_from_path(&old_leaf, &from_bits, &sender_path)?;
-    enforce_equal_if(&old_root, &st.root, &debit)?;
-    let new_root = root_from_path(&new_leaf, &from_bits, &sender_path)?;
-    st.root = advance(&st.root, &new_root, &debit)?;
+    let (old_leaf, new_leaf) = {
+        let _ns = ns!(cs, "sender_leaves");
+        leaf_pair(
+            &sender.pk,
+            (&sender.balance, &sender.nonce),
+            (&new_balance, &new_nonce),
+        )?
+    };
+    {
+        let _ns = ns!(cs, "sender_in_tree");
+        let old_root = root_from_path(&old_leaf, &from_bits, &sender_path)?;
+        enforce_equal_if(&old_root, &st.root, debit)?;
+    }
+    {
+        let _ns = ns!(cs, "sender_update");
+        let new_root = root_from_path(&new_leaf, &from_bits, &sender_path)?;
+        st.root = advance(&st.root, &new_root, debit)?;
+    }
 
     // 5. Signature.
-    let to_msg = &t * &to;
-    let rec_hi = &wd * &fv(cs, w.recipient_hi)?;
-    let rec_lo = &wd * &fv(cs, w.recipient_lo)?;
-    let e = lincomb(
-        &[
-            (one(), chain_id),
-            (pow2(32), &t),
-            (pow2(32) * F::from(tx_type::WITHDRAW), &wd),
-            (pow2(34), &from),
-            (pow2(58), &to_msg),
-            (pow2(82), &amount_code),
-            (pow2(122), &fee_code),
-            (pow2(130), &sender.nonce),
-            (pow2(170), instance),
-        ],
-        F::zero(),
-    )?;
-    let msg = poseidon(&[e, rec_hi.clone(), rec_lo.clone()])?;
+    let (msg, rec_hi, rec_lo) = {
+        let _ns = ns!(cs, "signed_message");
+        let to_msg = t * &to;
+        let rec_hi = wd * &fv(cs, w.recipient_hi)?;
+        let rec_lo = wd * &fv(cs, w.recipient_lo)?;
+        let e = lincomb(
+            &[
+                (one(), chain_id),
+                (pow2(32), t),
+                (pow2(32) * F::from(tx_type::WITHDRAW), wd),
+                (pow2(34), &from),
+                (pow2(58), &to_msg),
+                (pow2(82), &amount_code),
+                (pow2(122), &fee_code),
+                (pow2(130), &sender.nonce),
+                (pow2(170), instance),
+            ],
+            F::zero(),
+        )?;
+        let msg = poseidon(&[e, rec_hi.clone(), rec_lo.clone()])?;
+        (msg, rec_hi, rec_lo)
+    };
     let r8 = PointVar::new_witness(cs.clone(), || Ok(w.r8))?;
     let s = fv(cs, w.s)?;
-    eddsa::verify(&debit, &sender.pk, &msg, &r8, &s)?;
+    {
+        let _ns = ns!(cs, "signature");
+        eddsa::verify(debit, &sender.pk, &msg, &r8, &s)?;
+    }
 
     // 6. Credit.
     let receiver = AccountVar::alloc(cs, &w.receiver)?;
     let receiver_path = fvs(cs, &w.receiver_path)?;
-    let create = bool_to_fv(&Boolean::new_witness(cs.clone(), || Ok(w.create))?);
+    let create = {
+        let _ns = ns!(cs, "create_flag");
+        bool_to_fv(&Boolean::new_witness(cs.clone(), || Ok(w.create))?)
+    };
     // create ⇒ deposit, and a created account starts at balance 0, nonce 0.
-    let not_d = lincomb(&[(-one(), &d)], one())?;
-    create.mul_equals(&not_d, &FpVar::Constant(F::zero()))?;
-    create.mul_equals(&receiver.balance, &FpVar::Constant(F::zero()))?;
-    create.mul_equals(&receiver.nonce, &FpVar::Constant(F::zero()))?;
+    {
+        let _ns = ns!(cs, "create_only_by_deposit");
+        let not_d = lincomb(&[(-one(), d)], one())?;
+        create.mul_equals(&not_d, &FpVar::Constant(F::zero()))?;
+    }
+    {
+        let _ns = ns!(cs, "created_balance_zero");
+        create.mul_equals(&receiver.balance, &FpVar::Constant(F::zero()))?;
+    }
+    {
+        let _ns = ns!(cs, "created_nonce_zero");
+        create.mul_equals(&receiver.nonce, &FpVar::Constant(F::zero()))?;
+    }
     let deposit_amount = fv(cs, w.deposit_amount)?;
     {
         // Without it, the amount p − X credits −X: the circuit alone would let an operator
         // debit an account through a deposit slot.
-        let _ns = ark_relations::ns!(cs, "deposit_amount_range");
+        let _ns = ns!(cs, "deposit_amount_range");
         range_check(&deposit_amount, DEPOSIT_AMOUNT_BITS)?;
     }
-    let dep_credit = &d * &deposit_amount;
-    let transfer_credit = &t * &amount;
-    let new_balance = lincomb(
-        &[
-            (one(), &receiver.balance),
-            (one(), &dep_credit),
-            (one(), &transfer_credit),
-        ],
-        F::zero(),
-    )?;
-    range_check(&new_balance, BALANCE_BITS)?;
-    let (full_leaf, new_leaf) = leaf_pair(
-        &receiver.pk,
-        (&receiver.balance, &receiver.nonce),
-        (&new_balance, &receiver.nonce),
-    )?;
-    let created_part = &create * &full_leaf;
-    let old_leaf = lincomb(&[(one(), &full_leaf), (-one(), &created_part)], F::zero())?;
-    let old_root = root_from_path(&old_leaf, &to_bits, &receiver_path)?;
-    enforce_equal_if(&old_root, &st.root, &credit)?;
-    let new_root = root_from_path(&new_leaf, &to_bits, &receiver_path)?;
-    st.root = advance(&st.root, &new_root, &credit)?;
-    let reserved = FpVar::Constant(F::from(RESERVED_INDEX as u64));
-    enforce_not_equal_if(cs, &to, &reserved, &credit)?;
-    enforce_not_equal_if(cs, &from, &to, &t)?;
+    let (dep_credit, new_balance) = {
+        let _ns = ns!(cs, "receiver_credit");
+        let dep_credit = d * &deposit_amount;
+        let transfer_credit = t * &amount;
+        let new_balance = lincomb(
+            &[
+                (one(), &receiver.balance),
+                (one(), &dep_credit),
+                (one(), &transfer_credit),
+            ],
+            F::zero(),
+        )?;
+        (dep_credit, new_balance)
+    };
+    {
+        // No overflow past `u128`.
+        let _ns = ns!(cs, "receiver_balance_range");
+        range_check(&new_balance, BALANCE_BITS)?;
+    }
+    let (full_leaf, new_leaf) = {
+        let _ns = ns!(cs, "receiver_leaves");
+        leaf_pair(
+            &receiver.pk,
+            (&receiver.balance, &receiver.nonce),
+            (&new_balance, &receiver.nonce),
+        )?
+    };
+    {
+        // A created account's old leaf is the empty leaf 0.
+        let _ns = ns!(cs, "receiver_in_tree");
+        let created_part = &create * &full_leaf;
+        let old_leaf = lincomb(&[(one(), &full_leaf), (-one(), &created_part)], F::zero())?;
+        let old_root = root_from_path(&old_leaf, &to_bits, &receiver_path)?;
+        enforce_equal_if(&old_root, &st.root, credit)?;
+    }
+    {
+        let _ns = ns!(cs, "receiver_update");
+        let new_root = root_from_path(&new_leaf, &to_bits, &receiver_path)?;
+        st.root = advance(&st.root, &new_root, credit)?;
+    }
+    {
+        let _ns = ns!(cs, "receiver_not_reserved");
+        let reserved = FpVar::Constant(F::from(RESERVED_INDEX as u64));
+        enforce_not_equal_if(cs, &to, &reserved, credit)?;
+    }
+    {
+        let _ns = ns!(cs, "no_self_transfer");
+        enforce_not_equal_if(cs, &from, &to, t)?;
+    }
 
     // 7. Fee.
-    let fee_eff = &debit * &fee;
-    st.total_fee = lincomb(&[(one(), &st.total_fee), (one(), &fee_eff)], F::zero())?;
+    {
+        let _ns = ns!(cs, "fee_total");
+        let fee_eff = debit * &fee;
+        st.total_fee = lincomb(&[(one(), &st.total_fee), (one(), &fee_eff)], F::zero())?;
+    }
 
     // 8. Deposit / withdrawal hash chains (one Poseidon for both).
-    let h_dep = &d * &st.deposits_hash;
-    let h_wd = &wd * &st.withdrawals_hash;
-    let h_in = lincomb(&[(one(), &h_dep), (one(), &h_wd)], F::zero())?;
-    let d_to = &d * &to;
-    let wd_from = &wd * &from;
-    let a = lincomb(
-        &[(one(), &d_to), (pow2(24), &create), (one(), &wd_from)],
-        F::zero(),
+    (st.deposits_hash, st.withdrawals_hash) = l1_chain_step(
+        &st.deposits_hash,
+        &st.withdrawals_hash,
+        &ChainInputs {
+            flags: &flags,
+            create: &create,
+            to: &to,
+            from: &from,
+            amount: &amount,
+            deposit_credit: &dep_credit,
+            new_key: &receiver.pk,
+            recipient: (&rec_hi, &rec_lo),
+        },
     )?;
-    let wd_amount = &wd * &amount;
-    let b = lincomb(&[(one(), &dep_credit), (one(), &wd_amount)], F::zero())?;
-    let c_pk_x = &create * &receiver.pk.x;
-    let c_pk_y = &create * &receiver.pk.y;
-    let c = lincomb(&[(one(), &c_pk_x), (one(), &rec_hi)], F::zero())?;
-    let dd = lincomb(&[(one(), &c_pk_y), (one(), &rec_lo)], F::zero())?;
-    // Each chain's own capacity tag (see `echonet_rollup_primitives::poseidon`): selected by
-    // the flags, so the tag is a variable and its first S-box costs 3 constraints.
-    let tag = lincomb(
-        &[(F::from(DEPOSITS_TAG), &d), (F::from(WITHDRAWALS_TAG), &wd)],
-        F::zero(),
-    )?;
-    let x = poseidon_tagged(&tag, &[h_in, a, b, c, dd])?;
-    st.deposits_hash = advance(&st.deposits_hash, &x, &d)?;
-    st.withdrawals_hash = advance(&st.withdrawals_hash, &x, &wd)?;
 
     // 9. DA record.
-    let rec_from = &debit * &from;
-    let rec_to = &credit * &to;
-    let rec_amount = &debit * &amount_code;
-    let rec_fee = &debit * &fee_code;
-    let r = F::from(RESERVED_INDEX as u64);
-    let record = lincomb(
-        &[
-            (pow2(72), &rec_from),
-            (pow2(72) * r, &d),
-            (pow2(48), &rec_to),
-            (pow2(48) * r, &wd),
-            (pow2(8), &rec_amount),
-            (one(), &rec_fee),
-        ],
-        F::zero(),
-    )?;
-    st.records.push(record);
+    st.records
+        .push(da_record(&flags, &from, &to, &amount_code, &fee_code)?);
     Ok(())
 }
 
@@ -632,12 +692,15 @@ impl BatchCircuit {
         let w = &self.witness;
         let mut marks = vec![];
         let chain_id = fv(cs, w.chain_id)?;
-        range_check(&chain_id, 32)?;
+        {
+            let _ns = ns!(cs, "chain_id_range");
+            range_check(&chain_id, 32)?;
+        }
         // The same witness goes into every signed message and into the public input, so the
         // proof binds the instance users signed for; 64 bits keep both packings injective.
         let instance = fv(cs, w.instance)?;
         {
-            let _ns = ark_relations::ns!(cs, "instance_range");
+            let _ns = ns!(cs, "instance_range");
             range_check(&instance, 64)?;
         }
         let rollup_id = lincomb(&[(one(), &chain_id), (pow2(32), &instance)], F::zero())?;
@@ -657,30 +720,50 @@ impl BatchCircuit {
         }
 
         // Operator fee credit.
-        let op_bits = alloc_bits(cs, w.operator as u64, TREE_DEPTH)?;
+        let op_bits = {
+            let _ns = ns!(cs, "operator_index");
+            alloc_bits(cs, w.operator as u64, TREE_DEPTH)?
+        };
         let op = AccountVar::alloc(cs, &w.operator_account)?;
         let op_path = fvs(cs, &w.operator_path)?;
         let new_balance = lincomb(&[(one(), &op.balance), (one(), &st.total_fee)], F::zero())?;
-        range_check(&new_balance, BALANCE_BITS)?;
-        let (old_leaf, new_leaf) =
-            leaf_pair(&op.pk, (&op.balance, &op.nonce), (&new_balance, &op.nonce))?;
-        root_from_path(&old_leaf, &op_bits, &op_path)?.enforce_equal(&st.root)?;
-        let new_root = root_from_path(&new_leaf, &op_bits, &op_path)?;
+        {
+            // No overflow past `u128` when the batch's fees are credited.
+            let _ns = ns!(cs, "operator_balance_range");
+            range_check(&new_balance, BALANCE_BITS)?;
+        }
+        let (old_leaf, new_leaf) = {
+            let _ns = ns!(cs, "operator_leaves");
+            leaf_pair(&op.pk, (&op.balance, &op.nonce), (&new_balance, &op.nonce))?
+        };
+        {
+            let _ns = ns!(cs, "operator_in_tree");
+            root_from_path(&old_leaf, &op_bits, &op_path)?.enforce_equal(&st.root)?;
+        }
+        let new_root = {
+            let _ns = ns!(cs, "operator_update");
+            root_from_path(&new_leaf, &op_bits, &op_path)?
+        };
 
         // DA hash.
-        let mut h = pack_bits(&op_bits)?;
-        let padded = w.slots.len().max(1).div_ceil(RECORDS_PER_CHUNK) * RECORDS_PER_CHUNK;
-        let mut records = st.records.clone();
-        records.resize(padded, FpVar::Constant(F::zero()));
-        let two96 = pow2(96);
-        for c in records.chunks(RECORDS_PER_CHUNK) {
-            let mut inputs = vec![h];
-            for pair in c.chunks(2) {
-                inputs.push(lincomb(&[(two96, &pair[0]), (one(), &pair[1])], F::zero())?);
+        let h = {
+            let _ns = ns!(cs, "da_hash");
+            let mut h = pack_bits(&op_bits)?;
+            let padded = w.slots.len().max(1).div_ceil(RECORDS_PER_CHUNK) * RECORDS_PER_CHUNK;
+            let mut records = st.records.clone();
+            records.resize(padded, FpVar::Constant(F::zero()));
+            let two96 = pow2(96);
+            for c in records.chunks(RECORDS_PER_CHUNK) {
+                let mut inputs = vec![h];
+                for pair in c.chunks(2) {
+                    inputs.push(lincomb(&[(two96, &pair[0]), (one(), &pair[1])], F::zero())?);
+                }
+                h = poseidon_tagged(&FpVar::Constant(F::from(DA_TAG)), &inputs)?;
             }
-            h = poseidon_tagged(&FpVar::Constant(F::from(DA_TAG)), &inputs)?;
-        }
+            h
+        };
 
+        let _ns = ns!(cs, "public_input");
         let commitment = poseidon(&[
             rollup_id,
             batch_number,

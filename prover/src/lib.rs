@@ -64,11 +64,17 @@
 //! * **Replay**: the signed message binds the chain id and the rollup instance (both also in
 //!   the public input, as `chain_id + instance·2^32`, from the same witnesses) and the account
 //!   nonce, which the circuit increments.
-//! * **Named constraints**: the rules added for issue 12 sit in arkworks namespaces
-//!   (`deposit_amount_range`, `nonce_range`, `instance_range`). arkworks 0.6 records them
-//!   only while its `ConstraintLayer` is the tracing subscriber; [`check_witness`] then names
-//!   the span path of the first unsatisfied constraint (tests use this), otherwise it returns
+//! * **Named constraints**: every constraint of the circuit sits in an arkworks namespace
+//!   (`ns!`) named after the rule it enforces or the value it computes (list in [`circuit`]),
+//!   so each negative test asserts which rule its witness breaks, not only that some
+//!   constraint fails. Namespaces are tracing spans and add no constraint: the R1CS, and so
+//!   every key, is the same with or without them. arkworks 0.6 records them only while its
+//!   `ConstraintLayer` is the tracing subscriber; [`check_witness`] then names the span path
+//!   of the first unsatisfied constraint (tests use this), otherwise it returns
 //!   `"R1CS - <index>"`.
+//! * **Slot pieces with native twins** ([`gadgets::slot`]): the type flags, the deposit /
+//!   withdrawal chain step and the DA record packing are functions of their own, each tested
+//!   against its native function on seeded random inputs.
 //! * **Fees** are accumulated over the slots and credited once to the operator.
 //! * **Two QAP reductions** ([`qap`]): arkworks keys divide by the vanishing polynomial
 //!   (H query of `n − 1` points), snarkjs keys evaluate on the odd coset of the `2n`-th roots

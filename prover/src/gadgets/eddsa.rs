@@ -6,9 +6,14 @@
 //! `c = Poseidon(R8, A, M)` decomposed strictly (`c < p`), `8·A ≠ O`, and
 //! `S·Base8 = R8 + c·(8·A)`. With `R8` on the curve the equation forces `R8` into the
 //! subgroup, and multiplying `A` by 8 clears its cofactor.
+//!
+//! Namespaces (`ns!`) name each rule: `key_on_curve`, `r8_on_curve`, `s_below_suborder`,
+//! `challenge`, `challenge_bits` (with `below_modulus` for `c < p`), `key_order` and
+//! `signature_equation`.
 
 use ark_ff::{Field, PrimeField, Zero};
 use ark_r1cs_std::{fields::fp::FpVar, prelude::*};
+use ark_relations::ns;
 use echonet_rollup_primitives::babyjubjub::suborder;
 
 use super::babyjubjub::{scalar_mul_base8, scalar_mul_var, PointVar};
@@ -33,35 +38,58 @@ pub fn verify(
     s: &Fv,
 ) -> Result<(), SynthesisError> {
     let cs = enabled.cs().or(pk.x.cs()).or(msg.cs()).or(s.cs());
-    pk.enforce_on_curve()?;
-    r8.enforce_on_curve()?;
+    {
+        let _ns = ns!(cs, "key_on_curve");
+        pk.enforce_on_curve()?;
+    }
+    {
+        let _ns = ns!(cs, "r8_on_curve");
+        r8.enforce_on_curve()?;
+    }
 
     // S < l: 251 bits, then S ≤ l − 1.
-    let s_bits = range_check(s, S_BITS)?;
-    enforce_le_constant(&s_bits, &(suborder() - 1u32))?;
+    let s_bits = {
+        let _ns = ns!(cs, "s_below_suborder");
+        let s_bits = range_check(s, S_BITS)?;
+        enforce_le_constant(&s_bits, &(suborder() - 1u32))?;
+        s_bits
+    };
 
-    let c = poseidon(&[
-        r8.x.clone(),
-        r8.y.clone(),
-        pk.x.clone(),
-        pk.y.clone(),
-        msg.clone(),
-    ])?;
-    let c_bits = to_bits_strict(&c)?;
+    let c = {
+        let _ns = ns!(cs, "challenge");
+        poseidon(&[
+            r8.x.clone(),
+            r8.y.clone(),
+            pk.x.clone(),
+            pk.y.clone(),
+            msg.clone(),
+        ])?
+    };
+    // c's bits are unique only with c < p: c + p has 254 bits for about a third of the
+    // challenges, and (c + p)·8A ≠ c·8A.
+    let c_bits = {
+        let _ns = ns!(cs, "challenge_bits");
+        to_bits_strict(&c)?
+    };
 
-    let a8 = pk.double()?.double()?.double()?;
-    // 8·A ≠ O: a8.x · inv = enabled (x = 0 only at the identity and the order-2 point).
-    let inv = witness_from(&cs, || {
-        let x = a8.x.value().ok()?;
-        let e = enabled.value().ok()?;
-        Some(if e.is_zero() {
-            F::zero()
-        } else {
-            x.inverse().unwrap_or(F::zero())
-        })
-    })?;
-    a8.x.mul_equals(&inv, enabled)?;
+    let a8 = {
+        let _ns = ns!(cs, "key_order");
+        let a8 = pk.double()?.double()?.double()?;
+        // 8·A ≠ O: a8.x · inv = enabled (x = 0 only at the identity and the order-2 point).
+        let inv = witness_from(&cs, || {
+            let x = a8.x.value().ok()?;
+            let e = enabled.value().ok()?;
+            Some(if e.is_zero() {
+                F::zero()
+            } else {
+                x.inverse().unwrap_or(F::zero())
+            })
+        })?;
+        a8.x.mul_equals(&inv, enabled)?;
+        a8
+    };
 
+    let _ns = ns!(cs, "signature_equation");
     let right = r8.add(&scalar_mul_var(&c_bits, &a8)?)?;
     let left = scalar_mul_base8(&s_bits)?;
     let dx = lincomb(

@@ -10,6 +10,7 @@ pub mod lc;
 pub mod merkle;
 pub mod poseidon;
 pub mod range;
+pub mod slot;
 
 pub use ark_r1cs_std::fields::fp::FpVar;
 pub use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};

@@ -84,13 +84,15 @@ pub fn enforce_le_constant(
 }
 
 /// Strict little-endian decomposition of `x` into `F::MODULUS_BIT_SIZE` bits (the integer
-/// is below the modulus, so the bits are unique).
+/// is below the modulus, so the bits are unique). The comparison with `p − 1` is in the
+/// namespace `below_modulus`.
 pub fn to_bits_strict(x: &Fv) -> Result<Vec<Boolean<F>>, SynthesisError> {
     use ark_ff::PrimeField;
     let n = F::MODULUS_BIT_SIZE as usize;
     let bits = x.to_non_unique_bits_le()?;
     let p_minus_1: num_bigint::BigUint = F::MODULUS_MINUS_ONE_DIV_TWO.into();
     let p_minus_1 = p_minus_1 * 2u32;
+    let _ns = ark_relations::ns!(x.cs(), "below_modulus");
     enforce_le_constant(&bits[..n], &p_minus_1)?;
     Ok(bits)
 }
