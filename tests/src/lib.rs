@@ -11,9 +11,9 @@
 //!
 //! ## Where things are
 //!
-//! - [`node`]: finding the binary, free ports, and [`Node`], a guard over one running node
-//!   that waits for its RPC to answer, stops or `kill -9`s it, and prints the tail of its log
-//!   when a test fails.
+//! - [`node`]: finding the workspace's binaries (the node's, the prover's), free ports, and
+//!   [`Node`], a guard over one running node that waits for its RPC to answer, stops or
+//!   `kill -9`s it, and prints the tail of its log when a test fails.
 //! - [`rpc`]: typed helpers over a jsonrpsee client (headers, storage, accounts, events,
 //!   subscriptions), every one bounded in time, and a wallet's actions on top of them: sign
 //!   and submit a call with the next nonce ([`rpc::submit_call`]), as sudo ([`rpc::sudo`]),
@@ -51,7 +51,7 @@ pub mod rogue;
 pub mod rpc;
 pub mod testnet;
 
-pub use node::{node_binary, run_cli, CliOutput, Node, NodeBuilder};
+pub use node::{node_binary, run_cli, workspace_binary, CliOutput, Node, NodeBuilder};
 pub use testnet::Testnet;
 
 use std::time::Duration;

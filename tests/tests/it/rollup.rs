@@ -27,7 +27,7 @@ use echonet_runtime::{AccountId, Balance, Runtime, RuntimeCall, EXISTENTIAL_DEPO
 use echonet_tests::{
     chain,
     rpc::{self, submit_call, sudo, value},
-    wait_until, Node,
+    wait_until, workspace_binary, Node,
 };
 use jsonrpsee::http_client::HttpClient;
 use pallet_bridge::{verifier::fr_to_bytes, DepositTarget, ExitLeaf, ExodusReason, WithdrawalArg};
@@ -43,25 +43,7 @@ const FEE: u128 = 1_000;
 /// The `echonet-prover` binary: `$ECHONET_PROVER_BIN`, else `<target>/debug/echonet-prover`
 /// beside the node's (scripts/test.sh builds the whole workspace first).
 fn prover_binary() -> PathBuf {
-    if let Some(bin) = std::env::var_os("ECHONET_PROVER_BIN") {
-        return PathBuf::from(bin);
-    }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate lives in the workspace root's tests/");
-    let target = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
-        Some(dir) => workspace.join(dir),
-        None => workspace.join("target"),
-    };
-    let bin = target.join("debug").join("echonet-prover");
-    assert!(
-        bin.is_file(),
-        "{} does not exist: run `cargo build -p echonet-prover` first \
-         (or set ECHONET_PROVER_BIN)",
-        bin.display()
-    );
-    bin
+    workspace_binary("echonet-prover", "ECHONET_PROVER_BIN")
 }
 
 /// Blocks come every 2 s; an extrinsic is in a block well within this.
