@@ -1,5 +1,10 @@
 //! `submit_batch`: the checks, the public input rebuilt from chain data, the proof, and the
 //! state change after it verifies. Nothing is written before the proof verifies.
+//!
+//! The deposit queue is read once per batch: the head once, and each consumed entry once, by
+//! the accessor that `commitment_from_l1_data` calls. That accessor also records the amounts
+//! it hands out, so the settlement pops and subtracts exactly what the proof was checked
+//! against without reading the entries again.
 
 use crate::{
     verifier, BatchSize, Config, CurrentRoot, DepositQueue, Error, Event, Exodus, FieldBytes,
@@ -16,6 +21,7 @@ use frame_support::{ensure, pallet_prelude::*};
 
 /// What the checks computed, for the writes after verification.
 struct Settlement<AccountId> {
+    queue_head: u64,
     deposits: u32,
     deposits_sum: u128,
     withdrawals: Vec<PendingWithdrawal<AccountId>>,
@@ -46,29 +52,19 @@ impl<T: Config> Pallet<T> {
         let new_root_fr = verifier::fr_from_bytes(&new_root).ok_or(Error::<T>::NonCanonicalRoot)?;
         let old_root = CurrentRoot::<T>::get();
 
-        // The DA: it decodes for the configured size, and its deposit records consume the
-        // queue head in order.
+        // The DA: it decodes for the configured size, and it has as many deposit records as
+        // the submitter says it consumes. (The entries themselves are checked against the
+        // queue head, in order, while the public input is rebuilt.)
         let decoded = da::decode(da_bytes, size as usize).map_err(|_| Error::<T>::MalformedDa)?;
-        let da_deposits: Vec<u32> = decoded
+        let da_deposits = decoded
             .records
             .iter()
-            .filter_map(|r| match r {
-                DaRecord::Deposit { to } => Some(*to),
-                _ => None,
-            })
-            .collect();
+            .filter(|r| matches!(r, DaRecord::Deposit { .. }))
+            .count();
         ensure!(
-            da_deposits.len() == deposits_consumed as usize,
+            da_deposits == deposits_consumed as usize,
             Error::<T>::DepositCountMismatch
         );
-        let mut deposits_sum: u128 = 0;
-        for (i, to) in da_deposits.iter().enumerate() {
-            let (entry, _) = Self::queued_deposit(i).ok_or(Error::<T>::NotEnoughDeposits)?;
-            ensure!(entry.to == *to, Error::<T>::DepositOutOfOrder);
-            deposits_sum = deposits_sum
-                .checked_add(entry.amount)
-                .ok_or(Error::<T>::Overflow)?;
-        }
 
         // The withdrawals, with their recipients as L1 accounts.
         let mut pending = Vec::with_capacity(withdrawals.len());
@@ -93,7 +89,9 @@ impl<T: Config> Pallet<T> {
             })
             .collect();
 
-        let input = Self::rebuild_public_input(
+        let queue_head = QueueHead::<T>::get();
+        let (input, deposits_sum) = Self::rebuild_public_input(
+            queue_head,
             batch_number,
             size,
             verifier::fr_from_stored(&old_root),
@@ -126,6 +124,7 @@ impl<T: Config> Pallet<T> {
             old_root,
             new_root,
             Settlement {
+                queue_head,
                 deposits: deposits_consumed,
                 deposits_sum,
                 withdrawals: pending,
@@ -138,10 +137,14 @@ impl<T: Config> Pallet<T> {
 
     /// The batch's single public input, rebuilt from chain data only: the chain id (a
     /// constant), this rollup's instance id, the batch number, the current root, the new
-    /// root, the deposits of the queue head (read from [`crate::DepositQueue`] itself, as
-    /// many as the DA has deposit records, never from the extrinsic), the withdrawals and
-    /// the DA. `deposits_consumed` must be that count.
+    /// root, the deposits after `queue_head` (read from [`crate::DepositQueue`] itself, each
+    /// once, as many as the DA has deposit records, never from the extrinsic), the
+    /// withdrawals and the DA. `deposits_consumed` must be that count.
+    ///
+    /// Returns the input and the sum of the amounts of the deposits it covers.
+    #[allow(clippy::too_many_arguments)]
     fn rebuild_public_input(
+        queue_head: u64,
         batch_number: u64,
         batch_size: u32,
         old_root: Fr,
@@ -149,7 +152,7 @@ impl<T: Config> Pallet<T> {
         deposits_consumed: u32,
         withdrawals: &[WithdrawalRecord],
         da_bytes: &[u8],
-    ) -> Result<Fr, Error<T>> {
+    ) -> Result<(Fr, u128), Error<T>> {
         let header = BatchHeader {
             chain_id: T::ChainId::get(),
             instance: Self::rollup_instance().ok_or(Error::<T>::InstanceNotSet)?,
@@ -157,12 +160,22 @@ impl<T: Config> Pallet<T> {
             // Not part of the commitment: the DA header names the fee account.
             operator: 0,
         };
+        // The amounts handed to the commitment, in queue order: `commitment_from_l1_data`
+        // asks for entries 0, 1, ... once each, and a repeated or skipped index is not
+        // recorded, so `amounts` is exactly the prefix of the queue the input commits to.
+        let mut amounts: Vec<u128> = Vec::with_capacity(deposits_consumed as usize);
         let (input, consumed) = commitment_from_l1_data(
             &header,
             batch_size as usize,
             old_root,
             new_root,
-            |i| Self::queued_deposit(i).map(|(_, d)| d),
+            |i| {
+                let deposit = Self::queued_deposit(queue_head, i)?;
+                if i == amounts.len() {
+                    amounts.push(deposit.amount);
+                }
+                Some(deposit)
+            },
             withdrawals,
             da_bytes,
         )
@@ -175,10 +188,14 @@ impl<T: Config> Pallet<T> {
             _ => Error::<T>::MalformedDa,
         })?;
         ensure!(
-            consumed == deposits_consumed as usize,
+            consumed == deposits_consumed as usize && amounts.len() == consumed,
             Error::<T>::DepositCountMismatch
         );
-        Ok(input)
+        let deposits_sum = amounts
+            .iter()
+            .try_fold(0u128, |sum, a| sum.checked_add(*a))
+            .ok_or(Error::<T>::Overflow)?;
+        Ok((input, deposits_sum))
     }
 
     /// The writes of a verified batch.
@@ -191,7 +208,7 @@ impl<T: Config> Pallet<T> {
         let unclaimed = UnclaimedTotal::<T>::get()
             .checked_add(s.withdrawals_sum)
             .ok_or(Error::<T>::Overflow)?;
-        let head = QueueHead::<T>::get();
+        let head = s.queue_head;
         for i in 0..u64::from(s.deposits) {
             DepositQueue::<T>::remove(head + i);
         }

@@ -85,9 +85,10 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    /// The `i`-th waiting deposit from the queue head, as the circuit sees it.
-    pub(crate) fn queued_deposit(i: usize) -> Option<(QueuedDeposit<T::AccountId>, Deposit)> {
-        let seq = QueueHead::<T>::get().checked_add(u64::try_from(i).ok()?)?;
+    /// The `i`-th waiting deposit after the queue head `head` (read once by the caller), as
+    /// the circuit sees it: one storage read.
+    pub(crate) fn queued_deposit(head: u64, i: usize) -> Option<Deposit> {
+        let seq = head.checked_add(u64::try_from(i).ok()?)?;
         let d = DepositQueue::<T>::get(seq)?;
         let new_account = d.new_account.map(|k| {
             PublicKey(Point {
@@ -95,12 +96,11 @@ impl<T: Config> Pallet<T> {
                 y: verifier::fr_from_stored(&k.y),
             })
         });
-        let deposit = Deposit {
+        Some(Deposit {
             to: d.to,
             new_account,
             amount: d.amount,
-        };
-        Some((d, deposit))
+        })
     }
 
     pub(crate) fn do_refund_deposit(seq: u64) -> DispatchResult {

@@ -70,7 +70,9 @@
 //!
 //! The public input is rebuilt in one function, `batches.rs`'s `rebuild_public_input`: it
 //! hands `commitment_from_l1_data` an accessor of the queue itself, which reads exactly as
-//! many entries as the DA has deposit records.
+//! many entries as the DA has deposit records, each once, and records their amounts for
+//! the settlement (so checks 4 and 6 are one pass over the queue, and the writes pop and
+//! subtract exactly the entries the proof was checked against).
 //!
 //! ## Withdrawals
 //!

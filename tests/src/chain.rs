@@ -34,7 +34,25 @@ pub fn remark(from: Sr25519Keyring, len: usize, nonce: Nonce, genesis: H256) -> 
     let call = RuntimeCall::System(frame_system::Call::remark {
         remark: vec![0x42; len],
     });
-    extrinsics::signed(call, &from.pair(), nonce, 0, genesis)
+    signed(from, call, nonce, genesis)
+}
+
+/// `call` signed by `who` with `nonce` and no tip, for the chain of `genesis`.
+pub fn signed(
+    who: Sr25519Keyring,
+    call: RuntimeCall,
+    nonce: Nonce,
+    genesis: H256,
+) -> UncheckedExtrinsic {
+    extrinsics::signed(call, &who.pair(), nonce, 0, genesis)
+}
+
+/// `Sudo::sudo(call)`: `call` dispatched as Root when the sudo key (Alice on the dev and
+/// local chains) signs it.
+pub fn sudo(call: RuntimeCall) -> RuntimeCall {
+    RuntimeCall::Sudo(pallet_sudo::Call::sudo {
+        call: Box::new(call),
+    })
 }
 
 /// The SCALE bytes of `xt`, hex-encoded for `author_submitExtrinsic`.

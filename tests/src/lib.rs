@@ -11,14 +11,17 @@
 //!
 //! ## Where things are
 //!
-//! - [`node`]: finding the binary, free ports, and [`Node`], a guard over one running node
-//!   that waits for its RPC to answer, stops or `kill -9`s it, and prints the tail of its log
-//!   when a test fails.
+//! - [`node`]: finding the workspace's binaries (the node's, the prover's), free ports, and
+//!   [`Node`], a guard over one running node that waits for its RPC to answer, stops or
+//!   `kill -9`s it, and prints the tail of its log when a test fails.
 //! - [`rpc`]: typed helpers over a jsonrpsee client (headers, storage, accounts, events,
-//!   subscriptions), every one bounded in time.
+//!   subscriptions), every one bounded in time, and a wallet's actions on top of them: sign
+//!   and submit a call with the next nonce ([`rpc::submit_call`]), as sudo ([`rpc::sudo`]),
+//!   or until its dispatch result is known ([`rpc::submit_and_dispatch`]); read a decoded
+//!   value ([`rpc::value`]).
 //! - [`raw`]: HTTP/1.1 and WebSocket spoken by hand, for what a well-behaved client library
 //!   refuses to send (oversized bodies, malformed JSON, a thousand handshakes).
-//! - [`chain`]: signed extrinsics and storage keys of the EchoNet runtime.
+//! - [`chain`]: signed extrinsics, sudo calls and storage keys of the EchoNet runtime.
 //! - [`testnet`]: networks of validators and full nodes (`--chain local`), restartable on
 //!   their base paths, with waits over all nodes and a check that they never finalized
 //!   different blocks at one height.
@@ -28,7 +31,8 @@
 //! ## Rules the tests keep
 //!
 //! - Never a fixed sleep where a condition can be polled: every wait is a poll or an await
-//!   with a deadline ([`within`]), so a hung node fails the test instead of hanging it.
+//!   with a deadline ([`within`], [`wait_until`]), so a hung node fails the test instead of
+//!   hanging it.
 //! - Loopback only; every process and temporary directory is cleaned up on drop.
 //! - Tests run in parallel under cargo-nextest on small machines: each keeps its nodes few
 //!   and short-lived. The multi-node tests (`network`, `faults`, `sync`) run one at a
@@ -47,7 +51,7 @@ pub mod rogue;
 pub mod rpc;
 pub mod testnet;
 
-pub use node::{node_binary, run_cli, CliOutput, Node, NodeBuilder};
+pub use node::{node_binary, run_cli, workspace_binary, CliOutput, Node, NodeBuilder};
 pub use testnet::Testnet;
 
 use std::time::Duration;
@@ -57,6 +61,20 @@ pub use echonet_test_utils::within;
 
 /// How long one RPC call may take before the test calls the node hung.
 pub const RPC_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How often [`wait_until`] polls: a check is a few RPC calls to nodes that share the
+/// machine's cores, and blocks come every 2 s, so four polls a second see every block.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Polls `check` every [`POLL_INTERVAL`] until it returns `Some`, and returns that; fails
+/// the test with `what` after `limit`.
+pub async fn wait_until<T, F, Fut>(what: &str, limit: Duration, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    echonet_test_utils::wait_until_polling(what, limit, POLL_INTERVAL, check).await
+}
 
 /// How long we wait for a block that should come within one or two 2 s slots. Generous:
 /// tests share two cores with other tests' nodes.

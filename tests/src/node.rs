@@ -33,13 +33,16 @@ const CLIENT_MAX_BYTES: u32 = 64 * 1024 * 1024;
 /// The `echonet-node` binary: `$ECHONET_NODE_BIN`, else `<target>/debug/echonet-node` of
 /// this workspace (honouring `CARGO_TARGET_DIR`).
 pub fn node_binary() -> PathBuf {
-    if let Some(bin) = std::env::var_os("ECHONET_NODE_BIN") {
+    workspace_binary("echonet-node", "ECHONET_NODE_BIN")
+}
+
+/// The workspace's binary `name`: the path in the environment variable `env_var` if it is
+/// set, else `<target>/debug/<name>` of this workspace (honouring `CARGO_TARGET_DIR`).
+/// Fails the test, saying how to build it, if the file is not there.
+pub fn workspace_binary(name: &str, env_var: &str) -> PathBuf {
+    if let Some(bin) = std::env::var_os(env_var) {
         let bin = PathBuf::from(bin);
-        assert!(
-            bin.is_file(),
-            "ECHONET_NODE_BIN={} is not a file",
-            bin.display()
-        );
+        assert!(bin.is_file(), "{env_var}={} is not a file", bin.display());
         return bin;
     }
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -52,11 +55,11 @@ pub fn node_binary() -> PathBuf {
     };
     let bin = target
         .join("debug")
-        .join(format!("echonet-node{}", std::env::consts::EXE_SUFFIX));
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         bin.is_file(),
-        "{} does not exist: run `cargo build -p echonet-node` first \
-         (or set ECHONET_NODE_BIN to the binary to test)",
+        "{} does not exist: run `cargo build -p {name}` first \
+         (or set {env_var} to the binary to test)",
         bin.display()
     );
     bin

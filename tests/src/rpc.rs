@@ -6,7 +6,8 @@ use crate::{
     within, BLOCK_TIMEOUT, RPC_TIMEOUT,
 };
 use codec::Decode;
-use echonet_runtime::{AccountId, Header};
+use echonet_runtime::{AccountId, Header, RuntimeCall, RuntimeEvent};
+use frame_system::Phase;
 use jsonrpsee::{
     core::{
         client::{ClientT, Subscription, SubscriptionClientT},
@@ -19,6 +20,8 @@ use jsonrpsee::{
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sp_core::{crypto::Ss58Codec, Bytes, H256};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::DispatchError;
 use std::time::{Duration, Instant};
 
 /// Calls `method`; fails the test on an error or after [`RPC_TIMEOUT`].
@@ -88,6 +91,19 @@ pub async fn storage(c: &impl ClientT, key: &[u8], at: Option<H256>) -> Option<V
         .map(|b| b.0)
 }
 
+/// The value at `key` in the best block's state, decoded; `None` if there is none. Fails
+/// the test if the value does not decode as a `T`.
+pub async fn value<T: Decode>(c: &impl ClientT, key: &[u8]) -> Option<T> {
+    let raw = storage(c, key, None).await?;
+    Some(T::decode(&mut &raw[..]).unwrap_or_else(|e| {
+        panic!(
+            "the value at {} does not decode as {}: {e}",
+            to_hex(key),
+            std::any::type_name::<T>()
+        )
+    }))
+}
+
 /// Reads and decodes a storage value that must exist.
 pub async fn storage_decoded<T: Decode>(
     c: &impl ClientT,
@@ -143,6 +159,64 @@ pub async fn submit(c: &impl ClientT, xt_hex: &str) -> H256 {
     call(c, "author_submitExtrinsic", rpc_params![xt_hex]).await
 }
 
+/// Signs `call` by `who` with its next nonce (as the node's pool counts it) and submits it;
+/// returns the extrinsic's hash. Nothing waits for it to be included: poll for its effect.
+pub async fn submit_call(c: &impl ClientT, who: Sr25519Keyring, call: RuntimeCall) -> H256 {
+    let nonce = next_nonce(c, &who.to_account_id()).await;
+    let genesis = genesis_hash(c).await;
+    submit(c, &chain::xt_hex(&chain::signed(who, call, nonce, genesis))).await
+}
+
+/// Submits `call` as Alice's `Sudo::sudo` (see [`submit_call`]). The sudo extrinsic
+/// succeeds even when `call` fails: poll for `call`'s effect.
+pub async fn sudo(c: &impl ClientT, call: RuntimeCall) -> H256 {
+    submit_call(c, Sr25519Keyring::Alice, chain::sudo(call)).await
+}
+
+/// Signs `call` by `who` with its next nonce, submits it, waits until it is in a block
+/// (within three [`BLOCK_TIMEOUT`]s), and returns that block's hash if the call dispatched
+/// successfully, or its dispatch error (from the block's `System` events). Fails the test
+/// if the pool refuses or drops the extrinsic.
+pub async fn submit_and_dispatch(
+    c: &impl SubscriptionClientT,
+    who: Sr25519Keyring,
+    call: RuntimeCall,
+) -> Result<H256, DispatchError> {
+    let nonce = next_nonce(c, &who.to_account_id()).await;
+    let genesis = genesis_hash(c).await;
+    let xt_hex = chain::xt_hex(&chain::signed(who, call, nonce, genesis));
+    let mut watch = submit_and_watch(c, &xt_hex).await;
+    let statuses = statuses_until(&mut watch, 3 * BLOCK_TIMEOUT, |s| {
+        s.get("inBlock").is_some()
+    })
+    .await;
+    let in_block: H256 = statuses
+        .last()
+        .and_then(|s| serde_json::from_value(s["inBlock"].clone()).ok())
+        .unwrap_or_else(|| panic!("the extrinsic was not included: {statuses:?}"));
+    let extrinsics = block(c, in_block).await["block"]["extrinsics"].clone();
+    let index = extrinsics
+        .as_array()
+        .and_then(|xts| xts.iter().position(|x| x.as_str() == Some(xt_hex.as_str())))
+        .unwrap_or_else(|| panic!("block {in_block:?} does not hold the extrinsic: {extrinsics}"))
+        as u32;
+    for record in events(c, in_block).await {
+        if record.phase != Phase::ApplyExtrinsic(index) {
+            continue;
+        }
+        match record.event {
+            RuntimeEvent::System(frame_system::Event::ExtrinsicSuccess { .. }) => {
+                return Ok(in_block)
+            }
+            RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
+                dispatch_error, ..
+            }) => return Err(dispatch_error),
+            _ => {}
+        }
+    }
+    panic!("block {in_block:?} has no dispatch result for its extrinsic {index}")
+}
+
 /// `author_submitAndWatchExtrinsic`; the statuses come as JSON values ("ready",
 /// {"inBlock": hash}, ...).
 pub async fn submit_and_watch(c: &impl SubscriptionClientT, xt_hex: &str) -> Subscription<Value> {
@@ -188,6 +262,16 @@ pub async fn next<T: DeserializeOwned>(
 
 /// The statuses of a watched extrinsic up to and including a final one.
 pub async fn statuses_until_final(sub: &mut Subscription<Value>, limit: Duration) -> Vec<Value> {
+    statuses_until(sub, limit, |_| false).await
+}
+
+/// The statuses of a watched extrinsic up to and including the first for which `stop`
+/// holds, or a final one, whichever comes first.
+pub async fn statuses_until(
+    sub: &mut Subscription<Value>,
+    limit: Duration,
+    stop: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
     let deadline = Instant::now() + limit;
     let mut seen = Vec::new();
     loop {
@@ -208,8 +292,9 @@ pub async fn statuses_until_final(sub: &mut Subscription<Value>, limit: Duration
         ]
         .iter()
         .any(|k| status == *k || status.get(k).is_some());
+        let stop_here = is_final || stop(&status);
         seen.push(status);
-        if is_final {
+        if stop_here {
             return seen;
         }
     }

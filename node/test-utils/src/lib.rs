@@ -15,7 +15,8 @@
 //! - [`deep_sudo_extrinsic`]: calls nested past the decoder's depth limit, as bytes.
 //! - [`ForgingChain`]: the chain served to the network ([`echonet_sync::ClientChain`], the
 //!   node's own adapter), plus forged blocks and a lying best number.
-//! - [`wait_until`], [`wait_for`], [`within`]: polls and awaits bounded by a deadline.
+//! - [`wait_until`], [`wait_until_polling`], [`wait_for`], [`within`]: polls and awaits
+//!   bounded by a deadline.
 //! - [`metric`] and [`init_tracing`]: what a test observes besides the chain.
 
 mod author;
@@ -40,4 +41,4 @@ pub use echonet_client::Client;
 pub use echonet_sync::ClientChain;
 pub use observe::{init_tracing, metric};
 pub use transfer::{signed_transfer, transfer};
-pub use wait::{wait_for, wait_until, wait_until_within, within, DEADLINE};
+pub use wait::{wait_for, wait_until, wait_until_polling, wait_until_within, within, DEADLINE};

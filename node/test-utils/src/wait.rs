@@ -30,7 +30,23 @@ where
 }
 
 /// Polls `check` until it gives a value; panics with `what` after `limit`.
-pub async fn wait_until_within<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+pub async fn wait_until_within<T, F, Fut>(what: &str, limit: Duration, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    wait_until_polling(what, limit, POLL_INTERVAL, check).await
+}
+
+/// Polls `check` every `interval` until it gives a value; panics with `what` after `limit`.
+/// For checks that cost more than a poll of local state (a few RPC calls to a node that
+/// shares the machine's cores), a longer interval than [`wait_until_within`]'s.
+pub async fn wait_until_polling<T, F, Fut>(
+    what: &str,
+    limit: Duration,
+    interval: Duration,
+    mut check: F,
+) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -44,7 +60,7 @@ where
             start.elapsed() < limit,
             "timed out after {limit:?} waiting for {what}"
         );
-        tokio::time::sleep(POLL_INTERVAL).await;
+        tokio::time::sleep(interval).await;
     }
 }
 

@@ -12,18 +12,17 @@
 //! Sessions are shortened with sudo (`SessionPeriod`, a storage parameter) to a few blocks,
 //! so that an era (six sessions) passes in well under a minute.
 
-use codec::{Decode, Encode};
+use codec::Encode;
 use echonet_runtime::{
     configs::SessionPeriod,
-    extrinsics,
     genesis_config_presets::{witness_params, VALIDATOR_BOND},
     storage_keys, AccountId, Balance, Runtime, RuntimeCall, RuntimeEvent, SessionKeys,
 };
 use echonet_tests::{
-    chain::{to_hex, EventRecord},
-    rpc,
+    chain::EventRecord,
+    rpc::{self, submit_call, sudo, value},
     testnet::{assert_one_finalized_chain, finalized, slot_of, Testnet},
-    BLOCK_TIMEOUT,
+    wait_until, BLOCK_TIMEOUT,
 };
 use jsonrpsee::http_client::HttpClient;
 use pallet_witness::{EventClass, Receipt, Verdict};
@@ -34,55 +33,6 @@ use std::time::{Duration, Instant};
 
 /// Blocks per session in these tests: an era (six sessions) is 18 blocks, 36 s.
 const SESSION_BLOCKS: u32 = 3;
-
-fn account(k: Sr25519Keyring) -> AccountId {
-    k.to_account_id()
-}
-
-/// The value at `key` on the best block, decoded, if there is one.
-async fn value<T: Decode>(c: &HttpClient, key: &[u8]) -> Option<T> {
-    let raw = rpc::storage(c, key, None).await?;
-    Some(T::decode(&mut &raw[..]).expect("the storage value decodes"))
-}
-
-/// Signs `call` by `who` with its next nonce and submits it to `c`.
-async fn submit(c: &HttpClient, who: Sr25519Keyring, call: RuntimeCall) -> H256 {
-    let nonce = rpc::next_nonce(c, &account(who)).await;
-    let genesis = rpc::genesis_hash(c).await;
-    let xt = extrinsics::signed(call, &who.pair(), nonce, 0, genesis);
-    rpc::submit(c, &to_hex(&xt.encode())).await
-}
-
-/// Submits `call` as Alice's `Sudo::sudo`.
-async fn sudo(c: &HttpClient, call: RuntimeCall) -> H256 {
-    submit(
-        c,
-        Sr25519Keyring::Alice,
-        RuntimeCall::Sudo(pallet_sudo::Call::sudo {
-            call: Box::new(call),
-        }),
-    )
-    .await
-}
-
-/// Polls `check` every 500 ms until it returns `Some`, failing after `limit` with `what`.
-async fn wait_until<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
 
 /// Waits until the best block's state has a value at `key`.
 async fn wait_for_key(c: &HttpClient, what: &str, key: &[u8]) {
@@ -133,8 +83,10 @@ fn session_keys(who: Sr25519Keyring) -> (SessionKeys, Vec<u8>) {
         sp_keystore::testing::MemoryKeystore::new(),
     ));
     ext.execute_with(|| {
-        let generated =
-            SessionKeys::generate(&account(who).encode(), Some(who.to_seed().into_bytes()));
+        let generated = SessionKeys::generate(
+            &who.to_account_id().encode(),
+            Some(who.to_seed().into_bytes()),
+        );
         (generated.keys, generated.proof.encode())
     })
 }
@@ -150,7 +102,7 @@ async fn a_fifth_validator_joins_by_stake_and_a_committee_validates_an_event() {
     let eve = Sr25519Keyring::Eve;
     let (keys, proof) = session_keys(eve);
     assert_eq!(keys.aura, eve.public().into());
-    submit(
+    submit_call(
         &eve_node,
         eve,
         RuntimeCall::Session(pallet_session::Call::set_keys { keys, proof }),
@@ -159,10 +111,10 @@ async fn a_fifth_validator_joins_by_stake_and_a_committee_validates_an_event() {
     wait_for_key(
         &alice,
         "Eve's session keys",
-        &pallet_session::NextKeys::<Runtime>::hashed_key_for(account(eve)),
+        &pallet_session::NextKeys::<Runtime>::hashed_key_for(eve.to_account_id()),
     )
     .await;
-    submit(
+    submit_call(
         &eve_node,
         eve,
         RuntimeCall::Witness(pallet_witness::Call::bond {
@@ -173,10 +125,10 @@ async fn a_fifth_validator_joins_by_stake_and_a_committee_validates_an_event() {
     wait_for_key(
         &alice,
         "Eve's bond",
-        &pallet_witness::Ledger::<Runtime>::hashed_key_for(account(eve)),
+        &pallet_witness::Ledger::<Runtime>::hashed_key_for(eve.to_account_id()),
     )
     .await;
-    submit(
+    submit_call(
         &eve_node,
         eve,
         RuntimeCall::Witness(pallet_witness::Call::validate {
@@ -211,7 +163,7 @@ async fn a_fifth_validator_joins_by_stake_and_a_committee_validates_an_event() {
         "local committees have three seats"
     );
     let payload = H256::repeat_byte(0x5e);
-    submit(
+    submit_call(
         &alice,
         Sr25519Keyring::Ferdie,
         RuntimeCall::Witness(pallet_witness::Call::submit_event {
@@ -230,9 +182,9 @@ async fn a_fifth_validator_joins_by_stake_and_a_committee_validates_an_event() {
     // Two of the three members (the quorum) attest, each through another node.
     for (i, member) in committee.members.iter().take(2).enumerate() {
         let key = Sr25519Keyring::iter()
-            .find(|k| &account(*k) == member)
+            .find(|k| &k.to_account_id() == member)
             .expect("local committee members are dev validators");
-        submit(
+        submit_call(
             &net.nodes[i + 1].http(),
             key,
             RuntimeCall::Witness(pallet_witness::Call::attest {
@@ -264,7 +216,9 @@ async fn a_fifth_validator_joins_by_stake_and_a_committee_validates_an_event() {
     )
     .await;
     assert_eq!(authorities.len(), 5);
-    assert!(session_validators(&alice).await.contains(&account(eve)));
+    assert!(session_validators(&alice)
+        .await
+        .contains(&eve.to_account_id()));
 
     // And authors a block that all five nodes finalize.
     let eve_block = wait_until(
@@ -389,7 +343,7 @@ async fn equivocator_is_reported_slashed_and_removed(
     // Slashes apply at the next era instead of 26 eras later.
     set_witness_params(&alice, |p| p.slash_defer_eras = 0).await;
 
-    let dave = account(Sr25519Keyring::Dave);
+    let dave = Sr25519Keyring::Dave.to_account_id();
     let ledger_key = pallet_witness::Ledger::<Runtime>::hashed_key_for(&dave);
     let active = |c: HttpClient| {
         let key = ledger_key.clone();
@@ -480,9 +434,9 @@ async fn an_offender_that_unbonds_right_after_its_election_is_still_slashed() {
     })
     .await;
     let (dave_key, ferdie_key) = (Sr25519Keyring::Dave, Sr25519Keyring::Ferdie);
-    let (dave, ferdie) = (account(dave_key), account(ferdie_key));
+    let (dave, ferdie) = (dave_key.to_account_id(), ferdie_key.to_account_id());
     let nomination = 1_000 * echonet_runtime::UNITS;
-    submit(
+    submit_call(
         &alice,
         ferdie_key,
         RuntimeCall::Witness(pallet_witness::Call::bond { value: nomination }),
@@ -494,7 +448,7 @@ async fn an_offender_that_unbonds_right_after_its_election_is_still_slashed() {
         &pallet_witness::Ledger::<Runtime>::hashed_key_for(&ferdie),
     )
     .await;
-    submit(
+    submit_call(
         &alice,
         ferdie_key,
         RuntimeCall::Witness(pallet_witness::Call::nominate {
@@ -544,10 +498,7 @@ async fn an_offender_that_unbonds_right_after_its_election_is_still_slashed() {
                     value: u128::MAX,
                 })])
             {
-                let nonce = rpc::next_nonce(&c, &account(who)).await;
-                let genesis = rpc::genesis_hash(&c).await;
-                let xt = extrinsics::signed(call, &who.pair(), nonce, 0, genesis);
-                rpc::submit(&c, &to_hex(&xt.encode())).await;
+                submit_call(&c, who, call).await;
             }
         }
     };
@@ -649,7 +600,7 @@ async fn an_offender_that_unbonds_right_after_its_election_is_still_slashed() {
         // At each era start (when chunks unlock and slashes fall due) both try to withdraw.
         if era_started {
             for key in [dave_key, ferdie_key] {
-                submit(
+                submit_call(
                     alice_ref,
                     key,
                     RuntimeCall::Witness(pallet_witness::Call::withdraw_unbonded {}),
@@ -675,17 +626,17 @@ async fn an_offender_that_unbonds_right_after_its_election_is_still_slashed() {
 /// Makes `who` a validator candidate with `bond` and no session keys: it sets keys (which
 /// `validate` requires), bonds, validates, then purges its keys with `Session::purge_keys`.
 async fn keyless_candidate(c: &HttpClient, who: Sr25519Keyring, bond: Balance) {
-    let id = account(who);
+    let id = who.to_account_id();
     let keys_key = pallet_session::NextKeys::<Runtime>::hashed_key_for(&id);
     let (keys, proof) = session_keys(who);
-    submit(
+    submit_call(
         c,
         who,
         RuntimeCall::Session(pallet_session::Call::set_keys { keys, proof }),
     )
     .await;
     wait_for_key(c, "the candidate's session keys", &keys_key).await;
-    submit(
+    submit_call(
         c,
         who,
         RuntimeCall::Witness(pallet_witness::Call::bond { value: bond }),
@@ -697,7 +648,7 @@ async fn keyless_candidate(c: &HttpClient, who: Sr25519Keyring, bond: Balance) {
         &pallet_witness::Ledger::<Runtime>::hashed_key_for(&id),
     )
     .await;
-    submit(
+    submit_call(
         c,
         who,
         RuntimeCall::Witness(pallet_witness::Call::validate {
@@ -711,7 +662,7 @@ async fn keyless_candidate(c: &HttpClient, who: Sr25519Keyring, bond: Balance) {
         &pallet_witness::Validators::<Runtime>::hashed_key_for(&id),
     )
     .await;
-    submit(
+    submit_call(
         c,
         who,
         RuntimeCall::Session(pallet_session::Call::purge_keys {}),
@@ -807,12 +758,14 @@ async fn top_staked_keyless_candidates_are_skipped_and_the_chain_goes_on() {
     .await
     .unwrap_or_default();
     assert_eq!(validators, elected);
-    assert!(!validators.contains(&account(eve)) && !validators.contains(&account(ferdie)));
+    assert!(
+        !validators.contains(&eve.to_account_id()) && !validators.contains(&ferdie.to_account_id())
+    );
     let expected_aura: Vec<AuraId> = validators
         .iter()
         .map(|v| {
             Sr25519Keyring::iter()
-                .find(|k| &account(*k) == v)
+                .find(|k| &k.to_account_id() == v)
                 .expect("local validators are dev accounts")
                 .public()
                 .into()

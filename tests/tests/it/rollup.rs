@@ -8,28 +8,29 @@
 //! 3. a batch with both deposits, a transfer and a withdrawal to Charlie is proven and
 //!    submitted by Bob in an extrinsic, and verified on chain;
 //! 4. the withdrawal is claimed and Charlie's L1 balance grows by exactly its amount;
-//! 5. then batches stop: a deposit is left in the queue, the batch timeout passes, anyone
-//!    triggers exodus, every L2 account exits to an L1 account of its choice with exactly
+//! 5. then batches stop: a deposit is left in the queue, the batch timeout passes (the
+//!    chain's timestamp, polled, is past the last batch's plus the timeout), anyone
+//!    triggers exodus with one call that succeeds, every L2 account exits to an L1 account of its choice with exactly
 //!    its L2 balance, the queued deposit is refunded, and the bridge holds only its existential
 //!    deposit.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use codec::{Decode, Encode};
 use echonet_rollup_primitives::{
     batch::{execute_batch, BatchHeader},
     exit::sign_exit,
     tree::AccountTree,
     Amount40, Deposit, PrivateKey, Transfer, Tx, Withdraw,
 };
-use echonet_runtime::{
-    extrinsics, AccountId, Balance, Runtime, RuntimeCall, EXISTENTIAL_DEPOSIT, UNITS,
+use echonet_runtime::{AccountId, Balance, Runtime, RuntimeCall, EXISTENTIAL_DEPOSIT, UNITS};
+use echonet_tests::{
+    chain,
+    rpc::{self, submit_call, sudo, value},
+    wait_until, workspace_binary, Node,
 };
-use echonet_tests::{chain::to_hex, rpc, Node};
 use jsonrpsee::http_client::HttpClient;
-use pallet_bridge::{verifier::fr_to_bytes, DepositTarget, ExitLeaf, WithdrawalArg};
-use sp_core::H256;
+use pallet_bridge::{verifier::fr_to_bytes, DepositTarget, ExitLeaf, ExodusReason, WithdrawalArg};
 use sp_keyring::Sr25519Keyring;
 
 /// Slots per batch: two deposits, a transfer and a withdrawal.
@@ -42,74 +43,7 @@ const FEE: u128 = 1_000;
 /// The `echonet-prover` binary: `$ECHONET_PROVER_BIN`, else `<target>/debug/echonet-prover`
 /// beside the node's (scripts/test.sh builds the whole workspace first).
 fn prover_binary() -> PathBuf {
-    if let Some(bin) = std::env::var_os("ECHONET_PROVER_BIN") {
-        return PathBuf::from(bin);
-    }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate lives in the workspace root's tests/");
-    let target = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
-        Some(dir) => workspace.join(dir),
-        None => workspace.join("target"),
-    };
-    let bin = target.join("debug").join("echonet-prover");
-    assert!(
-        bin.is_file(),
-        "{} does not exist: run `cargo build -p echonet-prover` first \
-         (or set ECHONET_PROVER_BIN)",
-        bin.display()
-    );
-    bin
-}
-
-fn account(k: Sr25519Keyring) -> AccountId {
-    k.to_account_id()
-}
-
-/// Signs `call` by `who` with its next nonce and submits it.
-async fn submit(c: &HttpClient, who: Sr25519Keyring, call: RuntimeCall) -> H256 {
-    let nonce = rpc::next_nonce(c, &account(who)).await;
-    let genesis = rpc::genesis_hash(c).await;
-    let xt = extrinsics::signed(call, &who.pair(), nonce, 0, genesis);
-    rpc::submit(c, &to_hex(&xt.encode())).await
-}
-
-/// Submits `call` as Alice's `Sudo::sudo`.
-async fn sudo(c: &HttpClient, call: RuntimeCall) -> H256 {
-    submit(
-        c,
-        Sr25519Keyring::Alice,
-        RuntimeCall::Sudo(pallet_sudo::Call::sudo {
-            call: Box::new(call),
-        }),
-    )
-    .await
-}
-
-/// The value at `key` on the best block, decoded.
-async fn value<T: Decode>(c: &HttpClient, key: &[u8]) -> Option<T> {
-    let raw = rpc::storage(c, key, None).await?;
-    Some(T::decode(&mut &raw[..]).expect("the storage value decodes"))
-}
-
-/// Polls `check` every 250 ms until it returns `Some`, failing after `limit` with `what`.
-async fn wait_until<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    workspace_binary("echonet-prover", "ECHONET_PROVER_BIN")
 }
 
 /// Blocks come every 2 s; an extrinsic is in a block well within this.
@@ -125,21 +59,6 @@ async fn wait_free(c: &HttpClient, who: &AccountId, expected: Balance, what: &st
         (free(c, who).await == expected).then_some(())
     })
     .await;
-}
-
-/// The dispatch errors of the extrinsics that failed in block `at`.
-async fn failures_in(c: &HttpClient, at: H256) -> Vec<String> {
-    rpc::events(c, at)
-        .await
-        .into_iter()
-        .filter_map(|r| match r.event {
-            echonet_runtime::RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
-                dispatch_error,
-                ..
-            }) => Some(format!("{dispatch_error:?}")),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Runs `echonet-prover setup` and returns the key directory's verifying key and the hash
@@ -197,7 +116,7 @@ async fn echo_goes_into_l2_moves_comes_back_through_proofs_and_everyone_exits_af
     sudo(
         &c,
         RuntimeCall::Bridge(pallet_bridge::Call::add_operator {
-            who: account(Sr25519Keyring::Bob),
+            who: Sr25519Keyring::Bob.to_account_id(),
         }),
     )
     .await;
@@ -205,7 +124,9 @@ async fn echo_goes_into_l2_moves_comes_back_through_proofs_and_everyone_exits_af
         let size: Option<u32> = value(&c, &pallet_bridge::BatchSize::<Runtime>::hashed_key()).await;
         let op = rpc::storage(
             &c,
-            &pallet_bridge::Operators::<Runtime>::hashed_key_for(account(Sr25519Keyring::Bob)),
+            &pallet_bridge::Operators::<Runtime>::hashed_key_for(
+                Sr25519Keyring::Bob.to_account_id(),
+            ),
             None,
         )
         .await;
@@ -225,7 +146,7 @@ async fn echo_goes_into_l2_moves_comes_back_through_proofs_and_everyone_exits_af
         .into_iter()
         .zip(l2_keys.iter().zip(deposits))
     {
-        submit(
+        submit_call(
             &c,
             who,
             RuntimeCall::Bridge(pallet_bridge::Call::deposit {
@@ -251,7 +172,7 @@ async fn echo_goes_into_l2_moves_comes_back_through_proofs_and_everyone_exits_af
     );
 
     // 3. A batch: both deposits, a transfer 1 → 0 and a withdrawal from 1 to Charlie.
-    let charlie = account(Sr25519Keyring::Charlie);
+    let charlie = Sr25519Keyring::Charlie.to_account_id();
     let recipient = |who: &AccountId| -> [u8; 32] { who.clone().into() };
     let transfer = 5 * UNITS;
     let withdrawal = 20 * UNITS;
@@ -303,8 +224,9 @@ async fn echo_goes_into_l2_moves_comes_back_through_proofs_and_everyone_exits_af
         .try_into()
         .expect("128 bytes");
     let new_root = fr_to_bytes(&trace.new_root);
-    submit(
-        &c,
+    let ws = node.ws().await;
+    let verified_in = rpc::submit_and_dispatch(
+        &ws,
         Sr25519Keyring::Bob,
         RuntimeCall::Bridge(pallet_bridge::Call::submit_batch {
             batch_number: 1,
@@ -325,23 +247,20 @@ async fn echo_goes_into_l2_moves_comes_back_through_proofs_and_everyone_exits_af
             proof,
         }),
     )
+    .await
+    .expect("the batch is verified on chain");
+    let root: [u8; 32] = rpc::storage_decoded(
+        &c,
+        &pallet_bridge::CurrentRoot::<Runtime>::hashed_key(),
+        Some(verified_in),
+        "Bridge.CurrentRoot",
+    )
     .await;
-    wait_until("the batch is verified on chain", INCLUSION, || async {
-        let root: Option<[u8; 32]> =
-            value(&c, &pallet_bridge::CurrentRoot::<Runtime>::hashed_key()).await;
-        if root == Some(new_root) {
-            return Some(());
-        }
-        let best = rpc::best_header(&c).await.hash();
-        let failures = failures_in(&c, best).await;
-        assert!(failures.is_empty(), "an extrinsic failed: {failures:?}");
-        None
-    })
-    .await;
+    assert_eq!(root, new_root, "the batch moved the root");
 
     // 4. The withdrawal is claimed (by Dave, who pays the fee) and pays Charlie exactly.
     let charlie_before = free(&c, &charlie).await;
-    submit(
+    submit_call(
         &c,
         Sr25519Keyring::Dave,
         RuntimeCall::Bridge(pallet_bridge::Call::claim_withdrawal {
@@ -361,8 +280,8 @@ async fn echo_goes_into_l2_moves_comes_back_through_proofs_and_everyone_exits_af
 
     // 5. Batches stop. A deposit waits in the queue; the batch timeout is shortened to 4 s.
     let late_deposit = 3 * UNITS;
-    let alice = account(Sr25519Keyring::Alice);
-    submit(
+    let alice = Sr25519Keyring::Alice.to_account_id();
+    submit_call(
         &c,
         Sr25519Keyring::Alice,
         RuntimeCall::Bridge(pallet_bridge::Call::deposit {
@@ -392,27 +311,42 @@ async fn echo_goes_into_l2_moves_comes_back_through_proofs_and_everyone_exits_af
         },
     )
     .await;
-    // Anyone may trigger exodus once the timeout has passed (refused before: retried).
-    wait_until("exodus is triggered", Duration::from_secs(60), || async {
-        let exodus = rpc::storage(&c, &pallet_bridge::Exodus::<Runtime>::hashed_key(), None).await;
-        if exodus.is_some() {
-            return Some(());
-        }
-        submit(
-            &c,
-            Sr25519Keyring::Dave,
-            RuntimeCall::Bridge(pallet_bridge::Call::trigger_exodus {}),
-        )
-        .await;
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        None
-    })
+    // Anyone may trigger exodus once the timeout has passed on chain: once the best block's
+    // timestamp is past the last batch's plus the timeout, every later block's is too, and
+    // the first of them that holds the call triggers it.
+    let last_batch_at: u64 = value(&c, &pallet_bridge::LastBatchAt::<Runtime>::hashed_key())
+        .await
+        .expect("the verified batch set LastBatchAt");
+    let due = last_batch_at + params.batch_timeout_ms;
+    wait_until(
+        "the chain's timestamp passes the batch timeout",
+        INCLUSION,
+        || async {
+            let now: u64 = value(&c, &chain::timestamp_now_key()).await?;
+            (now > due).then_some(())
+        },
+    )
     .await;
+    let triggered_in = rpc::submit_and_dispatch(
+        &ws,
+        Sr25519Keyring::Dave,
+        RuntimeCall::Bridge(pallet_bridge::Call::trigger_exodus {}),
+    )
+    .await
+    .expect("trigger_exodus succeeds once the batch timeout has passed");
+    let (_, reason): (u64, ExodusReason) = rpc::storage_decoded(
+        &c,
+        &pallet_bridge::Exodus::<Runtime>::hashed_key(),
+        Some(triggered_in),
+        "Bridge.Exodus",
+    )
+    .await;
+    assert_eq!(reason, ExodusReason::BatchTimeout);
 
     // Every account exits to a fresh L1 account with exactly its L2 balance.
     let exits = [
-        (0u32, account(Sr25519Keyring::Eve)),
-        (1u32, account(Sr25519Keyring::Ferdie)),
+        (0u32, Sr25519Keyring::Eve.to_account_id()),
+        (1u32, Sr25519Keyring::Ferdie.to_account_id()),
     ];
     let mut l2_total = 0;
     for (index, to) in &exits {
@@ -433,7 +367,7 @@ async fn echo_goes_into_l2_moves_comes_back_through_proofs_and_everyone_exits_af
             *index,
             &recipient(to),
         );
-        submit(
+        submit_call(
             &c,
             Sr25519Keyring::Dave,
             RuntimeCall::Bridge(pallet_bridge::Call::exit {
@@ -458,7 +392,7 @@ async fn echo_goes_into_l2_moves_comes_back_through_proofs_and_everyone_exits_af
     );
     // The queued deposit goes back to Alice (Dave pays the call's fee).
     let alice_before = free(&c, &alice).await;
-    submit(
+    submit_call(
         &c,
         Sr25519Keyring::Dave,
         RuntimeCall::Bridge(pallet_bridge::Call::refund_deposit { seq: 2 }),
