@@ -44,6 +44,17 @@ impl pallet_timestamp::Config for Test {
     type WeightInfo = ();
 }
 
+/// Sets the mock's clock for the benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MockBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_bridge::BenchmarkHelper for MockBenchmarkHelper {
+    fn set_time(ms: u64) {
+        pallet_timestamp::Now::<Test>::put(ms);
+    }
+}
+
 /// The existential deposit.
 pub const ED: Balance = 10;
 /// The chain id of the tests: the prover's sample chain id.
@@ -72,6 +83,8 @@ impl pallet_bridge::Config for Test {
     type MaxQueuedDeposits = ConstU32<MAX_QUEUED>;
     type MaxOperators = ConstU32<MAX_OPERATORS>;
     type WeightInfo = ();
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = MockBenchmarkHelper;
 }
 
 /// The parameters of the tests: a deposit may wait 60 s, batches may pause 600 s; the
@@ -115,6 +128,14 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
         Timestamp::set_timestamp(GENESIS_MS);
         Bridge::on_initialize(1);
     });
+    ext
+}
+
+/// The externalities of the benchmarks and of the fixture test: [`new_test_ext`] with the
+/// chain id the fixtures are proved for (the runtime's; see `crate::fixtures`).
+pub fn new_bench_ext() -> sp_io::TestExternalities {
+    let ext = new_test_ext();
+    ChainIdValue::set(crate::fixtures::FIXTURE_CHAIN_ID);
     ext
 }
 

@@ -43,7 +43,7 @@ pub fn run(cmd: &BenchmarkCmd) -> anyhow::Result<()> {
 fn pallet(cmd: &crate::cli::PalletBenchCmd) -> anyhow::Result<()> {
     use echonet_benchmarking::template::{render, Provenance, Template};
     if cmd.list {
-        for list in echonet_benchmarking::list()? {
+        for list in echonet_benchmarking::list(cmd.extra)? {
             for b in &list.benchmarks {
                 println!(
                     "{}, {}",
@@ -59,6 +59,8 @@ fn pallet(cmd: &crate::cli::PalletBenchCmd) -> anyhow::Result<()> {
         extrinsic: cmd.extrinsic.clone(),
         steps: cmd.steps,
         repeat: cmd.repeat,
+        values: cmd.values.clone(),
+        extra: cmd.extra,
     };
     let results = echonet_benchmarking::run_pallet(&params)?;
     let provenance = Provenance {
@@ -67,6 +69,7 @@ fn pallet(cmd: &crate::cli::PalletBenchCmd) -> anyhow::Result<()> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
         steps: cmd.steps,
         repeat: cmd.repeat,
+        values: cmd.values.clone(),
     };
     let template = match cmd.template {
         crate::cli::WeightTemplate::Runtime => Template::Runtime,

@@ -512,6 +512,14 @@ pub struct PalletBenchCmd {
     /// Timed runs per component value.
     #[arg(long, default_value_t = 10)]
     pub repeat: u32,
+    /// Exactly these values for every component (those within its bounds), instead of
+    /// `--steps`: for benchmarks that run only at given sizes (pallet_bridge's
+    /// `submit_batch` has proof fixtures for 8, 32 and 64 slots).
+    #[arg(long, value_delimiter = ',')]
+    pub values: Vec<u32>,
+    /// Also run the benchmarks marked `extra` (comparisons that yield no weight function).
+    #[arg(long)]
+    pub extra: bool,
     /// Write weights here: a file for one pallet, or a directory (one `<pallet>.rs` each).
     #[arg(long)]
     pub output: Option<PathBuf>,

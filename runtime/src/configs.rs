@@ -355,8 +355,21 @@ impl pallet_bridge::Config for Runtime {
     /// 1,024 deposits waiting: sixteen full 64-slot batches.
     type MaxQueuedDeposits = ConstU32<1_024>;
     type MaxOperators = ConstU32<16>;
-    /// Hand-written bounds until pallet-bridge's benchmarks land (see its weights.rs).
-    type WeightInfo = pallet_bridge::weights::SubstrateWeight<Runtime>;
+    /// Measured: `submit_batch` verifies the checked-in proof fixtures of 8, 32 and 64 slots.
+    type WeightInfo = crate::weights::pallet_bridge::WeightInfo<Runtime>;
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = BridgeBenchmarkHelper;
+}
+
+/// Sets the timestamp pallet's clock for pallet-bridge's exodus benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BridgeBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_bridge::BenchmarkHelper for BridgeBenchmarkHelper {
+    fn set_time(ms: u64) {
+        pallet_timestamp::Now::<Runtime>::put(ms);
+    }
 }
 
 /// Whether an account has keys for the next session: pallet-session's `NextKeys`, the keys

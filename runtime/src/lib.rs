@@ -72,6 +72,7 @@ mod benches {
         [pallet_witness, Witness]
         [pallet_randomness, Randomness]
         [pallet_evidence, Evidence]
+        [pallet_bridge, Bridge]
     );
 }
 

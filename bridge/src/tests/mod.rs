@@ -21,6 +21,7 @@ mod admin;
 mod batches;
 mod deposits;
 mod exodus;
+mod fixtures;
 mod genesis;
 mod withdrawals;
 

@@ -40,6 +40,11 @@ pub struct PalletParams {
     pub steps: u32,
     /// Timed runs per component value.
     pub repeat: u32,
+    /// When not empty: exactly these values for every component (those within its
+    /// bounds), instead of `steps`.
+    pub values: Vec<u32>,
+    /// Whether the benchmarks marked `extra` run too.
+    pub extra: bool,
 }
 
 /// The fitted weight of one benchmark.
@@ -134,21 +139,24 @@ fn genesis_state() -> Result<BenchState, Error> {
     ))
 }
 
-/// The benchmarks the runtime offers: (pallet, instance, benchmark, components).
-pub fn list() -> Result<Vec<BenchmarkList>, Error> {
+/// The benchmarks the runtime offers: (pallet, instance, benchmark, components); those
+/// marked `extra` too when `extra`.
+pub fn list(extra: bool) -> Result<Vec<BenchmarkList>, Error> {
     let state = genesis_state()?;
-    let out = call(&state, "Benchmark_benchmark_metadata", &false.encode())?;
+    let out = call(&state, "Benchmark_benchmark_metadata", &extra.encode())?;
     let (lists, _storage_info) =
         <(Vec<BenchmarkList>, Vec<frame_support::traits::StorageInfo>)>::decode(&mut &out[..])
             .map_err(|e| Error::Decode("benchmark metadata", e))?;
     Ok(lists)
 }
 
-/// Component values to run: each component stepped from low to high while the others
-/// stay at their high value.
+/// Component values to run: each component stepped from low to high (or taking each of
+/// `values` within its bounds, when `values` is not empty) while the others stay at their
+/// high value.
 fn selections(
     components: &[(BenchmarkParameter, u32, u32)],
     steps: u32,
+    values: &[u32],
 ) -> Vec<Vec<(BenchmarkParameter, u32)>> {
     if components.is_empty() {
         return vec![vec![]];
@@ -156,12 +164,24 @@ fn selections(
     let steps = steps.max(2);
     let mut out = Vec::new();
     for (i, (_, low, high)) in components.iter().enumerate() {
-        for s in 0..steps {
-            let value = if high <= low {
-                *low
-            } else {
-                low + ((high - low) as u64 * s as u64 / (steps - 1) as u64) as u32
-            };
+        let stepped: Vec<u32> = if values.is_empty() {
+            (0..steps)
+                .map(|s| {
+                    if high <= low {
+                        *low
+                    } else {
+                        low + ((high - low) as u64 * s as u64 / (steps - 1) as u64) as u32
+                    }
+                })
+                .collect()
+        } else {
+            values
+                .iter()
+                .copied()
+                .filter(|v| (*low..=*high).contains(v))
+                .collect()
+        };
+        for value in stepped {
             let selection = components
                 .iter()
                 .enumerate()
@@ -203,7 +223,7 @@ fn fit(results: &Vec<BenchmarkResult>, selector: BenchmarkSelector) -> Option<An
 
 /// Runs the selected benchmarks and fits their weights.
 pub fn run_pallet(params: &PalletParams) -> Result<Vec<PalletWeights>, Error> {
-    let lists = list()?;
+    let lists = list(params.extra)?;
     let state = genesis_state()?;
     let mut out = Vec::new();
     for list in &lists {
@@ -237,7 +257,7 @@ pub fn run_pallet(params: &PalletParams) -> Result<Vec<PalletWeights>, Error> {
                 write_slopes: vec![],
                 failed: None,
             };
-            let selections = selections(&meta.components, params.steps);
+            let selections = selections(&meta.components, params.steps, &params.values);
             // One verified run first: a benchmark whose verification fails measures
             // something other than what it claims.
             let verified = selections

@@ -34,6 +34,9 @@ pub struct Provenance {
     pub steps: u32,
     /// [`PalletParams::repeat`](crate::PalletParams::repeat) of the run.
     pub repeat: u32,
+    /// [`PalletParams::values`](crate::PalletParams::values) of the run (replacing the
+    /// steps when not empty).
+    pub values: Vec<u32>,
 }
 
 /// The Rust path of the `WeightInfo` trait a runtime weights file implements.
@@ -120,18 +123,24 @@ fn body(b: &BenchmarkWeight, db: &str) -> String {
 }
 
 fn header(pallet: &str, p: &Provenance) -> String {
+    let sampling = if p.values.is_empty() {
+        format!("Steps: {}", p.steps)
+    } else {
+        let values: Vec<String> = p.values.iter().map(u32::to_string).collect();
+        format!("Component values: {}", values.join(", "))
+    };
     format!(
         "//! Weights for `{pallet}`, measured natively by `echonet-node benchmark pallet`.\n\
          //!\n\
          //! Date: {}. Machine: {}.\n\
-         //! Steps: {}, repeat: {}. Times are the runtime's own clock around each call, on an\n\
+         //! {}, repeat: {}. Times are the runtime's own clock around each call, on an\n\
          //! in-memory trie; storage accesses are charged per read and write through `DbWeight`.\n\
          //!\n\
          //! Command: `{}`\n\
          //!\n\
          //! Generated: do not edit by hand; run the command again.\n\n\
          #![allow(unused_parens, unused_imports, unused_variables, missing_docs, clippy::all)]\n\n",
-        p.date, p.machine, p.steps, p.repeat, p.command
+        p.date, p.machine, sampling, p.repeat, p.command
     )
 }
 
@@ -249,6 +258,7 @@ mod tests {
             command: "c".into(),
             steps: 2,
             repeat: 1,
+            values: vec![],
         }
     }
 

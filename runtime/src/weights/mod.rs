@@ -15,6 +15,7 @@ pub mod block_weights;
 pub mod extrinsic_weights;
 pub mod frame_system;
 pub mod pallet_balances;
+pub mod pallet_bridge;
 pub mod pallet_evidence;
 pub mod pallet_randomness;
 pub mod pallet_reputation;

@@ -4,5 +4,6 @@
 //! One test binary per crate (linking the node's dependencies once, not once per file);
 //! one module per area.
 
+mod bridge_costs;
 mod deep_extrinsic;
 mod staking;
