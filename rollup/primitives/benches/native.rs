@@ -117,6 +117,21 @@ fn tree(c: &mut Criterion) {
                 .expect("index in range")
         })
     });
+    // The same 128 leaves among 10,000 accounts at indices 0..10,000, as the bridge's account
+    // counter assigns them: paths share every level above 2^14.
+    let mut dense = AccountTree::new();
+    dense
+        .set_many((0..10_000u32).map(|i| (i, Some(account(i)))))
+        .expect("index in range");
+    let near: Vec<u32> = (0..128u32).map(|n| n * 7_919 % 10_000).collect();
+    g.bench_function("update_128_leaves_set_many_dense_10k", |b| {
+        b.iter(|| {
+            round += 1;
+            dense
+                .set_many(near.iter().map(|&i| (i, Some(account(i + round)))))
+                .expect("index in range")
+        })
+    });
     g.finish();
 }
 
