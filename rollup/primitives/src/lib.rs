@@ -37,6 +37,11 @@
 //!   trailing no-ops are omitted.
 //! * **Exodus exits** ([`exit`]): the message an L2 key signs to leave a frozen rollup with
 //!   a Merkle proof of its leaf, and the bridge's native check of it ([`exit::verify_exit`]).
+//! * **Speed** (the sequencer's soft confirmation, issue 13): Poseidon runs circom's constants
+//!   in the optimised partial-round form ([`poseidon`]), `k·Base8` comes from a fixed-base
+//!   table and `c·8A` from a wNAF ([`eddsa`]), [`eddsa::verify_batch`] checks many signatures
+//!   in parallel, and [`AccountTree::set_many`] hashes the paths a batch shares once. Outputs
+//!   are unchanged (circomlibjs vectors and random twin tests); figures in BENCHMARKS.md.
 //! * **Public input** ([`batch::batch_commitment`]): `Poseidon(chain_id + instance·2^32,
 //!   batch_number, old_root, new_root, deposits_hash, withdrawals_hash, da_hash)`.
 

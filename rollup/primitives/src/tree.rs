@@ -8,10 +8,21 @@
 //! * Path direction at level `i` (0 = leaf level) is bit `i` of the index (little-endian):
 //!   bit 0 means the node is the left child. The circuit derives the direction bits from the
 //!   same index bits it publishes in the DA, which is how positions are bound to indices.
+//!
+//! ## Updating many leaves
+//!
+//! A single update ([`AccountTree::set`]) costs one leaf hash and `TREE_DEPTH` node hashes,
+//! nearly all of its time (the node map is a small part). A batch pipeline should instead use
+//! [`AccountTree::set_many`]: it hashes each touched leaf once (the last value wins, as with
+//! one-by-one updates), then walks up level by level hashing each dirty node once, so the
+//! upper levels that the paths share are computed once per batch and not once per
+//! transaction; leaves and the nodes of a level are hashed in parallel on rayon's pool. The
+//! root is the one the same updates applied one by one give (a test pins it).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use ark_ff::Zero;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::eddsa::PublicKey;
@@ -208,6 +219,54 @@ impl AccountTree {
         Ok(())
     }
 
+    /// Applies many updates at once: the same final tree as calling [`AccountTree::set`] on
+    /// each in order (a later update of an index wins), with every touched node hashed once
+    /// (see the module docs). Every index is checked first: on an error nothing changes.
+    pub fn set_many<I>(&mut self, updates: I) -> Result<(), TreeError>
+    where
+        I: IntoIterator<Item = (u32, Option<Account>)>,
+    {
+        let mut last: BTreeMap<u32, Option<Account>> = BTreeMap::new();
+        for (index, account) in updates {
+            check_index(index)?;
+            last.insert(index, account);
+        }
+        let leaves: Vec<(u32, Fr)> = last
+            .par_iter()
+            .map(|(index, account)| (*index, account.as_ref().map_or(Fr::zero(), Account::leaf)))
+            .collect();
+        for (index, account) in last {
+            match account {
+                Some(a) => self.accounts.insert(index, a),
+                None => self.accounts.remove(&index),
+            };
+        }
+        // `dirty` is sorted by index and has no duplicates at every level.
+        let mut dirty: Vec<u32> = Vec::with_capacity(leaves.len());
+        for (index, leaf) in leaves {
+            self.put(0, index, leaf);
+            dirty.push(index);
+        }
+        for level in 0..TREE_DEPTH {
+            dirty.dedup_by_key(|i| *i >> 1);
+            let this = &*self;
+            let parents: Vec<(u32, Fr)> = dirty
+                .par_iter()
+                .map(|&i| {
+                    let left = i & !1;
+                    let parent = poseidon(&[this.node(level, left), this.node(level, left | 1)]);
+                    (i >> 1, parent)
+                })
+                .collect();
+            dirty.clear();
+            for (index, value) in parents {
+                self.put(level + 1, index, value);
+                dirty.push(index);
+            }
+        }
+        Ok(())
+    }
+
     fn put(&mut self, level: usize, index: u32, value: Fr) {
         if value == self.empty[level] {
             self.nodes.remove(&(level as u8, index));
@@ -301,5 +360,50 @@ mod tests {
         assert_eq!(t.root(), empty_subtree_roots()[TREE_DEPTH]);
         assert!(t.set(RESERVED_INDEX, None).is_err());
         assert!(t.proof(TREE_CAPACITY).is_err());
+    }
+
+    /// `set_many` reaches the tree that one-by-one `set` does (root, proofs, accounts), with
+    /// repeated indices (the last wins), removals, neighbours and far-apart indices.
+    #[test]
+    fn set_many_equals_one_by_one() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x7ee5);
+        let mut one = AccountTree::new();
+        let mut many = AccountTree::new();
+        for round in 0..4 {
+            let updates: Vec<(u32, Option<Account>)> = (0..60)
+                .map(|n| {
+                    let index = match n % 3 {
+                        0 => rng.gen_range(0..64),
+                        1 => rng.gen_range(0..RESERVED_INDEX),
+                        _ => rng.gen_range(1000..1010),
+                    };
+                    let account = (rng.gen_range(0..5) != 0)
+                        .then(|| acct(rng.gen(), rng.gen_range(0..1_000_000)));
+                    (index, account)
+                })
+                .collect();
+            for (index, account) in &updates {
+                one.set(*index, *account).unwrap();
+            }
+            many.set_many(updates.iter().copied()).unwrap();
+            assert_eq!(many.root(), one.root(), "round {round}");
+            assert_eq!(many.nodes, one.nodes);
+            assert_eq!(many.accounts, one.accounts);
+            for (index, _) in &updates {
+                assert_eq!(many.proof(*index), one.proof(*index));
+            }
+        }
+        // A bad index anywhere in the batch changes nothing.
+        let before = many.root();
+        let bad = vec![(5, Some(acct(1, 1))), (RESERVED_INDEX, None)];
+        assert_eq!(
+            many.set_many(bad),
+            Err(TreeError::IndexOutOfRange(RESERVED_INDEX))
+        );
+        assert_eq!(many.root(), before);
+        assert_eq!(many.accounts, one.accounts);
+        many.set_many([]).unwrap();
+        assert_eq!(many.root(), before);
     }
 }
