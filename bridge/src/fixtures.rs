@@ -115,6 +115,11 @@ pub const FILES: [(&str, &[u8]); 4] = [
     ),
 ];
 
+#[cfg(any(feature = "runtime-benchmarks", test))]
+/// Nesting bound for decoding a fixture (it is flat: a struct of vectors of structs), and the
+/// whole file must be consumed, so a truncated or padded file is reported, not misread.
+const FIXTURE_DEPTH_LIMIT: u32 = 8;
+
 /// The fixture file `name`, decoded. Panics (benchmarks and tests only) when it is missing
 /// or does not decode, naming the regeneration command.
 #[cfg(any(feature = "runtime-benchmarks", test))]
@@ -124,7 +129,11 @@ pub fn load(name: &str) -> BatchFixture {
         .find(|(n, _)| *n == name)
         .map(|(_, b)| *b)
         .unwrap_or_else(|| panic!("no fixture {name}; regenerate with `{REGENERATE}`"));
-    BatchFixture::decode(&mut &bytes[..]).unwrap_or_else(|e| {
+    <BatchFixture as codec::DecodeLimit>::decode_all_with_depth_limit(
+        FIXTURE_DEPTH_LIMIT,
+        &mut &bytes[..],
+    )
+    .unwrap_or_else(|e| {
         panic!("fixture {name} does not decode ({e}); regenerate with `{REGENERATE}`")
     })
 }
