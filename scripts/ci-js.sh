@@ -4,7 +4,11 @@
 #   2. tests/js: `npm ci` (offline-safe: committed package-lock.json);
 #   3. start `echonet-node --dev --tmp` on free loopback ports and wait (with a deadline)
 #      until its RPC answers;
-#   4. run the polkadot-js tests (tests/js/polkadot) with ECHONET_WS pointing at it.
+#   4. run the polkadot-js tests (tests/js/polkadot) with ECHONET_WS pointing at it;
+#   5. the rollup wallet client (rollup/client-js, issue 13): `npm ci`, then its tests
+#      (`node --test`): vectors from the Rust primitives, amount encoding, RPC errors and
+#      receipts against a stand-in sequencer, and the bridge calls against the same node.
+#      No sequencer is started here yet.
 # The node is stopped on every exit path; its log is printed when a step fails.
 set -euo pipefail
 
@@ -53,6 +57,9 @@ test -x "$NODE_BIN"
 step "npm ci (tests/js)"
 (cd tests/js && npm ci --no-audit --no-fund)
 
+step "npm ci (rollup/client-js)"
+(cd rollup/client-js && npm ci --no-audit --no-fund)
+
 step "start echonet-node --dev --tmp"
 RPC_PORT="$(free_port)"
 P2P_PORT="$(free_port)"
@@ -88,3 +95,8 @@ step "polkadot-js tests"
 (cd tests/js && ECHONET_WS="ws://127.0.0.1:$RPC_PORT" npm run -s test:polkadot)
 
 step "polkadot-js tests passed"
+
+step "rollup wallet client tests (rollup/client-js)"
+(cd rollup/client-js && ECHONET_WS="ws://127.0.0.1:$RPC_PORT" npm test -s)
+
+step "rollup wallet client tests passed"
