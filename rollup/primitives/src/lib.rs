@@ -42,6 +42,8 @@
 //!   table and `c·8A` from a wNAF ([`eddsa`]), [`eddsa::verify_batch`] checks many signatures
 //!   in parallel, and [`AccountTree::set_many`] hashes the paths a batch shares once. Outputs
 //!   are unchanged (circomlibjs vectors and random twin tests); figures in BENCHMARKS.md.
+//! * **Replay** ([`replay`]): a settled batch applied from its DA bytes and the deposits it
+//!   consumed, without signatures, to rebuild the L2 state from L1 data alone.
 //! * **Public input** ([`batch::batch_commitment`]): `Poseidon(chain_id + instance·2^32,
 //!   batch_number, old_root, new_root, deposits_hash, withdrawals_hash, da_hash)`.
 
@@ -53,6 +55,7 @@ pub mod exit;
 pub mod field;
 pub mod float;
 pub mod poseidon;
+pub mod replay;
 pub mod serde_fr;
 pub mod tree;
 pub mod tx;
