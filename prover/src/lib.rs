@@ -24,7 +24,15 @@
 //! (prints `vk_sha256`, the hash governance registers), `export-r1cs --batch-size N --out
 //! FILE` (circom `.r1cs`, for a snarkjs ceremony and `snarkjs zkey verify`), `sample-batch`,
 //! `prove` (with the reduction the key directory's `meta.json` names), `verify`,
-//! `info --batch-size N`, `export-snarkjs`, `vectors`, `benchmark --batch-size N`.
+//! `info --batch-size N`, `export-snarkjs`, `vectors`, `benchmark --batch-size N`,
+//! `worker --sequencer URL --keys DIR` (a prover farm worker, [`worker`]) and
+//! `benchmark-farm` (proofs through the farm, [`farm::bench`]).
+//!
+//! ## Prover farm
+//!
+//! [`farm::Farm`] is the sequencer's job queue (leases, heartbeats, verification of every
+//! proof before it is accepted) with its `prover_*` JSON-RPC methods; [`worker::Worker`] is
+//! `echonet-prover worker`, which pulls jobs, proves them and submits the proofs.
 //!
 //! ## Ceremony keys
 //!
@@ -92,6 +100,7 @@
 pub mod bench;
 pub mod binfile;
 pub mod circuit;
+pub mod farm;
 pub mod gadgets;
 pub mod keys;
 pub mod qap;
@@ -99,6 +108,7 @@ pub mod r1cs;
 pub mod sample;
 pub mod snarkjs;
 pub mod vectors;
+pub mod worker;
 pub mod zkey;
 
 use ark_bn254::Bn254;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use clap::{Parser, Subcommand};
@@ -114,6 +114,61 @@ enum Cmd {
         #[arg(long, default_value_t = 200)]
         verify_runs: usize,
     },
+    /// Prove jobs from a sequencer's prover farm until stopped (SIGINT or SIGTERM).
+    Worker {
+        /// The sequencer's prover farm (its `--prover-rpc-port`).
+        #[arg(long, default_value = "http://127.0.0.1:9956")]
+        sequencer: String,
+        /// Key directory written by `setup` (the keys the sequencer was set up with).
+        #[arg(long)]
+        keys: PathBuf,
+        /// Name shown in the sequencer's logs (default: <hostname>-<pid>).
+        #[arg(long)]
+        name: Option<String>,
+        /// Wait between polls of an empty queue (and first retry delay when the sequencer is
+        /// unreachable), e.g. `1s`, `500ms`.
+        #[arg(long, default_value = "1s", value_parser = parse_duration)]
+        poll: Duration,
+        /// Proving threads (default: every core, or RAYON_NUM_THREADS).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Measure proven transfers per second through the prover farm: a farm on loopback and
+    /// in-process workers, with INSECURE dev keys (or `--keys`).
+    BenchmarkFarm {
+        #[arg(long)]
+        batch_size: usize,
+        /// Batches to prove.
+        #[arg(long, default_value_t = 2)]
+        batches: u64,
+        /// In-process workers.
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+        /// Proving threads per worker (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Use this key directory (libsnark reduction) instead of a fresh dev setup.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+    },
+}
+
+/// `1s`, `500ms`, `2m`, or plain seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((s, "s"), |i| s.split_at(i));
+    let v: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (e.g. 1s, 500ms)"))?;
+    let secs = match unit {
+        "ms" => v / 1000.0,
+        "s" => v,
+        "m" => v * 60.0,
+        _ => return Err(format!("{s:?}: unit must be ms, s or m")),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
 }
 
 /// Prefix of the line `setup` prints with the verifying key's hash.
@@ -359,7 +414,131 @@ fn run(cli: Cli) -> Result<ExitCode, CliError> {
             no_raw,
             verify_runs,
         } => benchmark(batch_size, no_raw, verify_runs),
+        Cmd::Worker {
+            sequencer,
+            keys: dir,
+            name,
+            poll,
+            threads,
+        } => {
+            let key = echonet_prover::worker::WorkerKey::load(&dir)?;
+            let mut cfg = echonet_prover::worker::WorkerConfig::new(sequencer);
+            if let Some(name) = name {
+                cfg.name = name;
+            }
+            cfg.poll = poll;
+            cfg.threads = threads;
+            run_async(run_worker(cfg, key))
+        }
+        Cmd::BenchmarkFarm {
+            batch_size,
+            batches,
+            workers,
+            threads,
+            keys: dir,
+        } => benchmark_farm(batch_size, batches, workers, threads, dir),
     }
+}
+
+/// A multi-threaded runtime for the farm's commands. Dropped without waiting for blocking
+/// work, so that a stopped worker exits even mid-proof.
+fn run_async(
+    fut: impl std::future::Future<Output = Result<ExitCode, CliError>>,
+) -> Result<ExitCode, CliError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Msg(format!("cannot start the async runtime: {e}")))?;
+    let r = rt.block_on(fut);
+    rt.shutdown_background();
+    r
+}
+
+async fn run_worker(
+    cfg: echonet_prover::worker::WorkerConfig,
+    key: echonet_prover::worker::WorkerKey,
+) -> Result<ExitCode, CliError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let worker = echonet_prover::worker::Worker::new(cfg, std::sync::Arc::new(key))
+        .map_err(|e| CliError::Msg(e.to_string()))?;
+    let stop = worker.shutdown_handle();
+    let mut term = signal(SignalKind::terminate())
+        .map_err(|e| CliError::Msg(format!("cannot listen for SIGTERM: {e}")))?;
+    let mut int = signal(SignalKind::interrupt())
+        .map_err(|e| CliError::Msg(format!("cannot listen for SIGINT: {e}")))?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!(target: "worker", "SIGTERM: stopping"),
+            _ = int.recv() => tracing::info!(target: "worker", "SIGINT: stopping"),
+        }
+        stop.shutdown();
+    });
+    let report = worker
+        .run()
+        .await
+        .map_err(|e| CliError::Msg(e.to_string()))?;
+    let accepted = report.jobs.iter().filter(|j| j.accepted).count();
+    eprintln!(
+        "worker stopped: {} proof(s) submitted, {accepted} accepted",
+        report.jobs.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn benchmark_farm(
+    batch_size: usize,
+    batches: u64,
+    workers: usize,
+    threads: Option<usize>,
+    dir: Option<PathBuf>,
+) -> Result<ExitCode, CliError> {
+    use echonet_prover::farm::bench;
+    if batch_size == 0 || batches == 0 || workers == 0 {
+        return Err(CliError::Msg(
+            "--batch-size, --batches and --workers must be at least 1".into(),
+        ));
+    }
+    let pk = match dir {
+        Some(dir) => {
+            let (meta, pk) = load_pk(&dir)?;
+            if meta.batch_size != batch_size || meta.reduction != QapReduction::Libsnark {
+                return Err(CliError::Msg(format!(
+                    "{}: keys are for batch size {} ({:?}); the benchmark needs batch size {batch_size} (libsnark)",
+                    dir.display(),
+                    meta.batch_size,
+                    meta.reduction
+                )));
+            }
+            pk
+        }
+        None => {
+            eprintln!("WARNING: benchmark uses {}", keys::INSECURE_BANNER);
+            let start = Instant::now();
+            let pk = keys::setup_dev(batch_size, 0)?.0;
+            eprintln!("setup done in {:.1}s", start.elapsed().as_secs_f64());
+            pk
+        }
+    };
+    let cfg = bench::FarmBenchConfig {
+        batch_size,
+        batches,
+        workers,
+        threads,
+    };
+    let report = run_async(async move {
+        bench::run(cfg, pk)
+            .await
+            .map(|r| {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&r).unwrap_or_else(|e| e.to_string())
+                );
+                ExitCode::SUCCESS
+            })
+            .map_err(|e| CliError::Msg(e.to_string()))
+    })?;
+    Ok(report)
 }
 
 fn benchmark(batch_size: usize, no_raw: bool, verify_runs: usize) -> Result<ExitCode, CliError> {
@@ -403,6 +582,14 @@ fn rayon_threads() -> usize {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs (the worker's progress) on stderr; RUST_LOG overrides the default `info`.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

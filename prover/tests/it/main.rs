@@ -6,4 +6,5 @@
 mod ceremony;
 mod circuit;
 mod cli;
+mod farm;
 mod proof;
