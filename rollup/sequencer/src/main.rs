@@ -1,0 +1,41 @@
+//! `echonet-sequencer`: see the library docs and `--help`.
+
+use clap::Parser;
+use echonet_sequencer::cli::{Cli, Command};
+
+fn init_logging(filter: Option<&str>) {
+    let filter = filter
+        .map(str::to_string)
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .unwrap_or_else(|| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .try_init();
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Some(Command::Benchmark(cmd)) => {
+            init_logging(Some("warn"));
+            rt.block_on(echonet_sequencer::bench::run(cmd))
+        }
+        Some(Command::Run(cmd)) => {
+            init_logging(cmd.log.as_deref());
+            anyhow::bail!("`run` needs the L1 client (echonet-rollup-l1), which is not wired yet")
+        }
+        None => {
+            init_logging(cli.run.log.as_deref());
+            anyhow::bail!("`run` needs the L1 client (echonet-rollup-l1), which is not wired yet")
+        }
+        Some(Command::Rebuild(cmd)) => {
+            init_logging(cmd.log.as_deref());
+            anyhow::bail!(
+                "`rebuild` needs the L1 client (echonet-rollup-l1), which is not wired yet"
+            )
+        }
+    }
+}
