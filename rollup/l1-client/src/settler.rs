@@ -338,8 +338,9 @@ impl Settler {
                 scanned_to,
             } => {
                 // Look for it in the new blocks: a dispatch failure shows only there.
-                if let Some((block, failure)) = find_tx(&l1, tx, scanned_to + 1, best_n).await? {
-                    if let Some(error) = failure {
+                if let Some((block, Some(error))) = find_tx(&l1, tx, scanned_to + 1, best_n).await?
+                {
+                    {
                         let error = format!("submit_batch failed in block #{}: {error}", block.0);
                         tracing::error!(target: "rollup::settler", number = next, "{error}");
                         self.entries.remove(&next);
@@ -545,19 +546,16 @@ pub(crate) async fn locate(
     hi: u32,
 ) -> Result<((u32, H256), FieldBytes), L1Error> {
     let key = pallet_bridge::LastBatch::<echonet_runtime::Runtime>::hashed_key();
-    let last_at = |n: u32| {
-        let key = key.clone();
-        async move {
-            let h = l1.block_hash(n).await?.ok_or_else(|| L1Error::Missing {
-                what: format!("block #{n}"),
-                at: None,
-            })?;
-            let last: u64 = l1
-                .storage_value(&key, h, "Bridge.LastBatch")
-                .await?
-                .unwrap_or(0);
-            Ok::<_, L1Error>((h, last))
-        }
+    let last_at = |n: u32| async move {
+        let h = l1.block_hash(n).await?.ok_or_else(|| L1Error::Missing {
+            what: format!("block #{n}"),
+            at: None,
+        })?;
+        let last: u64 = l1
+            .storage_value(&key, h, "Bridge.LastBatch")
+            .await?
+            .unwrap_or(0);
+        Ok::<_, L1Error>((h, last))
     };
     let mut lo = lo.max(1);
     let (hi_hash, hi_last) = last_at(hi).await?;

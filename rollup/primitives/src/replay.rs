@@ -341,7 +341,7 @@ mod tests {
 
     #[test]
     fn replay_of_random_valid_batches_reaches_the_executed_root() {
-        let mut rng = StdRng::seed_from_u64(0x5eed_13);
+        let mut rng = StdRng::seed_from_u64(0x005e_ed13);
         let mut cases = 0;
         let mut non_trivial = 0;
         for _chain in 0..60 {
@@ -444,7 +444,9 @@ mod tests {
     fn replay_refuses_what_execution_refuses_and_leaves_the_tree_unchanged() {
         let (mut tree, _) = setup();
         let root = tree.root();
-        let cases: Vec<(Vec<u8>, Vec<Deposit>, fn(&BatchError) -> bool)> = vec![
+        // DA bytes, the deposits given, and the error expected.
+        type Case = (Vec<u8>, Vec<Deposit>, fn(&BatchError) -> bool);
+        let cases: Vec<Case> = vec![
             (transfer_da(1, 5, 1, 0), vec![], |e| {
                 matches!(e, BatchError::NoAccount { slot: 0, index: 5 })
             }),

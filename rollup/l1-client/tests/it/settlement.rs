@@ -106,6 +106,23 @@ impl Events {
     }
 }
 
+/// The batch of `trace` with a real proof.
+fn prove(pk: &echonet_prover::ProvingKey, trace: &BatchTrace) -> ProvenBatch {
+    let started = Instant::now();
+    let (proof, _) =
+        echonet_prover::prove(pk, BATCH, trace, &mut rand::rngs::OsRng).expect("proves");
+    let proof: [u8; 128] = echonet_prover::proof_to_bytes(&proof)
+        .unwrap()
+        .try_into()
+        .expect("128 bytes");
+    eprintln!(
+        "proved batch {} in {:?}",
+        trace.header.batch_number,
+        started.elapsed()
+    );
+    ProvenBatch::from_trace(trace, proof)
+}
+
 fn fast() -> SettlerConfig {
     SettlerConfig {
         poll: Duration::from_millis(200),
@@ -132,6 +149,14 @@ fn spawn(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "rollup=info".into()),
+        )
+        .with_test_writer()
+        .try_init();
+    let t0 = Instant::now();
     let keys_dir = tempfile::tempdir().expect("temp dir");
     let (vk, vk_hash) = prover_setup(keys_dir.path());
     let pk = echonet_prover::keys::load_proving_key(
@@ -274,10 +299,10 @@ async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
         vec![transfer(1, 0, 11, 3)],
         vec![transfer(0, 1, 13, 2)],
     ];
+    // Executed now, in order; proven when needed (a proof takes seconds).
     let mut tree = AccountTree::new();
     let mut traces: Vec<BatchTrace> = Vec::new();
-    let mut batches: Vec<ProvenBatch> = Vec::new();
-    let mut rng = rand::rngs::OsRng;
+    let mut trees: Vec<AccountTree> = Vec::new();
     for (i, txs) in plan.iter().enumerate() {
         let header = BatchHeader {
             chain_id: CHAIN_ID,
@@ -285,16 +310,20 @@ async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
             batch_number: i as u64 + 1,
             operator: 0,
         };
-        let trace = execute_batch(&mut tree, &header, txs, BATCH).expect("the batch executes");
-        let (proof, _) = echonet_prover::prove(&pk, BATCH, &trace, &mut rng).expect("proves");
-        let proof: [u8; 128] = echonet_prover::proof_to_bytes(&proof)
-            .unwrap()
-            .try_into()
-            .expect("128 bytes");
-        batches.push(ProvenBatch::from_trace(&trace, proof));
-        traces.push(trace);
+        traces.push(execute_batch(&mut tree, &header, txs, BATCH).expect("the batch executes"));
+        trees.push(tree.clone());
     }
+    // Batches 1 and 2 now; 3 and 4 on a blocking thread while 1 and 2 settle.
+    let pk = std::sync::Arc::new(pk);
+    let mut batches: Vec<ProvenBatch> = traces[..2].iter().map(|t| prove(&pk, t)).collect();
+    let later = {
+        let (pk, traces) = (pk.clone(), traces[2..4].to_vec());
+        tokio::task::spawn_blocking(move || {
+            traces.iter().map(|t| prove(&pk, t)).collect::<Vec<_>>()
+        })
+    };
 
+    eprintln!("[{:?}] set up, batches 1 and 2 proven", t0.elapsed());
     // 1. Batches 1 and 2, fed out of order, settle in order and become final.
     let (input, mut ev, task) = spawn(&l1, &[&batches[1], &batches[0]]);
     ev.until_final(1).await;
@@ -320,6 +349,7 @@ async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
         .expect("the settler stops once its input is closed and everything is final")
         .expect("no panic");
 
+    eprintln!("[{:?}] batches 1 and 2 final", t0.elapsed());
     // 2. A new settler re-fed the final batches reports them final without submitting.
     let nonce_before = l1.next_nonce(&bob).await.unwrap();
     let (input, mut ev, task) = spawn(&l1, &[&batches[0], &batches[1]]);
@@ -340,9 +370,17 @@ async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
     drop(input);
     task.await.expect("no panic");
 
+    batches.extend(later.await.expect("proving 3 and 4"));
     // 3. A settler stopped right after submitting batch 3 (a crash), and a new one fed 3 and
     // 4: batch 3 is not signed a second time (it is adopted from the pool or found in the
     // chain), 4 follows, both become final.
+    //
+    // 4. Meanwhile, a dropped submission is resubmitted: as soon as the new settler submits
+    // batch 4 (right after batch 3's block, so well before the next block), the test removes
+    // it from the node's pool (`author_removeExtrinsic`: what a node restart or an eviction
+    // does to a pooled transaction). The settler finds the batch neither in the chain nor in
+    // the pool after `resubmit_after`, signs it again with a fresh nonce and resubmits. If
+    // the block author included it before the removal (milliseconds), batch 5 tries again.
     let (_input, mut ev, task) = spawn(&l1, &[&batches[2]]);
     ev.until("batch 3 submitted", SETTLE, |e| {
         matches!(e, SettlementEvent::Submitted { number: 3, .. })
@@ -351,37 +389,12 @@ async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
     task.abort();
     let _ = task.await;
     let (input, mut ev, task) = spawn(&l1, &[&batches[2], &batches[3]]);
-    ev.until_final(3).await;
-    ev.until_final(4).await;
-    assert_eq!(
-        ev.submitted(3),
-        0,
-        "batch 3 was submitted twice: {:?}",
-        ev.seen
-    );
-    assert_eq!(ev.submitted(4), 1, "{:?}", ev.seen);
-    let fin = l1.finalized_head().await.unwrap();
-    assert_eq!(
-        l1.account_nonce(&bob, fin.1).await.unwrap(),
-        nonce_before + 2,
-        "exactly one extrinsic each for batches 3 and 4"
-    );
-
-    // 4. A dropped submission is resubmitted. Right after a block, batch 5 is fed; as soon
-    // as it is submitted the test removes it from the node's pool (author_removeExtrinsic:
-    // what a node restart or an eviction does to a pooled transaction). The settler sees
-    // the batch neither in the chain nor in the pool after `resubmit_after`, signs it again
-    // with a fresh nonce and resubmits. If the block author was faster than the removal
-    // (the batch went into a block within milliseconds), batch 6 tries again.
-    let mut dropped = false;
-    for batch in &batches[4..6] {
-        let number = batch.number;
-        let (start, _) = l1.best_head().await.unwrap();
-        wait_until("a new block", INCLUSION, || async {
-            (l1.best_head().await.ok()?.0 > start).then_some(())
-        })
-        .await;
-        input.send(batch.clone()).await.unwrap();
+    let mut dropped_batch = None;
+    for number in [4u64, 5] {
+        if number == 5 {
+            batches.push(prove(&pk, &traces[4]));
+            input.send(batches[4].clone()).await.unwrap();
+        }
         let SettlementEvent::Submitted { tx_hash, .. } = ev
             .until(
                 "submitted",
@@ -396,16 +409,17 @@ async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
             .request("author_removeExtrinsic", &[json!([{ "hash": tx_hash }])])
             .await
             .expect("author_removeExtrinsic");
+        eprintln!("removed from the pool: {removed}");
         let removed: Vec<H256> = serde_json::from_value(removed).unwrap();
         if removed == vec![tx_hash] {
-            let ev_why = ev
+            let SettlementEvent::Resubmitted { why, .. } = ev
                 .until(
                     "resubmitted",
                     SETTLE,
                     |e| matches!(e, SettlementEvent::Resubmitted { number: n, .. } if *n == number),
                 )
-                .await;
-            let SettlementEvent::Resubmitted { why, .. } = ev_why else {
+                .await
+            else {
                 unreachable!()
             };
             assert!(why.contains("dropped"), "{why}");
@@ -420,36 +434,47 @@ async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
                 unreachable!()
             };
             assert_ne!(again, tx_hash, "a new signature, a new extrinsic");
-            dropped = true;
+            dropped_batch = Some(number);
         }
         ev.until_final(number).await;
-        if dropped {
+        if dropped_batch.is_some() {
             break;
         }
     }
-    assert!(
-        dropped,
-        "the block author included batch 5 and 6 before they could be removed"
+    assert!(ev
+        .position(|e| matches!(e, SettlementEvent::Final { number: 3, .. }))
+        .is_some());
+    assert_eq!(
+        ev.submitted(3),
+        0,
+        "batch 3 was submitted twice: {:?}",
+        ev.seen
     );
-    let last = l1.bridge_view(At::Finalized).await.unwrap().last_batch;
-    if last == 5 {
-        // Settle batch 6 too, so that the rebuild covers every batch.
-        input.send(batches[5].clone()).await.unwrap();
-        ev.until_final(6).await;
-    }
+    let last = dropped_batch.expect("batches 4 and 5 were both included before the removal");
+    let fin = l1.finalized_head().await.unwrap();
+    assert_eq!(
+        l1.account_nonce(&bob, fin.1).await.unwrap(),
+        nonce_before + last as u32 - 2,
+        "exactly one extrinsic in a block per batch from 3 on"
+    );
     drop(input);
     task.await.expect("no panic");
 
+    eprintln!("[{:?}] restart and drop done", t0.elapsed());
     // 5. The L2 state rebuilt from L1 alone is the one the batches produced.
     let mut reports = Vec::new();
     let rebuilt = rebuild(&l1, |p| reports.push(p)).await.expect("rebuilds");
-    assert_eq!(rebuilt.last_batch, 6);
-    assert_eq!(rebuilt.tree.root(), tree.root());
-    assert_eq!(
-        rebuilt.tree.accounts().collect::<Vec<_>>(),
-        tree.accounts().collect::<Vec<_>>()
-    );
-    assert_eq!(rebuilt.l1_root, batches[5].new_root);
+    assert_eq!(rebuilt.last_batch, last);
+    // The tree the sequencer had after batch `last`, account by account.
+    let expected = &trees[last as usize - 1];
+    assert_eq!(rebuilt.tree.root(), expected.root());
+    let accounts = |t: &AccountTree| {
+        t.accounts()
+            .map(|(i, a)| (*i, *a))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    assert_eq!(accounts(&rebuilt.tree), accounts(expected));
+    assert_eq!(rebuilt.l1_root, batches[last as usize - 1].new_root);
     assert_eq!(rebuilt.next_deposit_seq, 3);
     assert_eq!(
         rebuilt
@@ -457,12 +482,19 @@ async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
             .iter()
             .map(|b| b.da.clone())
             .collect::<Vec<_>>(),
-        traces.iter().map(|t| t.da.clone()).collect::<Vec<_>>()
+        traces[..last as usize]
+            .iter()
+            .map(|t| t.da.clone())
+            .collect::<Vec<_>>()
     );
     assert_eq!(rebuilt.batches[0].deposits.len(), 2);
     let end = *reports.last().expect("progress was reported");
-    assert_eq!(end.batches_replayed, 6);
-    assert!(end.blocks_scanned >= rebuilt.batches[5].block.0);
-    assert!(reports.len() >= 7, "a report per batch and one at the end");
+    assert_eq!(end.batches_replayed, last);
+    assert!(end.blocks_scanned >= rebuilt.batches[last as usize - 1].block.0);
+    assert!(
+        reports.len() as u64 > last,
+        "a report per batch and one at the end"
+    );
+    eprintln!("[{:?}] rebuilt", t0.elapsed());
     node.assert_no_panic();
 }
