@@ -108,3 +108,27 @@ impl L1Error {
         matches!(self, L1Error::Unreachable { .. } | L1Error::Timeout { .. })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rpc(code: i32, data: Option<&str>) -> L1Error {
+        L1Error::Rpc {
+            method: "author_submitExtrinsic",
+            code,
+            message: "x".into(),
+            data: data.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn submission_errors_are_classified() {
+        assert!(rpc(1010, Some("\"Transaction is outdated\"")).is_stale_nonce());
+        assert!(!rpc(1010, Some("\"Transaction has a bad signature\"")).is_stale_nonce());
+        assert!(!rpc(1014, Some("outdated")).is_stale_nonce());
+        assert!(rpc(1013, None).is_already_imported());
+        assert!(!rpc(1010, None).is_transient());
+        assert!(L1Error::Timeout { method: "m" }.is_transient());
+    }
+}

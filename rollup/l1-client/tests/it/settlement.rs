@@ -325,7 +325,23 @@ async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
 
     eprintln!("[{:?}] set up, batches 1 and 2 proven", t0.elapsed());
     // 1. Batches 1 and 2, fed out of order, settle in order and become final.
-    let (input, mut ev, task) = spawn(&l1, &[&batches[1], &batches[0]]);
+    //
+    // First a batch 1 the bridge refuses (its proof is garbage): reported failed, not
+    // retried; the rebuild below must skip its extrinsic (no `BatchVerified`).
+    let bogus = ProvenBatch::from_trace(&traces[0], [0; 128]);
+    let (input, mut ev, task) = spawn(&l1, &[&bogus]);
+    let failed = ev
+        .until("the bogus batch fails", SETTLE, |e| {
+            matches!(e, SettlementEvent::Failed { number: 1, .. })
+        })
+        .await;
+    assert!(
+        format!("{failed:?}").contains("failed in block"),
+        "{failed:?}"
+    );
+    input.send(batches[1].clone()).await.unwrap();
+    input.send(batches[0].clone()).await.unwrap();
+    ev.seen.clear();
     ev.until_final(1).await;
     ev.until_final(2).await;
     let in_block_1 = ev
@@ -458,7 +474,10 @@ async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
         "exactly one extrinsic in a block per batch from 3 on"
     );
     drop(input);
-    task.await.expect("no panic");
+    tokio::time::timeout(INCLUSION, task)
+        .await
+        .expect("the settler stops: input closed, nothing left")
+        .expect("no panic");
 
     eprintln!("[{:?}] restart and drop done", t0.elapsed());
     // 5. The L2 state rebuilt from L1 alone is the one the batches produced.
