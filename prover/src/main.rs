@@ -171,6 +171,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
 }
 
+/// Log directive that keeps arkworks' namespace spans disabled (see `main`).
+const GR1CS_OFF: &str = "gr1cs=off";
+
 /// Prefix of the line `setup` prints with the verifying key's hash.
 const VK_HASH_LABEL: &str = "verifying key hash (sha256):";
 
@@ -583,8 +586,12 @@ fn rayon_threads() -> usize {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Logs (the worker's progress) on stderr; RUST_LOG overrides the default `info`.
+    // arkworks' `ns!` enters an `info` span per namespace and leaks it on purpose, so with
+    // target `gr1cs` enabled a synthesis keeps every span alive: gigabytes for one slot.
+    // It stays off whatever RUST_LOG says.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        .add_directive(GR1CS_OFF.parse().expect("a valid static directive"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -39,14 +39,14 @@ fn setup_prints_the_verifying_key_hash_governance_registers() {
 #[test]
 fn worker_retries_while_the_sequencer_is_down_and_stops_on_sigterm() {
     use std::io::BufRead;
-    let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_echonet-prover");
-    let out = std::process::Command::new(bin)
-        .args(["setup", "--batch-size", "1", "--seed", "5", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "setup failed: {out:?}");
+    // The worktree's own snapshot when set (another worktree may rebuild target/debug).
+    let bin = std::env::var("ECHONET_PROVER_BIN")
+        .ok()
+        .filter(|p| std::path::Path::new(p).exists())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_echonet-prover").to_string());
+    // The farm tests' 1-slot key, written as `setup` would (a debug `setup` subprocess takes
+    // minutes and gigabytes; the worker only needs to load the directory).
+    let dir = super::farm::key_dir();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -55,6 +55,31 @@ fn fixture() -> &'static Fixture {
     })
 }
 
+/// The fixture's key in a key directory, as `echonet-prover setup` writes it.
+pub(crate) fn key_dir() -> tempfile::TempDir {
+    use ark_serialize::CanonicalSerialize;
+    let f = fixture();
+    let dir = tempfile::tempdir().unwrap();
+    let mut pk_bytes = Vec::new();
+    f.pk.serialize_compressed(&mut pk_bytes).unwrap();
+    std::fs::write(dir.path().join(keys::PK_FILE), pk_bytes).unwrap();
+    let meta = keys::KeyMeta {
+        batch_size: BATCH,
+        insecure: true,
+        vk_sha256: keys::vk_hash(&f.vk).unwrap(),
+        constraints: 0,
+        constraints_per_slot: 0,
+        note: keys::INSECURE_BANNER.into(),
+        reduction: echonet_prover::QapReduction::Libsnark,
+    };
+    std::fs::write(
+        dir.path().join(keys::META_FILE),
+        serde_json::to_vec(&meta).unwrap(),
+    )
+    .unwrap();
+    dir
+}
+
 async fn start(vk: VerifyingKey, max_attempts: u32) -> (Farm, FarmServer, HttpClient) {
     start_with_lease(vk, max_attempts, LEASE).await
 }
@@ -604,4 +629,24 @@ async fn a_worker_retries_until_the_sequencer_comes_up() {
     stop.shutdown();
     h.await.unwrap().unwrap();
     server.stop().await;
+}
+
+#[test]
+fn the_job_response_bound_fits_real_traces_with_room_to_spare() {
+    let size = |n: usize| {
+        serde_json::to_vec(&transfer_batches(n, 1).unwrap()[0])
+            .unwrap()
+            .len()
+    };
+    let (one, four) = (size(1), size(4));
+    let per_slot = (four - one) / 3;
+    let fixed = one - per_slot;
+    for n in [1usize, 8, 64, 256, 1024] {
+        let estimate = fixed + n * per_slot;
+        assert!(
+            farm::max_job_response_bytes(n) as usize >= 2 * estimate,
+            "batch size {n}: bound {} for a ~{estimate}-byte trace",
+            farm::max_job_response_bytes(n)
+        );
+    }
 }
