@@ -73,9 +73,10 @@ pub const MAX_WORKER_NAME: usize = 64;
 /// Longest job id accepted (ids the farm issues are 36 characters).
 pub const MAX_JOB_ID: usize = 64;
 
-/// Upper bound on a `prover_getJob` answer for `batch_size` slots. A slot's trace is about
-/// 17 KB of JSON (four Merkle paths of 24 decimal field elements, a signature and accounts);
-/// this allows twice that, plus the batch's fixed part. Server and worker both use it.
+/// Upper bound on a `prover_getJob` answer for `batch_size` slots: 1 MiB plus 40 KiB per slot.
+/// A slot's trace is about 5 KB of JSON (an 8-slot trace is 40,406 bytes), so this leaves
+/// ample room for heavier slot types; a test checks it against real traces. Server and worker
+/// both use it.
 pub fn max_job_response_bytes(batch_size: usize) -> u32 {
     let bytes = 1024u64 * 1024 + (batch_size as u64).saturating_mul(40 * 1024);
     u32::try_from(bytes).unwrap_or(u32::MAX)
@@ -112,7 +113,8 @@ pub struct FarmStats {
     pub failed: usize,
     /// Valid proofs accepted since the farm started.
     pub proven_total: u64,
-    /// Leases that expired, putting their job back in the queue.
+    /// Leases that expired without a proof (their job went back to the queue, or was parked
+    /// if it had used up its attempts).
     pub reassigned_total: u64,
     /// Invalid proofs rejected.
     pub rejected_total: u64,
