@@ -137,6 +137,7 @@ pub async fn run(cmd: BenchmarkCmd) -> anyhow::Result<()> {
         deposit_poll: Duration::from_secs(1),
         registry: None,
         pipeline: cmd.with_pipeline,
+        informant_every: Duration::from_secs(3600),
     };
     let seq = Sequencer::start(cfg, Deps::offline(Arc::new(NoDeposits))).await?;
     let url = format!(

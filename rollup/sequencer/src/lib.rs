@@ -22,6 +22,7 @@ pub mod cli;
 pub mod limits;
 pub mod mempool;
 pub mod metrics;
+pub mod node;
 pub mod pipeline;
 pub mod rpc;
 pub mod service;

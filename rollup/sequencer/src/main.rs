@@ -25,17 +25,15 @@ fn main() -> anyhow::Result<()> {
         }
         Some(Command::Run(cmd)) => {
             init_logging(cmd.log.as_deref());
-            anyhow::bail!("`run` needs the L1 client (echonet-rollup-l1), which is not wired yet")
+            rt.block_on(echonet_sequencer::node::run(cmd))
         }
         None => {
             init_logging(cli.run.log.as_deref());
-            anyhow::bail!("`run` needs the L1 client (echonet-rollup-l1), which is not wired yet")
+            rt.block_on(echonet_sequencer::node::run(cli.run))
         }
         Some(Command::Rebuild(cmd)) => {
             init_logging(cmd.log.as_deref());
-            anyhow::bail!(
-                "`rebuild` needs the L1 client (echonet-rollup-l1), which is not wired yet"
-            )
+            rt.block_on(echonet_sequencer::node::rebuild(cmd))
         }
     }
 }

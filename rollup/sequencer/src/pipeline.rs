@@ -17,7 +17,7 @@ use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 use echonet_rollup_primitives::{
-    execute_batch, field::fr_to_le_bytes, AccountTree, BatchHeader, BatchTrace, Tx,
+    execute_batch, field::fr_to_be_bytes, AccountTree, BatchHeader, BatchTrace, Tx,
 };
 
 use crate::mempool::CutBatch;
@@ -123,8 +123,8 @@ fn trace_one(shared: &Shared, tree: &mut AccountTree, c: &CutBatch) -> Result<()
         col::ROOTS,
         &batch_key(c.number),
         &(
-            fr_to_le_bytes(&trace.old_root),
-            fr_to_le_bytes(&trace.new_root),
+            fr_to_be_bytes(&trace.old_root),
+            fr_to_be_bytes(&trace.new_root),
         ),
     );
     for index in touched(&c.txs, p.fee_account) {
@@ -152,8 +152,8 @@ fn trace_one(shared: &Shared, tree: &mut AccountTree, c: &CutBatch) -> Result<()
         target: "pipeline",
         "Traced batch #{}: root {} → {}",
         c.number,
-        hex::encode(fr_to_le_bytes(&trace.old_root)),
-        hex::encode(fr_to_le_bytes(&trace.new_root))
+        hex::encode(fr_to_be_bytes(&trace.old_root)),
+        hex::encode(fr_to_be_bytes(&trace.new_root))
     );
     shared.prover.add_job(c.number, Arc::new(trace));
     Ok(())

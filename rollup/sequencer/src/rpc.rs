@@ -14,7 +14,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use echonet_rollup_primitives::{
-    field::fr_to_le_bytes,
     float::{Amount40, Fee8},
     Signature, Transfer, Tx, Withdraw,
 };
@@ -638,9 +637,4 @@ pub async fn start(cfg: &RpcConfig, module: RpcModule<()>) -> std::io::Result<Rp
     });
     tracing::info!(target: "rpc", "L2 JSON-RPC listening on {addr} (HTTP and WebSocket)");
     Ok(RpcServer { addr, handle })
-}
-
-/// The new state root in a form logs and JSON share.
-pub fn root_hex(root: &echonet_rollup_primitives::Fr) -> String {
-    hex0x(&fr_to_le_bytes(root))
 }

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use echonet_rollup_primitives::WithdrawalRecord;
+use echonet_rollup_primitives::BatchTrace;
 use parking_lot::{Mutex, RwLock};
 use sp_core::sr25519;
 use tokio::sync::mpsc;
@@ -28,23 +28,6 @@ pub use crate::shared::{DepositSource, ManualDeposits, NoDeposits, NoProver, Pro
 use crate::state::Backlog;
 use crate::store::{batch_key, col, meta_key, Store, StoreError};
 use crate::types::{now_ms, BatchState, BatchStatus, Hash, Params, StoredAccount};
-
-/// A proven batch, ready for L1 (what `pallet_bridge::submit_batch` takes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProvenBatch {
-    /// Batch number.
-    pub number: u64,
-    /// Root after the batch (LE field bytes).
-    pub new_root: [u8; 32],
-    /// DA bytes.
-    pub da: Vec<u8>,
-    /// Deposits the batch consumes from the bridge's queue.
-    pub deposits_consumed: u32,
-    /// Withdrawals the bridge records.
-    pub withdrawals: Vec<WithdrawalRecord>,
-    /// The proof.
-    pub proof: [u8; 128],
-}
 
 /// What the L1 settler reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,10 +69,12 @@ pub enum SettlementEvent {
     },
 }
 
-/// Submits proven batches to L1 in order. The real one is `echonet_rollup_l1::Settler`.
+/// Submits proven batches to L1 in order. The real one is `echonet_rollup_l1::Settler`
+/// (its `ProvenBatch::from_trace` builds the call's arguments from these two).
 pub trait Settlement: Send + Sync + 'static {
-    /// Queues `batch` for submission (batches arrive in order; a repeat is a no-op).
-    fn submit(&self, batch: ProvenBatch);
+    /// Queues batch `trace.header.batch_number` with its verified `proof` (batches arrive
+    /// in order; a repeat is a no-op for the settler).
+    fn submit(&self, trace: &BatchTrace, proof: [u8; 128]);
 }
 
 /// Errors starting the service.
@@ -131,6 +116,8 @@ pub struct SequencerConfig {
     pub registry: Option<prometheus_endpoint::Registry>,
     /// Whether the witness pipeline runs (off only for admission benchmarks).
     pub pipeline: bool,
+    /// How often the progress line is logged.
+    pub informant_every: Duration,
 }
 
 /// What the service talks to.
@@ -310,6 +297,7 @@ impl Sequencer {
             next_deposit,
             cfg.deposit_poll,
         )));
+        tasks.push(tokio::spawn(informant(shared.clone(), cfg.informant_every)));
         let settlement = deps.settlement.as_ref().map(|(s, _)| s.clone());
         if let Some(settlement) = &settlement {
             resubmit_proven(&shared, settlement.as_ref())?;
@@ -400,6 +388,36 @@ impl Sequencer {
     }
 }
 
+/// Logs a progress line: what an operator watches.
+async fn informant(shared: Arc<Shared>, every: Duration) {
+    let mut last = shared.metrics.soft_confirmed.get();
+    let mut tick = tokio::time::interval(every);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let now = shared.metrics.soft_confirmed.get();
+        let p = &shared.progress;
+        tracing::info!(
+            target: "sequencer",
+            "Progress: open #{} · traced #{} · proven #{} · settled #{} · final #{} · {} unproven txs · {} deposits waiting · {:.1} tx/s{}",
+            shared.open_batch.load(Ordering::Relaxed),
+            p.traced.load(Ordering::Relaxed),
+            p.proven.load(Ordering::Relaxed),
+            p.settled.load(Ordering::Relaxed),
+            p.finalized.load(Ordering::Relaxed),
+            shared.backlog.total(),
+            shared.deposits.len(),
+            (now - last) as f64 / every.as_secs_f64(),
+            match shared.halted() {
+                Some(why) => format!(" · HALTED: {why}"),
+                None if shared.is_exodus() => " · EXODUS".to_string(),
+                None => String::new(),
+            }
+        );
+        last = now;
+    }
+}
+
 async fn poll_deposits(
     shared: Arc<Shared>,
     source: Arc<dyn DepositSource>,
@@ -462,20 +480,12 @@ fn advance(
     Ok(())
 }
 
-fn proven_batch(shared: &Shared, n: u64, proof: [u8; 128]) -> Result<ProvenBatch, String> {
-    let trace = shared
+fn stored_trace(shared: &Shared, n: u64) -> Result<BatchTrace, String> {
+    shared
         .store
         .trace(n)
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("batch {n}: trace missing"))?;
-    Ok(ProvenBatch {
-        number: n,
-        new_root: echonet_rollup_primitives::field::fr_to_le_bytes(&trace.new_root),
-        da: trace.da,
-        deposits_consumed: trace.deposits.len() as u32,
-        withdrawals: trace.withdrawals,
-        proof,
-    })
+        .ok_or_else(|| format!("batch {n}: trace missing"))
 }
 
 /// On start: every proven batch not final goes to the settler again, in order (the
@@ -488,8 +498,8 @@ fn resubmit_proven(shared: &Shared, settlement: &dyn Settlement) -> Result<(), S
             proof: Some(proof), ..
         }) = shared.store.batch_state(n)?
         {
-            let b = proven_batch(shared, n, proof).map_err(ServiceError::Recover)?;
-            settlement.submit(b);
+            let t = stored_trace(shared, n).map_err(ServiceError::Recover)?;
+            settlement.submit(&t, proof);
         }
     }
     Ok(())
@@ -544,7 +554,7 @@ async fn handle_proofs(
                         Some(BatchState { proof: Some(p), .. }) => p,
                         _ => continue,
                     };
-                    s.submit(proven_batch(&shared, m, proof)?);
+                    s.submit(&stored_trace(&shared, m)?, proof);
                 }
             }
             Ok(())

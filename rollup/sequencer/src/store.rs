@@ -6,7 +6,7 @@
 //! | `txs` | tx hash | (batch u64 LE, slot u32 LE) |
 //! | `slots` | batch u64 BE ‖ slot u32 BE | [`SlotEntry`] (the transaction itself) |
 //! | `batches` | batch u64 BE | [`BatchRecord`], written once at the cut |
-//! | `roots` | batch u64 BE | old root ‖ new root (32 + 32 bytes, LE), written by the witness pipeline |
+//! | `roots` | batch u64 BE | old root ‖ new root (32 + 32 bytes, big-endian as the bridge stores roots), written by the witness pipeline |
 //! | `traces` | batch u64 BE | the `BatchTrace` as JSON (what the prover farm gets) |
 //! | `status` | batch u64 BE | [`BatchState`] (proven / settled / final), written by the service |
 //! | `accounts` | index u32 BE | [`StoredAccount`]: the tree checkpoint after the last traced batch |
@@ -255,7 +255,7 @@ impl Store {
         self.get_decoded(col::STATUS, &batch_key(n))
     }
 
-    /// A traced batch's (old, new) roots, 32-byte little-endian field elements.
+    /// A traced batch's (old, new) roots, 32-byte big-endian field elements.
     pub fn batch_roots(&self, n: u64) -> Result<Option<([u8; 32], [u8; 32])>> {
         self.get_decoded(col::ROOTS, &batch_key(n))
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use echonet_rollup_primitives::{
-    execute_batch, field::fr_to_le_bytes, AccountTree, BatchHeader, Deposit, Tx,
+    execute_batch, field::fr_to_be_bytes, AccountTree, BatchHeader, Deposit, Tx,
 };
 use echonet_sequencer::{
     service::{ManualDeposits, NoDeposits, NoProver},
@@ -142,7 +142,7 @@ async fn batch_is_cut_when_full_and_traced_like_the_reference() {
         b["newRoot"],
         json!(format!(
             "0x{}",
-            hex::encode(fr_to_le_bytes(&reference.new_root))
+            hex::encode(fr_to_be_bytes(&reference.new_root))
         ))
     );
     assert_eq!(b["txs"][0], receipts[0]["hash"]);

@@ -153,6 +153,7 @@ pub fn config(dir: &Path, o: &Opts) -> SequencerConfig {
         deposit_poll: Duration::from_millis(20),
         registry: None,
         pipeline: o.pipeline,
+        informant_every: Duration::from_secs(60),
     }
 }
 

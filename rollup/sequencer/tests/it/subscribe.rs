@@ -6,8 +6,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use echonet_rollup_primitives::BatchTrace;
 use echonet_sequencer::service::{
-    Deps, NoDeposits, NoProver, ProvenBatch, Sequencer, Settlement, SettlementEvent,
+    Deps, NoDeposits, NoProver, Sequencer, Settlement, SettlementEvent,
 };
 use jsonrpsee::core::client::{Subscription, SubscriptionClientT};
 use parking_lot::Mutex;
@@ -16,11 +17,11 @@ use serde_json::Value;
 use crate::harness::*;
 
 #[derive(Default)]
-struct RecordingSettler(Mutex<Vec<ProvenBatch>>);
+struct RecordingSettler(Mutex<Vec<(BatchTrace, [u8; 128])>>);
 
 impl Settlement for RecordingSettler {
-    fn submit(&self, batch: ProvenBatch) {
-        self.0.lock().push(batch);
+    fn submit(&self, trace: &BatchTrace, proof: [u8; 128]) {
+        self.0.lock().push((trace.clone(), proof));
     }
 }
 
@@ -78,11 +79,10 @@ async fn subscriber_follows_a_transaction_to_final() {
         settler.0.lock().len() == 1
     })
     .await;
-    let b = settler.0.lock()[0].clone();
-    assert_eq!(b.number, 1);
-    assert_eq!(b.proof, [7u8; 128]);
-    let trace = sh.store.trace(1).unwrap().unwrap();
-    assert_eq!(b.da, trace.da);
+    let (t, proof) = settler.0.lock()[0].clone();
+    assert_eq!(t.header.batch_number, 1);
+    assert_eq!(proof, [7u8; 128]);
+    assert_eq!(t, sh.store.trace(1).unwrap().unwrap());
     // A repeated proof is ignored.
     proof_tx.send((1, [8u8; 128])).unwrap();
     ev_tx
