@@ -20,7 +20,7 @@ use ark_ff::Zero;
 use serde::{Deserialize, Serialize};
 
 use crate::eddsa::{PrivateKey, PublicKey, Signature};
-use crate::field::{split_bytes32, Fr};
+use crate::field::{fr_to_le_bytes, split_bytes32, Fr};
 use crate::float::{Amount40, Fee8};
 use crate::poseidon::poseidon;
 
@@ -273,6 +273,16 @@ impl Withdraw {
             signature: key.sign(&m),
         }
     }
+}
+
+/// The L2 transaction hash the sequencer, its clients and its receipts use:
+/// `blake2_256(M as 32 bytes little-endian ‖ packed signature)`, where `M` is the signed
+/// message field element. It names one signed transaction, so a resend has the same hash.
+pub fn tx_hash(message: &Fr, signature: &[u8; 64]) -> [u8; 32] {
+    let mut buf = [0u8; 96];
+    buf[..32].copy_from_slice(&fr_to_le_bytes(message));
+    buf[32..].copy_from_slice(signature);
+    sp_crypto_hashing::blake2_256(&buf)
 }
 
 mod hex_32 {

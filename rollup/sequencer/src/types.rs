@@ -9,9 +9,8 @@
 use codec::{Decode, Encode};
 use echonet_rollup_primitives::{
     babyjubjub::Point,
-    field::fr_to_le_bytes,
     float::{Amount40, Fee8},
-    Deposit, Fr, PublicKey, Signature, Transfer, Tx, Withdraw,
+    Deposit, PublicKey, Signature, Transfer, Tx, Withdraw,
 };
 use sp_core::{sr25519, Pair};
 
@@ -22,13 +21,8 @@ pub type Hash = [u8; 32];
 /// of a receipt can never be mistaken for an L1 extrinsic or anything else it signs.
 pub const RECEIPT_TAG: &[u8] = b"echonet/l2-receipt";
 
-/// `blake2_256(M_le32 ‖ signature64)`: the transaction hash clients see.
-pub fn tx_hash(message: &Fr, signature: &[u8; 64]) -> Hash {
-    let mut buf = [0u8; 96];
-    buf[..32].copy_from_slice(&fr_to_le_bytes(message));
-    buf[32..].copy_from_slice(signature);
-    sp_crypto_hashing::blake2_256(&buf)
-}
+/// The transaction hash clients see (defined once, in the primitives).
+pub use echonet_rollup_primitives::tx::tx_hash;
 
 /// The bytes the operator signs for a receipt:
 /// `RECEIPT_TAG ‖ instance u64 LE ‖ hash ‖ batch u64 LE ‖ slot u32 LE`.

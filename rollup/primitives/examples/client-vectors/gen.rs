@@ -16,7 +16,6 @@ use echonet_rollup_primitives::{
 };
 use serde_json::{json, Value};
 use sp_core::{sr25519, Pair};
-use sp_crypto_hashing::blake2_256;
 
 /// The chain id of EchoNet's runtime (`runtime/src/configs.rs`, `ChainId`).
 pub const CHAIN_ID: u32 = 1;
@@ -36,13 +35,7 @@ pub fn key(i: u8) -> PrivateKey {
     PrivateKey([i; 32])
 }
 
-/// The transaction hash of the design: `blake2_256(M as 32 bytes LE ‖ packed signature)`.
-pub fn tx_hash(message: &echonet_rollup_primitives::Fr, signature: &[u8; 64]) -> [u8; 32] {
-    let mut buf = [0u8; 96];
-    buf[..32].copy_from_slice(&fr_to_le_bytes(message));
-    buf[32..].copy_from_slice(signature);
-    blake2_256(&buf)
-}
+pub use echonet_rollup_primitives::tx::tx_hash;
 
 /// The bytes a receipt's operator signs.
 pub fn receipt_message(instance: u64, hash: &[u8; 32], batch: u64, slot: u32) -> Vec<u8> {
