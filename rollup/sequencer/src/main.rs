@@ -8,8 +8,18 @@ fn init_logging(filter: Option<&str>) {
         .map(str::to_string)
         .or_else(|| std::env::var("RUST_LOG").ok())
         .unwrap_or_else(|| "info".into());
+    // arkworks opens an info-level span per constraint namespace and never closes it (the
+    // dev key setup synthesizes the circuit): recorded by the fmt subscriber, those spans
+    // took over 10 GB for four slots. Off unless asked for.
+    let filter = if filter.contains("gr1cs") {
+        filter
+    } else {
+        format!("{filter},gr1cs=off")
+    };
+    // Colours only on a terminal, as Substrate nodes do: log files stay plain text.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .try_init();
 }
 

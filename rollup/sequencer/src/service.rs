@@ -288,6 +288,15 @@ impl Sequencer {
                     .spawn(move || pipeline::run(sh, tree, untraced, pipe_rx, stop))
                     .map_err(|e| ServiceError::Server("pipeline", e.to_string()))?,
             );
+        } else {
+            // Admission benchmarks only: cut batches are not traced (they stay cut, and a
+            // later start with the pipeline traces them from the store).
+            threads.push(
+                std::thread::Builder::new()
+                    .name("no-witness".into())
+                    .spawn(move || pipe_rx.iter().for_each(drop))
+                    .map_err(|e| ServiceError::Server("pipeline", e.to_string()))?,
+            );
         }
 
         let mut tasks = Vec::new();

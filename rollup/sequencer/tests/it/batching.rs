@@ -276,3 +276,29 @@ async fn deposits_take_the_first_slots_in_queue_order() {
     assert_eq!(t.deposits.len(), 2);
     seq.stop().await;
 }
+
+#[tokio::test]
+async fn without_the_pipeline_cuts_do_not_halt_admission() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Opts {
+        batch_size: 2,
+        pipeline: false,
+        ..Opts::default()
+    };
+    let seq = start(
+        dir.path(),
+        &o,
+        Arc::new(NoDeposits),
+        Arc::new(NoProver::default()),
+    )
+    .await;
+    let c = http(&seq);
+    for n in 0..5u64 {
+        send(&c, tx_json(&transfer(1, 2, 5, 1, n)))
+            .await
+            .expect("admitted");
+    }
+    assert_eq!(seq.shared().open_batch.load(Ordering::Relaxed), 3);
+    assert!(seq.shared().halted().is_none());
+    seq.stop().await;
+}
