@@ -6,4 +6,5 @@
 mod ceremony;
 mod circuit;
 mod cli;
+mod fast;
 mod proof;
