@@ -13,7 +13,9 @@
 //!    [`echonet_rollup_primitives::execute_batch`], which returns a `BatchTrace`.
 //! 3. [`prove_with`] (or [`prove`] for arkworks keys) turns the trace into a witness
 //!    ([`circuit::BatchWitness`]), synthesizes the [`circuit::BatchCircuit`] and returns the
-//!    proof and its public input.
+//!    proof and its public input. A long-running prover (a farm worker) builds a
+//!    [`PreparedProver`] once per key instead ([`fast`]: the R1CS matrices are cached and
+//!    each proof only computes the witness).
 //! 4. [`verify`] (or [`verify_encoded`] for untrusted bytes) checks it. The bridge does the
 //!    same with the public input it rebuilds from L1 data
 //!    ([`echonet_rollup_primitives::commitment_from_l1_data`]).
@@ -101,6 +103,7 @@ pub mod bench;
 pub mod binfile;
 pub mod circuit;
 pub mod farm;
+pub mod fast;
 pub mod gadgets;
 pub mod keys;
 pub mod qap;
@@ -119,6 +122,7 @@ use echonet_rollup_primitives::{batch::BatchTrace, field::fr_from_be_bytes};
 
 pub use circuit::{BatchCircuit, BatchWitness, ConstraintProfile};
 pub use echonet_rollup_primitives::Fr;
+pub use fast::{CircuitMatrices, PreparedProver};
 pub use qap::QapReduction;
 
 /// Groth16 proving key for the batch circuit.

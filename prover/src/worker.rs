@@ -1,7 +1,7 @@
 //! # Prover worker (`echonet-prover worker`)
 //!
-//! The other side of [`crate::farm`]. A [`Worker`] loads the proving key once
-//! ([`WorkerKey::load`]), then loops: `prover_getJob`; check the job's batch size and verifying
+//! The other side of [`crate::farm`]. A [`Worker`] loads the proving key and builds its circuit
+//! matrices once ([`WorkerKey::load`]), then loops: `prover_getJob`; check the job's batch size and verifying
 //! key hash against its own key (a mismatch stops the worker with [`WorkerError::KeyMismatch`]:
 //! every job of that farm would mismatch); prove on its own rayon pool (all cores unless
 //! [`WorkerConfig::threads`] says otherwise) while another task heartbeats the lease;
@@ -31,13 +31,14 @@ use serde_json::value::RawValue;
 use tokio::sync::{broadcast, oneshot, watch};
 
 use crate::farm::{max_job_response_bytes, JobDescriptor, ERR_INVALID_PROOF, MAX_REQUEST_BYTES};
+use crate::fast::PreparedProver;
 use crate::{keys, ProverError, ProvingKey, QapReduction};
 
 /// A proving key with what the worker checks jobs against.
 pub struct WorkerKey {
-    pk: ProvingKey,
+    /// The key with its circuit's matrices, built once (see [`crate::fast`]).
+    prover: PreparedProver,
     batch_size: usize,
-    reduction: QapReduction,
     /// `0x` + SHA-256 of the verifying key.
     vk_hash: String,
 }
@@ -60,10 +61,10 @@ impl WorkerKey {
         reduction: QapReduction,
     ) -> Result<WorkerKey, ProverError> {
         let vk_hash = format!("0x{}", keys::vk_hash(&pk.vk)?);
+        let prover = PreparedProver::new(pk, reduction, batch_size)?;
         Ok(WorkerKey {
-            pk,
+            prover,
             batch_size,
-            reduction,
             vk_hash,
         })
     }
@@ -448,15 +449,7 @@ impl Worker {
         let spawned = std::thread::Builder::new()
             .name(format!("prove-batch-{batch}"))
             .spawn(move || {
-                let result = pool.install(|| {
-                    crate::prove_with(
-                        &key.pk,
-                        key.reduction,
-                        key.batch_size,
-                        &trace,
-                        &mut rand::rngs::OsRng,
-                    )
-                });
+                let result = pool.install(|| key.prover.prove(&trace, &mut rand::rngs::OsRng));
                 let _ = tx.send(result);
             });
         if let Err(e) = spawned {

@@ -7,4 +7,5 @@ mod ceremony;
 mod circuit;
 mod cli;
 mod farm;
+mod fast;
 mod proof;
