@@ -390,6 +390,15 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
         seq.rpc_addr().map(|a| a.to_string()).unwrap_or_default(),
         farm_server.url()
     );
+    if cmd.dev {
+        // The dev keys live in a temporary directory: say exactly how to start a prover.
+        tracing::info!(
+            target: "sequencer",
+            "Start a prover: echonet-prover worker --sequencer {} --keys {}",
+            farm_server.url(),
+            keys_dir.display()
+        );
+    }
     // Exodus watcher (the settler also reports it, but only while it has batches).
     let shared = seq.shared().clone();
     let l1w = l1.clone();
