@@ -2,7 +2,8 @@
 //! timeouts made small through sudo, exodus triggered on L1 by someone who is neither the
 //! operator nor the admin. The sequencer must notice (`l2_status.exodus`), refuse new
 //! transactions with the typed error 2011, keep serving what it already soft-confirmed, and
-//! nothing may submit a batch any more (the settler reports `Exodus` and stops).
+//! nothing may submit a batch any more (the settler reports `Exodus` and stops), not even
+//! the batch a prover worker proves after exodus.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -29,14 +30,17 @@ const SEQUENCER_READY: Duration = Duration::from_secs(240);
 const BLOCKS: Duration = Duration::from_secs(60);
 /// The sequencer's exodus watcher polls every 6 s.
 const NOTICE: Duration = Duration::from_secs(20);
+/// A prover worker loads the dev keys and proves one batch of 4 on a shared machine.
+const PROOF: Duration = Duration::from_secs(180);
 
-/// The sequencer binary, killed on drop; its output goes to a log file.
-struct Sequencer {
+/// A child process (the sequencer, a prover worker), killed on drop; its output goes to
+/// a log file.
+struct Proc {
     child: Child,
     log: PathBuf,
 }
 
-impl Sequencer {
+impl Proc {
     fn log_tail(&self) -> String {
         let s = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = s.lines().collect();
@@ -44,7 +48,7 @@ impl Sequencer {
     }
 }
 
-impl Drop for Sequencer {
+impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -132,7 +136,7 @@ async fn exodus_freezes_the_sequencer_and_stops_settlement() {
     .stderr(Stdio::from(out))
     .spawn()
     .expect("echonet-sequencer starts");
-    let seq = Sequencer { child, log };
+    let seq = Proc { child, log };
     let l2_url = format!("ws://127.0.0.1:{rpc_port}");
     let l2 = {
         let deadline = Instant::now() + SEQUENCER_READY;
@@ -314,8 +318,61 @@ async fn exodus_freezes_the_sequencer_and_stops_settlement() {
         .expect("no panic");
     drop(input);
 
-    // Nothing submitted a batch after exodus: not the settler above, not the sequencer's.
-    // Watch two more blocks.
+    // The sequencer's own settler gets a proven batch only now: a prover worker, started
+    // after exodus, proves the batch cut before it. It must not be submitted.
+    let keys = std::fs::read_to_string(&seq.log)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| {
+            let rest = l.split("dev proving keys for batch size ").nth(1)?;
+            let dir = rest.split_once(" in ")?.1;
+            Some(dir.split(" (anyone").next()?.to_string())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "the sequencer logged no dev key directory:\n{}",
+                seq.log_tail()
+            )
+        });
+    let wlog = dir.path().join("worker.log");
+    let wout = std::fs::File::create(&wlog).expect("log file");
+    let worker = Proc {
+        child: Command::new(workspace_binary("echonet-prover", "ECHONET_PROVER_BIN"))
+            .args([
+                "worker",
+                "--name",
+                "exodus-test",
+                "--poll",
+                "200ms",
+                "--keys",
+                &keys,
+            ])
+            .args(["--sequencer", &format!("http://127.0.0.1:{prover_port}")])
+            .stdout(Stdio::from(wout.try_clone().unwrap()))
+            .stderr(Stdio::from(wout))
+            .spawn()
+            .expect("echonet-prover worker starts"),
+        log: wlog,
+    };
+    let proving = Instant::now();
+    let deadline = Instant::now() + PROOF;
+    loop {
+        let s = call(&l2, "l2_status", vec![]).await.unwrap();
+        if s["provenBatch"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no proof after {PROOF:?}: {s}\nworker log:\n{}",
+            worker.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eprintln!("batch 1 proven after exodus in {:?}", proving.elapsed());
+    drop(worker);
+
+    // Nothing submitted a batch after exodus: not the settler above, not the sequencer's
+    // (it polls every second). Watch two more blocks.
     let (now, _) = l1.best_head().await.unwrap();
     wait_until("two more blocks", BLOCKS, || async {
         (l1.best_head().await.ok()?.0 >= now + 2).then_some(())
@@ -324,6 +381,10 @@ async fn exodus_freezes_the_sequencer_and_stops_settlement() {
     let (best_n, _) = l1.best_head().await.unwrap();
     assert_eq!(pooled_batches(&l1).await, 0);
     assert_eq!(batches_in_blocks(&l1, exodus_block, best_n).await, 0);
+    let status = call(&l2, "l2_status", vec![]).await.unwrap();
+    assert_eq!(status["provenBatch"], json!(1), "{status}");
+    assert_eq!(status["settledBatch"], json!(0), "{status}");
+    assert_eq!(status["exodus"], json!(true), "{status}");
     let mut seq = seq;
     assert!(
         seq.child.try_wait().unwrap().is_none(),
