@@ -14,11 +14,17 @@
 //! 2. **In the best chain.** A batch whose number is at most `LastBatch` at the best block is
 //!    located the same way and reported [`SettlementEvent::InBlock`], never submitted. A
 //!    batch whose block left the best chain (a reorg) is located again, or, when the new best
-//!    chain does not hold it, submitted again ([`SettlementEvent::Resubmitted`]).
+//!    chain does not hold it, submitted again ([`SettlementEvent::Resubmitted`]): its
+//!    retracted extrinsic is adopted if the node's pool took it back (step 3), else it is
+//!    signed again with a fresh nonce.
 //! 3. **Submit.** Only batch `LastBatch(best) + 1` is ever submitted, so batches go in order
 //!    and each only after the previous one is in the best chain. Before its first submission
-//!    in this process the node's pool is searched for a `submit_batch` of that number from
-//!    this signer (left by a previous run), which is adopted instead of signing a second one.
+//!    in this process, and again after a reorg retracted it, the node's pool is searched for
+//!    a `submit_batch` of that number from this signer (left by a previous run, or put back
+//!    by the reorg), which is adopted instead of signing a second one. A second one that
+//!    lands anyway is refused by the bridge (the number is verified already); the batch is
+//!    then settled by the first, and reported as such (steps 1 and 2 look at the chain, not
+//!    at the refused extrinsic).
 //!    The nonce is always fresh (`system_accountNextIndex`); a "stale nonce" refusal (1010)
 //!    refetches it and tries again.
 //! 4. **Drops.** A submission that is not in the best chain after
@@ -282,6 +288,12 @@ impl Settler {
                     );
                     tracing::warn!(target: "rollup::settler", number, "{why}; resubmitting");
                     self.set_stage(number, Stage::Waiting);
+                    // The node's pool takes a retracted extrinsic back: look for it there
+                    // before signing a second one, which would take the next nonce, land
+                    // after it and fail on chain (a fee for nothing).
+                    if let Some(e) = self.entries.get_mut(&number) {
+                        e.adopted_checked = false;
+                    }
                     self.emit(SettlementEvent::Resubmitted { number, why })
                         .await?;
                     continue;
