@@ -12,7 +12,11 @@
 //!   worker (counted in [`FarmStats::reassigned_total`]).
 //! * `prover_submitProof` verifies the proof against the trace's `commitment` before it is
 //!   accepted. A valid proof is forwarded on [`Farm::proofs`] as the 128 bytes
-//!   `pallet_bridge::Call::submit_batch` takes ([`crate::proof_to_bytes`]). A proof from a job
+//!   `pallet_bridge::Call::submit_batch` takes ([`crate::proof_to_bytes`]). That channel is
+//!   bounded ([`PROOF_BUFFER`]): when the consumer falls behind, `prover_submitProof` waits for
+//!   room before it marks the batch proven, so a slow consumer holds workers back instead of
+//!   growing memory, and a submission abandoned while waiting leaves the batch unproven (it
+//!   is handed out again) rather than losing its proof. A proof from a job
 //!   whose lease expired is still accepted if the batch is still unproven: the work is done, and
 //!   throwing it away would only delay settlement. An invalid proof is rejected (error 2101,
 //!   [`FarmStats::rejected_total`]) and its job goes back to the queue.
@@ -40,6 +44,7 @@ pub mod bench;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -62,6 +67,8 @@ pub const ERR_INVALID_PROOF: i32 = 2101;
 pub const ERR_UNKNOWN_JOB: i32 = 2102;
 /// JSON-RPC's "invalid params".
 pub const ERR_INVALID_PARAMS: i32 = -32602;
+/// JSON-RPC's "internal error" (the verification task died).
+pub const ERR_INTERNAL: i32 = -32603;
 
 /// Bytes of a proof on the wire and on L1 (arkworks' compressed encoding).
 pub const PROOF_BYTES: usize = 128;
@@ -72,6 +79,10 @@ pub const MAX_REQUEST_BYTES: u32 = 64 * 1024;
 pub const MAX_WORKER_NAME: usize = 64;
 /// Longest job id accepted (ids the farm issues are 36 characters).
 pub const MAX_JOB_ID: usize = 64;
+/// Capacity of the [`Farm::proofs`] channel of [`Farm::new`]: 64 proofs (136 bytes each)
+/// absorb a burst from 64 workers finishing at once, while the consumer (one database write
+/// per proof) normally keeps it near empty.
+pub const PROOF_BUFFER: usize = 64;
 
 /// Upper bound on a `prover_getJob` answer for `batch_size` slots: 1 MiB plus 40 KiB per slot.
 /// A slot's trace is about 5 KB of JSON (an 8-slot trace is 40,406 bytes), so this leaves
@@ -118,6 +129,9 @@ pub struct FarmStats {
     pub reassigned_total: u64,
     /// Invalid proofs rejected.
     pub rejected_total: u64,
+    /// Verified proofs whose `prover_submitProof` waits for room in [`Farm::proofs`] (the
+    /// consumer is behind; their batches are not marked proven yet).
+    pub awaiting_room: usize,
 }
 
 /// Why [`Farm::try_add_job`] refused a trace.
@@ -175,8 +189,10 @@ struct Inner {
     batch_size: usize,
     cfg: FarmConfig,
     state: Mutex<State>,
-    proofs_tx: mpsc::UnboundedSender<ProvenBatchProof>,
-    proofs_rx: Mutex<Option<mpsc::UnboundedReceiver<ProvenBatchProof>>>,
+    /// Submissions waiting in `reserve` (see [`FarmStats::awaiting_room`]).
+    awaiting_room: AtomicUsize,
+    proofs_tx: mpsc::Sender<ProvenBatchProof>,
+    proofs_rx: Mutex<Option<mpsc::Receiver<ProvenBatchProof>>>,
 }
 
 /// How many proven batch numbers are remembered individually; older ones fold into
@@ -363,8 +379,20 @@ impl State {
 }
 
 impl Farm {
-    /// A farm whose proofs are checked with `vk`, for batches of `batch_size` slots.
+    /// A farm whose proofs are checked with `vk`, for batches of `batch_size` slots, with a
+    /// [`Farm::proofs`] channel of [`PROOF_BUFFER`] proofs.
     pub fn new(vk: VerifyingKey, batch_size: usize, cfg: FarmConfig) -> Farm {
+        Farm::with_proof_buffer(vk, batch_size, cfg, PROOF_BUFFER)
+    }
+
+    /// [`Farm::new`] with a [`Farm::proofs`] channel of `proof_buffer` proofs (at least 1):
+    /// the `proof_buffer + 1`-th unread proof makes `prover_submitProof` wait.
+    pub fn with_proof_buffer(
+        vk: VerifyingKey,
+        batch_size: usize,
+        cfg: FarmConfig,
+        proof_buffer: usize,
+    ) -> Farm {
         let vk_hash = match crate::keys::vk_hash(&vk) {
             Ok(h) => format!("0x{h}"),
             // Serializing a key in memory to a Vec cannot fail; an empty hash would only make
@@ -374,7 +402,7 @@ impl Farm {
                 String::new()
             }
         };
-        let (proofs_tx, proofs_rx) = mpsc::unbounded_channel();
+        let (proofs_tx, proofs_rx) = mpsc::channel(proof_buffer.max(1));
         Farm {
             inner: Arc::new(Inner {
                 vk,
@@ -382,6 +410,7 @@ impl Farm {
                 batch_size,
                 cfg,
                 state: Mutex::new(State::default()),
+                awaiting_room: AtomicUsize::new(0),
                 proofs_tx,
                 proofs_rx: Mutex::new(Some(proofs_rx)),
             }),
@@ -474,13 +503,15 @@ impl Farm {
     }
 
     /// Verified proofs as they arrive, in any order: (batch number, the 128 bytes
-    /// `submit_batch` takes). Callable once; later calls get a receiver that is already closed.
-    pub fn proofs(&self) -> mpsc::UnboundedReceiver<(u64, [u8; PROOF_BYTES])> {
+    /// `submit_batch` takes). Each accepted proof is sent exactly once. The channel is bounded
+    /// (see [`Farm::with_proof_buffer`]): read it promptly, or workers' submissions wait.
+    /// Callable once; later calls get a receiver that is already closed.
+    pub fn proofs(&self) -> mpsc::Receiver<ProvenBatchProof> {
         match self.inner.proofs_rx.lock().take() {
             Some(rx) => rx,
             None => {
                 tracing::error!(target: "farm", "Farm::proofs called twice; the second receiver gets nothing");
-                mpsc::unbounded_channel().1
+                mpsc::channel(1).1
             }
         }
     }
@@ -489,7 +520,10 @@ impl Farm {
     pub fn stats(&self) -> FarmStats {
         let mut state = self.inner.state.lock();
         state.reap(Instant::now(), self.inner.cfg.max_attempts);
-        state.counts()
+        FarmStats {
+            awaiting_room: self.inner.awaiting_room.load(Ordering::Relaxed),
+            ..state.counts()
+        }
     }
 
     /// `prover_getJob`: leases the lowest queued batch to `worker`.
@@ -542,11 +576,15 @@ impl Farm {
         }
     }
 
-    /// `prover_submitProof`: verifies, then accepts or rejects. Blocking (a pairing check).
-    fn submit_proof(
+    /// `prover_submitProof`: verifies (on a blocking thread: a pairing check), then accepts or
+    /// rejects. An accepted proof waits for room in the [`Farm::proofs`] channel *before* its
+    /// batch is marked proven: if this future is dropped while waiting (the worker gave up),
+    /// nothing has changed and the batch is handed out again; once marked, the send cannot
+    /// fail to happen.
+    async fn submit_proof(
         &self,
         job_id: &str,
-        bytes: &[u8; PROOF_BYTES],
+        bytes: [u8; PROOF_BYTES],
     ) -> Result<serde_json::Value, ErrorObjectOwned> {
         let (number, trace) = {
             let mut state = self.inner.state.lock();
@@ -564,25 +602,18 @@ impl Farm {
                 .ok_or_else(|| rpc_error(ERR_UNKNOWN_JOB, "the job's batch is already proven"))?;
             (number, trace)
         };
-        // Decoding checks the points are on the curve and in the subgroup.
-        let valid = match Proof::deserialize_compressed(&bytes[..]) {
-            Ok(proof) => match crate::verify(&self.inner.vk, &[trace.commitment], &proof) {
-                Ok(ok) => ok.then_some(proof),
-                Err(e) => {
-                    tracing::warn!(target: "farm", "verifying batch #{number}: {e}");
-                    None
-                }
-            },
-            Err(_) => None,
-        };
-        let mut state = self.inner.state.lock();
-        if !state.jobs.contains_key(&number) {
-            return Err(rpc_error(
-                ERR_UNKNOWN_JOB,
-                "the job's batch was proven meanwhile",
-            ));
-        }
-        let Some(proof) = valid else {
+        let farm = self.clone();
+        let verified = tokio::task::spawn_blocking(move || farm.verify(number, &trace, &bytes))
+            .await
+            .map_err(|e| rpc_error(ERR_INTERNAL, format!("verification task failed: {e}")))?;
+        let Some(out) = verified else {
+            let mut state = self.inner.state.lock();
+            if !state.jobs.contains_key(&number) {
+                return Err(rpc_error(
+                    ERR_UNKNOWN_JOB,
+                    "the job's batch was proven meanwhile",
+                ));
+            }
             state.stats.rejected_total += 1;
             state.issued.remove(job_id);
             let worker = state.leases.remove(job_id).map(|l| l.worker);
@@ -597,19 +628,18 @@ impl Farm {
                 format!("the proof does not verify against batch #{number}'s commitment"),
             ));
         };
-        // Forward the canonical encoding (what the bridge decodes), not the caller's bytes.
-        let out: [u8; PROOF_BYTES] = match crate::proof_to_bytes(&proof)
-            .ok()
-            .and_then(|v| <[u8; PROOF_BYTES]>::try_from(v).ok())
-        {
-            Some(b) => b,
-            None => {
-                return Err(rpc_error(
-                    ERR_INVALID_PROOF,
-                    "the proof does not re-encode to 128 bytes",
-                ))
-            }
+        // Back-pressure: wait for room before anything changes (cancel-safe, see above).
+        let permit = {
+            let _waiting = AwaitingRoom::enter(&self.inner.awaiting_room);
+            self.inner.proofs_tx.reserve().await.ok()
         };
+        let mut state = self.inner.state.lock();
+        if !state.jobs.contains_key(&number) {
+            return Err(rpc_error(
+                ERR_UNKNOWN_JOB,
+                "the job's batch was proven meanwhile",
+            ));
+        }
         let late = !state.leases.contains_key(job_id);
         state.mark_proven(number);
         drop(state);
@@ -618,10 +648,36 @@ impl Farm {
             "batch #{number} proven (job {job_id}{})",
             if late { ", after its lease" } else { "" }
         );
-        if self.inner.proofs_tx.send((number, out)).is_err() {
-            tracing::warn!(target: "farm", "batch #{number}: nobody receives proofs (Farm::proofs dropped)");
+        match permit {
+            Some(permit) => permit.send((number, out)),
+            None => {
+                tracing::warn!(target: "farm", "batch #{number}: nobody receives proofs (Farm::proofs dropped)")
+            }
         }
         Ok(serde_json::json!({ "accepted": true }))
+    }
+
+    /// Decodes and verifies a proof of batch `number`; `Some`: its canonical encoding (what
+    /// the bridge decodes, not the caller's bytes).
+    fn verify(
+        &self,
+        number: u64,
+        trace: &BatchTrace,
+        bytes: &[u8; PROOF_BYTES],
+    ) -> Option<[u8; PROOF_BYTES]> {
+        // Decoding checks the points are on the curve and in the subgroup.
+        let proof = Proof::deserialize_compressed(&bytes[..]).ok()?;
+        match crate::verify(&self.inner.vk, &[trace.commitment], &proof) {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(e) => {
+                tracing::warn!(target: "farm", "verifying batch #{number}: {e}");
+                return None;
+            }
+        }
+        crate::proof_to_bytes(&proof)
+            .ok()
+            .and_then(|v| <[u8; PROOF_BYTES]>::try_from(v).ok())
     }
 
     /// The `prover_*` methods, to serve on their own ([`serve`]) or merged into another server.
@@ -647,15 +703,35 @@ impl Farm {
             Ok::<_, ErrorObjectOwned>(farm.heartbeat(&id))
         });
         let farm = self.clone();
-        let _ = module.register_blocking_method("prover_submitProof", move |params, _, _| {
-            let (id, proof): (String, String) = params.parse().map_err(|e| {
-                invalid_params(format!("expected [jobId, \"0x<proof>\"]: {}", e.message()))
-            })?;
-            check_job_id(&id)?;
-            let bytes = parse_proof_hex(&proof)?;
-            farm.submit_proof(&id, &bytes)
+        let _ = module.register_async_method("prover_submitProof", move |params, _, _| {
+            let farm = farm.clone();
+            async move {
+                let (id, proof): (String, String) = params.parse().map_err(|e| {
+                    invalid_params(format!("expected [jobId, \"0x<proof>\"]: {}", e.message()))
+                })?;
+                check_job_id(&id)?;
+                let bytes = parse_proof_hex(&proof)?;
+                farm.submit_proof(&id, bytes).await
+            }
         });
         module
+    }
+}
+
+/// Counts a submission in [`FarmStats::awaiting_room`] while alive (also when its future is
+/// dropped mid-wait).
+struct AwaitingRoom<'a>(&'a AtomicUsize);
+
+impl<'a> AwaitingRoom<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        AwaitingRoom(counter)
+    }
+}
+
+impl Drop for AwaitingRoom<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -20,7 +20,7 @@ use jsonrpsee::core::client::{ClientT, Error as ClientError};
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use serde_json::{json, Value};
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::{broadcast, mpsc::Receiver};
 
 const BATCH: usize = 1;
 const LEASE: Duration = Duration::from_secs(1);
@@ -89,14 +89,15 @@ async fn start_with_lease(
     max_attempts: u32,
     lease: Duration,
 ) -> (Farm, FarmServer, HttpClient) {
-    let farm = Farm::new(
-        vk,
-        BATCH,
-        FarmConfig {
-            lease,
-            max_attempts,
-        },
-    );
+    let cfg = FarmConfig {
+        lease,
+        max_attempts,
+    };
+    serve_farm(Farm::new(vk, BATCH, cfg)).await
+}
+
+/// Serves `farm` on a free loopback port, with a client for it.
+async fn serve_farm(farm: Farm) -> (Farm, FarmServer, HttpClient) {
     let server = farm::serve(&farm, ([127, 0, 0, 1], 0).into())
         .await
         .unwrap();
@@ -116,11 +117,19 @@ fn worker(url: &str, key: &Arc<WorkerKey>, name: &str) -> Worker {
     Worker::new(cfg, Arc::clone(key)).unwrap()
 }
 
-async fn recv_proof(rx: &mut UnboundedReceiver<(u64, [u8; PROOF_BYTES])>) -> (u64, [u8; 128]) {
+async fn recv_proof(rx: &mut Receiver<(u64, [u8; PROOF_BYTES])>) -> (u64, [u8; 128]) {
     tokio::time::timeout(DEADLINE, rx.recv())
         .await
         .expect("no proof before the deadline")
         .expect("proof channel closed")
+}
+
+/// The worker's next event; panics at the deadline.
+async fn next_event(events: &mut broadcast::Receiver<WorkerEvent>) -> WorkerEvent {
+    tokio::time::timeout(DEADLINE, events.recv())
+        .await
+        .expect("no worker event before the deadline")
+        .expect("worker event channel closed or lagged")
 }
 
 fn assert_proof_verifies(n: u64, bytes: &[u8; 128]) {
@@ -284,15 +293,10 @@ async fn a_worker_stopped_mid_proof_loses_the_job_to_another() {
     let mut events = a.subscribe();
     let stop_a = a.shutdown_handle();
     let ha = tokio::spawn(a.run());
-    loop {
-        let e = tokio::time::timeout(DEADLINE, events.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        if matches!(e, WorkerEvent::Leased { batch: 2, .. }) {
-            break;
-        }
-    }
+    while !matches!(
+        next_event(&mut events).await,
+        WorkerEvent::Leased { batch: 2, .. }
+    ) {}
     // Shutdown returns at once, without waiting for the proof.
     stop_a.shutdown();
     let report = tokio::time::timeout(Duration::from_secs(10), ha)
@@ -597,11 +601,7 @@ async fn a_worker_retries_until_the_sequencer_comes_up() {
     let h = tokio::spawn(w.run());
     let mut delays = Vec::new();
     while delays.len() < 3 {
-        if let WorkerEvent::Unreachable { retry_in } = tokio::time::timeout(DEADLINE, events.recv())
-            .await
-            .unwrap()
-            .unwrap()
-        {
+        if let WorkerEvent::Unreachable { retry_in } = next_event(&mut events).await {
             delays.push(retry_in);
         }
     }
@@ -649,4 +649,112 @@ fn the_job_response_bound_fits_real_traces_with_room_to_spare() {
             farm::max_job_response_bytes(n)
         );
     }
+}
+
+/// Two jobs leased at once, for the back-pressure tests: a farm whose proof channel holds one
+/// proof, and the job ids of batches 1 and 2.
+async fn two_leased_jobs() -> (Farm, FarmServer, HttpClient, String, String) {
+    let f = fixture();
+    let cfg = FarmConfig {
+        lease: DEADLINE,
+        max_attempts: 3,
+    };
+    let (farm, server, client) =
+        serve_farm(Farm::with_proof_buffer(f.vk.clone(), BATCH, cfg, 1)).await;
+    farm.add_job(1, Arc::clone(&f.traces[0]));
+    farm.add_job(2, Arc::clone(&f.traces[1]));
+    let id = |j: Value| j["jobId"].as_str().unwrap().to_string();
+    let id1 = id(get_job(&client, "w").await.unwrap());
+    let id2 = id(get_job(&client, "w").await.unwrap());
+    (farm, server, client, id1, id2)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_proof_channel_holds_submissions_back_until_it_is_read() {
+    let (farm, server, client, id1, id2) = two_leased_jobs().await;
+    let mut proofs = farm.proofs();
+    let accepted = Ok(json!({ "accepted": true }));
+    // The first proof fills the channel (nobody reads it yet).
+    assert_eq!(submit(&client, &id1, &real_proof(1)).await, accepted);
+    // The second is verified, then waits for room without marking its batch proven.
+    let (c, p2) = (client.clone(), real_proof(2));
+    let pending = tokio::spawn(async move { submit(&c, &id2, &p2).await });
+    wait_until("the second submission to wait for room", || {
+        farm.stats().awaiting_room == 1
+    })
+    .await;
+    assert!(
+        !pending.is_finished(),
+        "submitProof returned with the channel full"
+    );
+    let s = farm.stats();
+    assert_eq!((s.proven_total, s.leased), (1, 1), "{s:?}");
+    // Reading the first proof makes room: the second submission completes.
+    let (n, bytes) = recv_proof(&mut proofs).await;
+    assert_eq!(n, 1);
+    assert_proof_verifies(n, &bytes);
+    let r = tokio::time::timeout(DEADLINE, pending)
+        .await
+        .expect("submitProof still waiting after the channel was read")
+        .unwrap();
+    assert_eq!(r, accepted);
+    let (n, bytes) = recv_proof(&mut proofs).await;
+    assert_eq!(n, 2);
+    assert_proof_verifies(n, &bytes);
+    // Exactly once each.
+    assert!(proofs.try_recv().is_err(), "a proof was forwarded twice");
+    let s = farm.stats();
+    assert_eq!(
+        (s.proven_total, s.leased, s.awaiting_room),
+        (2, 0, 0),
+        "{s:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_abandoned_while_waiting_for_room_loses_no_proof() {
+    let (farm, server, client, id1, id2) = two_leased_jobs().await;
+    let mut proofs = farm.proofs();
+    let accepted = Ok(json!({ "accepted": true }));
+    assert_eq!(submit(&client, &id1, &real_proof(1)).await, accepted);
+    // A worker that gives up while its submission waits (client timeout).
+    let p2 = real_proof(2);
+    let impatient = HttpClientBuilder::default()
+        .request_timeout(Duration::from_millis(300))
+        .build(server.url())
+        .unwrap();
+    let first = impatient
+        .request::<Value, _>(
+            "prover_submitProof",
+            rpc_params![id2.as_str(), format!("0x{}", hex::encode(&p2))],
+        )
+        .await;
+    assert!(
+        matches!(first, Err(ClientError::RequestTimeout)),
+        "{first:?}"
+    );
+    drop(impatient);
+    assert_eq!(recv_proof(&mut proofs).await.0, 1);
+    // Whether the server dropped the abandoned call (batch 2 still unproven: the retry is
+    // accepted) or finished it once there was room (the retry finds it proven), batch 2's
+    // proof comes out exactly once.
+    // (The retry runs beside the read: it may wait for room behind the abandoned call.)
+    let c = client.clone();
+    let retry = tokio::spawn(async move { submit(&c, &id2, &p2).await });
+    let (n, bytes) = recv_proof(&mut proofs).await;
+    assert_eq!(n, 2);
+    assert_proof_verifies(n, &bytes);
+    let retry = tokio::time::timeout(DEADLINE, retry)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        retry == accepted || retry == Err(ERR_UNKNOWN_JOB),
+        "{retry:?}"
+    );
+    wait_until("no submission waiting", || farm.stats().awaiting_room == 0).await;
+    assert!(proofs.try_recv().is_err(), "a proof was forwarded twice");
+    assert_eq!(farm.stats().proven_total, 2);
+    server.stop().await;
 }

@@ -533,15 +533,19 @@ impl L1Client {
     }
 
     /// The queued deposits `from..from + count` in the state of `at`, as rollup deposits.
-    /// Fails if one is missing (the caller asked for entries the queue does not hold).
+    /// Fails if one is missing (the caller asked for entries the queue does not hold), or if
+    /// the range runs past `u64::MAX` (a queue head no real chain reaches).
     pub async fn deposits_at(
         &self,
         at: H256,
         from: u64,
         count: u64,
     ) -> Result<Vec<(u64, Deposit)>, L1Error> {
+        let end = from.checked_add(count).ok_or_else(|| {
+            L1Error::Inconsistent(format!("deposit range {from} + {count} overflows u64"))
+        })?;
         let mut out = Vec::new();
-        for seq in from..from.saturating_add(count) {
+        for seq in from..end {
             let key = pallet_bridge::DepositQueue::<Runtime>::hashed_key_for(seq);
             let what = format!("Bridge.DepositQueue({seq})");
             let q: QueuedDeposit<AccountId> = self

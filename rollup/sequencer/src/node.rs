@@ -63,14 +63,29 @@ impl ProverBackend for FarmProver {
     }
 }
 
-/// Feeds the settler's bounded channel from a task, so that the service never blocks.
-struct SettlerSink(mpsc::UnboundedSender<echonet_rollup_l1::ProvenBatch>);
+/// Capacity of the settler's input: the settler submits at most one batch per L1 block, so
+/// 64 queued batches are minutes of settlement; a deeper queue would only hold more batch
+/// data in memory while L1 is slow.
+const SETTLER_INPUT: usize = 64;
+/// Capacity of the mapped copy of the settler's events that the service reads (like the
+/// settler's own, `SettlerConfig::event_buffer`): a few events per batch, each handled with
+/// one database write, so it stays near empty.
+const SETTLEMENT_EVENTS: usize = 1024;
 
+/// Feeds the settler's bounded input; waits while it is full (back-pressure on the proof
+/// handler, hence on the farm), so no proven batch is dropped.
+struct SettlerSink(mpsc::Sender<echonet_rollup_l1::ProvenBatch>);
+
+#[async_trait::async_trait]
 impl Settlement for SettlerSink {
-    fn submit(&self, trace: &BatchTrace, proof: [u8; 128]) {
-        let _ = self
-            .0
-            .send(echonet_rollup_l1::ProvenBatch::from_trace(trace, proof));
+    async fn submit(&self, trace: &BatchTrace, proof: [u8; 128]) {
+        let number = trace.header.batch_number;
+        let batch = echonet_rollup_l1::ProvenBatch::from_trace(trace, proof);
+        if self.0.send(batch).await.is_err() {
+            // Only when the settler has stopped (shutdown): the batch stays proven in the
+            // store and is handed over again on the next start.
+            tracing::warn!(target: "settlement", "batch #{number}: the settler has stopped; it is resubmitted on restart");
+        }
     }
 }
 
@@ -310,17 +325,9 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
         SocketAddr::new(any(cmd.prover_rpc_external), cmd.prover_rpc_port),
     )
     .await?;
-    let (batch_tx, mut batch_rx) = mpsc::unbounded_channel();
-    let (settle_tx, settle_rx) = mpsc::channel(64);
-    tokio::spawn(async move {
-        while let Some(b) = batch_rx.recv().await {
-            if settle_tx.send(b).await.is_err() {
-                break;
-            }
-        }
-    });
+    let (settle_tx, settle_rx) = mpsc::channel(SETTLER_INPUT);
     let mut l1_events = Settler::spawn(l1.clone(), operator.clone(), settle_rx);
-    let (ev_tx, ev_rx) = mpsc::channel(1024);
+    let (ev_tx, ev_rx) = mpsc::channel(SETTLEMENT_EVENTS);
     tokio::spawn(async move {
         while let Some(e) = l1_events.recv().await {
             if ev_tx.send(map_event(e)).await.is_err() {
@@ -380,7 +387,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
         deposits: Arc::new(L1Deposits(l1.clone())),
         prover: Arc::new(FarmProver(farm.clone())),
         proofs: Some(proofs),
-        settlement: Some((Arc::new(SettlerSink(batch_tx)), ev_rx)),
+        settlement: Some((Arc::new(SettlerSink(settle_tx)), ev_rx)),
     };
     let seq = Sequencer::start(cfg, deps).await?;
     tracing::info!(

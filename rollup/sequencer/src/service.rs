@@ -71,10 +71,13 @@ pub enum SettlementEvent {
 
 /// Submits proven batches to L1 in order. The real one is `echonet_rollup_l1::Settler`
 /// (its `ProvenBatch::from_trace` builds the call's arguments from these two).
+#[async_trait::async_trait]
 pub trait Settlement: Send + Sync + 'static {
     /// Queues batch `trace.header.batch_number` with its verified `proof` (batches arrive
-    /// in order; a repeat is a no-op for the settler).
-    fn submit(&self, trace: &BatchTrace, proof: [u8; 128]);
+    /// in order; a repeat is a no-op for the settler). May wait while the settler's bounded
+    /// input is full: the proof handler then stops reading proofs, which holds the farm's
+    /// workers back, instead of queueing without limit.
+    async fn submit(&self, trace: &BatchTrace, proof: [u8; 128]);
 }
 
 /// Errors starting the service.
@@ -126,8 +129,8 @@ pub struct Deps {
     pub deposits: Arc<dyn DepositSource>,
     /// The prover farm.
     pub prover: Arc<dyn ProverBackend>,
-    /// Verified proofs from the farm (any order).
-    pub proofs: Option<mpsc::UnboundedReceiver<(u64, [u8; 128])>>,
+    /// Verified proofs from the farm (any order; `Farm::proofs`, a bounded channel).
+    pub proofs: Option<mpsc::Receiver<(u64, [u8; 128])>>,
     /// The L1 settler and its events.
     pub settlement: Option<(Arc<dyn Settlement>, mpsc::Receiver<SettlementEvent>)>,
 }
@@ -308,19 +311,32 @@ impl Sequencer {
         )));
         tasks.push(tokio::spawn(informant(shared.clone(), cfg.informant_every)));
         let settlement = deps.settlement.as_ref().map(|(s, _)| s.clone());
-        if let Some(settlement) = &settlement {
-            resubmit_proven(&shared, settlement.as_ref())?;
-        }
-        if let Some(proofs) = deps.proofs {
-            tasks.push(tokio::spawn(handle_proofs(
-                shared.clone(),
-                proofs,
-                settlement.clone(),
-            )));
-        }
+        // Read before any task runs: the batches to hand the settler again, in order.
+        let resubmit = match &settlement {
+            Some(_) => proven_unfinal(&shared)?,
+            None => Vec::new(),
+        };
+        // The event handler first: the settler may wait for it to read while it is fed.
         if let Some((_, events)) = deps.settlement {
             tasks.push(tokio::spawn(handle_settlement(shared.clone(), events)));
         }
+        // One task feeds the settler, so the restart's batches go before new proofs' (the
+        // feed may wait on the settler's bounded input; `start` does not).
+        let proof_task = {
+            let shared = shared.clone();
+            let settlement = settlement.clone();
+            async move {
+                if let Some(s) = &settlement {
+                    for (trace, proof) in resubmit {
+                        s.submit(&trace, proof).await;
+                    }
+                }
+                if let Some(proofs) = deps.proofs {
+                    handle_proofs(shared, proofs, settlement).await;
+                }
+            }
+        };
+        tasks.push(tokio::spawn(proof_task));
 
         let rpc = match &cfg.rpc {
             None => None,
@@ -497,29 +513,35 @@ fn stored_trace(shared: &Shared, n: u64) -> Result<BatchTrace, String> {
         .ok_or_else(|| format!("batch {n}: trace missing"))
 }
 
-/// On start: every proven batch not final goes to the settler again, in order (the
+/// On start: every proven batch not final, in order, to go to the settler again (the
 /// settler skips what L1 already has).
-fn resubmit_proven(shared: &Shared, settlement: &dyn Settlement) -> Result<(), ServiceError> {
+fn proven_unfinal(shared: &Shared) -> Result<Vec<(BatchTrace, [u8; 128])>, ServiceError> {
     let fin = shared.progress.finalized.load(Ordering::Relaxed);
     let proven = shared.progress.proven.load(Ordering::Relaxed);
+    let mut out = Vec::new();
     for n in (fin + 1)..=proven {
         if let Some(BatchState {
             proof: Some(proof), ..
         }) = shared.store.batch_state(n)?
         {
-            let t = stored_trace(shared, n).map_err(ServiceError::Recover)?;
-            settlement.submit(&t, proof);
+            out.push((
+                stored_trace(shared, n).map_err(ServiceError::Recover)?,
+                proof,
+            ));
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 async fn handle_proofs(
     shared: Arc<Shared>,
-    mut proofs: mpsc::UnboundedReceiver<(u64, [u8; 128])>,
+    mut proofs: mpsc::Receiver<(u64, [u8; 128])>,
     settlement: Option<Arc<dyn Settlement>>,
 ) {
     while let Some((n, proof)) = proofs.recv().await {
+        // The batches that became settleable, handed to the settler after the closure (the
+        // hand-over may wait).
+        let mut settle = Vec::new();
         let res: Result<(), String> = (|| {
             let prev = shared.store.batch_state(n).map_err(|e| e.to_string())?;
             if prev
@@ -557,19 +579,24 @@ async fn handle_proofs(
             )
             .map_err(|e| e.to_string())?;
             let after = shared.progress.proven.load(Ordering::Relaxed);
-            if let Some(s) = &settlement {
+            if settlement.is_some() {
                 for m in (before + 1)..=after {
                     let proof = match shared.store.batch_state(m).map_err(|e| e.to_string())? {
                         Some(BatchState { proof: Some(p), .. }) => p,
                         _ => continue,
                     };
-                    s.submit(&stored_trace(&shared, m)?, proof);
+                    settle.push((stored_trace(&shared, m)?, proof));
                 }
             }
             Ok(())
         })();
         if let Err(e) = res {
             tracing::error!(target: "sequencer", "proof of batch #{n}: {e}");
+        }
+        if let Some(s) = &settlement {
+            for (trace, proof) in settle {
+                s.submit(&trace, proof).await;
+            }
         }
         update_gauges(&shared);
     }

@@ -141,6 +141,25 @@ async fn storage_that_does_not_decode_is_a_decode_error() {
 }
 
 #[tokio::test]
+async fn a_deposit_range_past_u64_max_is_an_error_not_a_short_list() {
+    // A queue head near u64::MAX (what a hostile node may report, e.g. during a rebuild):
+    // asking for deposits past the end of u64 must fail, not return fewer than asked.
+    let (url, handle) = fake_node(vec![("chain_getBlockHash", json!(GENESIS))]).await;
+    let l1 = L1Client::connect_with(&url, config())
+        .await
+        .expect("connects");
+    let at = sp_core::H256::repeat_byte(1);
+    for (from, count) in [(u64::MAX, 1), (u64::MAX - 1, 5)] {
+        let r = l1.deposits_at(at, from, count).await;
+        assert!(
+            matches!(r, Err(L1Error::Inconsistent(_))),
+            "{from}+{count}: {r:?}"
+        );
+    }
+    handle.stop().expect("stop");
+}
+
+#[tokio::test]
 async fn an_unreachable_node_is_reported_after_the_reconnect_timeout() {
     let (url, handle) = fake_node(vec![("chain_getBlockHash", json!(GENESIS))]).await;
     let l1 = L1Client::connect_with(&url, config())

@@ -1,9 +1,6 @@
 //! Admission over RPC: every refusal has its code, nothing refused is admitted, and a
 //! refusal loses nothing that was admitted before it.
 
-use std::sync::Arc;
-
-use echonet_sequencer::service::{NoDeposits, NoProver};
 use serde_json::json;
 
 use crate::harness::*;
@@ -11,13 +8,7 @@ use crate::harness::*;
 #[tokio::test]
 async fn each_bad_transaction_gets_its_code() {
     let dir = tempfile::tempdir().unwrap();
-    let seq = start(
-        dir.path(),
-        &Opts::default(),
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &Opts::default()).await;
     let c = http(&seq);
 
     // A good one first.
@@ -142,13 +133,7 @@ async fn pool_account_and_rate_limits() {
         pool_limit: 3,
         ..Opts::default()
     };
-    let seq = start(
-        dir.path(),
-        &o,
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &o).await;
     let c = http(&seq);
     for i in 0..3 {
         send(&c, tx_json(&transfer(1 + i, 5, 10, 1, 0)))
@@ -164,13 +149,7 @@ async fn pool_account_and_rate_limits() {
         per_account_limit: 3,
         ..Opts::default()
     };
-    let seq = start(
-        dir.path(),
-        &o,
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &o).await;
     let c = http(&seq);
     for n in 0..3 {
         send(&c, tx_json(&transfer(1, 2, 10, 1, n)))
@@ -193,13 +172,7 @@ async fn pool_account_and_rate_limits() {
         rate_limit: Some(2),
         ..Opts::default()
     };
-    let seq = start(
-        dir.path(),
-        &o,
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &o).await;
     let c = http(&seq);
     let mut codes = Vec::new();
     for i in 0..4u32 {
@@ -223,13 +196,7 @@ async fn not_ready_until_the_fee_account_exists() {
         accounts: 0,
         ..Opts::default()
     };
-    let seq = start(
-        dir.path(),
-        &o,
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &o).await;
     let c = http(&seq);
     let (code, msg, _) = send(&c, tx_json(&transfer(1, 2, 10, 1, 0)))
         .await
@@ -241,13 +208,7 @@ async fn not_ready_until_the_fee_account_exists() {
 #[tokio::test]
 async fn exodus_freezes_admission() {
     let dir = tempfile::tempdir().unwrap();
-    let seq = start(
-        dir.path(),
-        &Opts::default(),
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &Opts::default()).await;
     let c = http(&seq);
     send(&c, tx_json(&transfer(1, 2, 10, 1, 0)))
         .await
@@ -262,13 +223,7 @@ async fn exodus_freezes_admission() {
 #[tokio::test]
 async fn oversized_request_is_refused_and_the_server_survives() {
     let dir = tempfile::tempdir().unwrap();
-    let seq = start(
-        dir.path(),
-        &Opts::default(),
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &Opts::default()).await;
     let c = http(&seq);
     let mut t = tx_json(&transfer(1, 2, 10, 1, 0));
     t["signature"] = json!(format!("0x{}", "00".repeat(2 * 1024 * 1024)));

@@ -19,13 +19,7 @@ use crate::harness::*;
 #[tokio::test]
 async fn receipts_are_ordered_signed_and_hash_the_message() {
     let dir = tempfile::tempdir().unwrap();
-    let seq = start(
-        dir.path(),
-        &Opts::default(),
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &Opts::default()).await;
     let c = ws(&seq).await;
     let op = operator();
     for n in 0..5u64 {
@@ -178,13 +172,7 @@ async fn batch_is_cut_after_max_wait_padded_with_noops() {
         max_wait: Duration::from_millis(200),
         ..Opts::default()
     };
-    let seq = start(
-        dir.path(),
-        &o,
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &o).await;
     let c = http(&seq);
     let r = send(&c, tx_json(&transfer(1, 2, 10, 1, 0)))
         .await
@@ -285,13 +273,7 @@ async fn without_the_pipeline_cuts_do_not_halt_admission() {
         pipeline: false,
         ..Opts::default()
     };
-    let seq = start(
-        dir.path(),
-        &o,
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &o).await;
     let c = http(&seq);
     for n in 0..5u64 {
         send(&c, tx_json(&transfer(1, 2, 5, 1, n)))

@@ -13,7 +13,7 @@ use echonet_rollup_primitives::{
 use echonet_sequencer::{
     mempool::AdmissionConfig,
     rpc::RpcConfig,
-    service::{init_store, DepositSource, Deps, NoProver, Sequencer, SequencerConfig},
+    service::{init_store, DepositSource, Deps, NoDeposits, NoProver, Sequencer, SequencerConfig},
     store::Store,
     types::{Params, StoredAccount},
 };
@@ -96,6 +96,11 @@ impl Default for Opts {
     }
 }
 
+/// [`start`] with no deposits and a fresh [`NoProver`] (what most tests need).
+pub async fn start_offline(dir: &Path, o: &Opts) -> Sequencer {
+    start(dir, o, Arc::new(NoDeposits), Arc::new(NoProver::default())).await
+}
+
 /// Seeds (first start only) and starts a sequencer on `dir`.
 pub async fn start(
     dir: &Path,
@@ -111,7 +116,7 @@ pub async fn start_with(
     o: &Opts,
     deposits: Arc<dyn DepositSource>,
     prover: Arc<NoProver>,
-    proofs: Option<tokio::sync::mpsc::UnboundedReceiver<(u64, [u8; 128])>>,
+    proofs: Option<tokio::sync::mpsc::Receiver<(u64, [u8; 128])>>,
 ) -> Sequencer {
     let mut deps = Deps::offline(deposits);
     deps.prover = prover;

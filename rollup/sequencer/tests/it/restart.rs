@@ -18,13 +18,7 @@ async fn restart_keeps_every_receipted_transaction_in_order() {
         accounts: 9,
         ..Opts::default()
     };
-    let seq = start(
-        dir.path(),
-        &o,
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &o).await;
     // Eight senders, three transfers each, concurrently (over several group commits).
     let c = Arc::new(ws(&seq).await);
     let mut handles = Vec::new();
@@ -102,13 +96,7 @@ async fn restart_keeps_every_receipted_transaction_in_order() {
 async fn open_batch_survives_a_restart_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let o = Opts::default();
-    let seq = start(
-        dir.path(),
-        &o,
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &o).await;
     let c = http(&seq);
     let mut hashes = Vec::new();
     for n in 0..3u64 {
@@ -116,13 +104,7 @@ async fn open_batch_survives_a_restart_in_order() {
         hashes.push(hex32(&r["hash"]));
     }
     seq.stop().await;
-    let seq = start(
-        dir.path(),
-        &o,
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &o).await;
     let entries = seq.shared().store.batch_entries(1, 8).unwrap();
     let got: Vec<[u8; 32]> = entries
         .iter()
@@ -144,13 +126,7 @@ async fn open_batch_survives_a_restart_in_order() {
 #[tokio::test]
 async fn another_rollups_store_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let seq = start(
-        dir.path(),
-        &Opts::default(),
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &Opts::default()).await;
     seq.stop().await;
     let o2 = Opts {
         batch_size: 16,

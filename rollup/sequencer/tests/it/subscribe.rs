@@ -19,8 +19,9 @@ use crate::harness::*;
 #[derive(Default)]
 struct RecordingSettler(Mutex<Vec<(BatchTrace, [u8; 128])>>);
 
+#[async_trait::async_trait]
 impl Settlement for RecordingSettler {
-    fn submit(&self, trace: &BatchTrace, proof: [u8; 128]) {
+    async fn submit(&self, trace: &BatchTrace, proof: [u8; 128]) {
         self.0.lock().push((trace.clone(), proof));
     }
 }
@@ -40,7 +41,7 @@ async fn subscriber_follows_a_transaction_to_final() {
         batch_size: 2,
         ..Opts::default()
     };
-    let (proof_tx, proof_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (proof_tx, proof_rx) = tokio::sync::mpsc::channel(16);
     let (ev_tx, ev_rx) = tokio::sync::mpsc::channel(16);
     let settler = Arc::new(RecordingSettler::default());
     let prover = Arc::new(NoProver::default());
@@ -72,7 +73,7 @@ async fn subscriber_follows_a_transaction_to_final() {
     .await;
     assert_eq!(prover.jobs_added(), vec![1]);
     assert_eq!(sh.backlog.total(), 2);
-    proof_tx.send((1, [7u8; 128])).unwrap();
+    proof_tx.send((1, [7u8; 128])).await.unwrap();
     assert_eq!(next(&mut sub).await["status"], "proven");
     assert_eq!(sh.backlog.total(), 0, "a proven batch leaves the backlog");
     wait_until(10, "submitted to the settler", || {
@@ -84,7 +85,7 @@ async fn subscriber_follows_a_transaction_to_final() {
     assert_eq!(proof, [7u8; 128]);
     assert_eq!(t, sh.store.trace(1).unwrap().unwrap());
     // A repeated proof is ignored.
-    proof_tx.send((1, [8u8; 128])).unwrap();
+    proof_tx.send((1, [8u8; 128])).await.unwrap();
     ev_tx
         .send(SettlementEvent::InBlock {
             number: 1,
@@ -136,13 +137,7 @@ async fn subscriber_follows_a_transaction_to_final() {
 #[tokio::test]
 async fn subscribing_to_an_unknown_hash_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let seq = start(
-        dir.path(),
-        &Opts::default(),
-        Arc::new(NoDeposits),
-        Arc::new(NoProver::default()),
-    )
-    .await;
+    let seq = start_offline(dir.path(), &Opts::default()).await;
     let c = ws(&seq).await;
     let res: Result<Subscription<Value>, _> = c
         .subscribe(
@@ -160,5 +155,89 @@ async fn subscribing_to_an_unknown_hash_is_an_error() {
         )
         .await;
     assert!(res.is_err());
+    seq.stop().await;
+}
+
+/// A settler that takes nothing until it is opened, then records like [`RecordingSettler`].
+struct GatedSettler {
+    open: tokio::sync::Semaphore,
+    got: Mutex<Vec<u64>>,
+}
+
+#[async_trait::async_trait]
+impl Settlement for GatedSettler {
+    async fn submit(&self, trace: &BatchTrace, _proof: [u8; 128]) {
+        let _permit = self.open.acquire().await.expect("gate open");
+        self.got.lock().push(trace.header.batch_number);
+    }
+}
+
+#[tokio::test]
+async fn a_settler_that_is_behind_holds_proofs_back_and_loses_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Opts {
+        batch_size: 2,
+        ..Opts::default()
+    };
+    // The farm's channel, with room for one proof.
+    let (proof_tx, proof_rx) = tokio::sync::mpsc::channel(1);
+    let (_ev_tx, ev_rx) = tokio::sync::mpsc::channel(16);
+    let settler = Arc::new(GatedSettler {
+        open: tokio::sync::Semaphore::new(0),
+        got: Mutex::default(),
+    });
+    let mut deps = Deps::offline(Arc::new(NoDeposits));
+    deps.proofs = Some(proof_rx);
+    deps.settlement = Some((settler.clone() as Arc<dyn Settlement>, ev_rx));
+    let seq = Sequencer::start(config(dir.path(), &o), deps)
+        .await
+        .unwrap();
+    let c = http(&seq);
+    // Four batches of two transfers each.
+    for nonce in 0..4 {
+        send(&c, tx_json(&transfer(1, 2, 5, 1, nonce)))
+            .await
+            .unwrap();
+        send(&c, tx_json(&transfer(2, 3, 5, 1, nonce)))
+            .await
+            .unwrap();
+    }
+    let sh = seq.shared().clone();
+    wait_until(30, "four batches traced", || {
+        sh.progress.traced.load(Ordering::Relaxed) == 4
+    })
+    .await;
+    // Proof 1 is taken and its batch proven; its hand-over to the settler waits.
+    proof_tx.send((1, [1u8; 128])).await.unwrap();
+    wait_until(10, "batch 1 proven", || {
+        sh.progress.proven.load(Ordering::Relaxed) == 1
+    })
+    .await;
+    // Proof 2 fills the channel; proof 3 finds no room: the farm would wait here.
+    proof_tx.send((2, [2u8; 128])).await.unwrap();
+    assert!(
+        matches!(
+            proof_tx.try_send((3, [3u8; 128])),
+            Err(tokio::sync::mpsc::error::TrySendError::Full(_))
+        ),
+        "a settler that takes nothing must hold proofs back"
+    );
+    assert_eq!(sh.progress.proven.load(Ordering::Relaxed), 1);
+    assert!(settler.got.lock().is_empty());
+    // Once the settler takes batches, every proof goes through, each batch once, in order.
+    settler.open.add_permits(1_000);
+    proof_tx.send((3, [3u8; 128])).await.unwrap();
+    proof_tx.send((4, [4u8; 128])).await.unwrap();
+    wait_until(10, "four batches handed to the settler", || {
+        settler.got.lock().len() == 4
+    })
+    .await;
+    assert_eq!(*settler.got.lock(), vec![1, 2, 3, 4]);
+    assert_eq!(sh.progress.proven.load(Ordering::Relaxed), 4);
+    for n in 1..=4u8 {
+        let state = sh.store.batch_state(u64::from(n)).unwrap().unwrap();
+        assert_eq!(state.proof, Some([n; 128]), "batch {n}");
+    }
+    drop(sh);
     seq.stop().await;
 }
