@@ -218,10 +218,12 @@ async fn dev_setup(
 /// `echonet-sequencer run`.
 pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
-    let base = if cmd.dev || cmd.tmp {
-        tmp.path().to_path_buf()
-    } else {
-        cmd.base_path.clone().unwrap_or_else(default_base_path)
+    // `--dev` implies `--tmp` unless a base path is given: `--dev --base-path DIR` keeps the
+    // store (and the dev keys) across restarts, as a dev node with `--base-path` does.
+    let base = match (&cmd.base_path, cmd.dev, cmd.tmp) {
+        (_, _, true) | (None, true, _) => tmp.path().to_path_buf(),
+        (Some(p), _, _) => p.clone(),
+        (None, false, false) => default_base_path(),
     };
     let operator = match (&cmd.operator_key, cmd.dev) {
         (Some(k), _) => load_operator(k)?,
