@@ -145,6 +145,7 @@ async fn dev_setup(
     l1: &L1Client,
     operator: &sr25519::Pair,
     base: &Path,
+    stored_fee_account: Option<u32>,
 ) -> anyhow::Result<(PathBuf, u32)> {
     use echonet_runtime::RuntimeCall;
     let view = l1.bridge_view(At::Best).await?;
@@ -185,6 +186,12 @@ async fn dev_setup(
             })
             .await?;
         }
+    }
+    // A restart on an existing store keeps its fee account. (Looking it up in the deposit
+    // queue below finds it only until the batch that consumed its deposit is final: after
+    // that a restart created a second fee account, and the store refused to start.)
+    if let Some(i) = stored_fee_account {
+        return Ok((dir, i));
     }
     // The fee account: the dev L2 key's account, created by a deposit if needed.
     let pk = PrivateKey(DEV_L2_SEED).public().0.compress();
@@ -237,7 +244,8 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to the L1 node at {}", cmd.l1))?;
     let (keys_dir, dev_fee) = if cmd.dev {
-        let (d, f) = dev_setup(&l1, &operator, &base).await?;
+        let stored = Store::open(&base.join("db"))?.params()?;
+        let (d, f) = dev_setup(&l1, &operator, &base, stored.map(|p| p.fee_account)).await?;
         (d, Some(f))
     } else {
         (
