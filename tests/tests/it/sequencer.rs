@@ -19,9 +19,12 @@
 //!    L1 free balances exactly as the JS ledger says;
 //! 8. `echonet-sequencer rebuild` from L1 alone reproduces the state root.
 //!
-//! It proves about 60 batches of 4 slots: one run covers everything, and it prints the time
-//! of each phase, the proving time per batch and the submission-to-finality time per batch.
-//! Needs `node` and `npm ci` in rollup/client-js.
+//! It proves about 65 batches of 4 slots (6 to 10 minutes on two cores, nearly all of it
+//! proving): one run covers everything, and it prints the time of each phase, the proving
+//! time per batch and the submission-to-finality time per batch. `--max-batch-wait 2s`:
+//! with 500 ms the throttled senders (per-account limit) left more batches part-empty (65 to
+//! 70 batches instead of 62 for the same 225 slots). Needs `node` and `npm ci` in
+//! rollup/client-js.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -290,7 +293,7 @@ impl Rollup {
             &self.prover_rpc.to_string(),
             "--no-prometheus",
             "--max-batch-wait",
-            "500ms",
+            "2s",
             "--job-lease",
             "5s",
             "--per-account-limit",
