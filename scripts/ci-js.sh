@@ -57,6 +57,8 @@ test -x "$NODE_BIN"
 step "npm ci (tests/js)"
 (cd tests/js && npm ci --no-audit --no-fund)
 
+# scripts/test.sh ran this already before nextest (the rollup end-to-end test needs it);
+# repeated so that this script also works on its own (npm ci is idempotent).
 step "npm ci (rollup/client-js)"
 (cd rollup/client-js && npm ci --no-audit --no-fund)
 

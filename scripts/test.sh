@@ -52,6 +52,12 @@ step "build and clippy (workspace, all targets; warnings are errors)"
 # --timings leaves a report of where the build's time went in target/cargo-timings/.
 cargo build --workspace --all-targets --locked --timings
 
+# The rollup end-to-end test (echonet-tests: sequencer) drives the real sequencer with the
+# JS wallet client: its dependencies must be installed before nextest runs it.
+# (scripts/ci-js.sh runs `npm ci` again on its own, so that it also works standalone.)
+step "npm ci (rollup/client-js)"
+(cd rollup/client-js && npm ci --no-audit --no-fund)
+
 step "Rust tests (cargo nextest)"
 cargo nextest run --workspace --locked --no-fail-fast
 

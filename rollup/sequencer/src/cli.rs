@@ -128,7 +128,8 @@ pub struct RunCmd {
     /// A proof job's lease without a heartbeat.
     #[arg(long, default_value = "120s", value_parser = parse_duration)]
     pub job_lease: Duration,
-    /// Development mode: temporary base path, local dev node, INSECURE well-known keys,
+    /// Development mode: temporary base path (unless `--base-path` is given), local dev
+    /// node, INSECURE well-known keys,
     /// registers them with the bridge through sudo and creates the fee account.
     #[arg(long)]
     pub dev: bool,

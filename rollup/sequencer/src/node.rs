@@ -160,6 +160,7 @@ async fn dev_setup(
     l1: &L1Client,
     operator: &sr25519::Pair,
     base: &Path,
+    stored_fee_account: Option<u32>,
 ) -> anyhow::Result<(PathBuf, u32)> {
     use echonet_runtime::RuntimeCall;
     let view = l1.bridge_view(At::Best).await?;
@@ -201,6 +202,12 @@ async fn dev_setup(
             .await?;
         }
     }
+    // A restart on an existing store keeps its fee account. (Looking it up in the deposit
+    // queue below finds it only until the batch that consumed its deposit is final: after
+    // that a restart created a second fee account, and the store refused to start.)
+    if let Some(i) = stored_fee_account {
+        return Ok((dir, i));
+    }
     // The fee account: the dev L2 key's account, created by a deposit if needed.
     let pk = PrivateKey(DEV_L2_SEED).public().0.compress();
     let view = l1.bridge_view(At::Best).await?;
@@ -233,10 +240,12 @@ async fn dev_setup(
 /// `echonet-sequencer run`.
 pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     let tmp = tempfile::tempdir()?;
-    let base = if cmd.dev || cmd.tmp {
-        tmp.path().to_path_buf()
-    } else {
-        cmd.base_path.clone().unwrap_or_else(default_base_path)
+    // `--dev` implies `--tmp` unless a base path is given: `--dev --base-path DIR` keeps the
+    // store (and the dev keys) across restarts, as a dev node with `--base-path` does.
+    let base = match (&cmd.base_path, cmd.dev, cmd.tmp) {
+        (_, _, true) | (None, true, _) => tmp.path().to_path_buf(),
+        (Some(p), _, _) => p.clone(),
+        (None, false, false) => default_base_path(),
     };
     let operator = match (&cmd.operator_key, cmd.dev) {
         (Some(k), _) => load_operator(k)?,
@@ -250,7 +259,8 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to the L1 node at {}", cmd.l1))?;
     let (keys_dir, dev_fee) = if cmd.dev {
-        let (d, f) = dev_setup(&l1, &operator, &base).await?;
+        let stored = Store::open(&base.join("db"))?.params()?;
+        let (d, f) = dev_setup(&l1, &operator, &base, stored.map(|p| p.fee_account)).await?;
         (d, Some(f))
     } else {
         (
