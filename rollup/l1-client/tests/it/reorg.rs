@@ -467,6 +467,32 @@ async fn settler(node: &FakeNode, batches: &[ProvenBatch]) -> Events {
     }
 }
 
+/// The common start of the reorg tests: the settler submits `b` (nonce 0), and block 2a,
+/// on top of block 1, holds the submission and becomes best. Returns the submission and 2a.
+async fn submitted_then_in_block_2a(
+    node: &FakeNode,
+    ev: &mut Events,
+    b: &ProvenBatch,
+) -> (Vec<u8>, H256) {
+    ev.until("the first submission", is_submitted).await;
+    let s1 = node.pool_len(1).await.remove(0);
+    let a2 = node.with(|c| {
+        let one = c.canon[1];
+        let a2 = c.block(one, vec![s1.clone()], 1, 1, vec![verified(0, b)]);
+        c.pool.clear();
+        c.set_best(a2);
+        a2
+    });
+    ev.until("in block 2a", |e| {
+        *e == SettlementEvent::InBlock {
+            number: b.number,
+            block: (2, a2),
+        }
+    })
+    .await;
+    (s1, a2)
+}
+
 /// The batch is in a best block, then the chain switches to a fork without it, and that
 /// fork is finalized; the node does not put the retracted extrinsic back in its pool. The
 /// settler must not call the batch final, must resubmit it (the retracted nonce is free
@@ -477,25 +503,9 @@ async fn a_batch_reorged_out_before_finality_is_resubmitted_and_final_once() {
     let b1 = batch(1);
     let mut ev = settler(&node, std::slice::from_ref(&b1)).await;
 
-    ev.until("the first submission", is_submitted).await;
-    let s1 = node.pool_len(1).await.remove(0);
-    assert_eq!(decode_submission(&s1), (0, 1), "nonce 0, batch 1");
-
     // Block 2a holds it; only block 1 is final.
-    let a2 = node.with(|c| {
-        let one = c.canon[1];
-        let a2 = c.block(one, vec![s1.clone()], 1, 1, vec![verified(0, &b1)]);
-        c.pool.clear();
-        c.set_best(a2);
-        a2
-    });
-    ev.until("in block 2a", |e| {
-        *e == SettlementEvent::InBlock {
-            number: 1,
-            block: (2, a2),
-        }
-    })
-    .await;
+    let (s1, _a2) = submitted_then_in_block_2a(&node, &mut ev, &b1).await;
+    assert_eq!(decode_submission(&s1), (0, 1), "nonce 0, batch 1");
 
     // The fork 2b-3b wins and is finalized; it does not hold the extrinsic.
     let b3 = node.with(|c| {
@@ -557,25 +567,8 @@ async fn a_retracted_submission_back_in_the_pool_is_adopted_not_duplicated() {
     let node = FakeNode::start(Sr25519Keyring::Bob.to_account_id()).await;
     let b1 = batch(1);
     let mut ev = settler(&node, std::slice::from_ref(&b1)).await;
+    let (s1, _a2) = submitted_then_in_block_2a(&node, &mut ev, &b1).await;
     // The pool takes the retracted extrinsic back before the settler's next look.
-    let s1 = {
-        ev.until("the first submission", is_submitted).await;
-        node.pool_len(1).await.remove(0)
-    };
-    let a2 = node.with(|c| {
-        let one = c.canon[1];
-        let a2 = c.block(one, vec![s1.clone()], 1, 1, vec![verified(0, &b1)]);
-        c.pool.clear();
-        c.set_best(a2);
-        a2
-    });
-    ev.until("in block 2a", |e| {
-        *e == SettlementEvent::InBlock {
-            number: 1,
-            block: (2, a2),
-        }
-    })
-    .await;
     let b3 = node.with(|c| {
         let one = c.canon[1];
         let b2 = c.block(one, vec![], 0, 0, vec![]);
@@ -624,22 +617,7 @@ async fn a_duplicate_refused_by_the_bridge_after_a_reorg_is_not_a_failure() {
     let (b1, b2) = (batch(1), batch(2));
     let mut ev = settler(&node, std::slice::from_ref(&b1)).await;
     let (s1, b3) = {
-        ev.until("the first submission", is_submitted).await;
-        let s1 = node.pool_len(1).await.remove(0);
-        let a2 = node.with(|c| {
-            let one = c.canon[1];
-            let a2 = c.block(one, vec![s1.clone()], 1, 1, vec![verified(0, &b1)]);
-            c.pool.clear();
-            c.set_best(a2);
-            a2
-        });
-        ev.until("in block 2a", |e| {
-            *e == SettlementEvent::InBlock {
-                number: 1,
-                block: (2, a2),
-            }
-        })
-        .await;
+        let (s1, _a2) = submitted_then_in_block_2a(&node, &mut ev, &b1).await;
         let b3 = node.with(|c| {
             let one = c.canon[1];
             let b2 = c.block(one, vec![], 0, 0, vec![]);
