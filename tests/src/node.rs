@@ -246,6 +246,14 @@ impl Node {
 
     /// A WebSocket client, connected, with limits above the node's.
     pub async fn ws(&self) -> WsClient {
+        self.try_ws()
+            .await
+            .unwrap_or_else(|e| panic!("{}: cannot connect over WebSocket: {e}", self.label))
+    }
+
+    /// A WebSocket client with limits above the node's, or why the node refused it (for
+    /// example 429 while it is at its connection limit).
+    pub async fn try_ws(&self) -> Result<WsClient, jsonrpsee::core::client::Error> {
         within(
             RPC_TIMEOUT,
             "connecting a WebSocket client",
@@ -257,7 +265,6 @@ impl Node {
                 .build(self.ws_url()),
         )
         .await
-        .unwrap_or_else(|e| panic!("{}: cannot connect over WebSocket: {e}", self.label))
     }
 
     /// An HTTP client with limits above the node's.
