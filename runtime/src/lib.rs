@@ -73,6 +73,13 @@ mod benches {
         [pallet_randomness, Randomness]
         [pallet_evidence, Evidence]
         [pallet_bridge, Bridge]
+        [pallet_preimage, Preimage]
+        [pallet_scheduler, Scheduler]
+        [pallet_referenda, Referenda]
+        [pallet_conviction_voting, ConvictionVoting]
+        [pallet_utility, Utility]
+        [pallet_proxy, Proxy]
+        [pallet_multisig, Multisig]
     );
 }
 
@@ -84,6 +91,8 @@ pub mod configs;
 pub mod extrinsic;
 #[warn(missing_docs)]
 pub mod genesis_config_presets;
+#[warn(missing_docs)]
+pub mod governance;
 #[warn(missing_docs)]
 pub mod signature;
 #[warn(missing_docs)]
@@ -273,6 +282,24 @@ mod runtime {
     pub type Evidence = pallet_evidence;
     #[runtime::pallet_index(13)]
     pub type Bridge = pallet_bridge;
+    // Governance (see `governance`). Indices 19 (Treasury) and 23 (Parameters) are
+    // reserved for the fee market's pallets.
+    #[runtime::pallet_index(14)]
+    pub type Preimage = pallet_preimage;
+    #[runtime::pallet_index(15)]
+    pub type Scheduler = pallet_scheduler;
+    #[runtime::pallet_index(16)]
+    pub type Origins = crate::governance::origins;
+    #[runtime::pallet_index(17)]
+    pub type Referenda = pallet_referenda;
+    #[runtime::pallet_index(18)]
+    pub type ConvictionVoting = pallet_conviction_voting;
+    #[runtime::pallet_index(20)]
+    pub type Utility = pallet_utility;
+    #[runtime::pallet_index(21)]
+    pub type Proxy = pallet_proxy;
+    #[runtime::pallet_index(22)]
+    pub type Multisig = pallet_multisig;
 }
 
 /// Well-known storage keys the node reads directly, so that it does not need to know
