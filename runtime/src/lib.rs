@@ -421,6 +421,21 @@ pub mod extrinsics {
         call
     }
 
+    /// The encoding of `inner` wrapped in `depth` `Utility.batch` calls of one call each
+    /// (3 bytes a level): the nesting any account can send, unlike [`nested_sudo`]'s.
+    /// Built as bytes for the same reason.
+    pub fn nested_batch(depth: usize, inner: &RuntimeCall) -> Vec<u8> {
+        let level = RuntimeCall::Utility(pallet_utility::Call::batch {
+            calls: alloc::vec![inner.clone()],
+        })
+        .encode();
+        let inner = inner.encode();
+        let prefix = &level[..level.len() - inner.len()];
+        let mut call = prefix.repeat(depth);
+        call.extend_from_slice(&inner);
+        call
+    }
+
     /// The encoded extrinsic `xt` with its length prefix replaced by one claiming `claimed`
     /// bytes: the lie the decoder checks before it allocates.
     pub fn with_claimed_length(xt: &[u8], claimed: u32) -> Vec<u8> {

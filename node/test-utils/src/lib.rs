@@ -4,7 +4,8 @@
 //! served is made here once:
 //!
 //! - [`DevClient`]: a dev-chain [`Client`] on RocksDB in a temporary directory
-//!   ([`open_dev_client`], [`open_dev_client_at`]).
+//!   ([`open_dev_client`], [`open_dev_client_at`]); [`local_spec_with_sudo`], the `local`
+//!   chain with Alice as sudo.
 //! - [`NewBlock`]: a block authored the way the node's slot worker does it (Aura
 //!   pre-digest, inherents with the slot's timestamp, extrinsics, seal by the slot's
 //!   owner, import), with [`past_slot`] for slots that never lie in the future.
@@ -33,8 +34,8 @@ pub use author::{
 };
 pub use chain::ForgingChain;
 pub use client::{
-    open_dev_client, open_dev_client_at, open_dev_client_verified_by, open_dev_client_with,
-    DevClient,
+    local_spec_with_sudo, open_dev_client, open_dev_client_at, open_dev_client_verified_by,
+    open_dev_client_with, DevClient,
 };
 pub use deep::{deep_sudo_extrinsic, nested_sudo, remark_call, with_claimed_length, ATTACK_DEPTH};
 pub use echonet_client::Client;
