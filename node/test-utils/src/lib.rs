@@ -13,7 +13,8 @@
 //!   client's best block (authoring from the ready set earlier would reuse transactions
 //!   the previous block already holds).
 //! - [`signed_transfer`] and [`transfer`]: signed balance transfers.
-//! - [`deep_sudo_extrinsic`]: calls nested past the decoder's depth limit, as bytes.
+//! - [`deep_sudo_extrinsic`], [`deep_batch_extrinsic`]: calls nested past the decoder's
+//!   depth limit, as bytes.
 //! - [`ForgingChain`]: the chain served to the network ([`echonet_sync::ClientChain`], the
 //!   node's own adapter), plus forged blocks and a lying best number.
 //! - [`wait_until`], [`wait_until_polling`], [`wait_for`], [`within`]: polls and awaits
@@ -37,7 +38,10 @@ pub use client::{
     local_spec_with_sudo, open_dev_client, open_dev_client_at, open_dev_client_verified_by,
     open_dev_client_with, DevClient,
 };
-pub use deep::{deep_sudo_extrinsic, nested_sudo, remark_call, with_claimed_length, ATTACK_DEPTH};
+pub use deep::{
+    deep_batch_extrinsic, deep_sudo_extrinsic, nested_batch, nested_sudo, remark_call,
+    with_claimed_length, ATTACK_DEPTH,
+};
 pub use echonet_client::Client;
 pub use echonet_sync::ClientChain;
 pub use observe::{init_tracing, metric};
