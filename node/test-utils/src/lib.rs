@@ -18,7 +18,7 @@
 //! - [`ForgingChain`]: the chain served to the network ([`echonet_sync::ClientChain`], the
 //!   node's own adapter), plus forged blocks and a lying best number.
 //! - [`wait_until`], [`wait_until_polling`], [`wait_for`], [`within`]: polls and awaits
-//!   bounded by a deadline.
+//!   bounded by a deadline; [`on_node_threads`], a test on threads with the node's stack.
 //! - [`metric`] and [`init_tracing`]: what a test observes besides the chain.
 
 mod author;
@@ -46,4 +46,6 @@ pub use echonet_client::Client;
 pub use echonet_sync::ClientChain;
 pub use observe::{init_tracing, metric};
 pub use transfer::{signed_transfer, transfer};
-pub use wait::{wait_for, wait_until, wait_until_polling, wait_until_within, within, DEADLINE};
+pub use wait::{
+    on_node_threads, wait_for, wait_until, wait_until_polling, wait_until_within, within, DEADLINE,
+};

@@ -6,8 +6,7 @@
 use codec::{Decode, Encode};
 use echonet_client::BlockOrigin;
 use echonet_test_utils::{
-    deep_batch_extrinsic, deep_sudo_extrinsic, open_dev_client, past_slot, NewBlock,
-    ATTACK_DEPTH,
+    deep_batch_extrinsic, deep_sudo_extrinsic, open_dev_client, past_slot, NewBlock, ATTACK_DEPTH,
 };
 use sp_runtime::{
     traits::{BlakeTwo256, Hash as _},
