@@ -354,3 +354,159 @@ fn a_rejected_referendum_leaves_the_committee_size_unchanged() {
         assert_eq!(committee_size(), 3);
     });
 }
+
+fn free(k: Sr25519Keyring) -> echonet_runtime::Balance {
+    pallet_balances::Pallet::<Runtime>::free_balance(account(k))
+}
+
+fn transfer_to(dest: AccountId, value: echonet_runtime::Balance) -> RuntimeCall {
+    RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+        dest: dest.into(),
+        value,
+    })
+}
+
+fn signed(k: Sr25519Keyring) -> RuntimeOrigin {
+    RuntimeOrigin::signed(account(k))
+}
+
+#[test]
+fn batch_all_of_transfers_is_all_or_nothing() {
+    ext("development").execute_with(|| {
+        let (bob, charlie) = (free(Sr25519Keyring::Bob), free(Sr25519Keyring::Charlie));
+        // The second transfer is more than Eve has: nothing moves.
+        let too_much = free(Sr25519Keyring::Eve) * 2;
+        let failing = RuntimeCall::Utility(pallet_utility::Call::batch_all {
+            calls: vec![
+                transfer_to(account(Sr25519Keyring::Bob), UNITS),
+                transfer_to(account(Sr25519Keyring::Charlie), too_much),
+            ],
+        });
+        assert!(dispatch(failing, signed(Sr25519Keyring::Eve)).is_err());
+        assert_eq!(free(Sr25519Keyring::Bob), bob);
+        let ok = RuntimeCall::Utility(pallet_utility::Call::batch_all {
+            calls: vec![
+                transfer_to(account(Sr25519Keyring::Bob), UNITS),
+                transfer_to(account(Sr25519Keyring::Charlie), 2 * UNITS),
+            ],
+        });
+        assert_ok!(dispatch(ok, signed(Sr25519Keyring::Eve)));
+        assert_eq!(free(Sr25519Keyring::Bob), bob + UNITS);
+        assert_eq!(free(Sr25519Keyring::Charlie), charlie + 2 * UNITS);
+    });
+}
+
+#[test]
+fn a_non_transfer_proxy_may_vote_but_not_transfer() {
+    ext("development").execute_with(|| {
+        let (eve, ferdie) = (Sr25519Keyring::Eve, Sr25519Keyring::Ferdie);
+        let reserved = pallet_balances::Pallet::<Runtime>::reserved_balance(account(eve));
+        assert_ok!(dispatch(
+            RuntimeCall::Proxy(pallet_proxy::Call::add_proxy {
+                delegate: account(ferdie).into(),
+                proxy_type: ProxyType::NonTransfer,
+                delay: 0,
+            }),
+            signed(eve)
+        ));
+        // The deposit: one item plus one proxy's 33 bytes.
+        assert_eq!(
+            pallet_balances::Pallet::<Runtime>::reserved_balance(account(eve)) - reserved,
+            echonet_runtime::governance::deposit(1, 8)
+                + echonet_runtime::governance::deposit(0, 33)
+        );
+        let before = free(Sr25519Keyring::Bob);
+        let as_eve = |call: RuntimeCall| {
+            RuntimeCall::Proxy(pallet_proxy::Call::proxy {
+                real: account(eve).into(),
+                force_proxy_type: None,
+                call: Box::new(call),
+            })
+        };
+        System::reset_events();
+        assert_ok!(dispatch(
+            as_eve(transfer_to(account(Sr25519Keyring::Bob), UNITS)),
+            signed(ferdie)
+        ));
+        // The proxy call succeeds; the inner transfer is filtered out.
+        assert!(System::events().iter().any(|r| matches!(
+            r.event,
+            echonet_runtime::RuntimeEvent::Proxy(pallet_proxy::Event::ProxyExecuted {
+                result: Err(_)
+            })
+        )));
+        assert_eq!(free(Sr25519Keyring::Bob), before);
+        // A remark (allowed) goes through as Eve.
+        System::reset_events();
+        assert_ok!(dispatch(
+            as_eve(RuntimeCall::System(frame_system::Call::remark_with_event {
+                remark: b"by proxy".to_vec()
+            })),
+            signed(ferdie)
+        ));
+        assert!(System::events().iter().any(|r| matches!(
+            &r.event,
+            echonet_runtime::RuntimeEvent::System(frame_system::Event::Remarked { sender, .. })
+                if *sender == account(eve)
+        )));
+    });
+}
+
+#[test]
+fn a_two_of_three_multisig_sends_a_transfer() {
+    ext("development").execute_with(|| {
+        let (alice, bob, charlie) = (
+            Sr25519Keyring::Alice,
+            Sr25519Keyring::Bob,
+            Sr25519Keyring::Charlie,
+        );
+        let mut signatories = vec![account(alice), account(bob), account(charlie)];
+        signatories.sort();
+        let multi = pallet_multisig::Pallet::<Runtime>::multi_account_id(&signatories, 2);
+        assert_ok!(dispatch(
+            transfer_to(multi.clone(), 100 * UNITS),
+            signed(alice)
+        ));
+        let dest = account(Sr25519Keyring::Dave);
+        let before = pallet_balances::Pallet::<Runtime>::free_balance(&dest);
+        let call = transfer_to(dest.clone(), 10 * UNITS);
+        let others = |me: Sr25519Keyring| -> Vec<AccountId> {
+            signatories
+                .iter()
+                .filter(|a| **a != account(me))
+                .cloned()
+                .collect()
+        };
+        let max_weight = frame_support::weights::Weight::from_parts(10_000_000_000, 100_000);
+        assert_ok!(dispatch(
+            RuntimeCall::Multisig(pallet_multisig::Call::as_multi {
+                threshold: 2,
+                other_signatories: others(alice),
+                maybe_timepoint: None,
+                call: Box::new(call.clone()),
+                max_weight,
+            }),
+            signed(alice)
+        ));
+        // One approval of two: nothing sent yet.
+        assert_eq!(
+            pallet_balances::Pallet::<Runtime>::free_balance(&dest),
+            before
+        );
+        let timepoint = pallet_multisig::Pallet::<Runtime>::timepoint();
+        assert_ok!(dispatch(
+            RuntimeCall::Multisig(pallet_multisig::Call::as_multi {
+                threshold: 2,
+                other_signatories: others(bob),
+                maybe_timepoint: Some(timepoint),
+                call: Box::new(call),
+                max_weight,
+            }),
+            signed(bob)
+        ));
+        assert_eq!(
+            pallet_balances::Pallet::<Runtime>::free_balance(&dest),
+            before + 10 * UNITS
+        );
+    });
+}
