@@ -24,8 +24,9 @@
 //! deposit of [`deposit`]`(items, bytes)` = 1 ECHO per item + 1 milliECHO per byte. A
 //! balance transfer costs about 0.5 milliECHO in fees, so an item's deposit is about 2,000
 //! transfers: enough that filling state is expensive, small enough to be no barrier to an
-//! honest user, who gets it back. The per-byte price equals the existential deposit, which
-//! already pays for an ~80-byte account.
+//! honest user, who gets it back. A byte costs what the existential deposit charges for a
+//! whole ~80-byte account: a deposit is refunded, so it can price state higher than the
+//! existential deposit, which is not.
 
 pub mod origins;
 pub mod tracks;
