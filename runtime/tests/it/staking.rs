@@ -32,7 +32,7 @@ fn merge(base: &mut Value, patch: Value) {
 }
 
 /// Externalities holding the genesis state of `preset`, at block 1.
-fn ext(preset: &str) -> sp_io::TestExternalities {
+pub(crate) fn ext(preset: &str) -> sp_io::TestExternalities {
     let mut config: Value =
         serde_json::from_slice(&echonet_runtime::apis::default_genesis_config_json()).unwrap();
     let patch: Value = serde_json::from_slice(&get_preset(&preset.into()).unwrap()).unwrap();
