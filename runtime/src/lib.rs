@@ -24,7 +24,8 @@
 //!   The multiplier follows block fullness: after each block it rises if the block's
 //!   normal class was more than 25% full and falls if less, never below 1 nor above
 //!   100,000 ([`fees::FeeMultiplierUpdate`]; at twice the target the price of weight
-//!   doubles in about a minute). Below the target it stays at 1, and a balance transfer
+//!   doubles in 28 s, and demand at twice the
+//!   target is priced back to it in about 4 minutes). Below the target it stays at 1, and a balance transfer
 //!   (~150 bytes, ~37 µs of weight) costs about 0.29 milliECHO.
 //!   20% of every fee goes to pallet-witness's reward pot and is paid out with the era
 //!   reward ([`configs::FeeShare`]): 80% of it to validators and their nominators by block

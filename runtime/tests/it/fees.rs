@@ -269,12 +269,13 @@ fn the_multiplier_rises_above_the_target_and_falls_back_below_it() {
         // At the target, and below it at the floor, nothing moves.
         assert_eq!(block(25), one);
         assert_eq!(block(10), one);
-        // At 2x the target: x(1 + v/4 + (v/4)^2/2) a block, v = 0.1.
+        // At 2x the target: x(1 + v/4 + (v/4)^2/2) a block, v = 0.2.
         let v = AdjustmentVariable::get();
+        assert_eq!(v, Multiplier::from_rational(2, 10));
         let step = one + v / Multiplier::from_u32(4) + (v * v) / Multiplier::from_u32(32);
         let mut expected = one;
         let mut path = vec![];
-        for _ in 0..28 {
+        for _ in 0..14 {
             let m = block(50);
             expected = expected * step;
             let diff = if m > expected {
@@ -289,10 +290,10 @@ fn the_multiplier_rises_above_the_target_and_falls_back_below_it() {
             path.push(m);
         }
         assert!(path.windows(2).all(|w| w[1] > w[0]));
-        // Doubles in 28 blocks (56 s).
-        assert!(path[26] < Multiplier::from_u32(2) && path[27] >= Multiplier::from_u32(2));
+        // Doubles in 14 blocks (28 s).
+        assert!(path[12] < Multiplier::from_u32(2) && path[13] >= Multiplier::from_u32(2));
         // Full blocks rise faster than blocks at 2x the target.
-        let before = path[27];
+        let before = path[13];
         let after = block(100);
         assert!(after / before > step);
         // Below the target it falls, and stops at the floor.
