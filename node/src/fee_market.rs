@@ -24,7 +24,11 @@ use crate::{
 };
 use anyhow::{bail, Context};
 use echonet_client::{executor::with_state, Client};
-use echonet_runtime::{extrinsics, fees::market, AccountId, SLOT_DURATION, UNITS};
+use echonet_runtime::{
+    extrinsics,
+    fees::{market, TargetBlockFullness},
+    AccountId, SLOT_DURATION, UNITS,
+};
 use sp_core::Pair;
 use sp_runtime::{FixedPointNumber, FixedU128, Perquintill};
 use std::time::Instant;
@@ -68,6 +72,14 @@ pub fn run(cmd: &FeeMarketCmd) -> anyhow::Result<()> {
     })?;
     let fee1 = (fixed1 + weighted1) as f64;
     let target_txs = target_weight as f64 / per_tx as f64;
+    let target = fraction(TargetBlockFullness::get());
+    if cmd.demand > 1.0 / target {
+        bail!(
+            "--demand {} does not fit in a block: the normal class holds {:.0} times the target",
+            cmd.demand,
+            1.0 / target
+        );
+    }
     let budget = cmd.demand * target_txs * fee1;
     let equilibrium = 1.0 + (cmd.demand - 1.0) * fee1 / weighted1.max(1) as f64;
     println!(
@@ -86,7 +98,6 @@ pub fn run(cmd: &FeeMarketCmd) -> anyhow::Result<()> {
     );
     println!("block  multiplier  fee(uECHO)  transfers  fullness(normal)  build(ms)");
     let slot = base_slot();
-    let target = 0.25;
     let within = |fullness: f64| (fullness / target - 1.0).abs() <= cmd.tolerance;
     let started = Instant::now();
     let mut first_within = None;
