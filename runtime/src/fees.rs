@@ -39,8 +39,8 @@
 //! [`AdjustmentVariable`] for the speed and the comparison with EIP-1559 and Polkadot.
 //!
 //! Only the weight fee is multiplied: the base fee (the extrinsic base weight) and the
-//! length fee are not. For a balance transfer (about 0.29 milliECHO at multiplier 1) the
-//! multiplied part is 37 of 288 microECHO, so doubling a transfer's price takes a
+//! length fee are not. For a balance transfer (about 0.285 milliECHO at multiplier 1) the
+//! multiplied part is 37 of 285 microECHO, so doubling a transfer's price takes a
 //! multiplier near 9. `echonet-node benchmark fee-market` measures what that means under
 //! sustained load.
 //!
