@@ -128,8 +128,8 @@ impl pallet_referenda::Config for Runtime {
     /// canceller track yet.
     type CancelOrigin = EnsureRoot<AccountId>;
     type KillOrigin = EnsureRoot<AccountId>;
-    /// Slashed deposits are burned; the treasury (fees branch) may take them later.
-    type Slash = ();
+    /// Slashed deposits (of killed referenda) go to the treasury.
+    type Slash = crate::Treasury;
     type Votes = Balance;
     type Tally = pallet_conviction_voting::TallyOf<Runtime>;
     type SubmissionDeposit = SubmissionDeposit;

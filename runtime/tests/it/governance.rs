@@ -510,3 +510,59 @@ fn a_two_of_three_multisig_sends_a_transfer() {
         );
     });
 }
+
+/// The origins wired when the governance and treasury work merged: the `treasurer` track
+/// approves spends up to its cap and no more, the `parameters` track sets the fee burn
+/// fraction, and neither may do the other's job.
+#[test]
+fn the_treasurer_track_spends_up_to_its_cap_and_the_parameters_track_sets_the_burn() {
+    use echonet_runtime::{
+        fees::dynamic_params::fees::{BurnFraction, Parameters as FeeParameters},
+        governance::MAX_TREASURER_SPEND,
+        Parameters, RuntimeParameters, Treasury,
+    };
+    use sp_runtime::Perbill;
+    let spend = |origin: RuntimeOrigin, amount| {
+        Treasury::spend(
+            origin,
+            Box::new(()),
+            amount,
+            Box::new(account(Sr25519Keyring::Ferdie).into()),
+            None,
+        )
+    };
+    let set_burn = |origin: RuntimeOrigin, percent| {
+        Parameters::set_parameter(
+            origin,
+            RuntimeParameters::Fees(FeeParameters::BurnFraction(
+                BurnFraction,
+                Some(Perbill::from_percent(percent)),
+            )),
+        )
+    };
+    ext("local_testnet").execute_with(|| {
+        let treasurer: RuntimeOrigin = Origin::Treasurer.into();
+        assert_ok!(spend(treasurer.clone(), MAX_TREASURER_SPEND));
+        assert_noop!(
+            spend(treasurer.clone(), MAX_TREASURER_SPEND + 1),
+            pallet_treasury::Error::<Runtime>::InsufficientPermission
+        );
+        assert!(spend(parameters(), UNITS).is_err());
+        assert!(spend(rollup_admin(), UNITS).is_err());
+
+        assert_eq!(
+            <BurnFraction as frame_support::traits::Get<_>>::get(),
+            Perbill::from_percent(80)
+        );
+        assert_ok!(set_burn(parameters(), 60));
+        assert_eq!(
+            <BurnFraction as frame_support::traits::Get<_>>::get(),
+            Perbill::from_percent(60)
+        );
+        assert_noop!(set_burn(treasurer, 50), DispatchError::BadOrigin);
+        assert_noop!(
+            set_burn(RuntimeOrigin::signed(account(Sr25519Keyring::Alice)), 50),
+            DispatchError::BadOrigin
+        );
+    });
+}
