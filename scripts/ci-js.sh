@@ -4,7 +4,12 @@
 #   2. tests/js: `npm ci` (offline-safe: committed package-lock.json);
 #   3. start `echonet-node --dev --tmp` on free loopback ports and wait (with a deadline)
 #      until its RPC answers;
-#   4. run the polkadot-js tests (tests/js/polkadot) with ECHONET_WS pointing at it;
+#   4. run the polkadot-js tests (tests/js/polkadot) with ECHONET_WS pointing at it: the
+#      API as Apps and dApps use it (api.test.mjs), then governance as Apps' Governance,
+#      Treasury and Multisig pages drive it (governance.test.mjs: referenda enacted and
+#      rejected, a treasury spend paid, batchAll, a 2-of-3 multisig). Its tests run
+#      concurrently and take as long as the rejected referendum: the dev preset's
+#      `parameters` prepare + decision period (20 s + 5 min today);
 #   5. the rollup wallet client (rollup/client-js, issue 13): `npm ci`, then its tests
 #      (`node --test`): vectors from the Rust primitives, amount encoding, RPC errors and
 #      receipts against a stand-in sequencer, and the bridge calls against the same node.
