@@ -45,11 +45,11 @@ const TRACKS = { root: 0, parameters: 1, treasurer: 2, rollup_admin: 3 };
 const PASSING = { committeeSize: 3, quorum: 2 };
 const REJECTED = { committeeSize: 5, quorum: 3 };
 
-// Conviction multipliers of pallet-conviction-voting, in tenths.
 // Who votes aye on the referenda that pass, and with how much each.
 const AYE_VOTERS = ['alice', 'bob', 'charlie', 'dave', 'aliceStash', 'bobStash', 'charlieStash', 'daveStash'];
 const AYE_BALANCE = 9_500_000n * UNITS;
 
+// Conviction multipliers of pallet-conviction-voting, in tenths.
 const CONVICTION_TENTHS = { None: 1n, Locked1x: 10n, Locked2x: 20n, Locked3x: 30n, Locked4x: 40n, Locked5x: 50n, Locked6x: 60n };
 
 /** The id pallet-referenda schedules referendum `index`'s enactment under. */
