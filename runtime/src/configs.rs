@@ -234,8 +234,21 @@ impl pallet_randomness::Config for Runtime {
     type WeightInfo = crate::weights::pallet_randomness::WeightInfo<Runtime>;
 }
 
+/// Root (the `root` track, and sudo on the dev chain) or the `parameters` track.
+pub type ParametersOrRoot = frame_support::traits::EitherOfDiverse<
+    frame_system::EnsureRoot<AccountId>,
+    crate::governance::ParametersOrigin,
+>;
+
+/// Root (the `root` track, and sudo on the dev chain) or the `rollup_admin` track.
+pub type RollupAdminOrRoot = frame_support::traits::EitherOfDiverse<
+    frame_system::EnsureRoot<AccountId>,
+    crate::governance::RollupAdminOrigin,
+>;
+
 impl pallet_reputation::Config for Runtime {
-    type GovernanceOrigin = frame_system::EnsureRoot<AccountId>;
+    /// The `parameters` track (or Root).
+    type GovernanceOrigin = ParametersOrRoot;
     /// A month: a witness's record of the last few weeks matters, last year's does not.
     type DefaultHalfLife = ConstU32<{ 30 * DAYS }>;
     /// A million points: a million agreeing attestations, far beyond any real record.
@@ -273,8 +286,8 @@ parameter_types! {
 impl pallet_witness::Config for Runtime {
     type Currency = Balances;
     type RuntimeHoldReason = RuntimeHoldReason;
-    /// Root (sudo on dev and local chains) until the governance issue brings voting.
-    type GovernanceOrigin = frame_system::EnsureRoot<AccountId>;
+    /// The `parameters` track (or Root): `set_params` and `cancel_deferred_slash`.
+    type GovernanceOrigin = ParametersOrRoot;
     type Randomness = Randomness;
     type Epochs = RandomnessEpochs;
     type Reputation = Reputation;
@@ -340,9 +353,9 @@ parameter_types! {
 impl pallet_bridge::Config for Runtime {
     type Currency = Balances;
     type RuntimeHoldReason = RuntimeHoldReason;
-    /// Root (sudo on dev and local chains) until the governance issue brings the
-    /// `rollup-admin` track.
-    type AdminOrigin = frame_system::EnsureRoot<AccountId>;
+    /// The `rollup_admin` track (or Root): verifying key, batch size, parameters and
+    /// operators.
+    type AdminOrigin = RollupAdminOrRoot;
     /// Exodus timeouts are measured in wall-clock time.
     type UnixTime = Timestamp;
     type PalletId = BridgePalletId;

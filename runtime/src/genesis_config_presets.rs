@@ -1,5 +1,11 @@
-//! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice, Bob,
-//! Charlie and Dave). `echonet-node build-spec` turns them into chain specs.
+//! Genesis presets: `development` (one validator, Alice, who is also sudo),
+//! `local_testnet` (Alice, Bob, Charlie and Dave; no sudo) and `production` (a template:
+//! no validators, no endowments, no sudo). `echonet-node build-spec` turns them into chain
+//! specs.
+//!
+//! Governance periods: `development` and `local_testnet` run referenda in seconds to
+//! minutes ([`crate::governance::tracks::test_periods`]), `production` in days
+//! ([`crate::governance::tracks::production_periods`]).
 
 use super::*;
 use alloc::{vec, vec::Vec};
@@ -126,13 +132,31 @@ pub fn bridge_params() -> pallet_bridge::Params {
     }
 }
 
-/// Builds a genesis config patch. `endowed` accounts get [`ENDOWMENT`] each; `sudo`, if
-/// set, holds the sudo key.
+/// Builds a genesis config patch with the dev chains' governance periods (minutes; see
+/// [`genesis_with_periods`]).
 pub fn genesis(
     validators: &[GenesisValidator],
     endowed: &[AccountId],
     sudo: Option<AccountId>,
     witness_params: pallet_witness::ParamsOf<Runtime>,
+) -> Value {
+    genesis_with_periods(
+        validators,
+        endowed,
+        sudo,
+        witness_params,
+        crate::governance::tracks::test_periods(),
+    )
+}
+
+/// Builds a genesis config patch. `endowed` accounts get [`ENDOWMENT`] each; `sudo`, if
+/// set, holds the sudo key; `periods` are the referendum tracks' periods.
+pub fn genesis_with_periods(
+    validators: &[GenesisValidator],
+    endowed: &[AccountId],
+    sudo: Option<AccountId>,
+    witness_params: pallet_witness::ParamsOf<Runtime>,
+    periods: crate::governance::origins::GovernancePeriods,
 ) -> Value {
     let balances: Vec<(AccountId, Balance)> =
         endowed.iter().cloned().map(|a| (a, ENDOWMENT)).collect();
@@ -170,6 +194,7 @@ pub fn genesis(
             params: Some(bridge_params()),
             ..Default::default()
         },
+        "origins": { "periods": periods },
     })
 }
 
@@ -196,17 +221,38 @@ fn local_testnet_genesis() -> Value {
             dev_validator(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
         ],
         &dev_accounts(),
-        Some(Sr25519Keyring::Alice.to_account_id()),
+        // No sudo: governance calls go through referenda, as on a production chain.
+        None,
         // Four witnesses: committees of three, two of which decide.
         witness_params(3, 2),
     )
 }
+
+/// The `production` preset: a template, not a launchable chain. It has no sudo key, the
+/// production governance periods (days) and the witness parameters of a real committee
+/// (7 members, 5 to decide), but no validators and no endowments: an operator adds them
+/// (`balances.balances`, `session.keys`, `witness.stakers` and `witness.witnesses`, as
+/// the `local_testnet` preset shows) to the spec that `echonet-node build-spec --chain
+/// production` prints, before building the raw spec.
+fn production_genesis() -> Value {
+    genesis_with_periods(
+        &[],
+        &[],
+        None,
+        witness_params(7, 5),
+        crate::governance::tracks::production_periods(),
+    )
+}
+
+/// The name of the production template preset.
+pub const PRODUCTION_RUNTIME_PRESET: &str = "production";
 
 /// Returns the JSON patch of a named preset.
 pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
     let patch = match id.as_ref() {
         sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
         sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_testnet_genesis(),
+        PRODUCTION_RUNTIME_PRESET => production_genesis(),
         _ => return None,
     };
     serde_json::to_vec(&patch).ok()
@@ -217,5 +263,6 @@ pub fn preset_names() -> Vec<PresetId> {
     vec![
         PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
         PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+        PresetId::from(PRODUCTION_RUNTIME_PRESET),
     ]
 }

@@ -30,9 +30,36 @@
 //! - Blocks: Aura with 2 s slots ([`SLOT_DURATION`]); 2 s of weight per block, 75% of it
 //!   for normal transactions. The weights in [`weights`] were measured natively by
 //!   `echonet-node benchmark pallet|overhead` on the reference machine (BENCHMARKS.md).
-//! - Sudo exists only to make dev and local chains usable: the `development` and
-//!   `local_testnet` presets give Alice the key; a production chain spec sets none, which
-//!   makes every sudo call fail with `RequireSudo`.
+//!
+//! ## Governance
+//!
+//! OpenGov, as Polkadot runs it ([`governance`]): referenda (pallet-referenda) decided by
+//! conviction votes (pallet-conviction-voting), their proposals stored as preimages
+//! (pallet-preimage) and enacted by pallet-scheduler. Four tracks, each dispatching with
+//! its own origin: `0 root` (Root), `1 parameters` (pallet-witness's and
+//! pallet-reputation's `GovernanceOrigin`), `2 treasurer` (treasury spends),
+//! `3 rollup_admin` (pallet-bridge's `AdminOrigin`). Each of those pallets accepts Root or
+//! its track's origin (`EitherOfDiverse`), and nothing else.
+//!
+//! The tracks' periods are genesis configuration ([`governance::origins::Periods`]):
+//!
+//! | preset | prepare | decision | confirm | min. enactment | conviction lock step |
+//! |---|---|---|---|---|---|
+//! | `production` (and any spec without `origins`) | 2 h | 28 d root, 14 d others | 1 d (3 h parameters) | 1 d | 7 d |
+//! | `development`, `local_testnet` | 10 blocks (20 s) | 10 min root, 5 min others | 10 blocks | 5 blocks | 1 min |
+//!
+//! On the dev chains a `parameters` referendum whose ayes hold about a third of the
+//! issuance is enacted about a minute (30 blocks) after submission.
+//!
+//! Sudo exists only on the dev chain: the `development` preset gives Alice the key;
+//! `local_testnet` and the `production` template set none, which makes every sudo call
+//! fail with `RequireSudo`. Tests that need sudo on a multi-validator chain build their
+//! own spec.
+//!
+//! The account tools wallets expect are here too: pallet-utility (`batch`, `batch_all`,
+//! `force_batch`), pallet-proxy (proxy types `Any`, `NonTransfer`, `Governance`,
+//! `Staking`) and pallet-multisig. Their nesting is bounded by the decoder's depth limit
+//! ([`MAX_EXTRINSIC_DEPTH`]).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![recursion_limit = "256"]
 // `#[frame_support::runtime]` below expands, at the crate root, to public items it gives no
@@ -73,6 +100,13 @@ mod benches {
         [pallet_randomness, Randomness]
         [pallet_evidence, Evidence]
         [pallet_bridge, Bridge]
+        [pallet_preimage, Preimage]
+        [pallet_scheduler, Scheduler]
+        [pallet_referenda, Referenda]
+        [pallet_conviction_voting, ConvictionVoting]
+        [pallet_utility, Utility]
+        [pallet_proxy, Proxy]
+        [pallet_multisig, Multisig]
     );
 }
 
@@ -84,6 +118,8 @@ pub mod configs;
 pub mod extrinsic;
 #[warn(missing_docs)]
 pub mod genesis_config_presets;
+#[warn(missing_docs)]
+pub mod governance;
 #[warn(missing_docs)]
 pub mod signature;
 #[warn(missing_docs)]
@@ -273,6 +309,24 @@ mod runtime {
     pub type Evidence = pallet_evidence;
     #[runtime::pallet_index(13)]
     pub type Bridge = pallet_bridge;
+    // Governance (see `governance`). Indices 19 (Treasury) and 23 (Parameters) are
+    // reserved for the fee market's pallets.
+    #[runtime::pallet_index(14)]
+    pub type Preimage = pallet_preimage;
+    #[runtime::pallet_index(15)]
+    pub type Scheduler = pallet_scheduler;
+    #[runtime::pallet_index(16)]
+    pub type Origins = crate::governance::origins;
+    #[runtime::pallet_index(17)]
+    pub type Referenda = pallet_referenda;
+    #[runtime::pallet_index(18)]
+    pub type ConvictionVoting = pallet_conviction_voting;
+    #[runtime::pallet_index(20)]
+    pub type Utility = pallet_utility;
+    #[runtime::pallet_index(21)]
+    pub type Proxy = pallet_proxy;
+    #[runtime::pallet_index(22)]
+    pub type Multisig = pallet_multisig;
 }
 
 /// Well-known storage keys the node reads directly, so that it does not need to know
@@ -385,6 +439,21 @@ pub mod extrinsics {
     pub fn nested_sudo(depth: usize, inner: &RuntimeCall) -> Vec<u8> {
         let level = RuntimeCall::Sudo(SudoCall::sudo {
             call: Box::new(inner.clone()),
+        })
+        .encode();
+        let inner = inner.encode();
+        let prefix = &level[..level.len() - inner.len()];
+        let mut call = prefix.repeat(depth);
+        call.extend_from_slice(&inner);
+        call
+    }
+
+    /// The encoding of `inner` wrapped in `depth` `Utility.batch` calls of one call each
+    /// (3 bytes a level): the nesting any account can send, unlike [`nested_sudo`]'s.
+    /// Built as bytes for the same reason.
+    pub fn nested_batch(depth: usize, inner: &RuntimeCall) -> Vec<u8> {
+        let level = RuntimeCall::Utility(pallet_utility::Call::batch {
+            calls: alloc::vec![inner.clone()],
         })
         .encode();
         let inner = inner.encode();

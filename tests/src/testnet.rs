@@ -38,6 +38,8 @@ pub struct Testnet {
     pub nodes: Vec<Node>,
     members: Vec<Member>,
     _dirs: Vec<tempfile::TempDir>,
+    /// The directory of a chain spec file the nodes run, if the builder wrote one.
+    _spec_dir: Option<tempfile::TempDir>,
 }
 
 /// What to start.
@@ -46,6 +48,8 @@ pub struct TestnetBuilder {
     members: Vec<Planned>,
     extra: Vec<String>,
     prometheus: bool,
+    /// Holds a chain spec file that `chain` names, for as long as the network runs.
+    spec_dir: Option<tempfile::TempDir>,
 }
 
 impl TestnetBuilder {
@@ -104,6 +108,7 @@ impl TestnetBuilder {
             nodes: Vec::new(),
             members: Vec::new(),
             _dirs: Vec::new(),
+            _spec_dir: self.spec_dir,
         };
         let mut boot: Option<String> = None;
         for Planned {
@@ -164,6 +169,7 @@ impl Testnet {
             members: Vec::new(),
             extra: Vec::new(),
             prometheus: false,
+            spec_dir: None,
         }
     }
 
@@ -174,6 +180,29 @@ impl Testnet {
             .validator("bob")
             .validator("charlie")
             .validator("dave")
+    }
+
+    /// [`Testnet::local_validators`] on [`echonet_test_utils::local_spec_with_sudo`]: the
+    /// `local` chain with
+    /// Alice as sudo, for tests that change parameters without waiting for a referendum
+    /// (the `local` preset itself has no sudo key).
+    pub fn local_validators_with_sudo() -> TestnetBuilder {
+        let dir = tempfile::Builder::new()
+            .prefix("echonet-spec-")
+            .tempdir()
+            .expect("a directory for the chain spec");
+        let path = dir.path().join("local-sudo.json");
+        let json = echonet_test_utils::local_spec_with_sudo()
+            .to_json(false)
+            .expect("the spec serializes");
+        std::fs::write(&path, json).expect("the chain spec is written");
+        let mut builder = Self::builder(path.to_str().expect("a UTF-8 temporary path"))
+            .validator("alice")
+            .validator("bob")
+            .validator("charlie")
+            .validator("dave");
+        builder.spec_dir = Some(dir);
+        builder
     }
 
     /// How many nodes the network has, running or not.

@@ -50,3 +50,21 @@ pub fn open_dev_client_verified_by(
 pub fn open_dev_client_at(dir: &Path) -> Arc<Client> {
     open_dev_client_with(dir, |_| {})
 }
+
+/// The `local` chain spec (four validators, alice to dave) with Alice as sudo, for tests
+/// that change storage or parameters directly: the `local` preset itself has no sudo key
+/// (governance goes through referenda there). Its genesis, and so its genesis hash,
+/// differ from `--chain local`'s.
+pub fn local_spec_with_sudo() -> ChainSpec {
+    use echonet_client::chain_spec::{Genesis, RuntimeGenesis};
+    let mut spec = ChainSpec::local_testnet().expect("the local chain spec");
+    spec.name = "Local Testnet (sudo)".into();
+    spec.id = "local_sudo".into();
+    let Genesis::RuntimeGenesis(RuntimeGenesis::Patch(patch)) = &mut spec.genesis else {
+        panic!("the local chain spec is a preset patch");
+    };
+    patch["sudo"] = serde_json::json!({
+        "key": sp_keyring::Sr25519Keyring::Alice.to_account_id(),
+    });
+    spec
+}

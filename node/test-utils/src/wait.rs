@@ -72,3 +72,32 @@ pub async fn wait_for(what: &str, limit: Duration, mut check: impl FnMut() -> bo
     })
     .await
 }
+
+/// Runs the future that `test` makes to completion on a multi-thread tokio runtime whose
+/// threads have the node's stack size (`RUNTIME_THREAD_STACK`, as `echonet-node` builds
+/// its runtime), the thread that drives the future included. For tests of calls whose
+/// honest use needs more stack than a test thread's 2 MiB (a `Utility.batch` nested 200
+/// deep takes about 4 MiB in a debug build), as the node's threads have it.
+pub fn on_node_threads<F, Fut>(test: F) -> Fut::Output
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future,
+    Fut::Output: Send + 'static,
+{
+    let stack = echonet_client::executor::RUNTIME_THREAD_STACK;
+    std::thread::Builder::new()
+        .name("node-stack-test".into())
+        .stack_size(stack)
+        .spawn(move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_stack_size(stack)
+                .enable_all()
+                .build()
+                .expect("a tokio runtime")
+                .block_on(test())
+        })
+        .expect("a test thread")
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}

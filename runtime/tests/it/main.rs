@@ -1,4 +1,4 @@
-//! Integration tests of echonet-runtime: the runtime's staking wiring, and its extrinsic
+//! Integration tests of echonet-runtime: the runtime's staking and governance wiring, and its extrinsic
 //! decoder against nested and oversized input.
 //!
 //! One test binary per crate (linking the node's dependencies once, not once per file);
@@ -6,4 +6,5 @@
 
 mod bridge_costs;
 mod deep_extrinsic;
+mod governance;
 mod staking;

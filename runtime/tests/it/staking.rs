@@ -20,7 +20,7 @@ use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
 
 /// `base` with `patch` merged in, as chain specs apply preset patches.
-fn merge(base: &mut Value, patch: Value) {
+pub(crate) fn merge(base: &mut Value, patch: Value) {
     match (base, patch) {
         (Value::Object(base), Value::Object(patch)) => {
             for (key, value) in patch {
@@ -32,7 +32,7 @@ fn merge(base: &mut Value, patch: Value) {
 }
 
 /// Externalities holding the genesis state of `preset`, at block 1.
-fn ext(preset: &str) -> sp_io::TestExternalities {
+pub(crate) fn ext(preset: &str) -> sp_io::TestExternalities {
     let mut config: Value =
         serde_json::from_slice(&echonet_runtime::apis::default_genesis_config_json()).unwrap();
     let patch: Value = serde_json::from_slice(&get_preset(&preset.into()).unwrap()).unwrap();

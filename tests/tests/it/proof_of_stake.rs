@@ -1,5 +1,6 @@
-//! Proof of stake on a running network (issue 6), each test on its own `--chain local`
-//! network of real nodes:
+//! Proof of stake on a running network (issue 6), each test on its own network of real
+//! nodes running the `local` chain with Alice as sudo (`local_spec_with_sudo`: the `local`
+//! preset itself has no sudo key since governance, issue 14):
 //! - a fifth account (Eve) bonds and validates, becomes an Aura authority at the next era
 //!   and authors blocks that every node finalizes; on the same network, an event submitted
 //!   for validation is attested by its committee and its receipt is read over RPC;
@@ -93,7 +94,10 @@ fn session_keys(who: Sr25519Keyring) -> (SessionKeys, Vec<u8>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fifth_validator_joins_by_stake_and_a_committee_validates_an_event() {
-    let mut net = Testnet::local_validators().validator("eve").start().await;
+    let mut net = Testnet::local_validators_with_sudo()
+        .validator("eve")
+        .start()
+        .await;
     let alice = net.nodes[0].http();
     let eve_node = net.nodes[4].http();
     shorten_sessions(&alice).await;
@@ -337,7 +341,7 @@ async fn equivocator_is_reported_slashed_and_removed(
     how: &str,
     kind_expected: pallet_witness::OffenceKind,
 ) {
-    let mut net = Testnet::local_validators().start().await;
+    let mut net = Testnet::local_validators_with_sudo().start().await;
     let alice = net.nodes[0].http();
     shorten_sessions(&alice).await;
     // Slashes apply at the next era instead of 26 eras later.
@@ -425,7 +429,7 @@ async fn equivocator_is_reported_slashed_and_removed(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offender_that_unbonds_right_after_its_election_is_still_slashed() {
     const UNBONDING_ERAS: u32 = 3;
-    let mut net = Testnet::local_validators().start().await;
+    let mut net = Testnet::local_validators_with_sudo().start().await;
     let alice = net.nodes[0].http();
     shorten_sessions(&alice).await;
     set_witness_params(&alice, |p| {
@@ -683,7 +687,7 @@ async fn keyless_candidate(c: &HttpClient, who: Sr25519Keyring, bond: Balance) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn top_staked_keyless_candidates_are_skipped_and_the_chain_goes_on() {
-    let mut net = Testnet::local_validators().start().await;
+    let mut net = Testnet::local_validators_with_sudo().start().await;
     let alice = net.nodes[0].http();
     shorten_sessions(&alice).await;
     // Two seats, and two candidates without keys that out-stake every genesis validator:

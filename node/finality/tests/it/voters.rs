@@ -3,7 +3,7 @@
 //! by the slot's Aura author and imported into every client, as a network would.
 
 use codec::{Decode, Encode};
-use echonet_client::{BlockOrigin, ChainSpec, Client, ClientConfig, ImportBlock};
+use echonet_client::{BlockOrigin, Client, ClientConfig, ImportBlock};
 use echonet_consensus::aura::AuraVerifier;
 use echonet_finality::{
     FinalityMessage, FinalityNetwork, GrandpaConfig, GrandpaHandle, GrandpaParams,
@@ -127,7 +127,8 @@ impl Net {
                 let dir = tempfile::tempdir().unwrap();
                 let client = Client::open(
                     ClientConfig::new(dir.path().join("db")),
-                    &ChainSpec::local_testnet().unwrap(),
+                    // Alice is sudo: `set_storage_as_sudo` schedules GRANDPA changes.
+                    &echonet_test_utils::local_spec_with_sudo(),
                     std::sync::Arc::new(AuraVerifier::default()),
                 )
                 .unwrap();

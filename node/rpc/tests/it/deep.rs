@@ -1,12 +1,15 @@
 //! Extrinsics that attack the decoder (issue 11, item 1), sent by an RPC client to every
 //! method that decodes one: a call nested 100,000 deep gets an error instead of
 //! overflowing the stack (which would abort this test binary), the server answers the
-//! next call, and a length prefix claiming 4 GiB is refused.
+//! next call, and a length prefix claiming 4 GiB is refused. `Utility.batch` (issue 14),
+//! which any account can nest, gets the same treatment.
 
 use crate::common::*;
 use codec::{Compact, Encode};
 use echonet_rpc::RpcMethods;
-use echonet_test_utils::{deep_sudo_extrinsic, with_claimed_length, NewBlock, ATTACK_DEPTH};
+use echonet_test_utils::{
+    deep_batch_extrinsic, deep_sudo_extrinsic, with_claimed_length, NewBlock, ATTACK_DEPTH,
+};
 use jsonrpsee::{
     core::client::{Subscription, SubscriptionClientT},
     rpc_params,
@@ -161,8 +164,13 @@ async fn length_prefix_claiming_4_gib_gets_an_error_from_every_method() {
     assert_refused_everywhere(&node, &lying).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sudo_nested_200_deep_is_answered_and_included() {
+/// On the node's threads (16 MiB of stack), as the batch nesting below.
+#[test]
+fn sudo_nested_200_deep_is_answered_and_included() {
+    echonet_test_utils::on_node_threads(sudo_nested_200_deep_is_answered_and_included_on);
+}
+
+async fn sudo_nested_200_deep_is_answered_and_included_on() {
     let node = TestNode::start(RpcMethods::Unsafe).await;
     let xt = deep_sudo_extrinsic(node.genesis(), 200, 0);
     let info = node.call_ok("payment_queryInfo", json!([hex(&xt)])).await;
@@ -213,4 +221,50 @@ async fn deep_state_call_query_call_info() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deep_state_call_query_call_fee_details() {
     deep_call_refused_by("TransactionPaymentCallApi_query_call_fee_details").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_nested_100k_deep_gets_an_error_from_every_method_and_the_node_serves_on() {
+    let node = TestNode::start(RpcMethods::Unsafe).await;
+    for depth in [
+        ATTACK_DEPTH,
+        echonet_runtime::MAX_EXTRINSIC_DEPTH as usize + 1,
+    ] {
+        let deep = deep_batch_extrinsic(node.genesis(), depth, 0);
+        assert_refused_everywhere(&node, &deep).await;
+    }
+    let tx = node.transfer(0);
+    node.call_ok("author_submitExtrinsic", json!([hex(&tx)]))
+        .await;
+    node.author_block(true).await;
+    assert_eq!(node.client.info().best_number, 1);
+}
+
+/// Answered and executed on the node's threads (16 MiB of stack; the 200 levels take
+/// about 4 MiB in a debug build, more than a test thread's 2 MiB).
+#[test]
+fn batch_nested_200_deep_is_answered_and_included() {
+    echonet_test_utils::on_node_threads(batch_nested_200_deep_is_answered_and_included_on);
+}
+
+async fn batch_nested_200_deep_is_answered_and_included_on() {
+    let node = TestNode::start(RpcMethods::Unsafe).await;
+    let xt = deep_batch_extrinsic(node.genesis(), 200, 0);
+    let info = node.call_ok("payment_queryInfo", json!([hex(&xt)])).await;
+    assert!(
+        info["partialFee"].is_string() || info["partialFee"].is_number(),
+        "{info}"
+    );
+    node.call_ok("system_dryRun", json!([hex(&xt)])).await;
+    let hash = node
+        .call_ok("author_submitExtrinsic", json!([hex(&xt)]))
+        .await;
+    assert_eq!(hash, json!(format!("{:?}", BlakeTwo256::hash(&xt))));
+    node.author_block(true).await;
+    let block = node.call_ok("chain_getBlock", json!([])).await;
+    let extrinsics = block["block"]["extrinsics"].as_array().unwrap().clone();
+    assert!(
+        extrinsics.contains(&json!(hex(&xt))),
+        "the nesting is in the block"
+    );
 }
