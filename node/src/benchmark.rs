@@ -37,6 +37,7 @@ pub fn run(cmd: &BenchmarkCmd) -> anyhow::Result<()> {
         BenchmarkCmd::Overhead(c) => overhead(c),
         BenchmarkCmd::Pool(c) => pool(c),
         BenchmarkCmd::Corpus(c) => crate::corpus::run(c),
+        BenchmarkCmd::FeeMarket(c) => crate::fee_market::run(c),
     }
 }
 
@@ -186,7 +187,11 @@ impl Fixture {
     }
 
     /// `count` signed transfers, round-robin over the senders, each to the next sender.
-    fn transfers(&mut self, count: usize, genesis: sp_core::H256) -> Vec<OpaqueExtrinsic> {
+    pub(crate) fn transfers(
+        &mut self,
+        count: usize,
+        genesis: sp_core::H256,
+    ) -> Vec<OpaqueExtrinsic> {
         self.signed_calls(count, genesis, |senders, s| {
             let dest: AccountId = senders[(s + 1) % senders.len()].public().into();
             echonet_runtime::RuntimeCall::Balances(
@@ -339,7 +344,7 @@ fn authoring(cmd: &ImportBenchCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn import_own(client: &Client, built: BuiltBlock) -> anyhow::Result<()> {
+pub(crate) fn import_own(client: &Client, built: BuiltBlock) -> anyhow::Result<()> {
     client.import_block(ImportBlock {
         header: seal(built.header),
         body: built.body,

@@ -452,6 +452,35 @@ pub enum BenchmarkCmd {
     /// with another build of the node (`import-blocks --binary`) to check that both reach
     /// the same state roots (scripts/cross-build-state-roots.sh).
     Corpus(CorpusCmd),
+    /// The fee market under sustained load: authors real blocks of signed transfers,
+    /// with demand at `--demand` times the target at multiplier 1 and a fixed fee budget
+    /// per block (so demand falls as the price rises), and prints the fee multiplier and
+    /// block fullness per block until fullness is back at the target.
+    FeeMarket(FeeMarketCmd),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FeeMarketCmd {
+    /// Demand at multiplier 1, in multiples of the target fullness (25% of the normal
+    /// class).
+    #[arg(long, default_value_t = 2.0)]
+    pub demand: f64,
+    /// Most blocks to author.
+    #[arg(long, default_value_t = 400)]
+    pub blocks: usize,
+    /// Distinct sender accounts (each sends several transfers a block).
+    #[arg(long, default_value_t = 2000)]
+    pub senders: usize,
+    /// Fullness counts as "at the target" within this relative tolerance (0.05: between
+    /// 23.75% and 26.25% of the normal class).
+    #[arg(long, default_value_t = 0.05)]
+    pub tolerance: f64,
+    /// Stop once this many consecutive blocks were at the target.
+    #[arg(long, default_value_t = 20)]
+    pub settle: usize,
+    /// Print every Nth block (the first and the settling blocks are always printed).
+    #[arg(long, default_value_t = 1)]
+    pub every: usize,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -5,6 +5,7 @@ mod benchmark;
 mod cli;
 mod commands;
 mod corpus;
+mod fee_market;
 mod finality;
 mod informant;
 mod keystore;

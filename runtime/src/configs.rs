@@ -10,9 +10,9 @@ use frame_support::{
     weights::{ConstantMultiplier, IdentityFee, RuntimeDbWeight},
 };
 use frame_system::limits::{BlockLength, BlockWeights};
-use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
+use pallet_transaction_payment::FungibleAdapter;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, Perbill};
+use sp_runtime::Perbill;
 
 /// Normal (non-operational) extrinsics may fill 75% of a block.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
@@ -144,32 +144,28 @@ impl pallet_balances::Config for Runtime {
     type DoneSlashHandler = ();
 }
 
-parameter_types! {
-    /// Fees do not follow block fullness: a constant multiplier of 1 keeps a transaction's
-    /// price predictable (the economics in the crate docs assume it).
-    pub FeeMultiplier: Multiplier = Multiplier::one();
-}
-
 /// 1 planck per picosecond of reference time.
 pub type WeightToFee = IdentityFee<Balance>;
 /// 1 microECHO per byte of extrinsic.
 pub type LengthToFee = ConstantMultiplier<Balance, ConstU128<MICRO_UNITS>>;
 
 parameter_types! {
-    /// The part of each fee that goes to the stakers' reward pot; the rest is burned.
+    /// The part of each fee that goes to the stakers' reward pot; of the rest, the burn
+    /// fraction is burned and the remainder goes to the treasury ([`crate::fees`]).
     pub const FeeShare: Perbill = Perbill::from_percent(20);
 }
 
 impl pallet_transaction_payment::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
     /// 20% of fees go to pallet-witness's reward pot (paid out with the era reward, in its
-    /// validator and witness pools), 80% burned.
-    type OnChargeTransaction =
-        FungibleAdapter<Balances, pallet_witness::FeeShareToPot<Runtime, FeeShare>>;
+    /// validator and witness pools), the burn fraction (80%) is burned, the rest goes to
+    /// the treasury; tips go to the block author ([`crate::fees::DealWithFees`]).
+    type OnChargeTransaction = FungibleAdapter<Balances, crate::fees::DealWithFees>;
     type OperationalFeeMultiplier = ConstU8<5>;
     type WeightToFee = WeightToFee;
     type LengthToFee = LengthToFee;
-    type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+    /// Follows block fullness against a 25% target ([`crate::fees::FeeMultiplierUpdate`]).
+    type FeeMultiplierUpdate = crate::fees::FeeMultiplierUpdate;
     type WeightInfo = crate::weights::InExtrinsicBase;
 }
 
@@ -292,8 +288,8 @@ impl pallet_witness::Config for Runtime {
     type Epochs = RandomnessEpochs;
     type Reputation = Reputation;
     type ValidatorDisabler = SessionDisabler;
-    /// Slashed funds are burned: there is no treasury yet.
-    type Slash = ();
+    /// The burn fraction of slashed funds is burned, the rest goes to the treasury.
+    type Slash = crate::fees::SlashToTreasury;
     type PalletId = WitnessPalletId;
     /// An era is six one-hour sessions.
     type SessionsPerEra = ConstU32<6>;

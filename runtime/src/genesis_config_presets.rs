@@ -158,8 +158,16 @@ pub fn genesis_with_periods(
     witness_params: pallet_witness::ParamsOf<Runtime>,
     periods: crate::governance::origins::GovernancePeriods,
 ) -> Value {
-    let balances: Vec<(AccountId, Balance)> =
+    let mut balances: Vec<(AccountId, Balance)> =
         endowed.iter().cloned().map(|a| (a, ENDOWMENT)).collect();
+    // pallet-witness's reward pot exists from genesis, at the existential deposit: fee
+    // shares are smaller than that, and an account that does not exist cannot take them
+    // (they would be burned until something else created the pot). pallet-treasury's
+    // genesis does the same for the treasury.
+    balances.push((
+        pallet_witness::Pallet::<Runtime>::pot_account(),
+        EXISTENTIAL_DEPOSIT,
+    ));
     let keys: Vec<(AccountId, AccountId, SessionKeys)> = validators
         .iter()
         .map(|v| {

@@ -14,20 +14,34 @@
 //! - Existential deposit: 1 milliECHO ([`EXISTENTIAL_DEPOSIT`]). Small enough that dust
 //!   accounts are cheap to create, large enough that filling state with empty accounts
 //!   costs real money (a million dust accounts lock 1,000 ECHO).
-//! - Fees: `weight_fee + length_fee`, with a fee multiplier of 1.
-//!   - weight fee: 1 planck per picosecond of reference time ([`configs::WeightToFee`]);
+//! - Fees: `base_fee + length_fee + multiplier × weight_fee`, a fee market in the spirit of
+//!   EIP-1559 ([`fees`]).
+//!   - base fee: the extrinsic base weight at 1 planck per picosecond (about 0.1 milliECHO);
+//!   - weight fee: 1 planck per picosecond of reference time ([`configs::WeightToFee`]),
+//!     times the fee multiplier;
 //!   - length fee: 1 microECHO per byte ([`configs::LengthToFee`]).
 //!
-//!   A balance transfer (~150 bytes, ~0.35 ms of weight) costs about 0.5 milliECHO.
-//!   80% of every fee is burned; 20% goes to pallet-witness's reward pot and is paid out
-//!   with the era reward ([`configs::FeeShare`]): 80% of it to validators and their
-//!   nominators by block points, 20% to witnesses by attestation points.
+//!   The multiplier follows block fullness: after each block it rises if the block's
+//!   normal class was more than 25% full and falls if less, never below 1 nor above
+//!   100,000 ([`fees::FeeMultiplierUpdate`]; at twice the target the price of weight
+//!   doubles in 28 s, and demand at twice the
+//!   target is priced back to it in about 4 minutes). Below the target it stays at 1, and a balance transfer
+//!   (~150 bytes, ~37 µs of weight) costs about 0.29 milliECHO.
+//!   20% of every fee goes to pallet-witness's reward pot and is paid out with the era
+//!   reward ([`configs::FeeShare`]): 80% of it to validators and their nominators by block
+//!   points, 20% to witnesses by attestation points. A governance parameter,
+//!   `burn_fraction` (80%, [`fees::dynamic_params::fees::BurnFraction`]), of every fee is
+//!   burned; what is left goes to the treasury (nothing, with the defaults). Tips go to
+//!   the block author.
+//! - Treasury (pallet-treasury, [`fees`]): receives the unburned part of fees and slashes,
+//!   and pays approved spends in ECHO; it burns nothing of its own funds.
 //! - Staking (pallet-witness): 5% yearly inflation, paid per era for the era's measured
 //!   length (pallet-timestamp; at most two nominal 6-hour eras per payout; 80% validator
 //!   pool, 20% witness pool), eras of 6 sessions, 28 eras (7 days) to unbond, slashes
-//!   deferred 27 eras and burned. Every tunable is a
-//!   governance parameter; the genesis values are in [`genesis_config_presets`].
-//! - Blocks: Aura with 2 s slots ([`SLOT_DURATION`]); 2 s of weight per block, 75% of it
+//!   deferred 27 eras, then burned at the burn fraction (the rest to the treasury). Every
+//!   tunable is a governance parameter; the genesis values are in
+//!   [`genesis_config_presets`].
+//! - Blocks: Aura with 2 s slots ([`SLOT_DURATION`]); 1.5 s of weight per block, 75% of it
 //!   for normal transactions. The weights in [`weights`] were measured natively by
 //!   `echonet-node benchmark pallet|overhead` on the reference machine (BENCHMARKS.md).
 //!
@@ -107,6 +121,8 @@ mod benches {
         [pallet_utility, Utility]
         [pallet_proxy, Proxy]
         [pallet_multisig, Multisig]
+        [pallet_treasury, Treasury]
+        [pallet_parameters, Parameters]
     );
 }
 
@@ -116,6 +132,8 @@ pub mod apis;
 pub mod configs;
 #[warn(missing_docs)]
 pub mod extrinsic;
+#[warn(missing_docs)]
+pub mod fees;
 #[warn(missing_docs)]
 pub mod genesis_config_presets;
 #[warn(missing_docs)]
@@ -127,6 +145,7 @@ pub mod weights;
 
 use alloc::vec::Vec;
 use apis::RUNTIME_API_VERSIONS;
+pub use fees::{RuntimeParameters, RuntimeParametersKey, RuntimeParametersValue};
 use frame_support::weights::{constants::WEIGHT_REF_TIME_PER_SECOND, Weight};
 use sp_runtime::{
     generic, impl_opaque_keys,
@@ -327,6 +346,10 @@ mod runtime {
     pub type Proxy = pallet_proxy;
     #[runtime::pallet_index(22)]
     pub type Multisig = pallet_multisig;
+    #[runtime::pallet_index(19)]
+    pub type Treasury = pallet_treasury;
+    #[runtime::pallet_index(23)]
+    pub type Parameters = pallet_parameters;
 }
 
 /// Well-known storage keys the node reads directly, so that it does not need to know

@@ -408,6 +408,26 @@ async fn bad_command_lines_exit_non_zero_with_a_message_and_no_panic() {
             ],
             "--blocks and --extrinsics must be at least 1",
         ),
+        (
+            vec![
+                "benchmark".into(),
+                "fee-market".into(),
+                "--demand".into(),
+                "5".into(),
+                "--senders".into(),
+                "5".into(),
+            ],
+            "does not fit in a block",
+        ),
+        (
+            vec![
+                "benchmark".into(),
+                "fee-market".into(),
+                "--demand".into(),
+                "NaN".into(),
+            ],
+            "--demand must be a positive number",
+        ),
     ];
     for (args, expected) in cases {
         let out = run_cli(&args).await;
@@ -425,6 +445,41 @@ async fn bad_command_lines_exit_non_zero_with_a_message_and_no_panic() {
         assert_no_panic(&out.stderr);
     }
     drop(taken);
+}
+
+/// Three blocks at 2x the target: the multiplier rises block after block, from the
+/// runtime's own fee adjustment.
+#[tokio::test]
+async fn benchmark_fee_market_prints_a_rising_multiplier_under_load() {
+    let out = run_cli([
+        "benchmark",
+        "fee-market",
+        "--blocks",
+        "3",
+        "--senders",
+        "200",
+    ])
+    .await;
+    out.assert_success("benchmark fee-market");
+    let multipliers: Vec<f64> = out
+        .stdout
+        .lines()
+        .filter_map(|line| {
+            let mut cols = line.split_whitespace();
+            cols.next()?.parse::<u32>().ok()?;
+            cols.next()?.parse().ok()
+        })
+        .collect();
+    assert_eq!(multipliers.len(), 3, "one row a block:\n{}", out.stdout);
+    assert!(
+        multipliers[0] > 1.0 && multipliers.windows(2).all(|w| w[1] > w[0]),
+        "the multiplier rises at 2x the target: {multipliers:?}"
+    );
+    assert!(
+        out.stdout.contains("not settled after 3 blocks"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[tokio::test]

@@ -6,5 +6,6 @@
 
 mod deep;
 mod pool;
+mod priority;
 mod reorg;
 mod spam;
