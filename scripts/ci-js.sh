@@ -71,7 +71,9 @@ step "start echonet-node --dev --tmp"
 RPC_PORT="$(free_port)"
 P2P_PORT="$(free_port)"
 while [ "$P2P_PORT" = "$RPC_PORT" ]; do P2P_PORT="$(free_port)"; done
-"$NODE_BIN" --dev --tmp --rpc-port "$RPC_PORT" --port "$P2P_PORT" --no-prometheus \
+# --no-mdns: a dev node finds any other dev node on the host by mDNS and syncs its chain
+# within seconds (same genesis), and the tests need a fresh chain of their own.
+"$NODE_BIN" --dev --tmp --no-mdns --rpc-port "$RPC_PORT" --port "$P2P_PORT" --no-prometheus \
   >"$WORK/node.log" 2>&1 </dev/null &
 NODE_PID=$!
 deadline=$((SECONDS + READY_TIMEOUT_S))
