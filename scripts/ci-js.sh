@@ -4,7 +4,12 @@
 #   2. tests/js: `npm ci` (offline-safe: committed package-lock.json);
 #   3. start `echonet-node --dev --tmp` on free loopback ports and wait (with a deadline)
 #      until its RPC answers;
-#   4. run the polkadot-js tests (tests/js/polkadot) with ECHONET_WS pointing at it;
+#   4. run the polkadot-js tests (tests/js/polkadot) with ECHONET_WS pointing at it: the
+#      API as Apps and dApps use it (api.test.mjs), then governance as Apps' Governance,
+#      Treasury and Multisig pages drive it (governance.test.mjs: referenda enacted and
+#      rejected, a treasury spend paid, batchAll, a 2-of-3 multisig). Its tests run
+#      concurrently and take as long as the rejected referendum: the dev preset's
+#      `parameters` prepare + decision period (20 s + 5 min today);
 #   5. the rollup wallet client (rollup/client-js, issue 13): `npm ci`, then its tests
 #      (`node --test`): vectors from the Rust primitives, amount encoding, RPC errors and
 #      receipts against a stand-in sequencer, and the bridge calls against the same node.
@@ -66,7 +71,9 @@ step "start echonet-node --dev --tmp"
 RPC_PORT="$(free_port)"
 P2P_PORT="$(free_port)"
 while [ "$P2P_PORT" = "$RPC_PORT" ]; do P2P_PORT="$(free_port)"; done
-"$NODE_BIN" --dev --tmp --rpc-port "$RPC_PORT" --port "$P2P_PORT" --no-prometheus \
+# --no-mdns: a dev node finds any other dev node on the host by mDNS and syncs its chain
+# within seconds (same genesis), and the tests need a fresh chain of their own.
+"$NODE_BIN" --dev --tmp --no-mdns --rpc-port "$RPC_PORT" --port "$P2P_PORT" --no-prometheus \
   >"$WORK/node.log" 2>&1 </dev/null &
 NODE_PID=$!
 deadline=$((SECONDS + READY_TIMEOUT_S))
