@@ -60,7 +60,7 @@
 //! | preset | prepare | decision | confirm | min. enactment | conviction lock step |
 //! |---|---|---|---|---|---|
 //! | `production` (and any spec without `origins`) | 2 h | 28 d root, 14 d others | 1 d (3 h parameters) | 1 d | 7 d |
-//! | `development`, `local_testnet` | 10 blocks (20 s) | 10 min root, 5 min others | 10 blocks | 5 blocks | 1 min |
+//! | `development`, `local_testnet` | 10 blocks (20 s) | 10 min root, 1 min others | 10 blocks | 5 blocks | 1 min |
 //!
 //! On the dev chains a `parameters` referendum whose ayes hold about a third of the
 //! issuance is enacted about a minute (30 blocks) after submission.
