@@ -108,8 +108,8 @@ impl pallet_parameters::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
     type RuntimeParameters = RuntimeParameters;
     type AdminOrigin = ParametersAdminOrigin;
-    /// The pallet's reference weights (its `SubstrateWeight` is private).
-    type WeightInfo = ();
+    /// Measured natively (`benchmark pallet --pallet pallet_parameters`).
+    type WeightInfo = crate::weights::pallet_parameters::WeightInfo<Runtime>;
 }
 
 // ---------------------------------------------------------------- fee market
@@ -359,7 +359,7 @@ impl pallet_treasury::Config for Runtime {
     type PalletId = TreasuryPalletId;
     /// Unused: [`Burn`] is zero.
     type BurnDestination = ();
-    type WeightInfo = pallet_treasury::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_treasury::WeightInfo<Runtime>;
     type SpendFunds = ();
     type MaxApprovals = MaxApprovals;
     type SpendOrigin = TreasurySpendOrigin;

@@ -15,8 +15,8 @@
 //!   `as_derivative`), pallet-proxy (21, with the [`ProxyType`]s below) and
 //!   pallet-multisig (22).
 //!
-//! Weights are the pallets' own `SubstrateWeight`s until `echonet-node benchmark pallet`
-//! measures ours (every pallet here is in `define_benchmarks!`).
+//! Weights were measured natively by `echonet-node benchmark pallet` (`runtime/src/weights/`,
+//! BENCHMARKS.md "Runtime weights").
 //!
 //! ## Deposits
 //!
@@ -73,7 +73,7 @@ parameter_types! {
 
 impl pallet_preimage::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
-    type WeightInfo = pallet_preimage::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_preimage::WeightInfo<Runtime>;
     type Currency = Balances;
     /// Root may request (make free) or remove any preimage.
     type ManagerOrigin = EnsureRoot<AccountId>;
@@ -104,7 +104,7 @@ impl pallet_scheduler::Config for Runtime {
     type OriginPrivilegeCmp = EqualPrivilegeOnly;
     /// 50 calls a block (Polkadot's): far above the enactments of ten referenda a track.
     type MaxScheduledPerBlock = ConstU32<50>;
-    type WeightInfo = pallet_scheduler::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_scheduler::WeightInfo<Runtime>;
     type Preimages = Preimage;
     type BlockNumberProvider = System;
 }
@@ -120,7 +120,7 @@ parameter_types! {
 impl pallet_referenda::Config for Runtime {
     type RuntimeCall = RuntimeCall;
     type RuntimeEvent = RuntimeEvent;
-    type WeightInfo = pallet_referenda::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_referenda::WeightInfo<Runtime>;
     type Scheduler = Scheduler;
     type Currency = Balances;
     type SubmitOrigin = EnsureSigned<AccountId>;
@@ -146,7 +146,7 @@ impl pallet_referenda::Config for Runtime {
 
 impl pallet_conviction_voting::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
-    type WeightInfo = pallet_conviction_voting::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_conviction_voting::WeightInfo<Runtime>;
     type Currency = Balances;
     type Polls = Referenda;
     /// Support is measured against the active issuance.
@@ -162,7 +162,7 @@ impl pallet_utility::Config for Runtime {
     type RuntimeEvent = RuntimeEvent;
     type RuntimeCall = RuntimeCall;
     type PalletsOrigin = OriginCaller;
-    type WeightInfo = pallet_utility::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_utility::WeightInfo<Runtime>;
 }
 
 /// What a proxy may do for the account that added it.
@@ -259,7 +259,7 @@ impl pallet_proxy::Config for Runtime {
     type ProxyDepositFactor = ProxyDepositFactor;
     /// 32 proxies and 32 pending announcements per account (Polkadot's bounds).
     type MaxProxies = ConstU32<32>;
-    type WeightInfo = pallet_proxy::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_proxy::WeightInfo<Runtime>;
     type MaxPending = ConstU32<32>;
     type CallHasher = BlakeTwo256;
     type AnnouncementDepositBase = AnnouncementDepositBase;
@@ -283,6 +283,6 @@ impl pallet_multisig::Config for Runtime {
     type DepositFactor = MultisigDepositFactor;
     /// 100 signatories (Polkadot's bound): approvals are a sorted list scanned per call.
     type MaxSignatories = ConstU32<100>;
-    type WeightInfo = pallet_multisig::weights::SubstrateWeight<Runtime>;
+    type WeightInfo = crate::weights::pallet_multisig::WeightInfo<Runtime>;
     type BlockNumberProvider = System;
 }

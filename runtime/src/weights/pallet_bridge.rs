@@ -4,7 +4,7 @@
 //! Component values: 8, 32, 64, repeat: 50. Times are the runtime's own clock around each call, on an
 //! in-memory trie; storage accesses are charged per read and write through `DbWeight`.
 //!
-//! Command: `/root/.cache/echonet/target/release/echonet-node benchmark pallet --pallet pallet_bridge --values 8,32,64 --repeat 50 --output runtime/src/weights/pallet_bridge.rs`
+//! Command: `target/release/echonet-node benchmark pallet --pallet pallet_bridge --values 8,32,64 --repeat 50 --output runtime/src/weights/pallet_bridge.rs`
 //!
 //! Generated: do not edit by hand; run the command again.
 

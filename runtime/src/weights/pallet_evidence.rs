@@ -4,7 +4,7 @@
 //! Steps: 20, repeat: 10. Times are the runtime's own clock around each call, on an
 //! in-memory trie; storage accesses are charged per read and write through `DbWeight`.
 //!
-//! Command: `/root/.cache/echonet/target/release/echonet-node benchmark pallet --pallet pallet_evidence --steps 20 --repeat 10 --output runtime/src/weights/pallet_evidence.rs`
+//! Command: `target/release/echonet-node benchmark pallet --pallet pallet_evidence --steps 20 --repeat 10 --output runtime/src/weights/pallet_evidence.rs`
 //!
 //! Generated: do not edit by hand; run the command again.
 
