@@ -324,9 +324,18 @@ impl Rollup {
         }
     }
 
+    /// A prover worker, at `nice -n 10`: proving is throughput work that takes whatever CPU
+    /// is left, and it must not starve the latency-bound processes on the machine (this
+    /// test's node and sequencer, and the networks of the multi-node tests that
+    /// `.config/nextest.toml` runs beside this one). The binary and its arguments are the
+    /// operator's (`nice` execs it: same pid, so `kill -9` reaches the worker itself).
     fn start_worker(&mut self) -> String {
         let label = self.label("worker");
+        let prover = workspace_binary("echonet-prover", "ECHONET_PROVER_BIN");
         let args: Vec<String> = [
+            "-n",
+            "10",
+            prover.to_str().expect("utf-8 path"),
             "worker",
             "--sequencer",
             &format!("http://127.0.0.1:{}", self.prover_rpc),
@@ -341,13 +350,7 @@ impl Rollup {
         ]
         .map(String::from)
         .to_vec();
-        let p = Proc::spawn(
-            &label,
-            &workspace_binary("echonet-prover", "ECHONET_PROVER_BIN"),
-            &args,
-            self.dir.path(),
-            None,
-        );
+        let p = Proc::spawn(&label, Path::new("nice"), &args, self.dir.path(), None);
         self.workers.push(p);
         label
     }

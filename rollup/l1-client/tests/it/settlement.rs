@@ -106,11 +106,11 @@ impl Events {
     }
 }
 
-/// The batch of `trace` with a real proof.
-fn prove(pk: &echonet_prover::ProvingKey, trace: &BatchTrace) -> ProvenBatch {
+/// The batch of `trace` with a real proof, from the prepared prover the worker uses (the
+/// circuit's matrices built once; each proof is verified before it is returned).
+fn prove(prover: &echonet_prover::PreparedProver, trace: &BatchTrace) -> ProvenBatch {
     let started = Instant::now();
-    let (proof, _) =
-        echonet_prover::prove(pk, BATCH, trace, &mut rand::rngs::OsRng).expect("proves");
+    let (proof, _) = prover.prove(trace, &mut rand::rngs::OsRng).expect("proves");
     let proof: [u8; 128] = echonet_prover::proof_to_bytes(&proof)
         .unwrap()
         .try_into()
@@ -157,17 +157,35 @@ async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
         .with_test_writer()
         .try_init();
     let t0 = Instant::now();
+    // The keys: `echonet-prover setup` (the operator's command: the verifying key and the
+    // hash it prints go to the bridge), and the same INSECURE dev setup (seed 0, the CLI's
+    // default) in this process for the proving key, checked to be the CLI's below: making
+    // it again costs less CPU than decoding and checking the CLI's compressed proving key,
+    // and both run while the node starts.
     let keys_dir = tempfile::tempdir().expect("temp dir");
-    let (vk, vk_hash) = prover_setup(keys_dir.path());
-    let pk = echonet_prover::keys::load_proving_key(
-        &keys_dir.path().join(echonet_prover::keys::PK_FILE),
-    )
-    .expect("proving key");
+    let cli_setup = {
+        let dir = keys_dir.path().to_path_buf();
+        tokio::task::spawn_blocking(move || prover_setup(&dir))
+    };
+    let prover = tokio::task::spawn_blocking(|| {
+        let (pk, _) = echonet_prover::keys::setup_dev(BATCH, 0).expect("dev setup");
+        echonet_prover::PreparedProver::new(pk, echonet_prover::QapReduction::Libsnark, BATCH)
+            .expect("prepared prover")
+    });
 
     let node = Node::builder("settlement")
         .args(["--dev", "--tmp", "--rpc-methods", "unsafe"])
         .start()
         .await;
+    let (vk, vk_hash) = cli_setup.await.expect("setup ran");
+    let prover = prover.await.expect("the prover was made");
+    // The SHA-256 of the compressed verifying key: equal to the hash the CLI printed (of its
+    // verifying_key.bin), so the proofs below are for the key the bridge gets.
+    assert_eq!(
+        echonet_prover::keys::vk_hash(prover.verifying_key()).expect("hash"),
+        hex::encode(vk_hash),
+        "the in-process dev setup is not the CLI's"
+    );
     let l1 = L1Client::connect(&node.ws_url()).await.expect("connects");
     let alice = Sr25519Keyring::Alice.pair();
     let bob = Sr25519Keyring::Bob.to_account_id();
@@ -314,12 +332,12 @@ async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
         trees.push(tree.clone());
     }
     // Batches 1 and 2 now; 3 and 4 on a blocking thread while 1 and 2 settle.
-    let pk = std::sync::Arc::new(pk);
-    let mut batches: Vec<ProvenBatch> = traces[..2].iter().map(|t| prove(&pk, t)).collect();
+    let prover = std::sync::Arc::new(prover);
+    let mut batches: Vec<ProvenBatch> = traces[..2].iter().map(|t| prove(&prover, t)).collect();
     let later = {
-        let (pk, traces) = (pk.clone(), traces[2..4].to_vec());
+        let (prover, traces) = (prover.clone(), traces[2..4].to_vec());
         tokio::task::spawn_blocking(move || {
-            traces.iter().map(|t| prove(&pk, t)).collect::<Vec<_>>()
+            traces.iter().map(|t| prove(&prover, t)).collect::<Vec<_>>()
         })
     };
 
@@ -408,7 +426,7 @@ async fn settles_in_order_survives_restarts_and_drops_and_rebuilds_from_l1() {
     let mut dropped_batch = None;
     for number in [4u64, 5] {
         if number == 5 {
-            batches.push(prove(&pk, &traces[4]));
+            batches.push(prove(&prover, &traces[4]));
             input.send(batches[4].clone()).await.unwrap();
         }
         let SettlementEvent::Submitted { tx_hash, .. } = ev
