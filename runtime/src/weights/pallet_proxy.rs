@@ -8,7 +8,13 @@
 //!
 //! Generated: do not edit by hand; run the command again.
 
-#![allow(unused_parens, unused_imports, unused_variables, missing_docs, clippy::all)]
+#![allow(
+    unused_parens,
+    unused_imports,
+    unused_variables,
+    missing_docs,
+    clippy::all
+)]
 
 use core::marker::PhantomData;
 use frame_support::{traits::Get, weights::Weight};

@@ -8,7 +8,13 @@
 //!
 //! Generated: do not edit by hand; run the command again.
 
-#![allow(unused_parens, unused_imports, unused_variables, missing_docs, clippy::all)]
+#![allow(
+    unused_parens,
+    unused_imports,
+    unused_variables,
+    missing_docs,
+    clippy::all
+)]
 
 use core::marker::PhantomData;
 use frame_support::{traits::Get, weights::Weight};
@@ -40,8 +46,7 @@ impl<T: frame_system::Config> pallet_scheduler::WeightInfo for WeightInfo<T> {
             .saturating_add(T::DbWeight::get().writes(2_u64))
     }
     fn service_task_named() -> Weight {
-        Weight::from_parts(3_475_000, 0)
-            .saturating_add(T::DbWeight::get().writes(1_u64))
+        Weight::from_parts(3_475_000, 0).saturating_add(T::DbWeight::get().writes(1_u64))
     }
     fn service_task_periodic() -> Weight {
         Weight::from_parts(2_874_000, 0)
