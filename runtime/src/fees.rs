@@ -389,13 +389,19 @@ pub mod market {
         pallet_transaction_payment::NextFeeMultiplier::<Runtime>::get()
     }
 
+    /// The normal class's share of a block: what the fee adjustment measures fullness
+    /// against.
+    fn normal_max() -> Weight {
+        crate::configs::RuntimeBlockWeights::get()
+            .get(frame_support::dispatch::DispatchClass::Normal)
+            .max_total
+            .unwrap_or(MAXIMUM_BLOCK_WEIGHT)
+    }
+
     /// How full the normal class of the block whose state this is was, as the fee
     /// adjustment measures it (reference time; proof size is unlimited here).
     pub fn normal_fullness() -> Perquintill {
-        let max = crate::configs::RuntimeBlockWeights::get()
-            .get(frame_support::dispatch::DispatchClass::Normal)
-            .max_total
-            .unwrap_or(MAXIMUM_BLOCK_WEIGHT);
+        let max = normal_max();
         let used = frame_system::Pallet::<Runtime>::block_weight();
         let normal = used.get(frame_support::dispatch::DispatchClass::Normal);
         Perquintill::from_rational(normal.ref_time(), max.ref_time().max(1))
@@ -403,11 +409,7 @@ pub mod market {
 
     /// The normal class's weight at [`TargetBlockFullness`] (reference time).
     pub fn target_weight() -> u64 {
-        let max = crate::configs::RuntimeBlockWeights::get()
-            .get(frame_support::dispatch::DispatchClass::Normal)
-            .max_total
-            .unwrap_or(MAXIMUM_BLOCK_WEIGHT);
-        TargetBlockFullness::get() * max.ref_time()
+        TargetBlockFullness::get() * normal_max().ref_time()
     }
 
     /// The weight `xt` takes from its block (its call and extensions plus the extrinsic
