@@ -175,7 +175,12 @@ impl Testnet {
 
     /// `--chain local` with its four validators, alice to dave.
     pub fn local_validators() -> TestnetBuilder {
-        Self::builder("local")
+        Self::local_four("local")
+    }
+
+    /// `chain` (the local chain, or a spec file derived from it) with its four validators.
+    fn local_four(chain: &str) -> TestnetBuilder {
+        Self::builder(chain)
             .validator("alice")
             .validator("bob")
             .validator("charlie")
@@ -183,8 +188,7 @@ impl Testnet {
     }
 
     /// [`Testnet::local_validators`] on [`echonet_test_utils::local_spec_with_sudo`]: the
-    /// `local` chain with
-    /// Alice as sudo, for tests that change parameters without waiting for a referendum
+    /// `local` chain with Alice as sudo, for tests that change parameters without waiting for a referendum
     /// (the `local` preset itself has no sudo key).
     pub fn local_validators_with_sudo() -> TestnetBuilder {
         let dir = tempfile::Builder::new()
@@ -196,11 +200,7 @@ impl Testnet {
             .to_json(false)
             .expect("the spec serializes");
         std::fs::write(&path, json).expect("the chain spec is written");
-        let mut builder = Self::builder(path.to_str().expect("a UTF-8 temporary path"))
-            .validator("alice")
-            .validator("bob")
-            .validator("charlie")
-            .validator("dave");
+        let mut builder = Self::local_four(path.to_str().expect("a UTF-8 temporary path"));
         builder.spec_dir = Some(dir);
         builder
     }

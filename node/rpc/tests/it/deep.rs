@@ -167,12 +167,16 @@ async fn length_prefix_claiming_4_gib_gets_an_error_from_every_method() {
 /// On the node's threads (16 MiB of stack), as the batch nesting below.
 #[test]
 fn sudo_nested_200_deep_is_answered_and_included() {
-    echonet_test_utils::on_node_threads(sudo_nested_200_deep_is_answered_and_included_on);
+    echonet_test_utils::on_node_threads(|| {
+        nested_200_deep_is_answered_and_included(deep_sudo_extrinsic)
+    });
 }
 
-async fn sudo_nested_200_deep_is_answered_and_included_on() {
+/// `nest(genesis, 200, nonce 0)` is priced, dry-run, submitted and included in the next
+/// block, all over RPC.
+async fn nested_200_deep_is_answered_and_included(nest: fn(sp_core::H256, usize, u32) -> Vec<u8>) {
     let node = TestNode::start(RpcMethods::Unsafe).await;
-    let xt = deep_sudo_extrinsic(node.genesis(), 200, 0);
+    let xt = nest(node.genesis(), 200, 0);
     let info = node.call_ok("payment_queryInfo", json!([hex(&xt)])).await;
     assert!(
         info["partialFee"].is_string() || info["partialFee"].is_number(),
@@ -244,27 +248,7 @@ async fn batch_nested_100k_deep_gets_an_error_from_every_method_and_the_node_ser
 /// about 4 MiB in a debug build, more than a test thread's 2 MiB).
 #[test]
 fn batch_nested_200_deep_is_answered_and_included() {
-    echonet_test_utils::on_node_threads(batch_nested_200_deep_is_answered_and_included_on);
-}
-
-async fn batch_nested_200_deep_is_answered_and_included_on() {
-    let node = TestNode::start(RpcMethods::Unsafe).await;
-    let xt = deep_batch_extrinsic(node.genesis(), 200, 0);
-    let info = node.call_ok("payment_queryInfo", json!([hex(&xt)])).await;
-    assert!(
-        info["partialFee"].is_string() || info["partialFee"].is_number(),
-        "{info}"
-    );
-    node.call_ok("system_dryRun", json!([hex(&xt)])).await;
-    let hash = node
-        .call_ok("author_submitExtrinsic", json!([hex(&xt)]))
-        .await;
-    assert_eq!(hash, json!(format!("{:?}", BlakeTwo256::hash(&xt))));
-    node.author_block(true).await;
-    let block = node.call_ok("chain_getBlock", json!([])).await;
-    let extrinsics = block["block"]["extrinsics"].as_array().unwrap().clone();
-    assert!(
-        extrinsics.contains(&json!(hex(&xt))),
-        "the nesting is in the block"
-    );
+    echonet_test_utils::on_node_threads(|| {
+        nested_200_deep_is_answered_and_included(deep_batch_extrinsic)
+    });
 }

@@ -69,15 +69,19 @@ async fn gossiped_length_prefix_claiming_4_gib_is_refused() {
 /// dispatch frames are large enough that 200 levels no longer fit a test thread's 2 MiB.
 #[test]
 fn sudo_nested_200_deep_by_the_sudo_key_is_pooled_and_included() {
-    echonet_test_utils::on_node_threads(sudo_nested_200_deep_is_pooled_and_included);
+    echonet_test_utils::on_node_threads(|| {
+        nested_200_deep_is_pooled_and_included(deep_sudo_extrinsic)
+    });
 }
 
-async fn sudo_nested_200_deep_is_pooled_and_included() {
+/// Submits `nest(genesis, 200, nonce 0)` from the network, then checks that it is ready and
+/// that a block built from the ready set includes it.
+async fn nested_200_deep_is_pooled_and_included(nest: fn(sp_core::H256, usize, u32) -> Vec<u8>) {
     let dev = open_dev_client();
     let client: Arc<Client> = dev.client.clone();
     let pool = Pool::new(PoolConfig::default(), client.clone());
     tokio::spawn(pool.clone().run_maintenance());
-    let xt = deep_sudo_extrinsic(client.info().genesis_hash, 200, 0);
+    let xt = nest(client.info().genesis_hash, 200, 0);
     let hash = pool
         .submit_from_network(xt.clone())
         .await
@@ -121,30 +125,7 @@ async fn gossiped_batch_nested_100k_deep_is_refused_and_the_pool_serves_on() {
 /// 200 levels take about 4 MiB in a debug build, more than a test thread's 2 MiB).
 #[test]
 fn batch_nested_200_deep_by_any_account_is_pooled_and_included() {
-    echonet_test_utils::on_node_threads(batch_nested_200_deep_is_pooled_and_included);
-}
-
-async fn batch_nested_200_deep_is_pooled_and_included() {
-    let dev = open_dev_client();
-    let client: Arc<Client> = dev.client.clone();
-    let pool = Pool::new(PoolConfig::default(), client.clone());
-    tokio::spawn(pool.clone().run_maintenance());
-    let xt = deep_batch_extrinsic(client.info().genesis_hash, 200, 0);
-    let hash = pool
-        .submit_from_network(xt.clone())
-        .await
-        .expect("200 levels are within the limit");
-    assert_eq!(hash, BlakeTwo256::hash(&xt));
-
-    let ready = pool_ready_set(&pool, &client).await;
-    assert_eq!(ready.len(), 1);
-    let block = NewBlock::new(&client, past_slot(10_000))
-        .with(ready)
-        .import();
-    let body = client.body(block).unwrap().expect("the block's body");
-    assert!(
-        body.iter()
-            .any(|included| codec::Encode::encode(included) == xt),
-        "the nesting is in the block"
-    );
+    echonet_test_utils::on_node_threads(|| {
+        nested_200_deep_is_pooled_and_included(deep_batch_extrinsic)
+    });
 }
