@@ -73,10 +73,10 @@
 use crate::{
     rewards::RewardPool, BalanceOf, Committee, CommitteeEpoch, Committees, Config, ConsumeError,
     EpochGain, EpochGains, EpochIndex, Error, Event, EventClass, EventId, EventQueue,
-    EventQueueBounds, Ledger, MaxEventClasses, Pallet, ParamsOf, PendingEvent, PendingEventOf,
-    PendingEvents, PendingPerClass, PendingPerSubmitter, PoolEntry, Receipt, ReceiptProvider,
-    ReceiptQueue, ReceiptQueueBounds, Receipts, ReceiptsPerClass, Settled, StakerSet, Verdict,
-    WeightInfo, WitnessPool, WitnessPoolSnapshot, Witnesses,
+    EventQueueBounds, EventSubmitter, Ledger, MaxEventClasses, Pallet, ParamsOf, PendingEvent,
+    PendingEventOf, PendingEvents, PendingPerClass, PendingPerSubmitter, PoolEntry, Receipt,
+    ReceiptProvider, ReceiptQueue, ReceiptQueueBounds, Receipts, ReceiptsPerClass, Settled,
+    StakerSet, Verdict, WeightInfo, WitnessPool, WitnessPoolSnapshot, Witnesses,
 };
 use alloc::{collections::BTreeMap, vec::Vec};
 use codec::Encode;
@@ -686,6 +686,16 @@ impl<T: Config> Pallet<T> {
             done.saturating_inc();
         }
         T::WeightInfo::prune_receipts(done)
+    }
+}
+
+impl<T: Config> EventSubmitter<T::AccountId> for Pallet<T> {
+    fn submit(
+        who: &T::AccountId,
+        class: EventClass,
+        payload_hash: H256,
+    ) -> frame_support::dispatch::DispatchResult {
+        Self::do_submit_event(who.clone(), class, payload_hash)
     }
 }
 

@@ -481,6 +481,24 @@ pub trait ReceiptProvider<BlockNumber> {
     fn is_settled(class: EventClass, payload_hash: &H256) -> bool;
 }
 
+/// How other pallets submit events for a committee to validate, on behalf of an account
+/// that pays the submission fee: the same checks and fee as [`crate::Pallet::submit_event`]
+/// (whose weight, [`crate::WeightInfo::submit_event`], the calling call adds to its own).
+///
+/// A consumer that submits on a user's behalf (pallet-ads' `report_interactions`,
+/// pallet-poe's `submit_scores`) commits in `payload_hash` to everything it will pay on,
+/// and settles the receipt later with [`ReceiptProvider::consume`].
+pub trait EventSubmitter<AccountId> {
+    /// Queues (`class`, `payload_hash`) for the current committee of `class`, charging
+    /// `who` the occupancy fee. Fails as `submit_event` does: the event is pending, has a
+    /// receipt or was settled; the class's share is full; `who` cannot pay; no committee.
+    fn submit(
+        who: &AccountId,
+        class: EventClass,
+        payload_hash: H256,
+    ) -> frame_support::dispatch::DispatchResult;
+}
+
 /// Why [`ReceiptProvider::consume`] refused to settle an event.
 #[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub enum ConsumeError {
