@@ -3,8 +3,8 @@
 
 use crate::{
     BalanceOf, BatchEnd, Config, CreditSource, DestinationOf, Destinations, Error, Event,
-    HoldReasonOf, Owed, Pallet, ParamsOf, PayoutDestination, PayoutLedger, PayoutQueue, Queued,
-    QueueBounds, TotalOwed, L2Payout,
+    HoldReasonOf, L2Payout, Owed, Pallet, ParamsOf, PayoutDestination, PayoutLedger, PayoutQueue,
+    QueueBounds, Queued, TotalOwed,
 };
 use frame_support::{
     dispatch::DispatchResult,

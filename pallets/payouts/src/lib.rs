@@ -242,14 +242,8 @@ pub mod pallet {
 
     /// (creator, plan) → a live plan. Retired plans are removed.
     #[pallet::storage]
-    pub type Plans<T: Config> = StorageDoubleMap<
-        _,
-        Blake2_128Concat,
-        T::AccountId,
-        Twox64Concat,
-        PlanId,
-        PlanOf<T>,
-    >;
+    pub type Plans<T: Config> =
+        StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, PlanId, PlanOf<T>>;
 
     /// Creator → how many live plans it has (at most `MaxPlansPerCreator`).
     #[pallet::storage]
@@ -278,7 +272,8 @@ pub mod pallet {
 
     /// Block → the subscriptions whose next charge is due at it, (subscriber, creator).
     #[pallet::storage]
-    pub type Due<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, DueList<T>, ValueQuery>;
+    pub type Due<T: Config> =
+        StorageMap<_, Twox64Concat, BlockNumberFor<T>, DueList<T>, ValueQuery>;
 
     /// The oldest block whose [`Due`] list may still hold charges; `on_initialize` walks
     /// from it up to the current block. `None` until the first block (then the current
@@ -298,7 +293,8 @@ pub mod pallet {
     #[pallet::genesis_build]
     impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
         fn build(&self) {
-            Pallet::<T>::check_params(&self.params).expect("pallet-payouts genesis params are valid");
+            Pallet::<T>::check_params(&self.params)
+                .expect("pallet-payouts genesis params are valid");
             ActiveParams::<T>::put(self.params.clone());
             ChargeCursor::<T>::put(BlockNumberFor::<T>::zero());
             Pallet::<T>::create_ledger_account()
@@ -520,7 +516,11 @@ pub mod pallet {
         /// next charge one period later.
         #[pallet::call_index(3)]
         #[pallet::weight(T::WeightInfo::subscribe())]
-        pub fn subscribe(origin: OriginFor<T>, creator: T::AccountId, plan: PlanId) -> DispatchResult {
+        pub fn subscribe(
+            origin: OriginFor<T>,
+            creator: T::AccountId,
+            plan: PlanId,
+        ) -> DispatchResult {
             let who = ensure_signed(origin)?;
             Self::do_subscribe(who, creator, plan)
         }

@@ -4,11 +4,7 @@
 use crate::{self as pallet_payouts, *};
 use frame_support::{
     derive_impl, parameter_types,
-    traits::{
-        fungible::Mutate,
-        tokens::Preservation,
-        ConstU128, Hooks,
-    },
+    traits::{fungible::Mutate, tokens::Preservation, ConstU128, Hooks},
     PalletId,
 };
 use frame_system::EnsureRoot;

@@ -14,8 +14,12 @@ impl<T: Config> Pallet<T> {
     /// Checks the bounds documented at [`Error::InvalidParams`].
     pub(crate) fn check_params(p: &ParamsOf<T>) -> Result<(), Error<T>> {
         let hook = T::WeightInfo::on_initialize_idle()
-            .saturating_add(T::WeightInfo::on_initialize_payouts(p.max_payouts_per_block))
-            .saturating_add(T::WeightInfo::on_initialize_charges(p.max_charges_per_block));
+            .saturating_add(T::WeightInfo::on_initialize_payouts(
+                p.max_payouts_per_block,
+            ))
+            .saturating_add(T::WeightInfo::on_initialize_charges(
+                p.max_charges_per_block,
+            ));
         let limit = MAX_HOOK_SHARE * <T as frame_system::Config>::BlockWeights::get().max_block;
         let ok = !p.payout_period.is_zero()
             && p.max_payouts_per_block != 0

@@ -29,7 +29,10 @@ impl<T: Config> Pallet<T> {
             Error::<T>::PeriodTooShort
         );
         let count = PlanCount::<T>::get(&who);
-        ensure!(count < T::MaxPlansPerCreator::get(), Error::<T>::TooManyPlans);
+        ensure!(
+            count < T::MaxPlansPerCreator::get(),
+            Error::<T>::TooManyPlans
+        );
         let plan = NextPlanId::<T>::get(&who);
         let next = plan.checked_add(1).ok_or(Error::<T>::PlanIdsExhausted)?;
         Plans::<T>::insert(&who, plan, Plan { price, period });
@@ -214,8 +217,7 @@ impl<T: Config> Pallet<T> {
                     Self::pay_in_free,
                 )?;
                 // `find_slot` saw room and nothing was appended since: cannot fail.
-                Due::<T>::try_append(slot, (subscriber.clone(), creator.clone()))
-                    .map_err(|_| full)
+                Due::<T>::try_append(slot, (subscriber.clone(), creator.clone())).map_err(|_| full)
             })
             .map_err(|e| {
                 if e == full {

@@ -26,9 +26,7 @@ fn end() {
 
 fn queue() -> Vec<AccountId> {
     let (front, back) = QueueBounds::<Test>::get();
-    (front..back)
-        .filter_map(PayoutQueue::<Test>::get)
-        .collect()
+    (front..back).filter_map(PayoutQueue::<Test>::get).collect()
 }
 
 fn paid_out_in_last_block() -> Vec<AccountId> {
@@ -44,7 +42,11 @@ fn paid_out_in_last_block() -> Vec<AccountId> {
 /// Creates a plan for `creator` (price, period) and returns its id.
 fn plan(creator: AccountId, price: Balance, period: u64) -> PlanId {
     let id = NextPlanId::<Test>::get(creator);
-    assert_ok!(Payouts::create_plan(RuntimeOrigin::signed(creator), price, period));
+    assert_ok!(Payouts::create_plan(
+        RuntimeOrigin::signed(creator),
+        price,
+        period
+    ));
     id
 }
 
@@ -70,13 +72,31 @@ fn set_params_needs_governance_and_sane_values() {
             DispatchError::BadOrigin
         );
         for bad in [
-            Params { payout_period: 0, ..p.clone() },
-            Params { max_payouts_per_block: 0, ..p.clone() },
-            Params { max_charges_per_block: 0, ..p.clone() },
-            Params { min_plan_period: 0, ..p.clone() },
+            Params {
+                payout_period: 0,
+                ..p.clone()
+            },
+            Params {
+                max_payouts_per_block: 0,
+                ..p.clone()
+            },
+            Params {
+                max_charges_per_block: 0,
+                ..p.clone()
+            },
+            Params {
+                min_plan_period: 0,
+                ..p.clone()
+            },
             // Far beyond what fits in a fifth of the block.
-            Params { max_payouts_per_block: 1_000_000, ..p.clone() },
-            Params { max_charges_per_block: 1_000_000, ..p.clone() },
+            Params {
+                max_payouts_per_block: 1_000_000,
+                ..p.clone()
+            },
+            Params {
+                max_charges_per_block: 1_000_000,
+                ..p.clone()
+            },
         ] {
             assert_noop!(
                 Payouts::set_params(RuntimeOrigin::root(), bad),
@@ -111,7 +131,12 @@ fn tip_moves_funds_into_the_ledger_and_queues_the_creator() {
         assert_eq!(queue(), vec![2]);
         assert_eq!(
             payouts_events().last(),
-            Some(&Event::Credited { payer: 1, creator: 2, amount: 100, source: CreditSource::Tip })
+            Some(&Event::Credited {
+                payer: 1,
+                creator: 2,
+                amount: 100,
+                source: CreditSource::Tip
+            })
         );
         // A second tip adds up; the creator is queued once.
         assert_ok!(Payouts::tip(RuntimeOrigin::signed(3), 2, 50));
@@ -124,7 +149,10 @@ fn tip_moves_funds_into_the_ledger_and_queues_the_creator() {
 #[test]
 fn tip_of_zero_is_refused() {
     new_test_ext().execute_with(|| {
-        assert_noop!(Payouts::tip(RuntimeOrigin::signed(1), 2, 0), Error::<Test>::ZeroAmount);
+        assert_noop!(
+            Payouts::tip(RuntimeOrigin::signed(1), 2, 0),
+            Error::<Test>::ZeroAmount
+        );
         end();
     });
 }
@@ -163,10 +191,16 @@ fn overflow_sized_tip_is_refused_cleanly() {
         // The books themselves cannot overflow either: with `TotalOwed` one short of the
         // maximum (impossible with real funds), a tip is refused before any funds move.
         TotalOwed::<Test>::put(Balance::MAX - 1);
-        assert_noop!(Payouts::tip(RuntimeOrigin::signed(1), 2, 10), Error::<Test>::Overflow);
+        assert_noop!(
+            Payouts::tip(RuntimeOrigin::signed(1), 2, 10),
+            Error::<Test>::Overflow
+        );
         TotalOwed::<Test>::put(0);
         Owed::<Test>::insert(2, Balance::MAX - 1);
-        assert_noop!(Payouts::tip(RuntimeOrigin::signed(1), 2, 10), Error::<Test>::Overflow);
+        assert_noop!(
+            Payouts::tip(RuntimeOrigin::signed(1), 2, 10),
+            Error::<Test>::Overflow
+        );
         Owed::<Test>::remove(2);
         assert_eq!(free(1), 10_000);
         end();
@@ -176,7 +210,12 @@ fn overflow_sized_tip_is_refused_cleanly() {
 #[test]
 fn ledger_credit_of_zero_is_a_no_op() {
     new_test_ext().execute_with(|| {
-        assert_ok!(<Payouts as PayoutLedger<_, _>>::credit(&1, &2, 0, CreditSource::Engagement));
+        assert_ok!(<Payouts as PayoutLedger<_, _>>::credit(
+            &1,
+            &2,
+            0,
+            CreditSource::Engagement
+        ));
         assert_eq!(Owed::<Test>::get(2), 0);
         assert!(queue().is_empty());
         assert!(payouts_events().is_empty());
@@ -202,7 +241,13 @@ fn ledger_credit_from_hold_moves_held_funds() {
         assert_eq!(free(ledger()), ED + 300);
         // More than is held: refused, nothing moves.
         assert_noop!(
-            <Payouts as PayoutLedger<_, _>>::credit_from_hold(&reason, &1, &2, 201, CreditSource::Ads),
+            <Payouts as PayoutLedger<_, _>>::credit_from_hold(
+                &reason,
+                &1,
+                &2,
+                201,
+                CreditSource::Ads
+            ),
             DispatchError::Token(TokenError::Frozen)
         );
         assert_ok!(Balances::release(&reason, &1, 200, Precision::Exact));
@@ -238,7 +283,10 @@ fn double_claim_is_refused() {
     new_test_ext().execute_with(|| {
         assert_ok!(Payouts::tip(RuntimeOrigin::signed(1), 2, 100));
         assert_ok!(Payouts::claim(RuntimeOrigin::signed(2)));
-        assert_noop!(Payouts::claim(RuntimeOrigin::signed(2)), Error::<Test>::NothingOwed);
+        assert_noop!(
+            Payouts::claim(RuntimeOrigin::signed(2)),
+            Error::<Test>::NothingOwed
+        );
         assert_eq!(free(2), 10_100);
         end();
     });
@@ -247,7 +295,10 @@ fn double_claim_is_refused() {
 #[test]
 fn claim_with_nothing_owed_is_refused() {
     new_test_ext().execute_with(|| {
-        assert_noop!(Payouts::claim(RuntimeOrigin::signed(2)), Error::<Test>::NothingOwed);
+        assert_noop!(
+            Payouts::claim(RuntimeOrigin::signed(2)),
+            Error::<Test>::NothingOwed
+        );
         end();
     });
 }
@@ -257,7 +308,10 @@ fn claim_below_the_existential_deposit_to_a_new_account_fails_changing_nothing()
     new_test_ext().execute_with(|| {
         // Creator 50 has no account; 5 < ED cannot create one.
         assert_ok!(Payouts::tip(RuntimeOrigin::signed(1), 50, 5));
-        assert_noop!(Payouts::claim(RuntimeOrigin::signed(50)), Error::<Test>::PayoutFailed);
+        assert_noop!(
+            Payouts::claim(RuntimeOrigin::signed(50)),
+            Error::<Test>::PayoutFailed
+        );
         assert_eq!(Owed::<Test>::get(50), 5);
         end();
     });
@@ -266,14 +320,20 @@ fn claim_below_the_existential_deposit_to_a_new_account_fails_changing_nothing()
 #[test]
 fn claim_goes_to_the_l1_destination() {
     new_test_ext().execute_with(|| {
-        assert_ok!(Payouts::set_destination(RuntimeOrigin::signed(2), PayoutDestination::L1(3)));
+        assert_ok!(Payouts::set_destination(
+            RuntimeOrigin::signed(2),
+            PayoutDestination::L1(3)
+        ));
         assert_eq!(Destinations::<Test>::get(2), Some(PayoutDestination::L1(3)));
         assert_ok!(Payouts::tip(RuntimeOrigin::signed(1), 2, 100));
         assert_ok!(Payouts::claim(RuntimeOrigin::signed(2)));
         assert_eq!(free(3), 10_100);
         assert_eq!(free(2), 10_000);
         // Back to its own account: the entry goes.
-        assert_ok!(Payouts::set_destination(RuntimeOrigin::signed(2), PayoutDestination::L1(2)));
+        assert_ok!(Payouts::set_destination(
+            RuntimeOrigin::signed(2),
+            PayoutDestination::L1(2)
+        ));
         assert_eq!(Destinations::<Test>::get(2), None);
         end();
     });
@@ -305,15 +365,24 @@ fn l2_destination_is_refused_while_unavailable() {
 fn claim_pays_through_l2_when_available() {
     new_test_ext().execute_with(|| {
         L2Available::set(true);
-        assert_ok!(Payouts::set_destination(RuntimeOrigin::signed(2), PayoutDestination::L2([7; 32])));
+        assert_ok!(Payouts::set_destination(
+            RuntimeOrigin::signed(2),
+            PayoutDestination::L2([7; 32])
+        ));
         assert_ok!(Payouts::tip(RuntimeOrigin::signed(1), 2, 100));
         // A failing bridge: refused, still owed.
         L2Fails::set(true);
-        assert_noop!(Payouts::claim(RuntimeOrigin::signed(2)), Error::<Test>::PayoutFailed);
+        assert_noop!(
+            Payouts::claim(RuntimeOrigin::signed(2)),
+            Error::<Test>::PayoutFailed
+        );
         // A bridge that moves less than asked: refused, the books stay right.
         L2Fails::set(false);
         L2Short::set(1);
-        assert_noop!(Payouts::claim(RuntimeOrigin::signed(2)), Error::<Test>::L2PaidWrongAmount);
+        assert_noop!(
+            Payouts::claim(RuntimeOrigin::signed(2)),
+            Error::<Test>::L2PaidWrongAmount
+        );
         L2Short::set(0);
         L2Paid::set(Vec::new());
         assert_ok!(Payouts::claim(RuntimeOrigin::signed(2)));
@@ -333,7 +402,11 @@ fn batches_pay_at_most_max_payouts_per_block() {
             assert_ok!(Payouts::tip(RuntimeOrigin::signed(1), creator, 100));
         }
         run_to_block(9);
-        assert_eq!(TotalOwed::<Test>::get(), 500, "nothing paid before the period ends");
+        assert_eq!(
+            TotalOwed::<Test>::get(),
+            500,
+            "nothing paid before the period ends"
+        );
         let mut paid = Vec::new();
         for _ in 0..3 {
             System::reset_events();
@@ -390,14 +463,24 @@ fn creators_below_the_minimum_payout_stay_owed_and_leave_the_queue() {
 fn a_failed_batch_transfer_is_queued_again_and_paid_in_the_next_batch() {
     new_test_ext().execute_with(|| {
         L2Available::set(true);
-        assert_ok!(Payouts::set_destination(RuntimeOrigin::signed(2), PayoutDestination::L2([2; 32])));
+        assert_ok!(Payouts::set_destination(
+            RuntimeOrigin::signed(2),
+            PayoutDestination::L2([2; 32])
+        ));
         assert_ok!(Payouts::tip(RuntimeOrigin::signed(1), 2, 100));
         assert_ok!(Payouts::tip(RuntimeOrigin::signed(1), 3, 100));
         L2Fails::set(true);
         run_to_block(10);
-        assert!(payouts_events().contains(&Event::PayoutFailed { creator: 2, amount: 100 }));
+        assert!(payouts_events().contains(&Event::PayoutFailed {
+            creator: 2,
+            amount: 100
+        }));
         assert_eq!(Owed::<Test>::get(2), 100);
-        assert_eq!(Owed::<Test>::get(3), 0, "the failure does not stop the batch");
+        assert_eq!(
+            Owed::<Test>::get(3),
+            0,
+            "the failure does not stop the batch"
+        );
         assert_eq!(queue(), vec![2], "back in the queue");
         // Not retried within the batch it failed in.
         run_to_block(19);
@@ -448,17 +531,35 @@ fn a_claim_before_the_batch_leaves_nothing_to_pay() {
 fn create_plan_checks_price_period_and_count() {
     new_test_ext().execute_with(|| {
         let o = RuntimeOrigin::signed(2);
-        assert_noop!(Payouts::create_plan(o.clone(), 0, 5), Error::<Test>::PriceTooLow);
-        assert_noop!(Payouts::create_plan(o.clone(), 9, 5), Error::<Test>::PriceTooLow);
-        assert_noop!(Payouts::create_plan(o.clone(), 10, 4), Error::<Test>::PeriodTooShort);
+        assert_noop!(
+            Payouts::create_plan(o.clone(), 0, 5),
+            Error::<Test>::PriceTooLow
+        );
+        assert_noop!(
+            Payouts::create_plan(o.clone(), 9, 5),
+            Error::<Test>::PriceTooLow
+        );
+        assert_noop!(
+            Payouts::create_plan(o.clone(), 10, 4),
+            Error::<Test>::PeriodTooShort
+        );
         assert_eq!(plan(2, 10, 5), 0);
         assert_eq!(plan(2, 20, 5), 1);
         assert_eq!(plan(2, 30, 5), 2);
-        assert_noop!(Payouts::create_plan(o.clone(), 10, 5), Error::<Test>::TooManyPlans);
+        assert_noop!(
+            Payouts::create_plan(o.clone(), 10, 5),
+            Error::<Test>::TooManyPlans
+        );
         assert_ok!(Payouts::retire_plan(o.clone(), 1));
         // Ids are not reused.
         assert_eq!(plan(2, 40, 5), 3);
-        assert_eq!(Plans::<Test>::get(2, 3), Some(Plan { price: 40, period: 5 }));
+        assert_eq!(
+            Plans::<Test>::get(2, 3),
+            Some(Plan {
+                price: 40,
+                period: 5
+            })
+        );
         end();
     });
 }
@@ -479,10 +580,16 @@ fn plan_ids_run_out_cleanly() {
 #[test]
 fn retire_unknown_plan_is_refused() {
     new_test_ext().execute_with(|| {
-        assert_noop!(Payouts::retire_plan(RuntimeOrigin::signed(2), 0), Error::<Test>::UnknownPlan);
+        assert_noop!(
+            Payouts::retire_plan(RuntimeOrigin::signed(2), 0),
+            Error::<Test>::UnknownPlan
+        );
         let id = plan(2, 10, 5);
         // Only its creator can retire it.
-        assert_noop!(Payouts::retire_plan(RuntimeOrigin::signed(3), id), Error::<Test>::UnknownPlan);
+        assert_noop!(
+            Payouts::retire_plan(RuntimeOrigin::signed(3), id),
+            Error::<Test>::UnknownPlan
+        );
         end();
     });
 }
@@ -545,12 +652,18 @@ fn cancel_stops_further_charges() {
         assert_ok!(Payouts::cancel(RuntimeOrigin::signed(1), 2));
         assert_eq!(
             payouts_events().last(),
-            Some(&Event::SubscriptionCancelled { subscriber: 1, creator: 2 })
+            Some(&Event::SubscriptionCancelled {
+                subscriber: 1,
+                creator: 2
+            })
         );
         assert!(Due::<Test>::get(6).is_empty());
         run_to_block(20);
         assert_eq!(free(1), 9_900, "only the first period");
-        assert_noop!(Payouts::cancel(RuntimeOrigin::signed(1), 2), Error::<Test>::NotSubscribed);
+        assert_noop!(
+            Payouts::cancel(RuntimeOrigin::signed(1), 2),
+            Error::<Test>::NotSubscribed
+        );
         // It may subscribe again later.
         assert_ok!(Payouts::subscribe(RuntimeOrigin::signed(1), 2, id));
         end();
@@ -577,7 +690,10 @@ fn cancel_keeps_the_other_subscriptions_due_at_the_same_block() {
 #[test]
 fn cancel_without_subscription_is_refused() {
     new_test_ext().execute_with(|| {
-        assert_noop!(Payouts::cancel(RuntimeOrigin::signed(1), 2), Error::<Test>::NotSubscribed);
+        assert_noop!(
+            Payouts::cancel(RuntimeOrigin::signed(1), 2),
+            Error::<Test>::NotSubscribed
+        );
         end();
     });
 }
@@ -647,9 +763,11 @@ fn charges_are_bounded_per_block_and_the_rest_carry_over_without_shifting_the_sc
             payouts_events()
                 .into_iter()
                 .filter_map(|e| match e {
-                    Event::SubscriptionCharged { subscriber, next_charge, .. } => {
-                        Some((subscriber, next_charge))
-                    }
+                    Event::SubscriptionCharged {
+                        subscriber,
+                        next_charge,
+                        ..
+                    } => Some((subscriber, next_charge)),
                     _ => None,
                 })
                 .collect::<Vec<_>>()
@@ -673,7 +791,10 @@ fn a_full_due_block_moves_to_the_next_with_room_and_then_refuses() {
         let subscribers: Vec<AccountId> = (3..=20).collect();
         for (i, s) in subscribers.iter().take(DUE_PROBE as usize).enumerate() {
             assert_ok!(Payouts::subscribe(RuntimeOrigin::signed(*s), 2, id));
-            assert_eq!(Subscriptions::<Test>::get(s, 2).unwrap().next_charge, 6 + i as u64);
+            assert_eq!(
+                Subscriptions::<Test>::get(s, 2).unwrap().next_charge,
+                6 + i as u64
+            );
         }
         let late = subscribers[DUE_PROBE as usize];
         assert_noop!(

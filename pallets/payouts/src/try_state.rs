@@ -40,7 +40,10 @@ impl<T: Config> Pallet<T> {
         let ledger = Self::account_id();
         let free = T::Currency::balance(&ledger);
         let ed = T::Currency::minimum_balance();
-        ensure!(free >= ed, "the ledger account is below the existential deposit");
+        ensure!(
+            free >= ed,
+            "the ledger account is below the existential deposit"
+        );
         let held = free - ed;
         ensure!(held >= total, "the ledger account holds less than it owes");
         ensure!(
@@ -62,13 +65,19 @@ impl<T: Config> Pallet<T> {
         let mut creators = BTreeSet::new();
         let mut entries = 0u64;
         for (pos, creator) in PayoutQueue::<T>::iter() {
-            ensure!(front <= pos && pos < back, "queue entry outside front..back");
+            ensure!(
+                front <= pos && pos < back,
+                "queue entry outside front..back"
+            );
             ensure!(creators.insert(creator), "creator queued twice");
             entries += 1;
         }
         ensure!(entries == back - front, "queue positions missing");
         let queued: BTreeSet<_> = Queued::<T>::iter_keys().collect();
-        ensure!(queued == creators, "Queued is not the set of queued creators");
+        ensure!(
+            queued == creators,
+            "Queued is not the set of queued creators"
+        );
         Ok(())
     }
 
@@ -102,7 +111,10 @@ impl<T: Config> Pallet<T> {
         }
         ensure!(subs == listed.len(), "due entries and subscriptions differ");
         let stored: BTreeMap<_, _> = SubscriptionCount::<T>::iter().collect();
-        ensure!(stored == counts, "SubscriptionCount does not count the subscriptions");
+        ensure!(
+            stored == counts,
+            "SubscriptionCount does not count the subscriptions"
+        );
         ensure!(
             counts
                 .values()
@@ -115,7 +127,10 @@ impl<T: Config> Pallet<T> {
     fn check_plans() -> Result<(), sp_runtime::TryRuntimeError> {
         let mut counts: BTreeMap<T::AccountId, u32> = BTreeMap::new();
         for (creator, id, _) in Plans::<T>::iter() {
-            ensure!(id < NextPlanId::<T>::get(&creator), "a plan id not yet handed out");
+            ensure!(
+                id < NextPlanId::<T>::get(&creator),
+                "a plan id not yet handed out"
+            );
             *counts.entry(creator).or_default() += 1;
         }
         let stored: BTreeMap<_, _> = PlanCount::<T>::iter().collect();

@@ -98,7 +98,16 @@ pub struct Subscription<BlockNumber> {
 
 /// Why a subscription lapsed.
 #[derive(
-    Clone, Copy, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    MaxEncodedLen,
+    TypeInfo,
+    Debug,
 )]
 pub enum LapseReason {
     /// The subscriber could not pay the charge (keeping its account alive).
