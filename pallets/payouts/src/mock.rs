@@ -40,7 +40,7 @@ frame_support::construct_runtime!(
 );
 
 parameter_types! {
-    /// Blocks of 10 s of weight, so that the default parameters' hook (about 1.6 s at the
+    /// Blocks of 10 s of weight, so that the default parameters' hook (about 1.2 s at the
     /// `RocksDbWeight` prices of `()`) fits in `MAX_HOOK_SHARE`.
     pub MockBlockWeights: frame_system::limits::BlockWeights =
         frame_system::limits::BlockWeights::simple_max(frame_support::weights::Weight::from_parts(

@@ -850,3 +850,40 @@ fn a_backlog_is_walked_from_the_cursor() {
         end();
     });
 }
+
+#[test]
+fn ledger_credit_that_the_payer_cannot_pay_changes_nothing() {
+    new_test_ext().execute_with(|| {
+        assert_noop!(
+            <Payouts as PayoutLedger<_, _>>::credit(&1, &2, 10_001, CreditSource::Engagement),
+            DispatchError::Token(TokenError::FundsUnavailable)
+        );
+        // An account that does not exist pays nothing either.
+        assert_noop!(
+            <Payouts as PayoutLedger<_, _>>::credit(&77, &2, 1, CreditSource::Engagement),
+            DispatchError::Token(TokenError::FundsUnavailable)
+        );
+        end();
+    });
+}
+
+#[test]
+fn the_hook_weight_counts_the_work_done() {
+    use crate::weights::WeightInfo as _;
+    new_test_ext().execute_with(|| {
+        for creator in 2..=6 {
+            assert_ok!(Payouts::tip(RuntimeOrigin::signed(1), creator, 100));
+        }
+        run_to_block(9);
+        // Block 10: one empty due list walked, two payouts (the per-block limit).
+        System::set_block_number(10);
+        let w = Payouts::on_initialize(10);
+        assert_eq!(
+            w,
+            <() as crate::WeightInfo>::on_initialize_idle()
+                .saturating_add(<()>::on_initialize_charges(1))
+                .saturating_add(<()>::on_initialize_payouts(2))
+        );
+        end();
+    });
+}

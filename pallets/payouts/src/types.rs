@@ -18,7 +18,8 @@ pub const DUE_PROBE: u32 = 8;
 /// Everything governance tunes, set whole by `set_params`.
 ///
 /// The defaults suit EchoNet's 2-second blocks: a payout batch a day, up to 1,000
-/// transfers and 500 subscription charges per block, plans of at least a day.
+/// transfers and 250 subscription charges per block (together about 250 ms of the 1.5 s
+/// block at the placeholder weights and EchoNet's `DbWeight`), plans of at least a day.
 #[derive(
     Clone,
     PartialEq,
@@ -48,7 +49,7 @@ pub struct Params<Balance, BlockNumber> {
     /// existential deposit).
     pub min_payout: Balance,
     /// How many subscription charges (and empty schedule blocks walked) `on_initialize`
-    /// does per block; the rest carry over to the next block. At least 1. Default 500.
+    /// does per block; the rest carry over to the next block. At least 1. Default 250.
     pub max_charges_per_block: u32,
     /// The shortest period a plan may have, in blocks. At least 1. Default 43,200 (a
     /// day): short periods multiply the charging work.
@@ -66,7 +67,7 @@ impl<Balance: Zero, BlockNumber: From<u32>> Default for Params<Balance, BlockNum
             payout_period: DAY.into(),
             max_payouts_per_block: 1_000,
             min_payout: Zero::zero(),
-            max_charges_per_block: 500,
+            max_charges_per_block: 250,
             min_plan_period: DAY.into(),
             min_plan_price: Zero::zero(),
         }
