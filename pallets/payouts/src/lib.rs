@@ -81,6 +81,15 @@
 //! whose benchmarked weights must fit within [`MAX_HOOK_SHARE`] of a block (checked by
 //! `set_params`).
 //!
+//! ## Parameters
+//!
+//! Everything governance tunes is one [`Params`] value in [`ActiveParams`], set whole by
+//! [`Config::GovernanceOrigin`] with [`Pallet::set_params`] and given at genesis
+//! (`"payouts": { "params": { "payoutPeriod": …, "maxPayoutsPerBlock": …, "minPayout": …,
+//! "maxChargesPerBlock": …, "minPlanPeriod": …, "minPlanPrice": … } }`, defaults in
+//! [`Params`]). The genesis build also gives the ledger account its existential deposit;
+//! it refuses a chain spec that endows the ledger account with more.
+//!
 //! ## Where things are
 //!
 //! This file declares the pallet (config, storage, genesis, events, errors, hooks, calls);
