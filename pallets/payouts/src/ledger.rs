@@ -246,7 +246,9 @@ impl<T: Config> PayoutLedger<T::AccountId, BalanceOf<T>> for Pallet<T> {
                 amount,
                 Precision::Exact,
                 Restriction::Free,
-                Fortitude::Polite,
+                // Held funds are already committed (a campaign budget): a freeze the payer
+                // puts on its account (a conviction vote) must not stop paying from them.
+                Fortitude::Force,
             )
             .map(|_| ())
         })
