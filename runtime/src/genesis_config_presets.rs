@@ -140,13 +140,28 @@ pub fn genesis(
     sudo: Option<AccountId>,
     witness_params: pallet_witness::ParamsOf<Runtime>,
 ) -> Value {
-    genesis_with_periods(
+    let mut patch = genesis_with_periods(
         validators,
         endowed,
         sudo,
         witness_params,
         crate::governance::tracks::test_periods(),
-    )
+    );
+    patch["payouts"] = serde_json::json!(pallet_payouts::GenesisConfig::<Runtime> {
+        params: dev_payouts_params(),
+    });
+    patch
+}
+
+/// pallet-payouts' parameters on the dev chains: payout batches every minute (30 blocks)
+/// and plans as short as 5 blocks (10 s), so that a subscription is charged three times
+/// in half a minute. The `production` preset keeps the pallet's defaults (a day each).
+pub fn dev_payouts_params() -> pallet_payouts::ParamsOf<Runtime> {
+    pallet_payouts::Params {
+        payout_period: 30,
+        min_plan_period: 5,
+        ..Default::default()
+    }
 }
 
 /// Builds a genesis config patch. `endowed` accounts get [`ENDOWMENT`] each; `sudo`, if

@@ -123,6 +123,7 @@ mod benches {
         [pallet_multisig, Multisig]
         [pallet_treasury, Treasury]
         [pallet_parameters, Parameters]
+        [pallet_payouts, Payouts]
     );
 }
 
@@ -138,6 +139,8 @@ pub mod fees;
 pub mod genesis_config_presets;
 #[warn(missing_docs)]
 pub mod governance;
+#[warn(missing_docs)]
+pub mod monetization;
 #[warn(missing_docs)]
 pub mod signature;
 #[warn(missing_docs)]
@@ -350,6 +353,9 @@ mod runtime {
     pub type Treasury = pallet_treasury;
     #[runtime::pallet_index(23)]
     pub type Parameters = pallet_parameters;
+    // Monetization (see `monetization`).
+    #[runtime::pallet_index(24)]
+    pub type Payouts = pallet_payouts;
 }
 
 /// Well-known storage keys the node reads directly, so that it does not need to know

@@ -1,0 +1,55 @@
+//! Monetization (issue 15): creator payouts (pallet-payouts, index 24), the ad marketplace
+//! (pallet-ads, 25) and proof-of-engagement rewards (pallet-poe, 26).
+//!
+//! All three settle in batches and pay creators through one ledger, pallet-payouts'
+//! [`pallet_payouts::PayoutLedger`]: ad revenue (from held campaign budgets) and engagement
+//! rewards (from the PoE pool) are credited to it, tips and subscriptions too, and the
+//! ledger pays out each payout period in bounded batches or when a creator claims. Ads and
+//! PoE results are computed off chain and attested by pallet-witness's committees (event
+//! classes `AdInteraction` and `Engagement`); each receipt is settled once, with
+//! `ReceiptProvider::consume`, in the call that pays on it. Every tunable is set by the
+//! `parameters` track (or Root).
+#![warn(missing_docs)]
+
+use super::*;
+use frame_support::{parameter_types, traits::ConstU32, PalletId};
+
+parameter_types! {
+    /// Derives the payouts ledger's account. Changing it moves the ledger: never do that
+    /// on a live chain.
+    pub const PayoutsPalletId: PalletId = PalletId(*b"ech/pays");
+}
+
+/// Benchmarks of `credit_from_hold` hold funds under pallet-witness's staking reason.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct PayoutsBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_payouts::BenchmarkHelper<RuntimeHoldReason> for PayoutsBenchmarkHelper {
+    fn hold_reason() -> RuntimeHoldReason {
+        pallet_witness::HoldReason::Staking.into()
+    }
+}
+
+impl pallet_payouts::Config for Runtime {
+    type Currency = Balances;
+    /// The `parameters` track (or Root).
+    type GovernanceOrigin = crate::configs::ParametersOrRoot;
+    type PalletId = PayoutsPalletId;
+    /// No L2 payouts yet: `set_destination(L2)` is refused until the bridge can deposit on
+    /// a creator's behalf.
+    type L2 = ();
+    /// A creator offers at most 16 plans at once.
+    type MaxPlansPerCreator = ConstU32<16>;
+    /// A subscriber holds at most 64 subscriptions.
+    type MaxSubscriptionsPerSubscriber = ConstU32<64>;
+    /// At most 1,000 subscriptions are due at one block (a full block's list moves a new
+    /// one to a later block).
+    type MaxDuePerBlock = ConstU32<1_000>;
+    /// At most 100,000 creators wait in the payout queue (a hundred full blocks of
+    /// payouts at the default 1,000 a block).
+    type MaxQueue = ConstU32<100_000>;
+    type WeightInfo = pallet_payouts::weights::SubstrateWeight<Runtime>;
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = PayoutsBenchmarkHelper;
+}
