@@ -3,7 +3,7 @@
 //! `MaxSettlePerCall` (≥ 1,000), each on its own campaign, advertiser and publisher and
 //! each paid (treasury transfer and ledger credit): the goal is ≥ 1,000 reports
 //! settled per block. The witness state (a committee to submit to, receipts) comes from
-//! [`Config::BenchmarkHelper`], so that in the runtime the real pallet-witness and
+//! `Config::BenchmarkHelper` (feature `runtime-benchmarks`), so that in the runtime the real pallet-witness and
 //! pallet-payouts run inside the measured calls.
 
 use super::*;

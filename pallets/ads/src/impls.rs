@@ -48,7 +48,7 @@ impl<T: Config> Pallet<T> {
         ensure!(start <= end, Error::<T>::InvalidSchedule);
         ensure!(end >= now, Error::<T>::EndInPast);
         ensure!(
-            end.saturating_sub(start.max(now)) <= params.max_campaign_duration,
+            end.saturating_sub(now) <= params.max_campaign_duration,
             Error::<T>::CampaignTooLong
         );
 

@@ -63,6 +63,23 @@
 //! campaigns' `remaining` equals its balance on hold for `CampaignBudget`; the sum over all
 //! campaigns equals [`TotalHeld`]; the report counters match the stored reports.
 //!
+//! ## Runtime wiring
+//!
+//! `Currency` is pallet-balances; `Ledger` is pallet-payouts; `Submitter` and `Receipts`
+//! are pallet-witness; `Reputation` is pallet-reputation. Keep `report_ttl` at least the
+//! witness `event_ttl` (a report must not expire while its event can still resolve), and
+//! settle reports before their `Valid` receipt is pruned (`receipt_retention`). The
+//! runtime implements [`AdsApi`] by calling [`Pallet::candidates`]:
+//!
+//! ```ignore
+//! impl pallet_ads::AdsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+//!     fn candidates(category: u32, max: u32)
+//!         -> Vec<pallet_ads::Candidate<AccountId, Balance, BlockNumber>> {
+//!         Ads::candidates(category, max)
+//!     }
+//! }
+//! ```
+//!
 //! ## Weights
 //!
 //! The calls' weights include the work of the traits they call: `report_interactions`
@@ -70,7 +87,7 @@
 //! includes per report `ReceiptProvider::consume` (`consume_receipt`), a treasury
 //! transfer and `PayoutLedger::credit_from_hold`. They are measured against the real
 //! pallets when the runtime benchmarks this pallet (it implements
-//! [`Config::BenchmarkHelper`] to make a committee and receipts); `SubstrateWeight`
+//! `Config::BenchmarkHelper` (feature `runtime-benchmarks`) to make a committee and receipts); `SubstrateWeight`
 //! carries placeholder figures of the same shape.
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -459,7 +476,7 @@ pub mod pallet {
         InvalidSchedule,
         /// `end` is before the current block.
         EndInPast,
-        /// The campaign would run longer than `max_campaign_duration`.
+        /// `end` lies more than `max_campaign_duration` blocks after now.
         CampaignTooLong,
         /// One of the categories already lists `MaxCampaignsPerCategory` campaigns.
         CategoryFull,
@@ -524,8 +541,7 @@ pub mod pallet {
         ///
         /// `price` is per 1,000 impressions for CPM, per click for CPC. `categories`:
         /// at least one, no duplicates. Reports are taken from `start` to `end`
-        /// inclusive; `end` must not be in the past and the campaign must not run longer
-        /// than `max_campaign_duration`. `per_publisher_cap` bounds what any one
+        /// inclusive; `end` must lie between now and now + `max_campaign_duration`. `per_publisher_cap` bounds what any one
         /// publisher is paid over the campaign's life.
         #[pallet::call_index(0)]
         #[pallet::weight(T::WeightInfo::create_campaign(categories.len() as u32))]

@@ -507,7 +507,8 @@ fn overspent_budget_pays_only_what_remains() {
             paid: 20,
             protocol_share: 2,
         }));
-        // An exhausted campaign takes no more reports.
+        // An exhausted campaign is no candidate and takes no more reports.
+        assert!(Ads::candidates(7, 10).is_empty());
         assert_noop!(
             Ads::report_interactions(RuntimeOrigin::signed(PUB3), id, 1, 0, H256::zero()),
             Error::<Test>::BudgetExhausted

@@ -146,8 +146,9 @@ pub struct Params<Balance, BlockNumber> {
     /// `settle_reports` that names it (its event expired unresolved, or its `Invalid`
     /// receipt was pruned). Must be at least the witness `event_ttl`. Default 3,600.
     pub report_ttl: BlockNumber,
-    /// The longest a campaign may run (`end − max(start, now)`): campaigns hold category
-    /// slots, so none holds one forever. Default 864,000 (60 days of 6 s blocks).
+    /// The furthest a campaign's `end` may lie after the block it is created in (a later
+    /// `start` does not extend it): campaigns hold category slots, so none holds one
+    /// forever. Default 864,000 (60 days of 6 s blocks).
     pub max_campaign_duration: BlockNumber,
     /// Reputation (`Role::Creator`) a publisher gains per report settled `Valid`.
     /// Default 1.
