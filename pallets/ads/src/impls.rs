@@ -15,9 +15,10 @@ use sp_runtime::{
 
 /// What settling one report did: it decides the report's share of the call's weight.
 enum Settled {
-    /// The receipt was consumed (paid, or rejected) or the report dropped: the full cost.
+    /// The receipt was consumed (paid or rejected), the report dropped or expired, or a
+    /// payment was attempted and rolled back: the full cost.
     Worked,
-    /// Nothing to do (no receipt yet, unknown id, or a payment rolled back): the cheap cost.
+    /// Nothing to do (no receipt yet, unknown id): the cheap cost.
     Skipped,
 }
 
@@ -310,7 +311,8 @@ impl<T: Config> Pallet<T> {
             }
             Err(error) => {
                 Self::deposit_event(Event::ReportFailed { report: id, error });
-                Settled::Skipped
+                // The payment was attempted (and rolled back): charged as worked.
+                Settled::Worked
             }
         }
     }

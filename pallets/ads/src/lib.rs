@@ -71,7 +71,7 @@
 //! settle reports before their `Valid` receipt is pruned (`receipt_retention`). The
 //! runtime implements [`AdsApi`] by calling [`Pallet::candidates`]:
 //!
-//! ```ignore
+//! ```text
 //! impl pallet_ads::AdsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
 //!     fn candidates(category: u32, max: u32)
 //!         -> Vec<pallet_ads::Candidate<AccountId, Balance, BlockNumber>> {

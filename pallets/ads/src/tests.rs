@@ -1,7 +1,7 @@
 //! Mock tests. Every test runs through [`test`], which checks the invariants
 //! (`do_try_state`) at its end.
 
-use crate::{mock::*, *};
+use crate::{self as pallet_ads, mock::*, *};
 use frame_support::{assert_noop, assert_ok, traits::Hooks};
 use pallet_reputation::Role;
 use pallet_witness::Verdict;
@@ -575,7 +575,8 @@ fn failed_payment_rolls_back_the_report_and_its_receipt() {
         resolve_report(ok, Verdict::Valid);
         let hash = report_hash(r);
         RefuseCreator::set(Some(PUB1));
-        assert_ok!(settle(&[r, ok]));
+        let res = settle(&[r, ok]).unwrap();
+        assert_eq!(res.actual_weight, Some(Ads::settle_weight(2, 0)));
         assert!(Reports::<Test>::get(r).is_some());
         assert!(!MockWitness::is_settled(EventClass::AdInteraction, &hash));
         assert_eq!(
@@ -826,5 +827,17 @@ fn try_state_catches_a_hold_that_differs_from_the_budgets() {
         TotalHeld::<Test>::put(5);
         assert!(Ads::do_try_state().is_err());
         TotalHeld::<Test>::put(1_000);
+    });
+}
+
+#[test]
+fn genesis_config_reads_camel_case_json() {
+    test(|| {
+        let json = r#"{"params":{"protocolShare":100000000,"settlementWindow":14400,
+            "reportTtl":3600,"maxCampaignDuration":864000,"reportReputationReward":1,
+            "reportReputationPenalty":10,"minBudget":1000000000000}}"#;
+        let config: pallet_ads::GenesisConfig<Test> =
+            frame_support::__private::serde_json::from_str(json).expect("valid genesis JSON");
+        assert_eq!(config.params, ParamsOf::<Test>::default());
     });
 }
