@@ -86,8 +86,9 @@
 //! includes `EventSubmitter::submit` (pallet-witness `submit_event`), `settle_reports`
 //! includes per report `ReceiptProvider::consume` (`consume_receipt`), a treasury
 //! transfer and `PayoutLedger::credit_from_hold`. They are measured against the real
-//! pallets when the runtime benchmarks this pallet (it implements
-//! `Config::BenchmarkHelper` (feature `runtime-benchmarks`) to make a committee and receipts); `SubstrateWeight`
+//! pallets when the runtime benchmarks this pallet: with the `runtime-benchmarks`
+//! feature, `Config::BenchmarkHelper` makes a committee and receipts
+//! (`WitnessBenchmarkHelper<Runtime>` does it for pallet-witness). `SubstrateWeight`
 //! carries placeholder figures of the same shape.
 #![cfg_attr(not(feature = "std"), no_std)]
 

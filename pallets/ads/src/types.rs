@@ -222,3 +222,59 @@ pub trait BenchmarkHelper<AccountId> {
         verdict: pallet_witness::Verdict,
     );
 }
+
+/// A [`BenchmarkHelper`] for a runtime whose `Submitter` and `Receipts` are
+/// pallet-witness: it seats the publisher alone on a committee for `AdInteraction` when
+/// the current epoch has none, funds it, and writes receipts straight into the witness
+/// pallet's `Receipts`. The witness pallet's parameters must be set (genesis). Benchmark
+/// set-up only: it writes another pallet's storage, which nothing else here does.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct WitnessBenchmarkHelper<T>(core::marker::PhantomData<T>);
+
+#[cfg(feature = "runtime-benchmarks")]
+impl<T: pallet_witness::Config> BenchmarkHelper<T::AccountId> for WitnessBenchmarkHelper<T> {
+    fn prepare_submitter(who: &T::AccountId) {
+        use frame_support::traits::fungible::{Inspect, Mutate};
+        use sp_runtime::traits::{Saturating, Zero};
+        type Currency<T> = <T as pallet_witness::Config>::Currency;
+        let funds = Currency::<T>::minimum_balance()
+            .max(1u32.into())
+            .saturating_mul(1_000_000_000u32.into());
+        Currency::<T>::set_balance(who, funds);
+        let epoch = pallet_witness::CommitteeEpoch::<T>::get().unwrap_or_else(|| {
+            pallet_witness::CommitteeEpoch::<T>::put(0);
+            0
+        });
+        let class = pallet_witness::EventClass::AdInteraction;
+        if !pallet_witness::Committees::<T>::contains_key(epoch, class) {
+            pallet_witness::Committees::<T>::insert(
+                epoch,
+                class,
+                pallet_witness::Committee {
+                    members: BoundedVec::truncate_from(alloc::vec![who.clone()]),
+                    min_stake: Zero::zero(),
+                    size: 1,
+                    quorum: 1,
+                },
+            );
+        }
+    }
+
+    fn resolve(
+        class: pallet_witness::EventClass,
+        payload_hash: H256,
+        verdict: pallet_witness::Verdict,
+    ) {
+        pallet_witness::Receipts::<T>::insert(
+            pallet_witness::event_id(class, &payload_hash),
+            pallet_witness::Receipt {
+                class,
+                payload_hash,
+                verdict,
+                epoch: 0,
+                resolved_at: frame_system::Pallet::<T>::block_number(),
+                agreeing: 1,
+            },
+        );
+    }
+}
