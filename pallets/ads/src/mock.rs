@@ -230,6 +230,8 @@ impl pallet_payouts::PayoutLedger<AccountId, Balance> for MockLedger {
         if RefuseCreator::get() == Some(*creator) {
             return Err(DispatchError::Other("ledger refuses"));
         }
+        // `Force`, as pallet-payouts must: a lock or freeze the payer placed after its
+        // funds were committed on hold must not stop the payment.
         Balances::transfer_on_hold(
             reason,
             payer,
@@ -237,7 +239,7 @@ impl pallet_payouts::PayoutLedger<AccountId, Balance> for MockLedger {
             amount,
             Precision::Exact,
             Restriction::Free,
-            Fortitude::Polite,
+            Fortitude::Force,
         )?;
         Self::add(creator, amount);
         Ok(())

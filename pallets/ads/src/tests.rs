@@ -841,3 +841,24 @@ fn genesis_config_reads_camel_case_json() {
         assert_eq!(config.params, ParamsOf::<Test>::default());
     });
 }
+
+#[test]
+fn an_advertisers_lock_does_not_stop_payment_from_the_budget() {
+    test(|| {
+        use frame_support::traits::{LockableCurrency, WithdrawReasons};
+        let id = cpm(1_000, 10);
+        let r = report(PUB1, id, 10_000, 0);
+        resolve_report(r, Verdict::Valid);
+        // A lock over the whole balance (held part included) after the budget was held.
+        Balances::set_lock(
+            *b"vote    ",
+            &ALICE,
+            ADVERTISER_FUNDS,
+            WithdrawReasons::all(),
+        );
+        assert_ok!(settle(&[r]));
+        assert_eq!(MockLedger::owed(PUB1), 90);
+        assert_eq!(free(TREASURY), 1 + 10);
+        assert_eq!(remaining(id), 900);
+    });
+}
