@@ -153,6 +153,15 @@ impl_runtime_apis! {
         }
     }
 
+    impl pallet_ads::AdsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+        fn candidates(
+            category: u32,
+            max: u32,
+        ) -> Vec<pallet_ads::Candidate<AccountId, Balance, BlockNumber>> {
+            Ads::candidates(category, max)
+        }
+    }
+
     impl pallet_transaction_payment_rpc_runtime_api::TransactionPaymentApi<Block, Balance> for Runtime {
         fn query_info(
             uxt: <Block as BlockT>::Extrinsic,

@@ -124,6 +124,7 @@ mod benches {
         [pallet_treasury, Treasury]
         [pallet_parameters, Parameters]
         [pallet_payouts, Payouts]
+        [pallet_ads, Ads]
     );
 }
 
@@ -356,6 +357,8 @@ mod runtime {
     // Monetization (see `monetization`).
     #[runtime::pallet_index(24)]
     pub type Payouts = pallet_payouts;
+    #[runtime::pallet_index(25)]
+    pub type Ads = pallet_ads;
 }
 
 /// Well-known storage keys the node reads directly, so that it does not need to know

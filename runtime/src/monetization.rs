@@ -53,3 +53,36 @@ impl pallet_payouts::Config for Runtime {
     #[cfg(feature = "runtime-benchmarks")]
     type BenchmarkHelper = PayoutsBenchmarkHelper;
 }
+
+impl pallet_ads::Config for Runtime {
+    type Currency = Balances;
+    type RuntimeHoldReason = RuntimeHoldReason;
+    /// The `parameters` track (or Root).
+    type GovernanceOrigin = crate::configs::ParametersOrRoot;
+    /// Publishers are credited in the payouts ledger, from the campaign's held budget.
+    type Ledger = Payouts;
+    /// Reports are attested by the `AdInteraction` committee.
+    type Submitter = Witness;
+    type Receipts = Witness;
+    type Reputation = Reputation;
+    /// The protocol share of every settled report goes to the treasury.
+    type TreasuryAccount = crate::fees::TreasuryAccount;
+    /// A campaign targets at most 8 categories.
+    type MaxCategories = ConstU32<8>;
+    /// At most 512 live campaigns per category: `AdsApi_candidates` sorts at most that.
+    type MaxCampaignsPerCategory = ConstU32<512>;
+    /// An advertiser runs at most 64 campaigns at once.
+    type MaxCampaignsPerAdvertiser = ConstU32<64>;
+    /// At most 16,384 reports wait for their receipts (the witness pallet's receipt share
+    /// for `AdInteraction` is 13,107).
+    type MaxPendingReports = ConstU32<16_384>;
+    /// At most 2,048 unsettled reports and publishers per campaign: what `close_campaign`
+    /// removes in one call.
+    type MaxPendingReportsPerCampaign = ConstU32<2_048>;
+    type MaxPublishersPerCampaign = ConstU32<2_048>;
+    /// `settle_reports` takes up to 1,000 reports (the goal: 1,000 a block).
+    type MaxSettlePerCall = ConstU32<1_000>;
+    type WeightInfo = pallet_ads::weights::SubstrateWeight<Runtime>;
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = pallet_ads::WitnessBenchmarkHelper<Runtime>;
+}

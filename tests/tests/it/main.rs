@@ -10,6 +10,7 @@ mod authoring;
 mod bad_input;
 mod cli;
 mod faults;
+mod monetization;
 mod network;
 mod persistence;
 mod prometheus;
