@@ -118,7 +118,7 @@ mod benchmarks {
         let root = H256::repeat_byte(1);
         #[extrinsic_call]
         _(RawOrigin::Signed(caller), period, root, 1_000u128, 1_000u32);
-        assert_eq!(ProposalCount::<T>::get(period), 1);
+        assert_eq!(Proposals::<T>::iter_prefix(period).count(), 1);
     }
 
     #[benchmark]

@@ -2,8 +2,8 @@
 
 use crate::{
     merkle, scores_payload_hash, ActiveParams, BalanceOf, Claimed, Config, CurrentSchedule, Error,
-    Event, Pallet, PeriodIndex, PeriodInfo, PeriodInfoOf, PeriodState, Periods, ProposalCount,
-    Proposals, Reserved, WeightInfo,
+    Event, Pallet, PeriodIndex, PeriodInfo, PeriodInfoOf, PeriodState, Periods, Proposals,
+    Reserved, WeightInfo,
 };
 use frame_support::{
     dispatch::DispatchResult,
@@ -99,8 +99,9 @@ impl<T: Config> Pallet<T> {
     }
 
     /// Removes up to `MaxClearPerBlock` bitmap words of the oldest expired period not yet
-    /// purged; when none is left, its proposals and record too. `None` if there was
-    /// nothing to purge, else how many words were removed.
+    /// purged; once none is left, up to as many of its proposals, then its record. `None`
+    /// if there was nothing to purge, else how many keys were removed (at most
+    /// `2 × MaxClearPerBlock`).
     pub(crate) fn purge_step() -> Option<u32> {
         let mut schedule = CurrentSchedule::<T>::get();
         let period = schedule.purge_next;
@@ -110,17 +111,20 @@ impl<T: Config> Pallet<T> {
         // frame-support's `clear_prefix` ignores the cursor (it removes the first `limit`
         // keys left): one call per block, each block's removals committed before the next,
         // progresses through the prefix. `maybe_cursor` only says whether keys remain.
-        let result = Claimed::<T>::clear_prefix(period, T::MaxClearPerBlock::get(), None);
-        if result.maybe_cursor.is_none() {
-            // At most `MaxProposalsPerPeriod` proposals: a bounded removal.
-            let _ = Proposals::<T>::clear_prefix(period, T::MaxProposalsPerPeriod::get(), None);
-            ProposalCount::<T>::remove(period);
+        let words = Claimed::<T>::clear_prefix(period, T::MaxClearPerBlock::get(), None);
+        if words.maybe_cursor.is_some() {
+            return Some(words.unique);
+        }
+        // Then the proposals nobody accepted, at the same pace.
+        let proposals = Proposals::<T>::clear_prefix(period, T::MaxClearPerBlock::get(), None);
+        let removed = words.unique.saturating_add(proposals.unique);
+        if proposals.maybe_cursor.is_none() {
             Periods::<T>::remove(period);
             schedule.purge_next = period.saturating_add(1);
             CurrentSchedule::<T>::put(schedule);
             Self::deposit_event(Event::PeriodPurged { period });
         }
-        Some(result.unique)
+        Some(removed)
     }
 
     /// The pool account's free balance above its existential deposit.
@@ -168,14 +172,8 @@ impl<T: Config> Pallet<T> {
             !Proposals::<T>::contains_key(period, payload_hash),
             Error::<T>::ProposalExists
         );
-        let count = ProposalCount::<T>::get(period);
-        ensure!(
-            count < T::MaxProposalsPerPeriod::get(),
-            Error::<T>::TooManyProposals
-        );
         T::Submitter::submit(&who, EventClass::Engagement, payload_hash)?;
         Proposals::<T>::insert(period, payload_hash, &who);
-        ProposalCount::<T>::insert(period, count.saturating_add(1));
         Self::deposit_event(Event::ScoresSubmitted {
             period,
             submitter: who,
@@ -210,7 +208,6 @@ impl<T: Config> Pallet<T> {
                 ConsumeError::AlreadySettled => Error::<T>::ReceiptAlreadySettled,
             })?;
         Proposals::<T>::remove(period, payload_hash);
-        ProposalCount::<T>::mutate(period, |c| *c = c.saturating_sub(1));
         match receipt.verdict {
             Verdict::Valid => {
                 info.root = Some(root);

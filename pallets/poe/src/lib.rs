@@ -17,7 +17,8 @@
 //!    [`aggregator::aggregate`]) calls [`Pallet::submit_scores`] with the root, the total
 //!    score and the number of leaves. This submits a witness `Engagement` event whose
 //!    payload hash is [`scores_payload_hash`] and charges the aggregator the event fee.
-//!    Several proposals per period may wait (at most `MaxProposalsPerPeriod`).
+//!    Several proposals per period may wait: each paid its event fee, so a junk
+//!    proposal cannot block an honest one, and they are removed with the period.
 //! 4. **Attestation.** Once the committee has resolved the event, anyone calls
 //!    [`Pallet::accept_scores`] with the same arguments: it settles the receipt for good
 //!    (`ReceiptProvider::consume`). `Valid` makes the root the period's; `Invalid` drops
@@ -166,10 +167,8 @@ pub mod pallet {
         /// The most claims in one [`Pallet::claim_many`] (2,000).
         #[pallet::constant]
         type MaxClaimsPerCall: Get<u32>;
-        /// The most score proposals waiting for their receipt per period (16).
-        #[pallet::constant]
-        type MaxProposalsPerPeriod: Get<u32>;
-        /// The most claim-bitmap words of expired periods removed per block (1,000).
+        /// The most claim-bitmap words (then proposals) of expired periods removed per
+        /// block (1,000).
         #[pallet::constant]
         type MaxClearPerBlock: Get<u32>;
         /// Weights of the calls and hooks.
@@ -198,14 +197,11 @@ pub mod pallet {
     pub type Reserved<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
 
     /// (period, payload hash) → the aggregator that submitted the proposal, while its
-    /// receipt is awaited.
+    /// receipt is awaited. Not bounded per period: each entry was paid for with a witness
+    /// event fee, and all are removed when the period is purged.
     #[pallet::storage]
     pub type Proposals<T: Config> =
         StorageDoubleMap<_, Twox64Concat, PeriodIndex, Identity, H256, T::AccountId>;
-
-    /// Period → how many proposals wait (at most `MaxProposalsPerPeriod`).
-    #[pallet::storage]
-    pub type ProposalCount<T: Config> = StorageMap<_, Twox64Concat, PeriodIndex, u32, ValueQuery>;
 
     /// (period, word) → the claim bitmap: bit `i % 128` of word `i / 128` is set once leaf
     /// `i` was paid.
@@ -358,8 +354,6 @@ pub mod pallet {
         NotScored,
         /// This exact proposal already waits for its receipt.
         ProposalExists,
-        /// The period already has `MaxProposalsPerPeriod` proposals waiting.
-        TooManyProposals,
         /// No such proposal waits (submit it first, or it was already decided).
         UnknownProposal,
         /// The committee has not decided the proposal (or its receipt was pruned).
@@ -405,10 +399,6 @@ pub mod pallet {
             assert!(
                 T::MaxClaimsPerCall::get() > 0,
                 "MaxClaimsPerCall must not be zero"
-            );
-            assert!(
-                T::MaxProposalsPerPeriod::get() > 0,
-                "MaxProposalsPerPeriod must not be zero"
             );
             assert!(
                 T::MaxClearPerBlock::get() > 0,

@@ -242,7 +242,6 @@ impl pallet_poe::Config for Test {
     type Reputation = MockReputation;
     type MaxProofDepth = ConstU32<32>;
     type MaxClaimsPerCall = ConstU32<2_000>;
-    type MaxProposalsPerPeriod = ConstU32<4>;
     type MaxClearPerBlock = ConstU32<3>;
     type WeightInfo = ();
     #[cfg(feature = "runtime-benchmarks")]

@@ -1,9 +1,7 @@
 //! The pallet's invariants, checked by `try-runtime` and at the end of every mock test.
 
-use crate::{
-    BalanceOf, Config, CurrentSchedule, Pallet, PeriodState, Periods, ProposalCount, Reserved,
-};
-use frame_support::{ensure, traits::Get};
+use crate::{BalanceOf, Config, CurrentSchedule, Pallet, PeriodState, Periods, Reserved};
+use frame_support::ensure;
 use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
@@ -11,7 +9,7 @@ impl<T: Config> Pallet<T> {
     /// [`Reserved`] is `Σ (pool − paid)` over the open periods and at most the pool
     /// account's free balance less its existential deposit (so a pool never pays out more
     /// than it holds); expired periods not yet purged are marked expired; the schedule's
-    /// cursors are ordered; proposal counts respect their bound.
+    /// cursors are ordered.
     pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
         let s = CurrentSchedule::<T>::get();
         ensure!(
@@ -31,10 +29,6 @@ impl<T: Config> Pallet<T> {
                 "a period's root and state disagree"
             );
             owed = owed.saturating_add(info.pool.saturating_sub(info.paid));
-            ensure!(
-                ProposalCount::<T>::get(period) <= T::MaxProposalsPerPeriod::get(),
-                "too many proposals"
-            );
         }
         ensure!(
             owed == Reserved::<T>::get(),

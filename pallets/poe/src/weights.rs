@@ -37,7 +37,7 @@ pub trait WeightInfo {
     fn close_period() -> Weight;
     /// Expiring a period (added to the idle weight).
     fn expire_period() -> Weight;
-    /// One purge step that removed `n` claim-bitmap words.
+    /// One purge step that removed `n` keys (claim-bitmap words or proposals).
     fn purge_claimed(n: u32) -> Weight;
 }
 
