@@ -10,12 +10,15 @@
 //!   - [`FeeShare`](crate::configs::FeeShare) (20%) to pallet-witness's reward pot, paid
 //!     out with the era reward to validators, nominators and witnesses (as before this
 //!     issue);
+//!   - pallet-poe's `fee_share` (10% at genesis, a `parameters`-track setting) to the
+//!     proof-of-engagement reward pool (issue 15), which pays each period's engagement
+//!     rewards;
 //!   - [`dynamic_params::fees::BurnFraction`] (a governance parameter of pallet-parameters,
-//!     default 80%) of the fee is burned, capped at what the pot leaves;
+//!     default 80%) of the fee is burned, capped at what the pot and the pool leave;
 //!   - the rest (0% with the defaults) to the treasury.
 //!
-//!   With the defaults nothing changes for holders: 20% to the pot, 80% burned. Lowering
-//!   the burn fraction (by the `parameters` track) sends the difference to the treasury.
+//!   With the defaults: 20% to the pot, 10% to the PoE pool, 70% burned. Lowering the burn
+//!   fraction below 70% (by the `parameters` track) sends the difference to the treasury.
 //! - **Tip**: to the block's author (pallet-authorship). A block without a known author
 //!   (none is found in its digest, which only happens outside block production, for
 //!   example when a tool executes a call without a pre-digest) sends it to the treasury
@@ -190,24 +193,30 @@ fn to_treasury(credit: NativeCredit) {
     let _ = deposit(&TreasuryAccount::get(), credit);
 }
 
-/// How a fee of `fee` planck splits: `(to the reward pot, burned, to the treasury)`. The
-/// pot takes [`crate::configs::FeeShare`]; the burn takes [`dynamic_params::fees::BurnFraction`]
-/// of the fee, at most what the pot leaves; the treasury the rest.
-pub fn fee_split(fee: Balance) -> (Balance, Balance, Balance) {
+/// How a fee of `fee` planck splits: `(to the reward pot, to the PoE pool, burned, to the
+/// treasury)`. The pot takes [`crate::configs::FeeShare`]; the proof-of-engagement pool
+/// pallet-poe's `fee_share` (a `parameters`-track setting, 10% at genesis) of the fee, at
+/// most what the pot leaves; the burn takes [`dynamic_params::fees::BurnFraction`] of the
+/// fee, at most what those two leave; the treasury the rest.
+pub fn fee_split(fee: Balance) -> (Balance, Balance, Balance, Balance) {
     let to_pot = crate::configs::FeeShare::get() * fee;
     let left = fee.saturating_sub(to_pot);
+    let to_poe = (pallet_poe::Pallet::<Runtime>::params().fee_share * fee).min(left);
+    let left = left - to_poe;
     let burned = (dynamic_params::fees::BurnFraction::get() * fee).min(left);
-    (to_pot, burned, left - burned)
+    (to_pot, to_poe, burned, left - burned)
 }
 
 /// Splits a fee per [`fee_split`].
 fn split_fee(fee: NativeCredit) {
-    let (to_pot, burned, _) = fee_split(fee.peek());
+    let (to_pot, to_poe, burned, _) = fee_split(fee.peek());
     let (pot_part, rest) = fee.split(to_pot);
+    let (poe_part, rest) = rest.split(to_poe);
     let (burned_part, treasury_part) = rest.split(burned);
-    // If the pot cannot take it (it would stay below the existential deposit), the
-    // returned credit is dropped: burned.
+    // If the pot or the pool cannot take its share (it would stay below the existential
+    // deposit), the returned credit is dropped: burned.
     let _ = deposit(&pallet_witness::Pallet::<Runtime>::pot_account(), pot_part);
+    let _ = deposit(&pallet_poe::Pallet::<Runtime>::account_id(), poe_part);
     drop(burned_part);
     to_treasury(treasury_part);
 }
@@ -228,7 +237,7 @@ fn tip_to_author(tip: NativeCredit) {
 }
 
 /// pallet-transaction-payment's fee handler: the fee is split between the reward pot, the
-/// burn and the treasury ([`fee_split`]); the tip goes to the block author.
+/// PoE pool, the burn and the treasury ([`fee_split`]); the tip goes to the block author.
 pub struct DealWithFees;
 
 impl OnUnbalanced<NativeCredit> for DealWithFees {

@@ -150,7 +150,21 @@ pub fn genesis(
     patch["payouts"] = serde_json::json!(pallet_payouts::GenesisConfig::<Runtime> {
         params: dev_payouts_params(),
     });
+    patch["poe"] = serde_json::json!(pallet_poe::GenesisConfig::<Runtime> {
+        params: dev_poe_params(),
+    });
     patch
+}
+
+/// pallet-poe's parameters on the dev chains: periods of 10 blocks (20 s), and no
+/// reputation floor (the dev accounts start with none). The `production` preset keeps the
+/// pallet's defaults (8-hour periods, a floor of 1).
+pub fn dev_poe_params() -> pallet_poe::ParamsOf<Runtime> {
+    pallet_poe::Params {
+        period_length: 10,
+        reputation_floor: 0,
+        ..Default::default()
+    }
 }
 
 /// pallet-payouts' parameters on the dev chains: payout batches every minute (30 blocks)

@@ -29,10 +29,11 @@
 //!   (~150 bytes, ~37 µs of weight) costs about 0.29 milliECHO.
 //!   20% of every fee goes to pallet-witness's reward pot and is paid out with the era
 //!   reward ([`configs::FeeShare`]): 80% of it to validators and their nominators by block
-//!   points, 20% to witnesses by attestation points. A governance parameter,
+//!   points, 20% to witnesses by attestation points. 10% goes to the proof-of-engagement
+//!   pool (pallet-poe's `fee_share`, [`monetization`]). A governance parameter,
 //!   `burn_fraction` (80%, [`fees::dynamic_params::fees::BurnFraction`]), of every fee is
-//!   burned; what is left goes to the treasury (nothing, with the defaults). Tips go to
-//!   the block author.
+//!   burned, at most what those shares leave (70%); what is left goes to the treasury
+//!   (nothing, with the defaults). Tips go to the block author.
 //! - Treasury (pallet-treasury, [`fees`]): receives the unburned part of fees and slashes,
 //!   and pays approved spends in ECHO; it burns nothing of its own funds.
 //! - Staking (pallet-witness): 5% yearly inflation, paid per era for the era's measured
@@ -125,6 +126,7 @@ mod benches {
         [pallet_parameters, Parameters]
         [pallet_payouts, Payouts]
         [pallet_ads, Ads]
+        [pallet_poe, Poe]
     );
 }
 
@@ -359,6 +361,8 @@ mod runtime {
     pub type Payouts = pallet_payouts;
     #[runtime::pallet_index(25)]
     pub type Ads = pallet_ads;
+    #[runtime::pallet_index(26)]
+    pub type Poe = pallet_poe;
 }
 
 /// Well-known storage keys the node reads directly, so that it does not need to know

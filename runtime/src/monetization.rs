@@ -86,3 +86,87 @@ impl pallet_ads::Config for Runtime {
     #[cfg(feature = "runtime-benchmarks")]
     type BenchmarkHelper = pallet_ads::WitnessBenchmarkHelper<Runtime>;
 }
+
+parameter_types! {
+    /// Derives the proof-of-engagement pool's account. Changing it moves the pool: never
+    /// do that on a live chain.
+    pub const PoePalletId: PalletId = PalletId(*b"ech/poep");
+}
+
+impl pallet_poe::Config for Runtime {
+    type Currency = Balances;
+    /// The `parameters` track (or Root).
+    type GovernanceOrigin = crate::configs::ParametersOrRoot;
+    type PalletId = PoePalletId;
+    /// Rewards are credited to the payouts ledger from the pool.
+    type Ledger = Payouts;
+    /// Score roots are attested by the `Engagement` committee.
+    type Submitter = Witness;
+    type Receipts = Witness;
+    /// The reputation floor reads `Role::Creator` scores.
+    type Reputation = Reputation;
+    /// 32 levels: periods of up to 2^32 accounts (a million is 20).
+    type MaxProofDepth = ConstU32<32>;
+    /// `claim_many` pays up to 1,000 claims at once.
+    type MaxClaimsPerCall = ConstU32<1_000>;
+    /// Expired periods' claim bitmaps are removed 512 keys a block.
+    type MaxClearPerBlock = ConstU32<512>;
+    type WeightInfo = pallet_poe::weights::SubstrateWeight<Runtime>;
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = PoeBenchmarkHelper;
+}
+
+/// Benchmark set-up for pallet-poe against the real witness and reputation pallets: it
+/// seats the submitter alone on the `Engagement` committee, writes receipts into
+/// pallet-witness's `Receipts` and rewards reputation through pallet-reputation.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct PoeBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_poe::BenchmarkHelper<AccountId> for PoeBenchmarkHelper {
+    fn prepare_submitter(who: &AccountId) {
+        use frame_support::traits::fungible::Mutate;
+        let _ = <Balances as Mutate<AccountId>>::set_balance(who, 1_000_000 * UNITS);
+        let epoch = pallet_witness::CommitteeEpoch::<Runtime>::get().unwrap_or_else(|| {
+            pallet_witness::CommitteeEpoch::<Runtime>::put(0);
+            0
+        });
+        let class = pallet_witness::EventClass::Engagement;
+        if !pallet_witness::Committees::<Runtime>::contains_key(epoch, class) {
+            pallet_witness::Committees::<Runtime>::insert(
+                epoch,
+                class,
+                pallet_witness::Committee {
+                    members: frame_support::BoundedVec::truncate_from(alloc::vec![who.clone()]),
+                    min_stake: 0,
+                    size: 1,
+                    quorum: 1,
+                },
+            );
+        }
+    }
+
+    fn set_receipt(payload_hash: sp_core::H256, verdict: pallet_witness::Verdict) {
+        let class = pallet_witness::EventClass::Engagement;
+        pallet_witness::Receipts::<Runtime>::insert(
+            pallet_witness::event_id(class, &payload_hash),
+            pallet_witness::Receipt {
+                class,
+                payload_hash,
+                verdict,
+                epoch: 0,
+                resolved_at: System::block_number(),
+                agreeing: 1,
+            },
+        );
+    }
+
+    fn set_reputation(who: &AccountId, score: u64) {
+        use pallet_reputation::ReputationHandler;
+        <Reputation as ReputationHandler<AccountId>>::reward(
+            who,
+            pallet_reputation::Role::Creator,
+            score,
+        );
+    }
+}

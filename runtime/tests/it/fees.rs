@@ -43,6 +43,11 @@ fn pot() -> AccountId {
     pallet_witness::Pallet::<Runtime>::pot_account()
 }
 
+/// The proof-of-engagement pool's account.
+fn poe_pool() -> AccountId {
+    echonet_runtime::Poe::account_id()
+}
+
 fn issuance() -> Balance {
     <Balances as Inspect<AccountId>>::total_issuance()
 }
@@ -111,11 +116,12 @@ fn set_burn_fraction(fraction: Perbill) {
 }
 
 #[test]
-fn a_fee_goes_20_percent_to_the_pot_80_burned_and_the_tip_to_the_author() {
+fn a_fee_goes_20_percent_to_the_pot_10_to_the_poe_pool_70_burned_and_the_tip_to_the_author() {
     crate::staking::ext("development").execute_with(|| {
         start_block(2, 1_000, true);
         let alice = account(Sr25519Keyring::Alice);
         let charlie = account(Sr25519Keyring::Charlie);
+        let poe0 = free(&poe_pool());
         let (pot0, treasury0, alice0, charlie0, issuance0) = (
             free(&pot()),
             free(&TreasuryAccount::get()),
@@ -152,7 +158,12 @@ fn a_fee_goes_20_percent_to_the_pot_80_burned_and_the_tip_to_the_author() {
         assert_eq!(fee % 10, 0, "the fee is a whole number of nanoECHO: {fee}");
         assert_eq!(charlie0 - free(&charlie), UNITS + fee + tip);
         assert_eq!(free(&pot()) - pot0, fee / 5, "20% of the fee to the pot");
-        assert_eq!(issuance0 - issuance(), fee * 4 / 5, "80% of the fee burned");
+        assert_eq!(free(&poe_pool()) - poe0, fee / 10, "10% to the PoE pool");
+        assert_eq!(
+            issuance0 - issuance(),
+            fee * 7 / 10,
+            "70% of the fee burned"
+        );
         assert_eq!(
             free(&TreasuryAccount::get()),
             treasury0,
@@ -178,14 +189,14 @@ fn a_lower_burn_fraction_sends_the_difference_to_the_treasury() {
         let (pot0, treasury0, issuance0) =
             (free(&pot()), free(&TreasuryAccount::get()), issuance());
         let fee = transfer(Sr25519Keyring::Charlie, 0, 0);
-        assert_eq!(fee_split(fee), (fee / 5, fee / 2, fee * 3 / 10));
+        assert_eq!(fee_split(fee), (fee / 5, fee / 10, fee / 2, fee / 5));
         assert_eq!(free(&pot()) - pot0, fee / 5);
         assert_eq!(issuance0 - issuance(), fee / 2);
-        assert_eq!(free(&TreasuryAccount::get()) - treasury0, fee * 3 / 10);
-        // A burn fraction above what the pot leaves burns only that: nothing to the
-        // treasury, the pot's share unchanged.
+        assert_eq!(free(&TreasuryAccount::get()) - treasury0, fee / 5);
+        // A burn fraction above what the pot and the PoE pool leave burns only that:
+        // nothing to the treasury, their shares unchanged.
         set_burn_fraction(Perbill::from_percent(95));
-        assert_eq!(fee_split(1_000), (200, 800, 0));
+        assert_eq!(fee_split(1_000), (200, 100, 700, 0));
         // Only Root (the parameters track, once wired) may change it.
         assert!(Parameters::set_parameter(
             RuntimeOrigin::signed(account(Sr25519Keyring::Alice)),

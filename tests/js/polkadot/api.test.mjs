@@ -108,6 +108,18 @@ describe('polkadot-js against echonet-node', { concurrency: false }, () => {
     for (const p of ['System', 'Timestamp', 'Aura', 'Grandpa', 'Balances', 'TransactionPayment', 'Session', 'Sudo']) {
       assert.ok(pallets.includes(p), `${p} in ${pallets}`);
     }
+    // The monetization pallets (issue 15) and their calls, as Apps' extrinsics page lists them.
+    for (const [pallet, calls] of [
+      ['payouts', ['tip', 'createPlan', 'retirePlan', 'subscribe', 'cancel', 'claim', 'setDestination', 'setParams']],
+      ['ads', ['createCampaign', 'topUp', 'pause', 'resume', 'endCampaign', 'reportInteractions', 'settleReports', 'closeCampaign', 'setParams']],
+      ['poe', ['submitScores', 'acceptScores', 'claim', 'claimMany', 'fund', 'setParams']],
+    ]) {
+      const name = pallet[0].toUpperCase() + pallet.slice(1);
+      assert.ok(pallets.includes(name), `${name} in ${pallets}`);
+      for (const call of calls) {
+        assert.ok(api.tx[pallet][call], `${pallet}.${call} is decorated`);
+      }
+    }
     assert.ok(api.tx.balances.transferKeepAlive, 'balances.transferKeepAlive is decorated');
     assert.ok(api.query.system.account, 'system.account is decorated');
     assert.equal(api.consts.balances.existentialDeposit.toBigInt(), UNITS / 1000n);

@@ -341,3 +341,122 @@ async fn an_ad_campaigns_attested_impressions_pay_the_publisher_and_the_treasury
     assert_eq!(held(c.clone()).await, budget - due);
     node.assert_no_panic();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engagement_period_is_scored_attested_claimed_and_paid() {
+    let node = Node::dev("poe").await;
+    let c = node.http();
+    let ws = node.ws().await;
+    // Fund the pool; the next period to close takes it (dev periods are 10 blocks).
+    let funded = 1_000 * UNITS;
+    dispatch(
+        &ws,
+        Sr25519Keyring::Ferdie,
+        RuntimeCall::Poe(pallet_poe::Call::fund { amount: funded }),
+        "fund",
+    )
+    .await;
+    let mut closed = None;
+    watch_events(
+        &c,
+        &ws,
+        "a period that holds the funding",
+        Duration::from_secs(60),
+        |_, e| {
+            if let RuntimeEvent::Poe(pallet_poe::Event::PeriodClosed { period, pool, .. }) = e {
+                if *pool >= funded {
+                    closed = Some((*period, *pool));
+                }
+            }
+            closed.is_some()
+        },
+    )
+    .await;
+    let (period, pool) = closed.expect("a closed period");
+
+    // The reference aggregator scores the period's engagement (no reputation on the dev
+    // chain, whose floor is 0: scores are the summed weights).
+    let (bob, charlie) = (
+        Sr25519Keyring::Bob.to_account_id(),
+        Sr25519Keyring::Charlie.to_account_id(),
+    );
+    let events = vec![
+        (bob.clone(), 30u64),
+        (charlie.clone(), 10),
+        (bob.clone(), 10),
+    ];
+    let scoring = pallet_poe::aggregator::ScoringParams {
+        reputation_floor: 0,
+        ..Default::default()
+    };
+    let agg =
+        pallet_poe::aggregator::aggregate(period, events, |_| 0, &scoring).expect("the aggregate");
+    assert_eq!(agg.total_score, 50);
+    let submitted = dispatch(
+        &ws,
+        Sr25519Keyring::Eve,
+        RuntimeCall::Poe(pallet_poe::Call::submit_scores {
+            period,
+            root: agg.root,
+            total_score: agg.total_score,
+            leaves: agg.leaf_count(),
+        }),
+        "submit_scores",
+    )
+    .await;
+    let payload_hash = events_in(&c, submitted, |e| match e {
+        RuntimeEvent::Poe(pallet_poe::Event::ScoresSubmitted { payload_hash, .. }) => {
+            Some(payload_hash)
+        }
+        _ => None,
+    })
+    .await[0];
+    attest_valid(&c, &ws, EventClass::Engagement, payload_hash).await;
+    dispatch(
+        &ws,
+        Sr25519Keyring::Ferdie,
+        RuntimeCall::Poe(pallet_poe::Call::accept_scores {
+            period,
+            root: agg.root,
+            total_score: agg.total_score,
+            leaves: agg.leaf_count(),
+        }),
+        "accept_scores",
+    )
+    .await;
+
+    // Each account claims pool × score / total with its proof (anyone may pay for it).
+    for (who, payer) in [
+        (&bob, Sr25519Keyring::Ferdie),
+        (&charlie, Sr25519Keyring::Charlie),
+    ] {
+        let leaf = agg
+            .leaves
+            .iter()
+            .find(|l| &l.account == who)
+            .expect("a leaf")
+            .clone();
+        let claim = RuntimeCall::Poe(pallet_poe::Call::claim {
+            period,
+            index: leaf.index,
+            account: who.clone(),
+            score: leaf.score,
+            proof: agg
+                .proof(leaf.index)
+                .expect("a proof")
+                .try_into()
+                .expect("a short proof"),
+        });
+        let before = owed(&c, who).await;
+        dispatch(&ws, payer, claim.clone(), "claim").await;
+        let expected = pool * leaf.score / agg.total_score;
+        assert_eq!(owed(&c, who).await - before, expected, "{who}'s reward");
+        // Paid once.
+        assert!(
+            submit_and_dispatch(&ws, payer, claim).await.is_err(),
+            "a second claim of the same leaf succeeded"
+        );
+        assert_eq!(owed(&c, who).await - before, expected);
+    }
+    node.assert_no_panic();
+}
