@@ -8,7 +8,8 @@
 //! writes JSON lines: first `{"period", "root", "totalScore", "leaves"}` (the arguments of
 //! `Poe::submit_scores`), then one line per leaf `{"index", "account", "score", "proof"}`
 //! (the arguments of `Poe::claim`). Every input line is bounded (`MAX_LINE` bytes) and a
-//! bad line is reported with its file and number.
+//! bad line is reported with its file and number. Events stream into the aggregator (its
+//! memory is one entry per distinct account, not per event); reputations are loaded whole.
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
@@ -176,104 +177,139 @@ fn ss58(account: &AccountId) -> String {
     account.to_ss58check_with_version(Ss58AddressFormat::custom(echonet_runtime::SS58_PREFIX))
 }
 
-/// Calls `f` with each line of `path` (numbered from 1), refusing lines over
-/// [`MAX_LINE`] bytes before reading them whole. Blank lines are skipped.
-fn for_each_line(
-    path: &Path,
-    mut f: impl FnMut(usize, &[u8]) -> Result<(), PoeCliError>,
-) -> Result<(), PoeCliError> {
-    let io = |source| PoeCliError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let mut reader = BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
-    let mut buf = Vec::with_capacity(MAX_LINE + 1);
-    let mut line = 0;
-    loop {
-        buf.clear();
-        let n = reader
-            .by_ref()
-            .take(MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut buf)
-            .map_err(io)?;
-        if n == 0 {
-            return Ok(());
+/// The non-blank lines of a file, numbered from 1, each refused if over [`MAX_LINE`]
+/// bytes before it is read whole.
+struct Lines {
+    path: PathBuf,
+    reader: BufReader<File>,
+    buf: Vec<u8>,
+    line: usize,
+}
+
+impl Lines {
+    fn open(path: &Path) -> Result<Lines, PoeCliError> {
+        let file = File::open(path).map_err(|source| PoeCliError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Lines {
+            path: path.to_owned(),
+            reader: BufReader::with_capacity(1 << 20, file),
+            buf: Vec::with_capacity(MAX_LINE + 1),
+            line: 0,
+        })
+    }
+
+    /// The next line's number and bytes, `None` at the end.
+    fn next_line(&mut self) -> Option<Result<(usize, &[u8]), PoeCliError>> {
+        loop {
+            self.buf.clear();
+            let read = self
+                .reader
+                .by_ref()
+                .take(MAX_LINE as u64 + 1)
+                .read_until(b'\n', &mut self.buf);
+            match read {
+                Err(source) => {
+                    return Some(Err(PoeCliError::Io {
+                        path: self.path.clone(),
+                        source,
+                    }))
+                }
+                Ok(0) => return None,
+                Ok(_) => {}
+            }
+            self.line += 1;
+            if self.buf.last() == Some(&b'\n') {
+                self.buf.pop();
+            } else if self.buf.len() > MAX_LINE {
+                return Some(Err(PoeCliError::LineTooLong {
+                    path: self.path.clone(),
+                    line: self.line,
+                }));
+            }
+            if !self.buf.iter().all(u8::is_ascii_whitespace) {
+                return Some(Ok((self.line, &self.buf)));
+            }
         }
-        line += 1;
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
-        } else if buf.len() > MAX_LINE {
-            return Err(PoeCliError::LineTooLong {
-                path: path.to_owned(),
+    }
+
+    /// Parses the next line as a `T` whose account is then parsed.
+    fn next_record<T: serde::de::DeserializeOwned>(
+        &mut self,
+        account_of: impl Fn(&T) -> &str,
+    ) -> Option<Result<(AccountId, T), PoeCliError>> {
+        let (line, bytes) = match self.next_line()? {
+            Ok(l) => l,
+            Err(e) => return Some(Err(e)),
+        };
+        let record: T = match serde_json::from_slice(bytes) {
+            Ok(r) => r,
+            Err(source) => {
+                return Some(Err(PoeCliError::BadJson {
+                    path: self.path.clone(),
+                    line,
+                    source,
+                }))
+            }
+        };
+        Some(match parse_account(account_of(&record)) {
+            Some(account) => Ok((account, record)),
+            None => Err(PoeCliError::BadAccount {
+                path: self.path.clone(),
                 line,
-            });
-        }
-        if buf.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        f(line, &buf)?;
+                account: account_of(&record).to_owned(),
+            }),
+        })
     }
 }
 
-fn read_events(path: &Path) -> Result<Vec<(AccountId, u64)>, PoeCliError> {
-    let mut events = Vec::new();
-    for_each_line(path, |line, bytes| {
-        let e: EventLine =
-            serde_json::from_slice(bytes).map_err(|source| PoeCliError::BadJson {
-                path: path.to_owned(),
-                line,
-                source,
-            })?;
-        let account = parse_account(&e.account).ok_or_else(|| PoeCliError::BadAccount {
-            path: path.to_owned(),
-            line,
-            account: e.account.clone(),
-        })?;
-        events.push((account, e.weight));
-        Ok(())
-    })?;
-    Ok(events)
-}
-
 fn read_reputation(path: &Path) -> Result<HashMap<AccountId, u64>, PoeCliError> {
+    let mut lines = Lines::open(path)?;
     let mut reputation = HashMap::new();
-    for_each_line(path, |line, bytes| {
-        let r: ReputationLine =
-            serde_json::from_slice(bytes).map_err(|source| PoeCliError::BadJson {
-                path: path.to_owned(),
-                line,
-                source,
-            })?;
-        let account = parse_account(&r.account).ok_or_else(|| PoeCliError::BadAccount {
-            path: path.to_owned(),
-            line,
-            account: r.account.clone(),
-        })?;
+    while let Some(record) = lines.next_record(|r: &ReputationLine| &r.account) {
+        let (account, r) = record?;
         reputation.insert(account, r.reputation);
-        Ok(())
-    })?;
+    }
     Ok(reputation)
 }
 
 /// `poe aggregate`: reads, aggregates, writes; returns a one-line summary.
 pub fn aggregate_files(cmd: &AggregateCmd) -> Result<String, PoeCliError> {
-    let events = read_events(&cmd.events)?;
     let reputation = match &cmd.reputation {
         Some(path) => read_reputation(path)?,
         None => HashMap::new(),
     };
+    // Events stream into the aggregator (never all in memory); the first bad line stops
+    // the stream and is reported instead of a result.
+    let mut lines = Lines::open(&cmd.events)?;
+    let mut failure = None;
+    let mut n_events = 0usize;
+    let events = std::iter::from_fn(|| match lines.next_record(|e: &EventLine| &e.account)? {
+        Ok((account, e)) => {
+            n_events += 1;
+            Some((account, e.weight))
+        }
+        Err(e) => {
+            failure = Some(e);
+            None
+        }
+    });
     let params = ScoringParams {
         reputation_base: cmd.reputation_base,
         reputation_floor: cmd.reputation_floor,
         score_cap: cmd.score_cap,
     };
-    let n_events = events.len();
-    let agg = aggregate(
+    let result = aggregate(
         cmd.period,
         events,
         |a| reputation.get(a).copied().unwrap_or(0),
         &params,
-    )?;
+    );
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let agg = result?;
     let io = |source| PoeCliError::Io {
         path: cmd.out.clone(),
         source,
