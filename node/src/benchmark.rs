@@ -38,6 +38,7 @@ pub fn run(cmd: &BenchmarkCmd) -> anyhow::Result<()> {
         BenchmarkCmd::Pool(c) => pool(c),
         BenchmarkCmd::Corpus(c) => crate::corpus::run(c),
         BenchmarkCmd::FeeMarket(c) => crate::fee_market::run(c),
+        BenchmarkCmd::PoeAggregator(c) => crate::poe::bench(c),
     }
 }
 

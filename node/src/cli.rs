@@ -31,6 +31,9 @@ pub enum Command {
     /// Benchmarks of the real import and authoring paths.
     #[command(subcommand)]
     Benchmark(BenchmarkCmd),
+    /// Proof-of-engagement tools: the reference score aggregator.
+    #[command(subcommand)]
+    Poe(crate::poe::PoeCmd),
 }
 
 /// Where the chain and its data live; shared by every subcommand that opens a chain.
@@ -457,6 +460,10 @@ pub enum BenchmarkCmd {
     /// per block (so demand falls as the price rises), and prints the fee multiplier and
     /// block fullness per block until fullness is back at the target.
     FeeMarket(FeeMarketCmd),
+    /// The reference proof-of-engagement aggregator (`pallet_poe::aggregator`): synthetic
+    /// engagement events from distinct accounts aggregated into a score root, in events
+    /// per second.
+    PoeAggregator(crate::poe::AggregatorBenchCmd),
 }
 
 #[derive(Debug, Clone, Args)]

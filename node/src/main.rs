@@ -12,6 +12,7 @@ mod keystore;
 mod metrics;
 mod network;
 mod network_key;
+mod poe;
 mod rpc;
 mod secret_file;
 mod service;
@@ -71,7 +72,9 @@ fn main() {
         Some(Command::PurgeChain(c)) => &c.shared,
         Some(Command::ExportBlocks(c)) => &c.shared,
         Some(Command::ImportBlocks(c)) => &c.shared,
-        Some(Command::Key(_)) | Some(Command::Benchmark(_)) => &cli.run.shared,
+        Some(Command::Key(_)) | Some(Command::Benchmark(_)) | Some(Command::Poe(_)) => {
+            &cli.run.shared
+        }
     };
     if let Err(e) = init_logging(&shared.log) {
         eprintln!("Error: {e}");
@@ -105,6 +108,7 @@ fn main() {
         Some(Command::ImportBlocks(c)) => commands::import_blocks(&c),
         Some(Command::Key(c)) => commands::key(&c),
         Some(Command::Benchmark(c)) => benchmark::run(&c),
+        Some(Command::Poe(c)) => poe::run(&c),
     };
     if let Err(e) = result {
         eprintln!("Error: {e:#}");

@@ -785,3 +785,36 @@ fn fund_and_set_params_check_their_inputs() {
         Poe::do_try_state().unwrap();
     });
 }
+
+#[test]
+fn a_period_of_a_million_accounts_is_claimed_with_20_sibling_proofs() {
+    new_test_ext().execute_with(|| {
+        fund_and_close(100_000_000);
+        const N: u64 = 1_000_000;
+        // Reputation through a closure (the mock store would need a million inserts).
+        let agg = aggregate(
+            0,
+            (0..N).map(|i| (1_000 + i, 1 + i % 7)),
+            |_| 100,
+            &scoring(),
+        )
+        .unwrap();
+        assert_eq!(agg.leaf_count(), 1_000_000);
+        accept(0, agg.root, agg.total_score, agg.leaf_count());
+        // The first leaf, one in the middle, and the last (promoted at the odd levels).
+        for index in [0u32, 524_287, 999_999] {
+            let leaf = agg.leaves[index as usize].clone();
+            set_reputation(leaf.account, FLOOR);
+            let proof = proof_of(&agg, index);
+            assert_eq!(Some(proof.len()), merkle::proof_len(index, 1_000_000));
+            assert!(proof.len() <= 20);
+            assert_ok!(claim_leaf(&agg, index));
+            assert_eq!(
+                owed(leaf.account),
+                100_000_000 * leaf.score / agg.total_score
+            );
+        }
+        assert_eq!(agg.proof(0).unwrap().len(), 20);
+        Poe::do_try_state().unwrap();
+    });
+}
