@@ -49,7 +49,8 @@ impl pallet_payouts::Config for Runtime {
     /// At most 100,000 creators wait in the payout queue (a hundred full blocks of
     /// payouts at the default 1,000 a block).
     type MaxQueue = ConstU32<100_000>;
-    type WeightInfo = pallet_payouts::weights::SubstrateWeight<Runtime>;
+    /// Measured natively (`benchmark pallet --pallet pallet_payouts`).
+    type WeightInfo = crate::weights::pallet_payouts::WeightInfo<Runtime>;
     #[cfg(feature = "runtime-benchmarks")]
     type BenchmarkHelper = PayoutsBenchmarkHelper;
 }
@@ -82,7 +83,8 @@ impl pallet_ads::Config for Runtime {
     type MaxPublishersPerCampaign = ConstU32<2_048>;
     /// `settle_reports` takes up to 1,000 reports (the goal: 1,000 a block).
     type MaxSettlePerCall = ConstU32<1_000>;
-    type WeightInfo = pallet_ads::weights::SubstrateWeight<Runtime>;
+    /// Measured natively (`benchmark pallet --pallet pallet_ads`).
+    type WeightInfo = crate::weights::pallet_ads::WeightInfo<Runtime>;
     #[cfg(feature = "runtime-benchmarks")]
     type BenchmarkHelper = pallet_ads::WitnessBenchmarkHelper<Runtime>;
 }
@@ -111,7 +113,8 @@ impl pallet_poe::Config for Runtime {
     type MaxClaimsPerCall = ConstU32<1_000>;
     /// Expired periods' claim bitmaps are removed 512 keys a block.
     type MaxClearPerBlock = ConstU32<512>;
-    type WeightInfo = pallet_poe::weights::SubstrateWeight<Runtime>;
+    /// Measured natively (`benchmark pallet --pallet pallet_poe`).
+    type WeightInfo = crate::weights::pallet_poe::WeightInfo<Runtime>;
     #[cfg(feature = "runtime-benchmarks")]
     type BenchmarkHelper = PoeBenchmarkHelper;
 }

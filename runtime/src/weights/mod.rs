@@ -14,12 +14,15 @@
 pub mod block_weights;
 pub mod extrinsic_weights;
 pub mod frame_system;
+pub mod pallet_ads;
 pub mod pallet_balances;
 pub mod pallet_bridge;
 pub mod pallet_conviction_voting;
 pub mod pallet_evidence;
 pub mod pallet_multisig;
 pub mod pallet_parameters;
+pub mod pallet_payouts;
+pub mod pallet_poe;
 pub mod pallet_preimage;
 pub mod pallet_proxy;
 pub mod pallet_randomness;
