@@ -8,7 +8,13 @@
 //!
 //! Generated: do not edit by hand; run the command again.
 
-#![allow(unused_parens, unused_imports, unused_variables, missing_docs, clippy::all)]
+#![allow(
+    unused_parens,
+    unused_imports,
+    unused_variables,
+    missing_docs,
+    clippy::all
+)]
 
 use core::marker::PhantomData;
 use frame_support::{traits::Get, weights::Weight};
@@ -73,7 +79,6 @@ impl<T: frame_system::Config> pallet_ads::WeightInfo for WeightInfo<T> {
             .saturating_add(T::DbWeight::get().writes(6158_u64))
     }
     fn set_params() -> Weight {
-        Weight::from_parts(8_612_000, 0)
-            .saturating_add(T::DbWeight::get().writes(1_u64))
+        Weight::from_parts(8_612_000, 0).saturating_add(T::DbWeight::get().writes(1_u64))
     }
 }

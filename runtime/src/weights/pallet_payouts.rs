@@ -8,7 +8,13 @@
 //!
 //! Generated: do not edit by hand; run the command again.
 
-#![allow(unused_parens, unused_imports, unused_variables, missing_docs, clippy::all)]
+#![allow(
+    unused_parens,
+    unused_imports,
+    unused_variables,
+    missing_docs,
+    clippy::all
+)]
 
 use core::marker::PhantomData;
 use frame_support::{traits::Get, weights::Weight};
@@ -48,12 +54,10 @@ impl<T: frame_system::Config> pallet_payouts::WeightInfo for WeightInfo<T> {
             .saturating_add(T::DbWeight::get().writes(4_u64))
     }
     fn set_destination() -> Weight {
-        Weight::from_parts(4_927_000, 0)
-            .saturating_add(T::DbWeight::get().writes(1_u64))
+        Weight::from_parts(4_927_000, 0).saturating_add(T::DbWeight::get().writes(1_u64))
     }
     fn set_params() -> Weight {
-        Weight::from_parts(4_617_000, 0)
-            .saturating_add(T::DbWeight::get().writes(1_u64))
+        Weight::from_parts(4_617_000, 0).saturating_add(T::DbWeight::get().writes(1_u64))
     }
     fn credit() -> Weight {
         Weight::from_parts(29_023_000, 0)

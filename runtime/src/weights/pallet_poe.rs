@@ -8,7 +8,13 @@
 //!
 //! Generated: do not edit by hand; run the command again.
 
-#![allow(unused_parens, unused_imports, unused_variables, missing_docs, clippy::all)]
+#![allow(
+    unused_parens,
+    unused_imports,
+    unused_variables,
+    missing_docs,
+    clippy::all
+)]
 
 use core::marker::PhantomData;
 use frame_support::{traits::Get, weights::Weight};
@@ -49,12 +55,10 @@ impl<T: frame_system::Config> pallet_poe::WeightInfo for WeightInfo<T> {
             .saturating_add(T::DbWeight::get().writes(1_u64))
     }
     fn set_params() -> Weight {
-        Weight::from_parts(5_227_000, 0)
-            .saturating_add(T::DbWeight::get().writes(1_u64))
+        Weight::from_parts(5_227_000, 0).saturating_add(T::DbWeight::get().writes(1_u64))
     }
     fn on_initialize_idle() -> Weight {
-        Weight::from_parts(3_154_000, 0)
-            .saturating_add(T::DbWeight::get().reads(2_u64))
+        Weight::from_parts(3_154_000, 0).saturating_add(T::DbWeight::get().reads(2_u64))
     }
     fn close_period() -> Weight {
         Weight::from_parts(8_092_000, 0)
