@@ -9,7 +9,6 @@
 //! classes `AdInteraction` and `Engagement`); each receipt is settled once, with
 //! `ReceiptProvider::consume`, in the call that pays on it. Every tunable is set by the
 //! `parameters` track (or Root).
-#![warn(missing_docs)]
 
 use super::*;
 use frame_support::{parameter_types, traits::ConstU32, PalletId};
