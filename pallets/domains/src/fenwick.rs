@@ -167,6 +167,24 @@ impl<T: Config> Pallet<T> {
         }
     }
 
+    /// Recomputes `who`'s weight in `domain` if it moved by more than 1/16 of the stored
+    /// one. Verdicts use it: each agreeing evaluator gains a point or so of reputation, and
+    /// rewriting O(log N) tree nodes for every seat of every verdict would cost more than
+    /// the drift it corrects. Smaller drifts wait for the next bond change or
+    /// `refresh_weight`.
+    pub(crate) fn refresh_if_moved(domain: u32, who: &T::AccountId) {
+        let Some(m) = Members::<T>::get(domain, who) else {
+            return;
+        };
+        let Some(s) = PoolSlots::<T>::get(domain, m.slot) else {
+            return;
+        };
+        let weight = Self::weight_of(who, m.bond);
+        if weight.abs_diff(s.weight) > s.weight / 16 {
+            Self::pool_set_weight(domain, m.slot, weight);
+        }
+    }
+
     /// The slot whose cumulative range contains `r` (`r < total` of the overlaid tree), by
     /// descending the tree: O(log N) reads.
     fn search(domain: u32, size: u32, mut r: u128, overlay: &Overlay) -> Option<u32> {

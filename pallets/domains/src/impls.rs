@@ -317,14 +317,14 @@ impl<T: Config> Pallet<T> {
     }
 
     /// `on_initialize`: draws the quorums due, at most `max_draws_per_block` (stale entries
-    /// count too). Stops at the first entry not yet due: entries are in due order while the
+    /// count too), and none after the first once `budget` is used up. Stops at the first entry not yet due: entries are in due order while the
     /// parameters stay the same (after a change, an entry may wait behind a later one).
-    pub(crate) fn draw_hook(now: BlockNumberFor<T>) -> Weight {
+    pub(crate) fn draw_hook(now: BlockNumberFor<T>, budget: Weight) -> Weight {
         let max = ActiveParams::<T>::get().max_draws_per_block;
         let mut q = DrawQueue::<T>::get();
         let mut weight = Weight::zero();
         let mut done = 0u32;
-        while done < max && q.head < q.tail {
+        while done < max && q.head < q.tail && (done == 0 || !weight.any_gt(budget)) {
             let Some((id, round)) = DrawQueueItems::<T>::get(q.head) else {
                 q.head = q.head.saturating_add(1);
                 done += 1;
@@ -352,13 +352,13 @@ impl<T: Config> Pallet<T> {
     }
 
     /// `on_initialize`: closes the rounds whose reveal window is over, at most
-    /// `max_verdicts_per_block`.
-    pub(crate) fn verdict_hook(now: BlockNumberFor<T>) -> Weight {
+    /// `max_verdicts_per_block`, and none after the first once `budget` is used up.
+    pub(crate) fn verdict_hook(now: BlockNumberFor<T>, budget: Weight) -> Weight {
         let max = ActiveParams::<T>::get().max_verdicts_per_block;
         let mut q = VerdictQueue::<T>::get();
         let mut weight = Weight::zero();
         let mut done = 0u32;
-        while done < max && q.head < q.tail {
+        while done < max && q.head < q.tail && (done == 0 || !weight.any_gt(budget)) {
             let Some((id, round)) = VerdictQueueItems::<T>::get(q.head) else {
                 q.head = q.head.saturating_add(1);
                 done += 1;
@@ -386,10 +386,20 @@ impl<T: Config> Pallet<T> {
     }
 
     /// Draws the quorum of `o`'s current round now. Returns the number of seats.
-    pub(crate) fn draw_quorum(id: OptimumId, mut o: OptimumOf<T>, now: BlockNumberFor<T>) -> u32 {
-        let params = ActiveParams::<T>::get();
+    pub(crate) fn draw_quorum(id: OptimumId, o: OptimumOf<T>, now: BlockNumberFor<T>) -> u32 {
         let pool = Pools::<T>::get(o.domain);
         let k = quorum_size(pool.size, o.round, T::MaxQuorum::get());
+        Self::draw_quorum_of(id, o, now, k)
+    }
+
+    /// Draws a quorum of up to `k` seats for `o`'s current round now.
+    pub(crate) fn draw_quorum_of(
+        id: OptimumId,
+        mut o: OptimumOf<T>,
+        now: BlockNumberFor<T>,
+        k: u32,
+    ) -> u32 {
+        let params = ActiveParams::<T>::get();
         let mut exclude = T::Linked::linked(&o.optimizer);
         exclude.truncate(T::MaxLinked::get() as usize);
         exclude.push(o.optimizer.clone());
@@ -617,10 +627,10 @@ impl<T: Config> Pallet<T> {
                 if off <= d.tolerance {
                     T::Reputation::reward(&who, Role::Evaluator, params.points.agree);
                     Self::add_points(o.domain, &who, 0, 1);
-                    Self::refresh(o.domain, &who);
+                    Self::refresh_if_moved(o.domain, &who);
                 } else if off > d.tolerance.saturating_mul(u64::from(params.far_factor)) {
                     T::Reputation::penalize(&who, Role::Evaluator, params.points.far);
-                    Self::refresh(o.domain, &who);
+                    Self::refresh_if_moved(o.domain, &who);
                 }
             }
         }

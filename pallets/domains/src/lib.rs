@@ -23,9 +23,10 @@
 //! [`Fenwick`], [`Pools`]): a member's weight is `bond × (reputation_base +
 //! Role::Evaluator reputation)`. Joining appends a slot (O(log N) reads, one node write);
 //! leaving moves the last slot into the freed one (O(log N) writes). Weights are refreshed
-//! whenever this pallet changes a member's bond or reputation; reputation decay elsewhere
-//! leaves a weight stale until the next refresh (anyone may call
-//! [`Pallet::refresh_weight`]).
+//! whenever this pallet changes a member's bond (join, bond more, unbond, slash); after a
+//! verdict's reputation change only when the weight moved by more than 1/16 (a tree update
+//! per seat would dominate the verdict's cost). Smaller drifts, and reputation decay, leave
+//! a weight stale until the next refresh (anyone may call [`Pallet::refresh_weight`]).
 //!
 //! ## An optimum's life
 //!
@@ -76,8 +77,10 @@
 //!
 //! ## Bounds
 //!
-//! Every hook does a bounded amount of work per block (draws, verdicts, payouts; the epoch
-//! end reads at most `MaxDomains` active domains). Invariants (`do_try_state`): held
+//! Every hook does a bounded amount of work per block: at most `max_draws_per_block` draws
+//! and `max_verdicts_per_block` verdicts, each kind stopping early once it used a quarter of
+//! the block's weight; `max_payouts_per_block` payout entries; the epoch end reads at most
+//! `MaxDomains` active domains. Invariants (`do_try_state`): held
 //! deposits and bonds match storage, every Fenwick tree sums to its pool's total and its
 //! slots' weights, and the pot holds at least what it owes.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -93,6 +96,8 @@ mod rewards;
 #[cfg(any(feature = "try-runtime", test))]
 mod try_state;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -694,8 +699,11 @@ pub mod pallet {
             let mut weight = T::WeightInfo::on_initialize_idle();
             weight.saturating_accrue(Self::epoch_hook(now));
             weight.saturating_accrue(Self::payout_hook());
-            weight.saturating_accrue(Self::draw_hook(now));
-            weight.saturating_accrue(Self::verdict_hook(now));
+            // Draws and verdicts each stop (after at least one, so that queues progress)
+            // once they used a quarter of the block.
+            let budget = T::BlockWeights::get().max_block / 4;
+            weight.saturating_accrue(Self::draw_hook(now, budget));
+            weight.saturating_accrue(Self::verdict_hook(now, budget));
             weight
         }
 

@@ -435,3 +435,30 @@ fn verdicts_per_block_are_bounded_and_finalize_is_permissionless() {
         check();
     });
 }
+
+#[test]
+fn verdicts_refresh_weights_only_when_they_moved_by_more_than_a_sixteenth() {
+    new_test_ext().execute_with(|| {
+        let d = domain_with(10);
+        let id = submit(OPTIMIZER, d, 500);
+        until_voting(id);
+        let (_, members) = quorum(id);
+        let (agreeing, lazy) = (members[0], members[1]);
+        let weight = |who| {
+            let m = Members::<Test>::get(d, who).expect("member");
+            crate::PoolSlots::<Test>::get(d, m.slot)
+                .expect("slot")
+                .weight
+        };
+        // Reputation 100 doubles the factor (100 + 100): far beyond 1/16, refreshed.
+        set_reputation(members[2], Role::Evaluator, 100);
+        play_round(id, |who| (who != lazy).then_some(500));
+        // +1 reputation is a 1% move: the stored weight stays.
+        assert_eq!(reputation(agreeing, Role::Evaluator), 1);
+        assert_eq!(weight(agreeing), MIN_BOND * 100);
+        assert_eq!(weight(members[2]), MIN_BOND * 201);
+        // A slash always refreshes: bond 90, reputation 0.
+        assert_eq!(weight(lazy), (MIN_BOND - MIN_BOND / 10) * 100);
+        check();
+    });
+}
