@@ -33,9 +33,19 @@ frame_support::construct_runtime!(
     }
 );
 
+parameter_types! {
+    /// A block of 16 ms (ref time) without a proof-size limit: draws and verdicts each get
+    /// 4 ms of it, a few of the mock's (storage-free) verdicts.
+    pub MockBlockWeights: frame_system::limits::BlockWeights =
+        frame_system::limits::BlockWeights::simple_max(
+            frame_support::weights::Weight::from_parts(16_000_000_000, u64::MAX),
+        );
+}
+
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
     type Block = Block;
+    type BlockWeights = MockBlockWeights;
     type AccountData = pallet_balances::AccountData<Balance>;
 }
 

@@ -462,3 +462,78 @@ fn verdicts_refresh_weights_only_when_they_moved_by_more_than_a_sixteenth() {
         check();
     });
 }
+
+#[test]
+fn verdicts_stop_once_they_used_a_quarter_of_the_block() {
+    use crate::WeightInfo;
+    use frame_support::{traits::Get, weights::Weight};
+    new_test_ext().execute_with(|| {
+        assert_ok!(Domains::set_params(
+            RuntimeOrigin::root(),
+            crate::Params {
+                max_draws_per_block: 64,
+                max_verdicts_per_block: 64,
+                ..test_params()
+            }
+        ));
+        // N = 100: quorums of 10.
+        let d = domain_with(100);
+        let ids: Vec<_> = (0..8).map(|i| submit(OPTIMIZER, d, 100 + i)).collect();
+        run_to(System::block_number() + DRAW_DELAY);
+        let (_, reveal_until) = windows(ids[7]);
+        // Nobody votes: each round closes with 10 seats and escalates.
+        System::set_block_number(reveal_until);
+        let budget = <<Test as frame_system::Config>::BlockWeights as Get<
+            frame_system::limits::BlockWeights,
+        >>::get()
+        .max_block
+            / 4;
+        let per_verdict = <() as WeightInfo>::finalize(10);
+        let mut fits = 1u64;
+        while !per_verdict.saturating_mul(fits).any_gt(budget) {
+            fits += 1;
+        }
+        let expected = fits.min(20);
+        assert!(
+            expected < 20,
+            "the mock block fits every verdict: nothing to test"
+        );
+        Domains::on_initialize(reveal_until);
+        let escalated = ids
+            .iter()
+            .filter(|id| Optimums::<Test>::get(**id).is_some_and(|o| o.round == 1))
+            .count() as u64;
+        assert_eq!(escalated, expected);
+        assert!(per_verdict != Weight::zero());
+        check();
+    });
+}
+
+#[test]
+fn a_round_0_commit_cannot_be_replayed_in_round_1() {
+    assert_ne!(
+        commit_hash(3, 0, 500, &[1; 32], &7u64),
+        commit_hash(3, 1, 500, &[1; 32], &7u64)
+    );
+    new_test_ext().execute_with(|| {
+        let d = domain_with(4);
+        let id = submit(OPTIMIZER, d, 500);
+        // Round 0: nobody reveals, so round 1 (2K = 6 > 4 members: all serve) is drawn.
+        until_voting(id);
+        let (_, r0) = quorum(id);
+        let who = r0[0];
+        let old = commit_hash(id, 0, 500, &salt(who), &who);
+        assert_ok!(Domains::commit(signed(who), id, old));
+        play_round(id, |_| None);
+        until_voting(id);
+        assert_eq!(quorum(id), (1, (0..4).map(eval).collect::<Vec<_>>()));
+        // Replaying its round-0 commit: the round-1 reveal does not match it.
+        assert_ok!(Domains::commit(signed(who), id, old));
+        run_to(windows(id).0);
+        assert_noop!(
+            Domains::reveal(signed(who), id, 500, salt(who)),
+            Error::<Test>::CommitMismatch
+        );
+        check();
+    });
+}

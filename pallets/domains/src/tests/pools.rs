@@ -4,7 +4,7 @@ use super::*;
 use crate::{Error, EvaluatorDomains, HoldReason, Members, NextDomainId, Params, Pools};
 use frame_support::{assert_noop, BoundedVec};
 use sp_core::H256;
-use sp_runtime::{DispatchError, Perbill};
+use sp_runtime::{BuildStorage, DispatchError, Perbill};
 
 #[test]
 fn governance_registers_and_updates_domains() {
@@ -329,6 +329,46 @@ fn a_serving_member_cannot_unbond_or_leave_until_its_round_ends() {
         play_round(id, |_| Some(100));
         assert_eq!(outcome(id).map(|o| o.0), Some(crate::Outcome::Accepted));
         assert_ok!(Domains::leave_pool(signed(m), d));
+        check();
+    });
+}
+
+#[test]
+fn genesis_registers_domains_and_creates_the_pot() {
+    let mut storage = frame_system::GenesisConfig::<Test>::default()
+        .build_storage()
+        .expect("frame-system genesis builds");
+    crate::GenesisConfig::<Test> {
+        params: test_params(),
+        domains: vec![
+            crate::GenesisDomain {
+                name: b"least-squares".to_vec(),
+                direction: crate::Direction::LowerIsBetter,
+                spec_hash: H256::repeat_byte(9),
+                tolerance: 1_000,
+                reward_weight: 2,
+                min_share: Perbill::from_percent(10),
+            },
+            crate::GenesisDomain {
+                name: b"second".to_vec(),
+                direction: crate::Direction::HigherIsBetter,
+                spec_hash: H256::repeat_byte(8),
+                tolerance: 5,
+                reward_weight: 1,
+                min_share: Perbill::zero(),
+            },
+        ],
+    }
+    .assimilate_storage(&mut storage)
+    .expect("domains genesis builds");
+    sp_io::TestExternalities::new(storage).execute_with(|| {
+        assert_eq!(NextDomainId::<Test>::get(), 2);
+        let d = crate::Domains::<Test>::get(0).expect("registered");
+        assert_eq!(d.name.to_vec(), b"least-squares".to_vec());
+        assert_eq!((d.tolerance, d.reward_weight), (1_000, 2));
+        assert_eq!(d.eval_share, Perbill::from_percent(30));
+        assert_eq!(free(Domains::account_id()), ED);
+        assert_eq!(crate::CurrentEpoch::<Test>::get().ends_at, EPOCH);
         check();
     });
 }
