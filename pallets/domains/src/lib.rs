@@ -50,8 +50,8 @@
 //!    In round 0, if the revealed scores spread over more than 2 × tolerance, or the claimed
 //!    gain over the best exceeds `large_gain`, or fewer than `min_reveals` revealed, a
 //!    second quorum of 2K is drawn (round 1) before any verdict. Otherwise (or after the
-//!    second round) the lower median of the deciding round's scores decides: within tolerance of the
-//!    claim is [`Outcome::Accepted`] (deposit returned, best updated, contribution and
+//!    second round) the lower median of the deciding round's scores decides: within
+//!    tolerance of the claim is [`Outcome::Accepted`] (deposit returned, best updated, contribution and
 //!    optimizer reputation recorded), else [`Outcome::Refused`] (deposit to the treasury,
 //!    optimizer reputation lost). Too few reveals in round 1 is [`Outcome::Undecided`]
 //!    (deposit returned). Every revealer (both rounds) within tolerance of the verdict gains
@@ -71,8 +71,10 @@
 //! epoch. A paid domain's amount (with its carry) gives `treasury_share` to the treasury,
 //! `eval_share` to evaluators (by points) and the rest to optimizers (by points); then its
 //! `eval_share` moves by `split_step` within bounds: up when evaluations demanded per pool
-//! member exceeded `target_load`, down when below half of it. Accounts' shares are credited
-//! to [`Claimable`] by `on_initialize` (`max_payouts_per_block` per block) and paid by
+//! member exceeded `target_load`, down when below half of it. Evaluators earn a point for
+//! every revealed score within tolerance of a verdict, accepted or refused; points pay only
+//! in an epoch in which their domain is paid. Accounts' shares are credited to
+//! [`Claimable`] by `on_initialize` (`max_payouts_per_block` per block) and paid by
 //! [`Pallet::claim_rewards`].
 //!
 //! ## Bounds
