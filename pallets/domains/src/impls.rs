@@ -317,8 +317,9 @@ impl<T: Config> Pallet<T> {
     }
 
     /// `on_initialize`: draws the quorums due, at most `max_draws_per_block` (stale entries
-    /// count too), and none after the first once `budget` is used up. Stops at the first entry not yet due: entries are in due order while the
-    /// parameters stay the same (after a change, an entry may wait behind a later one).
+    /// count too), and none after the first once `budget` is used up. Stops at the first
+    /// entry not yet due: entries are in due order while the parameters stay the same
+    /// (after a change, an entry may wait behind a later one).
     pub(crate) fn draw_hook(now: BlockNumberFor<T>, budget: Weight) -> Weight {
         let max = ActiveParams::<T>::get().max_draws_per_block;
         let mut q = DrawQueue::<T>::get();

@@ -51,9 +51,9 @@
 //!    gain over the best exceeds `large_gain`, or fewer than `min_reveals` revealed, a
 //!    second quorum of 2K is drawn (round 1) before any verdict. Otherwise (or after the
 //!    second round) the lower median of the deciding round's scores decides: within
-//!    tolerance of the claim is [`Outcome::Accepted`] (deposit returned, best updated, contribution and
-//!    optimizer reputation recorded), else [`Outcome::Refused`] (deposit to the treasury,
-//!    optimizer reputation lost). Too few reveals in round 1 is [`Outcome::Undecided`]
+//!    tolerance of the claim is [`Outcome::Accepted`] (deposit returned, best updated,
+//!    contribution and optimizer reputation recorded), else [`Outcome::Refused`] (deposit to
+//!    the treasury, optimizer reputation lost). Too few reveals in round 1 is [`Outcome::Undecided`]
 //!    (deposit returned). Every revealer (both rounds) within tolerance of the verdict gains
 //!    reputation and an evaluator point; farther than `far_factor × tolerance` loses
 //!    reputation. A colluding minority cannot move the median out of the honest range.
