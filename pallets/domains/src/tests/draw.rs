@@ -169,6 +169,7 @@ fn heavier_members_are_drawn_more_often_never_twice_and_never_when_excluded() {
             join(d, eval(i), MIN_BOND * u128::from(i + 1));
         }
         let excluded = [eval(9), eval(4)];
+        let tree_before: Vec<_> = Fenwick::<Test>::iter_prefix(d).collect();
         let mut counts: BTreeMap<AccountId, u32> = BTreeMap::new();
         let rounds = 4_000u32;
         for r in 0..rounds {
@@ -196,7 +197,9 @@ fn heavier_members_are_drawn_more_often_never_twice_and_never_when_excluded() {
         }
         assert_eq!(c(9), 0);
         assert_eq!(c(4), 0);
-        // The draw left the stored tree as it was.
+        // The draws left the stored tree as it was.
+        let tree_after: Vec<_> = Fenwick::<Test>::iter_prefix(d).collect();
+        assert_eq!(tree_before, tree_after);
         check();
     });
 }
@@ -252,4 +255,21 @@ fn linked_accounts_are_never_drawn_by_the_hook() {
         }
         check();
     });
+}
+
+#[test]
+fn lower_median_and_direction() {
+    use crate::{distance, lower_median, Direction};
+    assert_eq!(lower_median(&[]), None);
+    assert_eq!(lower_median(&[5]), Some(5));
+    assert_eq!(lower_median(&[1, 9]), Some(1));
+    assert_eq!(lower_median(&[1, 2, 9]), Some(2));
+    assert_eq!(lower_median(&[1, 2, 8, 9]), Some(2));
+    assert_eq!(distance(i64::MIN, i64::MAX), u64::MAX);
+    assert!(Direction::LowerIsBetter.better(1, 2));
+    assert!(Direction::HigherIsBetter.better(2, 1));
+    assert_eq!(
+        Direction::LowerIsBetter.gain(i64::MIN, i64::MAX),
+        i128::from(u64::MAX)
+    );
 }
