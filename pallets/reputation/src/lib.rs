@@ -86,6 +86,13 @@ pub enum Role {
     Advertiser,
     /// Storage provider of the distributed data store.
     StorageProvider,
+    /// Optimizer of an optimization domain (pallet-domains): gains when its claimed optimum
+    /// is accepted by the evaluators' quorum, loses when it is refused.
+    Optimizer,
+    /// Evaluator of an optimization domain (pallet-domains): gains when its revealed score
+    /// agrees with the verdict, loses when it is far from it or does not reveal. Part of
+    /// its weight in quorum draws.
+    Evaluator,
 }
 
 /// One (account, role) score as stored.
