@@ -36,9 +36,11 @@ pub struct QuorumDrawn {
     pub domain: DomainId,
     /// blake2_256 of the optimum's content (the file in the store).
     pub content_hash: [u8; 32],
-    /// The last block in which a commit is accepted.
+    /// The first block in which commits are refused and reveals accepted: commits land in
+    /// `[drawn, commit_until)`.
     pub commit_until: BlockNumber,
-    /// The last block in which a reveal is accepted (reveals start after `commit_until`).
+    /// The first block in which reveals are refused: reveals land in
+    /// `[commit_until, reveal_until)`.
     pub reveal_until: BlockNumber,
 }
 
@@ -72,14 +74,15 @@ pub enum ChainError {
 
 /// The chain as the evaluator uses it. Submissions return once the node accepted the
 /// transaction into its pool; inclusion is not awaited (a transaction submitted while the
-/// best block is `n` lands in block `n + 1` at the earliest).
-pub trait Chain {
+/// best block is `n` lands in block `n + 1` at the earliest). The futures are `Send`, so
+/// that a [`Runner`](crate::Runner) can be `tokio::spawn`ed.
+pub trait Chain: Send {
     /// The account that signs this evaluator's commits and reveals.
     fn account(&self) -> AccountId;
 
     /// The next block on the chain, in order, each once: after block `n` comes `n + 1`
     /// (a binding that falls behind catches up block by block). `Err(Closed)` ends the run.
-    fn next_block(&mut self) -> impl Future<Output = Result<Block, ChainError>>;
+    fn next_block(&mut self) -> impl Future<Output = Result<Block, ChainError>> + Send;
 
     /// `Domains::commit(optimum, hash)`; `round` is the round the commitment binds (the
     /// pallet knows it from the optimum; a binding may ignore it).
@@ -88,7 +91,7 @@ pub trait Chain {
         optimum: OptimumId,
         round: Round,
         hash: [u8; 32],
-    ) -> impl Future<Output = Result<(), ChainError>>;
+    ) -> impl Future<Output = Result<(), ChainError>> + Send;
 
     /// `Domains::reveal(optimum, score, salt)`.
     fn reveal(
@@ -96,7 +99,7 @@ pub trait Chain {
         optimum: OptimumId,
         score: i64,
         salt: [u8; 32],
-    ) -> impl Future<Output = Result<(), ChainError>>;
+    ) -> impl Future<Output = Result<(), ChainError>> + Send;
 }
 
 /// The commitment of `evaluator` to `score` for `optimum` in `round`:
@@ -113,9 +116,12 @@ pub fn commitment(
     sp_crypto_hashing::blake2_256(&(optimum, round, score, salt, evaluator).encode())
 }
 
-/// When the evaluator may act on an optimum at best block `now`: its transaction lands in
-/// block `now + 1` at the earliest, so it commits while `now + 1 ≤ commit_until` and
-/// reveals while `commit_until < now + 1 ≤ reveal_until`.
+/// When the evaluator may act on an optimum at best block `now`. The pallet accepts commits
+/// in blocks `[drawn, commit_until)` and reveals in `[commit_until, reveal_until)`; a
+/// transaction sent at best block `now` lands in block `now + 1` at the earliest, so the
+/// evaluator commits while `now + 1 < commit_until` and reveals while
+/// `commit_until ≤ now + 1 < reveal_until`. It acts at the first block it may, so a window
+/// boundary only matters to an evaluator that starts late.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Window {
     /// A commit sent now can still be included in the commit window.
@@ -136,9 +142,9 @@ impl QuorumDrawn {
 /// [`QuorumDrawn::window`] from the bare numbers.
 pub fn window(now: BlockNumber, commit_until: BlockNumber, reveal_until: BlockNumber) -> Window {
     let lands = u64::from(now) + 1;
-    if lands <= u64::from(commit_until) {
+    if lands < u64::from(commit_until) {
         Window::Commit
-    } else if lands <= u64::from(reveal_until) {
+    } else if lands < u64::from(reveal_until) {
         Window::Reveal
     } else {
         Window::Closed
@@ -172,12 +178,13 @@ mod tests {
 
     #[test]
     fn windows_count_the_block_a_transaction_lands_in() {
-        // commit_until 13, reveal_until 16.
+        // Commits land in [.., 13), reveals in [13, 16).
         assert_eq!(window(10, 13, 16), Window::Commit);
-        assert_eq!(window(12, 13, 16), Window::Commit);
-        assert_eq!(window(13, 13, 16), Window::Reveal);
-        assert_eq!(window(15, 13, 16), Window::Reveal);
-        assert_eq!(window(16, 13, 16), Window::Closed);
+        assert_eq!(window(11, 13, 16), Window::Commit);
+        assert_eq!(window(12, 13, 16), Window::Reveal);
+        assert_eq!(window(14, 13, 16), Window::Reveal);
+        assert_eq!(window(15, 13, 16), Window::Closed);
+        assert_eq!(window(10, 11, 11), Window::Closed);
         assert_eq!(window(u32::MAX, u32::MAX, u32::MAX), Window::Closed);
     }
 }

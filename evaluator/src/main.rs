@@ -9,6 +9,9 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use echonet_evaluator::{least_squares, store};
 
+/// The largest file `hash` and `store-put` read (they hold it in memory once).
+const MAX_FILE_BYTES: u64 = 1 << 30;
+
 /// The reference evaluator of EchoNet's optimization domains.
 #[derive(Debug, Parser)]
 #[command(name = "echonet-evaluator", version, about)]
@@ -101,11 +104,11 @@ fn execute(command: Command) -> Result<(), String> {
             println!("{score}");
         }
         Command::Hash { file } => {
-            let bytes = store::read_limited(&file, u64::MAX / 2).map_err(|e| e.to_string())?;
+            let bytes = store::read_limited(&file, MAX_FILE_BYTES).map_err(|e| e.to_string())?;
             println!("0x{}", hex::encode(sp_crypto_hashing::blake2_256(&bytes)));
         }
         Command::StorePut { store: dir, file } => {
-            let hash = store::put(&dir, &file, u64::MAX / 2).map_err(|e| e.to_string())?;
+            let hash = store::put(&dir, &file, MAX_FILE_BYTES).map_err(|e| e.to_string())?;
             println!("0x{}", hex::encode(hash));
         }
         Command::Run(args) => run(args)?,

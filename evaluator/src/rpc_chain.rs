@@ -3,8 +3,10 @@
 //! **Status: sketch, to be completed when pallet-domains lands.** It is written against
 //! echonet-runtime's types with the call and event names of the issue 16 design
 //! (`RuntimeCall::Domains(pallet_domains::Call::{commit, reveal})`,
-//! `RuntimeEvent::Domains(pallet_domains::Event::QuorumDrawn { .. })`); the lines marked
-//! `LEAD:` are where the pallet's real field names and types must be checked. The crate's
+//! `RuntimeEvent::Domains(pallet_domains::Event::QuorumDrawn { .. })`), whose fields were
+//! checked against the pallet's work in progress; the lines marked `LEAD:` are where they
+//! must be checked again. Built with `--features chain` before the pallet exists, the only
+//! errors are the missing `pallet_domains` crate and `Domains` variants. The crate's
 //! default build does not compile this module, so it builds without the pallet.
 //!
 //! How it follows the chain: it polls the best block (the node's `chain_getHeader`) and reads
@@ -93,10 +95,9 @@ impl RpcChain {
         let events = self.client.events(hash).await.map_err(other)?;
         let mut out = Vec::new();
         for record in events {
-            // LEAD: match the pallet's real event. If `QuorumDrawn` carries only
-            // `{ optimum, members, round }`, read the optimum's domain, content hash and
-            // windows from `pallet_domains::Optimums::<Runtime>::hashed_key_for(optimum)`
-            // at `hash` with `self.client.storage_value(..)`.
+            // LEAD: the pallet's event, as its work in progress declares it (windows as
+            // "first block in which commits / reveals are refused", as `chain::window`
+            // expects).
             if let RuntimeEvent::Domains(pallet_domains::Event::QuorumDrawn {
                 optimum,
                 round,
@@ -110,7 +111,7 @@ impl RpcChain {
                 out.push(QuorumDrawn {
                     optimum,
                     round,
-                    members: members.into_iter().map(|a| *a.as_ref()).collect(),
+                    members: members.into_iter().map(<[u8; 32]>::from).collect(),
                     domain,
                     content_hash: content_hash.0,
                     commit_until,

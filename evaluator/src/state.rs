@@ -103,9 +103,9 @@ pub struct Entry {
     /// The content hash.
     #[serde(with = "hex32")]
     pub content_hash: [u8; 32],
-    /// Last block of the commit window.
+    /// The first block in which commits are refused (see [`crate::chain::window`]).
     pub commit_until: BlockNumber,
-    /// Last block of the reveal window.
+    /// The first block in which reveals are refused.
     pub reveal_until: BlockNumber,
     /// How far it got.
     #[serde(flatten)]

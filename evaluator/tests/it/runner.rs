@@ -156,8 +156,8 @@ impl Fixture {
         }
     }
 
-    /// A quorum for optimum 7 in domain 0 drawn at `at` with me in it: commit until
-    /// `at + 3`, reveal until `at + 6`.
+    /// A quorum for optimum 7 in domain 0 drawn at `at` with me in it: commits land in
+    /// `[at, at + 3)`, reveals in `[at + 3, at + 6)`.
     fn quorum(&self, at: u32) -> QuorumDrawn {
         QuorumDrawn {
             optimum: 7,
@@ -260,9 +260,10 @@ async fn a_member_commits_in_the_commit_window_and_reveals_after_it() {
     let f = Fixture::new();
     let mut r = f.runner(f.chain([], &[]));
     let mut chain_blocks = blocks(10..=17, &[(10, f.quorum(10))]).into_iter();
-    // Block by block: the commit goes out at once, nothing at 11 and 12 (commit window),
-    // the reveal at 13 (its transaction lands in 14 > commit_until 13).
-    for expected_len in [1, 1, 1, 2, 2, 2, 2, 2] {
+    // Block by block: commits land in [.., 13), reveals in [13, 16). The commit goes out
+    // at once, nothing at 11 (a reveal would land in the commit window), the reveal at 12
+    // (it lands in 13), nothing after.
+    for expected_len in [1, 1, 2, 2, 2, 2, 2, 2] {
         let b = chain_blocks.next().unwrap();
         let n = b.number;
         f.feed(&mut r, vec![b]).await;
@@ -275,7 +276,7 @@ async fn a_member_commits_in_the_commit_window_and_reveals_after_it() {
         let saved = State::load(&f.state_path(), ME).unwrap();
         assert_eq!(&saved, r.state(), "the state file follows every block");
     }
-    assert_commit_then_reveal(&f.sent(), 0, good_score(), 10, 13);
+    assert_commit_then_reveal(&f.sent(), 0, good_score(), 10, 12);
     // After the reveal window the entry is gone; the last block is remembered.
     assert!(r.state().entries.is_empty());
     assert_eq!(r.state().last_block, Some(17));
@@ -299,7 +300,8 @@ async fn quorums_without_me_or_of_another_domain_are_ignored() {
 async fn a_quorum_seen_after_its_commit_window_is_not_served() {
     let f = Fixture::new();
     let mut q = f.quorum(10);
-    q.commit_until = 10;
+    // At block 10 a commit would land in 11: already refused.
+    q.commit_until = 11;
     f.run(10..=17, &[(10, q)]).await;
     assert_eq!(f.sent(), vec![]);
 }
@@ -311,12 +313,13 @@ async fn content_that_arrives_late_is_scored_while_the_commit_window_lasts() {
     let held = f.dir.path().join("held");
     std::fs::rename(&stored, &held).unwrap();
     let mut r = f.runner(f.chain([], &[]));
-    f.feed(&mut r, blocks(10..=11, &[(10, f.quorum(10))])).await;
+    f.feed(&mut r, blocks([10], &[(10, f.quorum(10))])).await;
     assert_eq!(f.sent(), vec![]);
     assert_eq!(r.state().entries[0].stage, Stage::AwaitingContent);
     std::fs::rename(&held, &stored).unwrap();
-    f.feed(&mut r, blocks(12..=16, &[])).await;
-    assert_commit_then_reveal(&f.sent(), 0, good_score(), 12, 13);
+    // Block 11 is the last from which a commit lands in time (in 12 < 13).
+    f.feed(&mut r, blocks(11..=16, &[])).await;
+    assert_commit_then_reveal(&f.sent(), 0, good_score(), 11, 12);
 }
 
 #[tokio::test]
@@ -383,7 +386,7 @@ async fn a_restarted_evaluator_reveals_what_it_committed_and_never_commits_again
     // Restart: the new chain binding replays 10 and 11 (with the quorum event again) and
     // goes on; and the event is seen again in a later block.
     let r = f.run(10..=16, &[(10, q.clone()), (12, q)]).await;
-    assert_commit_then_reveal(&f.sent(), 0, good_score(), 10, 13);
+    assert_commit_then_reveal(&f.sent(), 0, good_score(), 10, 12);
     assert_eq!(r.state().last_block, Some(16));
 }
 
@@ -394,7 +397,7 @@ async fn a_commit_that_may_have_left_is_never_sent_again() {
     chain.commit_answers = [Err(ChainError::Uncertain("timeout".into()))].into();
     let mut r = f.runner(chain);
     r.run().await.unwrap();
-    assert_commit_then_reveal(&f.sent(), 0, good_score(), 10, 13);
+    assert_commit_then_reveal(&f.sent(), 0, good_score(), 10, 12);
 }
 
 #[tokio::test]
@@ -417,7 +420,7 @@ async fn a_crash_after_saving_a_commit_never_leads_to_a_second_one() {
     assert_eq!(
         f.sent(),
         vec![Sent::Reveal {
-            at: 13,
+            at: 12,
             optimum: 7,
             score,
             salt
@@ -433,15 +436,18 @@ async fn a_refused_commit_is_tried_again_next_block_a_few_times_only() {
     f.runner(chain).run().await.unwrap();
     let sent = f.sent();
     assert!(matches!(sent[0], Sent::Commit { at: 10, .. }), "{sent:?}");
-    assert_commit_then_reveal(&sent[1..], 0, good_score(), 11, 13);
+    assert_commit_then_reveal(&sent[1..], 0, good_score(), 11, 12);
     // The two attempts commit to the same score and salt.
     let (Sent::Commit { hash: a, .. }, Sent::Commit { hash: b, .. }) = (&sent[0], &sent[1]) else {
         panic!("{sent:?}")
     };
     assert_eq!(a, b);
 
+    // A commit window long enough for three attempts (blocks 10, 11, 12).
     let f = Fixture::new();
-    let mut chain = f.chain(10..=12, &[(10, f.quorum(10))]);
+    let mut q = f.quorum(10);
+    (q.commit_until, q.reveal_until) = (20, 25);
+    let mut chain = f.chain(10..=12, &[(10, q)]);
     chain.commit_answers = (0..3)
         .map(|_| Err(ChainError::Rejected("bad".into())))
         .collect();
@@ -452,7 +458,7 @@ async fn a_refused_commit_is_tried_again_next_block_a_few_times_only() {
         "{:?}",
         r.state().entries[0].stage
     );
-    f.feed(&mut r, blocks(13..=16, &[])).await;
+    f.feed(&mut r, blocks(13..=26, &[])).await;
     let sent = f.sent();
     assert_eq!(sent.len(), 3, "{sent:?}");
     assert!(sent.iter().all(|s| matches!(s, Sent::Commit { .. })));
@@ -466,8 +472,8 @@ async fn a_refused_reveal_is_sent_again_while_the_reveal_window_lasts() {
     f.runner(chain).run().await.unwrap();
     let sent = f.sent();
     assert_eq!(sent.len(), 3, "{sent:?}");
-    assert!(matches!(sent[1], Sent::Reveal { at: 13, .. }));
-    assert_commit_then_reveal(&[sent[0].clone(), sent[2].clone()], 0, good_score(), 10, 14);
+    assert!(matches!(sent[1], Sent::Reveal { at: 12, .. }));
+    assert_commit_then_reveal(&[sent[0].clone(), sent[2].clone()], 0, good_score(), 10, 13);
 }
 
 #[tokio::test]
@@ -489,8 +495,8 @@ async fn an_escalated_round_gets_its_own_commitment() {
     let sent = f.sent();
     assert_eq!(sent.len(), 4, "{sent:?}");
     let score = good_score();
-    assert_commit_then_reveal(&sent[..2], 0, score, 10, 13);
-    assert_commit_then_reveal(&sent[2..], 1, score, 17, 20);
+    assert_commit_then_reveal(&sent[..2], 0, score, 10, 12);
+    assert_commit_then_reveal(&sent[2..], 1, score, 17, 19);
 }
 
 #[tokio::test]
@@ -510,4 +516,15 @@ async fn a_corrupt_or_foreign_state_file_stops_the_runner_and_is_kept() {
     State::new(OTHER).save(&f.state_path()).unwrap();
     let err = Runner::new(f.chain([], &[]), f.config()).err().unwrap();
     assert!(err.to_string().contains("belongs to account"), "{err}");
+}
+
+#[tokio::test]
+async fn a_runner_can_be_spawned_on_a_multi_threaded_runtime() {
+    let f = Fixture::new();
+    let mut r = f.runner(f.chain(10..=16, &[(10, f.quorum(10))]));
+    tokio::spawn(async move { r.run().await.map(|()| r) })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_commit_then_reveal(&f.sent(), 0, good_score(), 10, 12);
 }
