@@ -163,12 +163,14 @@ fn run(args: RunArgs) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
         let mut runner = echonet_evaluator::Runner::new(chain, cfg).map_err(|e| e.to_string())?;
-        tokio::select! {
-            r = runner.run() => r.map_err(|e| e.to_string()),
-            _ = tokio::signal::ctrl_c() => {
-                tracing::info!(target: "evaluator", "interrupted; state is saved after every block");
-                Ok(())
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
+        let shutdown = async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
             }
-        }
+        };
+        runner.run_until(shutdown).await.map_err(|e| e.to_string())
     })
 }

@@ -105,8 +105,27 @@ impl<C: Chain> Runner<C> {
     /// Follows the chain until its block stream ends ([`ChainError::Closed`]: `Ok`) or
     /// fails.
     pub async fn run(&mut self) -> Result<(), RunError> {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// [`run`](Self::run), stopping with `Ok` once `shutdown` completes. Shutdown is only
+    /// taken while waiting for the next block: a block being processed (an evaluation, a
+    /// submission and the state write around it) always finishes first.
+    pub async fn run_until(
+        &mut self,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) -> Result<(), RunError> {
+        tokio::pin!(shutdown);
         loop {
-            match self.chain.next_block().await {
+            let next = tokio::select! {
+                biased;
+                () = &mut shutdown => {
+                    tracing::info!(target: TARGET, "stopping; state saved");
+                    return Ok(());
+                }
+                next = self.chain.next_block() => next,
+            };
+            match next {
                 Ok(block) => self.on_block(block).await?,
                 Err(ChainError::Closed) => return Ok(()),
                 Err(e) => return Err(e.into()),
@@ -121,6 +140,7 @@ impl<C: Chain> Runner<C> {
             tracing::debug!(target: TARGET, now, "block already processed");
             return Ok(());
         }
+        tracing::debug!(target: TARGET, now, quorums = block.quorums.len(), "block");
         for q in &block.quorums {
             if !q.members.contains(&self.account)
                 || self.cfg.domain.is_some_and(|d| d != q.domain)

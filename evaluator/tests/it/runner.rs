@@ -528,3 +528,15 @@ async fn a_runner_can_be_spawned_on_a_multi_threaded_runtime() {
         .unwrap();
     assert_commit_then_reveal(&f.sent(), 0, good_score(), 10, 12);
 }
+
+#[tokio::test]
+async fn a_shutdown_stops_the_runner_between_blocks() {
+    let f = Fixture::new();
+    let mut r = f.runner(f.chain(10..=16, &[(10, f.quorum(10))]));
+    r.run_until(std::future::ready(())).await.unwrap();
+    assert_eq!(r.state().last_block, None);
+    assert_eq!(f.sent(), vec![]);
+    // Resumed, it serves the quorum as if nothing happened.
+    r.run().await.unwrap();
+    assert_commit_then_reveal(&f.sent(), 0, good_score(), 10, 12);
+}
