@@ -1,13 +1,7 @@
 //! The [`Chain`] binding to a running `echonet-node` over JSON-RPC (feature `chain`).
 //!
-//! **Status: sketch, to be completed when pallet-domains lands.** It is written against
-//! echonet-runtime's types with the call and event names of the issue 16 design
-//! (`RuntimeCall::Domains(pallet_domains::Call::{commit, reveal})`,
-//! `RuntimeEvent::Domains(pallet_domains::Event::QuorumDrawn { .. })`), whose fields were
-//! checked against the pallet's work in progress; the lines marked `LEAD:` are where they
-//! must be checked again. Built with `--features chain` before the pallet exists, the only
-//! errors are the missing `pallet_domains` crate and `Domains` variants. The crate's
-//! default build does not compile this module, so it builds without the pallet.
+//! It uses echonet-runtime's own types: `RuntimeCall::Domains(pallet_domains::Call::{commit,
+//! reveal})` and `RuntimeEvent::Domains(pallet_domains::Event::QuorumDrawn { .. })`.
 //!
 //! How it follows the chain: it polls the best block (the node's `chain_getHeader`) and reads
 //! every block after the last one processed, in order, by number (`chain_getBlockHash`,
@@ -95,9 +89,8 @@ impl RpcChain {
         let events = self.client.events(hash).await.map_err(other)?;
         let mut out = Vec::new();
         for record in events {
-            // LEAD: the pallet's event, as its work in progress declares it (windows as
-            // "first block in which commits / reveals are refused", as `chain::window`
-            // expects).
+            // The windows are "the first block in which commits / reveals are refused",
+            // as `chain::window` expects.
             if let RuntimeEvent::Domains(pallet_domains::Event::QuorumDrawn {
                 optimum,
                 round,
@@ -159,7 +152,6 @@ impl Chain for RpcChain {
         _round: Round,
         hash: [u8; 32],
     ) -> Result<(), ChainError> {
-        // LEAD: the pallet's argument names and types.
         let call = RuntimeCall::Domains(pallet_domains::Call::commit {
             optimum,
             hash: H256(hash),
@@ -177,7 +169,6 @@ impl Chain for RpcChain {
         score: i64,
         salt: [u8; 32],
     ) -> Result<(), ChainError> {
-        // LEAD: the pallet's argument names and types.
         let call = RuntimeCall::Domains(pallet_domains::Call::reveal {
             optimum,
             score,

@@ -153,7 +153,21 @@ pub fn genesis(
     patch["poe"] = serde_json::json!(pallet_poe::GenesisConfig::<Runtime> {
         params: dev_poe_params(),
     });
+    patch["domains"] = serde_json::json!(pallet_domains::GenesisConfig::<Runtime> {
+        params: dev_domains_params(),
+        domains: Vec::new(),
+    });
     patch
+}
+
+/// pallet-domains' parameters on the dev chains: reward epochs of 30 blocks (a minute);
+/// the windows are the pallet's (a quorum drawn 2 blocks after submission, 10 blocks to
+/// commit and 10 to reveal). The `production` preset keeps the pallet's defaults.
+pub fn dev_domains_params() -> pallet_domains::ParamsOf<Runtime> {
+    pallet_domains::Params {
+        epoch_length: 30,
+        ..Default::default()
+    }
 }
 
 /// pallet-poe's parameters on the dev chains: periods of 10 blocks (20 s), and no

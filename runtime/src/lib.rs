@@ -127,6 +127,7 @@ mod benches {
         [pallet_payouts, Payouts]
         [pallet_ads, Ads]
         [pallet_poe, Poe]
+        [pallet_domains, Domains]
     );
 }
 
@@ -134,6 +135,8 @@ mod benches {
 pub mod apis;
 #[warn(missing_docs)]
 pub mod configs;
+#[warn(missing_docs)]
+pub mod domains;
 #[warn(missing_docs)]
 pub mod extrinsic;
 #[warn(missing_docs)]
@@ -363,6 +366,9 @@ mod runtime {
     pub type Ads = pallet_ads;
     #[runtime::pallet_index(26)]
     pub type Poe = pallet_poe;
+    // Optimization domains (see `domains`).
+    #[runtime::pallet_index(27)]
+    pub type Domains = pallet_domains;
 }
 
 /// Well-known storage keys the node reads directly, so that it does not need to know
