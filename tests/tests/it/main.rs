@@ -9,6 +9,7 @@
 mod authoring;
 mod bad_input;
 mod cli;
+mod domains;
 mod faults;
 mod monetization;
 mod network;
