@@ -91,7 +91,8 @@ impl pallet_domains::Config for Runtime {
     type MaxNameLen = ConstU32<64>;
     /// pallet-proxy's `MaxProxies`.
     type MaxLinked = ConstU32<32>;
-    type WeightInfo = pallet_domains::weights::SubstrateWeight<Runtime>;
+    /// Measured natively (`benchmark pallet --pallet pallet_domains`).
+    type WeightInfo = crate::weights::pallet_domains::WeightInfo<Runtime>;
     #[cfg(feature = "runtime-benchmarks")]
     type BenchmarkHelper = DomainsBenchmarkHelper;
 }
