@@ -324,3 +324,27 @@ pub async fn assert_alive_and_authoring(c: &impl ClientT) {
     let best = best_header(c).await;
     wait_for_best_above(c, best.number, BLOCK_TIMEOUT).await;
 }
+
+/// Follows new blocks (a `chain_subscribeNewHeads` on `ws`, events read through `c`) until
+/// `seen` returns true for one of a block's events; fails the test after `limit`.
+pub async fn watch_events<C: ClientT, S: SubscriptionClientT>(
+    c: &C,
+    ws: &S,
+    what: &str,
+    limit: Duration,
+    mut seen: impl FnMut(H256, &RuntimeEvent) -> bool,
+) {
+    let mut heads = subscribe_new_heads(ws).await;
+    let deadline = Instant::now() + limit;
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        let head = next(&mut heads, BLOCK_TIMEOUT, "a new block").await;
+        let hash = head.hash();
+        if events(c, hash).await.iter().any(|r| seen(hash, &r.event)) {
+            return;
+        }
+    }
+}

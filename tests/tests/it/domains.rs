@@ -6,7 +6,6 @@
 use codec::Encode;
 use echonet_runtime::{extrinsics, AccountId, Balance, RuntimeCall, RuntimeEvent, UNITS};
 use echonet_tests::{
-    chain::EventRecord,
     rpc::{self, submit_and_dispatch, value},
     wait_until, workspace_binary, Node, BLOCK_TIMEOUT,
 };
@@ -15,7 +14,7 @@ use sp_core::{sr25519, Pair, H256};
 use sp_keyring::Sr25519Keyring;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The example domain's files.
 fn example(file: &str) -> PathBuf {
@@ -236,24 +235,25 @@ async fn twelve_evaluators_accept_an_honest_optimum_and_refuse_a_false_one() {
 
     // Both are decided by the clients' commits and reveals.
     let mut outcomes = std::collections::BTreeMap::new();
-    let mut heads = rpc::subscribe_new_heads(&ws).await;
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while outcomes.len() < 2 {
-        assert!(Instant::now() < deadline, "no verdicts: {outcomes:?}");
-        let head = rpc::next(&mut heads, BLOCK_TIMEOUT, "a new block").await;
-        let records: Vec<EventRecord> = rpc::events(&c, head.hash()).await;
-        for r in records {
+    rpc::watch_events(
+        &c,
+        &ws,
+        "both verdicts",
+        Duration::from_secs(180),
+        |_, e| {
             if let RuntimeEvent::Domains(pallet_domains::Event::OptimumClosed {
                 domain,
                 outcome,
                 median,
                 ..
-            }) = r.event
+            }) = e
             {
-                outcomes.insert(domain, (outcome, median));
+                outcomes.insert(*domain, (*outcome, *median));
             }
-        }
-    }
+            outcomes.len() == 2
+        },
+    )
+    .await;
     assert_eq!(
         outcomes[&0],
         (pallet_domains::Outcome::Accepted, Some(3633)),

@@ -13,15 +13,14 @@ use echonet_runtime::{
     storage_keys, AccountId, Balance, Runtime, RuntimeCall, RuntimeEvent, UNITS,
 };
 use echonet_tests::{
-    chain::EventRecord,
     rpc::{self, submit_and_dispatch, value},
-    wait_until, Node, BLOCK_TIMEOUT,
+    wait_until, Node,
 };
 use jsonrpsee::{http_client::HttpClient, ws_client::WsClient};
 use pallet_witness::{EventClass, Receipt, Verdict};
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The free balance of `who`.
 async fn free(c: &HttpClient, who: &AccountId) -> Balance {
@@ -40,30 +39,6 @@ async fn dispatch(ws: &WsClient, who: Sr25519Keyring, call: RuntimeCall, what: &
     submit_and_dispatch(ws, who, call)
         .await
         .unwrap_or_else(|e| panic!("{what} failed: {e:?}"))
-}
-
-/// Follows new blocks until `seen` returns true for one of their events, within `limit`.
-async fn watch_events(
-    c: &HttpClient,
-    ws: &WsClient,
-    what: &str,
-    limit: Duration,
-    mut seen: impl FnMut(H256, &RuntimeEvent) -> bool,
-) {
-    let mut heads = rpc::subscribe_new_heads(ws).await;
-    let deadline = Instant::now() + limit;
-    loop {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        let head = rpc::next(&mut heads, BLOCK_TIMEOUT, "a new block").await;
-        let hash = head.hash();
-        let records: Vec<EventRecord> = rpc::events(c, hash).await;
-        if records.iter().any(|r| seen(hash, &r.event)) {
-            return;
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,7 +69,7 @@ async fn a_subscription_is_charged_over_three_periods_and_the_creator_claims() {
         let ws = node.ws().await;
         tokio::spawn(async move { dispatch(&ws, subscriber, subscribe, "subscribe").await })
     };
-    watch_events(
+    rpc::watch_events(
         &c,
         &ws,
         "three subscription charges",
@@ -357,7 +332,7 @@ async fn an_engagement_period_is_scored_attested_claimed_and_paid() {
     )
     .await;
     let mut closed = None;
-    watch_events(
+    rpc::watch_events(
         &c,
         &ws,
         "a period that holds the funding",
