@@ -278,6 +278,11 @@ pub struct RunCmd {
     /// Size of the state cache, in MiB.
     #[arg(long, value_name = "MiB", default_value_t = 256)]
     pub trie_cache_size: usize,
+
+    /// Entries of the verified-signature cache: signatures the pool has verified, which
+    /// block import and authoring then do not verify again (32-byte keys; 0 turns it off).
+    #[arg(long, value_name = "ENTRIES", default_value_t = echonet_client::verified::DEFAULT_CAPACITY)]
+    pub signature_cache_size: u32,
 }
 
 impl RunCmd {

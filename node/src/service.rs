@@ -151,6 +151,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
 
     let mut client_config = ClientConfig::new(db_dir);
     client_config.trie_cache_bytes = cmd.trie_cache_size * 1024 * 1024;
+    client_config.signature_cache_capacity = cmd.signature_cache_size;
     // Blocks from elsewhere pass Aura's checks before they execute; the verifier also
     // reports the Aura equivocations it sees.
     let aura_verifier = Arc::new(AuraVerifier::default());
@@ -206,6 +207,10 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
                 .map_err(|e| anyhow!("cannot register metrics: {e}"))?,
         )
     };
+    client
+        .signature_cache()
+        .register(&registry)
+        .map_err(|e| anyhow!("cannot register the signature cache's metrics: {e}"))?;
 
     // The network, and sync over it.
     let network_config = network::config(

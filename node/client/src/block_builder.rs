@@ -8,6 +8,7 @@ use crate::{
     error::{Error, Result},
     executor,
     state::StateBackend,
+    verified::{Use, VerifiedCache},
 };
 use codec::{Decode, Encode};
 use echonet_runtime::Header;
@@ -20,6 +21,7 @@ use sp_runtime::{
     ApplyExtrinsicResult, OpaqueExtrinsic, StateVersion,
 };
 use sp_state_machine::{OverlayedChanges, StorageChanges};
+use std::sync::Arc;
 
 /// A block built by [`BlockBuilder`], not yet sealed.
 pub struct BuiltBlock {
@@ -66,8 +68,12 @@ impl BlockBuilder {
         parent_hash: H256,
         number: u32,
         digest: Digest,
-        extensions: Extensions,
+        mut extensions: Extensions,
+        signature_cache: &Arc<VerifiedCache>,
     ) -> Result<Self> {
+        // The pool verified most of what is pushed: the runtime looks signatures up there
+        // (the session's counts are reported when the builder goes).
+        signature_cache.lend(Use::Authoring, &mut extensions);
         let header = Header::new(
             number,
             Default::default(),

@@ -15,6 +15,7 @@ use crate::{
     db::{col, meta_key, Db, DbBatch, DbConfig},
     error::{Error, Result},
     state::StateProvider,
+    verified::VerifiedCache,
 };
 use codec::Encode;
 use echonet_runtime::Header;
@@ -58,17 +59,22 @@ pub struct ClientConfig {
     /// Check a block's signatures on a second thread while it executes (see
     /// [`Client::import_block`]).
     pub parallel_signature_checks: bool,
+    /// Entries of the verified-signature cache shared by the pool, import and authoring
+    /// (see [`crate::verified`]); 0 turns it off.
+    pub signature_cache_capacity: u32,
 }
 
 impl ClientConfig {
     /// The defaults for a database at `db_path`: a 128 MiB RocksDB block cache, a 256 MiB
-    /// trie cache, and parallel signature checks on.
+    /// trie cache, parallel signature checks on, and a signature cache of
+    /// [`crate::verified::DEFAULT_CAPACITY`] entries.
     pub fn new(db_path: PathBuf) -> Self {
         Self {
             db_path,
             db: DbConfig::default(),
             trie_cache_bytes: 256 * 1024 * 1024,
             parallel_signature_checks: true,
+            signature_cache_capacity: crate::verified::DEFAULT_CAPACITY,
         }
     }
 }
@@ -103,6 +109,8 @@ pub struct Client {
     finality: broadcast::Sender<FinalityNotification>,
     /// Signature checks skipped at import because a second thread had done them.
     signature_cache_hits: std::sync::atomic::AtomicU64,
+    /// Signatures verified by the pool, for import and authoring.
+    signature_cache: Arc<VerifiedCache>,
     /// Checks blocks from elsewhere before they execute.
     verifier: Arc<dyn BlockVerifier>,
 }
@@ -177,6 +185,7 @@ impl Client {
         };
         let (imports, _) = broadcast::channel(1024);
         let (finality, _) = broadcast::channel(1024);
+        let signature_cache = Arc::new(VerifiedCache::new(config.signature_cache_capacity));
         let client = Arc::new(Self {
             db,
             state,
@@ -189,6 +198,7 @@ impl Client {
             imports,
             finality,
             signature_cache_hits: Default::default(),
+            signature_cache,
             verifier,
         });
         // The best block's header and state must be there; if not, the database was
@@ -204,6 +214,11 @@ impl Client {
     /// Lets runtime calls reach the keystore (session key generation).
     pub fn set_keystore(&self, keystore: KeystorePtr) {
         *self.keystore.write() = Some(keystore);
+    }
+
+    /// The cache of verified signatures that the pool fills and import and authoring use.
+    pub fn signature_cache(&self) -> &Arc<VerifiedCache> {
+        &self.signature_cache
     }
 
     /// Flushes the database (clean shutdown).
@@ -224,6 +239,7 @@ impl Client {
             number,
             digest,
             self.extensions(),
+            &self.signature_cache,
         )
     }
 }

@@ -17,6 +17,7 @@ pub mod db;
 pub mod error;
 pub mod executor;
 pub mod state;
+pub mod verified;
 
 pub use block_builder::{BlockBuilder, BuiltBlock, PushError};
 pub use chain_spec::{ChainSpec, ChainType};
@@ -25,3 +26,4 @@ pub use client::{
     FinalityNotification, ImportBlock, ImportResult, TreeRoute,
 };
 pub use error::{Error, Result};
+pub use verified::VerifiedCache;

@@ -694,17 +694,13 @@ impl Pool {
     ) -> Result<TransactionValidity, PoolError> {
         let client = self.client.clone();
         let best = client.info().best_hash;
-        let input = (source, xt, best).encode();
-        tokio::task::spawn_blocking(move || {
-            client.call_decoded::<TransactionValidity>(
-                best,
-                "TaggedTransactionQueue_validate_transaction",
-                &input,
-            )
-        })
-        .await
-        .map_err(|e| PoolError::Client(format!("validation task failed: {e}")))?
-        .map_err(|e| PoolError::Client(e.to_string()))
+        let xt = xt.clone();
+        // Through the client's signature cache: a valid transaction's signature is then
+        // not verified again when its block is built or imported.
+        tokio::task::spawn_blocking(move || client.validate_transaction(best, source, &xt))
+            .await
+            .map_err(|e| PoolError::Client(format!("validation task failed: {e}")))?
+            .map_err(|e| PoolError::Client(e.to_string()))
     }
 
     /// Submits an extrinsic (SCALE bytes). Returns its hash.
@@ -1109,12 +1105,10 @@ impl Pool {
                 .map(|(hash, bytes)| {
                     let xt =
                         OpaqueExtrinsic::try_from_encoded_extrinsic(&bytes).unwrap_or_default();
-                    let input = (TransactionSource::External, xt, best).encode();
-                    let validity = client.call_decoded::<TransactionValidity>(
-                        best,
-                        "TaggedTransactionQueue_validate_transaction",
-                        &input,
-                    );
+                    // The signature is found in the client's cache: revalidation
+                    // re-checks nonces and balances, not signatures.
+                    let validity =
+                        client.validate_transaction(best, TransactionSource::External, &xt);
                     (hash, validity)
                 })
                 .collect::<Vec<_>>()

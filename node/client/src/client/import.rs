@@ -112,8 +112,8 @@ pub trait BlockVerifier: Send + Sync {
 }
 
 impl Client {
-    /// How many signature checks block import has skipped so far because a second thread
-    /// had already done them.
+    /// How many signature checks block import has skipped so far because the pool (through
+    /// the signature cache) or the thread ahead of execution had already done them.
     pub fn signature_checks_done_ahead(&self) -> u64 {
         self.signature_cache_hits
             .load(std::sync::atomic::Ordering::Relaxed)
@@ -359,8 +359,8 @@ impl Client {
         Ok(changes)
     }
 
-    /// `Core_execute_block`, with the block's signatures checked on a second thread at the
-    /// same time. The checker walks the extrinsics in order, recording each valid signature;
+    /// `Core_execute_block`, with the signatures that the pool has not verified already
+    /// (see [`crate::verified`]) checked on a second thread at the same time. The checker walks the extrinsics in order, recording each valid signature;
     /// the runtime, executing in order too, skips the signatures already recorded (see
     /// `echonet_runtime::signature`). A transfer takes about as long to execute as its
     /// signature takes to check, so after the first extrinsic or two the checker stays
@@ -375,16 +375,18 @@ impl Client {
         overlay: &mut OverlayedChanges<BlakeTwo256>,
         encoded_block: &[u8],
     ) -> Result<Vec<u8>> {
-        use echonet_runtime::signature::cache::{
-            verify_and_record, SignatureSet, VerifiedSignatures,
-        };
+        use crate::verified::Use;
+        use echonet_runtime::signature::cache::verify_and_record;
         use std::sync::atomic::{AtomicBool, Ordering};
         /// Below this, a second thread costs more than it saves.
         const MIN_EXTRINSICS: usize = 16;
 
         let mut extensions = self.extensions();
+        // The pool has verified most of a block's signatures already: execution looks them
+        // up in the shared cache, and the thread below verifies the others ahead of it.
+        let verified = self.signature_cache.lend(Use::Import, &mut extensions);
         if !self.config.parallel_signature_checks || body.len() < MIN_EXTRINSICS {
-            return executor::execute(
+            let result = executor::execute(
                 state,
                 overlay,
                 &mut extensions,
@@ -392,9 +394,10 @@ impl Client {
                 encoded_block,
                 CallContext::Onchain { import: true },
             );
+            self.signature_cache_hits
+                .fetch_add(verified.hits() as u64, Ordering::Relaxed);
+            return result;
         }
-        let verified = Arc::new(SignatureSet::default());
-        extensions.register(VerifiedSignatures(verified.clone()));
         let done = AtomicBool::new(false);
         std::thread::scope(|scope| {
             // It runs the runtime: the stack of executor::RUNTIME_THREAD_STACK's docs.
@@ -428,7 +431,7 @@ impl Client {
                             if let Ok(xt) =
                                 echonet_runtime::UncheckedExtrinsic::decode(&mut &xt.encode()[..])
                             {
-                                verify_and_record(&xt, &verified);
+                                verify_and_record(&xt, &verified.ahead());
                             }
                             index += 1;
                         }
@@ -447,12 +450,6 @@ impl Client {
                 CallContext::Onchain { import: true },
             );
             done.store(true, Ordering::Relaxed);
-            tracing::debug!(
-                target: "import",
-                "{} of {} signatures were checked ahead of execution",
-                verified.hits(),
-                body.len()
-            );
             self.signature_cache_hits
                 .fetch_add(verified.hits() as u64, Ordering::Relaxed);
             result

@@ -355,3 +355,30 @@ fn status_json_matches_substrate() {
     assert_eq!(j(TransactionStatus::Dropped), "\"dropped\"");
     assert_eq!(j(TransactionStatus::Invalid), "\"invalid\"");
 }
+
+#[tokio::test]
+async fn valid_submissions_fill_the_signature_cache_that_authoring_uses() {
+    let s = setup(PoolConfig::default());
+    let a = alice();
+    let cache = s.client.signature_cache().clone();
+    s.pool
+        .submit_one(transfer(&s.client, &a, 0, 0))
+        .await
+        .unwrap();
+    s.pool
+        .submit_from_network(transfer(&s.client, &a, 1, 0))
+        .await
+        .unwrap();
+    assert_eq!(cache.len(), 2);
+    // Refused (a stale nonce would be too, but this one cannot pay): not cached.
+    let pauper = <sr25519::Pair as sp_core::Pair>::from_seed(&[9; 32]);
+    assert!(s
+        .pool
+        .submit_one(transfer(&s.client, &pauper, 0, 0))
+        .await
+        .is_err());
+    assert_eq!(cache.len(), 2);
+    assert_eq!(cache.lookups("authoring"), (0, 0));
+    author_block(&s.client, &s.pool, base_slot(), false).await;
+    assert_eq!(cache.lookups("authoring"), (2, 0));
+}
