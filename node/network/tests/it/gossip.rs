@@ -77,6 +77,7 @@ async fn announcements_transactions_and_finality_reach_every_peer() {
                     header,
                     is_best: true,
                     message_id,
+                    ..
                 } if *peer == sender_id => Some((header.clone(), message_id.clone())),
                 _ => None,
             },
