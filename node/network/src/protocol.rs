@@ -414,6 +414,45 @@ mod tests {
     }
 
     #[test]
+    fn compact_bodies_that_describe_no_block_are_refused() {
+        let xt = OpaqueExtrinsic::from_blob(vec![1]);
+        let body = |prefilled: Vec<u32>, ids: usize| CompactBody {
+            prefilled: prefilled.into_iter().map(|p| (p, xt.clone())).collect(),
+            short_ids: vec![[1; SHORT_ID_LEN]; ids],
+        };
+        assert_eq!(body(vec![0, 2], 1).check(), Ok(3));
+        assert_eq!(body(vec![], 4).check(), Ok(4));
+        assert_eq!(body(vec![], 0).check(), Ok(0));
+        assert_eq!(
+            body(vec![1, 1], 1).check(),
+            Err(InvalidCompactBody::Unordered(1))
+        );
+        assert_eq!(
+            body(vec![2, 0], 1).check(),
+            Err(InvalidCompactBody::Unordered(0))
+        );
+        assert_eq!(
+            body(vec![u32::MAX], 1).check(),
+            Err(InvalidCompactBody::OutOfRange {
+                position: u32::MAX,
+                len: 2
+            })
+        );
+    }
+
+    #[test]
+    fn positions_of_a_transactions_request_must_increase() {
+        let req = |positions: Vec<u32>| BlockTransactionsRequest {
+            block: H256::zero(),
+            positions,
+        };
+        assert!(req(vec![]).is_well_formed());
+        assert!(req(vec![0, 1, 7]).is_well_formed());
+        assert!(!req(vec![1, 1]).is_well_formed());
+        assert!(!req(vec![3, 2]).is_well_formed());
+    }
+
+    #[test]
     fn effective_max_is_bounded() {
         let mut req = BlockRequest {
             from: BlockId::Number(0),

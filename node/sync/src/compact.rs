@@ -265,3 +265,83 @@ async fn rebuild_block(
         outcome,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Transactions as (hash, bytes), listed as they are.
+    struct Listed(Vec<(H256, Vec<u8>)>);
+
+    impl TransactionSource for Listed {
+        fn for_each_transaction(&self, f: &mut dyn FnMut(&H256, &[u8])) {
+            for (hash, bytes) in &self.0 {
+                f(hash, bytes);
+            }
+        }
+    }
+
+    fn xt(n: u8) -> OpaqueExtrinsic {
+        OpaqueExtrinsic::from_blob(vec![n; 3])
+    }
+
+    fn listed(xts: &[OpaqueExtrinsic]) -> Listed {
+        Listed(
+            xts.iter()
+                .map(|x| (echonet_network::transaction_hash(x), x.encode()))
+                .collect(),
+        )
+    }
+
+    fn compact(
+        block: &H256,
+        prefilled: Vec<(u32, OpaqueExtrinsic)>,
+        ids: &[OpaqueExtrinsic],
+    ) -> CompactBody {
+        CompactBody {
+            prefilled,
+            short_ids: ids
+                .iter()
+                .map(|x| short_id(block, &echonet_network::transaction_hash(x)))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn rebuilds_around_prefilled_extrinsics_and_lists_what_is_missing() {
+        let block = H256::repeat_byte(3);
+        let body = compact(&block, vec![(0, xt(0)), (2, xt(2))], &[xt(1), xt(3), xt(4)]);
+        let partial = rebuild(&listed(&[xt(3), xt(9)]), &block, &body).unwrap();
+        assert_eq!(
+            partial.slots,
+            vec![Some(xt(0)), None, Some(xt(2)), Some(xt(3)), None]
+        );
+        assert_eq!(partial.missing, vec![1, 4]);
+        assert_eq!(partial.short_ids, 3);
+    }
+
+    #[test]
+    fn a_block_with_two_equal_short_ids_is_not_rebuilt() {
+        let block = H256::repeat_byte(3);
+        let body = compact(&block, vec![], &[xt(1), xt(1)]);
+        assert!(rebuild(&listed(&[xt(1)]), &block, &body).is_none());
+    }
+
+    #[test]
+    fn a_body_that_describes_no_block_is_not_rebuilt() {
+        let block = H256::repeat_byte(3);
+        let body = compact(&block, vec![(9, xt(0))], &[xt(1)]);
+        assert!(rebuild(&listed(&[xt(1)]), &block, &body).is_none());
+    }
+
+    /// That it is the header's root is checked on real blocks by the integration tests
+    /// (a pool holding the whole block imports it with no request).
+    #[test]
+    fn the_root_depends_on_the_extrinsics_and_their_order() {
+        assert_ne!(extrinsics_root(&[xt(1)]), extrinsics_root(&[xt(2)]));
+        assert_ne!(
+            extrinsics_root(&[xt(1), xt(2)]),
+            extrinsics_root(&[xt(2), xt(1)])
+        );
+    }
+}
