@@ -283,6 +283,21 @@ pub struct RunCmd {
     /// block import and authoring then do not verify again (32-byte keys; 0 turns it off).
     #[arg(long, value_name = "ENTRIES", default_value_t = echonet_client::verified::DEFAULT_CAPACITY)]
     pub signature_cache_size: u32,
+    /// How new blocks travel to peers: `compact` announces a block with short ids of its
+    /// extrinsics, which peers rebuild from their pools (fetching only what they lack);
+    /// `full` announces the header alone and peers fetch the whole block. Also decides
+    /// whether this node rebuilds compact announcements of others.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = BlockRelay::Compact)]
+    pub block_relay: BlockRelay,
+}
+
+/// `--block-relay`: how blocks are propagated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BlockRelay {
+    /// Header and short ids; peers rebuild the block from their pools.
+    Compact,
+    /// Header only; peers fetch the whole block.
+    Full,
 }
 
 impl RunCmd {

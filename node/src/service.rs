@@ -4,7 +4,7 @@
 
 use crate::{
     authoring,
-    cli::{RpcMethods, RunCmd},
+    cli::{BlockRelay, RpcMethods, RunCmd},
     finality,
     keystore::FileKeystore,
     metrics::Metrics,
@@ -283,6 +283,10 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
             Arc::new(finality::GrandpaJustifications(g))
                 as Arc<dyn echonet_sync::JustificationImport>
         }),
+        transactions: (cmd.block_relay == BlockRelay::Compact).then(|| {
+            Arc::new(network::PoolTransactions(pool.clone()))
+                as Arc<dyn echonet_sync::TransactionSource>
+        }),
         registry: Some(registry.clone()),
     })
     .map_err(|e| anyhow!("cannot register sync metrics: {e}"))?;
@@ -301,6 +305,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
         client.clone(),
         net.clone(),
         sync.clone(),
+        cmd.block_relay,
         shutdown_rx.clone(),
     ));
     tasks.spawn(transactions::propagate(

@@ -36,6 +36,7 @@ fn block_import() {
     let announce = BlockAnnounce {
         header: block.header.clone(),
         is_best: true,
+        compact: None,
     }
     .encode();
     let response: BlockResponse = Ok(vec![BlockData {

@@ -13,8 +13,8 @@ use codec::{Decode, Encode};
 use echonet_fuzz::{fuzz, mutate};
 use echonet_network::{
     fuzzing::{decode_all, Incoming, ScaleCodec},
-    BlockAnnounce, BlockData, BlockFields, BlockId, BlockRequest, BlockResponse, Direction,
-    Handshake, JustificationResponse, Refusal, Role, Status, TransactionsMessage,
+    BlockAnnounce, BlockData, BlockFields, BlockId, BlockRequest, BlockResponse, CompactBody,
+    Direction, Handshake, JustificationResponse, Refusal, Role, Status, TransactionsMessage,
     MAX_BLOCK_ANNOUNCE_SIZE, MAX_BLOCK_REQUEST_SIZE, MAX_BLOCK_RESPONSE_SIZE, MAX_HANDSHAKE_SIZE,
     MAX_JUSTIFICATION_REQUEST_SIZE, MAX_JUSTIFICATION_RESPONSE_SIZE, MAX_TRANSACTIONS_SIZE,
 };
@@ -125,8 +125,28 @@ fn justification_response() -> impl Strategy<Value = JustificationResponse> {
     ]
 }
 
+fn compact_body() -> impl Strategy<Value = CompactBody> {
+    let prefilled = vec(
+        (
+            0u32..8,
+            vec(any::<u8>(), 0..16).prop_map(OpaqueExtrinsic::from_blob),
+        ),
+        0..3,
+    );
+    (prefilled, vec(any::<[u8; 6]>(), 0..8)).prop_map(|(prefilled, short_ids)| CompactBody {
+        prefilled,
+        short_ids,
+    })
+}
+
 fn block_announce() -> impl Strategy<Value = BlockAnnounce> {
-    (header(), any::<bool>()).prop_map(|(header, is_best)| BlockAnnounce { header, is_best })
+    (header(), any::<bool>(), option::of(compact_body())).prop_map(|(header, is_best, compact)| {
+        BlockAnnounce {
+            header,
+            is_best,
+            compact,
+        }
+    })
 }
 
 fn transactions() -> impl Strategy<Value = TransactionsMessage> {

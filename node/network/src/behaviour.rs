@@ -23,11 +23,16 @@ pub(crate) type BlocksBehaviour =
     request_response::Behaviour<ScaleCodec<BlockRequest, BlockResponse>>;
 pub(crate) type JustificationsBehaviour =
     request_response::Behaviour<ScaleCodec<sp_core::H256, JustificationResponse>>;
+pub(crate) type BlockTransactionsBehaviour =
+    request_response::Behaviour<ScaleCodec<BlockTransactionsRequest, BlockTransactionsResponse>>;
 
 /// Timeouts of our requests.
 pub(crate) const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const BLOCKS_TIMEOUT: Duration = Duration::from_secs(20);
 pub(crate) const JUSTIFICATIONS_TIMEOUT: Duration = Duration::from_secs(10);
+/// Short: the requester of a compact block's missing extrinsics falls back to a whole
+/// block request when the answer is late.
+pub(crate) const BLOCK_TRANSACTIONS_TIMEOUT: Duration = Duration::from_secs(5);
 /// Concurrent request streams per connection and protocol; more are reset by libp2p.
 const MAX_CONCURRENT_STREAMS: usize = 16;
 /// Connections still in their Noise/Yamux handshake, per direction: bounds what a flood of
@@ -49,6 +54,7 @@ pub(crate) struct Behaviour {
     pub(crate) status: StatusBehaviour,
     pub(crate) blocks: BlocksBehaviour,
     pub(crate) justifications: JustificationsBehaviour,
+    pub(crate) block_transactions: BlockTransactionsBehaviour,
 }
 
 pub(crate) struct BehaviourParams<'a> {
@@ -208,6 +214,14 @@ impl Behaviour {
                 MAX_JUSTIFICATION_REQUEST_SIZE,
                 MAX_JUSTIFICATION_RESPONSE_SIZE,
                 JUSTIFICATIONS_TIMEOUT,
+                p.metrics.clone(),
+            )?,
+            block_transactions: request_response(
+                &names.block_transactions,
+                crate::metrics::BLOCK_TRANSACTIONS_LABEL,
+                MAX_BLOCK_TRANSACTIONS_REQUEST_SIZE,
+                MAX_BLOCK_TRANSACTIONS_RESPONSE_SIZE,
+                BLOCK_TRANSACTIONS_TIMEOUT,
                 p.metrics,
             )?,
         })

@@ -1,6 +1,6 @@
 //! What the network tells the node: [`NetworkEvent`]s, and the types they carry.
 
-use crate::protocol::{Role, Status};
+use crate::protocol::{CompactBody, Role, Status};
 use echonet_runtime::Header;
 use libp2p::{Multiaddr, PeerId};
 
@@ -56,6 +56,9 @@ pub enum NetworkEvent {
         header: Header,
         /// Whether the block is its author's new best block.
         is_best: bool,
+        /// The block's body in compact form (short ids), when the author sent it so; checked
+        /// to describe a block ([`CompactBody::check`]).
+        compact: Option<CompactBody>,
         /// For the verdict, which decides whether gossipsub forwards it.
         message_id: MessageId,
     },

@@ -4,14 +4,14 @@
 use crate::{
     metrics::Metrics,
     peerset::ReputationChange,
-    protocol::{BlockData, BlockRequest},
+    protocol::{BlockData, BlockRequest, BlockTransactionsRequest, CompactBody},
     worker::Command,
     MessageId, MessageValidity, PeerInfo, RequestError,
 };
 use echonet_runtime::Header;
 use libp2p::{Multiaddr, PeerId};
 use sp_core::H256;
-use sp_runtime::Justifications;
+use sp_runtime::{Justifications, OpaqueExtrinsic};
 use std::{collections::HashSet, sync::Arc};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -61,8 +61,25 @@ impl NetworkHandle {
     }
 
     /// Gossips a block announcement (and, if `is_best`, updates the status we send).
+    /// Peers fetch the whole block (`--block-relay full`).
     pub fn announce_block(&self, header: Header, is_best: bool) {
-        self.send(Command::AnnounceBlock { header, is_best });
+        self.send(Command::AnnounceBlock {
+            header,
+            is_best,
+            compact: None,
+        });
+    }
+
+    /// Gossips a compact block announcement: the header and the short ids of `body`'s
+    /// extrinsics ([`CompactBody`]), from which peers rebuild the block out of their pools.
+    /// Hashes every extrinsic: call it off the async threads for large blocks.
+    pub fn announce_compact_block(&self, header: Header, is_best: bool, body: &[OpaqueExtrinsic]) {
+        let compact = CompactBody::new(&header.hash(), body);
+        self.send(Command::AnnounceBlock {
+            header,
+            is_best,
+            compact: Some(compact),
+        });
     }
 
     /// Gossips encoded extrinsics (split into messages of at most
@@ -108,6 +125,22 @@ impl NetworkHandle {
         self.ask(|reply| Command::RequestJustification { peer, hash, reply })
             .await
             .unwrap_or(Err(RequestError::NetworkStopped))
+    }
+
+    /// Some extrinsics of a block, by position, from a connected peer (`None`: it does not
+    /// have the block, or not those positions). Checked to be as many as asked for.
+    pub async fn request_block_transactions(
+        &self,
+        peer: PeerId,
+        request: BlockTransactionsRequest,
+    ) -> Result<Option<Vec<OpaqueExtrinsic>>, RequestError> {
+        self.ask(|reply| Command::RequestBlockTransactions {
+            peer,
+            request,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(RequestError::NetworkStopped))
     }
 
     /// Changes a peer's reputation (see [`rep`](crate::rep) for the usual values).

@@ -126,11 +126,14 @@ pub use handle::NetworkHandle;
 pub use libp2p::{identity::Keypair, Multiaddr, PeerId};
 pub use peerset::{rep, ReputationChange};
 pub use protocol::{
-    BlockAnnounce, BlockData, BlockFields, BlockId, BlockRequest, BlockResponse, Direction,
-    Handshake, JustificationResponse, ProtocolNames, Refusal, Role, Status, TransactionsMessage,
-    BLOCK_RESPONSE_BYTE_BUDGET, MAX_BLOCKS_PER_RESPONSE, MAX_BLOCK_ANNOUNCE_SIZE,
-    MAX_BLOCK_REQUEST_SIZE, MAX_BLOCK_RESPONSE_SIZE, MAX_FINALITY_SIZE, MAX_HANDSHAKE_SIZE,
-    MAX_JUSTIFICATION_REQUEST_SIZE, MAX_JUSTIFICATION_RESPONSE_SIZE, MAX_TRANSACTIONS_SIZE,
+    short_id, transaction_hash, BlockAnnounce, BlockData, BlockFields, BlockId, BlockRequest,
+    BlockResponse, BlockTransactionsRequest, BlockTransactionsResponse, CompactBody, Direction,
+    Handshake, InvalidCompactBody, JustificationResponse, ProtocolNames, Refusal, Role, ShortId,
+    Status, TransactionsMessage, BLOCK_RESPONSE_BYTE_BUDGET, MAX_BLOCKS_PER_RESPONSE,
+    MAX_BLOCK_ANNOUNCE_SIZE, MAX_BLOCK_REQUEST_SIZE, MAX_BLOCK_RESPONSE_SIZE,
+    MAX_BLOCK_TRANSACTIONS_REQUEST_SIZE, MAX_BLOCK_TRANSACTIONS_RESPONSE_SIZE, MAX_FINALITY_SIZE,
+    MAX_HANDSHAKE_SIZE, MAX_JUSTIFICATION_REQUEST_SIZE, MAX_JUSTIFICATION_RESPONSE_SIZE,
+    MAX_TRANSACTIONS_SIZE, SHORT_ID_LEN,
 };
 pub use service::start;
 

@@ -5,6 +5,9 @@ use prometheus_endpoint::{
     register, Counter, CounterVec, Gauge, Opts, PrometheusError, Registry, U64,
 };
 
+/// The `protocol` label of compact relay's requests for missing extrinsics.
+pub(crate) const BLOCK_TRANSACTIONS_LABEL: &str = "block-txs";
+
 pub(crate) struct Metrics {
     peers: Gauge<U64>,
     /// Known peer addresses (discovery).
@@ -14,6 +17,7 @@ pub(crate) struct Metrics {
     connections_closed: CounterVec<U64>,
     connections_denied: CounterVec<U64>,
     bytes: CounterVec<U64>,
+    relay_bytes: CounterVec<U64>,
     gossip: CounterVec<U64>,
     requests: CounterVec<U64>,
     reputation_changes: CounterVec<U64>,
@@ -84,6 +88,19 @@ impl Metrics {
                          responses), by direction and protocol",
                     ),
                     &["direction", "protocol"],
+                )?,
+                registry,
+            )?,
+            relay_bytes: register(
+                CounterVec::new(
+                    Opts::new(
+                        "echonet_block_relay_bytes_total",
+                        "Payload bytes of block propagation, by direction and kind: \
+                         announce (header only), compact-announce (header and short ids), \
+                         missing-txs (requests and answers for a compact block's missing \
+                         extrinsics)",
+                    ),
+                    &["direction", "kind"],
                 )?,
                 registry,
             )?,
@@ -171,11 +188,23 @@ impl Metrics {
         self.bytes
             .with_label_values(&["in", protocol])
             .inc_by(n as u64);
+        if protocol == BLOCK_TRANSACTIONS_LABEL {
+            self.relay_bytes(true, "missing-txs", n);
+        }
     }
 
     pub(crate) fn bytes_out(&self, protocol: &str, n: usize) {
         self.bytes
             .with_label_values(&["out", protocol])
+            .inc_by(n as u64);
+        if protocol == BLOCK_TRANSACTIONS_LABEL {
+            self.relay_bytes(false, "missing-txs", n);
+        }
+    }
+
+    pub(crate) fn relay_bytes(&self, inbound: bool, kind: &str, n: usize) {
+        self.relay_bytes
+            .with_label_values(&[direction(inbound), kind])
             .inc_by(n as u64);
     }
 

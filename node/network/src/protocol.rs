@@ -4,7 +4,10 @@
 use codec::{Decode, DecodeLimit, Encode};
 use echonet_runtime::Header;
 use sp_core::H256;
-use sp_runtime::{Justifications, OpaqueExtrinsic};
+use sp_runtime::{
+    traits::{BlakeTwo256, Hash as _},
+    Justifications, OpaqueExtrinsic,
+};
 
 /// Nesting limit when decoding anything a peer sent (SCALE decoding recurses on nested types).
 pub(crate) const DECODE_DEPTH_LIMIT: u32 = 32;
@@ -24,8 +27,17 @@ pub const MAX_BLOCKS_PER_RESPONSE: u32 = 128;
 pub const MAX_JUSTIFICATION_REQUEST_SIZE: usize = 1024;
 /// Largest justification response.
 pub const MAX_JUSTIFICATION_RESPONSE_SIZE: usize = 1024 * 1024;
-/// Largest block announcement (a header with its digest).
-pub const MAX_BLOCK_ANNOUNCE_SIZE: usize = 64 * 1024;
+/// Largest block announcement: a header with its digest and, in compact relay, the
+/// block's [`CompactBody`] (6 bytes a transaction: room for about 85,000). A block whose
+/// compact announcement would be larger is announced by its header alone.
+pub const MAX_BLOCK_ANNOUNCE_SIZE: usize = 512 * 1024;
+/// Largest request for some of a block's transactions: 16,000 positions or so. A peer
+/// that misses more asks for the whole block instead.
+pub const MAX_BLOCK_TRANSACTIONS_REQUEST_SIZE: usize = 64 * 1024;
+/// Largest answer to such a request (that of a whole block).
+pub const MAX_BLOCK_TRANSACTIONS_RESPONSE_SIZE: usize = MAX_BLOCK_RESPONSE_SIZE;
+/// Bytes of a [`ShortId`].
+pub const SHORT_ID_LEN: usize = 6;
 /// Largest transactions message. Larger batches are split; a single larger transaction is
 /// not gossiped.
 pub const MAX_TRANSACTIONS_SIZE: usize = 1024 * 1024;
@@ -180,7 +192,140 @@ pub struct BlockAnnounce {
     pub header: Header,
     /// Whether the block is the sender's new best block.
     pub is_best: bool,
+    /// Compact block relay (in the spirit of Bitcoin's BIP 152): the block's extrinsics as
+    /// short ids, from which a peer rebuilds the body out of its own pool, asking only for
+    /// the extrinsics it lacks ([`BlockTransactionsRequest`]). `None`: fetch the whole
+    /// block (`--block-relay full`, or a block too large for a compact announcement).
+    pub compact: Option<CompactBody>,
 }
+
+/// A short transaction id: the first [`SHORT_ID_LEN`] bytes of
+/// `blake2_256(block hash ‖ transaction hash)`, see [`short_id`].
+pub type ShortId = [u8; SHORT_ID_LEN];
+
+/// The short id of the transaction whose hash (blake2-256 of its SCALE encoding, as the
+/// pool knows it: [`transaction_hash`]) is `tx_hash`, in the block whose (sealed) header hashes to `block_hash`. Keyed by the block,
+/// so that two transactions that collide in one block do not collide in the next: nobody
+/// can make a pair of transactions that always fails compact relay.
+pub fn short_id(block_hash: &H256, tx_hash: &H256) -> ShortId {
+    let mut input = [0u8; 64];
+    input[..32].copy_from_slice(block_hash.as_bytes());
+    input[32..].copy_from_slice(tx_hash.as_bytes());
+    let digest = BlakeTwo256::hash(&input);
+    let mut id = [0u8; SHORT_ID_LEN];
+    id.copy_from_slice(&digest.as_bytes()[..SHORT_ID_LEN]);
+    id
+}
+
+/// The hash a pool knows a transaction by: blake2-256 of its SCALE encoding.
+pub fn transaction_hash(xt: &OpaqueExtrinsic) -> H256 {
+    BlakeTwo256::hash(&xt.encode())
+}
+
+/// A block's body as a compact announcement carries it: the extrinsics no pool holds (the
+/// inherents, unsigned extrinsics) whole, with their positions, and the others as short
+/// ids, in block order, filling the positions left.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct CompactBody {
+    /// Extrinsics sent whole, with their positions in the block (strictly increasing).
+    pub prefilled: Vec<(u32, OpaqueExtrinsic)>,
+    /// Short ids of the other extrinsics, in block order.
+    pub short_ids: Vec<ShortId>,
+}
+
+/// Why a [`CompactBody`] cannot be the body of any block. An honest node never sends one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidCompactBody {
+    /// Prefilled positions must be strictly increasing.
+    #[error("prefilled position {0} is not after the one before it")]
+    Unordered(u32),
+    /// A prefilled position is past the end of the block.
+    #[error("prefilled position {position} is past the block's {len} extrinsics")]
+    OutOfRange {
+        /// The position.
+        position: u32,
+        /// Extrinsics in the block (prefilled and short ids).
+        len: usize,
+    },
+}
+
+impl CompactBody {
+    /// The compact form of `body`, the body of the block whose header hashes to
+    /// `block_hash`: signed extrinsics as short ids, the rest (inherents, unsigned
+    /// extrinsics, anything undecodable) whole.
+    pub fn new(block_hash: &H256, body: &[OpaqueExtrinsic]) -> Self {
+        let mut prefilled = Vec::new();
+        let mut short_ids = Vec::with_capacity(body.len());
+        for (i, xt) in body.iter().enumerate() {
+            if is_signed(xt) {
+                short_ids.push(short_id(block_hash, &transaction_hash(xt)));
+            } else {
+                prefilled.push((i as u32, xt.clone()));
+            }
+        }
+        Self {
+            prefilled,
+            short_ids,
+        }
+    }
+
+    /// How many extrinsics the block has, once the body is checked to describe one.
+    pub fn check(&self) -> Result<usize, InvalidCompactBody> {
+        let len = self.prefilled.len().saturating_add(self.short_ids.len());
+        let mut next = 0u64;
+        for (position, _) in &self.prefilled {
+            if u64::from(*position) < next {
+                return Err(InvalidCompactBody::Unordered(*position));
+            }
+            if *position as usize >= len {
+                return Err(InvalidCompactBody::OutOfRange {
+                    position: *position,
+                    len,
+                });
+            }
+            next = u64::from(*position) + 1;
+        }
+        Ok(len)
+    }
+}
+
+/// Whether `xt` is a signed extrinsic of the runtime (what a pool holds). Undecodable
+/// bytes count as unsigned, so that they travel whole.
+fn is_signed(xt: &OpaqueExtrinsic) -> bool {
+    let bytes = xt.encode();
+    echonet_runtime::UncheckedExtrinsic::decode_all_with_depth_limit(
+        DECODE_DEPTH_LIMIT,
+        &mut &bytes[..],
+    )
+    .is_ok_and(|u| {
+        matches!(
+            u.into_inner().preamble,
+            sp_runtime::generic::Preamble::Signed(..)
+        )
+    })
+}
+
+/// A request for some extrinsics of a block (those missing from a rebuilt compact block).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+pub struct BlockTransactionsRequest {
+    /// The block's hash.
+    pub block: H256,
+    /// Positions of the extrinsics wanted, strictly increasing. A request whose positions
+    /// are not costs the requester [`rep::MALFORMED_MESSAGE`](crate::rep::MALFORMED_MESSAGE).
+    pub positions: Vec<u32>,
+}
+
+impl BlockTransactionsRequest {
+    /// Whether the positions are strictly increasing (so each is asked once, and a request
+    /// asks for at most as many extrinsics as the block has).
+    pub fn is_well_formed(&self) -> bool {
+        self.positions.windows(2).all(|w| w[0] < w[1])
+    }
+}
+
+/// The answer to a [`BlockTransactionsRequest`]: the extrinsics at the positions asked,
+/// in order; `None` when the server does not have the block or it has no such positions.
+pub type BlockTransactionsResponse = Result<Option<Vec<OpaqueExtrinsic>>, Refusal>;
 
 /// The transactions gossip message: encoded extrinsics.
 pub type TransactionsMessage = Vec<Vec<u8>>;
@@ -210,6 +355,8 @@ pub struct ProtocolNames {
     pub blocks: String,
     /// Justification requests: `<prefix>/justifications/1`.
     pub justifications: String,
+    /// Requests for some extrinsics of a block (compact relay): `<prefix>/block-txs/1`.
+    pub block_transactions: String,
     /// Gossip topic of block announcements: `<prefix>/block-announces/1`.
     pub block_announces_topic: String,
     /// Gossip topic of transactions: `<prefix>/transactions/1`.
@@ -229,6 +376,7 @@ impl ProtocolNames {
             status: format!("{prefix}/status/1"),
             blocks: format!("{prefix}/blocks/1"),
             justifications: format!("{prefix}/justifications/1"),
+            block_transactions: format!("{prefix}/block-txs/1"),
             block_announces_topic: format!("{prefix}/block-announces/1"),
             transactions_topic: format!("{prefix}/transactions/1"),
             finality_topic: format!("{prefix}/finality/1"),
@@ -263,6 +411,45 @@ mod tests {
         bytes.push(0);
         assert!(decode_all::<BlockRequest>(&bytes).is_err());
         assert!(decode_all::<BlockAnnounce>(&[0xff; 7]).is_err());
+    }
+
+    #[test]
+    fn compact_bodies_that_describe_no_block_are_refused() {
+        let xt = OpaqueExtrinsic::from_blob(vec![1]);
+        let body = |prefilled: Vec<u32>, ids: usize| CompactBody {
+            prefilled: prefilled.into_iter().map(|p| (p, xt.clone())).collect(),
+            short_ids: vec![[1; SHORT_ID_LEN]; ids],
+        };
+        assert_eq!(body(vec![0, 2], 1).check(), Ok(3));
+        assert_eq!(body(vec![], 4).check(), Ok(4));
+        assert_eq!(body(vec![], 0).check(), Ok(0));
+        assert_eq!(
+            body(vec![1, 1], 1).check(),
+            Err(InvalidCompactBody::Unordered(1))
+        );
+        assert_eq!(
+            body(vec![2, 0], 1).check(),
+            Err(InvalidCompactBody::Unordered(0))
+        );
+        assert_eq!(
+            body(vec![u32::MAX], 1).check(),
+            Err(InvalidCompactBody::OutOfRange {
+                position: u32::MAX,
+                len: 2
+            })
+        );
+    }
+
+    #[test]
+    fn positions_of_a_transactions_request_must_increase() {
+        let req = |positions: Vec<u32>| BlockTransactionsRequest {
+            block: H256::zero(),
+            positions,
+        };
+        assert!(req(vec![]).is_well_formed());
+        assert!(req(vec![0, 1, 7]).is_well_formed());
+        assert!(!req(vec![1, 1]).is_well_formed());
+        assert!(!req(vec![3, 2]).is_well_formed());
     }
 
     #[test]

@@ -3,7 +3,12 @@
 //! so blocks are imported in the order they were queued.
 
 use crate::{
-    ascending_chain, descending_chain, metrics::Metrics, orphans::Orphans, ranges::Ranges,
+    ascending_chain,
+    compact::{self, RelayOutcome, TransactionSource},
+    descending_chain,
+    metrics::Metrics,
+    orphans::Orphans,
+    ranges::Ranges,
     register_metrics, JustificationError, JustificationImport, QueuedBlock, SyncConfig, SyncHandle,
     SyncNetwork, SyncParams, SyncPeer, SyncState, SyncStatus, BAD_RESPONSE, EMPTY_RESPONSE,
     MAJOR_SYNC_BLOCKS,
@@ -12,8 +17,8 @@ use echonet_client::{
     BlockImportNotification, BlockOrigin, Client, Error as ClientError, ImportBlock, ImportResult,
 };
 use echonet_network::{
-    rep, BlockData, BlockFields, BlockId, BlockRequest, Direction, MessageId, MessageValidity,
-    NetworkEvent, PeerId, RequestError, Role,
+    rep, BlockData, BlockFields, BlockId, BlockRequest, CompactBody, Direction, MessageId,
+    MessageValidity, NetworkEvent, PeerId, RequestError, Role,
 };
 use echonet_runtime::Header;
 use futures::{future::BoxFuture, stream::FuturesUnordered, FutureExt, StreamExt};
@@ -129,6 +134,8 @@ struct Response {
     peer: PeerId,
     request: Request,
     result: Result<Vec<BlockData>, RequestError>,
+    /// For a fetch of a compactly announced block: how it went.
+    relay: Option<RelayOutcome>,
 }
 
 struct Fetching {
@@ -190,6 +197,7 @@ pub struct SyncEngine {
     network: Arc<dyn SyncNetwork>,
     config: SyncConfig,
     justifications: Option<Arc<dyn JustificationImport>>,
+    transactions: Option<Arc<dyn TransactionSource>>,
     metrics: Option<Metrics>,
     handle: SyncHandle,
     events: mpsc::Receiver<NetworkEvent>,
@@ -233,6 +241,7 @@ impl SyncEngine {
             network: params.network,
             config: params.config,
             justifications: params.justifications,
+            transactions: params.transactions,
             metrics,
             handle: handle.clone(),
             events: params.events,
@@ -509,8 +518,12 @@ impl SyncEngine {
                 peer,
                 header,
                 is_best,
+                compact,
                 message_id,
-            } => self.on_announce(peer, header, is_best, message_id).await,
+            } => {
+                self.on_announce(peer, header, is_best, compact, message_id)
+                    .await
+            }
             NetworkEvent::Transactions {
                 peer, message_id, ..
             }
@@ -528,6 +541,7 @@ impl SyncEngine {
         peer: PeerId,
         header: Header,
         is_best: bool,
+        compact: Option<CompactBody>,
         message_id: MessageId,
     ) {
         let hash = header.hash();
@@ -612,7 +626,15 @@ impl SyncEngine {
                 ANNOUNCE_ANCESTORS.min(number - info.finalized_number)
             }
         };
-        if self.fetch(peer, hash, Some(number), max) {
+        let started = match (compact, &self.transactions) {
+            // Its parent is ours or on its way: the block alone will do, rebuilt.
+            (Some(compact), Some(_)) if max == 1 && self.available(&peer, Instant::now()) => {
+                self.fetch_compact(peer, header, compact);
+                true
+            }
+            _ => self.fetch(peer, hash, Some(number), max),
+        };
+        if started {
             if let Some(f) = self.fetching.get_mut(&hash) {
                 f.proven |= proven;
             }
@@ -629,6 +651,40 @@ impl SyncEngine {
         self.peers.get(peer).is_some_and(|p| {
             p.fetches < self.config.max_fetches_per_peer && p.rest_until.is_none_or(|t| t <= now)
         })
+    }
+
+    /// Gets the compactly announced block `header` from our pool and `peer` (falling back
+    /// to a whole-block fetch from it). The caller checked that `peer` can be asked.
+    fn fetch_compact(&mut self, peer: PeerId, header: Header, compact: CompactBody) {
+        let Some(source) = self.transactions.clone() else {
+            return;
+        };
+        let hash = header.hash();
+        let now = Instant::now();
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.fetches += 1;
+        }
+        self.fetching.insert(
+            hash,
+            Fetching {
+                number: Some(header.number),
+                since: now,
+                proven: false,
+            },
+        );
+        let network = self.network.clone();
+        self.requests.push(
+            async move {
+                let relayed = compact::fetch(network, source, peer, header, compact).await;
+                Response {
+                    peer,
+                    request: Request::Fetch { hash },
+                    result: relayed.result,
+                    relay: Some(relayed.outcome),
+                }
+            }
+            .boxed(),
+        );
     }
 
     /// Fetches `hash` and up to `max - 1` ancestors from `peer`, or from another peer that
@@ -679,6 +735,7 @@ impl SyncEngine {
                     peer,
                     request: Request::Fetch { hash },
                     result,
+                    relay: None,
                 }
             }
             .boxed(),
@@ -753,6 +810,7 @@ impl SyncEngine {
                         peer,
                         request: Request::Range { start, generation },
                         result,
+                        relay: None,
                     }
                 }
                 .boxed(),
@@ -777,7 +835,26 @@ impl SyncEngine {
             peer,
             request,
             result,
+            relay,
         } = response;
+        if let Some(m) = &self.metrics {
+            if let Some(outcome) = relay {
+                m.relay.with_label_values(&[outcome.label()]).inc();
+            }
+            // Whole blocks that followed an announcement: the full relay's cost, and the
+            // fallback's.
+            let whole = match relay {
+                Some(RelayOutcome::Rebuilt | RelayOutcome::RebuiltWithFetch) => false,
+                Some(_) => true,
+                None => matches!(request, Request::Fetch { .. }),
+            };
+            if whole {
+                if let Ok(blocks) = &result {
+                    use codec::Encode;
+                    m.relay_full_bytes.inc_by(blocks.encoded_size() as u64);
+                }
+            }
+        }
         match request {
             Request::Range { start, generation } => {
                 if let Some(p) = self.peers.get_mut(&peer) {

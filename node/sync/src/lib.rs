@@ -35,6 +35,13 @@
 //!   verdict once the block's fate is known: accepted (and so forwarded) when the block is
 //!   imported, rejected when it is invalid, ignored otherwise.
 //!
+//!
+//!   An announcement that carries its block's body in compact form (short ids, see
+//!   [`echonet_network::CompactBody`]) of a block whose parent we have is rebuilt from the
+//!   node's pool ([`TransactionSource`]) instead: only the extrinsics the pool lacks are
+//!   asked of the peer, the body is checked against the header's extrinsics root, and any
+//!   failure falls back to fetching the whole block (see the `compact` module).
+//!
 //! ## Orphans and forks
 //!
 //! A block whose parent we do not have (a fork that left our chain below our best block, or
@@ -69,18 +76,20 @@
 //! that stopped mid-sync resumes from where its import got to.
 
 mod client_chain;
+mod compact;
 mod engine;
 mod metrics;
 mod orphans;
 mod ranges;
 
 pub use client_chain::ClientChain;
+pub use compact::{extrinsics_root, TransactionSource, MAX_MISSING_PER_REQUEST};
 pub use engine::SyncEngine;
 
 use echonet_client::{BlockOrigin, Client};
 use echonet_network::{
-    BlockData, BlockRequest, MessageId, MessageValidity, NetworkEvent, NetworkHandle, PeerId,
-    ReputationChange, RequestError, Role,
+    BlockData, BlockRequest, BlockTransactionsRequest, MessageId, MessageValidity, NetworkEvent,
+    NetworkHandle, PeerId, ReputationChange, RequestError, Role,
 };
 use echonet_runtime::Header;
 use futures::future::BoxFuture;
@@ -156,6 +165,14 @@ pub trait SyncNetwork: Send + Sync + 'static {
         peer: PeerId,
         request: BlockRequest,
     ) -> BoxFuture<'static, Result<Vec<BlockData>, RequestError>>;
+    /// Asks `peer` for some extrinsics of a block (those missing from a compact block we
+    /// rebuilt); `None`: it does not have them. Like `request_blocks`, the future must not
+    /// borrow `self`.
+    fn request_block_transactions(
+        &self,
+        peer: PeerId,
+        request: BlockTransactionsRequest,
+    ) -> BoxFuture<'static, Result<Option<Vec<OpaqueExtrinsic>>, RequestError>>;
     /// Changes `peer`'s reputation: [`BAD_RESPONSE`], [`EMPTY_RESPONSE`], or one of
     /// [`rep`]'s block and justification changes.
     fn report_peer(&self, peer: PeerId, change: ReputationChange);
@@ -173,6 +190,15 @@ impl SyncNetwork for NetworkHandle {
     ) -> BoxFuture<'static, Result<Vec<BlockData>, RequestError>> {
         let handle = self.clone();
         Box::pin(async move { handle.request_blocks(peer, request).await })
+    }
+
+    fn request_block_transactions(
+        &self,
+        peer: PeerId,
+        request: BlockTransactionsRequest,
+    ) -> BoxFuture<'static, Result<Option<Vec<OpaqueExtrinsic>>, RequestError>> {
+        let handle = self.clone();
+        Box::pin(async move { handle.request_block_transactions(peer, request).await })
     }
 
     fn report_peer(&self, peer: PeerId, change: ReputationChange) {
@@ -339,6 +365,9 @@ pub struct SyncParams {
     pub config: SyncConfig,
     /// The finality gadget, once there is one.
     pub justifications: Option<Arc<dyn JustificationImport>>,
+    /// Where compact block announcements are rebuilt from (the pool). `None`: announced
+    /// blocks are always fetched whole (`--block-relay full`).
+    pub transactions: Option<Arc<dyn TransactionSource>>,
     /// Where to register the sync's Prometheus metrics (`None`: no metrics).
     pub registry: Option<Registry>,
 }

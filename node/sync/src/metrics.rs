@@ -14,6 +14,8 @@ pub(crate) struct Metrics {
     pub(crate) orphans: Gauge<U64>,
     pub(crate) orphans_refused: Counter<U64>,
     pub(crate) queued: Gauge<U64>,
+    pub(crate) relay: CounterVec<U64>,
+    pub(crate) relay_full_bytes: Counter<U64>,
 }
 
 impl Metrics {
@@ -83,6 +85,26 @@ impl Metrics {
                 Gauge::new(
                     "echonet_sync_queued_blocks",
                     "Blocks downloaded and waiting for import",
+                )?,
+                registry,
+            )?,
+            relay: register(
+                CounterVec::new(
+                    Opts::new(
+                        "echonet_sync_block_relay_total",
+                        "Compact block announcements, by how the block arrived: rebuilt, \
+                         rebuilt_with_fetch, or a whole-block fallback (fallback_collision, \
+                         fallback_missing, fallback_request, fallback_root)",
+                    ),
+                    &["result"],
+                )?,
+                registry,
+            )?,
+            relay_full_bytes: register(
+                Counter::new(
+                    "echonet_sync_block_relay_full_bytes_total",
+                    "Bytes of whole blocks fetched after an announcement (full relay, or a \
+                     compact fallback), as encoded in the response",
                 )?,
                 registry,
             )?,

@@ -888,6 +888,18 @@ impl Pool {
         Ok(hash)
     }
 
+    /// The hash and bytes of every transaction in the pool, ready or future (a snapshot:
+    /// the lock is held only to copy the handles). Compact block relay looks the short ids
+    /// of announced blocks up in it.
+    pub fn transactions(&self) -> Vec<(TxHash, Arc<Vec<u8>>)> {
+        let inner = self.inner.lock();
+        inner
+            .txs
+            .values()
+            .map(|tx| (tx.hash, tx.bytes.clone()))
+            .collect()
+    }
+
     /// Ready transactions in the order a block should include them: highest priority
     /// first, each after the transactions it requires.
     pub fn ready_for_block(&self) -> Vec<PoolTransaction> {

@@ -10,8 +10,8 @@ use super::Worker;
 use crate::{
     peerset::rep,
     protocol::{
-        decode_all, BlockAnnounce, ProtocolNames, TransactionsMessage, MAX_BLOCK_ANNOUNCE_SIZE,
-        MAX_FINALITY_SIZE, MAX_TRANSACTIONS_SIZE,
+        decode_all, BlockAnnounce, CompactBody, ProtocolNames, TransactionsMessage,
+        MAX_BLOCK_ANNOUNCE_SIZE, MAX_FINALITY_SIZE, MAX_TRANSACTIONS_SIZE,
     },
     MessageId, MessageValidity, NetworkEvent,
 };
@@ -91,12 +91,37 @@ pub(super) fn pending_validation() -> LruMap<gossipsub::MessageId, Topic> {
 impl Worker {
     /// Announces a block; a best block also moves our status forward at once, so that the
     /// handshakes we send do not wait for the next status refresh.
-    pub(super) fn announce_block(&mut self, header: Header, is_best: bool) {
+    pub(super) fn announce_block(
+        &mut self,
+        header: Header,
+        is_best: bool,
+        compact: Option<CompactBody>,
+    ) {
         if is_best && header.number >= self.status.best_number {
             self.status.best_number = header.number;
             self.status.best_hash = header.hash();
         }
-        let message = BlockAnnounce { header, is_best }.encode();
+        let mut announce = BlockAnnounce {
+            header,
+            is_best,
+            compact,
+        };
+        let mut message = announce.encode();
+        if message.len() > MAX_BLOCK_ANNOUNCE_SIZE && announce.compact.is_some() {
+            tracing::debug!(
+                target: "gossip",
+                "Announcing #{} by its header alone: its compact form is {} bytes",
+                announce.header.number,
+                message.len()
+            );
+            announce.compact = None;
+            message = announce.encode();
+        }
+        let relay_kind = if announce.compact.is_some() {
+            "compact-announce"
+        } else {
+            "announce"
+        };
         if message.len() > MAX_BLOCK_ANNOUNCE_SIZE {
             tracing::warn!(
                 target: "gossip",
@@ -105,12 +130,17 @@ impl Worker {
             );
             return;
         }
-        self.publish(Topic::BlockAnnounces, message);
+        let len = message.len();
+        if self.publish(Topic::BlockAnnounces, message) {
+            if let Some(m) = self.metrics() {
+                m.relay_bytes(false, relay_kind, len);
+            }
+        }
     }
 
     pub(super) fn propagate_transactions(&mut self, txs: Vec<Vec<u8>>) {
         for chunk in chunk_transactions(txs) {
-            self.publish(Topic::Transactions, chunk.encode());
+            let _ = self.publish(Topic::Transactions, chunk.encode());
         }
     }
 
@@ -123,7 +153,7 @@ impl Worker {
             );
             return;
         }
-        self.publish(Topic::Finality, data);
+        let _ = self.publish(Topic::Finality, data);
     }
 
     /// The node's verdict on a message: gossipsub forwards or drops it, and a rejected
@@ -149,7 +179,8 @@ impl Worker {
         }
     }
 
-    fn publish(&mut self, topic: Topic, data: Vec<u8>) {
+    /// Publishes `data` on `topic`; whether it went out.
+    fn publish(&mut self, topic: Topic, data: Vec<u8>) -> bool {
         let len = data.len();
         let hash = self.topics.topic(topic).hash();
         match self.swarm.behaviour_mut().gossipsub.publish(hash, data) {
@@ -158,6 +189,7 @@ impl Worker {
                     m.gossip(topic.label(), "sent");
                     m.bytes_out(topic.label(), len);
                 }
+                return true;
             }
             Err(gossipsub::PublishError::Duplicate) => {
                 tracing::trace!(target: "gossip", "Already published this {} message", topic.label());
@@ -169,6 +201,7 @@ impl Worker {
                 tracing::warn!(target: "gossip", "Cannot publish a {} message: {e}", topic.label());
             }
         }
+        false
     }
 
     pub(super) fn on_gossipsub(&mut self, event: gossipsub::Event) {
@@ -221,19 +254,35 @@ impl Worker {
         let message_id = MessageId(id.clone());
         let event = match topic {
             Topic::BlockAnnounces => match decode_all::<BlockAnnounce>(&message.data) {
-                Ok(BlockAnnounce { header, is_best }) => {
-                    // The author's best block moved (the forwarder's may not have).
-                    if let Some(author) = message.source {
-                        self.note_best(&author, &header, is_best);
+                Ok(BlockAnnounce {
+                    header,
+                    is_best,
+                    compact,
+                }) => match compact.as_ref().map(CompactBody::check).transpose() {
+                    Err(e) => Err(format!("invalid compact body: {e}")),
+                    Ok(_) => {
+                        if let Some(m) = self.metrics() {
+                            let kind = if compact.is_some() {
+                                "compact-announce"
+                            } else {
+                                "announce"
+                            };
+                            m.relay_bytes(true, kind, message.data.len());
+                        }
+                        // The author's best block moved (the forwarder's may not have).
+                        if let Some(author) = message.source {
+                            self.note_best(&author, &header, is_best);
+                        }
+                        Ok(NetworkEvent::BlockAnnounce {
+                            peer: source,
+                            header,
+                            is_best,
+                            compact,
+                            message_id,
+                        })
                     }
-                    Ok(NetworkEvent::BlockAnnounce {
-                        peer: source,
-                        header,
-                        is_best,
-                        message_id,
-                    })
-                }
-                Err(e) => Err(e),
+                },
+                Err(e) => Err(e.to_string()),
             },
             Topic::Transactions => match decode_all::<TransactionsMessage>(&message.data) {
                 Ok(txs) => Ok(NetworkEvent::Transactions {
@@ -241,7 +290,7 @@ impl Worker {
                     txs,
                     message_id,
                 }),
-                Err(e) => Err(e),
+                Err(e) => Err(e.to_string()),
             },
             Topic::Finality => Ok(NetworkEvent::Finality {
                 peer: source,

@@ -21,7 +21,7 @@ mod requests;
 use self::{
     gossip::{Topic, Topics},
     peers::{PeerData, StatusProtocol},
-    requests::{BlocksProtocol, JustificationsProtocol, Served},
+    requests::{BlockTransactionsProtocol, BlocksProtocol, JustificationsProtocol, Served},
 };
 use crate::{
     behaviour::{Behaviour, BehaviourEvent},
@@ -30,7 +30,9 @@ use crate::{
     discovery::Discovery,
     metrics::Metrics,
     peerset::ReputationChange,
-    protocol::{BlockData, BlockRequest, ProtocolNames, Role, Status},
+    protocol::{
+        BlockData, BlockRequest, BlockTransactionsRequest, CompactBody, ProtocolNames, Role, Status,
+    },
     MessageId, MessageValidity, NetworkEvent, PeerInfo, RequestError,
 };
 use echonet_runtime::Header;
@@ -40,7 +42,7 @@ use libp2p::{
 };
 use schnellru::LruMap;
 use sp_core::H256;
-use sp_runtime::Justifications;
+use sp_runtime::{Justifications, OpaqueExtrinsic};
 use std::{
     collections::{HashMap, HashSet, VecDeque},
     panic::AssertUnwindSafe,
@@ -54,12 +56,15 @@ const STATUS_REFRESH: Duration = Duration::from_secs(2);
 
 pub(crate) type BlocksReply = oneshot::Sender<Result<Vec<BlockData>, RequestError>>;
 pub(crate) type JustificationReply = oneshot::Sender<Result<Option<Justifications>, RequestError>>;
+pub(crate) type BlockTransactionsReply =
+    oneshot::Sender<Result<Option<Vec<OpaqueExtrinsic>>, RequestError>>;
 
 pub(crate) enum Command {
     ListenAddresses(oneshot::Sender<Vec<Multiaddr>>),
     AnnounceBlock {
         header: Header,
         is_best: bool,
+        compact: Option<CompactBody>,
     },
     PropagateTransactions(Vec<Vec<u8>>),
     GossipFinality(Vec<u8>),
@@ -77,6 +82,11 @@ pub(crate) enum Command {
         peer: PeerId,
         hash: H256,
         reply: JustificationReply,
+    },
+    RequestBlockTransactions {
+        peer: PeerId,
+        request: BlockTransactionsRequest,
+        reply: BlockTransactionsReply,
     },
     ReportPeer {
         peer: PeerId,
@@ -146,6 +156,8 @@ pub(crate) struct Worker {
     /// Our block requests in flight: the most blocks asked for, and who waits.
     pending_blocks: HashMap<OutboundRequestId, (u32, BlocksReply)>,
     pending_justifications: HashMap<OutboundRequestId, JustificationReply>,
+    /// Our requests for missing extrinsics in flight: how many were asked, and who waits.
+    pending_block_transactions: HashMap<OutboundRequestId, (usize, BlockTransactionsReply)>,
     served_tx: mpsc::Sender<Served>,
     served_rx: mpsc::Receiver<Served>,
     /// Chain reads in progress on blocking threads.
@@ -183,6 +195,7 @@ impl Worker {
             pending_validation: gossip::pending_validation(),
             pending_blocks: HashMap::new(),
             pending_justifications: HashMap::new(),
+            pending_block_transactions: HashMap::new(),
             served_tx,
             served_rx,
             serving: 0,
@@ -272,7 +285,11 @@ impl Worker {
                     .collect();
                 let _ = reply.send(addrs);
             }
-            Command::AnnounceBlock { header, is_best } => self.announce_block(header, is_best),
+            Command::AnnounceBlock {
+                header,
+                is_best,
+                compact,
+            } => self.announce_block(header, is_best, compact),
             Command::PropagateTransactions(txs) => self.propagate_transactions(txs),
             Command::GossipFinality(data) => self.gossip_finality(data),
             Command::ReportMessage { id, peer, validity } => {
@@ -286,6 +303,11 @@ impl Worker {
             Command::RequestJustification { peer, hash, reply } => {
                 self.request_justification(peer, hash, reply)
             }
+            Command::RequestBlockTransactions {
+                peer,
+                request,
+                reply,
+            } => self.request_block_transactions(peer, request, reply),
             Command::ReportPeer { peer, change } => self.report(peer, change),
             Command::Peers(reply) => {
                 let _ = reply.send(self.peer_infos());
@@ -354,6 +376,9 @@ impl Worker {
             BehaviourEvent::Blocks(event) => self.on_request_event::<BlocksProtocol>(event),
             BehaviourEvent::Justifications(event) => {
                 self.on_request_event::<JustificationsProtocol>(event)
+            }
+            BehaviourEvent::BlockTransactions(event) => {
+                self.on_request_event::<BlockTransactionsProtocol>(event)
             }
         }
     }

@@ -14,15 +14,17 @@
 //!    protocol's limits before it is sent, since the provider is ours but the limits are
 //!    the wire's.
 
-use super::{BlocksReply, JustificationReply, Worker};
+use super::{BlockTransactionsReply, BlocksReply, JustificationReply, Worker};
 use crate::{
     behaviour::Behaviour,
     chain::ChainProvider,
     codec::{Incoming, ScaleCodec},
     peerset::rep,
     protocol::{
-        BlockData, BlockRequest, BlockResponse, JustificationResponse, Refusal,
-        MAX_BLOCK_RESPONSE_SIZE, MAX_JUSTIFICATION_RESPONSE_SIZE,
+        BlockData, BlockFields, BlockId, BlockRequest, BlockResponse, BlockTransactionsRequest,
+        BlockTransactionsResponse, Direction, JustificationResponse, Refusal,
+        MAX_BLOCK_RESPONSE_SIZE, MAX_BLOCK_TRANSACTIONS_RESPONSE_SIZE,
+        MAX_JUSTIFICATION_RESPONSE_SIZE,
     },
     RequestError,
 };
@@ -32,7 +34,7 @@ use libp2p::{
     PeerId,
 };
 use sp_core::H256;
-use sp_runtime::Justifications;
+use sp_runtime::{Justifications, OpaqueExtrinsic};
 use std::{fmt::Debug, io, panic::AssertUnwindSafe};
 use tokio::sync::mpsc;
 
@@ -261,6 +263,127 @@ impl ChainServed for JustificationsProtocol {
     }
 }
 
+/// Requests for some extrinsics of a block (compact relay): [`BlockTransactionsRequest`] →
+/// [`BlockTransactionsResponse`]. Positions that are not strictly increasing make the
+/// request malformed (the requester pays [`rep::MALFORMED_MESSAGE`]); positions past the
+/// block's end, or a block we lack, get `None`.
+pub(super) struct BlockTransactionsProtocol;
+
+impl Protocol for BlockTransactionsProtocol {
+    type Request = BlockTransactionsRequest;
+    type Response = BlockTransactionsResponse;
+    const LABEL: &'static str = crate::metrics::BLOCK_TRANSACTIONS_LABEL;
+
+    fn behaviour(b: &mut Behaviour) -> &mut RequestBehaviour<Self> {
+        &mut b.block_transactions
+    }
+
+    fn refusal(refusal: Refusal) -> Option<BlockTransactionsResponse> {
+        Some(Err(refusal))
+    }
+
+    fn answer(
+        w: &mut Worker,
+        peer: PeerId,
+        request: BlockTransactionsRequest,
+        channel: ResponseChannel<BlockTransactionsResponse>,
+    ) {
+        if !request.is_well_formed() {
+            // Dropping the channel closes the stream without an answer.
+            w.malformed_request(peer, Self::LABEL, "positions not strictly increasing");
+            return;
+        }
+        w.serve_from_chain::<Self>(peer, request, channel)
+    }
+
+    fn on_response(
+        w: &mut Worker,
+        peer: PeerId,
+        id: OutboundRequestId,
+        response: BlockTransactionsResponse,
+    ) {
+        let Some((asked, reply)) = w.pending_block_transactions.remove(&id) else {
+            return;
+        };
+        let result = match response {
+            Ok(Some(txs)) if txs.len() != asked => {
+                w.report(peer, rep::MALFORMED_MESSAGE);
+                Err(RequestError::InvalidResponse(format!(
+                    "{} extrinsics for a request of {asked}",
+                    txs.len()
+                )))
+            }
+            Ok(txs) => Ok(txs),
+            Err(refusal) => Err(RequestError::Refused(refusal)),
+        };
+        if let Some(m) = w.metrics() {
+            m.request(
+                Self::LABEL,
+                false,
+                if result.is_ok() { "ok" } else { "refused" },
+            );
+        }
+        let _ = reply.send(result);
+    }
+
+    fn on_outbound_failure(
+        w: &mut Worker,
+        peer: PeerId,
+        id: OutboundRequestId,
+        error: OutboundFailure,
+    ) {
+        let error = w.outbound_error(peer, Self::LABEL, error);
+        if let Some((_, reply)) = w.pending_block_transactions.remove(&id) {
+            let _ = reply.send(Err(error));
+        }
+    }
+}
+
+impl ChainServed for BlockTransactionsProtocol {
+    type Answer = Option<Vec<OpaqueExtrinsic>>;
+    const PROVIDER_METHOD: &'static str = "blocks";
+
+    fn read(
+        chain: &dyn ChainProvider,
+        request: &BlockTransactionsRequest,
+    ) -> Option<Vec<OpaqueExtrinsic>> {
+        let body_only = BlockRequest {
+            from: BlockId::Hash(request.block),
+            direction: Direction::Descending,
+            max: 1,
+            fields: BlockFields {
+                header: false,
+                body: true,
+                justification: false,
+            },
+        };
+        let mut body = chain
+            .blocks(&body_only)
+            .into_iter()
+            .find(|b| b.hash == request.block)?
+            .body?;
+        let mut picked = Vec::with_capacity(request.positions.len());
+        for &position in &request.positions {
+            let xt = body.get_mut(position as usize)?;
+            picked.push(std::mem::take(xt));
+        }
+        Some(picked)
+    }
+
+    fn response(
+        peer: &PeerId,
+        _: &BlockTransactionsRequest,
+        answer: Option<Vec<OpaqueExtrinsic>>,
+    ) -> BlockTransactionsResponse {
+        let response: BlockTransactionsResponse = Ok(answer);
+        if response.encoded_size() > MAX_BLOCK_TRANSACTIONS_RESPONSE_SIZE {
+            tracing::warn!(target: "network", "Extrinsics too large to serve to {peer}");
+            return Ok(None);
+        }
+        response
+    }
+}
+
 impl Worker {
     /// Every event of a request-response protocol, inbound and outbound.
     pub(super) fn on_request_event<P: Protocol>(
@@ -468,6 +591,23 @@ impl Worker {
         match self.send_request::<JustificationsProtocol>(&peer, hash) {
             Some(id) => {
                 self.pending_justifications.insert(id, reply);
+            }
+            None => {
+                let _ = reply.send(Err(RequestError::NotConnected));
+            }
+        }
+    }
+
+    pub(super) fn request_block_transactions(
+        &mut self,
+        peer: PeerId,
+        request: BlockTransactionsRequest,
+        reply: BlockTransactionsReply,
+    ) {
+        let asked = request.positions.len();
+        match self.send_request::<BlockTransactionsProtocol>(&peer, request) {
+            Some(id) => {
+                self.pending_block_transactions.insert(id, (asked, reply));
             }
             None => {
                 let _ = reply.send(Err(RequestError::NotConnected));

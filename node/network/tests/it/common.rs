@@ -262,6 +262,7 @@ struct RogueBehaviour {
     gossipsub: gossipsub::Behaviour,
     status: request_response::Behaviour<RawCodec>,
     blocks: request_response::Behaviour<RawCodec>,
+    block_txs: request_response::Behaviour<RawCodec>,
 }
 
 enum RogueCommand {
@@ -271,6 +272,11 @@ enum RogueCommand {
         reply: oneshot::Sender<bool>,
     },
     RequestBlocks {
+        peer: PeerId,
+        data: Vec<u8>,
+        reply: oneshot::Sender<Result<Vec<u8>, String>>,
+    },
+    RequestBlockTransactions {
         peer: PeerId,
         data: Vec<u8>,
         reply: oneshot::Sender<Result<Vec<u8>, String>>,
@@ -326,6 +332,7 @@ impl Rogue {
             gossipsub,
             status: rr(&names.status),
             blocks: rr(&names.blocks),
+            block_txs: rr(&names.block_transactions),
         };
         let mut swarm = SwarmBuilder::with_existing_identity(keypair)
             .with_tokio()
@@ -373,6 +380,10 @@ impl Rogue {
                             let id = swarm.behaviour_mut().blocks.send_request(&peer, data);
                             pending.insert(id, reply);
                         }
+                        Some(RogueCommand::RequestBlockTransactions { peer, data, reply }) => {
+                            let id = swarm.behaviour_mut().block_txs.send_request(&peer, data);
+                            pending.insert(id, reply);
+                        }
                     },
                     event = swarm.select_next_some() => match event {
                         SwarmEvent::Behaviour(RogueBehaviourEvent::Status(
@@ -391,12 +402,21 @@ impl Rogue {
                                 message: request_response::Message::Response { request_id, response },
                                 ..
                             },
+                        ))
+                        | SwarmEvent::Behaviour(RogueBehaviourEvent::BlockTxs(
+                            request_response::Event::Message {
+                                message: request_response::Message::Response { request_id, response },
+                                ..
+                            },
                         )) => {
                             if let Some(reply) = pending.remove(&request_id) {
                                 let _ = reply.send(Ok(response));
                             }
                         }
                         SwarmEvent::Behaviour(RogueBehaviourEvent::Blocks(
+                            request_response::Event::OutboundFailure { request_id, error, .. },
+                        ))
+                        | SwarmEvent::Behaviour(RogueBehaviourEvent::BlockTxs(
                             request_response::Event::OutboundFailure { request_id, error, .. },
                         )) => {
                             if let Some(reply) = pending.remove(&request_id) {
@@ -424,6 +444,20 @@ impl Rogue {
                 data,
                 reply,
             })
+            .await
+            .unwrap();
+        rx.await.unwrap()
+    }
+
+    /// Sends raw bytes as a request for a block's extrinsics (compact relay).
+    pub async fn request_block_transactions(
+        &self,
+        peer: PeerId,
+        data: Vec<u8>,
+    ) -> Result<Vec<u8>, String> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .send(RogueCommand::RequestBlockTransactions { peer, data, reply })
             .await
             .unwrap();
         rx.await.unwrap()

@@ -3,7 +3,13 @@
 
 use crate::common::*;
 use codec::Encode;
-use echonet_network::{rep, MessageValidity, NetworkEvent, PeerId};
+use echonet_network::{
+    rep, short_id, transaction_hash, BlockAnnounce, CompactBody, MessageValidity, NetworkEvent,
+    PeerId,
+};
+use echonet_test_utils::signed_transfer;
+use sp_core::{Pair, H256};
+use sp_runtime::OpaqueExtrinsic;
 use std::time::Duration;
 
 /// Starts `n` nodes of one chain, all booting from the first, and waits until each knows
@@ -77,6 +83,7 @@ async fn announcements_transactions_and_finality_reach_every_peer() {
                     header,
                     is_best: true,
                     message_id,
+                    ..
                 } if *peer == sender_id => Some((header.clone(), message_id.clone())),
                 _ => None,
             },
@@ -182,6 +189,104 @@ async fn a_rejected_message_costs_its_sender() {
         ),
         1.0
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compact_announcements_carry_short_ids_of_signed_extrinsics_only() {
+    init_tracing();
+    let mut nodes = mesh(2).await;
+    let sender = nodes[0].handle.clone();
+    let sender_id = nodes[0].peer_id;
+    let genesis = nodes[0].genesis;
+    // An inherent-like unsigned blob, then two signed transfers.
+    let keys = echonet_test_utils::dev_keys();
+    let to = echonet_runtime::AccountId::from(keys[1].public());
+    let body: Vec<OpaqueExtrinsic> = [
+        vec![0x04, 0x00],
+        signed_transfer(genesis, &keys[0], to.clone(), 1, 0, 0),
+        signed_transfer(genesis, &keys[0], to, 1, 1, 0),
+    ]
+    .iter()
+    .map(|b| {
+        if b.len() == 2 {
+            OpaqueExtrinsic::from_blob(b.clone())
+        } else {
+            OpaqueExtrinsic::try_from_encoded_extrinsic(b).unwrap()
+        }
+    })
+    .collect();
+    let (header, compact) = until_received(
+        &mut nodes[1],
+        |attempt| sender.announce_compact_block(header(200 + attempt), true, &body),
+        |e| match e {
+            NetworkEvent::BlockAnnounce {
+                peer,
+                header,
+                compact: Some(compact),
+                ..
+            } if *peer == sender_id => Some((header.clone(), compact.clone())),
+            _ => None,
+        },
+    )
+    .await;
+    assert_eq!(compact.prefilled, vec![(0, body[0].clone())]);
+    let hash = header.hash();
+    let ids: Vec<_> = body[1..]
+        .iter()
+        .map(|xt| short_id(&hash, &transaction_hash(xt)))
+        .collect();
+    assert_eq!(compact.short_ids, ids);
+    // Keyed by the block: the same transaction has another short id in another block.
+    assert_ne!(
+        short_id(&H256::repeat_byte(1), &transaction_hash(&body[1])),
+        ids[0]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compact_announcement_that_describes_no_block_costs_the_sender() {
+    init_tracing();
+    let mut node = spawn(random_genesis(), 2, |_| {}).await;
+    let rogue = Rogue::spawn(node.genesis, node.addr.clone());
+    let rogue_id = rogue.peer_id;
+    next_event(&mut node.events, "the rogue's handshake", |e| match e {
+        NetworkEvent::PeerConnected { peer, .. } if *peer == rogue_id => Some(()),
+        _ => None,
+    })
+    .await;
+
+    // Decodes, but puts an extrinsic at position 5 of a block of 2.
+    let topic = rogue.names.block_announces_topic.clone();
+    let mut attempt = 0u32;
+    wait_until("the bad announcement to be published", || {
+        attempt += 1;
+        let data = BlockAnnounce {
+            header: header(attempt),
+            is_best: true,
+            compact: Some(CompactBody {
+                prefilled: vec![(5, OpaqueExtrinsic::from_blob(vec![1]))],
+                short_ids: vec![[7; 6]],
+            }),
+        }
+        .encode();
+        let rogue = &rogue;
+        let topic = topic.clone();
+        async move { rogue.publish(&topic, data).await.then_some(()) }
+    })
+    .await;
+
+    let handle = node.handle.clone();
+    wait_until("the rogue's reputation to drop", || async {
+        let info = peer_info(&handle, rogue_id).await?;
+        (info.reputation <= rep::MALFORMED_MESSAGE.value / 2).then_some(())
+    })
+    .await;
+    while let Ok(event) = node.events.try_recv() {
+        assert!(
+            !matches!(event, NetworkEvent::BlockAnnounce { .. }),
+            "delivered: {event:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

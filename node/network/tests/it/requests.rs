@@ -5,8 +5,9 @@ use crate::common::*;
 use codec::Encode;
 use echonet_client::Client;
 use echonet_network::{
-    rep, BlockData, BlockFields, BlockId, BlockRequest, Direction, NetworkEvent, RateLimit,
-    Refusal, RequestError, MAX_BLOCK_REQUEST_SIZE,
+    rep, BlockData, BlockFields, BlockId, BlockRequest, BlockTransactionsRequest,
+    BlockTransactionsResponse, Direction, NetworkEvent, RateLimit, Refusal, RequestError,
+    MAX_BLOCK_REQUEST_SIZE, MAX_BLOCK_TRANSACTIONS_REQUEST_SIZE,
 };
 use echonet_test_utils::{open_dev_client_at, past_slot, ClientChain, NewBlock};
 use sp_core::H256;
@@ -307,6 +308,95 @@ async fn oversized_and_undecodable_requests_are_penalised() {
             &node.registry,
             "echonet_network_reputation_changes_total",
             &[("reason", "malformed message")]
+        ) >= 2.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_extrinsics_are_served_by_position_and_bad_requests_are_penalised() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let client = tokio::task::spawn_blocking({
+        let path = dir.path().to_path_buf();
+        move || chain_with_blocks(&path, 2)
+    })
+    .await
+    .unwrap();
+    let block = client.hash(2).unwrap().unwrap();
+    let body = client.body(block).unwrap().unwrap();
+    let mut node = spawn_with(Arc::new(ClientChain(client.clone())), |_| {}).await;
+    let rogue = Rogue::spawn(node.genesis, node.addr.clone());
+    let rogue_id = rogue.peer_id;
+    next_event(&mut node.events, "the rogue's handshake", |e| match e {
+        NetworkEvent::PeerConnected { peer, .. } if *peer == rogue_id => Some(()),
+        _ => None,
+    })
+    .await;
+    let ask = |positions: Vec<u32>| BlockTransactionsRequest { block, positions }.encode();
+    let decode = |bytes: Vec<u8>| -> BlockTransactionsResponse {
+        codec::Decode::decode(&mut &bytes[..]).unwrap()
+    };
+
+    // Honest requests: what is there, and `None` for positions past the end or a block
+    // the server lacks. None of it costs anything.
+    let answer = rogue
+        .request_block_transactions(node.peer_id, ask(vec![0]))
+        .await
+        .unwrap();
+    assert_eq!(decode(answer), Ok(Some(vec![body[0].clone()])));
+    let past_end = rogue
+        .request_block_transactions(node.peer_id, ask(vec![0, body.len() as u32]))
+        .await
+        .unwrap();
+    assert_eq!(decode(past_end), Ok(None));
+    let unknown = BlockTransactionsRequest {
+        block: H256::repeat_byte(9),
+        positions: vec![0],
+    };
+    let answer = rogue
+        .request_block_transactions(node.peer_id, unknown.encode())
+        .await
+        .unwrap();
+    assert_eq!(decode(answer), Ok(None));
+    assert_eq!(
+        peer_info(&node.handle, rogue_id).await.unwrap().reputation,
+        0
+    );
+
+    // Positions not strictly increasing (asking one extrinsic many times): no answer, and
+    // a penalty.
+    let answer = rogue
+        .request_block_transactions(node.peer_id, ask(vec![0, 0, 0]))
+        .await;
+    assert!(answer.map_or(true, |a| a.is_empty()), "no answer");
+    let handle = node.handle.clone();
+    wait_until("the malformed request's penalty", || async {
+        let info = peer_info(&handle, rogue_id).await?;
+        (info.reputation <= rep::MALFORMED_MESSAGE.value / 2).then_some(())
+    })
+    .await;
+
+    // Larger than any such request may be: no answer, penalised again.
+    let before = peer_info(&node.handle, rogue_id).await.unwrap().reputation;
+    let oversized = vec![0u8; MAX_BLOCK_TRANSACTIONS_REQUEST_SIZE + 1];
+    let answer = rogue
+        .request_block_transactions(node.peer_id, oversized)
+        .await;
+    assert!(answer.map_or(true, |a| a.is_empty()), "no answer");
+    wait_until("the oversized request's penalty", || async {
+        let info = peer_info(&handle, rogue_id).await?;
+        (info.reputation < before + rep::MALFORMED_MESSAGE.value / 2).then_some(())
+    })
+    .await;
+    assert!(
+        metric(
+            &node.registry,
+            "echonet_network_requests_total",
+            &[
+                ("protocol", "block-txs"),
+                ("direction", "in"),
+                ("result", "malformed")
+            ]
         ) >= 2.0
     );
 }

@@ -4,12 +4,13 @@
 
 use echonet_client::Client;
 use echonet_network::{
-    serve_block_request, BlockData, BlockRequest, MessageId, MessageValidity, NetworkEvent, PeerId,
-    Refusal, ReputationChange, RequestError, Role, Status,
+    serve_block_request, BlockData, BlockRequest, BlockTransactionsRequest, CompactBody, MessageId,
+    MessageValidity, NetworkEvent, PeerId, Refusal, ReputationChange, RequestError, Role, Status,
 };
 use echonet_runtime::Header;
 use echonet_sync::{
-    ClientChain, SyncConfig, SyncEngine, SyncHandle, SyncNetwork, SyncParams, SyncState, SyncStatus,
+    ClientChain, SyncConfig, SyncEngine, SyncHandle, SyncNetwork, SyncParams, SyncState,
+    SyncStatus, TransactionSource,
 };
 use echonet_test_utils::{
     dev_keys, init_tracing, open_dev_client, past_slot, wait_until_within, DevClient, NewBlock,
@@ -17,6 +18,7 @@ use echonet_test_utils::{
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
 use sp_core::{Pair, H256};
+use sp_runtime::OpaqueExtrinsic;
 use std::{collections::HashMap, sync::Arc, time::Duration};
 use tokio::sync::{mpsc, watch};
 
@@ -24,22 +26,37 @@ const DEADLINE: Duration = Duration::from_secs(20);
 
 /// How a scripted peer answers block requests.
 #[derive(Clone)]
-enum Answer {
+pub(crate) enum Answer {
     /// Refused: the server is busy.
     Busy,
     /// No answer, ever (the real network would time out after 20 s).
     Never,
     /// Served honestly from this chain.
     Serve(Arc<Client>),
+    /// Blocks served honestly from this chain, but requests for a block's extrinsics
+    /// answered with the wrong ones (the block's other extrinsics, as many as asked).
+    WrongTransactions(Arc<Client>),
+    /// Blocks served honestly from this chain, requests for extrinsics answered "none".
+    NoTransactions(Arc<Client>),
+}
+
+impl Answer {
+    fn chain(&self) -> Option<&Arc<Client>> {
+        match self {
+            Answer::Serve(c) | Answer::WrongTransactions(c) | Answer::NoTransactions(c) => Some(c),
+            Answer::Busy | Answer::Never => None,
+        }
+    }
 }
 
 /// A [`SyncNetwork`] whose peers answer as scripted, and that records what the engine did.
 #[derive(Default)]
-struct ScriptedNetwork {
+pub(crate) struct ScriptedNetwork {
     answers: Mutex<HashMap<PeerId, Answer>>,
-    requests: Mutex<Vec<(PeerId, BlockRequest)>>,
-    reports: Mutex<Vec<(PeerId, ReputationChange)>>,
-    verdicts: Mutex<Vec<(PeerId, MessageValidity)>>,
+    pub(crate) requests: Mutex<Vec<(PeerId, BlockRequest)>>,
+    pub(crate) tx_requests: Mutex<Vec<(PeerId, BlockTransactionsRequest)>>,
+    pub(crate) reports: Mutex<Vec<(PeerId, ReputationChange)>>,
+    pub(crate) verdicts: Mutex<Vec<(PeerId, MessageValidity)>>,
 }
 
 impl ScriptedNetwork {
@@ -61,7 +78,11 @@ impl SyncNetwork for ScriptedNetwork {
         self.requests.lock().push((peer, request));
         let answer = self.answers.lock().get(&peer).cloned();
         match answer {
-            Some(Answer::Serve(chain)) => {
+            Some(
+                Answer::Serve(chain)
+                | Answer::WrongTransactions(chain)
+                | Answer::NoTransactions(chain),
+            ) => {
                 let blocks = serve_block_request(&ClientChain(chain), &request);
                 Box::pin(async move { Ok(blocks) })
             }
@@ -69,6 +90,40 @@ impl SyncNetwork for ScriptedNetwork {
             Some(Answer::Busy) => Box::pin(async { Err(RequestError::Refused(Refusal::Busy)) }),
             None => Box::pin(async { Err(RequestError::NotConnected) }),
         }
+    }
+
+    fn request_block_transactions(
+        &self,
+        peer: PeerId,
+        request: BlockTransactionsRequest,
+    ) -> BoxFuture<'static, Result<Option<Vec<OpaqueExtrinsic>>, RequestError>> {
+        self.tx_requests.lock().push((peer, request.clone()));
+        let answer = self.answers.lock().get(&peer).cloned();
+        let body = answer
+            .as_ref()
+            .and_then(Answer::chain)
+            .and_then(|chain| chain.body(request.block).ok().flatten());
+        let result = match (answer, body) {
+            (Some(Answer::Serve(_)), Some(body)) => Ok(request
+                .positions
+                .iter()
+                .map(|p| body.get(*p as usize).cloned())
+                .collect::<Option<Vec<_>>>()),
+            (Some(Answer::WrongTransactions(_)), Some(body)) => {
+                // As many as asked, none of them the one asked for.
+                let wrong = request
+                    .positions
+                    .iter()
+                    .map(|p| body[(*p as usize + 1) % body.len()].clone())
+                    .collect();
+                Ok(Some(wrong))
+            }
+            (Some(Answer::NoTransactions(_)), _) | (Some(Answer::Serve(_)), None) => Ok(None),
+            (Some(Answer::Busy), _) => Err(RequestError::Refused(Refusal::Busy)),
+            (Some(Answer::Never), _) => return Box::pin(futures::future::pending()),
+            _ => Err(RequestError::NotConnected),
+        };
+        Box::pin(async move { result })
     }
 
     fn report_peer(&self, peer: PeerId, change: ReputationChange) {
@@ -81,17 +136,26 @@ impl SyncNetwork for ScriptedNetwork {
 }
 
 /// An engine over `client`, its events fed by the test.
-struct Harness {
-    client: Arc<Client>,
-    network: Arc<ScriptedNetwork>,
+pub(crate) struct Harness {
+    pub(crate) client: Arc<Client>,
+    pub(crate) network: Arc<ScriptedNetwork>,
     events: mpsc::Sender<NetworkEvent>,
-    sync: SyncHandle,
+    pub(crate) sync: SyncHandle,
     _shutdown: watch::Sender<bool>,
     next_message: u64,
 }
 
 impl Harness {
     fn start(client: Arc<Client>, config: SyncConfig) -> Self {
+        Self::start_with_pool(client, config, None)
+    }
+
+    /// An engine that rebuilds compact announcements from `pool`.
+    pub(crate) fn start_with_pool(
+        client: Arc<Client>,
+        config: SyncConfig,
+        pool: Option<Arc<dyn TransactionSource>>,
+    ) -> Self {
         let network = Arc::new(ScriptedNetwork::default());
         let (events, rx) = mpsc::channel(64);
         let (engine, sync) = SyncEngine::new(SyncParams {
@@ -100,6 +164,7 @@ impl Harness {
             events: rx,
             config,
             justifications: None,
+            transactions: pool,
             registry: None,
         })
         .expect("no registry, no metrics to register");
@@ -116,7 +181,12 @@ impl Harness {
     }
 
     /// A peer completes its handshake claiming `best_number` with hash `best_hash`.
-    async fn connect(&self, answer: Answer, best_number: u32, best_hash: H256) -> PeerId {
+    pub(crate) async fn connect(
+        &self,
+        answer: Answer,
+        best_number: u32,
+        best_hash: H256,
+    ) -> PeerId {
         let peer = PeerId::random();
         self.network.answers.lock().insert(peer, answer);
         let info = self.client.info();
@@ -137,12 +207,23 @@ impl Harness {
     }
 
     async fn announce(&mut self, peer: PeerId, header: Header) {
+        self.announce_with(peer, header, None).await
+    }
+
+    /// Announces `header` with its body in compact form, if given.
+    pub(crate) async fn announce_with(
+        &mut self,
+        peer: PeerId,
+        header: Header,
+        compact: Option<CompactBody>,
+    ) {
         self.next_message += 1;
         let message_id = MessageId::from_bytes(self.next_message.to_le_bytes().to_vec());
         self.send(NetworkEvent::BlockAnnounce {
             peer,
             header,
             is_best: true,
+            compact,
             message_id,
         })
         .await;

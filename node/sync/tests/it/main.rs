@@ -4,4 +4,5 @@
 //! one module per area.
 
 mod claims;
+mod relay;
 mod sync;

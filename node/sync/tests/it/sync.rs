@@ -10,7 +10,7 @@ use echonet_test_utils::{
 };
 
 impl TestNode {
-    fn sync(&self) -> &SyncHandle {
+    pub(crate) fn sync(&self) -> &SyncHandle {
         self.sync.as_ref().expect("this node runs sync")
     }
 }
@@ -22,7 +22,7 @@ use tokio::sync::watch;
 const DEADLINE: Duration = Duration::from_secs(60);
 
 /// Polls `check` until it gives a value; panics after [`DEADLINE`].
-async fn wait_until<T, F, Fut>(what: &str, check: F) -> T
+pub(crate) async fn wait_until<T, F, Fut>(what: &str, check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
@@ -32,7 +32,7 @@ where
 
 /// The first slot of the test chains: well in the past, so that blocks are never "from the
 /// future" and new ones can always follow.
-fn base_slot() -> u64 {
+pub(crate) fn base_slot() -> u64 {
     past_slot(100_000)
 }
 
@@ -43,19 +43,19 @@ fn extend(client: &Client, n: u32, first_slot: u64) -> Vec<H256> {
         .collect()
 }
 
-struct TestNode {
-    client: Arc<Client>,
+pub(crate) struct TestNode {
+    pub(crate) client: Arc<Client>,
     provider: Arc<ForgingChain>,
-    network: NetworkHandle,
+    pub(crate) network: NetworkHandle,
     sync: Option<SyncHandle>,
-    registry: Registry,
+    pub(crate) registry: Registry,
     peer_id: PeerId,
     addr: Multiaddr,
     _shutdown: watch::Sender<bool>,
 }
 
 /// A node over `client` that boots from `boot`; with `sync`, a sync engine runs on it.
-async fn node(client: Arc<Client>, boot: &[&TestNode], with_sync: bool) -> TestNode {
+pub(crate) async fn node(client: Arc<Client>, boot: &[&TestNode], with_sync: bool) -> TestNode {
     node_claiming(client, boot, with_sync, None).await
 }
 
@@ -64,6 +64,18 @@ async fn node_claiming(
     boot: &[&TestNode],
     with_sync: bool,
     claim: Option<u32>,
+) -> TestNode {
+    node_with(client, boot, with_sync, claim, None).await
+}
+
+/// A node as [`node_claiming`] makes, whose sync rebuilds compact announcements from
+/// `pool` if given.
+pub(crate) async fn node_with(
+    client: Arc<Client>,
+    boot: &[&TestNode],
+    with_sync: bool,
+    claim: Option<u32>,
+    pool: Option<Arc<dyn echonet_sync::TransactionSource>>,
 ) -> TestNode {
     let genesis = client.info().genesis_hash;
     let mut config = NetworkConfig::new(genesis, Keypair::generate_ed25519());
@@ -90,6 +102,7 @@ async fn node_claiming(
             events,
             config: SyncConfig::default(),
             justifications: None,
+            transactions: pool,
             registry: Some(registry.clone()),
         })
         .unwrap();
@@ -112,7 +125,7 @@ async fn node_claiming(
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap()
 }
 
