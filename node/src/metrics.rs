@@ -3,8 +3,8 @@
 //! the sync's by `echonet-sync`, in the same registry.
 
 use prometheus_endpoint::{
-    exponential_buckets, register, Gauge, GaugeVec, Histogram, HistogramOpts, Opts,
-    PrometheusError, Registry, U64,
+    exponential_buckets, register, Gauge, GaugeVec, Histogram, HistogramOpts, MetricSource, Opts,
+    PrometheusError, Registry, SourcedCounter, U64,
 };
 
 /// The node's metrics.
@@ -33,6 +33,19 @@ impl Metrics {
         register(build_info.clone(), registry)?
             .with_label_values(&[node_name, env!("CARGO_PKG_VERSION"), chain])
             .set(1);
+        register(
+            SourcedCounter::new(
+                &Opts::new(
+                    "echonet_cpu_seconds_total",
+                    "CPU time (thread CPU clock) spent by each component since the node \
+                     started: pool (validation, revalidation, ready queue), import (blocks \
+                     from peers), network (libp2p worker, transaction gossip)",
+                )
+                .variable_label("component"),
+                CpuSource,
+            )?,
+            registry,
+        )?;
         Ok(Self {
             block_height: register(
                 GaugeVec::new(
@@ -78,6 +91,7 @@ impl Metrics {
         })
     }
 
+    /// Sets the best and finalized heights.
     pub fn set_heights(&self, best: u32, finalized: u32) {
         self.block_height
             .with_label_values(&["best"])
@@ -85,5 +99,19 @@ impl Metrics {
         self.block_height
             .with_label_values(&["finalized"])
             .set(finalized as u64);
+    }
+}
+
+/// Reads [`echonet_cpu_meter::totals`] at each scrape.
+#[derive(Clone, Copy)]
+struct CpuSource;
+
+impl MetricSource for CpuSource {
+    type N = f64;
+
+    fn collect(&self, mut set: impl FnMut(&[&str], Self::N)) {
+        for (component, spent) in echonet_cpu_meter::totals() {
+            set(&[component.name()], spent.as_secs_f64());
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! no valid transaction (e.g. well-signed transfers from accounts that cannot pay) costs
 //! its sender [`rep::NO_VALID_TRANSACTION`] per transaction validated.
 
+use echonet_cpu_meter::{metered, Component};
 use echonet_network::{
     rep, MessageValidity, NetworkEvent, NetworkHandle, PeerId, RateLimit, ReputationChange,
 };
@@ -79,8 +80,12 @@ fn classify(result: &Result<sp_core::H256, PoolError>) -> Import {
     }
 }
 
-/// Gossips local submissions until shutdown.
-pub async fn propagate(
+/// Gossips local submissions until shutdown. Its CPU time is the network's.
+pub async fn propagate(pool: Arc<Pool>, network: NetworkHandle, shutdown: watch::Receiver<bool>) {
+    metered(Component::Network, propagate_loop(pool, network, shutdown)).await
+}
+
+async fn propagate_loop(
     pool: Arc<Pool>,
     network: NetworkHandle,
     mut shutdown: watch::Receiver<bool>,
@@ -118,7 +123,21 @@ pub async fn propagate(
 }
 
 /// Submits transactions from peers to the pool, one message at a time, until shutdown.
+/// Its CPU time is the network's, but for the pool's own work (validation, insertion).
 pub async fn receive(
+    pool: Arc<Pool>,
+    network: NetworkHandle,
+    incoming: mpsc::Receiver<NetworkEvent>,
+    shutdown: watch::Receiver<bool>,
+) {
+    metered(
+        Component::Network,
+        receive_loop(pool, network, incoming, shutdown),
+    )
+    .await
+}
+
+async fn receive_loop(
     pool: Arc<Pool>,
     network: NetworkHandle,
     mut incoming: mpsc::Receiver<NetworkEvent>,

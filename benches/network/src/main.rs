@@ -19,8 +19,12 @@
 //! Every node is a separate process on one machine, so all reports share one clock; the
 //! RPC notification delay is in both ends of every difference.
 //!
+//! `network-bench load` (the `load` module) measures sustained throughput instead.
+//!
 //! Build the node first (`cargo build --release -p echonet-node`) and point
 //! `ECHONET_NODE_BIN` at it; see BENCHMARKS.md for the exact commands.
+
+mod load;
 
 use codec::Encode;
 use echonet_runtime::{extrinsics, AccountId, Header};
@@ -43,7 +47,8 @@ use std::{
 use tokio::sync::mpsc;
 
 const USAGE: &str = "\
-usage: network-bench [--validators 4,8] [--seconds 120] [--tps 50] [--sync-blocks 1000]
+usage: network-bench load ...  (sustained throughput under load: network-bench load --help)
+       network-bench [--validators 4,8] [--seconds 120] [--tps 50] [--sync-blocks 1000]
 
   --validators LIST   validator counts to measure, comma-separated (each 1-32; default 4,8)
   --seconds S         how long to watch each network once it finalizes (default 120)
@@ -98,6 +103,15 @@ fn parse_args() -> Result<Args, String> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("load") {
+        match load::parse(std::env::args().skip(2)) {
+            Ok(a) => return load::run(a).await,
+            Err(e) => {
+                eprintln!("network-bench load: {e}\n\n{}", load::USAGE);
+                std::process::exit(2);
+            }
+        }
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {

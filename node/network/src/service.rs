@@ -147,11 +147,13 @@ pub async fn start(
         gossip_rate: config.gossip_rate,
         ban_duration: config.ban_duration,
     });
-    let task = tokio::spawn(
+    // Its polls are the network's CPU time (echonet_cpu_seconds_total{component="network"}).
+    let task = tokio::spawn(echonet_cpu_meter::metered(
+        echonet_cpu_meter::Component::Network,
         worker
             .run()
             .instrument(tracing::info_span!(target: "network", "network")),
-    );
+    ));
     let handle = NetworkHandle::new(local, command_tx, blocked_tx, shutdown_tx, metrics);
     Ok((handle, event_rx, task))
 }

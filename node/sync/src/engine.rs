@@ -1410,7 +1410,7 @@ fn import_blocks(
                     justifications: proofs,
                     ..
                 } = block;
-                let result = client.import_block(ImportBlock {
+                let import = ImportBlock {
                     header,
                     body,
                     // Unverified: they go to the finality gadget below, never to the database.
@@ -1418,7 +1418,11 @@ fn import_blocks(
                     origin,
                     changes: None,
                     finalize: false,
-                });
+                };
+                let result =
+                    echonet_cpu_meter::measure(echonet_cpu_meter::Component::Import, || {
+                        client.import_block(import)
+                    });
                 match result {
                     Ok(ImportResult::Imported { .. }) | Ok(ImportResult::AlreadyInChain) => {
                         let justification = match (proofs, justifications) {

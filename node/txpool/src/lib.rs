@@ -35,6 +35,7 @@
 
 use codec::{Decode, Encode};
 use echonet_client::{BlockImportNotification, Client, FinalityNotification};
+use echonet_cpu_meter::{measure, Component};
 use parking_lot::Mutex;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use sp_core::H256;
@@ -697,10 +698,12 @@ impl Pool {
         let xt = xt.clone();
         // Through the client's signature cache: a valid transaction's signature is then
         // not verified again when its block is built or imported.
-        tokio::task::spawn_blocking(move || client.validate_transaction(best, source, &xt))
-            .await
-            .map_err(|e| PoolError::Client(format!("validation task failed: {e}")))?
-            .map_err(|e| PoolError::Client(e.to_string()))
+        tokio::task::spawn_blocking(move || {
+            measure(Component::Pool, || client.validate_transaction(best, source, &xt))
+        })
+        .await
+        .map_err(|e| PoolError::Client(format!("validation task failed: {e}")))?
+        .map_err(|e| PoolError::Client(e.to_string()))
     }
 
     /// Submits an extrinsic (SCALE bytes). Returns its hash.
@@ -724,12 +727,17 @@ impl Pool {
     /// Submits an extrinsic received from a peer. Unlike local submissions, it is not
     /// announced on [`Pool::import_notifications`].
     pub async fn submit_from_network(&self, bytes: Vec<u8>) -> Result<TxHash, PoolError> {
-        let candidate = decode_candidate(bytes)?;
-        self.check_known(&candidate.hash)?;
+        let candidate = measure(Component::Pool, || {
+            let candidate = decode_candidate(bytes)?;
+            self.check_known(&candidate.hash)?;
+            Ok::<_, PoolError>(candidate)
+        })?;
         let validity = self
             .validate(TransactionSource::External, &candidate.xt)
             .await?;
-        self.insert_validated(candidate, validity, None)
+        measure(Component::Pool, || {
+            self.insert_validated(candidate, validity, None)
+        })
     }
 
     /// Subscribes to transactions that enter the pool from local submissions
@@ -744,11 +752,16 @@ impl Pool {
         bytes: Vec<u8>,
         watcher: Option<mpsc::Sender<TransactionStatus>>,
     ) -> Result<TxHash, PoolError> {
-        let candidate = decode_candidate(bytes)?;
-        self.check_known(&candidate.hash)?;
+        let candidate = measure(Component::Pool, || {
+            let candidate = decode_candidate(bytes)?;
+            self.check_known(&candidate.hash)?;
+            Ok::<_, PoolError>(candidate)
+        })?;
         let validity = self.validate(source, &candidate.xt).await?;
         let bytes = Arc::new(candidate.bytes.clone());
-        let hash = self.insert_validated(candidate, validity, watcher)?;
+        let hash = measure(Component::Pool, || {
+            self.insert_validated(candidate, validity, watcher)
+        })?;
         // Nobody listening is fine: a node without a network.
         let _ = self.imports.send(ImportedTransaction { hash, bytes });
         Ok(hash)
@@ -903,6 +916,10 @@ impl Pool {
     /// Ready transactions in the order a block should include them: highest priority
     /// first, each after the transactions it requires.
     pub fn ready_for_block(&self) -> Vec<PoolTransaction> {
+        measure(Component::Pool, || self.ready_for_block_inner())
+    }
+
+    fn ready_for_block_inner(&self) -> Vec<PoolTransaction> {
         let inner = self.inner.lock();
         // How many of its requirements each ready transaction still waits for.
         let mut waiting: HashMap<TxHash, usize> = HashMap::new();
@@ -1023,17 +1040,19 @@ impl Pool {
         };
         let client = self.client.clone();
         let bodies = tokio::task::spawn_blocking(move || {
-            let read = |hashes: &[H256]| -> Vec<(H256, u32, Vec<OpaqueExtrinsic>)> {
-                hashes
-                    .iter()
-                    .filter_map(|h| {
-                        let header = client.header(*h).ok().flatten()?;
-                        let body = client.body(*h).ok().flatten()?;
-                        Some((*h, header.number, body))
-                    })
-                    .collect()
-            };
-            (read(&enacted), read(&retracted))
+            measure(Component::Pool, || {
+                let read = |hashes: &[H256]| -> Vec<(H256, u32, Vec<OpaqueExtrinsic>)> {
+                    hashes
+                        .iter()
+                        .filter_map(|h| {
+                            let header = client.header(*h).ok().flatten()?;
+                            let body = client.body(*h).ok().flatten()?;
+                            Some((*h, header.number, body))
+                        })
+                        .collect()
+                };
+                (read(&enacted), read(&retracted))
+            })
         })
         .await;
         let Ok((enacted, retracted)) = bodies else {
@@ -1112,18 +1131,20 @@ impl Pool {
         let client = self.client.clone();
         let best = client.info().best_hash;
         let results = tokio::task::spawn_blocking(move || {
-            snapshot
-                .into_iter()
-                .map(|(hash, bytes)| {
-                    let xt =
-                        OpaqueExtrinsic::try_from_encoded_extrinsic(&bytes).unwrap_or_default();
-                    // The signature is found in the client's cache: revalidation
-                    // re-checks nonces and balances, not signatures.
-                    let validity =
-                        client.validate_transaction(best, TransactionSource::External, &xt);
-                    (hash, validity)
-                })
-                .collect::<Vec<_>>()
+            measure(Component::Pool, || {
+                snapshot
+                    .into_iter()
+                    .map(|(hash, bytes)| {
+                        let xt =
+                            OpaqueExtrinsic::try_from_encoded_extrinsic(&bytes).unwrap_or_default();
+                        // The signature is found in the client's cache: revalidation
+                        // re-checks nonces and balances, not signatures.
+                        let validity =
+                            client.validate_transaction(best, TransactionSource::External, &xt);
+                        (hash, validity)
+                    })
+                    .collect::<Vec<_>>()
+            })
         })
         .await;
         let Ok(results) = results else { return };
@@ -1180,6 +1201,11 @@ impl Pool {
     /// Keeps the pool in step with the chain until the client's notification channels
     /// close. Spawn it once.
     pub async fn run_maintenance(self: Arc<Self>) {
+        // Its polls are the pool's work: dropping included transactions, notifying.
+        echonet_cpu_meter::metered(Component::Pool, self.maintain()).await
+    }
+
+    async fn maintain(self: Arc<Self>) {
         use tokio::sync::broadcast::error::RecvError;
         let mut imports = self.client.import_notifications();
         let mut finality = self.client.finality_notifications();
