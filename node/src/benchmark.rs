@@ -6,8 +6,14 @@
 //! - `authoring` times the block builder: `initialize_block`, the timestamp inherent,
 //!   `apply_extrinsic` per transfer, `finalize_block` (state root included).
 //! - `import` builds the blocks first, then imports them into a fresh RocksDB database as
-//!   a syncing node does: seal and slot checks, inherent checks, `execute_block` (every
-//!   signature verified), state root comparison and the database commit.
+//!   a peer's blocks are: seal and slot checks, inherent checks, `execute_block`, state
+//!   root comparison and the database commit.
+//!
+//! Both measure with `--signature-cache cold` (no transaction seen before: every signature
+//! is verified in the timed path, as when syncing old blocks) and `warm` (each block's
+//! transactions are first submitted to the node's pool, untimed, as they reach a node at
+//! the tip before the block does: the pool's validation fills the verified-signature
+//! cache, and the timed path looks the signatures up).
 //! - `pool` times submissions to the transaction pool (runtime validation and insertion)
 //!   as the pool fills: a long chain of one sender's nonces, then many senders.
 
@@ -325,24 +331,79 @@ pub(crate) fn base_slot() -> u64 {
 
 fn authoring(cmd: &ImportBenchCmd) -> anyhow::Result<()> {
     for &size in &cmd.transfers {
-        let mut fx = Fixture::new(cmd.senders)?;
-        let client = fx.open("author", cmd.parallel_verify)?;
-        let genesis = client.info().genesis_hash;
-        let mut times = Vec::new();
-        let slot = base_slot();
-        for b in 0..cmd.blocks {
-            let txs = fx.transfers(size, genesis);
-            let (built, secs) = build(&client, slot + b as u64, txs)?;
-            times.push(secs);
-            import_own(&client, built)?;
+        for &warm in cmd.signature_cache.runs() {
+            let mut fx = Fixture::new(cmd.senders)?;
+            let client = fx.open("author", cmd.parallel_verify)?;
+            let genesis = client.info().genesis_hash;
+            let mut times = Vec::new();
+            let slot = base_slot();
+            for b in 0..cmd.blocks {
+                let mut txs = fx.transfers(size, genesis);
+                if warm {
+                    // As the slot worker gets them: validated by the pool, in its order.
+                    txs = through_pool(&client, &txs)?;
+                }
+                let (built, secs) = build(&client, slot + b as u64, txs)?;
+                times.push(secs);
+                import_own(&client, built)?;
+            }
+            let what = if warm {
+                "block authoring, transactions from the pool"
+            } else {
+                "block authoring, transactions not validated before"
+            };
+            Stats {
+                per_block_secs: times,
+                transfers: size,
+            }
+            .report(&format!("{what} ({})", cache_summary(&client, "authoring")));
         }
-        Stats {
-            per_block_secs: times,
-            transfers: size,
-        }
-        .report("block authoring");
     }
     Ok(())
+}
+
+/// How many of the signatures that `context` looked up the client's cache already knew.
+fn cache_summary(client: &Client, context: &str) -> String {
+    let (hits, misses) = client.signature_cache().lookups(context);
+    format!("signatures found verified: {hits} of {}", hits + misses)
+}
+
+/// Submits `txs` to a fresh pool over `client`, as wallets and peers do before a block
+/// carries them, and returns the pool's ready transactions in its block order. The
+/// pool's validation fills the client's signature cache. Not timed by the callers.
+fn through_pool(
+    client: &Arc<Client>,
+    txs: &[OpaqueExtrinsic],
+) -> anyhow::Result<Vec<OpaqueExtrinsic>> {
+    use echonet_txpool::{Pool, PoolConfig};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .context("cannot start a tokio runtime")?;
+    let config = PoolConfig {
+        max_count: txs.len().max(PoolConfig::default().max_count),
+        ..PoolConfig::default()
+    };
+    let pool = Pool::new(config, client.clone());
+    for (i, xt) in txs.iter().enumerate() {
+        runtime
+            .block_on(pool.submit_from_network(xt.encode()))
+            .map_err(|e| anyhow!("transaction {i} refused by the pool: {e}"))?;
+    }
+    let ready = pool.ready_for_block();
+    if ready.len() != txs.len() {
+        bail!(
+            "{} of {} transactions are ready in the pool",
+            ready.len(),
+            txs.len()
+        );
+    }
+    ready
+        .iter()
+        .map(|tx| {
+            OpaqueExtrinsic::try_from_encoded_extrinsic(&tx.bytes)
+                .map_err(|e| anyhow!("a pool transaction does not decode: {e}"))
+        })
+        .collect()
 }
 
 pub(crate) fn import_own(client: &Client, built: BuiltBlock) -> anyhow::Result<()> {
@@ -359,24 +420,28 @@ pub(crate) fn import_own(client: &Client, built: BuiltBlock) -> anyhow::Result<(
 
 fn import(cmd: &ImportBenchCmd) -> anyhow::Result<()> {
     for &size in &cmd.transfers {
-        let mut fx = Fixture::new(cmd.senders)?;
-        let times = import_times(
-            &mut fx,
-            "",
-            cmd.blocks,
-            cmd.parallel_verify,
-            |fx, genesis| fx.transfers(size, genesis),
-        )?;
-        let what = if cmd.parallel_verify {
-            "block import (signatures also checked on a second thread)"
-        } else {
-            "block import (signatures checked in execution only)"
-        };
-        Stats {
-            per_block_secs: times,
-            transfers: size,
+        for &warm in cmd.signature_cache.runs() {
+            let mut fx = Fixture::new(cmd.senders)?;
+            let (times, importer) = import_times(
+                &mut fx,
+                "",
+                cmd.blocks,
+                cmd.parallel_verify,
+                warm,
+                |fx, genesis| fx.transfers(size, genesis),
+            )?;
+            let what = match (warm, cmd.parallel_verify) {
+                (true, true) => "block import, pool-validated (misses checked on a second thread)",
+                (true, false) => "block import, pool-validated (misses checked in execution)",
+                (false, true) => "block import, cold (signatures checked on a second thread)",
+                (false, false) => "block import, cold (signatures checked in execution only)",
+            };
+            Stats {
+                per_block_secs: times,
+                transfers: size,
+            }
+            .report(&format!("{what} ({})", cache_summary(&importer, "import")));
         }
-        .report(what);
     }
     Ok(())
 }
@@ -387,15 +452,18 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Authors `blocks` blocks of `make_txs`'s extrinsics into a fresh database
-/// (`<name>author`), then imports them into another (`<name>importer`) as a syncing node
-/// does, and returns each import's time in seconds.
+/// (`<name>author`), then imports them into another (`<name>importer`) as a node at the
+/// tip does, and returns each import's time in seconds, and the importer. With `warm`,
+/// each block's extrinsics first go through the importer's pool (untimed), as they reach
+/// a node before the block that carries them.
 fn import_times(
     fx: &mut Fixture,
     name: &str,
     blocks: usize,
     parallel_verify: bool,
+    warm: bool,
     mut make_txs: impl FnMut(&mut Fixture, sp_core::H256) -> Vec<OpaqueExtrinsic>,
-) -> anyhow::Result<Vec<f64>> {
+) -> anyhow::Result<(Vec<f64>, Arc<Client>)> {
     let author = fx.open(&format!("{name}author"), parallel_verify)?;
     let genesis = author.info().genesis_hash;
     let slot = base_slot();
@@ -418,6 +486,10 @@ fn import_times(
     let importer = fx.open(&format!("{name}importer"), parallel_verify)?;
     let mut times = Vec::new();
     for (header, body) in built_blocks {
+        if warm {
+            // The timestamp inherent comes first and is not a pool transaction.
+            through_pool(&importer, &body[1..])?;
+        }
         let started = Instant::now();
         importer.import_block(ImportBlock {
             header,
@@ -429,7 +501,7 @@ fn import_times(
         })?;
         times.push(started.elapsed().as_secs_f64());
     }
-    Ok(times)
+    Ok((times, importer))
 }
 
 fn overhead(cmd: &crate::cli::OverheadBenchCmd) -> anyhow::Result<()> {
@@ -438,21 +510,14 @@ fn overhead(cmd: &crate::cli::OverheadBenchCmd) -> anyhow::Result<()> {
     }
     let mut fx = Fixture::new(cmd.senders)?;
     // Signatures are checked in execution only, as an author applying transactions does.
-    let empty = median(import_times(
-        &mut fx,
-        "empty-",
-        cmd.blocks,
-        false,
-        |_, _| vec![],
-    )?);
+    let empty = median(import_times(&mut fx, "empty-", cmd.blocks, false, false, |_, _| vec![])?.0);
     let n = cmd.extrinsics;
-    let full = median(import_times(
-        &mut fx,
-        "remarks-",
-        cmd.blocks,
-        false,
-        |fx, g| fx.remarks(n, g),
-    )?);
+    let full = median(
+        import_times(&mut fx, "remarks-", cmd.blocks, false, false, |fx, g| {
+            fx.remarks(n, g)
+        })?
+        .0,
+    );
     let block_ns = (empty * 1e9).ceil() as u64;
     let extrinsic_ns = (((full - empty) / n as f64) * 1e9).ceil().max(1.0) as u64;
     println!(

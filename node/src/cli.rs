@@ -601,4 +601,31 @@ pub struct ImportBenchCmd {
     /// Verify signatures on all cores before executing the block.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub parallel_verify: bool,
+    /// `warm`: the transactions go through the node's pool first (untimed), as a node's
+    /// do, so their signatures are in the verified-signature cache; `cold`: they do not;
+    /// `both`: measure each.
+    #[arg(long, value_enum, default_value_t = CacheMode::Both)]
+    pub signature_cache: CacheMode,
+}
+
+/// Whether a benchmark's transactions were validated by the pool before they are timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CacheMode {
+    /// Not validated first: every signature is verified in the timed path.
+    Cold,
+    /// Validated by the pool first: the timed path finds the signatures verified.
+    Warm,
+    /// Cold, then warm.
+    Both,
+}
+
+impl CacheMode {
+    /// The modes to measure, each as `true` when warm.
+    pub fn runs(self) -> &'static [bool] {
+        match self {
+            CacheMode::Cold => &[false],
+            CacheMode::Warm => &[true],
+            CacheMode::Both => &[false, true],
+        }
+    }
 }

@@ -125,20 +125,23 @@ impl BlockBuilder {
 
     /// Applies one extrinsic. On error the state is as before the call.
     pub fn push(&mut self, xt: OpaqueExtrinsic) -> Result<(), PushError> {
-        self.overlay.start_transaction();
-        let outcome = self
-            .call("BlockBuilder_apply_extrinsic", &xt.encode())
-            .and_then(|out| {
-                ApplyExtrinsicResult::decode(&mut &out[..])
-                    .map_err(|e| Error::decode("apply_extrinsic result", e))
-            });
-        let keep = matches!(outcome, Ok(Ok(_)));
-        let closed = if keep {
-            self.overlay.commit_transaction()
-        } else {
-            self.overlay.rollback_transaction()
-        };
-        closed.map_err(|_| PushError::Runtime(Error::State("no open transaction".into())))?;
+        // Kept only if the runtime includes it (`Ok(Ok(_))`), in the call's own overlay
+        // transaction.
+        let included =
+            |out: &[u8]| matches!(ApplyExtrinsicResult::decode(&mut &out[..]), Ok(Ok(_)));
+        let outcome = executor::execute_keeping(
+            &self.backend,
+            &mut self.overlay,
+            &mut self.extensions,
+            "BlockBuilder_apply_extrinsic",
+            &xt.encode(),
+            CallContext::Onchain { import: false },
+            included,
+        )
+        .and_then(|out| {
+            ApplyExtrinsicResult::decode(&mut &out[..])
+                .map_err(|e| Error::decode("apply_extrinsic result", e))
+        });
         match outcome {
             // Included, whether or not the dispatch itself succeeded: the fee is paid.
             Ok(Ok(_)) => {

@@ -139,6 +139,24 @@ pub fn execute<B: Backend<BlakeTwo256>>(
     data: &[u8],
     context: CallContext,
 ) -> Result<Vec<u8>> {
+    execute_keeping(backend, overlay, extensions, method, data, context, |_| {
+        true
+    })
+}
+
+/// [`execute`], keeping what the call wrote only if `keep` accepts its output: the block
+/// builder drops an extrinsic the runtime finds invalid. One overlay transaction serves
+/// both purposes: each transaction level costs a pass over the keys it wrote, at every
+/// extrinsic of a block.
+pub fn execute_keeping<B: Backend<BlakeTwo256>>(
+    backend: &B,
+    overlay: &mut OverlayedChanges<BlakeTwo256>,
+    extensions: &mut Extensions,
+    method: &str,
+    data: &[u8],
+    context: CallContext,
+    keep: impl FnOnce(&[u8]) -> bool,
+) -> Result<Vec<u8>> {
     let code = runtime_code();
     let exec = NativeExecutor;
     // The state machine keeps what a failed call wrote; wrap the call in a transaction so
@@ -150,9 +168,12 @@ pub fn execute<B: Backend<BlakeTwo256>>(
     .execute();
     match result {
         Ok(output) => {
-            overlay
-                .commit_transaction()
-                .map_err(|_| Error::State("no open overlay transaction to commit".into()))?;
+            let closed = if keep(&output) {
+                overlay.commit_transaction()
+            } else {
+                overlay.rollback_transaction()
+            };
+            closed.map_err(|_| Error::State("no open overlay transaction to close".into()))?;
             Ok(output)
         }
         Err(e) => {
