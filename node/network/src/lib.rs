@@ -25,6 +25,7 @@
 //! | status handshake | `/echo/<genesis>/status/1` |
 //! | block requests | `/echo/<genesis>/blocks/1` |
 //! | justification requests | `/echo/<genesis>/justifications/1` |
+//! | a block's extrinsics by position (compact relay) | `/echo/<genesis>/block-txs/1` |
 //! | gossip topics | `/echo/<genesis>/block-announces/1`, `.../transactions/1`, `.../finality/1` |
 //!
 //! A node of another chain fails the status handshake with "unsupported protocol": it is
@@ -57,13 +58,21 @@
 //! [`MAX_FINALITY_SIZE`]. Message formats: [`BlockAnnounce`] (SCALE), [`TransactionsMessage`]
 //! (SCALE `Vec<Vec<u8>>`), finality messages are the node's bytes as they are.
 //!
+//! A block announcement may carry the block's body in compact form ([`CompactBody`]: the
+//! unsigned extrinsics whole, the signed ones as [`ShortId`]s keyed by the block hash;
+//! [`NetworkHandle::announce_compact_block`]). One whose prefilled positions describe no
+//! block is rejected like an undecodable message. Rebuilding the body is the node's
+//! (echonet-sync); the network serves the extrinsics it lacks by position.
+//!
 //! ## Requests
 //!
 //! Request-response, one SCALE value each way, read to the end of the stream with a cap:
 //! status ([`Handshake`] ↔ [`Handshake`], 1 KiB, 10 s), blocks ([`BlockRequest`] (1 KiB) →
 //! [`BlockResponse`] (16 MiB; at most [`MAX_BLOCKS_PER_RESPONSE`] blocks and about
-//! [`BLOCK_RESPONSE_BYTE_BUDGET`] bytes), 20 s) and justifications (`H256` →
-//! [`JustificationResponse`], 1 MiB, 10 s). At most 16 concurrent streams per connection
+//! [`BLOCK_RESPONSE_BYTE_BUDGET`] bytes), 20 s), justifications (`H256` →
+//! [`JustificationResponse`], 1 MiB, 10 s), and a block's extrinsics
+//! ([`BlockTransactionsRequest`] (64 KiB; positions strictly increasing, else malformed) →
+//! [`BlockTransactionsResponse`] (16 MiB), 5 s). At most 16 concurrent streams per connection
 //! and protocol, 8 [`ChainProvider`] calls at once (more are refused as [`Refusal::Busy`]).
 //!
 //! ## Reputation
@@ -96,7 +105,8 @@
 //! kind}`, `echonet_network_requests_total{protocol, direction, result}`,
 //! `echonet_network_connections_denied_total{reason}`,
 //! `echonet_network_reputation_changes_total{reason}`, `echonet_network_peers_banned_total`,
-//! `echonet_network_events_dropped_total`, `echonet_network_commands_dropped_total`.
+//! `echonet_network_events_dropped_total`, `echonet_network_commands_dropped_total`,
+//! `echonet_block_relay_bytes_total{direction, kind}` (announce, compact-announce, missing-txs).
 
 // The node's API.
 mod chain;

@@ -4,7 +4,7 @@
 //! real sync engine.
 //!
 //! The follower's pool (a real `echonet_txpool::Pool`) holds the block's transfers, less
-//! `--missing` of them, as it would have from transaction gossip. Each run starts from
+//! the last `--missing` of them, as it would have from transaction gossip. Each run starts from
 //! fresh dev chains; the server builds the block after the follower connected, then
 //! announces it once, in the mode under test.
 //!
@@ -138,17 +138,10 @@ async fn run(mode: Mode, args: &Args) -> Run {
     };
     let pool = Pool::new(PoolConfig::default(), follower_chain.clone());
     let kept = (args.transfers - args.missing) as usize;
-    // Missing ones spread over the block, as a gossip loss would be.
-    let step = args
-        .transfers
-        .checked_div(args.missing)
-        .map_or(usize::MAX, |s| s.max(1) as usize);
-    let mut skipped = 0;
-    for (i, tx) in txs.iter().enumerate() {
-        if skipped < args.missing as usize && i % step == step - 1 {
-            skipped += 1;
-            continue;
-        }
+    // The last ones are missing (as if submitted at the author just before it built the
+    // block): all transfers are Alice's, and a gap in her nonces would leave the rest of
+    // them future, which the pool caps per sender.
+    for tx in &txs[..kept] {
         pool.submit_one(tx.clone())
             .await
             .expect("the pool takes the transfer");

@@ -1,13 +1,14 @@
 //! A four-validator network in normal operation: every validator authors in its turn, a
 //! block comes about every two seconds, GRANDPA keeps finality close behind, and a
 //! transfer sent to one node is included and visible on every node. Also what the RPC and
-//! the log say about the network.
+//! the log say about the network. Blocks travel by compact relay (the default): peers
+//! rebuild them from their pools.
 
 use echonet_runtime::UNITS;
 use echonet_tests::{
-    chain, rpc,
+    chain, raw, rpc,
     testnet::{finalized, health, slot_of},
-    Testnet, BLOCK_TIMEOUT,
+    Testnet, BLOCK_TIMEOUT, RPC_TIMEOUT,
 };
 use jsonrpsee::rpc_params;
 use serde_json::Value;
@@ -23,7 +24,11 @@ const SAMPLES: usize = 12;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validators_take_turns_finalize_closely_and_share_a_transfer() {
-    let mut net = Testnet::local_validators().full_node("full").start().await;
+    let mut net = Testnet::local_validators()
+        .full_node("full")
+        .prometheus()
+        .start()
+        .await;
     let names = ["alice", "bob", "charlie", "dave", "full"];
 
     // Everyone meets everyone (four peers each) and none is syncing.
@@ -151,6 +156,30 @@ async fn four_validators_take_turns_finalize_closely_and_share_a_transfer() {
         assert_eq!(at_block, before + amount, "{} disagrees", names[i]);
         let now = rpc::account(&c, &dave, None).await.data.free;
         assert_eq!(now, before + amount, "{}'s best state disagrees", names[i]);
+    }
+    // Compact relay carried the blocks: every node rebuilt blocks of others from its pool
+    // (the full node never authors, so all its blocks came so or by fallback).
+    for (i, node) in net.nodes.iter().enumerate() {
+        let resp = raw::http_get(node.prometheus_addr(), "/metrics", RPC_TIMEOUT)
+            .await
+            .expect("GET /metrics");
+        let text = resp.text();
+        let rebuilt: f64 = text
+            .lines()
+            .filter(|l| {
+                l.starts_with("echonet_sync_block_relay_total{") && l.contains("result=\"rebuilt")
+            })
+            .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+            .sum();
+        assert!(
+            rebuilt >= 1.0,
+            "{} rebuilt no compact block:\n{}",
+            names[i],
+            text.lines()
+                .filter(|l| l.contains("relay"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
     // Every node agrees on the finalized chain.
     echonet_tests::testnet::assert_one_finalized_chain(&net.running()).await;
