@@ -921,7 +921,16 @@ fn report(r: Report<'_>) {
             })
             .collect();
         if !comps.is_empty() {
-            println!("  components: {}", comps.join(", "));
+            let claimed: f64 = r.components[i]
+                .iter()
+                .filter(|(k, _)| k.starts_with("echonet_cpu_seconds_total"))
+                .map(|(_, v)| v)
+                .sum();
+            println!(
+                "  components: {}, other {:.0}%",
+                comps.join(", "),
+                (cpu.total - claimed).max(0.0) / secs * 100.0
+            );
         }
         let pool: Vec<String> = r.components[i]
             .iter()

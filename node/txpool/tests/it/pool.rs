@@ -382,3 +382,55 @@ async fn valid_submissions_fill_the_signature_cache_that_authoring_uses() {
     author_block(&s.client, &s.pool, base_slot(), false).await;
     assert_eq!(cache.lookups("authoring"), (2, 0));
 }
+
+/// After a block that includes the pool's own transactions, the pool drops them and
+/// treats the tags they provided as on chain: the sender's later nonces stay ready, in
+/// order, and go into the next block. With no revalidation batch at all, this is the
+/// pruning by tags alone (no runtime call per pool transaction); with the default batch
+/// the revalidation must agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn included_transactions_leave_and_the_next_nonces_stay_ready() {
+    for batch in [0, echonet_txpool::REVALIDATION_BATCH] {
+        next_nonces_stay_ready(batch).await;
+    }
+}
+
+async fn next_nonces_stay_ready(revalidation_batch: usize) {
+    let s = setup(PoolConfig {
+        revalidation_batch,
+        ..PoolConfig::default()
+    });
+    let a = alice();
+    tokio::spawn(s.pool.clone().run_maintenance());
+    let txs: Vec<Vec<u8>> = (0..4).map(|n| transfer(&s.client, &a, n, 0)).collect();
+    for tx in &txs {
+        s.pool.submit_one(tx.clone()).await.unwrap();
+    }
+    assert_eq!(s.pool.status().ready, 4);
+    // A block of nonces 0 and 1 only.
+    let block = NewBlock::new(&s.client, base_slot())
+        .with_encoded(&txs[..2])
+        .seal()
+        .import_own(&s.client, false);
+    let mut processed = s.pool.processed_best();
+    echonet_test_utils::within(
+        Duration::from_secs(10),
+        "the pool to process the block",
+        processed.wait_for(|h| *h == block),
+    )
+    .await
+    .unwrap();
+    let status = s.pool.status();
+    assert_eq!((status.ready, status.future), (2, 0), "{status:?}");
+    let ready: Vec<Vec<u8>> = s
+        .pool
+        .ready_for_block()
+        .into_iter()
+        .map(|t| t.bytes.to_vec())
+        .collect();
+    assert_eq!(ready, txs[2..].to_vec(), "nonces 2 then 3");
+    // And they are what the chain accepts next.
+    let next = author_block(&s.client, &s.pool, base_slot() + 1, false).await;
+    let body = s.client.body(next).unwrap().unwrap();
+    assert_eq!(body.len(), 1 + 2, "the timestamp and nonces 2 and 3");
+}
