@@ -791,7 +791,9 @@ impl Pool {
         // Through the client's signature cache: a valid transaction's signature is then
         // not verified again when its block is built or imported.
         tokio::task::spawn_blocking(move || {
-            measure(Component::Pool, || client.validate_transaction(best, source, &xt))
+            measure(Component::Pool, || {
+                client.validate_transaction(best, source, &xt)
+            })
         })
         .await
         .map_err(|e| PoolError::Client(format!("validation task failed: {e}")))?
