@@ -218,12 +218,20 @@ impl Retries {
         }
     }
 
-    /// Gives up every held transfer (the run is over), by `reason`.
+    /// Gives up every held transfer not in flight (the run is over), by `reason`. Those
+    /// in flight stay until answered: refused again, they are given up by the next call.
     pub fn give_up_all(&mut self, reason: &str) {
-        let n: usize = self.held.values().map(BTreeMap::len).sum();
-        self.held.clear();
-        for _ in 0..n {
-            self.give_up_one(reason);
+        let mut n = 0u64;
+        self.held.retain(|_, q| {
+            q.retain(|_, h| {
+                let in_flight = matches!(h, Held::InFlight { .. });
+                n += u64::from(!in_flight);
+                in_flight
+            });
+            !q.is_empty()
+        });
+        if n > 0 {
+            *self.stats.given_up.entry(reason.to_string()).or_default() += n;
         }
     }
 
@@ -374,6 +382,20 @@ mod tests {
         r.answer(9, &stale, 0);
         assert!(r.admit_fresh(19));
         assert_eq!(r.stats().given_up.values().sum::<u64>(), 3);
+    }
+
+    #[test]
+    fn at_the_end_what_is_held_is_given_up_once() {
+        let mut r = retries();
+        r.answer(1, &FULL, 0);
+        r.answer(2, &FULL, 0);
+        assert_eq!(r.take_due(1, |a| a == 1), vec![1]); // 1 in flight, 2 held
+        r.give_up_all("end");
+        assert!(!r.is_idle()); // 1 still in flight
+        r.answer(1, &FULL, 2);
+        r.give_up_all("end");
+        assert!(r.is_idle());
+        assert_eq!(r.stats().given_up.get("end"), Some(&2));
     }
 
     #[test]
