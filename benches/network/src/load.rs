@@ -9,7 +9,9 @@
 //! 3. Once the network finalizes, submits them on schedule (transfer `k` is due at
 //!    `k / tps` seconds) with `author_submitExtrinsic`, batched per node every `--tick-ms`
 //!    into one JSON-RPC batch, with up to `--in-flight` batches pipelined per node (HTTP,
-//!    one connection each).
+//!    one connection each). A transfer refused for a transient reason (pool full, RPC
+//!    timeout, connection) is resent after a backoff in its account's nonce order, so
+//!    that a refusal leaves no nonce gap (see [`crate::resubmit`]).
 //! 4. Watches node 0's best and finalized heads; reads each new block's body and matches
 //!    its extrinsics against the pre-signed ones, recording when each transfer was first
 //!    in a best block and when its block was finalized (times are when the bench received
@@ -23,6 +25,7 @@
 //!
 //! The bench runs on the same machine as the nodes: its own CPU is reported too.
 
+use crate::resubmit::{classify, Retries, RetryStats, Verdict};
 use codec::Encode;
 use echonet_runtime::{extrinsics, AccountId, Header};
 use echonet_tests::{rpc, testnet::Testnet};
@@ -50,7 +53,8 @@ use tokio::sync::{mpsc, Mutex, Semaphore};
 
 pub const USAGE: &str = "\
 usage: network-bench load [--validators 4] [--seconds 120] [--tps 3000] [--accounts 6000]
-                          [--tick-ms 50] [--in-flight 4] [--drain 30] [--node-arg ARG]...
+                          [--tick-ms 50] [--in-flight 4] [--drain 30] [--retries 20]
+                          [--node-arg ARG]...
 
   --validators N   validators, one process each (default 4)
   --seconds S      how long transfers are sent (default 120)
@@ -59,6 +63,9 @@ usage: network-bench load [--validators 4] [--seconds 120] [--tps 3000] [--accou
   --tick-ms T      submissions due are sent every T ms, one JSON-RPC batch per node (default 50)
   --in-flight K    batches pipelined per node (default 4)
   --drain D        seconds to keep watching after the window for late finality (default 30)
+  --retries R      attempts of a transfer refused for a transient reason (pool full, RPC
+                   timeout, connection) before it is given up (default 20); resent in its
+                   account's nonce order after a backoff of 1, 2, 4... ticks, at most 3 s
   --node-arg ARG   an extra argument for every node (repeatable), e.g. --node-arg=--pool-limit=20000
   --logs DIR       keep each node's log there (validatorN.log)
 
@@ -73,6 +80,7 @@ pub struct LoadArgs {
     tick: Duration,
     in_flight: usize,
     drain: u64,
+    retries: u32,
     node_args: Vec<String>,
     logs: Option<std::path::PathBuf>,
 }
@@ -87,6 +95,7 @@ pub fn parse(mut it: impl Iterator<Item = String>) -> Result<LoadArgs, String> {
         tick: Duration::from_millis(50),
         in_flight: 4,
         drain: 30,
+        retries: 20,
         node_args: Vec::new(),
         logs: None,
     };
@@ -112,6 +121,7 @@ pub fn parse(mut it: impl Iterator<Item = String>) -> Result<LoadArgs, String> {
             "--tick-ms" => a.tick = Duration::from_millis(value.parse().map_err(bad)?),
             "--in-flight" => a.in_flight = value.parse().map_err(bad)?,
             "--drain" => a.drain = value.parse().map_err(bad)?,
+            "--retries" => a.retries = value.parse().map_err(bad)?,
             "--node-arg" => a.node_args.push(value),
             "--logs" => a.logs = Some(value.into()),
             other => return Err(format!("unknown argument {other}")),
@@ -120,8 +130,10 @@ pub fn parse(mut it: impl Iterator<Item = String>) -> Result<LoadArgs, String> {
     if !(1..=32).contains(&a.validators) {
         return Err(format!("--validators: {} is not in 1-32", a.validators));
     }
-    if a.seconds == 0 || a.tps == 0 || a.accounts < 2 || a.in_flight == 0 {
-        return Err("--seconds, --tps, --in-flight must be at least 1, --accounts 2".into());
+    if a.seconds == 0 || a.tps == 0 || a.accounts < 2 || a.in_flight == 0 || a.retries == 0 {
+        return Err(
+            "--seconds, --tps, --in-flight, --retries must be at least 1, --accounts 2".into(),
+        );
     }
     if a.tick.is_zero() {
         return Err("--tick-ms must be at least 1".into());
@@ -355,11 +367,16 @@ pub async fn run(args: LoadArgs) {
     let urls: Vec<String> = net.nodes.iter().map(|node| node.http_url()).collect();
     let sender = tokio::spawn(send(
         urls,
-        args.tps,
-        total,
-        args.accounts,
-        args.tick,
-        args.in_flight,
+        SendPlan {
+            tps: args.tps,
+            total,
+            accounts: args.accounts,
+            tick: args.tick,
+            in_flight: args.in_flight,
+            retries: args.retries,
+            // Resubmissions stop when the drain would end at the latest.
+            stop_retrying: t0 + Duration::from_secs(args.seconds + args.drain),
+        },
         signed.clone(),
         times.clone(),
         refusals.clone(),
@@ -375,8 +392,8 @@ pub async fn run(args: LoadArgs) {
     let finalized_in_window = count_before(&times.finalized, window);
     let included_in_window = count_before(&times.included, window);
     // The sender finishes what is due (late batches), then the network drains.
-    let _ = sender.await;
-    let drain_until = Instant::now() + Duration::from_secs(args.drain);
+    let retry_stats = sender.await.unwrap_or_default();
+    let drain_until = (t0 + Duration::from_secs(args.seconds + args.drain)).max(Instant::now());
     loop {
         let accepted = times.accepted.iter().filter(|a| a.load(Relaxed)).count();
         let fin = times
@@ -411,6 +428,7 @@ pub async fn run(args: LoadArgs) {
         included_in_window,
         times: &times,
         refusals: &refusals,
+        retries: &retry_stats,
         blocks: &blocks,
         cpu: cpu_start
             .iter()
@@ -448,20 +466,28 @@ fn count_before(v: &[AtomicU64], until: Duration) -> usize {
         .count()
 }
 
-/// Sends the transfers on schedule until all are sent.
-#[allow(clippy::too_many_arguments)]
-async fn send(
-    urls: Vec<String>,
+/// How the sender paces its submissions.
+struct SendPlan {
     tps: u32,
     total: u32,
     accounts: u32,
     tick: Duration,
     in_flight: usize,
+    retries: u32,
+    stop_retrying: Instant,
+}
+
+/// Sends the transfers on schedule until all are sent, resubmitting those refused for a
+/// transient reason in their account's nonce order (see [`crate::resubmit`]) until they
+/// are in, given up, or `stop_retrying` passes.
+async fn send(
+    urls: Vec<String>,
+    plan: SendPlan,
     signed: Arc<Signed>,
     times: Arc<Times>,
     refusals: Refusals,
     t0: Instant,
-) {
+) -> RetryStats {
     let n = urls.len();
     let clients: Vec<HttpClient> = urls
         .iter()
@@ -475,50 +501,81 @@ async fn send(
         })
         .collect();
     let permits: Vec<Arc<Semaphore>> = (0..n)
-        .map(|_| Arc::new(Semaphore::new(in_flight)))
+        .map(|_| Arc::new(Semaphore::new(plan.in_flight)))
         .collect();
+    let max_backoff = (Duration::from_secs(3).as_millis() / plan.tick.as_millis().max(1)) as u64;
+    let mut retries = Retries::new(plan.accounts, plan.retries, max_backoff.max(1));
+    let (answers_tx, mut answers) = mpsc::unbounded_channel::<Vec<(u32, Verdict)>>();
     let mut pending: Vec<Vec<u32>> = vec![Vec::new(); n];
     let mut next = 0u32;
     let mut tasks = Vec::new();
-    let mut interval = tokio::time::interval(tick);
+    let mut interval = tokio::time::interval(plan.tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut now = 0u64;
     loop {
         interval.tick().await;
-        let due =
-            ((t0.elapsed().as_secs_f64() * f64::from(tps)) as u64).min(u64::from(total)) as u32;
+        now += 1;
+        // Answers first: a refusal holds its account's later transfers.
+        tasks.retain(|t: &tokio::task::JoinHandle<()>| !t.is_finished());
+        while let Ok(verdicts) = answers.try_recv() {
+            for (k, v) in &verdicts {
+                if *v == Verdict::Accepted {
+                    times.accepted[*k as usize].store(true, Relaxed);
+                }
+                retries.answer(*k, v, now);
+            }
+        }
+        if Instant::now() >= plan.stop_retrying && !retries.is_idle() {
+            retries.give_up_all("the drain ended");
+        }
+        let due = ((t0.elapsed().as_secs_f64() * f64::from(plan.tps)) as u64)
+            .min(u64::from(plan.total)) as u32;
         for k in next..due {
-            pending[((k % accounts) as usize) % n].push(k);
+            pending[((k % plan.accounts) as usize) % n].push(k);
         }
         next = due;
-        for (node, batch) in pending.iter_mut().enumerate() {
-            if batch.is_empty() {
-                continue;
-            }
+        for (node, fresh) in pending.iter_mut().enumerate() {
             let Ok(permit) = permits[node].clone().try_acquire_owned() else {
                 continue; // Every pipelined batch is still out: it waits for the next tick.
             };
-            let batch = std::mem::take(batch);
-            let (client, signed, times, refusals) = (
+            // Resubmissions due, then fresh transfers whose accounts hold nothing back.
+            let mut batch = retries.take_due(now, |a| (a as usize) % n == node);
+            for k in std::mem::take(fresh) {
+                if retries.admit_fresh(k) {
+                    batch.push(k);
+                }
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            // In `k` order, which is nonce order within each account.
+            batch.sort_unstable();
+            let (client, signed, times, refusals, answers_tx) = (
                 clients[node].clone(),
                 signed.clone(),
                 times.clone(),
                 refusals.clone(),
+                answers_tx.clone(),
             );
             tasks.push(tokio::spawn(async move {
-                submit_batch(&client, &batch, &signed, &times, &refusals, t0).await;
+                let verdicts = submit_batch(&client, &batch, &signed, &times, &refusals, t0).await;
+                let _ = answers_tx.send(verdicts);
                 drop(permit);
             }));
         }
-        tasks.retain(|t| !t.is_finished());
-        if next >= total && pending.iter().all(Vec::is_empty) {
+        if next >= plan.total
+            && pending.iter().all(Vec::is_empty)
+            && retries.is_idle()
+            && tasks.is_empty()
+        {
             break;
         }
     }
-    for t in tasks {
-        let _ = t.await;
-    }
+    retries.stats().clone()
 }
 
+/// Submits one batch; returns each transfer's verdict. Counts every refusal by its full
+/// reason in `refusals`.
 async fn submit_batch(
     client: &HttpClient,
     batch: &[u32],
@@ -526,7 +583,7 @@ async fn submit_batch(
     times: &Times,
     refusals: &Refusals,
     t0: Instant,
-) {
+) -> Vec<(u32, Verdict)> {
     let mut request = BatchRequestBuilder::new();
     for &k in batch {
         request
@@ -536,28 +593,48 @@ async fn submit_batch(
             )
             .expect("a hex string serializes");
     }
+    // Latency counts from the first submission: a resubmission's wait is part of it.
     let at = stamp(t0, Instant::now());
+    let mut retry = Vec::with_capacity(batch.len());
     for &k in batch {
-        times.sent[k as usize].store(at, Relaxed);
+        retry.push(
+            times.sent[k as usize]
+                .compare_exchange(0, at, Relaxed, Relaxed)
+                .is_err(),
+        );
     }
     let mut refused: BTreeMap<String, u64> = BTreeMap::new();
+    let mut verdicts = Vec::with_capacity(batch.len());
     match client.batch_request::<H256>(request).await {
         Ok(response) => {
-            for (r, &k) in response.into_iter().zip(batch) {
+            for ((r, &k), retry) in response.into_iter().zip(batch).zip(retry) {
                 match r {
-                    Ok(_) => times.accepted[k as usize].store(true, Relaxed),
+                    Ok(_) => verdicts.push((k, Verdict::Accepted)),
                     Err(e) => {
-                        let reason = match e.data() {
-                            Some(d) => format!("{} ({}: {})", e.message(), e.code(), d.get()),
-                            None => format!("{} ({})", e.message(), e.code()),
+                        let data = e.data().map(|d| d.get().to_string()).unwrap_or_default();
+                        let reason = if data.is_empty() {
+                            format!("{} ({})", e.message(), e.code())
+                        } else {
+                            format!("{} ({}: {})", e.message(), e.code(), data)
                         };
                         *refused.entry(reason).or_default() += 1;
+                        verdicts.push((k, classify(Some(e.code()), e.message(), &data, retry)));
                     }
                 }
             }
         }
         Err(e) => {
             *refused.entry(format!("transport: {e}")).or_default() += batch.len() as u64;
+            let kind = match e {
+                jsonrpsee::core::ClientError::RequestTimeout => "timeout",
+                _ => "connection",
+            };
+            verdicts.extend(
+                batch
+                    .iter()
+                    .zip(retry)
+                    .map(|(&k, retry)| (k, classify(None, kind, "", retry))),
+            );
         }
     }
     if !refused.is_empty() {
@@ -566,6 +643,7 @@ async fn submit_batch(
             *all.entry(r).or_default() += c;
         }
     }
+    verdicts
 }
 
 /// What the watcher saw of one block of node 0's best chain.
@@ -797,6 +875,7 @@ struct Report<'a> {
     included_in_window: usize,
     times: &'a Times,
     refusals: &'a BTreeMap<String, u64>,
+    retries: &'a RetryStats,
     blocks: &'a [BlockSeen],
     cpu: Vec<ProcCpu>,
     bench_cpu: ProcCpu,
@@ -834,13 +913,24 @@ fn report(r: Report<'_>) {
         r.args.validators, r.args.tps, r.args.seconds
     );
     println!(
-        "submitted: {} of {} in the window ({:.0}/s); accepted {accepted}, refused {refused}",
+        "submitted: {} of {} in the window ({:.0}/s); accepted {accepted}; refusals \
+         {refused} (every attempt, resubmissions included)",
         r.sent_in_time,
         n,
         r.sent_in_time as f64 / secs
     );
     for (reason, count) in r.refusals {
         println!("  refused {count}: {reason}");
+    }
+    let rs = r.retries;
+    println!(
+        "resubmitted: {} resubmissions of {} transfers refused for a transient reason, {} of \
+         them accepted later; {} fresh transfers waited behind a lower nonce of their account",
+        rs.resubmissions, rs.retried, rs.recovered, rs.held_fresh
+    );
+    println!("given up: {}", rs.given_up.values().sum::<u64>());
+    for (reason, count) in &rs.given_up {
+        println!("  given up {count}: {reason}");
     }
     println!(
         "FINALIZED in the window: {} transfers = {:.0} transfers/s sustained over {secs:.0} s \

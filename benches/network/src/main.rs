@@ -25,6 +25,7 @@
 //! `ECHONET_NODE_BIN` at it; see BENCHMARKS.md for the exact commands.
 
 mod load;
+mod resubmit;
 
 use codec::Encode;
 use echonet_runtime::{extrinsics, AccountId, Header};
