@@ -140,14 +140,7 @@ impl Protocol for BlocksProtocol {
             Ok(blocks) => Ok(blocks),
             Err(refusal) => Err(RequestError::Refused(refusal)),
         };
-        if let Some(m) = w.metrics() {
-            m.request(
-                Self::LABEL,
-                false,
-                if result.is_ok() { "ok" } else { "refused" },
-            );
-        }
-        let _ = reply.send(result);
+        w.settle(Self::LABEL, result, reply);
     }
 
     fn on_outbound_failure(
@@ -316,14 +309,7 @@ impl Protocol for BlockTransactionsProtocol {
             Ok(txs) => Ok(txs),
             Err(refusal) => Err(RequestError::Refused(refusal)),
         };
-        if let Some(m) = w.metrics() {
-            m.request(
-                Self::LABEL,
-                false,
-                if result.is_ok() { "ok" } else { "refused" },
-            );
-        }
-        let _ = reply.send(result);
+        w.settle(Self::LABEL, result, reply);
     }
 
     fn on_outbound_failure(
@@ -613,6 +599,24 @@ impl Worker {
                 let _ = reply.send(Err(RequestError::NotConnected));
             }
         }
+    }
+
+    /// Counts a peer's answer to a request of ours (ok, or refused by the peer or by our
+    /// checks of it) and hands the outcome to whoever asked.
+    fn settle<T>(
+        &self,
+        protocol: &'static str,
+        result: Result<T, RequestError>,
+        reply: tokio::sync::oneshot::Sender<Result<T, RequestError>>,
+    ) {
+        if let Some(m) = self.metrics() {
+            m.request(
+                protocol,
+                false,
+                if result.is_ok() { "ok" } else { "refused" },
+            );
+        }
+        let _ = reply.send(result);
     }
 
     /// What a failed request of ours means for the caller, and for the peer's reputation.
