@@ -315,6 +315,17 @@ pub fn validator_suri(i: usize) -> String {
 /// sr25519, GRANDPA keys ed25519, both from that URI), each bonded as the `local` chain's
 /// validators are. The dev accounts and the validators are endowed; Alice is sudo.
 pub fn validators_spec(n: usize) -> echonet_client::ChainSpec {
+    validators_spec_endowing(n, &[], "Local Testnet", "local")
+}
+
+/// [`validators_spec`]`(n)` with `extra` accounts endowed as well (e.g. a load generator's
+/// senders), named `"{name}, {n} validators"` with id `"{id}_{n}v"`.
+pub fn validators_spec_endowing(
+    n: usize,
+    extra: &[echonet_runtime::AccountId],
+    name: &str,
+    id: &str,
+) -> echonet_client::ChainSpec {
     use echonet_runtime::genesis_config_presets::{genesis, witness_params, GenesisValidator};
     use sp_core::{ed25519, sr25519, Pair};
     let validators: Vec<GenesisValidator> = (0..n)
@@ -333,9 +344,10 @@ pub fn validators_spec(n: usize) -> echonet_client::ChainSpec {
         .map(|k| k.to_account_id())
         .collect();
     endowed.extend(validators.iter().map(|v| v.account.clone()));
+    endowed.extend(extra.iter().cloned());
     let mut spec = echonet_client::ChainSpec::local_testnet().expect("the local chain spec");
-    spec.name = format!("Local Testnet, {n} validators");
-    spec.id = format!("local_{n}v");
+    spec.name = format!("{name}, {n} validators");
+    spec.id = format!("{id}_{n}v");
     spec.genesis = echonet_client::chain_spec::Genesis::RuntimeGenesis(
         echonet_client::chain_spec::RuntimeGenesis::Patch(genesis(
             &validators,

@@ -148,37 +148,7 @@ fn account_pair(i: u32) -> sr25519::Pair {
 
 /// [`echonet_tests::testnet::validators_spec`] with the load accounts endowed too.
 fn load_spec(n: usize, accounts: &[AccountId]) -> echonet_client::ChainSpec {
-    use echonet_runtime::genesis_config_presets::{genesis, witness_params, GenesisValidator};
-    use sp_core::ed25519;
-    let validators: Vec<GenesisValidator> = (0..n)
-        .map(|i| {
-            let suri = echonet_tests::testnet::validator_suri(i);
-            let sr = sr25519::Pair::from_string(&suri, None).expect("a dev URI");
-            let ed = ed25519::Pair::from_string(&suri, None).expect("a dev URI");
-            GenesisValidator {
-                account: sr.public().into(),
-                aura: sr.public().into(),
-                grandpa: ed.public().into(),
-            }
-        })
-        .collect();
-    let mut endowed: Vec<AccountId> = sp_keyring::Sr25519Keyring::iter()
-        .map(|k| k.to_account_id())
-        .collect();
-    endowed.extend(validators.iter().map(|v| v.account.clone()));
-    endowed.extend(accounts.iter().cloned());
-    let mut spec = echonet_client::ChainSpec::local_testnet().expect("the local chain spec");
-    spec.name = format!("Load Testnet, {n} validators");
-    spec.id = format!("load_{n}v");
-    spec.genesis = echonet_client::chain_spec::Genesis::RuntimeGenesis(
-        echonet_client::chain_spec::RuntimeGenesis::Patch(genesis(
-            &validators,
-            &endowed,
-            Some(sp_keyring::Sr25519Keyring::Alice.to_account_id()),
-            witness_params(3, 2),
-        )),
-    );
-    spec
+    echonet_tests::testnet::validators_spec_endowing(n, accounts, "Load Testnet", "load")
 }
 
 /// The pre-signed transfers: hex for submission, and hash -> index for matching blocks.
