@@ -8,13 +8,15 @@ mod read;
 
 pub use finality::FinalityNotification;
 pub use import::{BlockImportNotification, BlockVerifier, ImportBlock, ImportResult, TreeRoute};
+pub use read::StateDbStats;
 
 use crate::{
     block_builder::BlockBuilder,
     chain_spec::{genesis_header, ChainSpec},
-    db::{col, meta_key, Db, DbBatch, DbConfig},
+    db::{col, meta_key, Db, DbConfig},
     error::{Error, Result},
     state::StateProvider,
+    state_db::{BlocksPruning, StateDb, StatePruning},
 };
 use codec::Encode;
 use echonet_runtime::Header;
@@ -58,17 +60,24 @@ pub struct ClientConfig {
     /// Check a block's signatures on a second thread while it executes (see
     /// [`Client::import_block`]).
     pub parallel_signature_checks: bool,
+    /// `--state-pruning`: `None` keeps the database's mode (256 blocks for a new one).
+    pub state_pruning: Option<StatePruning>,
+    /// `--blocks-pruning` (default `archive-canonical`).
+    pub blocks_pruning: BlocksPruning,
 }
 
 impl ClientConfig {
     /// The defaults for a database at `db_path`: a 128 MiB RocksDB block cache, a 256 MiB
-    /// trie cache, and parallel signature checks on.
+    /// trie cache, parallel signature checks on, and Substrate's pruning defaults (the
+    /// database's state pruning mode, 256 blocks for a new one; canonical bodies kept).
     pub fn new(db_path: PathBuf) -> Self {
         Self {
             db_path,
             db: DbConfig::default(),
             trie_cache_bytes: 256 * 1024 * 1024,
             parallel_signature_checks: true,
+            state_pruning: None,
+            blocks_pruning: BlocksPruning::default(),
         }
     }
 }
@@ -91,6 +100,8 @@ pub struct ChainInfo {
 /// The chain client. All methods block: call them from `spawn_blocking` in async code.
 pub struct Client {
     db: Arc<Db>,
+    /// The pruning mode, and how far pruning has gone.
+    state_db: StateDb,
     state: StateProvider,
     config: ClientConfig,
     info: RwLock<ChainInfo>,
@@ -121,6 +132,7 @@ impl Client {
         verifier: Arc<dyn BlockVerifier>,
     ) -> Result<Arc<Self>> {
         let db = Arc::new(Db::open(&config.db_path, &config.db)?);
+        let state_db = StateDb::open(&db, config.state_pruning, config.blocks_pruning)?;
         let state = StateProvider::new(db.clone(), config.trie_cache_bytes);
         let genesis = spec.genesis_storage()?;
         let changes = genesis.to_changes(&state)?;
@@ -138,7 +150,9 @@ impl Client {
             Some(_) => {}
             None => {
                 let mut batch = db.batch();
-                write_changes(&mut batch, changes)?;
+                let mut commit = state_db.commit();
+                state_db.insert_root_state(&mut commit, changes);
+                commit.write_into(&db, &mut batch)?;
                 batch.put(col::HEADERS, hash_key(&genesis_hash), &header.encode())?;
                 batch.put(
                     col::BODIES,
@@ -177,8 +191,16 @@ impl Client {
         };
         let (imports, _) = broadcast::channel(1024);
         let (finality, _) = broadcast::channel(1024);
+        tracing::info!(
+            target: "db",
+            "💾 State pruning: {}; blocks pruning: {}; state kept from #{}",
+            state_db.mode(),
+            config.blocks_pruning,
+            state_db.state_from()
+        );
         let client = Arc::new(Self {
             db,
+            state_db,
             state,
             config,
             info: RwLock::new(info),
@@ -228,13 +250,14 @@ impl Client {
     }
 }
 
-/// Adds the trie nodes of `changes` to a batch.
-fn write_changes(batch: &mut DbBatch<'_>, changes: StorageChanges<BlakeTwo256>) -> Result<()> {
-    let mut transaction = changes.transaction;
-    for (key, (value, rc)) in transaction.drain() {
-        if rc > 0 {
-            batch.put(col::STATE, &key, &value)?;
-        }
-    }
-    Ok(())
+/// Adds block `hash`'s trie nodes and journal to `commit` (see [`crate::state_db`]).
+fn write_changes(
+    client: &Client,
+    commit: &mut crate::state_db::StateCommit,
+    (hash, number, parent): (H256, u32, H256),
+    changes: StorageChanges<BlakeTwo256>,
+) -> Result<()> {
+    client
+        .state_db
+        .insert_block(commit, hash, number, parent, changes)
 }

@@ -23,9 +23,10 @@ pub enum Error {
     /// a peer) that names nothing.
     #[error("unknown block {0:?}")]
     UnknownBlock(H256),
-    /// The block is known but its state is gone. Reserved for state pruning: the client
-    /// keeps the state of every block, so nothing returns this today; RPC already maps it
-    /// like [`Error::UnknownBlock`].
+    /// The block is known but its state is gone: pruned (`--state-pruning N`, the block is
+    /// more than N blocks below the finalized one), discarded with a fork that finality
+    /// excluded, or older than a snapshot the node started from. RPC reports it as
+    /// Substrate does: "UnknownBlock: State already discarded for 0x…".
     #[error("state of block {0:?} is not available")]
     StateUnavailable(H256),
     /// A runtime call failed: the runtime panicked or returned an error, or its output

@@ -8,3 +8,4 @@ mod aux;
 mod chain_specs;
 mod deep;
 mod executor;
+mod pruning;
