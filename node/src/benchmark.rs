@@ -16,7 +16,7 @@ use anyhow::{anyhow, bail, Context};
 use codec::Encode;
 use echonet_client::{
     chain_spec::{Genesis, RuntimeGenesis},
-    BlockOrigin, BuiltBlock, ChainSpec, Client, ClientConfig, ImportBlock, PushError,
+    BlockOrigin, BuiltBlock, ChainSpec, Client, ClientConfig, ImportBlock, PushError, StatePruning,
 };
 use echonet_consensus::aura::{self, AuraClientExt as _};
 use echonet_runtime::{extrinsics, AccountId, Header, SLOT_DURATION, UNITS};
@@ -180,9 +180,25 @@ impl Fixture {
         })
     }
 
+    /// The directory of database `name`.
+    pub(crate) fn path(&self, name: &str) -> std::path::PathBuf {
+        self._dir.path().join(name)
+    }
+
     pub(crate) fn open(&self, name: &str, parallel_verify: bool) -> anyhow::Result<Arc<Client>> {
+        self.open_pruned(name, parallel_verify, None)
+    }
+
+    /// [`Fixture::open`] with a state pruning mode (`None`: the default).
+    pub(crate) fn open_pruned(
+        &self,
+        name: &str,
+        parallel_verify: bool,
+        state_pruning: Option<StatePruning>,
+    ) -> anyhow::Result<Arc<Client>> {
         let mut config = ClientConfig::new(self._dir.path().join(name));
         config.parallel_signature_checks = parallel_verify;
+        config.state_pruning = state_pruning;
         let verifier = Arc::new(aura::AuraVerifier::default());
         Client::open(config, &self.spec, verifier).context("cannot open a benchmark database")
     }
@@ -360,23 +376,30 @@ pub(crate) fn import_own(client: &Client, built: BuiltBlock) -> anyhow::Result<(
 fn import(cmd: &ImportBenchCmd) -> anyhow::Result<()> {
     for &size in &cmd.transfers {
         let mut fx = Fixture::new(cmd.senders)?;
-        let times = import_times(
+        let (times, importer) = import_times(
             &mut fx,
             "",
             cmd.blocks,
             cmd.parallel_verify,
+            cmd.state_pruning,
             |fx, genesis| fx.transfers(size, genesis),
         )?;
-        let what = if cmd.parallel_verify {
-            "block import (signatures also checked on a second thread)"
+        let mut what = if cmd.parallel_verify {
+            "block import (signatures also checked on a second thread)".to_string()
         } else {
-            "block import (signatures checked in execution only)"
+            "block import (signatures checked in execution only)".to_string()
         };
+        if let Some(mode) = cmd.state_pruning {
+            what.push_str(&format!(", each block finalized, --state-pruning {mode}"));
+        }
         Stats {
             per_block_secs: times,
             transfers: size,
         }
-        .report(what);
+        .report(&what);
+        if cmd.state_pruning.is_some() {
+            report_disk(&importer, &fx.path("importer"))?;
+        }
     }
     Ok(())
 }
@@ -394,8 +417,9 @@ fn import_times(
     name: &str,
     blocks: usize,
     parallel_verify: bool,
+    state_pruning: Option<StatePruning>,
     mut make_txs: impl FnMut(&mut Fixture, sp_core::H256) -> Vec<OpaqueExtrinsic>,
-) -> anyhow::Result<Vec<f64>> {
+) -> anyhow::Result<(Vec<f64>, Arc<Client>)> {
     let author = fx.open(&format!("{name}author"), parallel_verify)?;
     let genesis = author.info().genesis_hash;
     let slot = base_slot();
@@ -415,7 +439,7 @@ fn import_times(
         })?;
     }
     drop(author);
-    let importer = fx.open(&format!("{name}importer"), parallel_verify)?;
+    let importer = fx.open_pruned(&format!("{name}importer"), parallel_verify, state_pruning)?;
     let mut times = Vec::new();
     for (header, body) in built_blocks {
         let started = Instant::now();
@@ -425,11 +449,54 @@ fn import_times(
             justifications: None,
             origin: BlockOrigin::NetworkInitialSync,
             changes: None,
-            finalize: false,
+            // With a pruning mode, finality (and so pruning) runs in each import's batch.
+            finalize: state_pruning.is_some(),
         })?;
         times.push(started.elapsed().as_secs_f64());
     }
-    Ok(times)
+    Ok((times, importer))
+}
+
+/// Prints what the importer's database holds after the run: the state columns' live
+/// entries, then the directory's size on disk once compaction has dropped deleted entries.
+fn report_disk(client: &Client, dir: &std::path::Path) -> anyhow::Result<()> {
+    client.flush()?;
+    let stats = client.state_db_stats()?;
+    client.compact_db()?;
+    let mb = |b: u64| b as f64 / 1e6;
+    println!(
+        "database after #{} (state kept from #{}): trie nodes {} ({:.1} MB), reference counts {} ({:.1} MB), journals {} ({:.1} MB); directory {:.1} MB after compaction",
+        client.info().best_number,
+        client.state_from(),
+        stats.nodes.0,
+        mb(stats.nodes.1),
+        stats.refcounts.0,
+        mb(stats.refcounts.1),
+        stats.journals.0,
+        mb(stats.journals.1),
+        mb(dir_size(dir)?),
+    );
+    Ok(())
+}
+
+/// Bytes of the files under `dir`, recursively.
+fn dir_size(dir: &std::path::Path) -> anyhow::Result<u64> {
+    let mut total = 0;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in
+            std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))?
+        {
+            let entry = entry?;
+            let meta = entry.metadata()?;
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else {
+                total += meta.len();
+            }
+        }
+    }
+    Ok(total)
 }
 
 fn overhead(cmd: &crate::cli::OverheadBenchCmd) -> anyhow::Result<()> {
@@ -438,21 +505,14 @@ fn overhead(cmd: &crate::cli::OverheadBenchCmd) -> anyhow::Result<()> {
     }
     let mut fx = Fixture::new(cmd.senders)?;
     // Signatures are checked in execution only, as an author applying transactions does.
-    let empty = median(import_times(
-        &mut fx,
-        "empty-",
-        cmd.blocks,
-        false,
-        |_, _| vec![],
-    )?);
+    let empty = median(import_times(&mut fx, "empty-", cmd.blocks, false, None, |_, _| vec![])?.0);
     let n = cmd.extrinsics;
-    let full = median(import_times(
-        &mut fx,
-        "remarks-",
-        cmd.blocks,
-        false,
-        |fx, g| fx.remarks(n, g),
-    )?);
+    let full = median(
+        import_times(&mut fx, "remarks-", cmd.blocks, false, None, |fx, g| {
+            fx.remarks(n, g)
+        })?
+        .0,
+    );
     let block_ns = (empty * 1e9).ceil() as u64;
     let extrinsic_ns = (((full - empty) / n as f64) * 1e9).ceil().max(1.0) as u64;
     println!(

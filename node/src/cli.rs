@@ -278,6 +278,28 @@ pub struct RunCmd {
     /// Size of the state cache, in MiB.
     #[arg(long, value_name = "MiB", default_value_t = 256)]
     pub trie_cache_size: usize,
+
+    #[command(flatten)]
+    pub pruning: PruningParams,
+}
+
+/// How much history the database keeps (Substrate's `--state-pruning` and
+/// `--blocks-pruning`).
+#[derive(Debug, Clone, Args)]
+pub struct PruningParams {
+    /// How many finalized blocks' states to keep: `archive` keeps all (forks included), a
+    /// number N keeps the last N finalized blocks' states; older ones are deleted and
+    /// queries at them fail with "State already discarded". Default: the database's mode,
+    /// 256 for a new database. An archive database cannot be reopened pruned, nor the
+    /// reverse.
+    #[arg(long, value_name = "PRUNING_MODE")]
+    pub state_pruning: Option<echonet_client::StatePruning>,
+
+    /// Which block bodies to keep: `archive` keeps all, `archive-canonical` those of the
+    /// finalized chain (forks' bodies are deleted on finality), a number N those of the
+    /// last N finalized blocks. Headers and justifications are always kept.
+    #[arg(long, value_name = "PRUNING_MODE", default_value = "archive-canonical")]
+    pub blocks_pruning: echonet_client::BlocksPruning,
 }
 
 impl RunCmd {
@@ -581,4 +603,11 @@ pub struct ImportBenchCmd {
     /// Verify signatures on all cores before executing the block.
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     pub parallel_verify: bool,
+    /// State pruning of the importing database (`import` only): `archive` or a number of
+    /// blocks. With it, every imported block is finalized as it is imported, as a syncing
+    /// node's blocks that carry justifications are, so that pruning runs; the run also
+    /// prints the database's size after the last block. Without it, blocks are imported
+    /// unfinalized as before.
+    #[arg(long, value_name = "PRUNING_MODE")]
+    pub state_pruning: Option<echonet_client::StatePruning>,
 }
