@@ -25,6 +25,10 @@ pub enum Command {
     ExportBlocks(ExportBlocksCmd),
     /// Import blocks from a file (or stdin), verifying and executing each.
     ImportBlocks(ImportBlocksCmd),
+    /// Write the state at a finalized block to a file (a state snapshot).
+    ExportState(ExportStateCmd),
+    /// Start a new database from a state snapshot, checked against a block hash you trust.
+    ImportState(ImportStateCmd),
     /// Key utilities: generate, inspect and insert keys.
     #[command(subcommand)]
     Key(KeyCmd),
@@ -383,6 +387,34 @@ pub struct ImportBlocksCmd {
     pub binary: bool,
     /// Input file; stdin if absent.
     pub input: Option<PathBuf>,
+}
+
+/// `export-state [--at <hash>] FILE`.
+#[derive(Debug, Args)]
+pub struct ExportStateCmd {
+    #[command(flatten)]
+    pub shared: SharedParams,
+    /// The finalized block whose state to write (default: the last finalized block).
+    #[arg(long, value_name = "HASH")]
+    pub at: Option<sp_core::H256>,
+    /// Output file.
+    pub output: PathBuf,
+}
+
+/// `import-state FILE --trusted-hash <hash>`.
+#[derive(Debug, Args)]
+pub struct ImportStateCmd {
+    #[command(flatten)]
+    pub shared: SharedParams,
+    /// The snapshot file written by `export-state`.
+    pub input: PathBuf,
+    /// The hash of the snapshot's block, from a source you trust (a finalized block hash
+    /// another node or block explorer shows): the header, and through its state root every
+    /// entry, is checked against it.
+    #[arg(long, value_name = "HASH")]
+    pub trusted_hash: sp_core::H256,
+    #[command(flatten)]
+    pub pruning: PruningParams,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,10 +5,12 @@
 mod finality;
 mod import;
 mod read;
+mod snapshot;
 
 pub use finality::FinalityNotification;
 pub use import::{BlockImportNotification, BlockVerifier, ImportBlock, ImportResult, TreeRoute};
 pub use read::StateDbStats;
+pub use snapshot::Preamble as SnapshotPreamble;
 
 use crate::{
     block_builder::BlockBuilder,
@@ -151,7 +153,7 @@ impl Client {
             None => {
                 let mut batch = db.batch();
                 let mut commit = state_db.commit();
-                state_db.insert_root_state(&mut commit, changes);
+                state_db.insert_root_state(&mut commit, changes.transaction);
                 commit.write_into(&db, &mut batch)?;
                 batch.put(col::HEADERS, hash_key(&genesis_hash), &header.encode())?;
                 batch.put(

@@ -247,9 +247,15 @@ impl Db {
         self.get_decoded(col::META, key)
     }
 
-    /// Flushes memtables, for a clean shutdown.
+    /// Flushes the memtables of every column, for a clean shutdown (and so that the
+    /// write-ahead log can be dropped).
     pub fn flush(&self) -> Result<()> {
-        self.db.flush().map_err(|e| Error::Db(e.to_string()))
+        for name in col::ALL {
+            self.db
+                .flush_cf(self.cf(name)?)
+                .map_err(|e| Error::Db(e.to_string()))?;
+        }
+        Ok(())
     }
 
     /// Every entry of `column` whose key starts with `prefix`, in key order.

@@ -90,6 +90,12 @@ pub enum Error {
     /// that extends the last finalized block (a stale fork, or a lower finality target).
     #[error("block {0:?} is not a descendant of the last finalized block")]
     NotDescendantOfFinalized(H256),
+    /// A state snapshot was refused: unreadable, truncated, malformed, of another block
+    /// than the trusted one or of another chain, or its entries do not give the header's
+    /// state root; or the database cannot take one (it already holds blocks). The text
+    /// says which.
+    #[error("state snapshot: {0}")]
+    Snapshot(String),
     /// Reading or changing state failed outside a runtime call: a trie read, an overlay
     /// transaction that was not open, a built block whose state root differs from the
     /// overlay's, a block number that overflows, or a keystore-dependent call on a node

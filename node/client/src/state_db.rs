@@ -364,9 +364,8 @@ impl StateDb {
     pub(crate) fn insert_root_state(
         &self,
         commit: &mut StateCommit,
-        changes: StorageChanges<BlakeTwo256>,
+        mut transaction: sp_trie::PrefixedMemoryDB<BlakeTwo256>,
     ) {
-        let mut transaction = changes.transaction;
         for (key, (value, rc)) in transaction.drain() {
             if rc > 0 {
                 commit.inserted.push((key, value));
@@ -540,6 +539,22 @@ impl StateDb {
         if pruned.discarded > 0 {
             tracing::debug!(target: "state-db", "discarded {} fork blocks", pruned.discarded);
         }
+    }
+}
+
+impl StateDb {
+    /// Marks `number` as the first block with state and the one below the first body (a
+    /// state imported without its ancestors', from a snapshot), in `batch`; call
+    /// [`StateDb::applied`] once it is written.
+    pub(crate) fn start_at(&self, batch: &mut DbBatch<'_>, number: u32) -> Result<Pruned> {
+        let bodies_from = number.saturating_add(1);
+        batch.put(col::META, meta_key::STATE_FROM, &number.encode())?;
+        batch.put(col::META, meta_key::BODIES_FROM, &bodies_from.encode())?;
+        Ok(Pruned {
+            state_from: Some(number),
+            bodies_from: Some(bodies_from),
+            discarded: 0,
+        })
     }
 }
 

@@ -181,7 +181,7 @@ impl Client {
 
     /// A failed trie read at `at`: [`Error::StateUnavailable`] if pruning removed the state
     /// while it was being read, [`Error::State`] otherwise.
-    fn read_error(&self, at: H256, e: impl std::fmt::Display) -> Error {
+    pub(super) fn read_error(&self, at: H256, e: impl std::fmt::Display) -> Error {
         match self.header(at) {
             Ok(Some(header)) if matches!(self.state_kept(at, &header), Ok(false)) => {
                 Error::StateUnavailable(at)

@@ -9,3 +9,4 @@ mod chain_specs;
 mod deep;
 mod executor;
 mod pruning;
+mod snapshot;
