@@ -6,7 +6,10 @@
 use echonet_client::{BlocksPruning, ChainSpec, Client, ClientConfig, StatePruning};
 use echonet_consensus::aura::AuraVerifier;
 use echonet_test_utils::{past_slot, transfer, NewBlock};
-use echonet_tests::{node::Node, offline, rpc};
+use echonet_tests::{
+    node::{run_cli, Node},
+    offline, rpc,
+};
 use jsonrpsee::rpc_params;
 use sp_core::H256;
 use sp_keyring::Sr25519Keyring as K;
@@ -105,5 +108,100 @@ async fn pruned_node_answers_recent_state_and_refuses_discarded_state() {
             "#{n} is served: {block}"
         );
     }
+    node.assert_no_panic();
+}
+
+/// `export-state` on one base path, `import-state` into another: a node started there
+/// begins at the snapshot's block with its state, and goes on authoring. A wrong trusted
+/// hash is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_starts_from_a_state_snapshot_and_authors_on() {
+    const SNAPSHOT_BLOCKS: u32 = 40;
+    let source = tempfile::tempdir().expect("a base path");
+    let path = source.path().to_path_buf();
+    let at = tokio::task::spawn_blocking(move || {
+        let spec = ChainSpec::development().expect("the dev chain spec");
+        let client = Client::open(
+            ClientConfig::new(offline::db_path(&path, &spec)),
+            &spec,
+            Arc::new(AuraVerifier::default()),
+        )
+        .expect("the chain database opens");
+        let first = past_slot(u64::from(SNAPSHOT_BLOCKS) + 5);
+        for i in 0..SNAPSHOT_BLOCKS {
+            NewBlock::new(&client, first + u64::from(i))
+                .with_encoded([transfer(&client, K::Alice, K::Bob, i)])
+                .import_finalized();
+        }
+        client.flush().expect("the database flushes");
+        client.info().finalized_hash
+    })
+    .await
+    .expect("the chain is built");
+    let file = source.path().join("state.snap");
+    let base = |dir: &std::path::Path| dir.to_str().expect("a UTF-8 path").to_string();
+    let hash = format!("{at:?}");
+    run_cli([
+        "export-state",
+        "--chain",
+        "dev",
+        "--base-path",
+        &base(source.path()),
+        "--at",
+        &hash,
+        file.to_str().expect("a UTF-8 path"),
+    ])
+    .await
+    .assert_success("export-state");
+
+    let target = tempfile::tempdir().expect("a base path");
+    let wrong = format!("{:?}", H256::repeat_byte(7));
+    let refused = run_cli([
+        "import-state",
+        file.to_str().expect("a UTF-8 path"),
+        "--trusted-hash",
+        &wrong,
+        "--chain",
+        "dev",
+        "--base-path",
+        &base(target.path()),
+    ])
+    .await;
+    assert!(!refused.status.success(), "a wrong trusted hash is refused");
+    assert!(
+        refused.stderr.contains("not of the trusted"),
+        "{}",
+        refused.stderr
+    );
+    run_cli([
+        "import-state",
+        file.to_str().expect("a UTF-8 path"),
+        "--trusted-hash",
+        &hash,
+        "--chain",
+        "dev",
+        "--base-path",
+        &base(target.path()),
+    ])
+    .await
+    .assert_success("import-state");
+
+    let node = Node::builder("from a snapshot")
+        .args(["--chain", "dev", "--alice", "--base-path"])
+        .arg(target.path())
+        .start()
+        .await;
+    let http = node.http();
+    let key = system_number_key();
+    let raw = rpc::storage(&http, &key, Some(at))
+        .await
+        .expect("System::Number");
+    assert_eq!(raw, SNAPSHOT_BLOCKS.to_le_bytes().to_vec());
+    rpc::wait_for_best_above(
+        &http,
+        SNAPSHOT_BLOCKS + 1,
+        std::time::Duration::from_secs(60),
+    )
+    .await;
     node.assert_no_panic();
 }
