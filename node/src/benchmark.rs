@@ -463,9 +463,11 @@ fn report_disk(client: &Client, dir: &std::path::Path) -> anyhow::Result<()> {
     client.flush()?;
     let stats = client.state_db_stats()?;
     client.compact_db()?;
+    client.flush()?;
+    let (sst, other) = dir_size(dir)?;
     let mb = |b: u64| b as f64 / 1e6;
     println!(
-        "database after #{} (state kept from #{}): trie nodes {} ({:.1} MB), reference counts {} ({:.1} MB), journals {} ({:.1} MB); directory {:.1} MB after compaction",
+        "database after #{} (state kept from #{}): trie nodes {} ({:.1} MB), reference counts {} ({:.1} MB), journals {} ({:.1} MB); after compaction: table files {:.1} MB, other files (logs, manifest) {:.1} MB",
         client.info().best_number,
         client.state_from(),
         stats.nodes.0,
@@ -474,14 +476,16 @@ fn report_disk(client: &Client, dir: &std::path::Path) -> anyhow::Result<()> {
         mb(stats.refcounts.1),
         stats.journals.0,
         mb(stats.journals.1),
-        mb(dir_size(dir)?),
+        mb(sst),
+        mb(other),
     );
     Ok(())
 }
 
-/// Bytes of the files under `dir`, recursively.
-fn dir_size(dir: &std::path::Path) -> anyhow::Result<u64> {
-    let mut total = 0;
+/// Bytes of the files under `dir`, recursively: RocksDB's table files (`.sst`, the data),
+/// then the others (write-ahead and info logs, manifest, options).
+fn dir_size(dir: &std::path::Path) -> anyhow::Result<(u64, u64)> {
+    let (mut sst, mut other) = (0, 0);
     let mut pending = vec![dir.to_path_buf()];
     while let Some(d) = pending.pop() {
         for entry in
@@ -491,12 +495,14 @@ fn dir_size(dir: &std::path::Path) -> anyhow::Result<u64> {
             let meta = entry.metadata()?;
             if meta.is_dir() {
                 pending.push(entry.path());
+            } else if entry.path().extension().is_some_and(|e| e == "sst") {
+                sst += meta.len();
             } else {
-                total += meta.len();
+                other += meta.len();
             }
         }
     }
-    Ok(total)
+    Ok((sst, other))
 }
 
 fn overhead(cmd: &crate::cli::OverheadBenchCmd) -> anyhow::Result<()> {
