@@ -22,7 +22,7 @@ use anyhow::{anyhow, bail, Context};
 use codec::Encode;
 use echonet_client::{
     chain_spec::{Genesis, RuntimeGenesis},
-    BlockOrigin, BuiltBlock, ChainSpec, Client, ClientConfig, ImportBlock, PushError,
+    BlockOrigin, BuiltBlock, ChainSpec, Client, ClientConfig, ImportBlock, PushError, StatePruning,
 };
 use echonet_consensus::aura::{self, AuraClientExt as _};
 use echonet_runtime::{extrinsics, AccountId, Header, SLOT_DURATION, UNITS};
@@ -186,9 +186,25 @@ impl Fixture {
         })
     }
 
+    /// The directory of database `name`.
+    pub(crate) fn path(&self, name: &str) -> std::path::PathBuf {
+        self._dir.path().join(name)
+    }
+
     pub(crate) fn open(&self, name: &str, parallel_verify: bool) -> anyhow::Result<Arc<Client>> {
+        self.open_pruned(name, parallel_verify, None)
+    }
+
+    /// [`Fixture::open`] with a state pruning mode (`None`: the default).
+    pub(crate) fn open_pruned(
+        &self,
+        name: &str,
+        parallel_verify: bool,
+        state_pruning: Option<StatePruning>,
+    ) -> anyhow::Result<Arc<Client>> {
         let mut config = ClientConfig::new(self._dir.path().join(name));
         config.parallel_signature_checks = parallel_verify;
+        config.state_pruning = state_pruning;
         let verifier = Arc::new(aura::AuraVerifier::default());
         Client::open(config, &self.spec, verifier).context("cannot open a benchmark database")
     }
@@ -428,19 +444,27 @@ fn import(cmd: &ImportBenchCmd) -> anyhow::Result<()> {
                 cmd.blocks,
                 cmd.parallel_verify,
                 warm,
+                cmd.state_pruning,
                 |fx, genesis| fx.transfers(size, genesis),
             )?;
-            let what = match (warm, cmd.parallel_verify) {
+            let mut what = match (warm, cmd.parallel_verify) {
                 (true, true) => "block import, pool-validated (misses checked on a second thread)",
                 (true, false) => "block import, pool-validated (misses checked in execution)",
                 (false, true) => "block import, cold (signatures checked on a second thread)",
                 (false, false) => "block import, cold (signatures checked in execution only)",
-            };
+            }
+            .to_string();
+            if let Some(mode) = cmd.state_pruning {
+                what.push_str(&format!(", each block finalized, --state-pruning {mode}"));
+            }
             Stats {
                 per_block_secs: times,
                 transfers: size,
             }
             .report(&format!("{what} ({})", cache_summary(&importer, "import")));
+            if cmd.state_pruning.is_some() {
+                report_disk(&importer, &fx.path("importer"))?;
+            }
         }
     }
     Ok(())
@@ -462,6 +486,7 @@ fn import_times(
     blocks: usize,
     parallel_verify: bool,
     warm: bool,
+    state_pruning: Option<StatePruning>,
     mut make_txs: impl FnMut(&mut Fixture, sp_core::H256) -> Vec<OpaqueExtrinsic>,
 ) -> anyhow::Result<(Vec<f64>, Arc<Client>)> {
     let author = fx.open(&format!("{name}author"), parallel_verify)?;
@@ -483,7 +508,7 @@ fn import_times(
         })?;
     }
     drop(author);
-    let importer = fx.open(&format!("{name}importer"), parallel_verify)?;
+    let importer = fx.open_pruned(&format!("{name}importer"), parallel_verify, state_pruning)?;
     let mut times = Vec::new();
     for (header, body) in built_blocks {
         if warm {
@@ -497,11 +522,60 @@ fn import_times(
             justifications: None,
             origin: BlockOrigin::NetworkInitialSync,
             changes: None,
-            finalize: false,
+            // With a pruning mode, finality (and so pruning) runs in each import's batch.
+            finalize: state_pruning.is_some(),
         })?;
         times.push(started.elapsed().as_secs_f64());
     }
     Ok((times, importer))
+}
+
+/// Prints what the importer's database holds after the run: the state columns' live
+/// entries, then the directory's size on disk once compaction has dropped deleted entries.
+fn report_disk(client: &Client, dir: &std::path::Path) -> anyhow::Result<()> {
+    client.flush()?;
+    let stats = client.state_db_stats()?;
+    client.compact_db()?;
+    client.flush()?;
+    let (sst, other) = dir_size(dir)?;
+    let mb = |b: u64| b as f64 / 1e6;
+    println!(
+        "database after #{} (state kept from #{}): trie nodes {} ({:.1} MB), reference counts {} ({:.1} MB), journals {} ({:.1} MB); after compaction: table files {:.1} MB, other files (logs, manifest) {:.1} MB",
+        client.info().best_number,
+        client.state_from(),
+        stats.nodes.0,
+        mb(stats.nodes.1),
+        stats.refcounts.0,
+        mb(stats.refcounts.1),
+        stats.journals.0,
+        mb(stats.journals.1),
+        mb(sst),
+        mb(other),
+    );
+    Ok(())
+}
+
+/// Bytes of the files under `dir`, recursively: RocksDB's table files (`.sst`, the data),
+/// then the others (write-ahead and info logs, manifest, options).
+fn dir_size(dir: &std::path::Path) -> anyhow::Result<(u64, u64)> {
+    let (mut sst, mut other) = (0, 0);
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in
+            std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))?
+        {
+            let entry = entry?;
+            let meta = entry.metadata()?;
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else if entry.path().extension().is_some_and(|e| e == "sst") {
+                sst += meta.len();
+            } else {
+                other += meta.len();
+            }
+        }
+    }
+    Ok((sst, other))
 }
 
 fn overhead(cmd: &crate::cli::OverheadBenchCmd) -> anyhow::Result<()> {
@@ -510,12 +584,29 @@ fn overhead(cmd: &crate::cli::OverheadBenchCmd) -> anyhow::Result<()> {
     }
     let mut fx = Fixture::new(cmd.senders)?;
     // Signatures are checked in execution only, as an author applying transactions does.
-    let empty = median(import_times(&mut fx, "empty-", cmd.blocks, false, false, |_, _| vec![])?.0);
+    let empty = median(
+        import_times(
+            &mut fx,
+            "empty-",
+            cmd.blocks,
+            false,
+            false,
+            None,
+            |_, _| vec![],
+        )?
+        .0,
+    );
     let n = cmd.extrinsics;
     let full = median(
-        import_times(&mut fx, "remarks-", cmd.blocks, false, false, |fx, g| {
-            fx.remarks(n, g)
-        })?
+        import_times(
+            &mut fx,
+            "remarks-",
+            cmd.blocks,
+            false,
+            false,
+            None,
+            |fx, g| fx.remarks(n, g),
+        )?
         .0,
     );
     let block_ns = (empty * 1e9).ceil() as u64;

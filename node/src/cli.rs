@@ -25,6 +25,10 @@ pub enum Command {
     ExportBlocks(ExportBlocksCmd),
     /// Import blocks from a file (or stdin), verifying and executing each.
     ImportBlocks(ImportBlocksCmd),
+    /// Write the state at a finalized block to a file (a state snapshot).
+    ExportState(ExportStateCmd),
+    /// Start a new database from a state snapshot, checked against a block hash you trust.
+    ImportState(ImportStateCmd),
     /// Key utilities: generate, inspect and insert keys.
     #[command(subcommand)]
     Key(KeyCmd),
@@ -289,6 +293,9 @@ pub struct RunCmd {
     /// whether this node rebuilds compact announcements of others.
     #[arg(long, value_name = "MODE", value_enum, default_value_t = BlockRelay::Compact)]
     pub block_relay: BlockRelay,
+
+    #[command(flatten)]
+    pub pruning: PruningParams,
 }
 
 /// `--block-relay`: how blocks are propagated.
@@ -298,6 +305,25 @@ pub enum BlockRelay {
     Compact,
     /// Header only; peers fetch the whole block.
     Full,
+}
+
+/// How much history the database keeps (Substrate's `--state-pruning` and
+/// `--blocks-pruning`).
+#[derive(Debug, Clone, Args)]
+pub struct PruningParams {
+    /// How many finalized blocks' states to keep: `archive` keeps all (forks included), a
+    /// number N keeps the last N finalized blocks' states; older ones are deleted and
+    /// queries at them fail with "State already discarded". Default: the database's mode,
+    /// 256 for a new database. An archive database cannot be reopened pruned, nor the
+    /// reverse.
+    #[arg(long, value_name = "PRUNING_MODE")]
+    pub state_pruning: Option<echonet_client::StatePruning>,
+
+    /// Which block bodies to keep: `archive` keeps all, `archive-canonical` those of the
+    /// finalized chain (forks' bodies are deleted on finality), a number N those of the
+    /// last N finalized blocks. Headers and justifications are always kept.
+    #[arg(long, value_name = "PRUNING_MODE", default_value = "archive-canonical")]
+    pub blocks_pruning: echonet_client::BlocksPruning,
 }
 
 impl RunCmd {
@@ -381,6 +407,34 @@ pub struct ImportBlocksCmd {
     pub binary: bool,
     /// Input file; stdin if absent.
     pub input: Option<PathBuf>,
+}
+
+/// `export-state [--at <hash>] FILE`.
+#[derive(Debug, Args)]
+pub struct ExportStateCmd {
+    #[command(flatten)]
+    pub shared: SharedParams,
+    /// The finalized block whose state to write (default: the last finalized block).
+    #[arg(long, value_name = "HASH")]
+    pub at: Option<sp_core::H256>,
+    /// Output file.
+    pub output: PathBuf,
+}
+
+/// `import-state FILE --trusted-hash <hash>`.
+#[derive(Debug, Args)]
+pub struct ImportStateCmd {
+    #[command(flatten)]
+    pub shared: SharedParams,
+    /// The snapshot file written by `export-state`.
+    pub input: PathBuf,
+    /// The hash of the snapshot's block, from a source you trust (a finalized block hash
+    /// another node or block explorer shows): the header, and through its state root every
+    /// entry, is checked against it.
+    #[arg(long, value_name = "HASH")]
+    pub trusted_hash: sp_core::H256,
+    #[command(flatten)]
+    pub pruning: PruningParams,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -606,6 +660,13 @@ pub struct ImportBenchCmd {
     /// `both`: measure each.
     #[arg(long, value_enum, default_value_t = CacheMode::Both)]
     pub signature_cache: CacheMode,
+    /// State pruning of the importing database (`import` only): `archive` or a number of
+    /// blocks. With it, every imported block is finalized as it is imported, as a syncing
+    /// node's blocks that carry justifications are, so that pruning runs; the run also
+    /// prints the database's size after the last block. Without it, blocks are imported
+    /// unfinalized as before.
+    #[arg(long, value_name = "PRUNING_MODE")]
+    pub state_pruning: Option<echonet_client::StatePruning>,
 }
 
 /// Whether a benchmark's transactions were validated by the pool before they are timed.

@@ -2,8 +2,8 @@
 
 use crate::{
     cli::{
-        BuildSpecCmd, ExportBlocksCmd, ImportBlocksCmd, KeyCmd, OutputType, PurgeChainCmd, Scheme,
-        SharedParams,
+        BuildSpecCmd, ExportBlocksCmd, ExportStateCmd, ImportBlocksCmd, ImportStateCmd, KeyCmd,
+        OutputType, PurgeChainCmd, Scheme, SharedParams,
     },
     keystore::FileKeystore,
     network_key,
@@ -37,6 +37,45 @@ fn open_client(shared: &SharedParams) -> anyhow::Result<Arc<Client>> {
     let verifier = Arc::new(echonet_consensus::aura::AuraVerifier::default());
     Client::open(ClientConfig::new(db_path(&dir)), &spec, verifier)
         .context("cannot open the chain database")
+}
+
+/// `export-state`: the state at a finalized block, in the snapshot format of
+/// `echonet_client`'s `snapshot` module.
+pub fn export_state(cmd: &ExportStateCmd) -> anyhow::Result<()> {
+    let client = open_client(&cmd.shared)?;
+    let at = cmd.at.unwrap_or(client.info().finalized_hash);
+    let file = std::fs::File::create(&cmd.output)
+        .with_context(|| format!("cannot create {}", cmd.output.display()))?;
+    let mut out = BufWriter::new(file);
+    let count = client
+        .export_state(at, &mut out)
+        .with_context(|| format!("cannot export the state at {at:?}"))?;
+    eprintln!(
+        "wrote the state at {at:?} ({count} entries) to {}",
+        cmd.output.display()
+    );
+    Ok(())
+}
+
+/// `import-state`: a new database from a snapshot whose block hashes to `--trusted-hash`.
+pub fn import_state(cmd: &ImportStateCmd) -> anyhow::Result<()> {
+    let (spec, dir) = open_chain(&cmd.shared)?;
+    let mut config = ClientConfig::new(db_path(&dir));
+    config.state_pruning = cmd.pruning.state_pruning;
+    config.blocks_pruning = cmd.pruning.blocks_pruning;
+    let verifier = Arc::new(echonet_consensus::aura::AuraVerifier::default());
+    let client = Client::open(config, &spec, verifier).context("cannot open the chain database")?;
+    let file = std::fs::File::open(&cmd.input)
+        .with_context(|| format!("cannot open {}", cmd.input.display()))?;
+    let number = client
+        .import_state(&mut BufReader::new(file), cmd.trusted_hash)
+        .with_context(|| format!("cannot import {}", cmd.input.display()))?;
+    client.flush()?;
+    eprintln!(
+        "the database starts at #{number} ({:?}); start the node to sync from there",
+        cmd.trusted_hash
+    );
+    Ok(())
 }
 
 pub fn build_spec(cmd: &BuildSpecCmd) -> anyhow::Result<()> {

@@ -72,6 +72,8 @@ fn main() {
         Some(Command::PurgeChain(c)) => &c.shared,
         Some(Command::ExportBlocks(c)) => &c.shared,
         Some(Command::ImportBlocks(c)) => &c.shared,
+        Some(Command::ExportState(c)) => &c.shared,
+        Some(Command::ImportState(c)) => &c.shared,
         Some(Command::Key(_)) | Some(Command::Benchmark(_)) | Some(Command::Poe(_)) => {
             &cli.run.shared
         }
@@ -106,6 +108,8 @@ fn main() {
         Some(Command::PurgeChain(c)) => commands::purge_chain(&c),
         Some(Command::ExportBlocks(c)) => commands::export_blocks(&c),
         Some(Command::ImportBlocks(c)) => commands::import_blocks(&c),
+        Some(Command::ExportState(c)) => commands::export_state(&c),
+        Some(Command::ImportState(c)) => commands::import_state(&c),
         Some(Command::Key(c)) => commands::key(&c),
         Some(Command::Benchmark(c)) => benchmark::run(&c),
         Some(Command::Poe(c)) => poe::run(&c),

@@ -152,6 +152,8 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     let mut client_config = ClientConfig::new(db_dir);
     client_config.trie_cache_bytes = cmd.trie_cache_size * 1024 * 1024;
     client_config.signature_cache_capacity = cmd.signature_cache_size;
+    client_config.state_pruning = cmd.pruning.state_pruning;
+    client_config.blocks_pruning = cmd.pruning.blocks_pruning;
     // Blocks from elsewhere pass Aura's checks before they execute; the verifier also
     // reports the Aura equivocations it sees.
     let aura_verifier = Arc::new(AuraVerifier::default());

@@ -5,16 +5,20 @@
 mod finality;
 mod import;
 mod read;
+mod snapshot;
 
 pub use finality::FinalityNotification;
 pub use import::{BlockImportNotification, BlockVerifier, ImportBlock, ImportResult, TreeRoute};
+pub use read::StateDbStats;
+pub use snapshot::Preamble as SnapshotPreamble;
 
 use crate::{
     block_builder::BlockBuilder,
     chain_spec::{genesis_header, ChainSpec},
-    db::{col, meta_key, Db, DbBatch, DbConfig},
+    db::{col, meta_key, Db, DbConfig},
     error::{Error, Result},
     state::StateProvider,
+    state_db::{BlocksPruning, StateDb, StatePruning},
     verified::VerifiedCache,
 };
 use codec::Encode;
@@ -62,12 +66,17 @@ pub struct ClientConfig {
     /// Entries of the verified-signature cache shared by the pool, import and authoring
     /// (see [`crate::verified`]); 0 turns it off.
     pub signature_cache_capacity: u32,
+    /// `--state-pruning`: `None` keeps the database's mode (256 blocks for a new one).
+    pub state_pruning: Option<StatePruning>,
+    /// `--blocks-pruning` (default `archive-canonical`).
+    pub blocks_pruning: BlocksPruning,
 }
 
 impl ClientConfig {
     /// The defaults for a database at `db_path`: a 128 MiB RocksDB block cache, a 256 MiB
-    /// trie cache, parallel signature checks on, and a signature cache of
-    /// [`crate::verified::DEFAULT_CAPACITY`] entries.
+    /// trie cache, parallel signature checks on, a signature cache of
+    /// [`crate::verified::DEFAULT_CAPACITY`] entries, and Substrate's pruning defaults (the
+    /// database's state pruning mode, 256 blocks for a new one; canonical bodies kept).
     pub fn new(db_path: PathBuf) -> Self {
         Self {
             db_path,
@@ -75,6 +84,8 @@ impl ClientConfig {
             trie_cache_bytes: 256 * 1024 * 1024,
             parallel_signature_checks: true,
             signature_cache_capacity: crate::verified::DEFAULT_CAPACITY,
+            state_pruning: None,
+            blocks_pruning: BlocksPruning::default(),
         }
     }
 }
@@ -97,6 +108,8 @@ pub struct ChainInfo {
 /// The chain client. All methods block: call them from `spawn_blocking` in async code.
 pub struct Client {
     db: Arc<Db>,
+    /// The pruning mode, and how far pruning has gone.
+    state_db: StateDb,
     state: StateProvider,
     config: ClientConfig,
     info: RwLock<ChainInfo>,
@@ -129,6 +142,7 @@ impl Client {
         verifier: Arc<dyn BlockVerifier>,
     ) -> Result<Arc<Self>> {
         let db = Arc::new(Db::open(&config.db_path, &config.db)?);
+        let state_db = StateDb::open(&db, config.state_pruning, config.blocks_pruning)?;
         let state = StateProvider::new(db.clone(), config.trie_cache_bytes);
         let genesis = spec.genesis_storage()?;
         let changes = genesis.to_changes(&state)?;
@@ -146,7 +160,9 @@ impl Client {
             Some(_) => {}
             None => {
                 let mut batch = db.batch();
-                write_changes(&mut batch, changes)?;
+                let mut commit = state_db.commit();
+                state_db.insert_root_state(&mut commit, changes.transaction);
+                commit.write_into(&db, &mut batch)?;
                 batch.put(col::HEADERS, hash_key(&genesis_hash), &header.encode())?;
                 batch.put(
                     col::BODIES,
@@ -186,8 +202,16 @@ impl Client {
         let (imports, _) = broadcast::channel(1024);
         let (finality, _) = broadcast::channel(1024);
         let signature_cache = Arc::new(VerifiedCache::new(config.signature_cache_capacity));
+        tracing::info!(
+            target: "db",
+            "💾 State pruning: {}; blocks pruning: {}; state kept from #{}",
+            state_db.mode(),
+            config.blocks_pruning,
+            state_db.state_from()
+        );
         let client = Arc::new(Self {
             db,
+            state_db,
             state,
             config,
             info: RwLock::new(info),
@@ -244,13 +268,14 @@ impl Client {
     }
 }
 
-/// Adds the trie nodes of `changes` to a batch.
-fn write_changes(batch: &mut DbBatch<'_>, changes: StorageChanges<BlakeTwo256>) -> Result<()> {
-    let mut transaction = changes.transaction;
-    for (key, (value, rc)) in transaction.drain() {
-        if rc > 0 {
-            batch.put(col::STATE, &key, &value)?;
-        }
-    }
-    Ok(())
+/// Adds block `hash`'s trie nodes and journal to `commit` (see [`crate::state_db`]).
+fn write_changes(
+    client: &Client,
+    commit: &mut crate::state_db::StateCommit,
+    (hash, number, parent): (H256, u32, H256),
+    changes: StorageChanges<BlakeTwo256>,
+) -> Result<()> {
+    client
+        .state_db
+        .insert_block(commit, hash, number, parent, changes)
 }

@@ -5,10 +5,13 @@
 //! [`rocksdb::WriteBatch`], so a crash at any moment leaves either all of a block or none
 //! of it, and the database reopens at a consistent best block.
 //!
-//! State is archived: trie nodes are stored under `sp_trie::prefixed_key(hash, prefix)` and
-//! never deleted, so the state of every imported block stays readable (polkadot-js reads
-//! storage at old block hashes). A node of identical content at an identical position is
-//! one key, so rewriting it is harmless and no reference counting is needed.
+//! Trie nodes are stored under `sp_trie::prefixed_key(hash, prefix)`: a node of identical
+//! content at an identical position is one key. Whether they are ever deleted is the
+//! pruning mode's business ([`crate::state_db`]): an archive keeps them all; a pruned
+//! database counts references in STATE_RC and journals each block's changes in JOURNAL.
+//!
+//! Schema 2 added STATE_RC, JOURNAL and the pruning keys of META. A schema-1 database is an
+//! archive (it never counted references): it is migrated by recording that mode.
 
 use crate::error::{Error, Result};
 use codec::{Decode, Encode};
@@ -31,7 +34,13 @@ pub(crate) mod col {
     /// Auxiliary data of node components (e.g. GRANDPA's authority set), keyed by them.
     /// Added after schema 1 without a bump: an older database simply gains the empty column.
     pub const AUX: &str = "aux";
-    pub const ALL: [&str; 8] = [
+    /// Reference count of each STATE key (pruned databases): little-endian `i64`s summed
+    /// by a merge operator. Schema 2.
+    pub const STATE_RC: &str = "state_rc";
+    /// Per-block journals of inserted and deleted STATE keys, keyed by big-endian number
+    /// then hash, until the block is pruned or discarded. Schema 2.
+    pub const JOURNAL: &str = "state_journal";
+    pub const ALL: [&str; 10] = [
         META,
         HEADERS,
         BODIES,
@@ -40,6 +49,8 @@ pub(crate) mod col {
         TX_INDEX,
         LOOKUP,
         AUX,
+        STATE_RC,
+        JOURNAL,
     ];
 }
 
@@ -50,10 +61,19 @@ pub(crate) mod meta_key {
     pub const BEST: &[u8] = b"best";
     pub const FINALIZED: &[u8] = b"finalized";
     pub const LEAVES: &[u8] = b"leaves";
+    /// The state pruning mode the database was created with (`StatePruning`, SCALE).
+    pub const STATE_PRUNING: &[u8] = b"state_pruning";
+    /// The first block number whose state is kept (`u32`); absent means 0. A state
+    /// imported without its ancestors (a snapshot) sets it to its block.
+    pub const STATE_FROM: &[u8] = b"state_from";
+    /// The first canonical block number whose body is kept (`u32`); absent means 0.
+    pub const BODIES_FROM: &[u8] = b"bodies_from";
 }
 
 /// Bumped whenever the layout changes incompatibly.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
+/// The last schema without pruning: an archive, migrated by recording that mode.
+const SCHEMA_ARCHIVE_ONLY: u32 = 1;
 
 /// Cache sizes and other knobs.
 #[derive(Clone, Debug)]
@@ -100,13 +120,19 @@ impl Db {
             let mut table = BlockBasedOptions::default();
             table.set_block_cache(&cache);
             table.set_cache_index_and_filter_blocks(true);
-            if *name == col::STATE || *name == col::TX_INDEX {
+            if *name == col::STATE || *name == col::TX_INDEX || *name == col::STATE_RC {
                 // Point lookups by hash dominate: a bloom filter saves most disk reads.
                 table.set_bloom_filter(10.0, false);
             }
             let mut cf_opts = Options::default();
             cf_opts.set_block_based_table_factory(&table);
             cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+            if *name == col::STATE_RC {
+                cf_opts.set_merge_operator_associative(
+                    "echonet_refcount",
+                    crate::state_db::merge_refcounts,
+                );
+            }
             ColumnFamilyDescriptor::new(*name, cf_opts)
         });
         let db = DB::open_cf_descriptors(&opts, path, cfs)
@@ -125,7 +151,20 @@ impl Db {
             Some(raw) => {
                 let found = u32::decode(&mut &raw[..])
                     .map_err(|e| Error::Corrupt(format!("schema version: {e}")))?;
-                if found != SCHEMA_VERSION {
+                if found == SCHEMA_ARCHIVE_ONLY {
+                    let mut batch = this.batch();
+                    batch.put(
+                        col::META,
+                        meta_key::STATE_PRUNING,
+                        &crate::state_db::StatePruning::Archive.encode(),
+                    )?;
+                    batch.put(col::META, meta_key::SCHEMA, &SCHEMA_VERSION.encode())?;
+                    this.write(batch)?;
+                    tracing::info!(
+                        target: "db",
+                        "migrated database schema {found} to {SCHEMA_VERSION} (an archive)"
+                    );
+                } else if found != SCHEMA_VERSION {
                     return Err(Error::Db(format!(
                         "database schema {found} at {} is not supported (expected {SCHEMA_VERSION}); \
                          run `echonet-node purge-chain` and resync",
@@ -208,9 +247,62 @@ impl Db {
         self.get_decoded(col::META, key)
     }
 
-    /// Flushes memtables, for a clean shutdown.
+    /// Flushes the memtables of every column, for a clean shutdown (and so that the
+    /// write-ahead log can be dropped).
     pub fn flush(&self) -> Result<()> {
-        self.db.flush().map_err(|e| Error::Db(e.to_string()))
+        for name in col::ALL {
+            self.db
+                .flush_cf(self.cf(name)?)
+                .map_err(|e| Error::Db(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Every entry of `column` whose key starts with `prefix`, in key order.
+    pub(crate) fn prefix_entries(
+        &self,
+        column: &str,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let iter = self.db.iterator_cf(
+            self.cf(column)?,
+            rocksdb::IteratorMode::From(prefix, rocksdb::Direction::Forward),
+        );
+        let mut out = Vec::new();
+        for entry in iter {
+            let (key, value) = entry.map_err(|e| Error::Db(e.to_string()))?;
+            if !key.starts_with(prefix) {
+                break;
+            }
+            out.push((key.into_vec(), value.into_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The number of live keys in `column` and the bytes of their keys and values, by
+    /// iterating it: what the column holds, whether or not compaction has reclaimed the
+    /// space of deleted entries yet. For tests and benchmarks.
+    pub(crate) fn column_stats(&self, column: &str) -> Result<(u64, u64)> {
+        let (mut keys, mut bytes) = (0u64, 0u64);
+        for entry in self
+            .db
+            .iterator_cf(self.cf(column)?, rocksdb::IteratorMode::Start)
+        {
+            let (key, value) = entry.map_err(|e| Error::Db(e.to_string()))?;
+            keys += 1;
+            bytes += (key.len() + value.len()) as u64;
+        }
+        Ok((keys, bytes))
+    }
+
+    /// Compacts every column, so that deleted entries leave the files on disk (RocksDB
+    /// does this by itself over time). For benchmarks that measure disk use.
+    pub fn compact(&self) -> Result<()> {
+        for name in col::ALL {
+            self.db
+                .compact_range_cf(self.cf(name)?, None::<&[u8]>, None::<&[u8]>);
+        }
+        Ok(())
     }
 
     /// Direct access for the state backend.
@@ -229,6 +321,13 @@ impl DbBatch<'_> {
     pub(crate) fn put(&mut self, column: &str, key: &[u8], value: &[u8]) -> Result<()> {
         let cf = self.db.cf(column)?;
         self.batch.put_cf(cf, key, value);
+        Ok(())
+    }
+
+    /// Adds `value` to the merge operands of `key` (STATE_RC: a reference count delta).
+    pub(crate) fn merge(&mut self, column: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        let cf = self.db.cf(column)?;
+        self.batch.merge_cf(cf, key, value);
         Ok(())
     }
 

@@ -23,9 +23,10 @@ pub enum Error {
     /// a peer) that names nothing.
     #[error("unknown block {0:?}")]
     UnknownBlock(H256),
-    /// The block is known but its state is gone. Reserved for state pruning: the client
-    /// keeps the state of every block, so nothing returns this today; RPC already maps it
-    /// like [`Error::UnknownBlock`].
+    /// The block is known but its state is gone: pruned (`--state-pruning N`, the block is
+    /// more than N blocks below the finalized one), discarded with a fork that finality
+    /// excluded, or older than a snapshot the node started from. RPC reports it as
+    /// Substrate does: "UnknownBlock: State already discarded for 0x…".
     #[error("state of block {0:?} is not available")]
     StateUnavailable(H256),
     /// A runtime call failed: the runtime panicked or returned an error, or its output
@@ -89,6 +90,12 @@ pub enum Error {
     /// that extends the last finalized block (a stale fork, or a lower finality target).
     #[error("block {0:?} is not a descendant of the last finalized block")]
     NotDescendantOfFinalized(H256),
+    /// A state snapshot was refused: unreadable, truncated, malformed, of another block
+    /// than the trusted one or of another chain, or its entries do not give the header's
+    /// state root; or the database cannot take one (it already holds blocks). The text
+    /// says which.
+    #[error("state snapshot: {0}")]
+    Snapshot(String),
     /// Reading or changing state failed outside a runtime call: a trie read, an overlay
     /// transaction that was not open, a built block whose state root differs from the
     /// overlay's, a block number that overflows, or a keystore-dependent call on a node

@@ -17,13 +17,15 @@ pub mod db;
 pub mod error;
 pub mod executor;
 pub mod state;
+pub mod state_db;
 pub mod verified;
 
 pub use block_builder::{BlockBuilder, BuiltBlock, PushError};
 pub use chain_spec::{ChainSpec, ChainType};
 pub use client::{
     Block, BlockImportNotification, BlockOrigin, BlockVerifier, ChainInfo, Client, ClientConfig,
-    FinalityNotification, ImportBlock, ImportResult, TreeRoute,
+    FinalityNotification, ImportBlock, ImportResult, StateDbStats, TreeRoute,
 };
 pub use error::{Error, Result};
+pub use state_db::{BlocksPruning, StatePruning};
 pub use verified::VerifiedCache;

@@ -16,6 +16,7 @@ mod network;
 mod persistence;
 mod prometheus;
 mod proof_of_stake;
+mod pruning;
 mod rollup;
 mod rpc_policy;
 mod sequencer;

@@ -113,7 +113,19 @@ impl Client {
             new_info.best_number = best_leaf.0;
         }
         batch.put(col::META, meta_key::FINALIZED, &(hash, number).encode())?;
+        // Forks discarded and state pruned in the same batch: a crash leaves the old
+        // finalized block with its journals, or the new one with pruning done.
+        let mut commit = self.state_db.commit();
+        let pruned = self.state_db.finalize(
+            &self.db,
+            &mut batch,
+            &mut commit,
+            info.finalized_number,
+            &newly,
+        )?;
+        commit.write_into(&self.db, &mut batch)?;
         self.db.write(batch)?;
+        self.state_db.applied(&pruned);
         *self.info.write() = new_info;
         self.prune_leaves(&new_info)?;
         let _ = self.finality.send(FinalityNotification {

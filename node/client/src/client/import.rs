@@ -201,7 +201,8 @@ impl Client {
         };
 
         let mut batch = self.db.batch();
-        write_changes(&mut batch, changes)?;
+        let mut commit = self.state_db.commit();
+        write_changes(self, &mut commit, (hash, number, parent_hash), changes)?;
         batch.put(col::HEADERS, hash_key(&hash), &block.header.encode())?;
         batch.put(col::BODIES, hash_key(&hash), &block.body.encode())?;
         if let Some(j) = &block.justifications {
@@ -237,6 +238,7 @@ impl Client {
             new_info.best_number = number;
         }
         let mut newly_finalized = Vec::new();
+        let mut pruned = Default::default();
         if block.finalize {
             if !is_new_best {
                 return Err(Error::invalid(
@@ -246,13 +248,22 @@ impl Client {
             }
             newly_finalized = self.finalized_range(&info, parent_hash)?;
             newly_finalized.push(hash);
+            pruned = self.state_db.finalize(
+                &self.db,
+                &mut batch,
+                &mut commit,
+                info.finalized_number,
+                &newly_finalized,
+            )?;
             batch.put(col::META, meta_key::FINALIZED, &(hash, number).encode())?;
             new_info.finalized_hash = hash;
             new_info.finalized_number = number;
         }
+        commit.write_into(&self.db, &mut batch)?;
         let written = Instant::now();
         self.db.write(batch)?;
         let write_time = written.elapsed();
+        self.state_db.applied(&pruned);
         *self.info.write() = new_info;
         *self.leaves.write() = leaves;
         if block.finalize {

@@ -7,6 +7,7 @@ use crate::{
     error::{Error, Result},
     executor,
     state::StateBackend,
+    state_db::StatePruning,
 };
 use codec::Decode;
 use echonet_runtime::Header;
@@ -15,6 +16,24 @@ use sp_externalities::Extensions;
 use sp_keystore::KeystoreExt;
 use sp_runtime::{Justifications, OpaqueExtrinsic};
 use sp_state_machine::{Backend as _, IterArgs, OverlayedChanges};
+
+/// What the state columns of the database hold, as `(keys, bytes of keys and values)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateDbStats {
+    /// Trie nodes (STATE).
+    pub nodes: (u64, u64),
+    /// Reference counts (STATE_RC; empty on an archive node).
+    pub refcounts: (u64, u64),
+    /// Per-block journals not yet pruned (JOURNAL).
+    pub journals: (u64, u64),
+}
+
+impl StateDbStats {
+    /// Bytes of all three columns.
+    pub fn total_bytes(&self) -> u64 {
+        self.nodes.1 + self.refcounts.1 + self.journals.1
+    }
+}
 
 impl Client {
     /// The heads of the chain.
@@ -87,10 +106,27 @@ impl Client {
         let Some(header) = self.header(hash)? else {
             return Ok(None);
         };
-        let extrinsics = self
-            .body(hash)?
-            .ok_or_else(|| Error::Corrupt(format!("block {hash:?} has a header but no body")))?;
+        let Some(extrinsics) = self.body(hash)? else {
+            // Pruned (`--blocks-pruning`): Substrate answers null for such a block too.
+            if self.body_pruned(hash, &header)? {
+                return Ok(None);
+            }
+            return Err(Error::Corrupt(format!(
+                "block {hash:?} has a header but no body"
+            )));
+        };
         Ok(Some(Block { header, extrinsics }))
+    }
+
+    /// Whether `--blocks-pruning` may have deleted the body of `hash`: a canonical block
+    /// below the first kept body, or a block of a fork that finality excluded.
+    fn body_pruned(&self, hash: H256, header: &Header) -> Result<bool> {
+        let info = self.info();
+        if header.number > info.finalized_number {
+            return Ok(!self.is_descendant_of_finalized(header, &info)?);
+        }
+        Ok(header.number < self.state_db.bodies_from()
+            || self.db.canonical_hash(header.number)? != Some(hash))
     }
 
     /// The justifications stored with a block.
@@ -115,24 +151,85 @@ impl Client {
         self.state.at(header.state_root, trusted)
     }
 
-    /// The state after executing block `hash`. [`Error::UnknownBlock`] if it is not stored.
+    /// The state after executing block `hash`. [`Error::UnknownBlock`] if it is not stored,
+    /// [`Error::StateUnavailable`] if its state was pruned or discarded with its fork.
     pub fn state_at(&self, hash: H256) -> Result<StateBackend> {
         let header = self.expect_header(hash)?;
+        if !self.state_kept(hash, &header)? {
+            return Err(Error::StateUnavailable(hash));
+        }
         Ok(self.state_at_header(&header, false))
+    }
+
+    /// Whether the database keeps the state of block `hash` (header `header`): it is not
+    /// below the first block with state ([`Client::state_from`]), and, when pruning,
+    /// not on a fork that finality excluded.
+    pub(super) fn state_kept(&self, hash: H256, header: &Header) -> Result<bool> {
+        if header.number < self.state_db.state_from() {
+            return Ok(false);
+        }
+        if self.state_db.mode() == StatePruning::Archive {
+            return Ok(true);
+        }
+        let info = self.info();
+        if header.number <= info.finalized_number {
+            return Ok(self.db.canonical_hash(header.number)? == Some(hash));
+        }
+        // Above the finalized block: discarded unless it builds on it.
+        self.is_descendant_of_finalized(header, &info)
+    }
+
+    /// A failed trie read at `at`: [`Error::StateUnavailable`] if pruning removed the state
+    /// while it was being read, [`Error::State`] otherwise.
+    pub(super) fn read_error(&self, at: H256, e: impl std::fmt::Display) -> Error {
+        match self.header(at) {
+            Ok(Some(header)) if matches!(self.state_kept(at, &header), Ok(false)) => {
+                Error::StateUnavailable(at)
+            }
+            _ => Error::State(e.to_string()),
+        }
+    }
+
+    /// The state pruning mode in force (`--state-pruning`).
+    pub fn state_pruning(&self) -> StatePruning {
+        self.state_db.mode()
+    }
+
+    /// The first block number whose state the database keeps: 0 on an archive node, and
+    /// on a pruned one until the chain is longer than the window; a state imported without
+    /// its ancestors' (a snapshot) sets it to its block.
+    pub fn state_from(&self) -> u32 {
+        self.state_db.state_from()
+    }
+
+    /// What the state columns hold: live trie nodes, reference counts and journals (keys,
+    /// and bytes of keys and values), counted by iterating them. For tests and benchmarks.
+    pub fn state_db_stats(&self) -> Result<StateDbStats> {
+        Ok(StateDbStats {
+            nodes: self.db.column_stats(col::STATE)?,
+            refcounts: self.db.column_stats(col::STATE_RC)?,
+            journals: self.db.column_stats(col::JOURNAL)?,
+        })
+    }
+
+    /// Compacts the database so that pruned entries leave the files on disk (RocksDB does
+    /// it by itself over time); for benchmarks that measure disk use.
+    pub fn compact_db(&self) -> Result<()> {
+        self.db.compact()
     }
 
     /// A storage value in the state after block `at`; `None` if the key is unset.
     pub fn storage(&self, at: H256, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.state_at(at)?
             .storage(key)
-            .map_err(|e| Error::State(e.to_string()))
+            .map_err(|e| self.read_error(at, e))
     }
 
     /// The blake2-256 hash of a storage value at a block.
     pub fn storage_hash(&self, at: H256, key: &[u8]) -> Result<Option<H256>> {
         self.state_at(at)?
             .storage_hash(key)
-            .map_err(|e| Error::State(e.to_string()))
+            .map_err(|e| self.read_error(at, e))
     }
 
     /// Up to `count` keys with `prefix`, after `start_after` (exclusive), in order.
@@ -148,10 +245,10 @@ impl Client {
         args.prefix = Some(prefix);
         args.start_at = start_after;
         args.start_at_exclusive = true;
-        let iter = state.keys(args).map_err(|e| Error::State(e.to_string()))?;
+        let iter = state.keys(args).map_err(|e| self.read_error(at, e))?;
         let mut out = Vec::new();
         for key in iter.take(count) {
-            out.push(key.map_err(|e| Error::State(e.to_string()))?);
+            out.push(key.map_err(|e| self.read_error(at, e))?);
         }
         Ok(out)
     }

@@ -8,4 +8,6 @@ mod aux;
 mod chain_specs;
 mod deep;
 mod executor;
+mod pruning;
+mod snapshot;
 mod verified;
