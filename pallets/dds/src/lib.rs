@@ -693,7 +693,7 @@ pub mod pallet {
         /// tree and the shard's path in the content tree. A wrong proof penalizes the caller
         /// and closes the challenge (the call succeeds, so that the penalty stands).
         #[pallet::call_index(6)]
-        #[pallet::weight(T::WeightInfo::answer_challenge())]
+        #[pallet::weight(T::WeightInfo::answer_challenge().max(T::WeightInfo::answer_challenge_wrong()))]
         pub fn answer_challenge(
             origin: OriginFor<T>,
             id: ChallengeId,

@@ -26,6 +26,8 @@ pub trait WeightInfo {
     fn confirm_stored(n: u32) -> Weight;
     /// `answer_challenge`: two Merkle paths of up to 32 levels over a 4 KiB segment, reputation, and a payment from a hold.
     fn answer_challenge() -> Weight;
+    /// `answer_challenge` with a wrong proof that slashes the provider out of a full set.
+    fn answer_challenge_wrong() -> Weight;
     /// `close_deal`: `s` shards: assignments and index entries removed, payments to providers and a release.
     fn close_deal(s: u32) -> Weight;
     /// `request_retrieval_check`: the witness event submission and the check's record.
@@ -90,6 +92,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
         Weight::from_parts(120_000_000, 8000)
             .saturating_add(T::DbWeight::get().reads(5))
             .saturating_add(T::DbWeight::get().writes(5))
+    }
+    fn answer_challenge_wrong() -> Weight {
+        Weight::from_parts(150_000_000, 120000)
+            .saturating_add(T::DbWeight::get().reads(8))
+            .saturating_add(T::DbWeight::get().writes(8))
     }
     fn close_deal(s: u32) -> Weight {
         Weight::from_parts(80_000_000, 8000)
@@ -163,6 +170,9 @@ impl WeightInfo for () {
     }
     fn answer_challenge() -> Weight {
         Weight::from_parts(120_000_000, 8000)
+    }
+    fn answer_challenge_wrong() -> Weight {
+        Weight::from_parts(150_000_000, 120000)
     }
     fn close_deal(_s: u32) -> Weight {
         Weight::from_parts(80_000_000, 8000)
