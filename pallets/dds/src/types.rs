@@ -361,42 +361,75 @@ pub struct NoCapacity;
 /// [`placement_key`]`(seed, cid, s)` that has room, preferring, in this order: a provider
 /// and operator not yet used in the shard's chunk; a provider not yet used in the chunk;
 /// any provider (a network smaller than `k + m` providers, e.g. one dev node, still
-/// stores everything). O(shards × providers).
-pub fn place<AccountId: PartialEq>(
+/// stores everything). O(shards × providers) distance comparisons, each check O(1).
+pub fn place<AccountId: Ord>(
     set: &mut [ProviderSlot<AccountId>],
     seed: &Hash,
     cid: &Hash,
     layout: &Layout,
 ) -> Result<alloc::vec::Vec<u32>, NoCapacity> {
+    // Operators as small integers, so that "operator used in this chunk" is a flag.
+    let mut operators: alloc::collections::BTreeMap<&AccountId, usize> = Default::default();
+    let group: alloc::vec::Vec<usize> = set
+        .iter()
+        .map(|s| {
+            let next = operators.len();
+            *operators.entry(&s.operator).or_insert(next)
+        })
+        .collect();
+    let groups = operators.len();
+    drop(operators);
     let mut out = alloc::vec::Vec::with_capacity(layout.shard_count() as usize);
     let per = layout.shards_per_chunk();
+    let mut used_provider = alloc::vec![false; set.len()];
+    let mut used_operator = alloc::vec![false; groups];
     for chunk in 0..layout.chunk_count() {
-        let mut used: alloc::vec::Vec<u32> = alloc::vec::Vec::with_capacity(per as usize);
+        let mut picked: alloc::vec::Vec<u32> = alloc::vec::Vec::with_capacity(per as usize);
         for pos in 0..per {
             let shard = chunk * per + pos;
             let need = u64::from(layout.shard_len(shard).ok_or(NoCapacity)?);
             let key = placement_key(seed, cid, shard);
-            let pick = nearest(set, &key, need, |i, s| {
-                !used.contains(&i)
-                    && !used
-                        .iter()
-                        .any(|u| set_operator(set, *u).is_some_and(|op| op == &s.operator))
+            let fresh = |i: u32| !used_provider.get(i as usize).copied().unwrap_or(true);
+            let pick = nearest(set, &key, need, |i, _| {
+                fresh(i)
+                    && !group
+                        .get(i as usize)
+                        .and_then(|g| used_operator.get(*g))
+                        .copied()
+                        .unwrap_or(true)
             })
-            .or_else(|| nearest(set, &key, need, |i, _| !used.contains(&i)))
+            .or_else(|| nearest(set, &key, need, |i, _| fresh(i)))
             .or_else(|| nearest(set, &key, need, |_, _| true))
             .ok_or(NoCapacity)?;
             if let Some(slot) = set.get_mut(pick as usize) {
                 slot.free = slot.free.saturating_sub(need);
             }
-            used.push(pick);
+            if let Some(f) = used_provider.get_mut(pick as usize) {
+                *f = true;
+            }
+            if let Some(f) = group
+                .get(pick as usize)
+                .and_then(|g| used_operator.get_mut(*g))
+            {
+                *f = true;
+            }
+            picked.push(pick);
             out.push(pick);
+        }
+        // Reset only what this chunk set.
+        for i in picked {
+            if let Some(f) = used_provider.get_mut(i as usize) {
+                *f = false;
+            }
+            if let Some(f) = group
+                .get(i as usize)
+                .and_then(|g| used_operator.get_mut(*g))
+            {
+                *f = false;
+            }
         }
     }
     Ok(out)
-}
-
-fn set_operator<AccountId>(set: &[ProviderSlot<AccountId>], i: u32) -> Option<&AccountId> {
-    set.get(i as usize).map(|s| &s.operator)
 }
 
 /// The index of the slot nearest to `key` with at least `need` free bytes that `allowed`
