@@ -71,10 +71,8 @@ impl pallet_dds::Config for Runtime {
     type MaxAddressesLen = ConstU32<512>;
     /// At most 4,096 retrieval checks wait for receipts.
     type MaxPendingRetrievals = ConstU32<4_096>;
-    /// Not yet measured on the reference machine: the pallet's hand-written upper bounds,
-    /// priced with this runtime's `DbWeight` (`benchmark pallet --pallet pallet_dds`
-    /// replaces them).
-    type WeightInfo = pallet_dds::weights::SubstrateWeight<Runtime>;
+    /// Measured natively (`benchmark pallet --pallet pallet_dds`).
+    type WeightInfo = crate::weights::pallet_dds::WeightInfo<Runtime>;
     #[cfg(feature = "runtime-benchmarks")]
     type BenchmarkHelper = DdsBenchmarkHelper;
 }
