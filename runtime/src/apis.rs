@@ -162,6 +162,20 @@ impl_runtime_apis! {
         }
     }
 
+    impl pallet_dds::DdsApi<Block, AccountId, BlockNumber> for Runtime {
+        fn assignments(cid: [u8; 32]) -> Vec<pallet_dds::ShardHolder<AccountId>> {
+            Dds::api_assignments(cid)
+        }
+        fn providers() -> Vec<pallet_dds::ProviderInfo<AccountId>> {
+            Dds::api_providers()
+        }
+        fn challenges(
+            provider: AccountId,
+        ) -> Vec<(pallet_dds::ChallengeId, [u8; 32], pallet_dds::Challenge<AccountId, BlockNumber>)> {
+            Dds::api_challenges(provider)
+        }
+    }
+
     impl pallet_transaction_payment_rpc_runtime_api::TransactionPaymentApi<Block, Balance> for Runtime {
         fn query_info(
             uxt: <Block as BlockT>::Extrinsic,

@@ -157,6 +157,9 @@ pub fn genesis(
         params: dev_domains_params(),
         domains: Vec::new(),
     });
+    patch["dds"] = serde_json::json!(pallet_dds::GenesisConfig::<Runtime> {
+        params: crate::dds::dev_params(),
+    });
     patch
 }
 

@@ -128,6 +128,7 @@ mod benches {
         [pallet_ads, Ads]
         [pallet_poe, Poe]
         [pallet_domains, Domains]
+        [pallet_dds, Dds]
     );
 }
 
@@ -135,6 +136,8 @@ mod benches {
 pub mod apis;
 #[warn(missing_docs)]
 pub mod configs;
+#[warn(missing_docs)]
+pub mod dds;
 #[warn(missing_docs)]
 pub mod domains;
 #[warn(missing_docs)]
@@ -369,6 +372,9 @@ mod runtime {
     // Optimization domains (see `domains`).
     #[runtime::pallet_index(27)]
     pub type Domains = pallet_domains;
+    // Distributed data store: deals and proof of storage (see `dds`).
+    #[runtime::pallet_index(28)]
+    pub type Dds = pallet_dds;
 }
 
 /// Well-known storage keys the node reads directly, so that it does not need to know

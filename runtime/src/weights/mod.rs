@@ -18,6 +18,7 @@ pub mod pallet_ads;
 pub mod pallet_balances;
 pub mod pallet_bridge;
 pub mod pallet_conviction_voting;
+pub mod pallet_dds;
 pub mod pallet_domains;
 pub mod pallet_evidence;
 pub mod pallet_multisig;

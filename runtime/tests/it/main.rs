@@ -5,6 +5,7 @@
 //! one module per area.
 
 mod bridge_costs;
+mod dds;
 mod deep_extrinsic;
 mod fees;
 mod governance;
