@@ -8,7 +8,7 @@ use schnellru::{Limiter, LruMap};
 use crate::manifest::Cid;
 
 /// Cache key: content and chunk index.
-pub(crate) type ChunkKey = (Cid, u64);
+pub(crate) type ChunkKey = (Cid, u32);
 
 /// Limits the cache by the total bytes of its chunks.
 pub(crate) struct ByBytes {
@@ -94,6 +94,7 @@ impl ChunkCache {
         self.map.lock().limiter().used
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.map.lock().len()
     }

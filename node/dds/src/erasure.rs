@@ -22,12 +22,12 @@ impl Coder {
     }
 
     /// Codes `chunk` into `shards` (resized to k + m shards of ⌈len / k⌉ bytes, reusing their
-    /// allocations) and writes each shard's leaf into `leaves`.
+    /// allocations) and writes each shard's segment root into `roots`.
     pub fn encode(
         &self,
         chunk: &[u8],
         shards: &mut Vec<Vec<u8>>,
-        leaves: &mut Vec<Hash>,
+        roots: &mut Vec<Hash>,
     ) -> Result<(), DdsError> {
         if chunk.is_empty() {
             return Err(DdsError::Empty);
@@ -46,8 +46,8 @@ impl Coder {
         self.rs
             .encode(&mut shards[..])
             .map_err(|e| DdsError::Coding(e.to_string()))?;
-        leaves.clear();
-        leaves.extend(shards.iter().map(|s| merkle::shard_leaf(s)));
+        roots.clear();
+        roots.extend(shards.iter().map(|s| merkle::segment_root(s)));
         Ok(())
     }
 
@@ -115,7 +115,7 @@ mod tests {
             let (mut shards, mut leaves) = (Vec::new(), Vec::new());
             coder.encode(&chunk, &mut shards, &mut leaves).unwrap();
             assert_eq!(shards.len(), usize::from(k + m));
-            assert_eq!(leaves[0], merkle::shard_leaf(&shards[0]));
+            assert_eq!(leaves[0], merkle::segment_root(&shards[0]));
             let n = usize::from(k + m);
             let mut out = Vec::new();
             for keep in

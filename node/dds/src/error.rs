@@ -47,7 +47,7 @@ pub enum DdsError {
     #[error("chunk {chunk} unavailable: {have} valid shards of the {need} needed")]
     Unavailable {
         /// The chunk index.
-        chunk: u64,
+        chunk: u32,
         /// Valid shards found.
         have: usize,
         /// Shards needed (k).

@@ -66,7 +66,7 @@ pub struct Stat {
     /// The content tree's root (what a storage deal commits to).
     pub root: Hash,
     /// Chunks in the content.
-    pub chunks: u64,
+    pub chunks: u32,
     /// Shards of this content held by this node.
     pub local_shards: u64,
 }
@@ -149,9 +149,9 @@ impl Dds {
         let mut added: Vec<Hash> = Vec::new();
         let mut done = 0u64;
         let result = pipeline::encode_stream(content, params, self.config.max_put_size, |chunk| {
-            for (leaf, shard) in chunk.leaves.iter().zip(chunk.shards) {
-                if self.store.put_shard(leaf, shard)? {
-                    added.push(*leaf);
+            for (root, shard) in chunk.segment_roots.iter().zip(chunk.shards) {
+                if self.store.put_shard(root, shard)? {
+                    added.push(*root);
                 }
             }
             done += chunk.len as u64;
@@ -179,22 +179,22 @@ impl Dds {
         &self,
         cid: &Cid,
         manifest: &Manifest,
-        index: u64,
+        index: u32,
     ) -> Result<Arc<Vec<u8>>, DdsError> {
         if let Some(chunk) = self.cache.get(&(*cid, index)) {
             return Ok(chunk);
         }
-        let header = manifest.header();
-        if index >= header.chunk_count() {
+        let layout = manifest.layout();
+        let k = usize::from(layout.k());
+        let Some(chunk_len) = layout.chunk_len(index) else {
             return Err(DdsError::Unavailable {
                 chunk: index,
                 have: 0,
-                need: header.k.into(),
+                need: k,
             });
-        }
-        let coder = erasure::Coder::new(&header.params())?;
-        let per = header.params().shards_per_chunk();
-        let k = usize::from(header.k);
+        };
+        let coder = erasure::Coder::new(&manifest.params())?;
+        let per = manifest.params().shards_per_chunk();
         let mut slots: Vec<Option<Vec<u8>>> = vec![None; per];
         let mut have = 0;
         // Data shards first: with all k of them no decoding is needed.
@@ -202,17 +202,17 @@ impl Dds {
             if have == k {
                 break;
             }
-            let Some(leaf) = manifest.leaf(index, i) else {
+            let Some(root) = manifest.segment_root(index, i as u32) else {
                 break;
             };
-            if let Some(shard) = self.store.get_shard(leaf)? {
+            if let Some(shard) = self.store.get_shard(root)? {
                 *slot = Some(shard);
                 have += 1;
             }
         }
         let mut chunk = Vec::new();
         coder
-            .decode(&mut slots, header.chunk_len(index), &mut chunk)
+            .decode(&mut slots, chunk_len as usize, &mut chunk)
             .map_err(|e| match e {
                 DdsError::NotEnoughShards { have, need } => DdsError::Unavailable {
                     chunk: index,
@@ -236,7 +236,7 @@ impl Dds {
     ) -> Result<u64, DdsError> {
         let manifest = self.manifest(cid)?;
         let mut written = 0u64;
-        for index in 0..manifest.header().chunk_count() {
+        for index in 0..manifest.layout().chunk_count() {
             let chunk = self.read_chunk(cid, &manifest, index)?;
             out.write_all(&chunk)?;
             written += chunk.len() as u64;
@@ -250,8 +250,8 @@ impl Dds {
     pub fn stat(&self, cid: &Cid) -> Result<Stat, DdsError> {
         let manifest = self.manifest(cid)?;
         let mut local_shards = 0;
-        for leaf in manifest.leaves() {
-            if self.store.has_shard(leaf)? {
+        for root in manifest.segment_roots() {
+            if self.store.has_shard(root)? {
                 local_shards += 1;
             }
         }
@@ -259,7 +259,7 @@ impl Dds {
             cid: *cid,
             header: *manifest.header(),
             root: manifest.root(),
-            chunks: manifest.header().chunk_count(),
+            chunks: manifest.layout().chunk_count(),
             local_shards,
         })
     }

@@ -2,7 +2,10 @@
 
 use codec::{Decode, DecodeLimit, Encode};
 
-use crate::{merkle, DdsError, Hash};
+use crate::{
+    merkle::{self, Layout},
+    DdsError, Hash,
+};
 
 /// The default chunk size: 1 MiB.
 pub const DEFAULT_CHUNK_SIZE: u32 = 1 << 20;
@@ -104,131 +107,107 @@ impl Params {
     }
 }
 
-/// What the content id commits to besides the root: sizes and parameters. Its SCALE
-/// encoding is hashed into the cid, so its field order and widths are protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct Header {
-    /// Content size in bytes.
-    pub size: u64,
-    /// Bytes per chunk.
-    pub chunk_size: u32,
-    /// Data shards per chunk.
-    pub k: u8,
-    /// Parity shards per chunk.
-    pub m: u8,
-    /// Shards in all: chunks × (k + m).
-    pub shard_count: u32,
+/// What the content id commits to besides the root: sizes and parameters (SCALE encoded in
+/// the cid, so its field order and widths are protocol).
+pub use crate::merkle::ManifestHeader as Header;
+
+/// Version 1 of the manifest on the wire and on disk.
+#[derive(Encode, Decode)]
+struct ManifestV1 {
+    header: Header,
+    segment_roots: Vec<Hash>,
 }
 
-impl Header {
-    /// The parameters this header was made with.
-    pub fn params(&self) -> Params {
-        Params {
-            chunk_size: self.chunk_size,
-            k: self.k,
-            m: self.m,
-        }
-    }
-
-    /// The number of chunks.
-    pub fn chunk_count(&self) -> u64 {
-        self.params().chunk_count(self.size)
-    }
-
-    /// Length of chunk `index` (only the last one may be short).
-    pub fn chunk_len(&self, index: u64) -> usize {
-        let start = index.saturating_mul(u64::from(self.chunk_size));
-        self.size
-            .saturating_sub(start)
-            .min(u64::from(self.chunk_size)) as usize
-    }
-
-    /// Length of each shard of chunk `index`: ⌈chunk length / k⌉.
-    pub fn shard_len(&self, index: u64) -> usize {
-        self.chunk_len(index).div_ceil(usize::from(self.k.max(1)))
-    }
-}
-
-/// Version 1 of the manifest: the header and the content tree's leaves (one a shard).
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub struct ManifestV1 {
-    /// Sizes and parameters.
-    pub header: Header,
-    /// The shards' segment roots, in order (chunk 0 shard 0..k+m−1, chunk 1 …).
-    pub leaves: Vec<Hash>,
-}
-
-/// The manifest as stored and exchanged; the version byte lets later formats coexist.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
-pub enum Manifest {
-    /// The first format.
+/// The manifest as encoded; the version byte lets later formats coexist.
+#[derive(Encode, Decode)]
+enum Versioned {
     #[codec(index = 1)]
     V1(ManifestV1),
 }
 
+/// The description of stored content: the header and every shard's segment root (the
+/// content tree's leaves are derived from them). Only consistent manifests exist: every
+/// constructor checks the parameters, the size and the number of roots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    header: Header,
+    layout: Layout,
+    segment_roots: Vec<Hash>,
+}
+
 impl Manifest {
     /// Builds and checks a manifest from its parts.
-    pub fn new(header: Header, leaves: Vec<Hash>) -> Result<Self, DdsError> {
-        let m = Manifest::V1(ManifestV1 { header, leaves });
-        m.check()?;
-        Ok(m)
+    pub fn new(header: Header, segment_roots: Vec<Hash>) -> Result<Self, DdsError> {
+        let layout = Layout::from_header(&header)
+            .map_err(|e| DdsError::MalformedManifest(format!("impossible layout: {e:?}")))?;
+        if header.shard_count > MAX_SHARD_COUNT {
+            return Err(DdsError::MalformedManifest(format!(
+                "{} shards exceed the limit of {MAX_SHARD_COUNT}",
+                header.shard_count
+            )));
+        }
+        if segment_roots.len() as u64 != u64::from(header.shard_count) {
+            return Err(DdsError::MalformedManifest(
+                "root count differs from shard count".into(),
+            ));
+        }
+        Ok(Manifest {
+            header,
+            layout,
+            segment_roots,
+        })
     }
 
     /// The header.
     pub fn header(&self) -> &Header {
-        match self {
-            Manifest::V1(v) => &v.header,
+        &self.header
+    }
+
+    /// Where every chunk, shard and segment lies.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The parameters the content was coded with.
+    pub fn params(&self) -> Params {
+        Params {
+            chunk_size: self.header.chunk_size,
+            k: self.header.k,
+            m: self.header.m,
         }
     }
 
-    /// The content tree's leaves.
-    pub fn leaves(&self) -> &[Hash] {
-        match self {
-            Manifest::V1(v) => &v.leaves,
-        }
+    /// The shards' segment roots, in shard order.
+    pub fn segment_roots(&self) -> &[Hash] {
+        &self.segment_roots
     }
 
-    /// The leaf of shard `shard` of chunk `chunk`.
-    pub fn leaf(&self, chunk: u64, shard: usize) -> Option<&Hash> {
-        let per = self.header().params().shards_per_chunk() as u64;
-        let idx = chunk.checked_mul(per)?.checked_add(shard as u64)?;
-        self.leaves().get(usize::try_from(idx).ok()?)
+    /// The segment root of shard `shard` (0..k+m) of chunk `chunk`.
+    pub fn segment_root(&self, chunk: u32, shard: u32) -> Option<&Hash> {
+        let idx = chunk
+            .checked_mul(self.layout.shards_per_chunk())?
+            .checked_add(shard)?;
+        self.segment_roots.get(usize::try_from(idx).ok()?)
     }
 
-    /// The content tree's root.
+    /// The content tree's root (what a storage deal commits to).
     pub fn root(&self) -> Hash {
-        merkle::root(self.leaves()).unwrap_or([0u8; 32])
+        // A checked manifest has at least one shard.
+        merkle::content_root(&self.segment_roots).unwrap_or([0u8; 32])
     }
 
     /// The content id.
     pub fn cid(&self) -> Cid {
-        Cid(merkle::cid(&self.header().encode(), &self.root()))
+        Cid(merkle::cid(&self.header, &self.root()))
     }
 
-    /// Checks internal consistency: valid parameters, non-empty, shard count matching the
-    /// size and the leaves.
-    pub fn check(&self) -> Result<(), DdsError> {
-        let h = self.header();
-        h.params().validate()?;
-        if h.size == 0 {
-            return Err(DdsError::MalformedManifest("empty content".into()));
-        }
-        let expected = h
-            .chunk_count()
-            .checked_mul(h.params().shards_per_chunk() as u64)
-            .filter(|n| *n <= u64::from(MAX_SHARD_COUNT));
-        if expected != Some(u64::from(h.shard_count)) {
-            return Err(DdsError::MalformedManifest(format!(
-                "shard count {} does not match size {} and parameters",
-                h.shard_count, h.size
-            )));
-        }
-        if self.leaves().len() as u64 != u64::from(h.shard_count) {
-            return Err(DdsError::MalformedManifest(
-                "leaf count differs from shard count".into(),
-            ));
-        }
-        Ok(())
+    /// The SCALE encoding (version byte first).
+    pub fn encode(&self) -> Vec<u8> {
+        Versioned::V1(ManifestV1 {
+            header: self.header,
+            segment_roots: self.segment_roots.clone(),
+        })
+        .encode()
     }
 
     /// Decodes a manifest received from outside: bounded in size and depth, checked, and
@@ -240,9 +219,9 @@ impl Manifest {
                 bytes.len()
             )));
         }
-        let m = Manifest::decode_all_with_depth_limit(4, &mut &bytes[..])
+        let Versioned::V1(v1) = Versioned::decode_all_with_depth_limit(4, &mut &bytes[..])
             .map_err(|e| DdsError::MalformedManifest(e.to_string()))?;
-        m.check()?;
+        let m = Manifest::new(v1.header, v1.segment_roots)?;
         if let Some(cid) = expected {
             if m.cid() != *cid {
                 return Err(DdsError::MalformedManifest(
@@ -327,22 +306,6 @@ mod tests {
                 "{p:?}"
             );
         }
-    }
-
-    #[test]
-    fn header_chunk_and_shard_lengths() {
-        let h = Header {
-            size: 2 * 4096 + 10,
-            chunk_size: 4096,
-            k: 4,
-            m: 2,
-            shard_count: 18,
-        };
-        assert_eq!(h.chunk_count(), 3);
-        assert_eq!(h.chunk_len(0), 4096);
-        assert_eq!(h.chunk_len(2), 10);
-        assert_eq!(h.shard_len(2), 3);
-        assert_eq!(h.chunk_len(3), 0);
     }
 
     #[test]

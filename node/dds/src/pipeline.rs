@@ -12,13 +12,13 @@ use crate::{
 /// One coded chunk, handed to the sink of [`encode_stream`].
 pub struct CodedChunk<'a> {
     /// Chunk index.
-    pub index: u64,
+    pub index: u32,
     /// Content bytes in the chunk.
     pub len: usize,
     /// The k + m shards.
     pub shards: &'a [Vec<u8>],
-    /// Their leaves.
-    pub leaves: &'a [Hash],
+    /// Their segment roots.
+    pub segment_roots: &'a [Hash],
 }
 
 /// Reads `reader` to its end, codes it chunk by chunk and hands each chunk to `sink`.
@@ -36,7 +36,7 @@ pub fn encode_stream<R: Read>(
     let (mut shards, mut leaves) = (Vec::new(), Vec::new());
     let mut all_leaves: Vec<Hash> = Vec::new();
     let mut size: u64 = 0;
-    let mut index = 0u64;
+    let mut index = 0u32;
     loop {
         let len = read_full(&mut reader, &mut buf)?;
         if len == 0 {
@@ -57,7 +57,7 @@ pub fn encode_stream<R: Read>(
             index,
             len,
             shards: &shards,
-            leaves: &leaves,
+            segment_roots: &leaves,
         })?;
         index += 1;
         if len < chunk_size {

@@ -1,7 +1,7 @@
-//! The shard store on disk: `<dir>/shards/<xx>/<leaf hex>` files and a RocksDB index in
+//! The shard store on disk: `<dir>/shards/<xx>/<segment root hex>` files and a RocksDB index in
 //! `<dir>/index` (shard sizes, manifests, bytes used).
 //!
-//! Shards are content addressed by their leaf, so identical shards are stored once and a
+//! Shards are content addressed by their segment root (called `leaf` here), so identical shards are stored once and a
 //! shard is immutable. A write goes to `<dir>/tmp`, is fsynced, renamed into place and the
 //! directory fsynced; only then is it indexed. A crash therefore leaves at worst an
 //! unindexed file (never a half shard that is served as whole), and every read is checked
@@ -150,7 +150,7 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         };
-        if merkle::shard_leaf(&bytes) != *leaf {
+        if merkle::segment_root(&bytes) != *leaf {
             tracing::warn!(target: "dds", leaf = %hex::encode(leaf), "corrupt shard on disk dropped");
             self.corrupt.fetch_add(1, Ordering::Relaxed);
             self.remove_shard(leaf)?;
@@ -207,7 +207,7 @@ mod tests {
     use super::*;
 
     fn leaf_of(b: &[u8]) -> Hash {
-        merkle::shard_leaf(b)
+        merkle::segment_root(b)
     }
 
     #[test]

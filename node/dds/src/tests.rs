@@ -52,12 +52,12 @@ fn get_survives_any_two_lost_or_corrupt_shards_per_chunk() {
     let dds = open(dir.path(), 1 << 30);
     let data = content(5 * 4096, 1);
     let m = dds.put(&data[..], SMALL, |_| {}).unwrap();
-    for chunk in 0..5u64 {
+    for chunk in 0..5u32 {
         // Chunk c loses data shard c % 4 and has data shard (c + 1) % 4 corrupted on disk
         // (data shards are read first, so both losses force a decode from parity).
-        let lost = m.leaf(chunk, (chunk % 4) as usize).unwrap();
+        let lost = m.segment_root(chunk, chunk % 4).unwrap();
         dds.store().remove_shard(lost).unwrap();
-        let bad = m.leaf(chunk, ((chunk + 1) % 4) as usize).unwrap();
+        let bad = m.segment_root(chunk, (chunk + 1) % 4).unwrap();
         std::fs::write(dds.store().shard_file(bad), b"rotten").unwrap();
     }
     let mut out = Vec::new();
@@ -69,7 +69,9 @@ fn get_survives_any_two_lost_or_corrupt_shards_per_chunk() {
         "each corrupt shard was detected"
     );
     // A third loss in one chunk makes it unavailable, with a clear error.
-    dds.store().remove_shard(m.leaf(0, 4).unwrap()).unwrap();
+    dds.store()
+        .remove_shard(m.segment_root(0, 4).unwrap())
+        .unwrap();
     let err = dds.get(&m.cid(), std::io::sink(), |_| {}).unwrap_err();
     assert!(
         matches!(
@@ -169,8 +171,8 @@ fn cache_serves_chunks_after_their_shards_are_gone() {
     let m = dds.put(&data[..], SMALL, |_| {}).unwrap();
     dds.get(&m.cid(), std::io::sink(), |_| {}).unwrap();
     assert_eq!(dds.usage().cache_bytes, data.len() as u64);
-    for leaf in m.leaves() {
-        dds.store().remove_shard(leaf).unwrap();
+    for root in m.segment_roots() {
+        dds.store().remove_shard(root).unwrap();
     }
     let mut out = Vec::new();
     dds.get(&m.cid(), &mut out, |_| {}).unwrap();
