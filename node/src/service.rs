@@ -351,6 +351,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
             is_validator: validator,
             network: Arc::new(network_status),
             test_switches: cmd.dev_test_switches.then(|| net.clone()),
+            dds: crate::dds::open(&cmd, &config_dir)?,
         },
     )
     .await?;

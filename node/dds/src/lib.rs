@@ -12,9 +12,11 @@
 //! Content ids are written `0x` followed by 64 hex digits.
 
 pub mod erasure;
+pub mod gateway;
 pub mod manifest;
 pub mod merkle;
 pub mod pipeline;
+pub mod rpc;
 pub mod store;
 
 mod cache;
@@ -277,3 +279,5 @@ impl Dds {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_http;
