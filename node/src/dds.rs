@@ -269,30 +269,50 @@ fn put(cmd: &PutCmd) -> anyhow::Result<()> {
     } else {
         format!("?{}", query.join("&"))
     };
+    // `Expect: 100-continue`: the node checks the size against its limit and free space
+    // first, so that a refused upload is not sent at all (and its answer is not lost to a
+    // connection reset while we are still sending).
     write!(
         stream,
-        "POST /dds{query} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/octet-stream\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+        "POST /dds{query} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/octet-stream\r\nContent-Length: {size}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
     )?;
-    let mut progress = Progress::new(size, cmd.conn.quiet);
-    let mut buf = vec![0u8; 1 << 20];
-    let mut sent = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    reader
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_secs(5)))?;
+    let early = match read_head(&mut reader) {
+        Ok((100, _)) => None,
+        Ok(final_answer) => Some(final_answer),
+        // No interim answer in time: send anyway, as curl does.
+        Err(_) => None,
+    };
+    reader
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_secs(120)))?;
+    let (status, _) = match early {
+        Some(answer) => answer,
+        None => {
+            let mut progress = Progress::new(size, cmd.conn.quiet);
+            let mut buf = vec![0u8; 1 << 20];
+            let mut sent = 0u64;
+            loop {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                if let Err(e) = stream.write_all(&buf[..n]) {
+                    // The node stopped reading (e.g. the body outgrew the limit): its
+                    // answer says why.
+                    tracing::debug!(target: "dds", "upload stopped: {e}");
+                    break;
+                }
+                sent += n as u64;
+                progress.update(sent);
+            }
+            progress.finish(sent);
+            read_head(&mut reader).context("reading the node's answer")?
         }
-        if let Err(e) = stream.write_all(&buf[..n]) {
-            // The node may have refused early (too large, store full) and closed: its
-            // answer says why.
-            tracing::debug!(target: "dds", "upload stopped: {e}");
-            break;
-        }
-        sent += n as u64;
-        progress.update(sent);
-    }
-    progress.finish(sent);
-    let mut reader = BufReader::new(stream);
-    let (status, _) = read_head(&mut reader).context("reading the node's answer")?;
+    };
     let body = small_body(&mut reader);
     if status != 200 {
         bail!(
