@@ -382,6 +382,44 @@ fn get(cmd: &GetCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Registers the store's gauges (`echonet_dds_*`) and refreshes them every 5 s while the
+/// store is open.
+pub fn register_metrics(
+    registry: &prometheus_endpoint::Registry,
+    dds: &Arc<Dds>,
+) -> Result<(), prometheus_endpoint::PrometheusError> {
+    use prometheus_endpoint::{register, Gauge, U64};
+    let gauge = |name: &str, help: &str| register(Gauge::<U64>::new(name, help)?, registry);
+    let used = gauge("echonet_dds_used_bytes", "Bytes of shards stored")?;
+    let capacity = gauge(
+        "echonet_dds_capacity_bytes",
+        "Capacity for shards (--dds-capacity)",
+    )?;
+    let cache = gauge(
+        "echonet_dds_cache_bytes",
+        "Bytes of decoded chunks in the cache",
+    )?;
+    let corrupt = gauge(
+        "echonet_dds_corrupt_shards",
+        "Shards found corrupt on disk and dropped since start",
+    )?;
+    let weak = Arc::downgrade(dds);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        // Ends when the node drops the store.
+        while let Some(dds) = weak.upgrade() {
+            let usage = dds.usage();
+            drop(dds);
+            used.set(usage.used);
+            capacity.set(usage.capacity);
+            cache.set(usage.cache_bytes);
+            corrupt.set(usage.corrupt_shards);
+            tick.tick().await;
+        }
+    });
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,7 @@ pub mod gateway;
 pub mod manifest;
 pub mod merkle;
 pub mod pipeline;
+pub mod protocol;
 pub mod rpc;
 pub mod store;
 
