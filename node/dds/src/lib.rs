@@ -92,6 +92,10 @@ pub struct Dds {
     store: store::Store,
     cache: cache::ChunkCache,
     config: DdsConfig,
+    /// Shards written by puts still in progress, with the number of such puts that use
+    /// each. A failed put removes a shard only when no other unfinished put uses it and no
+    /// finished one does (a finished put takes its shards out of this map for good).
+    pending: parking_lot::Mutex<std::collections::HashMap<Hash, usize>>,
 }
 
 impl Dds {
@@ -101,6 +105,7 @@ impl Dds {
         Ok(Dds {
             store: store::Store::open(dir, config.capacity)?,
             cache: cache::ChunkCache::new(config.cache_bytes),
+            pending: Default::default(),
             config,
         })
     }
@@ -149,12 +154,19 @@ impl Dds {
         params: Params,
         mut progress: impl FnMut(u64),
     ) -> Result<Manifest, DdsError> {
-        let mut added: Vec<Hash> = Vec::new();
+        // Shards this put claimed: written by it, or written by another put that has not
+        // finished yet.
+        let mut claimed: Vec<Hash> = Vec::new();
         let mut done = 0u64;
         let result = pipeline::encode_stream(content, params, self.config.max_put_size, |chunk| {
             for (root, shard) in chunk.segment_roots.iter().zip(chunk.shards) {
+                let mut pending = self.pending.lock();
                 if self.store.put_shard(root, shard)? {
-                    added.push(*root);
+                    pending.insert(*root, 1);
+                    claimed.push(*root);
+                } else if let Some(users) = pending.get_mut(root) {
+                    *users += 1;
+                    claimed.push(*root);
                 }
             }
             done += chunk.len as u64;
@@ -162,10 +174,26 @@ impl Dds {
             Ok(())
         })
         .and_then(|manifest| self.store.put_manifest(&manifest).map(|_| manifest));
-        if result.is_err() {
-            for leaf in &added {
-                if let Err(e) = self.store.remove_shard(leaf) {
-                    tracing::warn!(target: "dds", error = %e, "rolling back a failed put");
+        let mut pending = self.pending.lock();
+        match &result {
+            Ok(_) => {
+                for root in &claimed {
+                    pending.remove(root);
+                }
+            }
+            Err(_) => {
+                for root in &claimed {
+                    let Some(users) = pending.get_mut(root) else {
+                        continue; // a finished put holds it now
+                    };
+                    *users -= 1;
+                    if *users > 0 {
+                        continue;
+                    }
+                    pending.remove(root);
+                    if let Err(e) = self.store.remove_shard(root) {
+                        tracing::warn!(target: "dds", error = %e, "rolling back a failed put");
+                    }
                 }
             }
         }

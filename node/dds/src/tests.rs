@@ -2,6 +2,7 @@
 
 use super::*;
 use rand::{Rng, SeedableRng};
+use std::sync::Arc;
 
 const SMALL: Params = Params {
     chunk_size: 4096,
@@ -177,4 +178,57 @@ fn cache_serves_chunks_after_their_shards_are_gone() {
     let mut out = Vec::new();
     dds.get(&m.cid(), &mut out, |_| {}).unwrap();
     assert_eq!(out, data);
+}
+
+#[test]
+fn failed_put_keeps_the_shards_a_concurrent_finished_put_uses() {
+    use std::sync::mpsc;
+    let dir = tempfile::tempdir().unwrap();
+    let dds = Arc::new(open(dir.path(), 1 << 30));
+    let first = content(4096, 7);
+
+    /// Gives one chunk, reports it, waits for the go-ahead, then fails.
+    struct Failing {
+        chunk: Option<Vec<u8>>,
+        stored: mpsc::Sender<()>,
+        go: mpsc::Receiver<()>,
+    }
+    impl Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if let Some(chunk) = self.chunk.take() {
+                buf[..chunk.len()].copy_from_slice(&chunk);
+                return Ok(chunk.len());
+            }
+            let _ = self.stored.send(());
+            let _ = self.go.recv();
+            Err(std::io::Error::other("connection reset"))
+        }
+    }
+    let (stored_tx, stored_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel();
+    let reader = Failing {
+        chunk: Some(first.clone()),
+        stored: stored_tx,
+        go: go_rx,
+    };
+    let failing = {
+        let dds = dds.clone();
+        std::thread::spawn(move || dds.put(reader, SMALL, |_| {}))
+    };
+    stored_rx.recv().unwrap();
+    // Meanwhile another put of content that starts with the same chunk finishes.
+    let mut second = first.clone();
+    second.extend(content(100, 8));
+    let m = dds.put(&second[..], SMALL, |_| {}).unwrap();
+    go_tx.send(()).unwrap();
+    assert!(failing.join().unwrap().is_err());
+    let stat = dds.stat(&m.cid()).unwrap();
+    assert_eq!(
+        stat.local_shards,
+        u64::from(m.header().shard_count),
+        "shards were rolled back"
+    );
+    let mut out = Vec::new();
+    dds.get(&m.cid(), &mut out, |_| {}).unwrap();
+    assert_eq!(out, second);
 }
