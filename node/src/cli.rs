@@ -38,6 +38,9 @@ pub enum Command {
     /// Proof-of-engagement tools: the reference score aggregator.
     #[command(subcommand)]
     Poe(crate::poe::PoeCmd),
+    /// The distributed data store: put a file into a running node, get content back.
+    #[command(subcommand)]
+    Dds(crate::dds::DdsCmd),
 }
 
 /// Where the chain and its data live; shared by every subcommand that opens a chain.
@@ -293,6 +296,19 @@ pub struct RunCmd {
     /// whether this node rebuilds compact announcements of others.
     #[arg(long, value_name = "MODE", value_enum, default_value_t = BlockRelay::Compact)]
     pub block_relay: BlockRelay,
+
+    /// Most shard data the distributed data store keeps on disk, in MiB
+    /// (under `<base>/chains/<id>/dds`).
+    #[arg(long, value_name = "MiB", default_value_t = 10240)]
+    pub dds_capacity: u64,
+
+    /// Memory for the data store's cache of hot chunks, in MiB (0: none).
+    #[arg(long, value_name = "MiB", default_value_t = 64)]
+    pub dds_cache_size: u64,
+
+    /// Largest content one put accepts (RPC `dds_put` and `POST /dds`), in MiB.
+    #[arg(long, value_name = "MiB", default_value_t = 1024)]
+    pub dds_max_put_size: u64,
 
     #[command(flatten)]
     pub pruning: PruningParams,

@@ -5,6 +5,7 @@ mod benchmark;
 mod cli;
 mod commands;
 mod corpus;
+mod dds;
 mod fee_market;
 mod finality;
 mod informant;
@@ -74,9 +75,10 @@ fn main() {
         Some(Command::ImportBlocks(c)) => &c.shared,
         Some(Command::ExportState(c)) => &c.shared,
         Some(Command::ImportState(c)) => &c.shared,
-        Some(Command::Key(_)) | Some(Command::Benchmark(_)) | Some(Command::Poe(_)) => {
-            &cli.run.shared
-        }
+        Some(Command::Key(_))
+        | Some(Command::Benchmark(_))
+        | Some(Command::Poe(_))
+        | Some(Command::Dds(_)) => &cli.run.shared,
     };
     if let Err(e) = init_logging(&shared.log) {
         eprintln!("Error: {e}");
@@ -113,6 +115,7 @@ fn main() {
         Some(Command::Key(c)) => commands::key(&c),
         Some(Command::Benchmark(c)) => benchmark::run(&c),
         Some(Command::Poe(c)) => poe::run(&c),
+        Some(Command::Dds(c)) => dds::run(&c),
     };
     if let Err(e) = result {
         eprintln!("Error: {e:#}");

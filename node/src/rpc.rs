@@ -22,6 +22,8 @@ pub struct Deps {
     pub network: Arc<dyn NetworkStatus>,
     /// With `--dev-test-switches`: the network whose peers `echonet_setBlockedPeers` blocks.
     pub test_switches: Option<NetworkHandle>,
+    /// The data store: `dds_*` methods and the `/dds` gateway.
+    pub dds: Arc<echonet_dds::Dds>,
 }
 
 /// A running server.
@@ -90,7 +92,11 @@ pub async fn start(
             "--dev-test-switches: echonet_setBlockedPeers is served; never do this in production"
         );
     }
-    let handle = echonet_rpc::server::start_module(config, module)
+    module
+        .merge(echonet_dds::rpc::module(deps.dds.clone()))
+        .context("the data store's method names clash with the RPC's")?;
+    let gateway: Arc<dyn echonet_rpc::HttpRoutes> = Arc::new(crate::dds::Gateway(deps.dds));
+    let handle = echonet_rpc::server::start_module_with_routes(config, module, Some(gateway))
         .await
         .with_context(|| format!("cannot start the RPC server on {listen} (--rpc-port)"))?;
     Ok(Server(handle))

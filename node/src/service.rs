@@ -349,6 +349,12 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
         });
     }
 
+    let dds = crate::dds::open(&cmd, &config_dir)?;
+    if metrics.is_some() {
+        crate::dds::register_metrics(&registry, &dds)
+            .map_err(|e| anyhow!("cannot register data store metrics: {e}"))?;
+    }
+
     let rpc = crate::rpc::start(
         &cmd,
         rpc_listen(&cmd),
@@ -363,6 +369,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
             is_validator: validator,
             network: Arc::new(network_status),
             test_switches: cmd.dev_test_switches.then(|| net.clone()),
+            dds,
         },
     )
     .await?;

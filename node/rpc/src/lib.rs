@@ -55,6 +55,7 @@ use echonet_txpool::Pool;
 use jsonrpsee::RpcModule;
 use std::sync::Arc;
 
+pub use middleware::HttpRoutes;
 pub use server::{start, BatchRequestConfig, RpcConfig, RpcHandle, RpcStartError};
 pub use types::{Health, NodeRole, PeerInfo, SyncState};
 

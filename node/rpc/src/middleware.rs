@@ -334,3 +334,62 @@ mod tests {
         assert!(gcra.reserve(later).is_some());
     }
 }
+
+/// HTTP paths that the RPC port serves besides JSON-RPC (the data store's gateway, `/dds`).
+/// They sit behind the host and origin filters, like JSON-RPC.
+pub trait HttpRoutes: Send + Sync + 'static {
+    /// Whether a request for `path` is ours; all others go to JSON-RPC.
+    fn handles(&self, path: &str) -> bool;
+    /// Answers a request whose path [`HttpRoutes::handles`].
+    fn call(&self, request: HttpRequest) -> Pin<Box<dyn Future<Output = HttpResponse> + Send>>;
+}
+
+/// Sends the requests that [`HttpRoutes`] handles to them, and the rest on.
+#[derive(Clone)]
+pub(crate) struct RoutesLayer(pub(crate) Option<Arc<dyn HttpRoutes>>);
+
+impl<S> Layer<S> for RoutesLayer {
+    type Service = Routes<S>;
+
+    fn layer(&self, inner: S) -> Routes<S> {
+        Routes {
+            inner,
+            routes: self.0.clone(),
+        }
+    }
+}
+
+/// See [`RoutesLayer`].
+#[derive(Clone)]
+pub(crate) struct Routes<S> {
+    inner: S,
+    routes: Option<Arc<dyn HttpRoutes>>,
+}
+
+impl<S, B> Service<HttpRequest<B>> for Routes<S>
+where
+    S: Service<HttpRequest<B>, Response = HttpResponse>,
+    S::Error: Into<BoxError> + 'static,
+    S::Future: Send + 'static,
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = HttpResponse;
+    type Error = BoxError;
+    type Future = BoxedHttp;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: HttpRequest<B>) -> BoxedHttp {
+        if let Some(routes) = &self.routes {
+            if routes.handles(request.uri().path()) {
+                let response = routes.call(request.map(HttpBody::new));
+                return Box::pin(async move { Ok(response.await) });
+            }
+        }
+        let response = self.inner.call(request);
+        Box::pin(async move { response.await.map_err(Into::into) })
+    }
+}

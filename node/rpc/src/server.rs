@@ -16,7 +16,10 @@
 //! Clients that are not browsers send no `Origin` and are served.
 
 use crate::{
-    middleware::{EarlyUnsubscribeLayer, OriginFilterLayer, OriginRule, RateLimitLayer},
+    middleware::{
+        EarlyUnsubscribeLayer, HttpRoutes, OriginFilterLayer, OriginRule, RateLimitLayer,
+        RoutesLayer,
+    },
     rpc_module, RpcDeps, RpcMethods,
 };
 use http::{header, Method};
@@ -160,6 +163,16 @@ pub async fn start_module(
     config: RpcConfig,
     module: jsonrpsee::RpcModule<()>,
 ) -> Result<RpcHandle, RpcStartError> {
+    start_module_with_routes(config, module, None).await
+}
+
+/// [`start_module`], also serving `routes` (plain HTTP paths such as the data store's
+/// `/dds` gateway) on the same port, behind the same host and origin filters.
+pub async fn start_module_with_routes(
+    config: RpcConfig,
+    module: jsonrpsee::RpcModule<()>,
+    routes: Option<Arc<dyn HttpRoutes>>,
+) -> Result<RpcHandle, RpcStartError> {
     let rules = origin_rules(config.cors.as_deref())?;
     // Bound first: the host filter needs the port, which may have been chosen for us.
     let listener = std::net::TcpListener::bind(config.listen)
@@ -171,7 +184,8 @@ pub async fn start_module(
     let http = tower::ServiceBuilder::new()
         .layer(host_filter(config.host_filter, addr.port()))
         .layer(OriginFilterLayer(rules.clone()))
-        .layer(cors_layer(rules.as_ref()));
+        .layer(cors_layer(rules.as_ref()))
+        .layer(RoutesLayer(routes));
     let unsubscribe_methods = module
         .method_names()
         .filter(|name| matches!(module.method(name), Some(MethodCallback::Unsubscription(_))))

@@ -9,6 +9,7 @@
 mod authoring;
 mod bad_input;
 mod cli;
+mod dds;
 mod domains;
 mod faults;
 mod monetization;

@@ -1,0 +1,312 @@
+//! EchoNet's distributed data store, node side (issue 17).
+//!
+//! Content is cut into chunks (1 MiB by default), each chunk is erasure coded into k data
+//! and m parity shards (4 + 2 by default; any k rebuild the chunk), and a Merkle tree over
+//! the shards' segment roots gives the content id ([`merkle`]). A versioned SCALE
+//! [`Manifest`] records the sizes, parameters and leaves. Shards live on disk under
+//! `chains/<id>/dds/` with a RocksDB index ([`store`]); a bounded LRU keeps hot chunks.
+//!
+//! [`Dds`] is the node's handle: streaming [`Dds::put`] and [`Dds::get`], [`Dds::stat`],
+//! and chunk reads for the HTTP gateway. On a single dev node it holds every shard itself.
+//!
+//! Content ids are written `0x` followed by 64 hex digits.
+
+pub mod erasure;
+pub mod gateway;
+pub mod manifest;
+pub mod merkle;
+pub mod pipeline;
+pub mod protocol;
+pub mod rpc;
+pub mod store;
+
+mod cache;
+mod error;
+
+use std::{
+    io::{Read, Write},
+    path::Path,
+    sync::Arc,
+};
+
+pub use error::DdsError;
+pub use manifest::{Cid, Header, Manifest, Params};
+
+/// A blake3 hash.
+pub type Hash = [u8; 32];
+
+/// Configuration, built from the node's `--dds-*` flags.
+#[derive(Clone, Debug)]
+pub struct DdsConfig {
+    /// Bytes of shards this node stores at most (`--dds-capacity`).
+    pub capacity: u64,
+    /// Bytes of decoded chunks kept in memory (`--dds-cache-size`).
+    pub cache_bytes: usize,
+    /// The largest content one put accepts.
+    pub max_put_size: u64,
+    /// Parameters of new content.
+    pub params: Params,
+}
+
+impl Default for DdsConfig {
+    fn default() -> Self {
+        DdsConfig {
+            capacity: 10 << 30,
+            cache_bytes: 64 << 20,
+            max_put_size: 1 << 30,
+            params: Params::default(),
+        }
+    }
+}
+
+/// What [`Dds::stat`] reports about content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stat {
+    /// The content id.
+    pub cid: Cid,
+    /// Sizes and parameters.
+    pub header: Header,
+    /// The content tree's root (what a storage deal commits to).
+    pub root: Hash,
+    /// Chunks in the content.
+    pub chunks: u32,
+    /// Shards of this content held by this node.
+    pub local_shards: u64,
+}
+
+/// Store-wide figures (for `dds_stat` without a cid, and metrics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Usage {
+    /// Bytes of shards stored.
+    pub used: u64,
+    /// The capacity in bytes.
+    pub capacity: u64,
+    /// Bytes of chunks in the cache.
+    pub cache_bytes: u64,
+    /// Corrupt shards found and dropped since start.
+    pub corrupt_shards: u64,
+}
+
+/// The node's data store.
+pub struct Dds {
+    store: store::Store,
+    cache: cache::ChunkCache,
+    config: DdsConfig,
+    /// Shards written by puts still in progress, with the number of such puts that use
+    /// each. A failed put removes a shard only when no other unfinished put uses it and no
+    /// finished one does (a finished put takes its shards out of this map for good).
+    pending: parking_lot::Mutex<std::collections::HashMap<Hash, usize>>,
+}
+
+impl Dds {
+    /// Opens the store in `dir` (the node passes `<base>/chains/<id>/dds`).
+    pub fn open(dir: &Path, config: DdsConfig) -> Result<Self, DdsError> {
+        config.params.validate()?;
+        Ok(Dds {
+            store: store::Store::open(dir, config.capacity)?,
+            cache: cache::ChunkCache::new(config.cache_bytes),
+            pending: Default::default(),
+            config,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DdsConfig {
+        &self.config
+    }
+
+    /// The shard store.
+    pub fn store(&self) -> &store::Store {
+        &self.store
+    }
+
+    /// Checks, before reading any content, that `size` bytes may be put: within the put
+    /// limit and, coded, within the free capacity.
+    pub fn check_put_size(&self, size: u64, params: &Params) -> Result<(), DdsError> {
+        if size > self.config.max_put_size {
+            return Err(DdsError::TooLarge {
+                max: self.config.max_put_size,
+            });
+        }
+        if size == 0 {
+            return Err(DdsError::Empty);
+        }
+        let k = u64::from(params.k.max(1));
+        let coded = size
+            .div_ceil(k)
+            .saturating_mul(params.shards_per_chunk() as u64);
+        let free = self.store.capacity().saturating_sub(self.store.used());
+        if coded > free {
+            return Err(DdsError::CapacityExceeded {
+                needed: coded,
+                free,
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads `content` to its end, stores every shard locally and returns the manifest.
+    /// `progress` gets the content bytes coded so far. On any error the shards this put
+    /// added are removed again: a failed put changes nothing.
+    pub fn put<R: Read>(
+        &self,
+        content: R,
+        params: Params,
+        mut progress: impl FnMut(u64),
+    ) -> Result<Manifest, DdsError> {
+        // Shards this put claimed: written by it, or written by another put that has not
+        // finished yet.
+        let mut claimed: Vec<Hash> = Vec::new();
+        let mut done = 0u64;
+        let result = pipeline::encode_stream(content, params, self.config.max_put_size, |chunk| {
+            for (root, shard) in chunk.segment_roots.iter().zip(chunk.shards) {
+                let mut pending = self.pending.lock();
+                if self.store.put_shard(root, shard)? {
+                    pending.insert(*root, 1);
+                    claimed.push(*root);
+                } else if let Some(users) = pending.get_mut(root) {
+                    *users += 1;
+                    claimed.push(*root);
+                }
+            }
+            done += chunk.len as u64;
+            progress(done);
+            Ok(())
+        })
+        .and_then(|manifest| self.store.put_manifest(&manifest).map(|_| manifest));
+        let mut pending = self.pending.lock();
+        match &result {
+            Ok(_) => {
+                for root in &claimed {
+                    pending.remove(root);
+                }
+            }
+            Err(_) => {
+                for root in &claimed {
+                    let Some(users) = pending.get_mut(root) else {
+                        continue; // a finished put holds it now
+                    };
+                    *users -= 1;
+                    if *users > 0 {
+                        continue;
+                    }
+                    pending.remove(root);
+                    if let Err(e) = self.store.remove_shard(root) {
+                        tracing::warn!(target: "dds", error = %e, "rolling back a failed put");
+                    }
+                }
+            }
+        }
+        result
+    }
+
+    /// The manifest of `cid`, or [`DdsError::UnknownCid`].
+    pub fn manifest(&self, cid: &Cid) -> Result<Manifest, DdsError> {
+        self.store.manifest(cid)?.ok_or(DdsError::UnknownCid(*cid))
+    }
+
+    /// Chunk `index` of `cid`, from the cache or rebuilt from any k valid local shards.
+    pub fn read_chunk(
+        &self,
+        cid: &Cid,
+        manifest: &Manifest,
+        index: u32,
+    ) -> Result<Arc<Vec<u8>>, DdsError> {
+        if let Some(chunk) = self.cache.get(&(*cid, index)) {
+            return Ok(chunk);
+        }
+        let layout = manifest.layout();
+        let k = usize::from(layout.k());
+        let Some(chunk_len) = layout.chunk_len(index) else {
+            return Err(DdsError::Unavailable {
+                chunk: index,
+                have: 0,
+                need: k,
+            });
+        };
+        let coder = erasure::Coder::new(&manifest.params())?;
+        let per = manifest.params().shards_per_chunk();
+        let mut slots: Vec<Option<Vec<u8>>> = vec![None; per];
+        let mut have = 0;
+        // Data shards first: with all k of them no decoding is needed.
+        for (i, slot) in slots.iter_mut().enumerate() {
+            if have == k {
+                break;
+            }
+            let Some(root) = manifest.segment_root(index, i as u32) else {
+                break;
+            };
+            if let Some(shard) = self.store.get_shard(root)? {
+                *slot = Some(shard);
+                have += 1;
+            }
+        }
+        let mut chunk = Vec::new();
+        coder
+            .decode(&mut slots, chunk_len as usize, &mut chunk)
+            .map_err(|e| match e {
+                DdsError::NotEnoughShards { have, need } => DdsError::Unavailable {
+                    chunk: index,
+                    have,
+                    need,
+                },
+                other => other,
+            })?;
+        let chunk = Arc::new(chunk);
+        self.cache.insert((*cid, index), chunk.clone());
+        Ok(chunk)
+    }
+
+    /// Writes the content of `cid` to `out`, chunk by chunk; `progress` gets the bytes
+    /// written so far. Returns the size.
+    pub fn get<W: Write>(
+        &self,
+        cid: &Cid,
+        mut out: W,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64, DdsError> {
+        let manifest = self.manifest(cid)?;
+        let mut written = 0u64;
+        for index in 0..manifest.layout().chunk_count() {
+            let chunk = self.read_chunk(cid, &manifest, index)?;
+            out.write_all(&chunk)?;
+            written += chunk.len() as u64;
+            progress(written);
+        }
+        out.flush()?;
+        Ok(written)
+    }
+
+    /// What this node knows of `cid`.
+    pub fn stat(&self, cid: &Cid) -> Result<Stat, DdsError> {
+        let manifest = self.manifest(cid)?;
+        let mut local_shards = 0;
+        for root in manifest.segment_roots() {
+            if self.store.has_shard(root)? {
+                local_shards += 1;
+            }
+        }
+        Ok(Stat {
+            cid: *cid,
+            header: *manifest.header(),
+            root: manifest.root(),
+            chunks: manifest.layout().chunk_count(),
+            local_shards,
+        })
+    }
+
+    /// Store-wide figures.
+    pub fn usage(&self) -> Usage {
+        Usage {
+            used: self.store.used(),
+            capacity: self.store.capacity(),
+            cache_bytes: self.cache.used() as u64,
+            corrupt_shards: self.store.corrupt_shards(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_http;
