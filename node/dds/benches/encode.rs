@@ -59,22 +59,10 @@ fn encode_and_hash(c: &mut Criterion) {
             }
         })
     });
-    // For comparison only (not the protocol's hash): the same segments hashed in blake3's
-    // derive-key mode, where no prefix shifts the 1 KiB chunk boundaries, so that blake3
-    // hashes a segment's four chunks side by side with SIMD.
-    group.bench_function("blake3 derive-key segments (comparison)", |b| {
+    group.bench_function("blake3 segment leaves (4 KiB, derive-key mode)", |b| {
         b.iter(|| {
             for segment in data.chunks(4096) {
-                let mut h = blake3::Hasher::new_derive_key("echonet-dds-seg");
-                h.update(segment);
-                black_box(h.finalize());
-            }
-        })
-    });
-    group.bench_function("blake3 prefixed segments", |b| {
-        b.iter(|| {
-            for segment in data.chunks(4096) {
-                black_box(merkle::segment_root(segment));
+                black_box(echonet_dds_primitives::segment_leaf(segment));
             }
         })
     });

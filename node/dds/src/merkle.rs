@@ -3,8 +3,9 @@
 //! The definitions live in `echonet-dds-primitives`, shared byte for byte with pallet-dds,
 //! which verifies storage proofs with the same code. In short:
 //!
-//! - a shard is split into 4 KiB segments; a segment leaf is `blake3("echonet-dds-seg" ‖
-//!   segment)`; the shard's *segment root* is the root of the tree over them;
+//! - a shard is split into 4 KiB segments; a segment leaf is the segment hashed in blake3's
+//!   derive-key mode (context `SEGMENT_CONTEXT`); the shard's *segment root* is the root of
+//!   the tree over them;
 //! - inner nodes are `blake3("echonet-dds-node" ‖ left ‖ right)`, an odd last node is
 //!   promoted unchanged;
 //! - the content tree's leaf of a shard is `blake3("echonet-dds-leaf" ‖ segment root)`, in

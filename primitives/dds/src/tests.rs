@@ -35,7 +35,7 @@ fn hashes_are_blake3_of_the_documented_concatenations() {
     let seg = b"segment bytes";
     assert_eq!(
         segment_leaf(seg),
-        *blake3::hash(&concat(&[b"echonet-dds-seg", seg])).as_bytes()
+        blake3::derive_key("echonet-dds 2026-12-04 segment leaf", seg)
     );
     let (l, r) = ([1u8; 32], [2u8; 32]);
     assert_eq!(
