@@ -250,6 +250,9 @@ impl Rollup {
             &format!("/ip4/127.0.0.1/tcp/{}", self.node_p2p),
             "--no-mdns",
             "--no-prometheus",
+            // Step 9's rebuild reads the state of every block that settled a batch.
+            "--state-pruning",
+            "archive",
         ]
         .map(String::from)
         .to_vec();
