@@ -160,6 +160,28 @@ struct Journal {
     deleted: Vec<Vec<u8>>,
 }
 
+impl Journal {
+    /// The `deleted` list of an encoded journal, stepping over `inserted` without
+    /// allocating it (pruning a canonical block needs only its deletions).
+    fn decode_deleted(raw: &[u8]) -> std::result::Result<Vec<Vec<u8>>, codec::Error> {
+        let input = &mut &raw[..];
+        H256::decode(input)?;
+        let inserted = codec::Compact::<u32>::decode(input)?.0;
+        for _ in 0..inserted {
+            let len = codec::Compact::<u32>::decode(input)?.0 as usize;
+            if input.len() < len {
+                return Err("journal key runs past the end".into());
+            }
+            *input = &input[len..];
+        }
+        let deleted = Vec::<Vec<u8>>::decode(input)?;
+        if !input.is_empty() {
+            return Err("bytes after the journal".into());
+        }
+        Ok(deleted)
+    }
+}
+
 fn journal_key(number: u32, hash: &H256) -> Vec<u8> {
     let mut key = Vec::with_capacity(36);
     key.extend_from_slice(&number.to_be_bytes());
@@ -232,8 +254,12 @@ impl StateCommit {
                 batch.merge(col::STATE_RC, &key, &encode_rc(1))?;
             }
         }
-        for (key, dropped) in self.released {
-            let current = match db.get(col::STATE_RC, &key)? {
+        // One batched read of every count that may reach zero (thousands a pruned block).
+        let released: Vec<(Vec<u8>, i64)> = self.released.into_iter().collect();
+        let keys: Vec<&[u8]> = released.iter().map(|(k, _)| &k[..]).collect();
+        let counts = db.multi_get(col::STATE_RC, &keys)?;
+        for ((key, dropped), raw) in released.into_iter().zip(counts) {
+            let current = match raw {
                 Some(raw) => decode_rc(&raw).ok_or_else(|| {
                     Error::Corrupt(format!("reference count of {}", hex::encode(&key)))
                 })?,
@@ -442,14 +468,18 @@ impl StateDb {
                 let Some(hash) = key.get(4..36).map(H256::from_slice) else {
                     continue;
                 };
-                let journal = Journal::decode(&mut &raw[..])
-                    .map_err(|e| Error::Corrupt(format!("journal of {hash:?}: {e}")))?;
+                // The parent leads the journal: the key lists are decoded only for a
+                // block that is discarded.
                 let discard = if n <= new_finalized {
                     Some(hash) != canon
                 } else {
-                    discarded_below.contains(&journal.parent)
+                    let parent = H256::decode(&mut &raw[..])
+                        .map_err(|e| Error::Corrupt(format!("journal of {hash:?}: {e}")))?;
+                    discarded_below.contains(&parent)
                 };
                 if discard {
+                    let journal = Journal::decode(&mut &raw[..])
+                        .map_err(|e| Error::Corrupt(format!("journal of {hash:?}: {e}")))?;
                     commit.release(journal.inserted);
                     batch.delete(col::JOURNAL, &key)?;
                     if self.blocks != BlocksPruning::Archive {
@@ -495,9 +525,9 @@ impl StateDb {
                 }
                 match db.get(col::JOURNAL, &key)? {
                     Some(raw) => {
-                        let journal = Journal::decode(&mut &raw[..])
+                        let deleted = Journal::decode_deleted(&raw)
                             .map_err(|e| Error::Corrupt(format!("journal of {hash:?}: {e}")))?;
-                        commit.release(journal.deleted);
+                        commit.release(deleted);
                         batch.delete(col::JOURNAL, &key)?;
                     }
                     // A block imported by an older node (schema 1) or below a snapshot:
@@ -580,6 +610,32 @@ fn delete_body(db: &Db, batch: &mut DbBatch<'_>, hash: H256) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_journals_deletions_decode_without_its_insertions_and_damage_is_refused() {
+        let journal = Journal {
+            parent: H256::repeat_byte(7),
+            inserted: vec![vec![1; 40], vec![], vec![2; 300]],
+            deleted: vec![vec![3; 33], vec![4; 70]],
+        };
+        let raw = journal.encode();
+        assert_eq!(Journal::decode_deleted(&raw).unwrap(), journal.deleted);
+        assert_eq!(H256::decode(&mut &raw[..]).unwrap(), journal.parent);
+        for cut in [0, 20, 40, 100, raw.len() - 1] {
+            assert!(
+                Journal::decode_deleted(&raw[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut longer = raw.clone();
+        longer.push(0);
+        assert!(Journal::decode_deleted(&longer).is_err());
+        // A length prefix that claims more than there is.
+        let mut lying = H256::zero().encode();
+        lying.extend(codec::Compact(1u32).encode());
+        lying.extend(codec::Compact(u32::MAX).encode());
+        assert!(Journal::decode_deleted(&lying).is_err());
+    }
 
     #[test]
     fn modes_parse_as_substrate_spells_them() {
