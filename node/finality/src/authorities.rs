@@ -29,6 +29,117 @@ use sp_runtime::generic::OpaqueDigestItemId;
 
 /// Aux key of the persisted [`AuthoritySet`].
 pub(crate) const AUTHORITY_SET_KEY: &[u8] = b"grandpa:authority_set";
+/// Aux key of the persisted [`SetChanges`].
+pub(crate) const SET_CHANGES_KEY: &[u8] = b"grandpa:set_changes";
+
+/// Every hand-off this node enacted, for warp sync's proofs: written with the finalization
+/// that enacts each (so it never disagrees with the authority set), never pruned (an entry
+/// is ~80 bytes; the hand-off blocks' justifications are kept with their blocks).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct SetChanges {
+    /// The first set this node knows: 0 from genesis, the set in force at its warp target
+    /// (or snapshot) otherwise. It cannot prove hand-offs before it.
+    pub first_set: SetId,
+    /// The hand-offs since, in order.
+    pub changes: Vec<SetChange>,
+}
+
+/// One enacted hand-off.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct SetChange {
+    /// The set that took over.
+    pub set_id: SetId,
+    /// The block whose header signalled the change.
+    pub signal: (H256, u32),
+    /// The block the old set finalized last (whose justification proves the hand-off).
+    pub hand_off: (H256, u32),
+}
+
+/// The hand-offs this node enacted ([`SetChanges`]; empty from set 0 if none is stored).
+pub fn set_changes(client: &Client) -> Result<SetChanges, Error> {
+    match client.aux_get(SET_CHANGES_KEY)? {
+        Some(raw) => SetChanges::decode(&mut &raw[..]).map_err(|e| Error::Decode {
+            what: "stored authority set changes",
+            reason: e.to_string(),
+        }),
+        None => Ok(SetChanges::default()),
+    }
+}
+
+/// After the database was started from a state without its ancestors (warp sync or a
+/// snapshot, before GRANDPA starts): the authority set is the one the runtime reports at
+/// the finalized block, with the change pallet-grandpa has pending there (if any), and
+/// hand-offs are known from it on. Replaces whatever was stored.
+pub fn reset_after_state_import(client: &Client) -> Result<AuthoritySet, Error> {
+    let info = client.info();
+    let at = info.finalized_hash;
+    let authorities: AuthorityList =
+        client.call_decoded(at, "GrandpaApi_grandpa_authorities", &[])?;
+    let set_id: SetId = client.call_decoded(at, "GrandpaApi_current_set_id", &[])?;
+    if authorities.is_empty() {
+        return Err(Error::NoAuthorities(format!(
+            "the runtime reports no GRANDPA authorities at #{}",
+            info.finalized_number
+        )));
+    }
+    let pending = match client.storage(at, &pending_change_key())? {
+        Some(raw) => pending_change_from_storage(&raw, info.finalized_number),
+        None => None,
+    };
+    let set = AuthoritySet {
+        set_id,
+        authorities,
+        start: (at, info.finalized_number),
+        pending: pending.into_iter().collect(),
+    };
+    let aux = aux_after_state_import(&set);
+    let entries: Vec<(&[u8], &[u8])> = aux
+        .iter()
+        .map(|(k, v)| (k.as_slice(), v.as_slice()))
+        .collect();
+    client.aux_put(&entries)?;
+    Ok(set)
+}
+
+/// The storage key of pallet-grandpa's `PendingChange` (a change signalled and not yet
+/// enacted).
+pub fn pending_change_key() -> Vec<u8> {
+    [
+        sp_crypto_hashing::twox_128(b"Grandpa"),
+        sp_crypto_hashing::twox_128(b"PendingChange"),
+    ]
+    .concat()
+}
+
+/// The standard change pallet-grandpa's `PendingChange` value `raw` holds, if it takes
+/// effect after block `finalized` (forced changes are not acted on, as elsewhere). The
+/// signal's hash is unknown (zero): the block lies below a state imported without its
+/// ancestors; only its number matters to finality.
+pub fn pending_change_from_storage(raw: &[u8], finalized: u32) -> Option<PendingChange> {
+    // (scheduled_at, delay, next_authorities, forced)
+    let (scheduled_at, delay, next_authorities, forced) =
+        <(u32, u32, AuthorityList, Option<u32>)>::decode(&mut &raw[..]).ok()?;
+    let change = PendingChange {
+        next_authorities,
+        delay,
+        signal: (H256::zero(), scheduled_at),
+    };
+    (forced.is_none() && change.effective_number() > finalized).then_some(change)
+}
+
+/// The auxiliary entries that start GRANDPA at `set` on a database started from a state
+/// without its ancestors: the set, and an empty hand-off history from it. Written with
+/// the imported state, in the same batch.
+pub fn aux_after_state_import(set: &AuthoritySet) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let changes = SetChanges {
+        first_set: set.set_id,
+        changes: Vec::new(),
+    };
+    vec![
+        (AUTHORITY_SET_KEY.to_vec(), set.encode()),
+        (SET_CHANGES_KEY.to_vec(), changes.encode()),
+    ]
+}
 
 /// The authorities that vote, and the changes to them that finality has not enacted yet.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -214,12 +325,14 @@ pub(crate) fn finalize(
         }
     }
     let mut changed = false;
+    let mut enacted_signal = (H256::zero(), 0);
     if next
         .pending
         .first()
         .is_some_and(|c| c.effective_number() == number)
     {
         let change = next.pending.remove(0);
+        enacted_signal = change.signal;
         // pallet-grandpa schedules no change while one is pending, so no other can take
         // effect here; if one did, the next set could never finalize past its start.
         next.pending.retain(|c| {
@@ -257,11 +370,22 @@ pub(crate) fn finalize(
         }
     }
     let encoded = next.encode();
-    client.finalize_block_with_aux(
-        hash,
-        Some((GRANDPA_ENGINE_ID, justification)),
-        &[(AUTHORITY_SET_KEY, &encoded)],
-    )?;
+    let changes = if changed {
+        let mut changes = set_changes(client)?;
+        changes.changes.push(SetChange {
+            set_id: next.set_id,
+            signal: enacted_signal,
+            hand_off: (hash, number),
+        });
+        Some(changes.encode())
+    } else {
+        None
+    };
+    let mut aux: Vec<(&[u8], &[u8])> = vec![(AUTHORITY_SET_KEY, &encoded)];
+    if let Some(changes) = &changes {
+        aux.push((SET_CHANGES_KEY, changes));
+    }
+    client.finalize_block_with_aux(hash, Some((GRANDPA_ENGINE_ID, justification)), &aux)?;
     *set = next;
     Ok(if changed {
         Outcome::SetChanged(set.set_id)

@@ -80,7 +80,9 @@ mod metrics;
 mod verify;
 mod worker;
 
-pub use authorities::{AuthoritySet, PendingChange};
+pub use authorities::{
+    reset_after_state_import, set_changes, AuthoritySet, PendingChange, SetChange, SetChanges,
+};
 pub use environment::Timing;
 pub use justification::{verify_justification, Justification, JustificationError};
 pub use sp_consensus_grandpa::GRANDPA_ENGINE_ID;

@@ -298,3 +298,50 @@ async fn a_commit_past_the_hand_off_does_not_finalize_through_the_voter() {
     assert_eq!(node.handle.authority_set().set_id, 1);
     node.stop().await;
 }
+
+/// Warp sync's record: every enacted hand-off is listed with its signal and hand-off
+/// blocks, in order, written with the finalization that enacts it; a finalization that
+/// enacts nothing adds nothing; and a database started from a state resets it to begin at
+/// the set in force there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enacted_hand_offs_are_recorded_for_warp_proofs() {
+    let (client, hashes) = chain_with_two_hand_offs();
+    let node = Follower::start(&client.client).await;
+    let import = |signer, set_id, number: u32| {
+        let encoded = justification_by(signer, set_id, 1, hashes[number as usize], number).encode();
+        node.handle
+            .import_justification(hashes[number as usize], encoded)
+    };
+    assert_eq!(
+        echonet_finality::set_changes(&client.client).unwrap(),
+        echonet_finality::SetChanges::default()
+    );
+    import(Ed25519Keyring::Alice, 0, 4).await.unwrap();
+    import(Ed25519Keyring::Bob, 1, 7).await.unwrap();
+    import(Ed25519Keyring::Charlie, 2, 9).await.unwrap();
+    let record = echonet_finality::set_changes(&client.client).unwrap();
+    assert_eq!(record.first_set, 0);
+    assert_eq!(
+        record.changes,
+        vec![
+            echonet_finality::SetChange {
+                set_id: 1,
+                signal: (hashes[2], 2),
+                hand_off: (hashes[4], 4),
+            },
+            echonet_finality::SetChange {
+                set_id: 2,
+                signal: (hashes[6], 6),
+                hand_off: (hashes[7], 7),
+            },
+        ]
+    );
+    node.stop().await;
+
+    let set = echonet_finality::reset_after_state_import(&client.client).unwrap();
+    assert_eq!(set.set_id, 2, "the runtime's set id at the finalized block");
+    assert_eq!(set.start, (hashes[9], 9));
+    let record = echonet_finality::set_changes(&client.client).unwrap();
+    assert_eq!(record.first_set, 2);
+    assert!(record.changes.is_empty());
+}
