@@ -11,6 +11,7 @@ pub use finality::FinalityNotification;
 pub use import::{BlockImportNotification, BlockVerifier, ImportBlock, ImportResult, TreeRoute};
 pub use read::StateDbStats;
 pub use snapshot::Preamble as SnapshotPreamble;
+pub use snapshot::{next_key, verify_state_chunk, StateBuilder, StateEntry};
 
 use crate::{
     block_builder::BlockBuilder,

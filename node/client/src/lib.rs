@@ -24,7 +24,7 @@ pub use block_builder::{BlockBuilder, BuiltBlock, PushError};
 pub use chain_spec::{ChainSpec, ChainType};
 pub use client::{
     Block, BlockImportNotification, BlockOrigin, BlockVerifier, ChainInfo, Client, ClientConfig,
-    FinalityNotification, ImportBlock, ImportResult, StateDbStats, TreeRoute,
+    FinalityNotification, ImportBlock, ImportResult, StateBuilder, StateDbStats, TreeRoute,
 };
 pub use error::{Error, Result};
 pub use state_db::{BlocksPruning, StatePruning};

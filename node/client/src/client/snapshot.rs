@@ -74,7 +74,144 @@ fn read_bytes(r: &mut impl Read, len: u32, what: &str) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// A state trie built in memory from its entries, in strictly increasing key order, as
+/// they come (a snapshot's, or warp sync's chunks), then written by
+/// [`Client::import_built_state`]. Bounded by [`MAX_KEY`], [`MAX_VALUE`] and
+/// [`MAX_STATE_BYTES`].
+pub struct StateBuilder {
+    nodes: PrefixedMemoryDB<BlakeTwo256>,
+    root: H256,
+    started: bool,
+    count: u64,
+    bytes: u64,
+    last: Option<Vec<u8>>,
+}
+
+impl Default for StateBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl StateBuilder {
+    /// An empty state.
+    pub fn new() -> Self {
+        Self {
+            nodes: PrefixedMemoryDB::default(),
+            root: H256::zero(),
+            started: false,
+            count: 0,
+            bytes: 0,
+            last: None,
+        }
+    }
+
+    /// Adds entries that come after every entry added so far, in strictly increasing key
+    /// order. On an error the builder is to be dropped.
+    pub fn insert_sorted(
+        &mut self,
+        entries: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>,
+    ) -> Result<()> {
+        let mut entries = entries.into_iter().peekable();
+        if entries.peek().is_none() {
+            return Ok(());
+        }
+        let mut trie = if self.started {
+            TrieDBMutBuilderV1::<BlakeTwo256>::from_existing(&mut self.nodes, &mut self.root)
+                .build()
+        } else {
+            self.started = true;
+            TrieDBMutBuilderV1::<BlakeTwo256>::new(&mut self.nodes, &mut self.root).build()
+        };
+        for (key, value) in entries {
+            if key.len() > MAX_KEY as usize {
+                return Err(bad(format!("a key of {} bytes is too large", key.len())));
+            }
+            if value.len() > MAX_VALUE as usize {
+                return Err(bad(format!(
+                    "a value of {} bytes is too large",
+                    value.len()
+                )));
+            }
+            if self.last.as_ref().is_some_and(|p| *p >= key) {
+                return Err(bad("entries are not in strictly increasing key order"));
+            }
+            self.bytes += (key.len() + value.len()) as u64;
+            if self.bytes > MAX_STATE_BYTES {
+                return Err(bad("the state is too large"));
+            }
+            trie.insert(&key, &value)
+                .map_err(|e| bad(format!("trie insertion: {e}")))?;
+            self.last = Some(key);
+            self.count += 1;
+        }
+        trie.commit();
+        Ok(())
+    }
+
+    /// Entries added so far.
+    pub fn entries(&self) -> u64 {
+        self.count
+    }
+
+    /// Bytes of keys and values added so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The last key added.
+    pub fn last_key(&self) -> Option<&[u8]> {
+        self.last.as_deref()
+    }
+}
+
+/// A storage entry: key and value.
+pub type StateEntry = (Vec<u8>, Vec<u8>);
+
+/// Checks a chunk of state served for warp sync: `proof` (trie nodes) must hold the
+/// entries of the state with root `root` from `start` (inclusive) on, in key order. Returns
+/// those entries, as many as the nodes reach without a gap (the iteration stops at the
+/// first node missing from the proof, so no key in the range can be left out), and
+/// whether they reach the state's last key. A proof with nodes of another state, or
+/// missing the root, yields no entries.
+pub fn verify_state_chunk(
+    root: H256,
+    start: &[u8],
+    proof: Vec<Vec<u8>>,
+) -> Result<(Vec<StateEntry>, bool)> {
+    let proof = sp_trie::StorageProof::new(proof);
+    let start = (!start.is_empty()).then_some(start);
+    sp_state_machine::read_range_proof_check::<BlakeTwo256>(root, proof, None, None, None, start)
+        .map_err(|e| bad(format!("state chunk proof: {e}")))
+}
+
+/// The smallest key after `key` in key order (for the next chunk's inclusive start).
+pub fn next_key(key: &[u8]) -> Vec<u8> {
+    let mut next = key.to_vec();
+    next.push(0);
+    next
+}
+
 impl Client {
+    /// Warp sync's server side: the trie nodes visited while iterating the state of block
+    /// `hash` from `start` (inclusive) in key order, until about `budget` bytes of nodes
+    /// (always at least one entry), as [`verify_state_chunk`] checks them.
+    /// [`Error::StateUnavailable`] if the block's state is not kept.
+    pub fn state_chunk_proof(
+        &self,
+        hash: H256,
+        start: &[u8],
+        budget: usize,
+    ) -> Result<Vec<Vec<u8>>> {
+        let state = self.state_at(hash)?;
+        let start = (!start.is_empty()).then_some(start);
+        let (proof, _count) = sp_state_machine::prove_range_read_with_size::<_, BlakeTwo256>(
+            state, None, None, budget, start,
+        )
+        .map_err(|e| self.read_error(hash, e))?;
+        Ok(proof.into_iter_nodes().collect())
+    }
+
     /// Writes the state at finalized block `hash` to `out` in the snapshot format; returns
     /// the number of entries. [`Error::StateUnavailable`] if the state is pruned.
     pub fn export_state(&self, hash: H256, out: &mut impl Write) -> Result<u64> {
@@ -124,7 +261,6 @@ impl Client {
     /// `trusted`: the block becomes best and finalized, its state the only one kept
     /// ([`Client::state_from`] is its number), with no bodies below it. Returns its number.
     pub fn import_state(&self, input: &mut impl Read, trusted: H256) -> Result<u32> {
-        let _guard = self.import_lock.lock();
         let info = self.info();
         if info.best_number != 0 {
             return Err(bad(format!(
@@ -163,56 +299,79 @@ impl Client {
                 preamble.genesis, info.genesis_hash
             )));
         }
-        let number = preamble.header.number;
-        if number == 0 {
-            return Err(bad("a snapshot of the genesis block adds nothing"));
-        }
-
-        // Rebuild the trie; its nodes land in `nodes` under the keys STATE uses.
-        let mut nodes = PrefixedMemoryDB::<BlakeTwo256>::default();
-        let mut root = H256::zero();
-        let mut count = 0u64;
-        let mut bytes = 0u64;
-        let mut previous: Option<Vec<u8>> = None;
-        {
-            let mut trie = TrieDBMutBuilderV1::<BlakeTwo256>::new(&mut nodes, &mut root).build();
-            loop {
-                let key_len = read_u32(input, "key length")?;
-                if key_len == END {
-                    break;
-                }
-                if key_len > MAX_KEY {
-                    return Err(bad(format!("a key of {key_len} bytes is too large")));
-                }
-                let key = read_bytes(input, key_len, "key")?;
-                let value_len = read_u32(input, "value length")?;
-                if value_len > MAX_VALUE {
-                    return Err(bad(format!("a value of {value_len} bytes is too large")));
-                }
-                let value = read_bytes(input, value_len, "value")?;
-                if previous.as_ref().is_some_and(|p| *p >= key) {
-                    return Err(bad("entries are not in strictly increasing key order"));
-                }
-                bytes += u64::from(key_len) + u64::from(value_len);
-                if bytes > MAX_STATE_BYTES {
-                    return Err(bad("the snapshot's state is too large"));
-                }
-                trie.insert(&key, &value)
-                    .map_err(|e| bad(format!("trie insertion: {e}")))?;
-                previous = Some(key);
-                count += 1;
+        let mut state = StateBuilder::new();
+        let mut batch_entries = Vec::new();
+        let mut batch_bytes = 0usize;
+        loop {
+            let key_len = read_u32(input, "key length")?;
+            if key_len == END {
+                break;
             }
-            trie.commit();
+            if key_len > MAX_KEY {
+                return Err(bad(format!("a key of {key_len} bytes is too large")));
+            }
+            let key = read_bytes(input, key_len, "key")?;
+            let value_len = read_u32(input, "value length")?;
+            if value_len > MAX_VALUE {
+                return Err(bad(format!("a value of {value_len} bytes is too large")));
+            }
+            let value = read_bytes(input, value_len, "value")?;
+            batch_bytes += key.len() + value.len();
+            batch_entries.push((key, value));
+            if batch_bytes >= 16 << 20 {
+                state.insert_sorted(std::mem::take(&mut batch_entries))?;
+                batch_bytes = 0;
+            }
         }
+        state.insert_sorted(batch_entries)?;
         let mut declared = [0u8; 8];
         read_exact(input, &mut declared, "entry count")?;
-        if u64::from_le_bytes(declared) != count {
+        if u64::from_le_bytes(declared) != state.entries() {
             return Err(bad("the entry count does not match the entries"));
         }
-        if root != preamble.header.state_root {
+        self.import_built_state(preamble.header, preamble.justifications, state, &[])
+    }
+
+    /// Starts this (fresh) database from a state built from trusted entries (a snapshot's,
+    /// or warp sync's, verified chunk by chunk): the trie's root must be `header`'s state
+    /// root. The block becomes best and finalized, its state the only one kept
+    /// ([`Client::state_from`] is its number), with no bodies below it; all in one write,
+    /// so a crash leaves either the fresh database or the imported block. The caller has
+    /// made sure `header` is a finalized block of this chain. `aux` entries (see
+    /// [`Client::aux_put`]: GRANDPA's authority set at the block) are written in the same
+    /// batch. Returns its number.
+    pub fn import_built_state(
+        &self,
+        header: Header,
+        justifications: Option<Justifications>,
+        state: StateBuilder,
+        aux: &[(Vec<u8>, Vec<u8>)],
+    ) -> Result<u32> {
+        let _guard = self.import_lock.lock();
+        let info = self.info();
+        if info.best_number != 0 {
+            return Err(bad(format!(
+                "the database already holds blocks up to #{}: import a state into a new \
+                 database (purge-chain first)",
+                info.best_number
+            )));
+        }
+        let hash = header.hash();
+        let number = header.number;
+        if number == 0 {
+            return Err(bad("the state of the genesis block adds nothing"));
+        }
+        let StateBuilder {
+            nodes,
+            root,
+            count,
+            bytes,
+            ..
+        } = state;
+        if root != header.state_root {
             return Err(bad(format!(
                 "the entries give state root {root:?}, the trusted header says {:?}",
-                preamble.header.state_root
+                header.state_root
             )));
         }
 
@@ -220,11 +379,14 @@ impl Client {
         let mut commit = self.state_db.commit();
         self.state_db.insert_root_state(&mut commit, nodes);
         commit.write_into(&self.db, &mut batch)?;
-        batch.put(col::HEADERS, hash_key(&hash), &preamble.header.encode())?;
-        if let Some(j) = &preamble.justifications {
+        batch.put(col::HEADERS, hash_key(&hash), &header.encode())?;
+        if let Some(j) = &justifications {
             batch.put(col::JUSTIFICATIONS, hash_key(&hash), &j.encode())?;
         }
         batch.put(col::LOOKUP, &number.to_be_bytes(), hash_key(&hash))?;
+        for (key, value) in aux {
+            batch.put(col::AUX, key, value)?;
+        }
         batch.put(col::META, meta_key::BEST, &(hash, number).encode())?;
         batch.put(col::META, meta_key::FINALIZED, &(hash, number).encode())?;
         batch.put(col::META, meta_key::LEAVES, &vec![(number, hash)].encode())?;

@@ -148,3 +148,85 @@ fn a_bad_snapshot_is_refused_and_changes_nothing() {
     assert_eq!(dst.import_state(&mut &file[..], at).unwrap(), 6);
     assert_eq!(entries(&dst, at), entries(&src, at));
 }
+
+/// Warp sync's state chunks: chunks served with a small byte budget reassemble, checked
+/// chunk by chunk against the state root, into the whole state, which imports as the
+/// block's; a chunk whose proof lacks a node or holds a changed one proves no entry past
+/// the gap, and nodes of another state prove nothing.
+#[test]
+fn state_chunks_with_range_proofs_rebuild_the_state_and_lies_prove_nothing() {
+    use echonet_client::client::{next_key, verify_state_chunk};
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(dir.path(), 4);
+    let at = src.info().finalized_hash;
+    let header = src.header(at).unwrap().unwrap();
+    let expected = entries(&src, at);
+
+    let mut state = echonet_client::StateBuilder::new();
+    let mut start = Vec::new();
+    let mut chunks = 0;
+    loop {
+        let proof = src.state_chunk_proof(at, &start, 2048).unwrap();
+        let (got, complete) = verify_state_chunk(header.state_root, &start, proof).unwrap();
+        assert!(
+            !got.is_empty() || complete,
+            "every chunk proves at least one entry"
+        );
+        if let Some((last, _)) = got.last() {
+            start = next_key(last);
+        }
+        state.insert_sorted(got).unwrap();
+        chunks += 1;
+        if complete {
+            break;
+        }
+        assert!(chunks < 10_000, "the chunks end");
+    }
+    assert!(
+        chunks > 2,
+        "a small budget splits the state ({chunks} chunks)"
+    );
+    assert_eq!(state.entries() as usize, expected.len());
+
+    // Lies: a proof of another block's state, and one without its root node.
+    let other = src.hash(1).unwrap().unwrap();
+    let foreign = src.state_chunk_proof(other, &[], 1 << 20).unwrap();
+    let (got, complete) =
+        verify_state_chunk(header.state_root, &[], foreign).unwrap_or((Vec::new(), false));
+    assert!(
+        got.is_empty() && !complete,
+        "another state's nodes prove nothing"
+    );
+    let mut rootless = src.state_chunk_proof(at, &[], 1 << 20).unwrap();
+    rootless.retain(|n| {
+        <sp_runtime::traits::BlakeTwo256 as sp_core::Hasher>::hash(n) != header.state_root
+    });
+    let (got, complete) =
+        verify_state_chunk(header.state_root, &[], rootless).unwrap_or((Vec::new(), false));
+    assert!(
+        got.is_empty() && !complete,
+        "without the root nothing is proven"
+    );
+    let whole = src.state_chunk_proof(at, &[], 64 << 20).unwrap();
+    let (got, complete) = verify_state_chunk(header.state_root, &[], whole).unwrap();
+    assert!(complete);
+    assert_eq!(
+        got, expected,
+        "one big chunk is the whole state, in key order"
+    );
+
+    // The rebuilt state imports as the block's in a fresh database.
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let fresh = open(fresh_dir.path());
+    fresh
+        .import_built_state(
+            header.clone(),
+            None,
+            state,
+            &[(b"test:aux".to_vec(), vec![7])],
+        )
+        .unwrap();
+    assert_eq!(fresh.info().finalized_hash, at);
+    assert_eq!(entries(&fresh, at), expected);
+    assert_eq!(fresh.aux_get(b"test:aux").unwrap(), Some(vec![7]));
+}
