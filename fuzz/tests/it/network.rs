@@ -18,6 +18,11 @@ use echonet_network::{
     MAX_BLOCK_ANNOUNCE_SIZE, MAX_BLOCK_REQUEST_SIZE, MAX_BLOCK_RESPONSE_SIZE, MAX_HANDSHAKE_SIZE,
     MAX_JUSTIFICATION_REQUEST_SIZE, MAX_JUSTIFICATION_RESPONSE_SIZE, MAX_TRANSACTIONS_SIZE,
 };
+use echonet_network::{
+    StateChunk, StateRequest, StateResponse, WarpFragment, WarpProof, WarpProofRequest,
+    WarpProofResponse, MAX_STATE_REQUEST_SIZE, MAX_STATE_RESPONSE_SIZE,
+    MAX_WARP_PROOF_REQUEST_SIZE, MAX_WARP_PROOF_RESPONSE_SIZE,
+};
 use futures::{executor::block_on, io::Cursor};
 use libp2p::{request_response::Codec as _, StreamProtocol};
 use proptest::{collection::vec, option, prelude::*, test_runner::TestCaseResult};
@@ -35,6 +40,10 @@ enum Kind {
     JustificationResponse,
     BlockAnnounce,
     Transactions,
+    WarpProofRequest,
+    WarpProofResponse,
+    StateRequest,
+    StateResponse,
 }
 
 fn handshake() -> impl Strategy<Value = Handshake> {
@@ -125,6 +134,42 @@ fn justification_response() -> impl Strategy<Value = JustificationResponse> {
     ]
 }
 
+fn warp_proof_response() -> impl Strategy<Value = WarpProofResponse> {
+    let fragment =
+        (vec(header(), 1..3), vec(any::<u8>(), 0..64)).prop_map(|(headers, justification)| {
+            WarpFragment {
+                headers,
+                justification,
+            }
+        });
+    let proof = (
+        vec(fragment, 0..3),
+        any::<bool>(),
+        option::of((header(), vec(any::<u8>(), 0..64))),
+    )
+        .prop_map(|(fragments, is_finished, target)| WarpProof {
+            fragments,
+            is_finished,
+            target,
+        });
+    prop_oneof![
+        3 => option::of(proof).prop_map(Ok),
+        1 => refusal().prop_map(Err),
+    ]
+}
+
+fn state_request() -> impl Strategy<Value = StateRequest> {
+    (hash(), vec(any::<u8>(), 0..48)).prop_map(|(block, start)| StateRequest { block, start })
+}
+
+fn state_response() -> impl Strategy<Value = StateResponse> {
+    let chunk = vec(vec(any::<u8>(), 0..64), 0..4).prop_map(|proof| StateChunk { proof });
+    prop_oneof![
+        3 => option::of(chunk).prop_map(Ok),
+        1 => refusal().prop_map(Err),
+    ]
+}
+
 fn compact_body() -> impl Strategy<Value = CompactBody> {
     let prefilled = vec(
         (
@@ -167,6 +212,13 @@ fn case() -> impl Strategy<Value = (Kind, mutate::Input)> {
             .prop_map(|i| (Kind::JustificationResponse, i)),
         mutate::input(encoded(block_announce())).prop_map(|i| (Kind::BlockAnnounce, i)),
         mutate::input(encoded(transactions())).prop_map(|i| (Kind::Transactions, i)),
+        mutate::input(encoded(
+            any::<u64>().prop_map(|set_id| WarpProofRequest { set_id })
+        ))
+        .prop_map(|i| (Kind::WarpProofRequest, i)),
+        mutate::input(encoded(warp_proof_response())).prop_map(|i| (Kind::WarpProofResponse, i)),
+        mutate::input(encoded(state_request())).prop_map(|i| (Kind::StateRequest, i)),
+        mutate::input(encoded(state_response())).prop_map(|i| (Kind::StateResponse, i)),
     ]
 }
 
@@ -256,6 +308,24 @@ fn check(kind: Kind, bytes: &[u8]) -> TestCaseResult {
                 MAX_JUSTIFICATION_RESPONSE_SIZE,
             )
         }
+        Kind::WarpProofRequest | Kind::WarpProofResponse => {
+            decodes_canonically::<WarpProofRequest>(bytes)?;
+            decodes_canonically::<WarpProofResponse>(bytes)?;
+            through_codec::<WarpProofRequest, WarpProofResponse>(
+                bytes,
+                MAX_WARP_PROOF_REQUEST_SIZE,
+                MAX_WARP_PROOF_RESPONSE_SIZE,
+            )
+        }
+        Kind::StateRequest | Kind::StateResponse => {
+            decodes_canonically::<StateRequest>(bytes)?;
+            decodes_canonically::<StateResponse>(bytes)?;
+            through_codec::<StateRequest, StateResponse>(
+                bytes,
+                MAX_STATE_REQUEST_SIZE,
+                MAX_STATE_RESPONSE_SIZE,
+            )
+        }
         // Gossip: the network refuses a message over its topic's limit before decoding.
         Kind::BlockAnnounce => {
             if bytes.len() <= MAX_BLOCK_ANNOUNCE_SIZE {
@@ -287,6 +357,10 @@ fn network() {
                 }
                 Kind::BlockAnnounce => decode_all::<BlockAnnounce>(&input.bytes).is_ok(),
                 Kind::Transactions => decode_all::<TransactionsMessage>(&input.bytes).is_ok(),
+                Kind::WarpProofRequest => decode_all::<WarpProofRequest>(&input.bytes).is_ok(),
+                Kind::WarpProofResponse => decode_all::<WarpProofResponse>(&input.bytes).is_ok(),
+                Kind::StateRequest => decode_all::<StateRequest>(&input.bytes).is_ok(),
+                Kind::StateResponse => decode_all::<StateResponse>(&input.bytes).is_ok(),
             };
             prop_assert!(decoded, "a valid {:?} does not decode", kind);
         }

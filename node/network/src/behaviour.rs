@@ -25,6 +25,12 @@ pub(crate) type JustificationsBehaviour =
     request_response::Behaviour<ScaleCodec<sp_core::H256, JustificationResponse>>;
 pub(crate) type BlockTransactionsBehaviour =
     request_response::Behaviour<ScaleCodec<BlockTransactionsRequest, BlockTransactionsResponse>>;
+pub(crate) type WarpProofBehaviour = request_response::Behaviour<
+    ScaleCodec<crate::warp::WarpProofRequest, crate::warp::WarpProofResponse>,
+>;
+pub(crate) type StateBehaviour =
+    request_response::Behaviour<ScaleCodec<crate::warp::StateRequest, crate::warp::StateResponse>>;
+pub(crate) type DdsBehaviour = request_response::Behaviour<ScaleCodec<Vec<u8>, DdsResponse>>;
 
 /// Timeouts of our requests.
 pub(crate) const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,6 +39,11 @@ pub(crate) const JUSTIFICATIONS_TIMEOUT: Duration = Duration::from_secs(10);
 /// Short: the requester of a compact block's missing extrinsics falls back to a whole
 /// block request when the answer is late.
 pub(crate) const BLOCK_TRANSACTIONS_TIMEOUT: Duration = Duration::from_secs(5);
+/// Warp proofs and state chunks: megabytes each, read (state chunks: with proofs recorded)
+/// by a possibly busy server.
+pub(crate) const WARP_TIMEOUT: Duration = Duration::from_secs(30);
+/// A shard of up to 1 MiB, read from disk by a possibly busy provider.
+pub(crate) const DDS_TIMEOUT: Duration = Duration::from_secs(30);
 /// Concurrent request streams per connection and protocol; more are reset by libp2p.
 const MAX_CONCURRENT_STREAMS: usize = 16;
 /// Connections still in their Noise/Yamux handshake, per direction: bounds what a flood of
@@ -55,6 +66,9 @@ pub(crate) struct Behaviour {
     pub(crate) blocks: BlocksBehaviour,
     pub(crate) justifications: JustificationsBehaviour,
     pub(crate) block_transactions: BlockTransactionsBehaviour,
+    pub(crate) warp_proof: WarpProofBehaviour,
+    pub(crate) state: StateBehaviour,
+    pub(crate) dds: DdsBehaviour,
 }
 
 pub(crate) struct BehaviourParams<'a> {
@@ -222,6 +236,30 @@ impl Behaviour {
                 MAX_BLOCK_TRANSACTIONS_REQUEST_SIZE,
                 MAX_BLOCK_TRANSACTIONS_RESPONSE_SIZE,
                 BLOCK_TRANSACTIONS_TIMEOUT,
+                p.metrics.clone(),
+            )?,
+            warp_proof: request_response(
+                &names.warp_proof,
+                crate::worker::WARP_PROOF_LABEL,
+                crate::warp::MAX_WARP_PROOF_REQUEST_SIZE,
+                crate::warp::MAX_WARP_PROOF_RESPONSE_SIZE,
+                WARP_TIMEOUT,
+                p.metrics.clone(),
+            )?,
+            state: request_response(
+                &names.state,
+                crate::worker::STATE_LABEL,
+                crate::warp::MAX_STATE_REQUEST_SIZE,
+                crate::warp::MAX_STATE_RESPONSE_SIZE,
+                WARP_TIMEOUT,
+                p.metrics.clone(),
+            )?,
+            dds: request_response(
+                &names.dds,
+                crate::worker::DDS_LABEL,
+                MAX_DDS_REQUEST_SIZE,
+                MAX_DDS_RESPONSE_SIZE,
+                DDS_TIMEOUT,
                 p.metrics,
             )?,
         })

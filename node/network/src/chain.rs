@@ -23,6 +23,18 @@ pub trait ChainProvider: Send + Sync + 'static {
     fn blocks(&self, request: &BlockRequest) -> Vec<BlockData>;
     /// The justifications stored with a block, if any.
     fn justification(&self, hash: H256) -> Option<Justifications>;
+    /// Warp sync: the hand-off proofs after an authority set, within
+    /// [`WARP_PROOF_BYTE_BUDGET`](crate::WARP_PROOF_BYTE_BUDGET). `None` (the default):
+    /// this provider cannot prove from that set.
+    fn warp_proof(&self, _request: &crate::WarpProofRequest) -> Option<crate::WarpProof> {
+        None
+    }
+    /// Warp sync: the trie nodes that prove a chunk of a block's state from a key on,
+    /// about [`STATE_CHUNK_BYTE_BUDGET`](crate::STATE_CHUNK_BYTE_BUDGET) of them. `None`
+    /// (the default): this provider does not have that state.
+    fn state_chunk(&self, _request: &crate::StateRequest) -> Option<crate::StateChunk> {
+        None
+    }
 }
 
 /// Reads of a block store that [`serve_block_request`] walks. Errors read as "not there".

@@ -143,6 +143,63 @@ impl NetworkHandle {
         .unwrap_or(Err(RequestError::NetworkStopped))
     }
 
+    /// Sends a data store request (`/echo/<genesis>/dds/1`, at most
+    /// [`MAX_DDS_REQUEST_SIZE`](crate::MAX_DDS_REQUEST_SIZE) bytes) to a connected peer and
+    /// returns its answer's bytes (at most
+    /// [`MAX_DDS_RESPONSE_SIZE`](crate::MAX_DDS_RESPONSE_SIZE); the caller decodes them).
+    pub async fn request_dds(
+        &self,
+        peer: PeerId,
+        request: Vec<u8>,
+    ) -> Result<Vec<u8>, RequestError> {
+        self.ask(|reply| Command::RequestDds {
+            peer,
+            request,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(RequestError::NetworkStopped))
+    }
+
+    /// Sets what answers peers' data store requests; until it is set they are refused as
+    /// busy.
+    pub fn set_dds_handler(&self, handler: Arc<dyn crate::DdsHandler>) {
+        self.send(Command::SetDdsHandler(handler));
+    }
+
+    /// Warp sync: the GRANDPA hand-off proofs after authority set `request.set_id` from a
+    /// connected peer (`None`: it cannot prove from that set). Unverified: the caller
+    /// checks every justification.
+    pub async fn request_warp_proof(
+        &self,
+        peer: PeerId,
+        request: crate::warp::WarpProofRequest,
+    ) -> Result<Option<crate::warp::WarpProof>, RequestError> {
+        self.ask(|reply| Command::RequestWarpProof {
+            peer,
+            request,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(RequestError::NetworkStopped))
+    }
+
+    /// Warp sync: a chunk of a block's state from a connected peer (`None`: it does not
+    /// have that state). Unverified: the caller checks it against the state root.
+    pub async fn request_state(
+        &self,
+        peer: PeerId,
+        request: crate::warp::StateRequest,
+    ) -> Result<Option<crate::warp::StateChunk>, RequestError> {
+        self.ask(|reply| Command::RequestState {
+            peer,
+            request,
+            reply,
+        })
+        .await
+        .unwrap_or(Err(RequestError::NetworkStopped))
+    }
+
     /// Changes a peer's reputation (see [`rep`](crate::rep) for the usual values).
     pub fn report_peer(&self, peer: PeerId, change: ReputationChange) {
         self.send(Command::ReportPeer { peer, change });

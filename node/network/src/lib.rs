@@ -26,6 +26,9 @@
 //! | block requests | `/echo/<genesis>/blocks/1` |
 //! | justification requests | `/echo/<genesis>/justifications/1` |
 //! | a block's extrinsics by position (compact relay) | `/echo/<genesis>/block-txs/1` |
+//! | warp sync: GRANDPA hand-off proofs ([`WarpProofRequest`]) | `/echo/<genesis>/warp-proof/1` |
+//! | warp sync: state chunks with range proofs ([`StateRequest`]) | `/echo/<genesis>/state/1` |
+//! | data store shards and manifests (echonet-dds, [`DdsHandler`]) | `/echo/<genesis>/dds/1` |
 //! | gossip topics | `/echo/<genesis>/block-announces/1`, `.../transactions/1`, `.../finality/1` |
 //!
 //! A node of another chain fails the status handshake with "unsupported protocol": it is
@@ -74,6 +77,15 @@
 //! ([`BlockTransactionsRequest`] (64 KiB; positions strictly increasing, else malformed) →
 //! [`BlockTransactionsResponse`] (16 MiB), 5 s). At most 16 concurrent streams per connection
 //! and protocol, 8 [`ChainProvider`] calls at once (more are refused as [`Refusal::Busy`]).
+//! The data store's requests (bytes → [`DdsResponse`], [`MAX_DDS_REQUEST_SIZE`] and
+//! [`MAX_DDS_RESPONSE_SIZE`], 30 s) are answered by the node's [`DdsHandler`], at most
+//! [`MAX_DDS_SERVING`] at once, and refused as busy until the node sets one; they do not
+//! count against the per-peer request rate (the handler meters peers by bytes).
+//! Warp sync adds hand-off proofs ([`WarpProofRequest`] (1 KiB) → [`WarpProofResponse`]
+//! (16 MiB, filled to [`WARP_PROOF_BYTE_BUDGET`]), 30 s) and state chunks
+//! ([`StateRequest`] (8 KiB) → [`StateResponse`] (16 MiB; about
+//! [`STATE_CHUNK_BYTE_BUDGET`] of trie nodes), 30 s), answered through the same path and
+//! checked by the requester (echonet-sync's `warp` module).
 //!
 //! ## Reputation
 //!
@@ -111,6 +123,7 @@
 // The node's API.
 mod chain;
 mod config;
+mod dds;
 mod error;
 mod event;
 mod handle;
@@ -119,6 +132,7 @@ mod service;
 // What goes over the wire (names, message types, limits): all public, through the
 // re-exports below.
 mod protocol;
+mod warp;
 
 // The machinery behind the handle; nothing of it is public.
 mod behaviour;
@@ -130,6 +144,7 @@ mod worker;
 
 pub use chain::{serve_block_request, BlockSource, ChainProvider};
 pub use config::{peer_id_of, NetworkConfig, RateLimit};
+pub use dds::DdsHandler;
 pub use error::{NetworkError, RequestError};
 pub use event::{MessageId, MessageValidity, NetworkEvent, PeerInfo};
 pub use handle::NetworkHandle;
@@ -137,15 +152,23 @@ pub use libp2p::{identity::Keypair, Multiaddr, PeerId};
 pub use peerset::{rep, ReputationChange};
 pub use protocol::{
     short_id, transaction_hash, BlockAnnounce, BlockData, BlockFields, BlockId, BlockRequest,
-    BlockResponse, BlockTransactionsRequest, BlockTransactionsResponse, CompactBody, Direction,
-    Handshake, InvalidCompactBody, JustificationResponse, ProtocolNames, Refusal, Role, ShortId,
-    Status, TransactionsMessage, BLOCK_RESPONSE_BYTE_BUDGET, MAX_BLOCKS_PER_RESPONSE,
+    BlockResponse, BlockTransactionsRequest, BlockTransactionsResponse, CompactBody, DdsResponse,
+    Direction, Handshake, InvalidCompactBody, JustificationResponse, ProtocolNames, Refusal, Role,
+    ShortId, Status, TransactionsMessage, BLOCK_RESPONSE_BYTE_BUDGET, MAX_BLOCKS_PER_RESPONSE,
     MAX_BLOCK_ANNOUNCE_SIZE, MAX_BLOCK_REQUEST_SIZE, MAX_BLOCK_RESPONSE_SIZE,
-    MAX_BLOCK_TRANSACTIONS_REQUEST_SIZE, MAX_BLOCK_TRANSACTIONS_RESPONSE_SIZE, MAX_FINALITY_SIZE,
-    MAX_HANDSHAKE_SIZE, MAX_JUSTIFICATION_REQUEST_SIZE, MAX_JUSTIFICATION_RESPONSE_SIZE,
-    MAX_TRANSACTIONS_SIZE, SHORT_ID_LEN,
+    MAX_BLOCK_TRANSACTIONS_REQUEST_SIZE, MAX_BLOCK_TRANSACTIONS_RESPONSE_SIZE, MAX_DDS_PAYLOAD,
+    MAX_DDS_REQUEST_SIZE, MAX_DDS_RESPONSE_SIZE, MAX_FINALITY_SIZE, MAX_HANDSHAKE_SIZE,
+    MAX_JUSTIFICATION_REQUEST_SIZE, MAX_JUSTIFICATION_RESPONSE_SIZE, MAX_TRANSACTIONS_SIZE,
+    SHORT_ID_LEN,
 };
 pub use service::start;
+pub use warp::{
+    StateChunk, StateRequest, StateResponse, WarpFragment, WarpProof, WarpProofRequest,
+    WarpProofResponse, MAX_STATE_REQUEST_SIZE, MAX_STATE_RESPONSE_SIZE, MAX_WARP_FRAGMENT_HEADERS,
+    MAX_WARP_PROOF_REQUEST_SIZE, MAX_WARP_PROOF_RESPONSE_SIZE, STATE_CHUNK_BYTE_BUDGET,
+    WARP_PROOF_BYTE_BUDGET,
+};
+pub use worker::MAX_DDS_SERVING;
 
 /// The request-response codec and the decoder of every message a peer sends, exposed for
 /// the fuzz targets of echonet-fuzz (feature `fuzzing`) so that they run the production

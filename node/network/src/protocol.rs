@@ -43,6 +43,13 @@ pub const SHORT_ID_LEN: usize = 6;
 pub const MAX_TRANSACTIONS_SIZE: usize = 1024 * 1024;
 /// Largest finality (GRANDPA) message.
 pub const MAX_FINALITY_SIZE: usize = 1024 * 1024;
+/// Largest shard or manifest the data store protocol carries: a shard of a 1 MiB chunk
+/// with k = 1 (256 KiB with the default k = 4), or the manifest of ~32,000 shards.
+pub const MAX_DDS_PAYLOAD: usize = 1024 * 1024;
+/// Largest data store request: a shard to store, with its ids and framing.
+pub const MAX_DDS_REQUEST_SIZE: usize = MAX_DDS_PAYLOAD + 1024;
+/// Largest data store response: a shard or a manifest, with framing.
+pub const MAX_DDS_RESPONSE_SIZE: usize = MAX_DDS_PAYLOAD + 1024;
 
 /// The role a node announces in its handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode)]
@@ -327,6 +334,11 @@ impl BlockTransactionsRequest {
 /// in order; `None` when the server does not have the block or it has no such positions.
 pub type BlockTransactionsResponse = Result<Option<Vec<OpaqueExtrinsic>>, Refusal>;
 
+/// The answer to a data store request: the store's answer as bytes (echonet-dds encodes and
+/// decodes both ways, with its own bounds), or the network's refusal (over the request
+/// rate, too many requests served at once, or no store on this node).
+pub type DdsResponse = Result<Vec<u8>, Refusal>;
+
 /// The transactions gossip message: encoded extrinsics.
 pub type TransactionsMessage = Vec<Vec<u8>>;
 
@@ -357,6 +369,12 @@ pub struct ProtocolNames {
     pub justifications: String,
     /// Requests for some extrinsics of a block (compact relay): `<prefix>/block-txs/1`.
     pub block_transactions: String,
+    /// Warp sync's GRANDPA hand-off proofs: `<prefix>/warp-proof/1`.
+    pub warp_proof: String,
+    /// Warp sync's state chunks with range proofs: `<prefix>/state/1`.
+    pub state: String,
+    /// The data store's shard transfer (echonet-dds): `<prefix>/dds/1`.
+    pub dds: String,
     /// Gossip topic of block announcements: `<prefix>/block-announces/1`.
     pub block_announces_topic: String,
     /// Gossip topic of transactions: `<prefix>/transactions/1`.
@@ -377,6 +395,9 @@ impl ProtocolNames {
             blocks: format!("{prefix}/blocks/1"),
             justifications: format!("{prefix}/justifications/1"),
             block_transactions: format!("{prefix}/block-txs/1"),
+            warp_proof: format!("{prefix}/warp-proof/1"),
+            state: format!("{prefix}/state/1"),
+            dds: format!("{prefix}/dds/1"),
             block_announces_topic: format!("{prefix}/block-announces/1"),
             transactions_topic: format!("{prefix}/transactions/1"),
             finality_topic: format!("{prefix}/finality/1"),

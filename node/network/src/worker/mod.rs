@@ -11,13 +11,21 @@
 //! - [`requests`]: request-response, with one inbound path that every protocol goes through,
 //!   answers read from the chain, and our own requests;
 //! - [`delivery`]: handing events to the node, in order and with back-pressure.
+//! - [`warp`]: warp sync's hand-off proofs and state chunks (served from the chain, through
+//!   the common inbound path of [`requests`]).
 
+mod dds;
 mod delivery;
 mod dialing;
 mod gossip;
 mod peers;
 mod requests;
+mod warp;
 
+pub(crate) use self::dds::DDS_LABEL;
+pub use self::dds::MAX_DDS_SERVING;
+use self::warp::{StateProtocol, WarpProofProtocol};
+pub(crate) use self::warp::{STATE_LABEL, WARP_PROOF_LABEL};
 use self::{
     gossip::{Topic, Topics},
     peers::{PeerData, StatusProtocol},
@@ -92,7 +100,23 @@ pub(crate) enum Command {
         peer: PeerId,
         change: ReputationChange,
     },
+    RequestWarpProof {
+        peer: PeerId,
+        request: crate::warp::WarpProofRequest,
+        reply: warp::WarpProofReply,
+    },
+    RequestState {
+        peer: PeerId,
+        request: crate::warp::StateRequest,
+        reply: warp::StateReply,
+    },
     Peers(oneshot::Sender<Vec<PeerInfo>>),
+    RequestDds {
+        peer: PeerId,
+        request: Vec<u8>,
+        reply: dds::DdsReply,
+    },
+    SetDdsHandler(Arc<dyn crate::DdsHandler>),
 }
 
 pub(crate) struct WorkerParams {
@@ -162,11 +186,23 @@ pub(crate) struct Worker {
     served_rx: mpsc::Receiver<Served>,
     /// Chain reads in progress on blocking threads.
     serving: usize,
+    // Warp sync's requests (`warp`).
+    pending_warp_proofs: HashMap<OutboundRequestId, warp::WarpProofReply>,
+    pending_state: HashMap<OutboundRequestId, warp::StateReply>,
+
+    // The data store protocol (`dds`).
+    dds_handler: Option<Arc<dyn crate::DdsHandler>>,
+    pending_dds: HashMap<OutboundRequestId, dds::DdsReply>,
+    dds_served_tx: mpsc::Sender<Served>,
+    dds_served_rx: mpsc::Receiver<Served>,
+    /// Data store requests being answered on blocking threads.
+    dds_serving: usize,
 }
 
 impl Worker {
     pub(crate) fn new(p: WorkerParams) -> Self {
         let (served_tx, served_rx) = requests::served_channel();
+        let (dds_served_tx, dds_served_rx) = dds::dds_channel();
         let (status_tx, status_rx) = mpsc::channel(1);
         Self {
             local: *p.swarm.local_peer_id(),
@@ -199,6 +235,13 @@ impl Worker {
             served_tx,
             served_rx,
             serving: 0,
+            pending_warp_proofs: HashMap::new(),
+            pending_state: HashMap::new(),
+            dds_handler: None,
+            pending_dds: HashMap::new(),
+            dds_served_tx,
+            dds_served_rx,
+            dds_serving: 0,
         }
     }
 
@@ -221,6 +264,7 @@ impl Worker {
                 },
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 Some(served) = self.served_rx.recv() => self.on_served(served),
+                Some(served) = self.dds_served_rx.recv() => (served.0)(&mut self),
                 Some(status) = self.status_rx.recv() => {
                     self.refreshing_status = false;
                     self.status = status;
@@ -309,9 +353,25 @@ impl Worker {
                 reply,
             } => self.request_block_transactions(peer, request, reply),
             Command::ReportPeer { peer, change } => self.report(peer, change),
+            Command::RequestWarpProof {
+                peer,
+                request,
+                reply,
+            } => self.request_warp_proof(peer, request, reply),
+            Command::RequestState {
+                peer,
+                request,
+                reply,
+            } => self.request_state(peer, request, reply),
             Command::Peers(reply) => {
                 let _ = reply.send(self.peer_infos());
             }
+            Command::RequestDds {
+                peer,
+                request,
+                reply,
+            } => self.request_dds(peer, request, reply),
+            Command::SetDdsHandler(handler) => self.dds_handler = Some(handler),
         }
     }
 
@@ -380,6 +440,9 @@ impl Worker {
             BehaviourEvent::BlockTransactions(event) => {
                 self.on_request_event::<BlockTransactionsProtocol>(event)
             }
+            BehaviourEvent::WarpProof(event) => self.on_request_event::<WarpProofProtocol>(event),
+            BehaviourEvent::State(event) => self.on_request_event::<StateProtocol>(event),
+            BehaviourEvent::Dds(event) => self.on_request_event::<dds::DdsProtocol>(event),
         }
     }
 }

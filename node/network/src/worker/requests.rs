@@ -53,6 +53,10 @@ pub(super) trait Protocol: Sized + 'static {
     type Response: Encode + Decode + Send + 'static;
     /// The protocol in logs and in the `protocol` label of metrics.
     const LABEL: &'static str;
+    /// Whether inbound requests count against the per-peer request rate (`request_rate`).
+    /// The data store's do not: it meters peers by bytes itself, and a get makes hundreds
+    /// of small requests a second.
+    const RATE_LIMITED: bool = true;
 
     fn behaviour(b: &mut Behaviour) -> &mut RequestBehaviour<Self>;
     /// The response that refuses a request, or `None` when the protocol has none (the
@@ -92,7 +96,7 @@ pub(super) trait ChainServed: Protocol {
 
 /// A chain read that finished on its blocking thread: what is left to do on the task (send
 /// the response). Type-erased so that one channel carries every protocol's answers.
-pub(super) struct Served(Box<dyn FnOnce(&mut Worker) + Send>);
+pub(super) struct Served(pub(super) Box<dyn FnOnce(&mut Worker) + Send>);
 
 /// The channel that brings [`Served`] answers back to the task. Every read in progress
 /// holds a slot, so the bound is never what stops a read.
@@ -429,7 +433,7 @@ impl Worker {
                 return;
             }
         };
-        if !self.admit_request(&peer, P::LABEL) {
+        if P::RATE_LIMITED && !self.admit_request(&peer, P::LABEL) {
             self.refuse::<P>(channel, Refusal::TooManyRequests);
             return;
         }
@@ -483,7 +487,7 @@ impl Worker {
 
     /// Reads the answer to an admitted request on a blocking thread, unless too many reads
     /// are in progress already.
-    fn serve_from_chain<P: ChainServed>(
+    pub(super) fn serve_from_chain<P: ChainServed>(
         &mut self,
         peer: PeerId,
         request: P::Request,
@@ -541,7 +545,7 @@ impl Worker {
     }
 
     /// Sends one of our requests, to a ready peer only (`None`: the peer is not one).
-    fn send_request<P: Protocol>(
+    pub(super) fn send_request<P: Protocol>(
         &mut self,
         peer: &PeerId,
         request: P::Request,
@@ -603,7 +607,7 @@ impl Worker {
 
     /// Counts a peer's answer to a request of ours (ok, or refused by the peer or by our
     /// checks of it) and hands the outcome to whoever asked.
-    fn settle<T>(
+    pub(super) fn settle<T>(
         &self,
         protocol: &'static str,
         result: Result<T, RequestError>,
@@ -620,7 +624,7 @@ impl Worker {
     }
 
     /// What a failed request of ours means for the caller, and for the peer's reputation.
-    fn outbound_error(
+    pub(super) fn outbound_error(
         &mut self,
         peer: PeerId,
         protocol: &'static str,

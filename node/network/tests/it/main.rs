@@ -7,6 +7,7 @@
 mod common;
 
 mod connect;
+mod dds;
 mod gossip;
 mod peers;
 mod requests;
