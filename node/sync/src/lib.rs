@@ -70,6 +70,13 @@
 //! stored: after a block is imported, its justifications go to the [`JustificationImport`]
 //! (the finality gadget) if there is one, which verifies them and finalizes the block.
 //!
+//! ## Warp sync
+//!
+//! Before the engine starts, a fresh node started with `--sync warp` runs [`warp_sync`]
+//! (module [`warp`]): GRANDPA hand-off proofs from genesis to a peer's latest finalized
+//! block, that block's state in chunks checked against its state root, and one import;
+//! the engine then syncs from there. [`ClientChain`] serves both to peers.
+//!
 //! ## Restart
 //!
 //! The engine keeps nothing on disk: it starts from the database's best block, so a node
@@ -81,10 +88,12 @@ mod engine;
 mod metrics;
 mod orphans;
 mod ranges;
+pub mod warp;
 
 pub use client_chain::ClientChain;
 pub use compact::{extrinsics_root, TransactionSource, MAX_MISSING_PER_REQUEST};
 pub use engine::SyncEngine;
+pub use warp::{warp_sync, WarpError, WarpNetwork, WarpPhase, WarpProgress};
 
 use echonet_client::{BlockOrigin, Client};
 use echonet_network::{

@@ -6,3 +6,4 @@
 mod claims;
 mod relay;
 mod sync;
+mod warp;
