@@ -126,11 +126,14 @@ async fn get(dds: Arc<Dds>, cid: &str, head_only: bool) -> HttpResponse {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, BoxError>>(2);
         let chunks = manifest.layout().chunk_count();
         tokio::task::spawn_blocking(move || {
-            let mut next = first.map(Ok);
+            let mut ahead: std::collections::VecDeque<Result<Arc<Vec<u8>>, DdsError>> =
+                first.map(Ok).into_iter().collect();
             for index in 0..chunks {
-                let chunk = match next.take() {
-                    Some(c) => c,
-                    None => dds.read_chunk(&cid, &manifest, index),
+                if ahead.is_empty() {
+                    ahead.extend(dds.read_chunks(&cid, &manifest, index, crate::READ_AHEAD));
+                }
+                let Some(chunk) = ahead.pop_front() else {
+                    return;
                 };
                 let item = chunk
                     .map(|c| Bytes::from_owner(ChunkBytes(c)))

@@ -8,6 +8,9 @@
 //!
 //! [`Dds`] is the node's handle: streaming [`Dds::put`] and [`Dds::get`], [`Dds::stat`],
 //! and chunk reads for the HTTP gateway. On a single dev node it holds every shard itself.
+//! Once [connected](Dds::connect) to the network ([`remote`]), a put places the shards on
+//! the providers among its peers, and a get fetches the manifest and the shards it lacks
+//! from peers, checking each against the content's tree.
 //!
 //! Content ids are written `0x` followed by 64 hex digits.
 
@@ -17,6 +20,7 @@ pub mod manifest;
 pub mod merkle;
 pub mod pipeline;
 pub mod protocol;
+pub mod remote;
 pub mod rpc;
 pub mod store;
 
@@ -34,6 +38,9 @@ pub use manifest::{Cid, Header, Manifest, Params};
 
 /// A blake3 hash.
 pub type Hash = [u8; 32];
+
+/// Chunks a get reads at once when it fetches from peers.
+pub const READ_AHEAD: u32 = 4;
 
 /// Configuration, built from the node's `--dds-*` flags.
 #[derive(Clone, Debug)]
@@ -85,17 +92,25 @@ pub struct Usage {
     pub cache_bytes: u64,
     /// Corrupt shards found and dropped since start.
     pub corrupt_shards: u64,
+    /// Shards fetched from peers (valid) since start.
+    pub fetched_shards: u64,
+    /// Shards peers sent that did not match their root (refetched elsewhere).
+    pub bad_fetched_shards: u64,
+    /// Shards pushed to providers by placement since start.
+    pub pushed_shards: u64,
 }
 
 /// The node's data store.
 pub struct Dds {
-    store: store::Store,
+    store: Arc<store::Store>,
     cache: cache::ChunkCache,
     config: DdsConfig,
     /// Shards written by puts still in progress, with the number of such puts that use
     /// each. A failed put removes a shard only when no other unfinished put uses it and no
     /// finished one does (a finished put takes its shards out of this map for good).
     pending: parking_lot::Mutex<std::collections::HashMap<Hash, usize>>,
+    /// The network, once the node has started it.
+    remote: std::sync::OnceLock<remote::Remote>,
 }
 
 impl Dds {
@@ -103,11 +118,97 @@ impl Dds {
     pub fn open(dir: &Path, config: DdsConfig) -> Result<Self, DdsError> {
         config.params.validate()?;
         Ok(Dds {
-            store: store::Store::open(dir, config.capacity)?,
+            store: Arc::new(store::Store::open(dir, config.capacity)?),
             cache: cache::ChunkCache::new(config.cache_bytes),
             pending: Default::default(),
+            remote: Default::default(),
             config,
         })
+    }
+
+    /// Connects the store to the network: puts place shards on peers, gets fetch what is
+    /// missing here. Only the first call has an effect.
+    pub fn connect(&self, remote: remote::Remote) {
+        let _ = self.remote.set(remote);
+    }
+
+    /// Places the shards of `manifest`, held here, on providers among the peers, and drops
+    /// the copies here of those placed elsewhere. A no-op without a network or peers.
+    pub fn place(&self, manifest: &Manifest) -> remote::Placement {
+        let Some(remote) = self.remote.get() else {
+            return remote::Placement::default();
+        };
+        let roots = manifest.segment_roots().to_vec();
+        let store = self.store.clone();
+        let placement = remote.place(manifest, move |i| {
+            let root = roots.get(i as usize)?;
+            store.get_shard(root).ok().flatten()
+        });
+        let roots = manifest.segment_roots();
+        let kept: std::collections::HashSet<&Hash> = placement
+            .kept
+            .iter()
+            .filter_map(|&i| roots.get(i as usize))
+            .collect();
+        for &i in &placement.pushed {
+            if let Some(root) = roots.get(i as usize).filter(|r| !kept.contains(r)) {
+                if let Err(e) = self.store.remove_shard(root) {
+                    tracing::warn!(target: "dds", error = %e, "dropping a placed shard");
+                }
+            }
+        }
+        tracing::info!(
+            target: "dds",
+            cid = %manifest.cid(),
+            pushed = placement.pushed.len(),
+            kept = placement.kept.len(),
+            providers = placement.providers,
+            "placed content"
+        );
+        placement
+    }
+
+    /// Makes sure shard `index` of `manifest` is stored here: fetched from a peer that has
+    /// it, or else rebuilt from any k shards of its chunk (repair), checked against its
+    /// segment root either way. Returns the bytes it moved over the network (0: it was
+    /// here), or [`DdsError::Unavailable`] when neither worked.
+    pub fn ensure_shard(&self, manifest: &Manifest, index: u32) -> Result<u64, DdsError> {
+        let per = manifest.params().shards_per_chunk() as u32;
+        let chunk = index / per.max(1);
+        let unavailable = DdsError::Unavailable {
+            chunk,
+            have: 0,
+            need: usize::from(manifest.layout().k()),
+        };
+        let Some(root) = manifest.segment_roots().get(index as usize) else {
+            return Err(unavailable);
+        };
+        if self.store.has_shard(root)? {
+            return Ok(0);
+        }
+        if let Some(bytes) = self
+            .remote
+            .get()
+            .and_then(|r| r.shard(&manifest.cid(), index, *root))
+        {
+            self.store.put_shard(root, &bytes)?;
+            return Ok(bytes.len() as u64);
+        }
+        // Rebuild: the chunk from any k shards, coded again.
+        let cid = manifest.cid();
+        let data = self.read_chunk(&cid, manifest, chunk)?;
+        let coder = erasure::Coder::new(&manifest.params())?;
+        let (mut shards, mut roots) = (Vec::new(), Vec::new());
+        coder.encode(&data, &mut shards, &mut roots)?;
+        let i = (index % per.max(1)) as usize;
+        match (shards.get(i), roots.get(i)) {
+            (Some(shard), Some(r)) if r == root => {
+                self.store.put_shard(root, shard)?;
+                tracing::info!(target: "dds", %cid, shard = index, "🔧 Rebuilt a lost shard from its chunk");
+                Ok((shard.len() * usize::from(manifest.layout().k())) as u64)
+            }
+            _ => Err(unavailable),
+        }
     }
 
     /// The configuration.
@@ -174,6 +275,7 @@ impl Dds {
             Ok(())
         })
         .and_then(|manifest| self.store.put_manifest(&manifest).map(|_| manifest));
+
         let mut pending = self.pending.lock();
         match &result {
             Ok(_) => {
@@ -197,12 +299,26 @@ impl Dds {
                 }
             }
         }
+        drop(pending);
+        if let Ok(manifest) = &result {
+            self.place(manifest);
+        }
         result
     }
 
-    /// The manifest of `cid`, or [`DdsError::UnknownCid`].
+    /// The manifest of `cid` (from a peer, checked, if not known here), or
+    /// [`DdsError::UnknownCid`].
     pub fn manifest(&self, cid: &Cid) -> Result<Manifest, DdsError> {
-        self.store.manifest(cid)?.ok_or(DdsError::UnknownCid(*cid))
+        if let Some(m) = self.store.manifest(cid)? {
+            return Ok(m);
+        }
+        let m = self
+            .remote
+            .get()
+            .and_then(|r| r.manifest(*cid))
+            .ok_or(DdsError::UnknownCid(*cid))?;
+        self.store.put_manifest(&m)?;
+        Ok(m)
     }
 
     /// Chunk `index` of `cid`, from the cache or rebuilt from any k valid local shards.
@@ -241,6 +357,11 @@ impl Dds {
                 have += 1;
             }
         }
+        if have < k {
+            if let Some(remote) = self.remote.get() {
+                slots = remote.fill_chunk(manifest, index, slots);
+            }
+        }
         let mut chunk = Vec::new();
         coder
             .decode(&mut slots, chunk_len as usize, &mut chunk)
@@ -257,6 +378,38 @@ impl Dds {
         Ok(chunk)
     }
 
+    /// Chunks `first..first + count` of `cid` (clamped to the content), read at once, one
+    /// thread each, so that fetching them from peers overlaps: the read-ahead of
+    /// [`Dds::get`] and the gateway ([`READ_AHEAD`] chunks).
+    pub fn read_chunks(
+        &self,
+        cid: &Cid,
+        manifest: &Manifest,
+        first: u32,
+        count: u32,
+    ) -> Vec<Result<Arc<Vec<u8>>, DdsError>> {
+        let end = first
+            .saturating_add(count)
+            .min(manifest.layout().chunk_count());
+        if end <= first.saturating_add(1) || self.remote.get().is_none() {
+            return (first..end)
+                .map(|i| self.read_chunk(cid, manifest, i))
+                .collect();
+        }
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (first..end)
+                .map(|i| scope.spawn(move || self.read_chunk(cid, manifest, i)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(DdsError::Coding("a chunk reader panicked".into())))
+                })
+                .collect()
+        })
+    }
+
     /// Writes the content of `cid` to `out`, chunk by chunk; `progress` gets the bytes
     /// written so far. Returns the size.
     pub fn get<W: Write>(
@@ -267,11 +420,14 @@ impl Dds {
     ) -> Result<u64, DdsError> {
         let manifest = self.manifest(cid)?;
         let mut written = 0u64;
-        for index in 0..manifest.layout().chunk_count() {
-            let chunk = self.read_chunk(cid, &manifest, index)?;
-            out.write_all(&chunk)?;
-            written += chunk.len() as u64;
-            progress(written);
+        let chunks = manifest.layout().chunk_count();
+        for first in (0..chunks).step_by(READ_AHEAD as usize) {
+            for chunk in self.read_chunks(cid, &manifest, first, READ_AHEAD) {
+                let chunk = chunk?;
+                out.write_all(&chunk)?;
+                written += chunk.len() as u64;
+                progress(written);
+            }
         }
         out.flush()?;
         Ok(written)
@@ -302,7 +458,19 @@ impl Dds {
             capacity: self.store.capacity(),
             cache_bytes: self.cache.used() as u64,
             corrupt_shards: self.store.corrupt_shards(),
+            fetched_shards: self.remote_stat(|s| &s.fetched),
+            bad_fetched_shards: self.remote_stat(|s| &s.bad),
+            pushed_shards: self.remote_stat(|s| &s.pushed),
         }
+    }
+
+    fn remote_stat(
+        &self,
+        f: impl Fn(&remote::RemoteStats) -> &std::sync::atomic::AtomicU64,
+    ) -> u64 {
+        self.remote.get().map_or(0, |r| {
+            f(r.stats()).load(std::sync::atomic::Ordering::Relaxed)
+        })
     }
 }
 
@@ -310,3 +478,5 @@ impl Dds {
 mod tests;
 #[cfg(test)]
 mod tests_http;
+#[cfg(test)]
+mod tests_remote;

@@ -3,8 +3,12 @@
 //! request-response protocol named [`protocol_name`] (scoped by genesis like the node's
 //! other protocols); this module decides what to answer.
 //!
-//! Only reads are served (a manifest, a shard). Storing shards on request waits for the
-//! chain's assignments (pallet-dds): without them any peer could fill the store.
+//! Reads (a manifest, a shard) are served to every peer. Stores are accepted only by a
+//! node that stores for others (`--dds-provider`), and only what checks: a manifest is
+//! stored under the cid it hashes to, and a shard only if its segment root is the one the
+//! (already stored) manifest lists at its index; every stored byte is charged to the
+//! sender's byte budget, and the capacity bounds the rest. Gating stores on the chain's
+//! assignments (pallet-dds deals) is not done yet.
 
 use std::{
     collections::HashMap,
@@ -16,10 +20,7 @@ use std::{
 use codec::{Decode, DecodeLimit, Encode};
 use parking_lot::Mutex;
 
-use crate::{
-    manifest::{MAX_CHUNK_SIZE, MAX_MANIFEST_BYTES},
-    Cid, Dds, Hash,
-};
+use crate::{merkle, Cid, Dds, DdsError, Hash, Manifest};
 
 /// The protocol's name for the chain with this genesis hash (hex, without `0x`):
 /// `/echo/<genesis>/dds/1`, beside the node's other `/echo/<genesis>/…` protocols.
@@ -27,17 +28,18 @@ pub fn protocol_name(genesis_hex: &str) -> String {
     format!("/echo/{genesis_hex}/dds/1")
 }
 
-/// Largest request: a tag and a 32-byte id.
-pub const MAX_REQUEST_SIZE: usize = 64;
-/// Largest response: a whole shard (a chunk with k = 1) or a manifest, plus framing.
-pub const MAX_RESPONSE_SIZE: usize = {
-    let shard = MAX_CHUNK_SIZE as usize;
-    (if shard > MAX_MANIFEST_BYTES {
-        shard
-    } else {
-        MAX_MANIFEST_BYTES
-    }) + 64
-};
+/// Largest shard or manifest carried over the network: 1 MiB (a shard of a 1 MiB chunk
+/// with k = 1; 256 KiB with the default 4 + 2). Equal to echonet-network's
+/// `MAX_DDS_PAYLOAD` (the node checks it at compile time). Content with larger shards, or
+/// a manifest of more than ~32,000 shards, stays on the node that put it.
+pub const MAX_WIRE_PAYLOAD: usize = 1 << 20;
+/// Largest request: a shard or a manifest to store, with its ids and framing.
+pub const MAX_REQUEST_SIZE: usize = MAX_WIRE_PAYLOAD + 1024;
+/// Largest response: a shard or a manifest, plus framing.
+pub const MAX_RESPONSE_SIZE: usize = MAX_WIRE_PAYLOAD + 1024;
+/// Every request costs the sender at least this much of its byte budget, so that a flood
+/// of cheap requests (unknown ids) is throttled like a flood of shards.
+pub const MIN_REQUEST_COST: u64 = 4096;
 
 /// What a peer asks for.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -48,6 +50,20 @@ pub enum Request {
     /// The shard with this segment root.
     #[codec(index = 1)]
     Shard(Hash),
+    /// Store this manifest (SCALE bytes) under the cid it hashes to; sent before its
+    /// shards.
+    #[codec(index = 2)]
+    StoreManifest(Vec<u8>),
+    /// Store shard `index` (in the manifest's order) of `cid`.
+    #[codec(index = 3)]
+    StoreShard {
+        /// The content.
+        cid: Cid,
+        /// The shard's index among all of the content's shards.
+        index: u32,
+        /// Its bytes; checked against the manifest's segment root at `index`.
+        shard: Vec<u8>,
+    },
 }
 
 /// Why a request was not served.
@@ -62,9 +78,19 @@ pub enum Refusal {
     /// The request does not decode or is too long.
     #[codec(index = 2)]
     Malformed,
-    /// This node failed to read its store.
+    /// This node failed to read or write its store.
     #[codec(index = 3)]
     Internal,
+    /// This node does not store for others (no `--dds-provider`).
+    #[codec(index = 4)]
+    NotProvider,
+    /// A shard to store whose manifest this node does not have, or whose bytes do not
+    /// match it.
+    #[codec(index = 5)]
+    Mismatch,
+    /// The store is full.
+    #[codec(index = 6)]
+    Full,
 }
 
 /// The answer.
@@ -82,6 +108,9 @@ pub enum Response {
     /// Not served.
     #[codec(index = 3)]
     Refused(Refusal),
+    /// Stored (or already held).
+    #[codec(index = 4)]
+    Stored,
 }
 
 /// Decodes a request, refusing anything longer than [`MAX_REQUEST_SIZE`] or with bytes
@@ -117,7 +146,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_in_flight: 4,
+            max_in_flight: 8,
             bytes_per_second: 32 << 20,
             burst_bytes: 64 << 20,
             max_peers: 1024,
@@ -136,6 +165,7 @@ pub struct Server<P> {
     dds: Arc<Dds>,
     limits: Limits,
     peers: Mutex<HashMap<P, PeerState>>,
+    accept_stores: bool,
 }
 
 /// A request being served; dropping it frees the peer's slot.
@@ -159,7 +189,14 @@ impl<P: StdHash + Eq + Clone> Server<P> {
             dds,
             limits,
             peers: Mutex::new(HashMap::new()),
+            accept_stores: false,
         }
+    }
+
+    /// Whether this node stores manifests and shards that peers push (`--dds-provider`).
+    pub fn accepting_stores(mut self, accept: bool) -> Self {
+        self.accept_stores = accept;
+        self
     }
 
     fn admit(&self, peer: &P, now: Instant) -> Result<Permit<'_, P>, Refusal> {
@@ -219,7 +256,27 @@ impl<P: StdHash + Eq + Clone> Server<P> {
             Ok(p) => p,
             Err(refusal) => return Response::Refused(refusal),
         };
+        // The request's own bytes are charged now: stores by their size, reads at least
+        // `MIN_REQUEST_COST`; a shard or manifest sent back is charged below.
+        self.charge(
+            peer,
+            (request_bytes_len(&request) as u64).max(MIN_REQUEST_COST) as usize,
+        );
         let response = match request {
+            Request::StoreManifest(_) | Request::StoreShard { .. } if !self.accept_stores => {
+                Response::Refused(Refusal::NotProvider)
+            }
+            Request::StoreManifest(bytes) => match Manifest::decode_checked(&bytes, None) {
+                Ok(m) => match self.dds.store().put_manifest(&m) {
+                    Ok(_) => Response::Stored,
+                    Err(e) => {
+                        tracing::warn!(target: "dds", error = %e, "storing a pushed manifest");
+                        Response::Refused(Refusal::Internal)
+                    }
+                },
+                Err(_) => Response::Refused(Refusal::Malformed),
+            },
+            Request::StoreShard { cid, index, shard } => self.store_shard(&cid, index, &shard),
             Request::Manifest(cid) => match self.dds.store().manifest(&cid) {
                 Ok(Some(m)) => Response::Manifest(m.encode()),
                 Ok(None) => Response::NotFound,
@@ -243,9 +300,42 @@ impl<P: StdHash + Eq + Clone> Server<P> {
         response
     }
 
+    fn store_shard(&self, cid: &Cid, index: u32, shard: &[u8]) -> Response {
+        let manifest = match self.dds.store().manifest(cid) {
+            Ok(Some(m)) => m,
+            Ok(None) => return Response::Refused(Refusal::Mismatch),
+            Err(e) => {
+                tracing::warn!(target: "dds", error = %e, "reading a manifest");
+                return Response::Refused(Refusal::Internal);
+            }
+        };
+        let Some(root) = manifest.segment_roots().get(index as usize) else {
+            return Response::Refused(Refusal::Mismatch);
+        };
+        if merkle::segment_root(shard) != *root {
+            return Response::Refused(Refusal::Mismatch);
+        }
+        match self.dds.store().put_shard(root, shard) {
+            Ok(_) => Response::Stored,
+            Err(DdsError::CapacityExceeded { .. }) => Response::Refused(Refusal::Full),
+            Err(e) => {
+                tracing::warn!(target: "dds", error = %e, "storing a pushed shard");
+                Response::Refused(Refusal::Internal)
+            }
+        }
+    }
+
     /// Peers tracked.
     pub fn tracked_peers(&self) -> usize {
         self.peers.lock().len()
+    }
+}
+
+fn request_bytes_len(request: &Request) -> usize {
+    match request {
+        Request::StoreManifest(b) => b.len(),
+        Request::StoreShard { shard, .. } => shard.len(),
+        Request::Manifest(_) | Request::Shard(_) => 0,
     }
 }
 
@@ -335,8 +425,9 @@ mod tests {
     fn per_peer_concurrency_and_byte_rate_are_limited() {
         let limits = Limits {
             max_in_flight: 2,
-            bytes_per_second: 1000,
-            burst_bytes: 3000,
+            // A shard of 1 KiB costs its request's minimum and its own bytes: 5 KiB.
+            bytes_per_second: 5120,
+            burst_bytes: 3 * 5120,
             max_peers: 2,
         };
         let (_dir, dds, server) = server(limits);
@@ -350,7 +441,7 @@ mod tests {
         assert!(matches!(server.admit(&1, t0), Err(Refusal::Busy)));
         assert!(server.admit(&2, t0).is_ok());
         drop((a, b));
-        // Rate: shards of 1 KiB each; the burst of 3000 bytes allows three.
+        // Rate: shards of 1 KiB each at 5 KiB a request; the burst allows three.
         let req = Request::Shard(m.segment_roots()[0]).encode();
         for _ in 0..3 {
             assert!(matches!(server.handle(&1, &req, t0), Response::Shard(_)));
@@ -359,10 +450,10 @@ mod tests {
             server.handle(&1, &req, t0),
             Response::Refused(Refusal::RateLimited)
         );
-        // A second later the budget has refilled by 1000 bytes.
+        // A second later the budget has refilled by one request's cost.
         let t1 = t0 + Duration::from_secs(1);
         assert!(matches!(server.handle(&1, &req, t1), Response::Shard(_)));
-        assert_eq!(wait_for(2000, &limits), Duration::from_secs(2));
+        assert_eq!(wait_for(2 * 5120, &limits), Duration::from_secs(2));
         // Peers are bounded: a third peer replaces an idle one.
         assert!(matches!(server.handle(&3, &req, t1), Response::Shard(_)));
         assert!(server.tracked_peers() <= 2);

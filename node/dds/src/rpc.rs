@@ -110,6 +110,9 @@ pub fn module(dds: Arc<Dds>) -> RpcModule<Arc<Dds>> {
                     "capacity": u.capacity,
                     "cacheBytes": u.cache_bytes,
                     "corruptShards": u.corrupt_shards,
+                    "fetchedShards": u.fetched_shards,
+                    "badFetchedShards": u.bad_fetched_shards,
+                    "pushedShards": u.pushed_shards,
                 }))
             }
         }

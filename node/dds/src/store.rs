@@ -195,6 +195,17 @@ impl Store {
         }
     }
 
+    /// Up to `max` cids whose manifests are stored, in key order.
+    pub fn manifests(&self, max: usize) -> Vec<Cid> {
+        self.db
+            .prefix_iterator([MANIFEST_PREFIX])
+            .filter_map(Result::ok)
+            .take_while(|(k, _)| k.first() == Some(&MANIFEST_PREFIX))
+            .filter_map(|(k, _)| <[u8; 32]>::try_from(&k[1..]).ok().map(Cid))
+            .take(max)
+            .collect()
+    }
+
     /// The path of a shard file (for tests that damage one).
     #[doc(hidden)]
     pub fn shard_file(&self, leaf: &Hash) -> PathBuf {

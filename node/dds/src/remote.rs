@@ -1,0 +1,405 @@
+//! Content on other nodes: the client side of the shard protocol ([`protocol`](crate::protocol)).
+//!
+//! - **Placement** ([`place`]): after a put, the manifest is offered to every connected
+//!   peer; those that store it (`--dds-provider` nodes) and this node are the candidates.
+//!   Shard `i` goes to the candidate nearest, in XOR distance of blake3(peer id), to
+//!   `placement_key(0, cid, i)` among those not yet given a shard of the same chunk (so a
+//!   chunk's k + m shards sit on distinct nodes while there are enough). A push that fails
+//!   moves to the next candidate; a shard nobody takes stays here. Shards pushed away are
+//!   then dropped here, except those also placed here.
+//! - **Get** ([`fetch_manifest`], [`fetch_chunk`]): a manifest comes from any peer and is
+//!   checked against the cid; each missing shard of a chunk is asked of the peers in the
+//!   same XOR order (its likely holder first), k of them in parallel; every shard is checked
+//!   against its segment root, and a bad or missing one is asked of the next peer, or
+//!   another shard index is tried, until k are valid.
+//!
+//! The network is behind [`Transport`], so that tests run a network of stores in memory.
+
+use std::{
+    collections::HashSet,
+    future::Future,
+    pin::Pin,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use codec::Encode;
+use futures::{stream::FuturesUnordered, StreamExt};
+
+use crate::{
+    merkle,
+    protocol::{decode_response, Refusal, Request, Response, MAX_WIRE_PAYLOAD},
+    Cid, Hash, Manifest,
+};
+
+/// A peer's id as bytes (a libp2p peer id's bytes on the node).
+pub type PeerKey = Vec<u8>;
+
+/// A boxed future, as [`Transport`] returns.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// How the store reaches other nodes.
+pub trait Transport: Send + Sync + 'static {
+    /// This node's id.
+    fn local(&self) -> PeerKey;
+    /// The peers that can be asked now.
+    fn peers(&self) -> BoxFuture<Vec<PeerKey>>;
+    /// Sends a request (encoded [`Request`]) and returns the answer's bytes, or why there
+    /// is none.
+    fn request(&self, peer: PeerKey, request: Vec<u8>) -> BoxFuture<Result<Vec<u8>, String>>;
+}
+
+/// Counters of the client side (`dds_stat`, metrics).
+#[derive(Default)]
+pub struct RemoteStats {
+    /// Shards fetched from peers and found valid.
+    pub fetched: AtomicU64,
+    /// Shards a peer sent that did not match their segment root (refetched elsewhere).
+    pub bad: AtomicU64,
+    /// Shards pushed to peers by placement.
+    pub pushed: AtomicU64,
+}
+
+/// The store's link to the network: the transport, and the runtime its futures run on.
+pub struct Remote {
+    transport: Arc<dyn Transport>,
+    runtime: tokio::runtime::Handle,
+    stats: Arc<RemoteStats>,
+}
+
+/// Passes over a shard's candidates before giving it up (busy peers are asked again).
+const PASSES: usize = 3;
+/// Pushes in flight during placement.
+const PUSH_CONCURRENCY: usize = 8;
+
+impl Remote {
+    /// A link over `transport`, whose futures run on `runtime`.
+    pub fn new(transport: Arc<dyn Transport>, runtime: tokio::runtime::Handle) -> Self {
+        Remote {
+            transport,
+            runtime,
+            stats: Default::default(),
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &RemoteStats {
+        &self.stats
+    }
+
+    /// Runs `fut` on the runtime and waits for it from this (blocking) thread. `None` if
+    /// the runtime shut down first.
+    fn run<T: Send + 'static>(&self, fut: impl Future<Output = T> + Send + 'static) -> Option<T> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.runtime.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        rx.recv().ok()
+    }
+
+    /// The manifest of `cid` from any peer, checked against the cid.
+    pub(crate) fn manifest(&self, cid: Cid) -> Option<Manifest> {
+        self.run(fetch_manifest(self.transport.clone(), cid))
+            .flatten()
+    }
+
+    /// Shard `index` (root `root`) of `cid` from the peers, checked.
+    pub(crate) fn shard(&self, cid: &Cid, index: u32, root: Hash) -> Option<Vec<u8>> {
+        let t = self.transport.clone();
+        let stats = self.stats.clone();
+        let cid = *cid;
+        self.run(async move {
+            let candidates = rank(t.peers().await, &cid, index);
+            fetch_shard(t, stats, candidates, root).await
+        })
+        .flatten()
+    }
+
+    /// Fills `slots` (the chunk's shards, some already present) from peers until `k` are
+    /// present and valid, or no peer has more. Returns how many are present.
+    pub(crate) fn fill_chunk(
+        &self,
+        manifest: &Manifest,
+        chunk: u32,
+        slots: Vec<Option<Vec<u8>>>,
+    ) -> Vec<Option<Vec<u8>>> {
+        let fallback = slots.clone();
+        self.run(fetch_chunk(
+            self.transport.clone(),
+            self.stats.clone(),
+            manifest.clone(),
+            chunk,
+            slots,
+        ))
+        .unwrap_or(fallback)
+    }
+
+    /// Places `manifest`'s shards (`read` gives a shard's bytes by its index); returns the
+    /// indices of the shards placed on other nodes.
+    pub(crate) fn place(
+        &self,
+        manifest: &Manifest,
+        read: impl Fn(u32) -> Option<Vec<u8>> + Send + Sync + 'static,
+    ) -> Placement {
+        self.run(place(
+            self.transport.clone(),
+            self.stats.clone(),
+            manifest.clone(),
+            Arc::new(read),
+        ))
+        .unwrap_or_default()
+    }
+}
+
+/// The XOR distance of `peer` to shard `index` of `cid`.
+fn distance(peer: &[u8], cid: &Cid, index: u32) -> Hash {
+    let key = echonet_dds_primitives::placement_key(&[0; 32], &cid.0, index);
+    echonet_dds_primitives::xor_distance(blake3::hash(peer).as_bytes(), &key)
+}
+
+/// `peers` nearest first to shard `index` of `cid`.
+pub fn rank(mut peers: Vec<PeerKey>, cid: &Cid, index: u32) -> Vec<PeerKey> {
+    peers.sort_by_cached_key(|p| distance(p, cid, index));
+    peers
+}
+
+async fn ask(t: &Arc<dyn Transport>, peer: PeerKey, request: &Request) -> Result<Response, String> {
+    let bytes = t.request(peer, request.encode()).await?;
+    decode_response(&bytes).map_err(|_| "malformed response".to_string())
+}
+
+/// The manifest of `cid` from the first peer whose answer checks against the cid.
+pub async fn fetch_manifest(t: Arc<dyn Transport>, cid: Cid) -> Option<Manifest> {
+    let request = Request::Manifest(cid);
+    let mut answers: FuturesUnordered<_> = t
+        .peers()
+        .await
+        .into_iter()
+        .map(|p| {
+            let t = t.clone();
+            let request = request.clone();
+            async move { ask(&t, p, &request).await }
+        })
+        .collect();
+    while let Some(answer) = answers.next().await {
+        if let Ok(Response::Manifest(bytes)) = answer {
+            match Manifest::decode_checked(&bytes, Some(&cid)) {
+                Ok(m) => return Some(m),
+                Err(e) => {
+                    tracing::debug!(target: "dds", %cid, error = %e, "a peer sent a bad manifest")
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Shard `index` (root `root`) from the first of `candidates` that sends valid bytes.
+async fn fetch_shard(
+    t: Arc<dyn Transport>,
+    stats: Arc<RemoteStats>,
+    candidates: Vec<PeerKey>,
+    root: Hash,
+) -> Option<Vec<u8>> {
+    let request = Request::Shard(root);
+    let mut left = candidates;
+    for pass in 0..PASSES {
+        if pass > 0 {
+            tokio::time::sleep(Duration::from_millis(100 << pass)).await;
+        }
+        let mut busy = Vec::new();
+        for peer in left {
+            match ask(&t, peer.clone(), &request).await {
+                Ok(Response::Shard(bytes)) if merkle::segment_root(&bytes) == root => {
+                    stats.fetched.fetch_add(1, Ordering::Relaxed);
+                    return Some(bytes);
+                }
+                Ok(Response::Shard(_)) => {
+                    stats.bad.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(target: "dds", shard = %hex::encode(root), "a peer sent a shard that does not match its root; asking elsewhere");
+                }
+                Ok(Response::Refused(Refusal::Busy | Refusal::RateLimited)) => busy.push(peer),
+                Err(e) if e.contains("too many requests") || e.contains("busy") => busy.push(peer),
+                _ => {}
+            }
+        }
+        if busy.is_empty() {
+            break;
+        }
+        left = busy;
+    }
+    None
+}
+
+/// Fetches missing shards of `chunk` until k are present (see the module documentation).
+pub async fn fetch_chunk(
+    t: Arc<dyn Transport>,
+    stats: Arc<RemoteStats>,
+    manifest: Manifest,
+    chunk: u32,
+    mut slots: Vec<Option<Vec<u8>>>,
+) -> Vec<Option<Vec<u8>>> {
+    let k = usize::from(manifest.layout().k());
+    let per = slots.len() as u32;
+    let mut have = slots.iter().filter(|s| s.is_some()).count();
+    if have >= k {
+        return slots;
+    }
+    let peers = t.peers().await;
+    let cid = manifest.cid();
+    // Data shards first: with all of them no decoding is needed.
+    let missing: Vec<u32> = (0..per).filter(|&i| slots[i as usize].is_none()).collect();
+    let mut todo = missing.into_iter();
+    let mut inflight = FuturesUnordered::new();
+    loop {
+        while have + inflight.len() < k {
+            let Some(i) = todo.next() else { break };
+            let index = chunk * per + i;
+            let Some(root) = manifest.segment_roots().get(index as usize).copied() else {
+                continue;
+            };
+            let candidates = rank(peers.clone(), &cid, index);
+            let fetch = fetch_shard(t.clone(), stats.clone(), candidates, root);
+            inflight.push(async move { (i, fetch.await) });
+        }
+        match inflight.next().await {
+            Some((i, Some(bytes))) => {
+                slots[i as usize] = Some(bytes);
+                have += 1;
+                if have >= k {
+                    break;
+                }
+            }
+            Some((_, None)) => {}
+            None => break,
+        }
+    }
+    slots
+}
+
+/// What placement did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// Shard indices stored on other nodes.
+    pub pushed: Vec<u32>,
+    /// Shard indices placed on this node (or that no peer took).
+    pub kept: Vec<u32>,
+    /// Peers that took the manifest (the candidates).
+    pub providers: usize,
+}
+
+async fn push(t: &Arc<dyn Transport>, peer: PeerKey, request: &Request) -> bool {
+    matches!(ask(t, peer, request).await, Ok(Response::Stored))
+}
+
+/// Places a manifest's shards (see the module documentation).
+pub async fn place(
+    t: Arc<dyn Transport>,
+    stats: Arc<RemoteStats>,
+    manifest: Manifest,
+    read: Arc<dyn Fn(u32) -> Option<Vec<u8>> + Send + Sync>,
+) -> Placement {
+    let all: Vec<u32> = (0..manifest.segment_roots().len() as u32).collect();
+    let bytes = manifest.encode();
+    let too_large = bytes.len() > MAX_WIRE_PAYLOAD
+        || manifest.layout().shard_len(0).unwrap_or(u32::MAX) as usize > MAX_WIRE_PAYLOAD;
+    let peers = t.peers().await;
+    if peers.is_empty() || too_large {
+        if too_large {
+            tracing::warn!(target: "dds", cid = %manifest.cid(), "content too large for the network (shards or manifest over 1 MiB): kept on this node only");
+        }
+        return Placement {
+            kept: all,
+            ..Default::default()
+        };
+    }
+    // The peers that store the manifest are the candidates.
+    let offer = Request::StoreManifest(bytes);
+    let accepted: Vec<bool> =
+        futures::future::join_all(peers.iter().map(|p| push(&t, p.clone(), &offer))).await;
+    let local = t.local();
+    let mut candidates: Vec<PeerKey> = peers
+        .into_iter()
+        .zip(accepted)
+        .filter_map(|(p, ok)| ok.then_some(p))
+        .collect();
+    let providers = candidates.len();
+    candidates.push(local.clone());
+
+    let cid = manifest.cid();
+    let per = manifest.layout().shards_per_chunk();
+    let mut placement = Placement {
+        providers,
+        ..Default::default()
+    };
+    for chunk in 0..manifest.layout().chunk_count() {
+        let mut used: HashSet<PeerKey> = HashSet::new();
+        // First choice of each shard, then pushed in parallel.
+        let mut first = Vec::new();
+        for i in 0..per {
+            let index = chunk * per + i;
+            let ranked = rank(candidates.clone(), &cid, index);
+            let target = ranked
+                .iter()
+                .find(|p| !used.contains(*p))
+                .cloned()
+                .unwrap_or_else(|| ranked[0].clone());
+            used.insert(target.clone());
+            first.push((index, ranked, target));
+        }
+        let results: Vec<(u32, Vec<PeerKey>, PeerKey, bool)> = futures::stream::iter(first)
+            .map(|(index, ranked, target)| {
+                let t = t.clone();
+                let read = read.clone();
+                let local = local.clone();
+                async move {
+                    if target == local {
+                        return (index, ranked, target, true);
+                    }
+                    let Some(shard) = read(index) else {
+                        return (index, ranked, target, false);
+                    };
+                    let ok = push(
+                        &t,
+                        target.clone(),
+                        &Request::StoreShard { cid, index, shard },
+                    )
+                    .await;
+                    (index, ranked, target, ok)
+                }
+            })
+            .buffered(PUSH_CONCURRENCY)
+            .collect()
+            .await;
+        for (index, ranked, target, ok) in results {
+            if ok {
+                if target == local {
+                    placement.kept.push(index);
+                } else {
+                    stats.pushed.fetch_add(1, Ordering::Relaxed);
+                    placement.pushed.push(index);
+                }
+                continue;
+            }
+            // The first choice failed: the next candidates, one by one; here last.
+            let mut placed = false;
+            for peer in ranked.iter().filter(|p| !used.contains(*p) && **p != local) {
+                let Some(shard) = read(index) else { break };
+                if push(&t, peer.clone(), &Request::StoreShard { cid, index, shard }).await {
+                    used.insert(peer.clone());
+                    stats.pushed.fetch_add(1, Ordering::Relaxed);
+                    placement.pushed.push(index);
+                    placed = true;
+                    break;
+                }
+            }
+            if !placed {
+                placement.kept.push(index);
+            }
+        }
+    }
+    placement
+}

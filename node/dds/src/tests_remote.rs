@@ -1,0 +1,323 @@
+//! Placement and multi-node get over an in-memory network of stores: every node runs the
+//! real [`Server`](crate::protocol::Server) and [`remote`](crate::remote) client; only the
+//! transport is a map instead of libp2p.
+
+use super::*;
+use crate::{
+    protocol::{Limits, Response, Server},
+    remote::{BoxFuture, PeerKey, Remote, Transport},
+};
+use codec::Encode;
+use parking_lot::Mutex;
+use rand::{Rng, SeedableRng};
+use std::collections::HashSet;
+
+const SMALL: Params = Params {
+    chunk_size: 4096,
+    k: 4,
+    m: 2,
+};
+
+struct Net {
+    servers: Vec<(PeerKey, Arc<Server<PeerKey>>)>,
+    /// Stopped nodes: not peers, no answers.
+    down: Mutex<HashSet<PeerKey>>,
+    /// Nodes that flip a byte of every shard they send.
+    rogue: Mutex<HashSet<PeerKey>>,
+}
+
+struct MemTransport {
+    net: Arc<Net>,
+    me: PeerKey,
+}
+
+impl Transport for MemTransport {
+    fn local(&self) -> PeerKey {
+        self.me.clone()
+    }
+
+    fn peers(&self) -> BoxFuture<Vec<PeerKey>> {
+        let down = self.net.down.lock().clone();
+        let peers = self
+            .net
+            .servers
+            .iter()
+            .map(|(p, _)| p.clone())
+            .filter(|p| *p != self.me && !down.contains(p))
+            .collect();
+        Box::pin(async move { peers })
+    }
+
+    fn request(&self, peer: PeerKey, request: Vec<u8>) -> BoxFuture<Result<Vec<u8>, String>> {
+        let net = self.net.clone();
+        let me = self.me.clone();
+        Box::pin(async move {
+            if net.down.lock().contains(&peer) {
+                return Err("peer not connected".into());
+            }
+            let server = net
+                .servers
+                .iter()
+                .find(|(p, _)| *p == peer)
+                .map(|(_, s)| s.clone())
+                .ok_or("unknown peer")?;
+            let rogue = net.rogue.lock().contains(&peer);
+            let response = tokio::task::spawn_blocking(move || {
+                server.handle(&me, &request, std::time::Instant::now())
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            let response = match response {
+                Response::Shard(mut bytes) if rogue => {
+                    bytes[0] ^= 1;
+                    Response::Shard(bytes)
+                }
+                other => other,
+            };
+            Ok(response.encode())
+        })
+    }
+}
+
+struct Cluster {
+    _dirs: Vec<tempfile::TempDir>,
+    nodes: Vec<Arc<Dds>>,
+    net: Arc<Net>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// `n` connected stores; the first `providers` accept pushed shards.
+fn cluster(n: usize, providers: usize) -> Cluster {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut dirs = Vec::new();
+    let mut nodes = Vec::new();
+    let mut servers = Vec::new();
+    for i in 0..n {
+        let dir = tempfile::tempdir().unwrap();
+        let config = DdsConfig {
+            capacity: 1 << 30,
+            cache_bytes: 0,
+            max_put_size: 1 << 20,
+            params: SMALL,
+        };
+        let dds = Arc::new(Dds::open(dir.path(), config).unwrap());
+        let server = Server::new(dds.clone(), Limits::default()).accepting_stores(i < providers);
+        servers.push((format!("peer-{i}").into_bytes(), Arc::new(server)));
+        nodes.push(dds);
+        dirs.push(dir);
+    }
+    let net = Arc::new(Net {
+        servers,
+        down: Default::default(),
+        rogue: Default::default(),
+    });
+    for (i, dds) in nodes.iter().enumerate() {
+        let transport = MemTransport {
+            net: net.clone(),
+            me: net.servers[i].0.clone(),
+        };
+        dds.connect(Remote::new(Arc::new(transport), runtime.handle().clone()));
+    }
+    Cluster {
+        _dirs: dirs,
+        nodes,
+        net,
+        _runtime: runtime,
+    }
+}
+
+fn content(len: usize, seed: u64) -> Vec<u8> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..len).map(|_| rng.gen()).collect()
+}
+
+fn get(dds: &Dds, cid: &Cid) -> Result<Vec<u8>, DdsError> {
+    let mut out = Vec::new();
+    dds.get(cid, &mut out, |_| {})?;
+    Ok(out)
+}
+
+fn local_shards(dds: &Dds, m: &Manifest) -> usize {
+    m.segment_roots()
+        .iter()
+        .filter(|r| dds.store().has_shard(r).unwrap())
+        .count()
+}
+
+#[test]
+fn put_places_one_shard_of_each_chunk_on_each_of_six_providers() {
+    let c = cluster(6, 6);
+    let data = content(10 * 4096 + 100, 1);
+    let m = c.nodes[0].put(&data[..], SMALL, |_| {}).unwrap();
+    let chunks = m.layout().chunk_count() as usize;
+    // k + m = 6 shards a chunk on 6 distinct nodes: each node holds one of each chunk
+    // (identical shards aside, which random content does not have).
+    for (i, node) in c.nodes.iter().enumerate() {
+        assert_eq!(local_shards(node, &m), chunks, "node {i}");
+    }
+    assert_eq!(c.nodes[0].usage().pushed_shards as usize, 5 * chunks);
+}
+
+#[test]
+fn get_on_another_node_survives_two_stopped_providers() {
+    let c = cluster(6, 6);
+    let data = content(7 * 4096 + 5, 2);
+    let m = c.nodes[0].put(&data[..], SMALL, |_| {}).unwrap();
+    let cid = m.cid();
+    // The getter has neither the manifest nor the content's other shards.
+    assert_eq!(get(&c.nodes[5], &cid).unwrap(), data);
+    c.net
+        .down
+        .lock()
+        .extend([c.net.servers[1].0.clone(), c.net.servers[2].0.clone()]);
+    assert_eq!(get(&c.nodes[4], &cid).unwrap(), data);
+    assert!(c.nodes[4].usage().fetched_shards > 0);
+    // A third stopped provider leaves fewer than k shards of each chunk reachable.
+    c.net.down.lock().insert(c.net.servers[3].0.clone());
+    assert!(matches!(
+        get(&c.nodes[0], &cid),
+        Err(DdsError::Unavailable {
+            have: 3,
+            need: 4,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn a_bad_shard_from_a_peer_is_detected_and_fetched_elsewhere() {
+    let c = cluster(6, 6);
+    let data = content(5 * 4096, 3);
+    let m = c.nodes[0].put(&data[..], SMALL, |_| {}).unwrap();
+    // Node 1 sends every shard with a flipped byte.
+    c.net.rogue.lock().insert(c.net.servers[1].0.clone());
+    assert_eq!(get(&c.nodes[2], &m.cid()).unwrap(), data);
+    let usage = c.nodes[2].usage();
+    assert!(usage.bad_fetched_shards > 0, "{usage:?}");
+}
+
+#[test]
+fn a_corrupt_shard_on_disk_is_not_served_and_is_fetched_elsewhere() {
+    let c = cluster(6, 6);
+    let data = content(3 * 4096, 4);
+    let m = c.nodes[0].put(&data[..], SMALL, |_| {}).unwrap();
+    // The holder of the first data shard (a get asks for data shards first).
+    let root = &m.segment_roots()[0];
+    let at = c
+        .nodes
+        .iter()
+        .position(|n| n.store().has_shard(root).unwrap())
+        .unwrap();
+    let victim = &c.nodes[at];
+    let path = victim.store().shard_file(root);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[10] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+    assert_eq!(get(&c.nodes[(at + 1) % 6], &m.cid()).unwrap(), data);
+    assert_eq!(victim.usage().corrupt_shards, 1);
+}
+
+#[test]
+fn without_providers_a_put_keeps_everything_and_others_still_get_it() {
+    let c = cluster(3, 0);
+    let data = content(2 * 4096, 5);
+    let m = c.nodes[0].put(&data[..], SMALL, |_| {}).unwrap();
+    assert_eq!(local_shards(&c.nodes[0], &m), m.segment_roots().len());
+    assert_eq!(local_shards(&c.nodes[1], &m), 0);
+    assert_eq!(get(&c.nodes[1], &m.cid()).unwrap(), data);
+}
+
+#[test]
+fn pushed_shards_that_do_not_match_the_manifest_are_refused() {
+    let c = cluster(2, 2);
+    let server = &c.net.servers[1].1;
+    let data = content(4096, 6);
+    // A manifest for content node 1 has never seen.
+    let other = tempfile::tempdir().unwrap();
+    let lone = Dds::open(
+        other.path(),
+        DdsConfig {
+            params: SMALL,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let m = lone.put(&data[..], SMALL, |_| {}).unwrap();
+    let shard = lone
+        .store()
+        .get_shard(&m.segment_roots()[0])
+        .unwrap()
+        .unwrap();
+    let now = std::time::Instant::now();
+    let me = b"rogue".to_vec();
+    let store = |index, shard: Vec<u8>| {
+        protocol::Request::StoreShard {
+            cid: m.cid(),
+            index,
+            shard,
+        }
+        .encode()
+    };
+    // Without the manifest first: refused.
+    assert_eq!(
+        server.handle(&me, &store(0, shard.clone()), now),
+        Response::Refused(protocol::Refusal::Mismatch)
+    );
+    let offer = protocol::Request::StoreManifest(m.encode()).encode();
+    assert_eq!(server.handle(&me, &offer, now), Response::Stored);
+    // The wrong index, or altered bytes: refused; the right one: stored.
+    assert_eq!(
+        server.handle(&me, &store(1, shard.clone()), now),
+        Response::Refused(protocol::Refusal::Mismatch)
+    );
+    assert_eq!(
+        server.handle(&me, &store(99, shard.clone()), now),
+        Response::Refused(protocol::Refusal::Mismatch)
+    );
+    let mut bad = shard.clone();
+    bad[0] ^= 1;
+    assert_eq!(
+        server.handle(&me, &store(0, bad), now),
+        Response::Refused(protocol::Refusal::Mismatch)
+    );
+    assert_eq!(server.handle(&me, &store(0, shard), now), Response::Stored);
+    // A node that is not a provider takes nothing.
+    let c2 = cluster(2, 0);
+    assert_eq!(
+        c2.net.servers[1].1.handle(&me, &offer, now),
+        Response::Refused(protocol::Refusal::NotProvider)
+    );
+}
+
+#[test]
+fn a_lost_shard_is_fetched_or_rebuilt_from_its_chunk() {
+    let c = cluster(6, 6);
+    let data = content(4 * 4096, 7);
+    let m = c.nodes[0].put(&data[..], SMALL, |_| {}).unwrap();
+    let index = 7; // chunk 1, shard 1
+    let root = m.segment_roots()[index as usize];
+    let at = c
+        .nodes
+        .iter()
+        .position(|n| n.store().has_shard(&root).unwrap())
+        .unwrap();
+    // Held by a peer: fetched.
+    let other = (at + 1) % 6;
+    assert!(c.nodes[other].ensure_shard(&m, index).unwrap() > 0);
+    assert!(c.nodes[other].store().has_shard(&root).unwrap());
+    // Lost everywhere: rebuilt from the chunk's other shards, checked against its root.
+    for n in &c.nodes {
+        n.store().remove_shard(&root).unwrap();
+    }
+    assert!(c.nodes[at].ensure_shard(&m, index).unwrap() > 0);
+    let rebuilt = c.nodes[at].store().get_shard(&root).unwrap().unwrap();
+    assert_eq!(merkle::segment_root(&rebuilt), root);
+    // Already here: nothing moves.
+    assert_eq!(c.nodes[at].ensure_shard(&m, index).unwrap(), 0);
+    // Out of range: a clear error.
+    assert!(c.nodes[at].ensure_shard(&m, 10_000).is_err());
+}
