@@ -42,9 +42,11 @@ pub fn run(cmd: &BenchmarkCmd) -> anyhow::Result<()> {
         BenchmarkCmd::Pallet(c) => pallet(c),
         BenchmarkCmd::Overhead(c) => overhead(c),
         BenchmarkCmd::Pool(c) => pool(c),
+        BenchmarkCmd::Warp(c) => crate::warp_bench::run(c),
         BenchmarkCmd::Corpus(c) => crate::corpus::run(c),
         BenchmarkCmd::FeeMarket(c) => crate::fee_market::run(c),
         BenchmarkCmd::PoeAggregator(c) => crate::poe::bench(c),
+        BenchmarkCmd::DdsGet(c) => crate::dds_bench::run(c),
     }
 }
 

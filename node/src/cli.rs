@@ -297,6 +297,14 @@ pub struct RunCmd {
     #[arg(long, value_name = "MODE", value_enum, default_value_t = BlockRelay::Compact)]
     pub block_relay: BlockRelay,
 
+    /// How a fresh node joins the chain (Substrate's flag). `full` downloads and executes
+    /// every block from genesis; `warp` verifies the GRANDPA authority-set hand-offs up to
+    /// the latest finalized block, downloads that block's state with proofs, and syncs
+    /// blocks from there (older blocks are not downloaded: see docs/warp-sync.md). On a
+    /// database that already has blocks, `warp` syncs normally.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = SyncMode::Full)]
+    pub sync: SyncMode,
+
     /// Most shard data the distributed data store keeps on disk, in MiB
     /// (under `<base>/chains/<id>/dds`).
     #[arg(long, value_name = "MiB", default_value_t = 10240)]
@@ -310,8 +318,30 @@ pub struct RunCmd {
     #[arg(long, value_name = "MiB", default_value_t = 1024)]
     pub dds_max_put_size: u64,
 
+    /// Store shards that peers push (a storage provider): without it this node serves
+    /// what it holds but refuses to store for others.
+    #[arg(long)]
+    pub dds_provider: bool,
+
+    /// Assigned shards a provider fetches or rebuilds at once (repair).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub dds_repair_concurrency: usize,
+
+    /// Network bandwidth a provider's repair may use, in MiB/s.
+    #[arg(long, value_name = "MiB/s", default_value_t = 32)]
+    pub dds_repair_bandwidth: u64,
+
     #[command(flatten)]
     pub pruning: PruningParams,
+}
+
+/// `--sync`: how a fresh node joins the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SyncMode {
+    /// Every block from genesis.
+    Full,
+    /// Finality proofs, then the latest finalized state, then blocks.
+    Warp,
 }
 
 /// `--block-relay`: how blocks are propagated.
@@ -540,6 +570,10 @@ pub enum BenchmarkCmd {
     /// sender, then `--count` transfers from as many senders, each through the real
     /// submission path (runtime validation, then insertion into the pool).
     Pool(PoolBenchCmd),
+    /// Warp sync time: a fresh node warps to the tip of a chain with `--accounts` endowed
+    /// accounts and `--blocks` blocks, over two networks on loopback (see
+    /// docs/warp-sync.md).
+    Warp(crate::warp_bench::WarpBenchCmd),
     /// Writes a block corpus that exercises transfers, staking and witness calls across
     /// many sessions and eras (`spec.json` and `blocks.bin`), timing nothing: import it
     /// with another build of the node (`import-blocks --binary`) to check that both reach
@@ -554,6 +588,9 @@ pub enum BenchmarkCmd {
     /// engagement events from distinct accounts aggregated into a score root, in events
     /// per second.
     PoeAggregator(crate::poe::AggregatorBenchCmd),
+    /// Data store get throughput across real nodes on loopback: starts `--nodes`
+    /// providers, puts `--size` MiB on one and times gets through the others' gateways.
+    DdsGet(crate::dds_bench::DdsGetBenchCmd),
 }
 
 #[derive(Debug, Clone, Args)]

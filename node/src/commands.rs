@@ -70,6 +70,12 @@ pub fn import_state(cmd: &ImportStateCmd) -> anyhow::Result<()> {
     let number = client
         .import_state(&mut BufReader::new(file), cmd.trusted_hash)
         .with_context(|| format!("cannot import {}", cmd.input.display()))?;
+    // GRANDPA starts at the imported block: the set the runtime reports there, and no
+    // hand-offs known before it (a GRANDPA set stored by an earlier start is stale).
+    match echonet_finality::reset_after_state_import(&client) {
+        Ok(_) | Err(echonet_finality::Error::NoAuthorities(_)) => {}
+        Err(e) => return Err(anyhow::anyhow!("cannot set GRANDPA's authority set: {e}")),
+    }
     client.flush()?;
     eprintln!(
         "the database starts at #{number} ({:?}); start the node to sync from there",

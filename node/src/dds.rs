@@ -14,6 +14,7 @@ use std::{
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
 use echonet_dds::{Cid, Dds, DdsConfig};
+use echonet_network::{NetworkHandle, PeerId};
 
 use crate::cli::RunCmd;
 
@@ -40,6 +41,71 @@ pub fn open(cmd: &RunCmd, config_dir: &Path) -> anyhow::Result<Arc<Dds>> {
         cmd.dds_cache_size
     );
     Ok(Arc::new(dds))
+}
+
+// The network's caps on data store messages are the store's.
+const _: () = assert!(echonet_network::MAX_DDS_PAYLOAD == echonet_dds::protocol::MAX_WIRE_PAYLOAD);
+const _: () =
+    assert!(echonet_network::MAX_DDS_REQUEST_SIZE == echonet_dds::protocol::MAX_REQUEST_SIZE);
+const _: () =
+    assert!(echonet_network::MAX_DDS_RESPONSE_SIZE == echonet_dds::protocol::MAX_RESPONSE_SIZE);
+
+/// Connects the store to the network: peers' shard requests are answered by its server
+/// (within its per-peer limits; stores accepted with `--dds-provider`), and its puts and
+/// gets reach the peers.
+pub fn join_network(cmd: &RunCmd, dds: &Arc<Dds>, net: &NetworkHandle) {
+    let server = echonet_dds::protocol::Server::new(dds.clone(), Default::default())
+        .accepting_stores(cmd.dds_provider);
+    net.set_dds_handler(Arc::new(ShardServer(server)));
+    dds.connect(echonet_dds::remote::Remote::new(
+        Arc::new(NetTransport(net.clone())),
+        tokio::runtime::Handle::current(),
+    ));
+    if cmd.dds_provider {
+        tracing::info!(target: "dds", "📦 Storing shards for peers (--dds-provider)");
+    }
+}
+
+struct ShardServer(echonet_dds::protocol::Server<PeerId>);
+
+impl echonet_network::DdsHandler for ShardServer {
+    fn handle(&self, peer: &PeerId, request: &[u8]) -> Vec<u8> {
+        use codec::Encode;
+        self.0.handle(peer, request, Instant::now()).encode()
+    }
+}
+
+struct NetTransport(NetworkHandle);
+
+impl echonet_dds::remote::Transport for NetTransport {
+    fn local(&self) -> Vec<u8> {
+        self.0.local_peer_id().to_bytes()
+    }
+
+    fn peers(&self) -> echonet_dds::remote::BoxFuture<Vec<Vec<u8>>> {
+        let net = self.0.clone();
+        Box::pin(async move {
+            net.peers()
+                .await
+                .into_iter()
+                .map(|p| p.peer_id.to_bytes())
+                .collect()
+        })
+    }
+
+    fn request(
+        &self,
+        peer: Vec<u8>,
+        request: Vec<u8>,
+    ) -> echonet_dds::remote::BoxFuture<Result<Vec<u8>, String>> {
+        let net = self.0.clone();
+        Box::pin(async move {
+            let peer = PeerId::from_bytes(&peer).map_err(|e| e.to_string())?;
+            net.request_dds(peer, request)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
 }
 
 /// The gateway's routes on the RPC port.
@@ -253,6 +319,26 @@ fn error_text(body: &str) -> String {
 }
 
 fn put(cmd: &PutCmd) -> anyhow::Result<()> {
+    let cid = put_with(cmd)?;
+    println!("{cid}");
+    Ok(())
+}
+
+/// Puts `file` through the gateway of the node at `url` (default parameters, no progress
+/// bar); returns the cid (`benchmark dds-get`).
+pub fn put_file(file: &Path, url: &str) -> anyhow::Result<String> {
+    put_with(&PutCmd {
+        file: file.to_path_buf(),
+        k: None,
+        m: None,
+        conn: Connection {
+            url: url.to_string(),
+            quiet: true,
+        },
+    })
+}
+
+fn put_with(cmd: &PutCmd) -> anyhow::Result<String> {
     let mut file =
         fs::File::open(&cmd.file).with_context(|| format!("cannot open {}", cmd.file.display()))?;
     let size = file.metadata()?.len();
@@ -326,8 +412,7 @@ fn put(cmd: &PutCmd) -> anyhow::Result<()> {
         .get("cid")
         .and_then(|c| c.as_str())
         .ok_or_else(|| anyhow!("the node's answer has no cid: {body}"))?;
-    println!("{cid}");
-    Ok(())
+    Ok(cid.to_string())
 }
 
 fn get(cmd: &GetCmd) -> anyhow::Result<()> {
@@ -403,6 +488,18 @@ pub fn register_metrics(
         "echonet_dds_corrupt_shards",
         "Shards found corrupt on disk and dropped since start",
     )?;
+    let fetched = gauge(
+        "echonet_dds_fetched_shards",
+        "Shards fetched from peers and found valid since start",
+    )?;
+    let bad = gauge(
+        "echonet_dds_bad_fetched_shards",
+        "Shards peers sent that did not match their root since start",
+    )?;
+    let pushed = gauge(
+        "echonet_dds_pushed_shards",
+        "Shards placed on providers since start",
+    )?;
     let weak = Arc::downgrade(dds);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
@@ -414,6 +511,9 @@ pub fn register_metrics(
             capacity.set(usage.capacity);
             cache.set(usage.cache_bytes);
             corrupt.set(usage.corrupt_shards);
+            fetched.set(usage.fetched_shards);
+            bad.set(usage.bad_fetched_shards);
+            pushed.set(usage.pushed_shards);
             tick.tick().await;
         }
     });

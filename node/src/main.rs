@@ -6,6 +6,8 @@ mod cli;
 mod commands;
 mod corpus;
 mod dds;
+mod dds_bench;
+mod dds_chain;
 mod fee_market;
 mod finality;
 mod informant;
@@ -18,6 +20,7 @@ mod rpc;
 mod secret_file;
 mod service;
 mod transactions;
+mod warp_bench;
 
 use clap::Parser;
 use cli::{Cli, Command};

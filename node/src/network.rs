@@ -234,26 +234,52 @@ impl echonet_sync::TransactionSource for PoolTransactions {
 /// addresses from the network (refreshed in the background).
 pub struct NodeNetworkStatus {
     client: Arc<Client>,
-    sync: SyncHandle,
+    /// Set once sync starts (after a warp sync, if the node warps first).
+    sync: Arc<RwLock<Option<SyncHandle>>>,
+    warp: echonet_sync::WarpProgress,
     local_peer_id: String,
     should_have_peers: bool,
     listen_addresses: Arc<RwLock<Vec<String>>>,
 }
 
 impl NodeNetworkStatus {
+    /// The status of a node whose sync has not started yet ([`Self::set_sync`]); `warp`
+    /// tells the phases of a warp sync, if the node warps.
     pub fn new(
         client: Arc<Client>,
-        sync: SyncHandle,
+        warp: echonet_sync::WarpProgress,
         local_peer_id: String,
         chain_type: &ChainType,
     ) -> Self {
         Self {
             client,
-            sync,
+            sync: Arc::default(),
+            warp,
             local_peer_id,
             should_have_peers: *chain_type != ChainType::Development,
             listen_addresses: Arc::default(),
         }
+    }
+
+    /// Sync has started: peers and progress come from it from now on.
+    pub fn set_sync(&self, sync: SyncHandle) {
+        *self.sync.write() = Some(sync);
+    }
+
+    /// A handle on the same status, for the RPC (which starts before sync).
+    pub fn share(&self) -> Self {
+        Self {
+            client: self.client.clone(),
+            sync: self.sync.clone(),
+            warp: self.warp.clone(),
+            local_peer_id: self.local_peer_id.clone(),
+            should_have_peers: self.should_have_peers,
+            listen_addresses: self.listen_addresses.clone(),
+        }
+    }
+
+    fn sync_status(&self) -> Option<echonet_sync::SyncStatus> {
+        self.sync.read().as_ref().map(SyncHandle::status)
     }
 
     /// Keeps the listen addresses current until shutdown.
@@ -293,9 +319,9 @@ impl NetworkStatus for NodeNetworkStatus {
     }
 
     fn peers(&self) -> Vec<PeerInfo> {
-        self.sync
-            .status()
-            .peers
+        self.sync_status()
+            .map(|s| s.peers)
+            .unwrap_or_default()
             .into_iter()
             .map(|p| PeerInfo {
                 peer_id: p.peer_id.to_string(),
@@ -311,7 +337,11 @@ impl NetworkStatus for NodeNetworkStatus {
     }
 
     fn is_syncing(&self) -> bool {
-        self.sync.is_major_syncing()
+        match self.sync.read().as_ref() {
+            Some(sync) => sync.is_major_syncing(),
+            // Before sync starts, the node is warping.
+            None => true,
+        }
     }
 
     fn should_have_peers(&self) -> bool {
@@ -323,12 +353,61 @@ impl NetworkStatus for NodeNetworkStatus {
     }
 
     fn sync_state(&self) -> SyncState {
-        let status = self.sync.status();
+        use echonet_rpc::{WarpSyncPhase, WarpSyncState};
+        use echonet_sync::WarpPhase;
         let best = self.client.info().best_number;
-        SyncState {
-            starting_block: status.starting_block,
-            current_block: best,
-            highest_block: status.best_seen.unwrap_or(best).max(best),
+        let warp_sync = self.warp.phase().map(|phase| {
+            let mut state = WarpSyncState {
+                phase: WarpSyncPhase::AwaitingPeers,
+                sets: 0,
+                target_block: None,
+                state_percent: 0,
+                bytes: 0,
+            };
+            match phase {
+                WarpPhase::AwaitingPeers => {}
+                WarpPhase::DownloadingProofs { sets, bytes } => {
+                    state.phase = WarpSyncPhase::DownloadingFinalityProofs;
+                    state.sets = sets;
+                    state.bytes = bytes;
+                }
+                WarpPhase::DownloadingState {
+                    target,
+                    percent,
+                    bytes,
+                } => {
+                    state.phase = WarpSyncPhase::DownloadingState;
+                    state.target_block = Some(target);
+                    state.state_percent = percent;
+                    state.bytes = bytes;
+                }
+                WarpPhase::ImportingState { target } => {
+                    state.phase = WarpSyncPhase::ImportingState;
+                    state.target_block = Some(target);
+                    state.state_percent = 100;
+                }
+                WarpPhase::Done { target } => {
+                    state.phase = WarpSyncPhase::Complete;
+                    state.target_block = Some(target);
+                    state.state_percent = 100;
+                }
+            }
+            state
+        });
+        let target = warp_sync.and_then(|w| w.target_block).unwrap_or(0);
+        match self.sync_status() {
+            Some(status) => SyncState {
+                starting_block: status.starting_block,
+                current_block: best,
+                highest_block: status.best_seen.unwrap_or(best).max(best),
+                warp_sync,
+            },
+            None => SyncState {
+                starting_block: best,
+                current_block: best,
+                highest_block: target.max(best),
+                warp_sync,
+            },
         }
     }
 }

@@ -230,6 +230,120 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     )
     .await
     .context("cannot start the network (--port, --listen-addr, --bootnodes)")?;
+    // What the RPC reports about peers and sync: it starts before sync does, so that a
+    // warping node answers `system_syncState` with its progress.
+    let warp_progress = echonet_sync::WarpProgress::default();
+    let network_status = network::NodeNetworkStatus::new(
+        client.clone(),
+        warp_progress.clone(),
+        net.local_peer_id().to_string(),
+        &spec.chain_type,
+    );
+    tasks.spawn(network_status.refresh_listen_addresses(net.clone(), shutdown_rx.clone()));
+
+    if metrics.is_some() {
+        let ip = if cmd.prometheus_external {
+            Ipv4Addr::UNSPECIFIED
+        } else {
+            Ipv4Addr::LOCALHOST
+        };
+        let addr = SocketAddr::from((ip, cmd.prometheus_port));
+        // Bind now, so that a taken port is a start-up error and not a silent failure.
+        let listener = std::net::TcpListener::bind(addr).with_context(|| {
+            format!("cannot listen for Prometheus on {addr} (--prometheus-port)")
+        })?;
+        drop(listener);
+        let registry = registry.clone();
+        tokio::spawn(async move {
+            if let Err(e) = prometheus_endpoint::init_prometheus(addr, registry).await {
+                tracing::error!(target: "prometheus", "exporter stopped: {e}");
+            }
+        });
+    }
+
+    let dds = crate::dds::open(&cmd, &config_dir)?;
+    crate::dds::join_network(&cmd, &dds, &net);
+    if cmd.dds_provider {
+        match crate::dds_chain::account_key(&keystore_ptr) {
+            Some(key) => {
+                let task = crate::dds_chain::ProviderTask {
+                    client: client.clone(),
+                    pool: pool.clone(),
+                    keystore: keystore_ptr.clone(),
+                    network: net.clone(),
+                    dds: dds.clone(),
+                    peer_id: net.local_peer_id().to_bytes(),
+                    capacity: cmd.dds_capacity.saturating_mul(1024 * 1024),
+                    repair_concurrency: cmd.dds_repair_concurrency,
+                    repair_bandwidth: cmd.dds_repair_bandwidth.saturating_mul(1024 * 1024),
+                };
+                tasks.spawn(task.run(key, shutdown_rx.clone()));
+            }
+            None => tracing::warn!(
+                target: "dds",
+                "--dds-provider without an account key (sr25519, type aura) in the keystore: storing for peers, but not registered on chain"
+            ),
+        }
+    }
+    if metrics.is_some() {
+        crate::dds::register_metrics(&registry, &dds)
+            .map_err(|e| anyhow!("cannot register data store metrics: {e}"))?;
+    }
+
+    let rpc = crate::rpc::start(
+        &cmd,
+        rpc_listen(&cmd),
+        rpc_cors(&cmd),
+        crate::rpc::Deps {
+            client: client.clone(),
+            pool: pool.clone(),
+            keystore: keystore_ptr.clone(),
+            chain_name: spec.name.clone(),
+            chain_type: spec.chain_type.clone(),
+            properties: spec.properties.clone(),
+            is_validator: validator,
+            network: Arc::new(network_status.share()),
+            test_switches: cmd.dev_test_switches.then(|| net.clone()),
+            dds,
+        },
+    )
+    .await?;
+
+    // `--sync warp` on a fresh database: hand-off proofs, then the latest finalized state,
+    // before GRANDPA and sync start from it (GRANDPA's set is written with the state).
+    if cmd.sync == crate::cli::SyncMode::Warp {
+        let best = client.info().best_number;
+        if best == 0 {
+            tracing::info!(target: "sync", "⏩ Warp sync: proving finality from genesis, then downloading the latest finalized state");
+            let warping = echonet_sync::warp_sync(
+                client.clone(),
+                Arc::new(net.clone()),
+                warp_progress.clone(),
+                shutdown_rx.clone(),
+            );
+            tokio::select! {
+                result = warping => match result {
+                    Ok(_) => {}
+                    Err(echonet_sync::WarpError::Stopped) => {}
+                    Err(echonet_sync::WarpError::NothingToWarpTo) => tracing::warn!(
+                        target: "sync",
+                        "⏩ No peer has a finalized block past genesis to warp to: syncing normally from genesis"
+                    ),
+                    Err(e) => return Err(anyhow!("warp sync failed: {e}")),
+                },
+                _ = wait_for_signal() => {
+                    let _ = shutdown_tx.send(true);
+                    tracing::info!("Shutting down during warp sync");
+                    rpc.stop().await;
+                    net.shutdown();
+                    return Ok(());
+                }
+            }
+        } else {
+            tracing::info!(target: "sync", "⏩ --sync warp: the database already holds blocks up to #{best}; syncing normally from there");
+        }
+    }
+
     // GRANDPA on every node: validators with a key in the set vote, the others follow
     // commits. Without it (a chain without GRANDPA authorities) only a single-authority
     // chain finalizes, each block as it is authored.
@@ -321,58 +435,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
         tx_events_rx,
         shutdown_rx.clone(),
     ));
-    let network_status = network::NodeNetworkStatus::new(
-        client.clone(),
-        sync.clone(),
-        net.local_peer_id().to_string(),
-        &spec.chain_type,
-    );
-    tasks.spawn(network_status.refresh_listen_addresses(net.clone(), shutdown_rx.clone()));
-
-    if metrics.is_some() {
-        let ip = if cmd.prometheus_external {
-            Ipv4Addr::UNSPECIFIED
-        } else {
-            Ipv4Addr::LOCALHOST
-        };
-        let addr = SocketAddr::from((ip, cmd.prometheus_port));
-        // Bind now, so that a taken port is a start-up error and not a silent failure.
-        let listener = std::net::TcpListener::bind(addr).with_context(|| {
-            format!("cannot listen for Prometheus on {addr} (--prometheus-port)")
-        })?;
-        drop(listener);
-        let registry = registry.clone();
-        tokio::spawn(async move {
-            if let Err(e) = prometheus_endpoint::init_prometheus(addr, registry).await {
-                tracing::error!(target: "prometheus", "exporter stopped: {e}");
-            }
-        });
-    }
-
-    let dds = crate::dds::open(&cmd, &config_dir)?;
-    if metrics.is_some() {
-        crate::dds::register_metrics(&registry, &dds)
-            .map_err(|e| anyhow!("cannot register data store metrics: {e}"))?;
-    }
-
-    let rpc = crate::rpc::start(
-        &cmd,
-        rpc_listen(&cmd),
-        rpc_cors(&cmd),
-        crate::rpc::Deps {
-            client: client.clone(),
-            pool: pool.clone(),
-            keystore: keystore_ptr.clone(),
-            chain_name: spec.name.clone(),
-            chain_type: spec.chain_type.clone(),
-            properties: spec.properties.clone(),
-            is_validator: validator,
-            network: Arc::new(network_status),
-            test_switches: cmd.dev_test_switches.then(|| net.clone()),
-            dds,
-        },
-    )
-    .await?;
+    network_status.set_sync(sync.clone());
 
     if validator {
         let authorities = client

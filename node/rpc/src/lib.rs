@@ -57,7 +57,7 @@ use std::sync::Arc;
 
 pub use middleware::HttpRoutes;
 pub use server::{start, BatchRequestConfig, RpcConfig, RpcHandle, RpcStartError};
-pub use types::{Health, NodeRole, PeerInfo, SyncState};
+pub use types::{Health, NodeRole, PeerInfo, SyncState, WarpSyncPhase, WarpSyncState};
 
 /// Which methods the server serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +154,7 @@ impl NetworkStatus for NoNetwork {
             starting_block: 0,
             current_block: best,
             highest_block: best,
+            warp_sync: None,
         }
     }
 }

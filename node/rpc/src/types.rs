@@ -90,6 +90,42 @@ pub struct SyncState {
     pub current_block: u32,
     /// The highest block any peer announced (our best when we know of none higher).
     pub highest_block: u32,
+    /// While the node warp-syncs (`--sync warp`), where it is; absent otherwise (an
+    /// addition to Substrate's shape, which clients that do not know it ignore).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warp_sync: Option<WarpSyncState>,
+}
+
+/// The phase of a warp sync, in `system_syncState`'s `warpSync`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum WarpSyncPhase {
+    /// Waiting for peers with a finalized block.
+    AwaitingPeers,
+    /// Downloading and checking GRANDPA hand-off proofs.
+    DownloadingFinalityProofs,
+    /// Downloading the target block's state.
+    DownloadingState,
+    /// Writing the state to the database.
+    ImportingState,
+    /// Done; blocks sync normally from the target.
+    Complete,
+}
+
+/// `system_syncState`'s `warpSync`: the phase and its progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WarpSyncState {
+    /// The phase.
+    pub phase: WarpSyncPhase,
+    /// Authority-set hand-offs verified (finality proofs phase on).
+    pub sets: u64,
+    /// The block warped to, once known.
+    pub target_block: Option<u32>,
+    /// State downloaded, in percent of the key space.
+    pub state_percent: u8,
+    /// Bytes downloaded in the current phase (proofs, then state).
+    pub bytes: u64,
 }
 
 /// `system_nodeRoles` entries.

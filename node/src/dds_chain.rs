@@ -1,0 +1,372 @@
+//! A storage provider's duties on chain (pallet-dds), for nodes started with
+//! `--dds-provider` that hold an account key: the keystore's first sr25519 key of type
+//! `aura` (a validator's, or one inserted with `echonet-node key insert --key-type aura`).
+//!
+//! Every few seconds, on the best block, the task:
+//! 1. registers the node as a provider (`Dds::register_provider`: the minimum bond,
+//!    `--dds-capacity`, this node's peer id) if the chain does not list it;
+//! 2. for the content whose manifest this node holds (providers receive every manifest a
+//!    put offers them), reads `DdsApi_assignments(cid)`; shards assigned to this node and
+//!    not yet confirmed (a new deal, or a reassignment after a provider left or was slashed
+//!    out) are fetched from a peer that has them or else rebuilt from any k shards of their
+//!    chunk (repair), checked against their segment root, then confirmed
+//!    (`Dds::confirm_stored`). Repair is throttled: `--dds-repair-concurrency` shards at
+//!    once, `--dds-repair-bandwidth` MiB/s, the chunks with the least redundancy first;
+//! 3. answers its open challenges (`DdsApi_challenges`) with the segment and its two
+//!    Merkle paths (`Dds::answer_challenge`). A shard it no longer has cannot be proven:
+//!    the challenge expires and the provider is slashed.
+//!
+//! The calls of one round go in one `Utility::force_batch`, signed with the next nonce; a
+//! new round waits until the previous batch is in a block (the account's nonce moved) or
+//! 10 rounds passed (a dropped transaction).
+
+use std::{collections::HashSet, sync::Arc, time::Duration};
+
+use codec::{Decode, Encode};
+use echonet_client::Client;
+use echonet_dds::{Cid, Dds};
+use echonet_runtime::{AccountId, BlockNumber, Nonce, RuntimeCall};
+use sp_core::{crypto::key_types::AURA, sr25519, H256};
+use sp_keystore::KeystorePtr;
+use sp_runtime::BoundedVec;
+
+/// Time between rounds.
+const ROUND: Duration = Duration::from_secs(3);
+/// Manifests looked at per round.
+const MAX_MANIFESTS: usize = 256;
+/// Rounds after which a batch not yet in a block is given up (and its calls redone).
+const PATIENCE: u32 = 10;
+
+type Challenges = Vec<(
+    pallet_dds::ChallengeId,
+    [u8; 32],
+    pallet_dds::Challenge<AccountId, BlockNumber>,
+)>;
+
+/// What the task needs from the node.
+pub struct ProviderTask {
+    /// The chain.
+    pub client: Arc<Client>,
+    /// Where its transactions go.
+    pub pool: Arc<echonet_txpool::Pool>,
+    /// Its account key.
+    pub keystore: KeystorePtr,
+    /// To gossip its transactions again while they wait (a gossip sent before the
+    /// node's gossip mesh formed reaches no author).
+    pub network: echonet_network::NetworkHandle,
+    /// The store.
+    pub dds: Arc<Dds>,
+    /// This node's libp2p peer id (registered with the provider).
+    pub peer_id: Vec<u8>,
+    /// Declared capacity in bytes.
+    pub capacity: u64,
+    /// Assigned shards fetched or rebuilt at once (`--dds-repair-concurrency`).
+    pub repair_concurrency: usize,
+    /// Bytes per second fetching and rebuilding may move (`--dds-repair-bandwidth`).
+    pub repair_bandwidth: u64,
+}
+
+/// An assigned shard to store and confirm.
+struct Pending {
+    /// Confirmed shards of its chunk beyond k: the lowest is repaired first.
+    redundancy: i64,
+    deal: pallet_dds::DealId,
+    manifest: Arc<echonet_dds::Manifest>,
+    shard: u32,
+}
+
+/// The key of pallet-dds' storage item `item` (its `Identity`-hashed map key appended).
+fn storage_key(item: &[u8], identity_key: &[u8]) -> Vec<u8> {
+    use sp_io::hashing::twox_128;
+    [&twox_128(b"Dds")[..], &twox_128(item)[..], identity_key].concat()
+}
+
+/// The account key, if the keystore has one.
+pub fn account_key(keystore: &KeystorePtr) -> Option<sr25519::Public> {
+    keystore.sr25519_public_keys(AURA).into_iter().next()
+}
+
+impl ProviderTask {
+    fn call<R: Decode>(&self, at: H256, method: &str, args: &[u8]) -> anyhow::Result<R> {
+        let bytes = self.client.call(at, method, args)?;
+        Ok(R::decode(&mut &bytes[..])?)
+    }
+
+    fn storage<R: Decode>(&self, at: H256, key: &[u8]) -> anyhow::Result<Option<R>> {
+        match self.client.storage(at, key)? {
+            Some(bytes) => Ok(Some(R::decode(&mut &bytes[..])?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The calls this round needs (blocking: reads the chain and the store, may fetch).
+    fn round(
+        &self,
+        who: &AccountId,
+        answered: &mut HashSet<u64>,
+    ) -> anyhow::Result<Vec<RuntimeCall>> {
+        let best = self.client.info().best_hash;
+        let mut calls = Vec::new();
+        let providers: Vec<pallet_dds::ProviderInfo<AccountId>> =
+            self.call(best, "DdsApi_providers", &[])?;
+        if !providers.iter().any(|p| &p.who == who) {
+            let params: pallet_dds::ParamsOf<echonet_runtime::Runtime> = self
+                .storage(best, &storage_key(b"ActiveParams", &[]))?
+                .unwrap_or_default();
+            tracing::info!(target: "dds", "📦 Registering as a storage provider ({} bytes)", self.capacity);
+            calls.push(RuntimeCall::Dds(pallet_dds::Call::register_provider {
+                bond: params.min_bond,
+                capacity: self.capacity,
+                peer_id: BoundedVec::truncate_from(self.peer_id.clone()),
+                addresses: BoundedVec::new(),
+                operator: None,
+            }));
+            return Ok(calls);
+        }
+
+        // Shards assigned here and not confirmed: new deals, and reassignments after a
+        // provider left or was slashed out (`ShardReassigned`), which need repair.
+        let mut pending: Vec<Pending> = Vec::new();
+        for cid in self.dds.store().manifests(MAX_MANIFESTS) {
+            let holders: Vec<pallet_dds::ShardHolder<AccountId>> =
+                self.call(best, "DdsApi_assignments", &cid.0.encode())?;
+            if !holders
+                .iter()
+                .any(|h| h.provider.as_ref() == Some(who) && !h.confirmed)
+            {
+                continue;
+            }
+            let Some(deal) =
+                self.storage::<pallet_dds::DealId>(best, &storage_key(b"DealByCid", &cid.0))?
+            else {
+                continue;
+            };
+            let manifest = Arc::new(self.dds.manifest(&cid)?);
+            let per = manifest.params().shards_per_chunk() as u32;
+            let k = i64::from(manifest.layout().k());
+            for h in holders
+                .iter()
+                .filter(|h| h.provider.as_ref() == Some(who) && !h.confirmed)
+            {
+                let chunk = h.shard / per.max(1);
+                let confirmed = holders
+                    .iter()
+                    .filter(|o| o.shard / per.max(1) == chunk && o.confirmed)
+                    .count() as i64;
+                pending.push(Pending {
+                    redundancy: confirmed - k,
+                    deal,
+                    manifest: manifest.clone(),
+                    shard: h.shard,
+                });
+            }
+        }
+        // Least redundancy first, within the repair caps.
+        pending.sort_by_key(|p| p.redundancy);
+        let held = self.repair(pending);
+        let mut by_deal: std::collections::BTreeMap<pallet_dds::DealId, Vec<u32>> =
+            Default::default();
+        for (deal, shard) in held {
+            by_deal.entry(deal).or_default().push(shard);
+        }
+        for (deal, shards) in by_deal {
+            tracing::info!(target: "dds", deal, shards = shards.len(), "📦 Confirming stored shards");
+            calls.push(RuntimeCall::Dds(pallet_dds::Call::confirm_stored {
+                deal,
+                shards: BoundedVec::truncate_from(shards),
+            }));
+        }
+
+        let challenges: Challenges = self.call(best, "DdsApi_challenges", &who.encode())?;
+        for (id, cid, challenge) in challenges {
+            if answered.contains(&id) || challenge.status != pallet_dds::ChallengeStatus::Open {
+                continue;
+            }
+            match self.prove(&Cid(cid), &challenge) {
+                Some(call) => {
+                    answered.insert(id);
+                    calls.push(call(id));
+                }
+                None => {
+                    tracing::warn!(target: "dds", cid = %Cid(cid), shard = challenge.shard, "⚠️ Cannot answer a storage challenge: shard missing")
+                }
+            }
+        }
+        Ok(calls)
+    }
+
+    /// Stores the `pending` shards (in order) that are here, can be fetched, or rebuilt:
+    /// `repair_concurrency` at a time, until this round's share of `repair_bandwidth` is
+    /// spent. Returns the (deal, shard) pairs now held.
+    fn repair(&self, pending: Vec<Pending>) -> Vec<(pallet_dds::DealId, u32)> {
+        let budget = self.repair_bandwidth.saturating_mul(ROUND.as_secs().max(1));
+        let queue = parking_lot::Mutex::new(pending.into_iter());
+        let spent = std::sync::atomic::AtomicU64::new(0);
+        let held = parking_lot::Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..self.repair_concurrency.max(1) {
+                scope.spawn(|| loop {
+                    if spent.load(std::sync::atomic::Ordering::Relaxed) >= budget {
+                        break;
+                    }
+                    let Some(p) = queue.lock().next() else { break };
+                    match self.dds.ensure_shard(&p.manifest, p.shard) {
+                        Ok(moved) => {
+                            spent.fetch_add(moved, std::sync::atomic::Ordering::Relaxed);
+                            held.lock().push((p.deal, p.shard));
+                        }
+                        Err(e) => tracing::debug!(
+                            target: "dds",
+                            cid = %p.manifest.cid(),
+                            shard = p.shard,
+                            error = %e,
+                            "an assigned shard is not available yet"
+                        ),
+                    }
+                });
+            }
+        });
+        held.into_inner()
+    }
+
+    /// The answer to `challenge`, if the shard is here.
+    fn prove(
+        &self,
+        cid: &Cid,
+        challenge: &pallet_dds::Challenge<AccountId, BlockNumber>,
+    ) -> Option<impl FnOnce(pallet_dds::ChallengeId) -> RuntimeCall> {
+        let manifest = self.dds.manifest(cid).ok()?;
+        let root = manifest.segment_roots().get(challenge.shard as usize)?;
+        let shard = self.dds.store().get_shard(root).ok()??;
+        let (segment, segment_path) =
+            echonet_dds_primitives::segment_proof(&shard, challenge.segment)?;
+        let shard_path =
+            echonet_dds_primitives::content_path(manifest.segment_roots(), challenge.shard)?;
+        Some(move |id| {
+            RuntimeCall::Dds(pallet_dds::Call::answer_challenge {
+                id,
+                segment: BoundedVec::truncate_from(segment),
+                segment_path: BoundedVec::truncate_from(segment_path),
+                shard_path: BoundedVec::truncate_from(shard_path),
+            })
+        })
+    }
+
+    fn nonce(&self, who: &AccountId) -> anyhow::Result<Nonce> {
+        let best = self.client.info().best_hash;
+        self.call(best, "AccountNonceApi_account_nonce", &who.encode())
+    }
+
+    /// `calls` in one `force_batch`, signed by `key` with `nonce`.
+    fn sign(
+        &self,
+        key: &sr25519::Public,
+        calls: Vec<RuntimeCall>,
+        nonce: Nonce,
+    ) -> anyhow::Result<Vec<u8>> {
+        use echonet_runtime::{
+            extrinsics::tx_extension, Address, Signature, SignedPayload, UncheckedExtrinsic,
+            VERSION,
+        };
+        let call = RuntimeCall::Utility(pallet_utility::Call::force_batch { calls });
+        let genesis = self.client.info().genesis_hash;
+        let extension = tx_extension(nonce, 0);
+        let implicit = (
+            (),
+            VERSION.spec_version,
+            VERSION.transaction_version,
+            genesis,
+            genesis,
+            (),
+            (),
+            (),
+        );
+        let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+        let signature = payload
+            .using_encoded(|bytes| self.keystore.sr25519_sign(AURA, key, bytes))?
+            .ok_or_else(|| anyhow::anyhow!("the keystore lost the account key"))?;
+        let who: AccountId = (*key).into();
+        Ok(UncheckedExtrinsic::new_signed(
+            call,
+            Address::Id(who),
+            Signature::from(signature),
+            extension,
+        )
+        .encode())
+    }
+
+    /// Runs until `shutdown`.
+    pub async fn run(self, key: sr25519::Public, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        let this = Arc::new(self);
+        let who: AccountId = key.into();
+        tracing::info!(target: "dds", "📦 Provider duties as {who}");
+        let mut tick = tokio::time::interval(ROUND);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut answered: HashSet<u64> = HashSet::new();
+        // Our batch in flight: its nonce, rounds waited for it, and its bytes.
+        let mut in_flight: Option<(Nonce, u32, Vec<u8>)> = None;
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => break,
+                _ = tick.tick() => {}
+            }
+            let task = this.clone();
+            let who2 = who.clone();
+            let mut seen = std::mem::take(&mut answered);
+            let work = tokio::task::spawn_blocking(move || {
+                let nonce = task.nonce(&who2);
+                let calls = task.round(&who2, &mut seen);
+                (nonce, calls, seen)
+            })
+            .await;
+            let Ok((nonce, calls, seen)) = work else {
+                continue;
+            };
+            answered = seen;
+            let nonce = match nonce {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::debug!(target: "dds", error = %e, "reading the account nonce");
+                    continue;
+                }
+            };
+            if let Some((sent, waited, xt)) = in_flight.take() {
+                if nonce <= sent && waited < PATIENCE {
+                    if waited % 2 == 1 {
+                        this.network.propagate_transactions(vec![xt.clone()]);
+                    }
+                    in_flight = Some((sent, waited + 1, xt));
+                    continue;
+                }
+                if nonce <= sent {
+                    // Dropped: answer its challenges again.
+                    answered.clear();
+                }
+            }
+            let calls = match calls {
+                Ok(calls) if !calls.is_empty() => calls,
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::debug!(target: "dds", error = %e, "provider round");
+                    continue;
+                }
+            };
+            // Past any transaction of this account already in the pool (another task's, or
+            // an operator's), so that ours does not collide with it.
+            let nonce = this.pool.next_nonce_hint(&who, nonce);
+            let xt = match this.sign(&key, calls, nonce) {
+                Ok(xt) => xt,
+                Err(e) => {
+                    tracing::warn!(target: "dds", error = %e, "signing a provider transaction");
+                    continue;
+                }
+            };
+            match this.pool.submit_one(xt.clone()).await {
+                Ok(_) => in_flight = Some((nonce, 0, xt)),
+                Err(e) => {
+                    tracing::warn!(target: "dds", error = %e, "submitting a provider transaction")
+                }
+            }
+        }
+    }
+}
