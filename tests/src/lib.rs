@@ -50,6 +50,7 @@ pub mod raw;
 pub mod rogue;
 pub mod rpc;
 pub mod testnet;
+pub mod warp;
 
 pub use node::{node_binary, run_cli, workspace_binary, CliOutput, Node, NodeBuilder};
 pub use testnet::Testnet;

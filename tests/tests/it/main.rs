@@ -23,3 +23,4 @@ mod rpc_policy;
 mod sequencer;
 mod subxt;
 mod sync;
+mod warp;
