@@ -498,7 +498,8 @@ async fn providers_register_confirm_prove_and_shards_of_a_slashed_one_are_repair
         std::fs::remove_file(file).unwrap();
     }
 
-    // Scan the blocks: others answer their challenges, the victim is penalized.
+    // Scan the blocks: others answer their challenges and are paid, the victim is
+    // penalized.
     let deadline = Instant::now() + Duration::from_secs(120);
     let (mut answered, mut slashed) = (false, false);
     let mut next: BlockNumber = r::best_header(&c).await.number;
@@ -514,9 +515,12 @@ async fn providers_register_confirm_prove_and_shards_of_a_slashed_one_are_repair
             };
             for record in r::events(&c, hash).await {
                 match record.event {
+                    // Paid from the deal for the answer, not merely accepted.
                     RuntimeEvent::Dds(pallet_dds::Event::ChallengeAnswered {
-                        provider, ..
-                    }) if provider != accounts[victim] => answered = true,
+                        provider,
+                        paid,
+                        ..
+                    }) if provider != accounts[victim] && paid > 0 => answered = true,
                     RuntimeEvent::Dds(pallet_dds::Event::ProviderPenalized {
                         provider,
                         slashed: amount,
