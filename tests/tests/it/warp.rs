@@ -214,30 +214,39 @@ async fn rogue_warp_servers_are_refused_and_banned_and_honest_peers_finish() {
     let chunk_base = tempfile::tempdir().expect("a base path");
     copy_dir(validator_base.path(), forged_base.path());
     copy_dir(validator_base.path(), chunk_base.path());
-    let validator = validator(validator_base.path()).await;
     let forger = WarpRogue::start(forged_base.path(), WarpLie::ForgedProof).await;
     let chunker = WarpRogue::start(chunk_base.path(), WarpLie::BadStateChunk).await;
 
+    // The node knows only the rogues at first, so that it must ask them (with an honest
+    // peer connected first, it may warp before a rogue's status arrives).
     let base = tempfile::tempdir().expect("a base path");
-    let boot = vec![
-        forger.address.clone(),
-        chunker.address.clone(),
-        validator.multiaddr().await,
-    ];
+    let boot = vec![forger.address.clone(), chunker.address.clone()];
     let node = Node::builder("warping node among rogues")
         .args(warp_args(base.path(), &boot))
         .start()
         .await;
+    wait_until("both rogues refused", BLOCK_TIMEOUT, || async {
+        let log = node.log();
+        (log.contains(&format!("Refusing the warp proof of {}", forger.peer_id))
+            && log.contains(&format!("Refusing a state chunk of {}", chunker.peer_id)))
+        .then_some(())
+    })
+    .await;
+    // Then the honest validator dials it, and the warp finishes from it.
+    let node_address = node.multiaddr().await;
+    let validator = Node::builder("validator")
+        .args([
+            "--chain",
+            "dev",
+            "--alice",
+            "--bootnodes",
+            &node_address,
+            "--base-path",
+        ])
+        .arg(validator_base.path())
+        .start()
+        .await;
     let target = warped(&node).await;
-    let log = node.log();
-    assert!(
-        log.contains(&format!("Refusing the warp proof of {}", forger.peer_id)),
-        "the forged proof was not refused:\n{log}"
-    );
-    assert!(
-        log.contains(&format!("Refusing a state chunk of {}", chunker.peer_id)),
-        "the bad state chunk was not refused:\n{log}"
-    );
     // Both are banned: the node drops them and does not take them back.
     let me = node.peer_id().await;
     for rogue in [&forger, &chunker] {
