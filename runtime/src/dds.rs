@@ -33,14 +33,16 @@ impl pallet_dds::DdsRandomness for FreshRandomness {
 }
 
 /// pallet-dds' parameters on the dev chains: epochs of 30 blocks (a minute), a minute to
-/// answer a challenge, and a minute of unbonding, so that a local network shows
-/// challenges, payments and reassignment within minutes. The `production` preset keeps
-/// the pallet's defaults (20-minute epochs, 50 blocks to answer, 8 hours of unbonding).
+/// answer a challenge, a minute of unbonding and five minutes to confirm an assigned
+/// shard, so that a local network shows challenges, payments and reassignment within
+/// minutes. The `production` preset keeps the pallet's defaults (20-minute epochs, 50
+/// blocks to answer, 8 hours of unbonding, 20 minutes to confirm).
 pub fn dev_params() -> pallet_dds::ParamsOf<Runtime> {
     pallet_dds::Params {
         epoch_length: 30,
         response_window: 30,
         unbonding_delay: 30,
+        confirm_window: 150,
         ..Default::default()
     }
 }

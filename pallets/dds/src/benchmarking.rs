@@ -116,6 +116,54 @@ fn confirm<T: Config>(deal: DealId) {
     }
 }
 
+/// Makes `who` (registered) the holder of shard 0 of `deal`, keeping every record in step.
+fn hold_shard_0<T: Config>(deal: DealId, layout: &Layout, who: &T::AccountId) {
+    let a = Assignments::<T>::get(deal, 0).expect("assigned");
+    let old = a.provider.clone().expect("a provider");
+    if &old == who {
+        return;
+    }
+    let len = u64::from(layout.shard_len(0).expect("shard 0"));
+    ProviderShards::<T>::remove(&old, (deal, 0));
+    Providers::<T>::mutate(&old, |p| {
+        if let Some(p) = p {
+            p.used -= len;
+            p.shards -= 1;
+        }
+    });
+    ProviderSet::<T>::mutate(|set| {
+        for s in set.iter_mut() {
+            if &s.who == who {
+                s.free -= len;
+            } else if s.who == old {
+                s.free += len;
+            }
+        }
+    });
+    ProviderShards::<T>::insert(who, (deal, 0), ());
+    Providers::<T>::mutate(who, |p| {
+        if let Some(p) = p {
+            p.used += len;
+            p.shards += 1;
+        }
+    });
+    Assignments::<T>::insert(
+        deal,
+        0,
+        Assignment {
+            provider: Some(who.clone()),
+            ..a
+        },
+    );
+}
+
+/// Sets `max_reassign_per_block` to one, so that a hook run measures one shard.
+fn one_per_block<T: Config>() {
+    let mut p = Pallet::<T>::params();
+    p.max_reassign_per_block = 1;
+    ActiveParams::<T>::put(p);
+}
+
 /// Makes every penalty slash the provider out (the dearest path).
 fn slash_out_params<T: Config>() {
     let mut p = Pallet::<T>::params();
@@ -483,51 +531,100 @@ mod benchmarks {
         fill_providers::<T>(T::MaxProviders::get() - 1, u64::MAX / 2);
         let who = funded::<T>("provider", 0);
         register::<T>(&who);
-        let mut p = Pallet::<T>::params();
-        p.max_reassign_per_block = 1;
-        ActiveParams::<T>::put(p);
+        one_per_block::<T>();
         let layout = Layout::new(4 << 20, 4 << 20, 16, 16).expect("valid layout");
         let (id, _) = deal::<T>(&layout, [9u8; 32], 0);
-        // Make `who` the holder of shard 0, then take it out.
-        let a = Assignments::<T>::get(id, 0).expect("assigned");
-        let old = a.provider.clone().expect("a provider");
-        if old != who {
-            let len = u64::from(layout.shard_len(0).expect("shard 0"));
-            ProviderShards::<T>::remove(&old, (id, 0));
-            Providers::<T>::mutate(&old, |p| {
-                if let Some(p) = p {
-                    p.used -= len;
-                    p.shards -= 1;
-                }
-            });
-            ProviderShards::<T>::insert(&who, (id, 0), ());
-            Providers::<T>::mutate(&who, |p| {
-                if let Some(p) = p {
-                    p.used += len;
-                    p.shards += 1;
-                }
-            });
-            Assignments::<T>::insert(
-                id,
-                0,
-                Assignment {
-                    provider: Some(who.clone()),
-                    ..a
-                },
-            );
-        }
+        hold_shard_0::<T>(id, &layout, &who);
         Pallet::<T>::start_leaving(&who, false);
         let before = Providers::<T>::get(&who)
             .map(|p| p.shards)
             .unwrap_or_default();
+        let now = frame_system::Pallet::<T>::block_number();
         #[block]
         {
-            Pallet::<T>::reassign_hook();
+            Pallet::<T>::reassign_hook(now);
         }
         assert_eq!(
             Providers::<T>::get(&who).map(|p| p.shards),
             Some(before - 1)
         );
+    }
+
+    /// One shard of a 32-shard chunk not confirmed in time, taken from its (active)
+    /// provider and moved, over a full set.
+    #[benchmark]
+    fn expire_confirmation() {
+        fill_providers::<T>(T::MaxProviders::get() - 1, u64::MAX / 2);
+        let who = funded::<T>("provider", 0);
+        register::<T>(&who);
+        one_per_block::<T>();
+        let layout = Layout::new(4 << 20, 4 << 20, 16, 16).expect("valid layout");
+        let (id, _) = deal::<T>(&layout, [9u8; 32], 0);
+        hold_shard_0::<T>(id, &layout, &who);
+        // Every shard but 0 confirmed: shard 0 alone is due, at the cursor.
+        confirm::<T>(id);
+        let now = frame_system::Pallet::<T>::block_number();
+        Assignments::<T>::mutate(id, 0, |a| {
+            if let Some(a) = a {
+                a.confirmed = false;
+            }
+        });
+        ConfirmDeadlines::<T>::insert(id, 0, now);
+        ConfirmQueue::<T>::insert(now, (id, 0), ());
+        ConfirmCursor::<T>::put(now);
+        let before = Providers::<T>::get(&who)
+            .map(|p| p.shards)
+            .unwrap_or_default();
+        let later = now.saturating_add(1u32.into());
+        frame_system::Pallet::<T>::set_block_number(later);
+        #[block]
+        {
+            Pallet::<T>::reassign_hook(later);
+        }
+        let holder = Assignments::<T>::get(id, 0).and_then(|a| a.provider);
+        assert!(holder.is_some() && holder != Some(who.clone()));
+        assert_eq!(
+            Providers::<T>::get(&who).map(|p| p.shards),
+            Some(before - 1)
+        );
+    }
+
+    /// One orphan of a 32-shard chunk placed after capacity appeared, over a full set.
+    #[benchmark]
+    fn retry_orphan() {
+        fill_providers::<T>(T::MaxProviders::get() - 1, u64::MAX / 2);
+        let who = funded::<T>("provider", 0);
+        register::<T>(&who);
+        one_per_block::<T>();
+        let layout = Layout::new(4 << 20, 4 << 20, 16, 16).expect("valid layout");
+        let (id, _) = deal::<T>(&layout, [9u8; 32], 0);
+        hold_shard_0::<T>(id, &layout, &who);
+        // `who` leaves and shard 0 finds no room anywhere: an orphan.
+        ProviderSet::<T>::mutate(|set| {
+            for s in set.iter_mut() {
+                s.free = 0;
+            }
+        });
+        Pallet::<T>::start_leaving(&who, false);
+        let mut set = ProviderSet::<T>::get().into_inner();
+        Pallet::<T>::reassign_one(&who, id, 0, &mut set, false);
+        assert!(Assignments::<T>::get(id, 0).is_some_and(|a| a.provider.is_none()));
+        // Its other shards (if placement gave it any) would take the budget first.
+        Reassigning::<T>::kill();
+        // Capacity comes back (as free as the records say) and wakes the orphan.
+        ProviderSet::<T>::mutate(|set| {
+            for s in set.iter_mut() {
+                let p = Providers::<T>::get(&s.who).expect("a provider");
+                s.free = p.capacity - p.used;
+            }
+        });
+        Pallet::<T>::wake_orphans();
+        let now = frame_system::Pallet::<T>::block_number();
+        #[block]
+        {
+            Pallet::<T>::reassign_hook(now);
+        }
+        assert!(Assignments::<T>::get(id, 0).is_some_and(|a| a.provider.is_some()));
     }
 
     impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

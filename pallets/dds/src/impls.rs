@@ -6,7 +6,7 @@ use crate::{
     FailureReason, Provider, ProviderStatus, RetrievalCheck, ShardIndex, WeightInfo,
 };
 use crate::{
-    place, retrieval_payload, types::nearest, Assignment, Challenge, Deal, ProviderInfo,
+    place, retrieval_payload, types::nearest, Assignment, Challenge, Deal, Orphan, ProviderInfo,
     ProviderSlot, ShardHolder,
 };
 use alloc::{collections::BTreeMap, vec::Vec};
@@ -25,7 +25,7 @@ use pallet_reputation::{ReputationHandler, Role};
 use pallet_witness::{ConsumeError, EventClass, EventSubmitter, ReceiptProvider, Verdict};
 use sp_core::H256;
 use sp_runtime::{
-    traits::{Saturating, UniqueSaturatedFrom, Zero},
+    traits::{One, Saturating, UniqueSaturatedFrom, Zero},
     DispatchError,
 };
 
@@ -111,6 +111,7 @@ impl<T: Config> Pallet<T> {
                 status: ProviderStatus::Active,
             },
         );
+        Self::wake_orphans();
         Self::deposit_event(Event::ProviderRegistered {
             who,
             bond,
@@ -129,6 +130,9 @@ impl<T: Config> Pallet<T> {
         ensure!(p.status == ProviderStatus::Active, Error::<T>::NotActive);
         ensure!(capacity > 0, Error::<T>::ZeroCapacity);
         ensure!(capacity >= p.used, Error::<T>::CapacityBelowUsed);
+        if capacity > p.capacity {
+            Self::wake_orphans();
+        }
         p.capacity = capacity;
         p.addresses = addresses;
         ProviderSet::<T>::mutate(|set| {
@@ -227,6 +231,7 @@ impl<T: Config> Pallet<T> {
             .ok_or(Error::<T>::DurationTooLong)?;
 
         let id = NextDealId::<T>::get();
+        let confirm_by = Self::now().saturating_add(p.confirm_window);
         let mut set = ProviderSet::<T>::get().into_inner();
         let providers = set.len() as u32;
         let seed = T::Randomness::seed(&(b"dds/assign", id, cid).encode());
@@ -251,6 +256,7 @@ impl<T: Config> Pallet<T> {
                 },
             );
             ProviderShards::<T>::insert(&slot.who, (id, shard), ());
+            Self::start_clock(id, shard, confirm_by);
             let e = added.entry(*pick).or_default();
             e.0 = e.0.saturating_add(len);
             e.1 = e.1.saturating_add(1);
@@ -303,11 +309,17 @@ impl<T: Config> Pallet<T> {
     ) -> DispatchResult {
         ensure!(Deals::<T>::contains_key(deal), Error::<T>::UnknownDeal);
         let epoch = Self::current_epoch();
+        let now = Self::now();
         let mut updates = Vec::with_capacity(shards.len());
         for shard in shards.iter() {
             let a = Assignments::<T>::get(deal, shard).ok_or(Error::<T>::NotAssigned)?;
             ensure!(a.provider.as_ref() == Some(&who), Error::<T>::NotAssigned);
             if !a.confirmed {
+                // Past its deadline the shard is the hook's to take (perhaps not yet, when
+                // the hook has a backlog): a late confirmation must not save it.
+                if let Some(deadline) = ConfirmDeadlines::<T>::get(deal, shard) {
+                    ensure!(now <= deadline, Error::<T>::ConfirmationExpired);
+                }
                 updates.push((*shard, a));
             }
         }
@@ -316,6 +328,7 @@ impl<T: Config> Pallet<T> {
             a.confirmed = true;
             a.paid_through = a.paid_through.max(epoch);
             Assignments::<T>::insert(deal, shard, a);
+            Self::stop_clock(deal, shard);
         }
         Self::deposit_event(Event::ShardsConfirmed {
             deal,
@@ -340,9 +353,13 @@ impl<T: Config> Pallet<T> {
                 continue;
             };
             let Some(p) = a.provider else {
+                // An orphan: its queue entry is dropped when the queue reaches it.
                 continue;
             };
             ProviderShards::<T>::remove(&p, (id, shard));
+            if !a.confirmed {
+                Self::stop_clock(id, shard);
+            }
             let f = freed.entry(p.clone()).or_default();
             f.0 =
                 f.0.saturating_add(u64::from(layout.shard_len(shard).unwrap_or(0)));
@@ -385,19 +402,48 @@ impl<T: Config> Pallet<T> {
 
     /// Lowers `who`'s used bytes and shard count (and raises its free space in the set).
     fn free_capacity(who: &T::AccountId, bytes: u64, shards: u32) {
-        Providers::<T>::mutate(who, |p| {
-            if let Some(p) = p {
-                p.used = p.used.saturating_sub(bytes);
-                p.shards = p.shards.saturating_sub(shards);
-                if p.status == ProviderStatus::Active {
-                    ProviderSet::<T>::mutate(|set| {
-                        if let Some(s) = set.iter_mut().find(|s| &s.who == who) {
-                            s.free = s.free.saturating_add(bytes);
-                        }
-                    });
+        let active = Self::release(who, bytes, shards);
+        if active {
+            ProviderSet::<T>::mutate(|set| {
+                if let Some(s) = set.iter_mut().find(|s| &s.who == who) {
+                    s.free = s.free.saturating_add(bytes);
                 }
-            }
+            });
+        }
+    }
+
+    /// Lowers `who`'s used bytes and shard count in its record; returns whether it is
+    /// active (then its set entry gains `bytes`, which the caller writes), and if so makes
+    /// the orphans due for a retry.
+    fn release(who: &T::AccountId, bytes: u64, shards: u32) -> bool {
+        let active = Providers::<T>::mutate(who, |p| {
+            let Some(p) = p else {
+                return false;
+            };
+            p.used = p.used.saturating_sub(bytes);
+            p.shards = p.shards.saturating_sub(shards);
+            p.status == ProviderStatus::Active
         });
+        if active && bytes > 0 {
+            Self::wake_orphans();
+        }
+        active
+    }
+
+    // ---- confirmation deadlines ----
+
+    /// Starts the confirmation clock of `shard` of `deal`: its provider confirms by
+    /// `deadline`.
+    fn start_clock(deal: DealId, shard: ShardIndex, deadline: BlockNumberFor<T>) {
+        ConfirmDeadlines::<T>::insert(deal, shard, deadline);
+        ConfirmQueue::<T>::insert(deadline, (deal, shard), ());
+    }
+
+    /// Stops it (the shard was confirmed, moved, or its deal closed).
+    fn stop_clock(deal: DealId, shard: ShardIndex) {
+        if let Some(deadline) = ConfirmDeadlines::<T>::take(deal, shard) {
+            ConfirmQueue::<T>::remove(deadline, (deal, shard));
+        }
     }
 
     /// Removes a deal and fills its slot with the last one.
@@ -707,45 +753,201 @@ impl<T: Config> Pallet<T> {
 
     // ---- reassignment ----
 
-    /// Moves up to `max_reassign_per_block` shards off leaving providers.
-    pub(crate) fn reassign_hook() -> Weight {
+    /// Moves up to `max_reassign_per_block` shards: those past their confirmation deadline,
+    /// then those of leaving providers, then due orphans (see the module doc).
+    pub(crate) fn reassign_hook(now: BlockNumberFor<T>) -> Weight {
+        let max = Self::params().max_reassign_per_block;
+        // Read only when a shard moves: the set is the largest value the hook touches.
+        let mut set: Option<Vec<ProviderSlot<T::AccountId>>> = None;
+        let mut done = 0u32;
+        let (probes, expired) = Self::expire_confirmations(now, max, &mut done, &mut set);
+        let moved = Self::move_leavers(max, &mut done, &mut set);
+        let retried = Self::retry_orphans(max, &mut done, &mut set);
+        if let Some(set) = set {
+            ProviderSet::<T>::put(BoundedVec::<_, T::MaxProviders>::truncate_from(set));
+        }
+        T::DbWeight::get()
+            .reads_writes(probes.into(), u64::from(probes > 0))
+            .saturating_add(T::WeightInfo::expire_confirmation().saturating_mul(expired.into()))
+            .saturating_add(T::WeightInfo::reassign_shard().saturating_mul(moved.into()))
+            .saturating_add(T::WeightInfo::retry_orphan().saturating_mul(retried.into()))
+    }
+
+    fn loaded(
+        set: &mut Option<Vec<ProviderSlot<T::AccountId>>>,
+    ) -> &mut [ProviderSlot<T::AccountId>] {
+        set.get_or_insert_with(|| ProviderSet::<T>::get().into_inner())
+    }
+
+    /// Takes the shards whose confirmation deadline is before `now` from their providers
+    /// (with a reputation penalty) and reassigns them. Looks at no more than `max`
+    /// deadline blocks (an empty one is one read) and moves no more than the budget left.
+    /// Returns (deadline blocks looked at, shards taken).
+    fn expire_confirmations(
+        now: BlockNumberFor<T>,
+        max: u32,
+        done: &mut u32,
+        set: &mut Option<Vec<ProviderSlot<T::AccountId>>>,
+    ) -> (u32, u32) {
+        let start = ConfirmCursor::<T>::get();
+        let mut cursor = start;
+        let (mut probes, mut expired) = (0u32, 0u32);
+        while cursor < now && *done < max && probes < max {
+            probes = probes.saturating_add(1);
+            let want = max.saturating_sub(*done);
+            let due: Vec<(DealId, ShardIndex)> = ConfirmQueue::<T>::iter_key_prefix(cursor)
+                .take(want as usize)
+                .collect();
+            let drained = (due.len() as u32) < want;
+            for (deal, shard) in due {
+                ConfirmQueue::<T>::remove(cursor, (deal, shard));
+                ConfirmDeadlines::<T>::remove(deal, shard);
+                Self::expire_one(deal, shard, Self::loaded(set));
+                expired = expired.saturating_add(1);
+                *done = done.saturating_add(1);
+            }
+            if drained {
+                cursor = cursor.saturating_add(One::one());
+            }
+        }
+        if cursor != start {
+            ConfirmCursor::<T>::put(cursor);
+        }
+        (probes, expired)
+    }
+
+    /// `shard` of `deal` was not confirmed in time: penalizes its provider (reputation
+    /// only) and moves the shard, to that provider again only if no other has room.
+    fn expire_one(deal: DealId, shard: ShardIndex, set: &mut [ProviderSlot<T::AccountId>]) {
+        let Some(a) = Assignments::<T>::get(deal, shard) else {
+            return;
+        };
+        let Some(from) = a.provider.filter(|_| !a.confirmed) else {
+            return;
+        };
+        T::Reputation::penalize(&from, Role::StorageProvider, Self::params().points.failed);
+        Self::deposit_event(Event::ProviderPenalized {
+            provider: from.clone(),
+            deal,
+            shard,
+            reason: FailureReason::Unconfirmed,
+            slashed: Zero::zero(),
+        });
+        Self::reassign_one(&from, deal, shard, set, true);
+    }
+
+    /// Moves shards off leaving providers, oldest leaver first, within the budget.
+    /// Returns how many it moved.
+    fn move_leavers(
+        max: u32,
+        done: &mut u32,
+        set: &mut Option<Vec<ProviderSlot<T::AccountId>>>,
+    ) -> u32 {
+        if *done >= max {
+            return 0;
+        }
         let mut queue = Reassigning::<T>::get();
         if queue.is_empty() {
-            return Weight::zero();
+            return 0;
         }
-        let max = Self::params().max_reassign_per_block;
-        let mut set = ProviderSet::<T>::get().into_inner();
-        let mut done = 0u32;
-        while done < max {
+        let mut moved = 0u32;
+        while *done < max {
             let Some(from) = queue.first().cloned() else {
                 break;
             };
             let items: Vec<(DealId, ShardIndex)> = ProviderShards::<T>::iter_key_prefix(&from)
-                .take((max - done) as usize)
+                .take(max.saturating_sub(*done) as usize)
                 .collect();
             if items.is_empty() {
                 queue.remove(0);
                 continue;
             }
             for (deal, shard) in items {
-                Self::reassign_one(&from, deal, shard, &mut set);
-                done = done.saturating_add(1);
+                Self::reassign_one(&from, deal, shard, Self::loaded(set), false);
+                moved = moved.saturating_add(1);
+                *done = done.saturating_add(1);
             }
         }
-        ProviderSet::<T>::put(BoundedVec::<_, T::MaxProviders>::truncate_from(set));
         Reassigning::<T>::put(queue);
-        T::WeightInfo::reassign_shard().saturating_mul(done.into())
+        moved
     }
 
-    /// Moves `shard` of `deal_id` from `from` to the nearest provider with room that holds
-    /// no other shard of its chunk (if any; else any provider with room; else none).
+    /// Tries the due orphans again, oldest first, with the budget left: a placed one leaves
+    /// the queue, one that still finds no room goes to its back (not due again until the
+    /// next capacity change). Returns how many it tried.
+    fn retry_orphans(
+        max: u32,
+        done: &mut u32,
+        set: &mut Option<Vec<ProviderSlot<T::AccountId>>>,
+    ) -> u32 {
+        if *done >= max {
+            return 0;
+        }
+        let mut q = OrphanQueue::<T>::get();
+        if q.head >= q.retry_until {
+            return 0;
+        }
+        let mut tried = 0u32;
+        while *done < max && q.head < q.retry_until {
+            let seq = q.head;
+            q.head = q.head.saturating_add(1);
+            tried = tried.saturating_add(1);
+            *done = done.saturating_add(1);
+            let Some(o) = Orphans::<T>::take(seq) else {
+                continue;
+            };
+            // Its deal may have closed meanwhile (deal ids are never reused).
+            let Some(deal) = Deals::<T>::get(o.deal) else {
+                continue;
+            };
+            let Some(a) = Assignments::<T>::get(o.deal, o.shard) else {
+                continue;
+            };
+            if a.provider.is_some() {
+                continue;
+            }
+            let Ok(layout) = Layout::from_header(&deal.header) else {
+                continue;
+            };
+            match Self::place_one(o.deal, &deal, &layout, o.shard, a, None, Self::loaded(set)) {
+                Some(to) => Self::deposit_event(Event::ShardReassigned {
+                    deal: o.deal,
+                    cid: deal.cid,
+                    shard: o.shard,
+                    from: o.from,
+                    to,
+                }),
+                None => {
+                    Orphans::<T>::insert(q.tail, o);
+                    q.tail = q.tail.saturating_add(1);
+                }
+            }
+        }
+        OrphanQueue::<T>::put(q);
+        tried
+    }
+
+    /// Makes every waiting orphan due for one more placement attempt (capacity appeared).
+    pub(crate) fn wake_orphans() {
+        let mut q = OrphanQueue::<T>::get();
+        if q.head < q.tail && q.retry_until != q.tail {
+            q.retry_until = q.tail;
+            OrphanQueue::<T>::put(q);
+        }
+    }
+
+    /// Takes `shard` of `deal_id` from `from` (freeing its capacity) and places it as
+    /// [`Self::place_one`] does, avoiding `from` unless no other provider has room when
+    /// `avoid_from`; with no room anywhere the shard is queued as an orphan.
     pub(crate) fn reassign_one(
         from: &T::AccountId,
         deal_id: DealId,
         shard: ShardIndex,
         set: &mut [ProviderSlot<T::AccountId>],
+        avoid_from: bool,
     ) {
         ProviderShards::<T>::remove(from, (deal_id, shard));
+        Self::stop_clock(deal_id, shard);
         let Some(deal) = Deals::<T>::get(deal_id) else {
             return;
         };
@@ -753,10 +955,64 @@ impl<T: Config> Pallet<T> {
             return;
         };
         let need = u64::from(layout.shard_len(shard).unwrap_or(0));
-        Self::free_capacity(from, need, 1);
+        // `set` is the hook's copy, written back after it: free the space there.
+        if Self::release(from, need, 1) {
+            if let Some(s) = set.iter_mut().find(|s| &s.who == from) {
+                s.free = s.free.saturating_add(need);
+            }
+        }
         let Some(mut a) = Assignments::<T>::get(deal_id, shard) else {
             return;
         };
+        let avoid = avoid_from.then_some(from);
+        match Self::place_one(deal_id, &deal, &layout, shard, a.clone(), avoid, set) {
+            Some(to) => Self::deposit_event(Event::ShardReassigned {
+                deal: deal_id,
+                cid: deal.cid,
+                shard,
+                from: from.clone(),
+                to,
+            }),
+            None => {
+                a.provider = None;
+                a.confirmed = false;
+                Assignments::<T>::insert(deal_id, shard, a);
+                OrphanQueue::<T>::mutate(|q| {
+                    Orphans::<T>::insert(
+                        q.tail,
+                        Orphan {
+                            deal: deal_id,
+                            shard,
+                            from: from.clone(),
+                        },
+                    );
+                    q.tail = q.tail.saturating_add(1);
+                });
+                Self::deposit_event(Event::ShardOrphaned {
+                    deal: deal_id,
+                    cid: deal.cid,
+                    shard,
+                    from: from.clone(),
+                });
+            }
+        }
+    }
+
+    /// Places `shard` of `deal_id`, which has no holder, on the nearest provider with room
+    /// that holds no other shard of its chunk, preferring one of another operator than
+    /// theirs; else any provider with room but `avoid`; else `avoid` itself. The new holder
+    /// must confirm within `confirm_window`. Returns it, or none (nothing written) if no
+    /// provider has room.
+    fn place_one(
+        deal_id: DealId,
+        deal: &crate::DealOf<T>,
+        layout: &Layout,
+        shard: ShardIndex,
+        mut a: crate::Assignment<T::AccountId>,
+        avoid: Option<&T::AccountId>,
+        set: &mut [ProviderSlot<T::AccountId>],
+    ) -> Option<T::AccountId> {
+        let need = u64::from(layout.shard_len(shard).unwrap_or(0));
         let per = layout.shards_per_chunk();
         let first = shard - shard % per;
         let mut others: Vec<T::AccountId> = Vec::new();
@@ -771,39 +1027,37 @@ impl<T: Config> Pallet<T> {
         let seed = T::Randomness::seed(&(b"dds/reassign", deal_id, shard).encode());
         let key = merkle::placement_key(&seed, &deal.cid, shard);
         let is_other = |s: &ProviderSlot<T::AccountId>| others.contains(&s.who);
+        let allowed = |s: &ProviderSlot<T::AccountId>| avoid != Some(&s.who);
         let other_ops: Vec<T::AccountId> = set
             .iter()
             .filter(|s| is_other(s))
             .map(|s| s.operator.clone())
             .collect();
         let pick = nearest(set, &key, need, |_, s| {
-            !is_other(s) && !other_ops.contains(&s.operator)
+            allowed(s) && !is_other(s) && !other_ops.contains(&s.operator)
         })
-        .or_else(|| nearest(set, &key, need, |_, s| !is_other(s)))
-        .or_else(|| nearest(set, &key, need, |_, _| true));
-        let to = pick.and_then(|i| set.get_mut(i as usize)).map(|slot| {
-            slot.free = slot.free.saturating_sub(need);
-            slot.who.clone()
+        .or_else(|| nearest(set, &key, need, |_, s| allowed(s) && !is_other(s)))
+        .or_else(|| nearest(set, &key, need, |_, s| allowed(s)))
+        .or_else(|| avoid.and_then(|_| nearest(set, &key, need, |_, _| true)))?;
+        let slot = set.get_mut(pick as usize)?;
+        slot.free = slot.free.saturating_sub(need);
+        let to = slot.who.clone();
+        Providers::<T>::mutate(&to, |p| {
+            if let Some(p) = p {
+                p.used = p.used.saturating_add(need);
+                p.shards = p.shards.saturating_add(1);
+            }
         });
-        if let Some(to) = &to {
-            Providers::<T>::mutate(to, |p| {
-                if let Some(p) = p {
-                    p.used = p.used.saturating_add(need);
-                    p.shards = p.shards.saturating_add(1);
-                }
-            });
-            ProviderShards::<T>::insert(to, (deal_id, shard), ());
-        }
-        a.provider = to.clone();
+        ProviderShards::<T>::insert(&to, (deal_id, shard), ());
+        a.provider = Some(to.clone());
         a.confirmed = false;
         Assignments::<T>::insert(deal_id, shard, a);
-        Self::deposit_event(Event::ShardReassigned {
-            deal: deal_id,
-            cid: deal.cid,
+        Self::start_clock(
+            deal_id,
             shard,
-            from: from.clone(),
-            to,
-        });
+            Self::now().saturating_add(Self::params().confirm_window),
+        );
+        Some(to)
     }
 
     // ---- retrieval checks ----

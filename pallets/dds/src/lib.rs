@@ -27,8 +27,10 @@
 //! [`types::place`]: each on the provider nearest by XOR distance to a key derived from the
 //! runtime's fresh randomness, the content id and the shard index, with free capacity,
 //! preferring distinct providers and operators within a chunk. Providers
-//! [`Pallet::confirm_stored`] the shards they fetched; only confirmed shards are challenged
-//! and paid. Nodes read assignments through the [`DdsApi`] runtime API.
+//! [`Pallet::confirm_stored`] the shards they fetched, within `confirm_window` blocks of the
+//! assignment; only confirmed shards are challenged and paid. A confirmation after the
+//! deadline is refused ([`Error::ConfirmationExpired`]). Nodes read assignments through the
+//! [`DdsApi`] runtime API.
 //!
 //! ## Proof of storage
 //!
@@ -53,10 +55,31 @@
 //!
 //! ## Reassignment
 //!
-//! A provider that deregisters or is slashed out leaves the provider set at once and is
-//! queued; `on_initialize` moves up to `max_reassign_per_block` of its shards per block to
-//! the nearest provider with room that holds no other shard of the same chunk (if there is
-//! one), emitting [`Event::ShardReassigned`], which the node's repair task follows.
+//! A shard moves to another provider in three cases, all handled by `on_initialize` within
+//! one budget of `max_reassign_per_block` shards per block, in this order:
+//! 1. **Missed confirmation.** A shard still unconfirmed after its deadline is taken from
+//!    its provider, which loses `points.failed` reputation, as for a missed challenge
+//!    ([`Event::ProviderPenalized`] with [`FailureReason::Unconfirmed`]). It is not
+//!    slashed: it never claimed to hold the shard and was never paid for it, and a fetch
+//!    can fail for reasons not its own (the shard's sources offline); its bond answers for
+//!    what it confirmed. Its capacity is freed. Deadlines are indexed by block
+//!    ([`ConfirmQueue`]), so the hook reads only the shards due.
+//! 2. **Leaving providers.** A provider that deregisters or is slashed out leaves the
+//!    provider set at once and is queued ([`Reassigning`]); its shards are moved, oldest
+//!    leaver first.
+//! 3. **Orphans.** Shards that found no provider with room ([`Orphans`]), retried only
+//!    after capacity appeared: a provider registers, raises its capacity, or has shards
+//!    taken off it (a closed deal, a missed confirmation). Each such change makes every
+//!    waiting orphan due for one more attempt; one that fails again goes to the back of
+//!    the queue, so that orphans never take the budget while nothing has changed and never
+//!    starve the two cases above.
+//!
+//! The new provider is the nearest to a fresh key with room that holds no other shard of
+//! the same chunk (and, if it can, no shard of the chunk's operators); a provider that
+//! missed the confirmation gets the shard back only if no other has room. It has
+//! `confirm_window` blocks to confirm in turn. Each move emits [`Event::ShardReassigned`],
+//! which the node's repair task follows; a shard that cannot be placed emits
+//! [`Event::ShardOrphaned`] once and has no provider until it is placed.
 //!
 //! ## Closing
 //!
@@ -69,8 +92,9 @@
 //! At most `MaxProviders` providers and `MaxDeals` open deals, `MaxShardsPerDeal` shards
 //! per deal; every hook's work is capped by the parameters above. Invariants
 //! (`do_try_state`): holds match bonds and escrows, every provider's `used` and `shards`
-//! match its assignments, the provider set's free space matches, deal slots are dense, and
-//! open challenge counts match.
+//! match its assignments, the provider set's free space matches, deal slots are dense, open
+//! challenge counts match, every unconfirmed assigned shard has one deadline (indexed once,
+//! not below the cursor), and every shard without a provider is queued once as an orphan.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -242,6 +266,37 @@ pub mod pallet {
     pub type Reassigning<T: Config> =
         StorageValue<_, BoundedVec<T::AccountId, T::MaxProviders>, ValueQuery>;
 
+    /// (deal, shard) → the last block in which its provider may confirm it: one entry per
+    /// shard that is assigned and not confirmed.
+    #[pallet::storage]
+    pub type ConfirmDeadlines<T: Config> =
+        StorageDoubleMap<_, Twox64Concat, DealId, Twox64Concat, ShardIndex, BlockNumberFor<T>>;
+
+    /// (deadline, (deal, shard)) → (): `ConfirmDeadlines` by deadline, so that
+    /// `on_initialize` finds the shards due without scanning the others.
+    #[pallet::storage]
+    pub type ConfirmQueue<T: Config> = StorageDoubleMap<
+        _,
+        Twox64Concat,
+        BlockNumberFor<T>,
+        Twox64Concat,
+        (DealId, ShardIndex),
+        (),
+    >;
+
+    /// The lowest deadline whose `ConfirmQueue` entries may not have been handled yet.
+    #[pallet::storage]
+    pub type ConfirmCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+    /// Sequence number → a shard without a provider, waiting for capacity (see
+    /// [`OrphanCursor`]). Entries whose deal has closed meanwhile are dropped when reached.
+    #[pallet::storage]
+    pub type Orphans<T: Config> = StorageMap<_, Twox64Concat, u64, Orphan<T::AccountId>>;
+
+    /// The orphan queue's head, tail and retry mark.
+    #[pallet::storage]
+    pub type OrphanQueue<T: Config> = StorageValue<_, OrphanCursor, ValueQuery>;
+
     /// The id the next deal gets.
     #[pallet::storage]
     pub type NextDealId<T: Config> = StorageValue<_, DealId, ValueQuery>;
@@ -400,7 +455,8 @@ pub mod pallet {
             /// How many shards it confirmed.
             count: u32,
         },
-        /// A shard moved off a leaving provider: the repair task rebuilds it on `to`.
+        /// A shard moved off a leaving provider, or off one that did not confirm it in
+        /// time, possibly after waiting as an orphan: the repair task rebuilds it on `to`.
         ShardReassigned {
             /// The deal.
             deal: DealId,
@@ -408,10 +464,23 @@ pub mod pallet {
             cid: [u8; 32],
             /// The shard.
             shard: ShardIndex,
-            /// The provider that left.
+            /// The provider it was taken from.
             from: T::AccountId,
-            /// The new provider (none if none had room).
-            to: Option<T::AccountId>,
+            /// The new provider.
+            to: T::AccountId,
+        },
+        /// A shard taken from `from` found no provider with room: it has no provider until
+        /// capacity appears, when it is placed (`ShardReassigned`). Emitted once per
+        /// shard, not on each failed retry.
+        ShardOrphaned {
+            /// The deal.
+            deal: DealId,
+            /// The content id.
+            cid: [u8; 32],
+            /// The shard.
+            shard: ShardIndex,
+            /// The provider it was taken from.
+            from: T::AccountId,
         },
         /// A challenge epoch started.
         EpochStarted {
@@ -445,7 +514,8 @@ pub mod pallet {
             paid: BalanceOf<T>,
         },
         /// A provider failed a challenge or a retrieval check: it lost reputation, the
-        /// shard's unpaid epochs and `slashed` of its bond.
+        /// shard's unpaid epochs and `slashed` of its bond. For a shard not confirmed in
+        /// time (`Unconfirmed`) it lost reputation only (`slashed` is zero) and the shard.
         ProviderPenalized {
             /// The provider.
             provider: T::AccountId,
@@ -568,6 +638,9 @@ pub mod pallet {
         NotChallenged,
         /// The shard is not confirmed by its provider.
         NotConfirmed,
+        /// The shard's confirmation deadline (`confirm_window` after its assignment) has
+        /// passed: it is being reassigned.
+        ConfirmationExpired,
         /// `MaxPendingRetrievals` checks wait for receipts.
         TooManyChecks,
         /// No retrieval check waits with this payload hash.
@@ -584,7 +657,7 @@ pub mod pallet {
             let mut weight = T::WeightInfo::on_initialize_idle();
             weight.saturating_accrue(Self::epoch_hook(now));
             weight.saturating_accrue(Self::expiry_hook(now));
-            weight.saturating_accrue(Self::reassign_hook());
+            weight.saturating_accrue(Self::reassign_hook(now));
             weight
         }
 
@@ -676,8 +749,9 @@ pub mod pallet {
             Ok(Some(T::WeightInfo::open_deal(shards, providers)).into())
         }
 
-        /// Confirms that the caller holds `shards` of `deal` (each must be assigned to it;
-        /// confirming twice is harmless).
+        /// Confirms that the caller holds `shards` of `deal` (each must be assigned to it
+        /// and, if not yet confirmed, within its confirmation deadline; confirming twice is
+        /// harmless).
         #[pallet::call_index(5)]
         #[pallet::weight(T::WeightInfo::confirm_stored(shards.len() as u32))]
         pub fn confirm_stored(
@@ -765,6 +839,7 @@ pub mod pallet {
                     && p.max_challenges_per_block > 0
                     && p.max_expiries_per_block > 0
                     && p.max_reassign_per_block > 0
+                    && !p.confirm_window.is_zero()
                     && !p.min_price.is_zero()
                     && p.max_duration > 0,
                 Error::<T>::ZeroParam

@@ -79,6 +79,8 @@ pub const EPOCH: u64 = 10;
 pub const WINDOW: u64 = 5;
 /// Unbonding delay in the tests.
 pub const UNBONDING: u64 = 20;
+/// Confirmation window in the tests.
+pub const CONFIRM: u64 = 30;
 /// A mebibyte.
 pub const MIB: u32 = 1 << 20;
 
@@ -248,6 +250,7 @@ pub fn test_params() -> Params<Balance, u64> {
             retrieved: 1,
             not_retrieved: 5,
         },
+        confirm_window: CONFIRM,
     }
 }
 

@@ -5,6 +5,7 @@ use crate::{mock::*, Challenges, Event};
 use frame_support::BoundedVec;
 
 mod challenges;
+mod confirm;
 mod deals;
 mod providers;
 mod reassign;

@@ -1,11 +1,12 @@
 //! The pallet's invariants, checked by `try-runtime` and at the end of every mock test.
 
 use crate::{
-    Assignments, BalanceOf, ChallengeStatus, Challenges, Config, DealByCid, DealCount, DealSlots,
-    Deals, HoldReason, Pallet, ProviderChallenges, ProviderCount, ProviderSet, ProviderShards,
-    ProviderStatus, Providers, Reassigning, RetrievalChecks, RetrievalCount,
+    Assignments, BalanceOf, ChallengeStatus, Challenges, Config, ConfirmCursor, ConfirmDeadlines,
+    ConfirmQueue, DealByCid, DealCount, DealSlots, Deals, HoldReason, OrphanQueue, Orphans, Pallet,
+    ProviderChallenges, ProviderCount, ProviderSet, ProviderShards, ProviderStatus, Providers,
+    Reassigning, RetrievalChecks, RetrievalCount,
 };
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use echonet_dds_primitives::Layout;
 use frame_support::ensure;
 use sp_runtime::traits::Saturating;
@@ -24,7 +25,12 @@ impl<T: Config> Pallet<T> {
     /// - each provider's `open_challenges` counts its stored challenges, which are exactly
     ///   its `ProviderChallenges` entries; an open challenge's provider is registered;
     /// - a leaving provider with shards is queued for reassignment;
-    /// - `RetrievalCount` counts the waiting checks.
+    /// - `RetrievalCount` counts the waiting checks;
+    /// - a shard has a confirmation deadline exactly when it is assigned and unconfirmed,
+    ///   and each deadline is indexed once in `ConfirmQueue`, not below `ConfirmCursor`;
+    /// - `Orphans` holds exactly the entries `head..tail`, `retry_until ≤ tail`; each names
+    ///   a shard without a provider or of a closed deal, and every shard of an open deal
+    ///   without a provider is queued exactly once.
     pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
         let mut count = 0u32;
         for (who, p) in Providers::<T>::iter() {
@@ -63,6 +69,8 @@ impl<T: Config> Pallet<T> {
 
         let mut escrows: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
         let mut usage: BTreeMap<T::AccountId, (u64, u32)> = BTreeMap::new();
+        let mut unconfirmed = 0u32;
+        let mut homeless: BTreeSet<(crate::DealId, crate::ShardIndex)> = BTreeSet::new();
         let mut deals = 0u32;
         for (id, d) in Deals::<T>::iter() {
             deals += 1;
@@ -83,6 +91,27 @@ impl<T: Config> Pallet<T> {
                     shard < layout.shard_count(),
                     "an assignment beyond the shards"
                 );
+                let deadline = ConfirmDeadlines::<T>::get(id, shard);
+                if a.provider.is_some() && !a.confirmed {
+                    unconfirmed += 1;
+                    let deadline = deadline.ok_or("an unconfirmed shard without a deadline")?;
+                    ensure!(
+                        ConfirmQueue::<T>::contains_key(deadline, (id, shard)),
+                        "a deadline not indexed"
+                    );
+                    ensure!(
+                        deadline >= ConfirmCursor::<T>::get(),
+                        "a deadline below the cursor"
+                    );
+                } else {
+                    ensure!(
+                        deadline.is_none(),
+                        "a deadline for a confirmed or homeless shard"
+                    );
+                }
+                if a.provider.is_none() {
+                    homeless.insert((id, shard));
+                }
                 if let Some(p) = a.provider {
                     ensure!(
                         ProviderShards::<T>::contains_key(&p, (id, shard)),
@@ -161,6 +190,42 @@ impl<T: Config> Pallet<T> {
         ensure!(
             RetrievalChecks::<T>::iter().count() as u32 == RetrievalCount::<T>::get(),
             "RetrievalCount is off"
+        );
+
+        ensure!(
+            ConfirmDeadlines::<T>::iter().count() as u32 == unconfirmed,
+            "a deadline of a gone or settled shard"
+        );
+        for (deadline, (deal, shard), ()) in ConfirmQueue::<T>::iter() {
+            ensure!(
+                ConfirmDeadlines::<T>::get(deal, shard) == Some(deadline),
+                "an indexed deadline that is not the shard's"
+            );
+        }
+
+        let q = OrphanQueue::<T>::get();
+        ensure!(
+            q.head <= q.tail && q.retry_until <= q.tail,
+            "the orphan cursors are out of order"
+        );
+        let mut queued = 0u64;
+        for (seq, o) in Orphans::<T>::iter() {
+            queued += 1;
+            ensure!(
+                q.head <= seq && seq < q.tail,
+                "an orphan outside head..tail"
+            );
+            if Deals::<T>::contains_key(o.deal) {
+                ensure!(
+                    homeless.remove(&(o.deal, o.shard)),
+                    "an orphan entry of a placed shard, or a shard queued twice"
+                );
+            }
+        }
+        ensure!(queued == q.tail - q.head, "the orphan queue has holes");
+        ensure!(
+            homeless.is_empty(),
+            "a shard without a provider is not queued"
         );
         Ok(())
     }

@@ -88,6 +88,12 @@ pub struct Params<Balance, BlockNumber> {
     pub max_duration: EpochIndex,
     /// Reputation points given and taken.
     pub points: ReputationPoints,
+    /// Blocks a provider has to confirm a shard assigned to it (by a new deal or a
+    /// reassignment), after the block that assigned it (≥ 1). A shard still unconfirmed
+    /// after that is taken from the provider (costing it `points.failed`, no slash) and
+    /// reassigned. A change applies to shards assigned from then on. Default 600 (20
+    /// minutes at 2 s blocks: time to fetch a shard, or rebuild it from `k` others).
+    pub confirm_window: BlockNumber,
 }
 
 impl<Balance: AtLeast32BitUnsigned, BlockNumber: From<u32>> Default
@@ -113,6 +119,7 @@ impl<Balance: AtLeast32BitUnsigned, BlockNumber: From<u32>> Default
                 retrieved: 1,
                 not_retrieved: 10,
             },
+            confirm_window: 600u32.into(),
         }
     }
 }
@@ -216,8 +223,8 @@ pub struct Deal<AccountId, Balance> {
 /// Who holds a shard.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
 pub struct Assignment<AccountId> {
-    /// The provider, or none when no provider had room at reassignment (the repair task
-    /// still has the other shards; the next reassignment round does not retry it).
+    /// The provider, or none while no provider has room for it after a reassignment: the
+    /// shard then waits in `Orphans` and is placed once capacity appears.
     pub provider: Option<AccountId>,
     /// Whether the provider confirmed it holds the shard: only confirmed shards are
     /// challenged and paid.
@@ -293,6 +300,9 @@ pub enum FailureReason {
     WrongProof,
     /// The `StorageProof` committee could not fetch the shard.
     NotRetrieved,
+    /// The provider did not confirm an assigned shard within `confirm_window` (no slash:
+    /// it never claimed to hold the shard and was never paid for it).
+    Unconfirmed,
 }
 
 /// A retrieval check waiting for the `StorageProof` committee's receipt.
@@ -463,4 +473,30 @@ pub struct EpochInfo<BlockNumber> {
     pub started_at: BlockNumber,
     /// Challenges still to draw in it.
     pub draws_left: u32,
+}
+
+/// A shard that no provider had room for when it was reassigned, waiting in `Orphans`.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug)]
+pub struct Orphan<AccountId> {
+    /// The deal.
+    pub deal: DealId,
+    /// The shard.
+    pub shard: ShardIndex,
+    /// The provider it was taken from (the `from` of its `ShardReassigned` once placed).
+    pub from: AccountId,
+}
+
+/// The orphan queue's cursors: `Orphans` holds the entries `head..tail`, oldest first.
+/// Entries below `retry_until` are due for another placement attempt: each capacity change
+/// (a provider registers, raises its capacity or has shards taken off it) sets it to `tail`,
+/// and an entry that fails again goes back to the tail, beyond it, so that every orphan is
+/// tried once per change and none is tried while nothing changed.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo, Debug, Default)]
+pub struct OrphanCursor {
+    /// The oldest entry.
+    pub head: u64,
+    /// The sequence number the next entry gets.
+    pub tail: u64,
+    /// Entries below this are due for a retry.
+    pub retry_until: u64,
 }

@@ -36,7 +36,7 @@ pub trait WeightInfo {
     fn settle_retrieval() -> Weight;
     /// `set_params`: one value.
     fn set_params() -> Weight;
-    /// `on_initialize_idle`: the epoch, the expiry cursor and the reassignment queue read.
+    /// `on_initialize_idle`: the epoch, the expiry cursor, the reassignment queue, the confirmation cursor and the orphan queue read.
     fn on_initialize_idle() -> Weight;
     /// `start_epoch`: the epoch record.
     fn start_epoch() -> Weight;
@@ -46,6 +46,10 @@ pub trait WeightInfo {
     fn expire_challenge() -> Weight;
     /// `reassign_shard`: one shard moved: its chunk's other assignments (up to 31), the deal, two provider records, a placement over the set.
     fn reassign_shard() -> Weight;
+    /// `expire_confirmation`: one shard past its confirmation deadline: its deadline entries removed, a reputation penalty, and the shard moved as in `reassign_shard` (its provider's set entry updated too).
+    fn expire_confirmation() -> Weight;
+    /// `retry_orphan`: one orphan tried again and placed over the set: the queue entry, the deal, its chunk's other assignments, the new holder's records and its confirmation deadline.
+    fn retry_orphan() -> Weight;
 }
 
 /// Weights for a runtime, priced with its `DbWeight`.
@@ -53,13 +57,13 @@ pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     fn register_provider() -> Weight {
         Weight::from_parts(40_000_000, 4000)
-            .saturating_add(T::DbWeight::get().reads(4))
-            .saturating_add(T::DbWeight::get().writes(4))
+            .saturating_add(T::DbWeight::get().reads(5))
+            .saturating_add(T::DbWeight::get().writes(5))
     }
     fn update_provider() -> Weight {
         Weight::from_parts(30_000_000, 4000)
-            .saturating_add(T::DbWeight::get().reads(2))
-            .saturating_add(T::DbWeight::get().writes(2))
+            .saturating_add(T::DbWeight::get().reads(3))
+            .saturating_add(T::DbWeight::get().writes(3))
     }
     fn deregister() -> Weight {
         Weight::from_parts(35_000_000, 4000)
@@ -77,7 +81,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes(8))
             .saturating_add(Weight::from_parts(40_000_000, 0).saturating_mul(s.into()))
             .saturating_add(T::DbWeight::get().reads(1_u64.saturating_mul(s.into())))
-            .saturating_add(T::DbWeight::get().writes(2_u64.saturating_mul(s.into())))
+            .saturating_add(T::DbWeight::get().writes(4_u64.saturating_mul(s.into())))
             .saturating_add(Weight::from_parts(2_000_000, 0).saturating_mul(p.into()))
     }
     fn confirm_stored(n: u32) -> Weight {
@@ -85,8 +89,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().reads(1))
             .saturating_add(T::DbWeight::get().writes(0))
             .saturating_add(Weight::from_parts(8_000_000, 0).saturating_mul(n.into()))
-            .saturating_add(T::DbWeight::get().reads(1_u64.saturating_mul(n.into())))
-            .saturating_add(T::DbWeight::get().writes(1_u64.saturating_mul(n.into())))
+            .saturating_add(T::DbWeight::get().reads(3_u64.saturating_mul(n.into())))
+            .saturating_add(T::DbWeight::get().writes(3_u64.saturating_mul(n.into())))
     }
     fn answer_challenge() -> Weight {
         Weight::from_parts(120_000_000, 8000)
@@ -103,8 +107,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().reads(4))
             .saturating_add(T::DbWeight::get().writes(5))
             .saturating_add(Weight::from_parts(30_000_000, 0).saturating_mul(s.into()))
-            .saturating_add(T::DbWeight::get().reads(2_u64.saturating_mul(s.into())))
-            .saturating_add(T::DbWeight::get().writes(2_u64.saturating_mul(s.into())))
+            .saturating_add(T::DbWeight::get().reads(3_u64.saturating_mul(s.into())))
+            .saturating_add(T::DbWeight::get().writes(4_u64.saturating_mul(s.into())))
     }
     fn request_retrieval_check() -> Weight {
         Weight::from_parts(60_000_000, 6000)
@@ -123,7 +127,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     }
     fn on_initialize_idle() -> Weight {
         Weight::from_parts(5_000_000, 1000)
-            .saturating_add(T::DbWeight::get().reads(3))
+            .saturating_add(T::DbWeight::get().reads(5))
             .saturating_add(T::DbWeight::get().writes(0))
     }
     fn start_epoch() -> Weight {
@@ -143,8 +147,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     }
     fn reassign_shard() -> Weight {
         Weight::from_parts(120_000_000, 10000)
+            .saturating_add(T::DbWeight::get().reads(42))
+            .saturating_add(T::DbWeight::get().writes(10))
+    }
+    fn expire_confirmation() -> Weight {
+        Weight::from_parts(140_000_000, 10000)
+            .saturating_add(T::DbWeight::get().reads(44))
+            .saturating_add(T::DbWeight::get().writes(13))
+    }
+    fn retry_orphan() -> Weight {
+        Weight::from_parts(120_000_000, 10000)
             .saturating_add(T::DbWeight::get().reads(40))
-            .saturating_add(T::DbWeight::get().writes(6))
+            .saturating_add(T::DbWeight::get().writes(8))
     }
 }
 
@@ -199,6 +213,12 @@ impl WeightInfo for () {
         Weight::from_parts(80_000_000, 8000)
     }
     fn reassign_shard() -> Weight {
+        Weight::from_parts(120_000_000, 10000)
+    }
+    fn expire_confirmation() -> Weight {
+        Weight::from_parts(140_000_000, 10000)
+    }
+    fn retry_orphan() -> Weight {
         Weight::from_parts(120_000_000, 10000)
     }
 }

@@ -115,4 +115,17 @@ impl<T: frame_system::Config> pallet_dds::WeightInfo for WeightInfo<T> {
             .saturating_add(T::DbWeight::get().reads(41_u64))
             .saturating_add(T::DbWeight::get().writes(7_u64))
     }
+    // Not measured yet (added with the confirmation deadline and orphan retry, 2026-12-05):
+    // `reassign_shard`'s figure with the extra accesses, until the command above is run
+    // again and replaces this file.
+    fn expire_confirmation() -> Weight {
+        Weight::from_parts(400_000_000, 0)
+            .saturating_add(T::DbWeight::get().reads(45_u64))
+            .saturating_add(T::DbWeight::get().writes(12_u64))
+    }
+    fn retry_orphan() -> Weight {
+        Weight::from_parts(351_583_000, 0)
+            .saturating_add(T::DbWeight::get().reads(41_u64))
+            .saturating_add(T::DbWeight::get().writes(8_u64))
+    }
 }
