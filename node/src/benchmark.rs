@@ -542,13 +542,13 @@ fn report_disk(client: &Client, dir: &std::path::Path) -> anyhow::Result<()> {
     let (sst, other) = dir_size(dir)?;
     let mb = |b: u64| b as f64 / 1e6;
     println!(
-        "database after #{} (state kept from #{}): trie nodes {} ({:.1} MB), reference counts {} ({:.1} MB), journals {} ({:.1} MB); after compaction: table files {:.1} MB, other files (logs, manifest) {:.1} MB",
+        "database after #{} (state kept from #{}): trie nodes {} ({:.1} MB), death rows {} ({:.1} MB), journals {} ({:.1} MB); after compaction: table files {:.1} MB, other files (logs, manifest) {:.1} MB",
         client.info().best_number,
         client.state_from(),
         stats.nodes.0,
         mb(stats.nodes.1),
-        stats.refcounts.0,
-        mb(stats.refcounts.1),
+        stats.death_rows.0,
+        mb(stats.death_rows.1),
         stats.journals.0,
         mb(stats.journals.1),
         mb(sst),

@@ -8,10 +8,13 @@
 //! Trie nodes are stored under `sp_trie::prefixed_key(hash, prefix)`: a node of identical
 //! content at an identical position is one key. Whether they are ever deleted is the
 //! pruning mode's business ([`crate::state_db`]): an archive keeps them all; a pruned
-//! database counts references in STATE_RC and journals each block's changes in JOURNAL.
+//! database journals each unfinalized block's changes in JOURNAL and each kept canonical
+//! block's deaths in DEATH_ROWS.
 //!
 //! Schema 2 added STATE_RC, JOURNAL and the pruning keys of META. A schema-1 database is an
-//! archive (it never counted references): it is migrated by recording that mode.
+//! archive (it never counted references): it is migrated by recording that mode. Schema 3
+//! replaced STATE_RC's reference counts by DEATH_ROWS: a schema-2 database is migrated by
+//! [`crate::state_db::migrate_schema_2`].
 
 use crate::error::{Error, Result};
 use codec::{Decode, Encode};
@@ -34,13 +37,18 @@ pub(crate) mod col {
     /// Auxiliary data of node components (e.g. GRANDPA's authority set), keyed by them.
     /// Added after schema 1 without a bump: an older database simply gains the empty column.
     pub const AUX: &str = "aux";
-    /// Reference count of each STATE key (pruned databases): little-endian `i64`s summed
-    /// by a merge operator. Schema 2.
+    /// Schema 2 only: reference counts of STATE keys, summed by a merge operator. Emptied
+    /// by the migration to schema 3 and unused since; kept so that RocksDB opens a
+    /// database that has it.
     pub const STATE_RC: &str = "state_rc";
-    /// Per-block journals of inserted and deleted STATE keys, keyed by big-endian number
-    /// then hash, until the block is pruned or discarded. Schema 2.
+    /// Journals of unfinalized blocks: the STATE keys each inserted and deleted, keyed by
+    /// big-endian number then hash, until the block is finalized or discarded. Schema 2.
     pub const JOURNAL: &str = "state_journal";
-    pub const ALL: [&str; 10] = [
+    /// Death rows of finalized blocks whose state is kept (pruned databases): the STATE
+    /// keys each deleted and fingerprints of those it inserted, keyed as JOURNAL, until
+    /// the block is pruned. Schema 3.
+    pub const DEATH_ROWS: &str = "state_death_rows";
+    pub const ALL: [&str; 11] = [
         META,
         HEADERS,
         BODIES,
@@ -51,6 +59,7 @@ pub(crate) mod col {
         AUX,
         STATE_RC,
         JOURNAL,
+        DEATH_ROWS,
     ];
 }
 
@@ -71,7 +80,9 @@ pub(crate) mod meta_key {
 }
 
 /// Bumped whenever the layout changes incompatibly.
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
+/// Reference counts in STATE_RC: migrated by turning journals into death rows.
+const SCHEMA_REFCOUNTED: u32 = 2;
 /// The last schema without pruning: an archive, migrated by recording that mode.
 const SCHEMA_ARCHIVE_ONLY: u32 = 1;
 
@@ -164,6 +175,18 @@ impl Db {
                         target: "db",
                         "migrated database schema {found} to {SCHEMA_VERSION} (an archive)"
                     );
+                } else if found == SCHEMA_REFCOUNTED {
+                    let started = std::time::Instant::now();
+                    let mut batch = this.batch();
+                    let rows = crate::state_db::migrate_schema_2(&this, &mut batch)?;
+                    batch.put(col::META, meta_key::SCHEMA, &SCHEMA_VERSION.encode())?;
+                    this.write(batch)?;
+                    tracing::info!(
+                        target: "db",
+                        "migrated database schema {found} to {SCHEMA_VERSION}: {rows} journals \
+                         became death rows, reference counts dropped ({} ms)",
+                        started.elapsed().as_millis()
+                    );
                 } else if found != SCHEMA_VERSION {
                     return Err(Error::Db(format!(
                         "database schema {found} at {} is not supported (expected {SCHEMA_VERSION}); \
@@ -187,19 +210,6 @@ impl Db {
         self.db
             .get_cf(self.cf(column)?, key)
             .map_err(|e| Error::Db(e.to_string()))
-    }
-
-    /// Reads many values of one column at once (RocksDB's batched MultiGet, which sorts
-    /// the keys and reads each data block once): the values in the order of `keys`.
-    pub(crate) fn multi_get(&self, column: &str, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>> {
-        self.db
-            .batched_multi_get_cf(self.cf(column)?, keys.iter().copied(), false)
-            .into_iter()
-            .map(|r| {
-                r.map(|v| v.map(|v| v.to_vec()))
-                    .map_err(|e| Error::Db(e.to_string()))
-            })
-            .collect()
     }
 
     /// Reads and decodes one value.
@@ -292,6 +302,22 @@ impl Db {
         Ok(out)
     }
 
+    /// Calls `f` with every entry of `column`, in key order, without holding them all.
+    pub(crate) fn for_each(
+        &self,
+        column: &str,
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<()>,
+    ) -> Result<()> {
+        for entry in self
+            .db
+            .iterator_cf(self.cf(column)?, rocksdb::IteratorMode::Start)
+        {
+            let (key, value) = entry.map_err(|e| Error::Db(e.to_string()))?;
+            f(&key, &value)?;
+        }
+        Ok(())
+    }
+
     /// The number of live keys in `column` and the bytes of their keys and values, by
     /// iterating it: what the column holds, whether or not compaction has reclaimed the
     /// space of deleted entries yet. For tests and benchmarks.
@@ -337,16 +363,16 @@ impl DbBatch<'_> {
         Ok(())
     }
 
-    /// Adds `value` to the merge operands of `key` (STATE_RC: a reference count delta).
-    pub(crate) fn merge(&mut self, column: &str, key: &[u8], value: &[u8]) -> Result<()> {
-        let cf = self.db.cf(column)?;
-        self.batch.merge_cf(cf, key, value);
-        Ok(())
-    }
-
     pub(crate) fn delete(&mut self, column: &str, key: &[u8]) -> Result<()> {
         let cf = self.db.cf(column)?;
         self.batch.delete_cf(cf, key);
+        Ok(())
+    }
+
+    /// Deletes every key of `column` (one range tombstone; keys are at most 256 bytes).
+    pub(crate) fn delete_all(&mut self, column: &str) -> Result<()> {
+        let cf = self.db.cf(column)?;
+        self.batch.delete_range_cf(cf, &[][..], &[0xffu8; 257][..]);
         Ok(())
     }
 }

@@ -6,39 +6,50 @@
 //! Trie nodes live in STATE under `sp_trie::prefixed_key(hash, position)`: a node of the
 //! same content at the same position is one key, shared by every block whose trie holds
 //! it. Importing a block yields sp-trie's delta against its parent (`drain_storage_changes`:
-//! `+1` for a node the new trie has and the parent's lacks, `-1` for the reverse).
+//! `+1` for a node the new trie has and the parent's lacks, `-1` for the reverse): the
+//! block's *births* and *deaths*. Along one chain a key alternates: born, dead, born again.
 //!
 //! - **Archive** (`--state-pruning archive`, and every database of schema 1): inserted nodes
-//!   are written, nothing is ever deleted, no reference counts are kept. A small journal per
-//!   block (its parent) is still written, so that forks can be found and their bodies
-//!   discarded on finality; it is dropped once the block is finalized or discarded.
-//! - **Constrained(N)** (the default, 256): STATE_RC holds a reference count per node key:
-//!   the number of *births* of the node (once per block that inserted it, plus genesis)
-//!   minus the *deaths* applied so far. Counts are added with a RocksDB merge operator, so
-//!   import never reads them. Each block's journal (JOURNAL, keyed by number and hash)
-//!   lists the keys it inserted and the keys it deleted. On finality:
-//!   - a block that is not on the finalized chain (and every block built on it) is
-//!     discarded: one reference is dropped for each key it inserted, and its journal goes;
-//!   - the state of blocks below `finalized + 1 - N` is pruned: for each canonical block `b`
-//!     up to that bound, the keys `b` deleted lose one reference (the state of `b - 1` no
-//!     longer needs them) and `b`'s journal goes. `META/state_from` records the first block
-//!     whose state is kept.
-//!
-//!   A node reaching zero references is deleted with its count. A node deleted by one
-//!   block and inserted again by a later one (a balance going back to a former value) has
-//!   two births, so the earlier death leaves it alive; a node inserted by two sibling forks
-//!   likewise survives the discarded one.
+//!   are written, nothing is ever deleted. A small journal per block (its parent) is still
+//!   written, so that forks can be found and their bodies discarded on finality; it is
+//!   dropped once the block is finalized or discarded.
+//! - **Constrained(N)** (the default, 256), journaled per block as Substrate's state-db is,
+//!   with no reference counts and no reads of the state to decide a deletion:
+//!   - An unfinalized block's journal (JOURNAL, keyed by number and hash) lists the keys it
+//!     inserted and the keys it deleted.
+//!   - On finality, a canonical block's journal becomes its *death row* (DEATH_ROWS): the
+//!     keys it deleted, and 64-bit fingerprints of the keys it inserted. A block that is
+//!     not on the finalized chain (and every block built on it) is discarded.
+//!   - In memory, the node keeps two multisets of fingerprints (rebuilt from the journals
+//!     and death rows when the database opens): the *births* and the *deaths* of every
+//!     block whose state is kept or not yet finalized (`state_from` and above). At 1,000
+//!     transfers a block that is a few tens of MB for a window of 256.
+//!   - **Pruning** block `b` (the state of `b - 1` leaves the window): a key `b` deleted is
+//!     deleted from STATE unless a later block, kept or unfinalized, was born with it again
+//!     (a balance back at a former value). Nothing earlier can need it: every state that
+//!     held it is `b - 1` or older. Then `b`'s births and deaths leave the multisets.
+//!   - **Discarding** a fork block: a key it inserted is deleted unless another kept block
+//!     inserted it too (a sibling with the same change), a kept block deleted it (so the
+//!     state before that block holds it), or it was in the state the fork grew from (the
+//!     first change of that key along the discarded branch is a deletion: checked exactly,
+//!     on the branch's full keys).
+//!   - A fingerprint collision can only keep a dead node (a few bytes leaked), never
+//!     delete a live one: every test of a fingerprint keeps, every deletion needs all of
+//!     them to fail.
 //! - Everything a finalization does goes into the WriteBatch of the finality update (or of
-//!   the import that finalizes), together with the new `state_from`: a `kill -9` at any
-//!   moment leaves either the old finalized block with its journals and counts, or the new
-//!   one with pruning applied. Reference counts that a batch both adds and drops are summed
-//!   in memory first ([`StateCommit`]), so a batch never overwrites its own merge.
+//!   the import that finalizes), together with the new `state_from`; the in-memory
+//!   multisets change only once that batch is written ([`StateDb::applied`]). A `kill -9`
+//!   at any moment leaves either the old finalized block with its journals, or the new one
+//!   with pruning applied; the multisets are rebuilt from whichever it is.
 //! - Reading a block's state: a block below `state_from`, or a non-canonical block at or
 //!   below the finalized one, has no state: the client answers
 //!   [`Error::StateUnavailable`](crate::Error::StateUnavailable), which RPC reports as
 //!   Substrate does ("State already discarded for ...").
 //! - The mode is stored in META. As in Substrate's state-db, an archive database cannot be
 //!   reopened pruned nor the reverse; a pruned database may change its N.
+//! - Schema 2 (the design before this one) counted references in STATE_RC with a merge
+//!   operator: pruning read thousands of counts a block and cost about 45 % of import.
+//!   [`migrate_schema_2`] turns such a database into this layout when it opens.
 //! - Block bodies (`--blocks-pruning`): `archive` keeps all, `archive-canonical` (default)
 //!   deletes the bodies of discarded forks, `N` also deletes canonical bodies below
 //!   `finalized + 1 - N`. Headers and justifications stay (GRANDPA's proofs need them).
@@ -48,6 +59,7 @@ use crate::{
     error::{Error, Result},
 };
 use codec::{Decode, Encode};
+use parking_lot::Mutex;
 use sp_core::H256;
 use sp_runtime::{
     traits::{BlakeTwo256, Hash as _},
@@ -57,8 +69,10 @@ use sp_state_machine::StorageChanges;
 use std::{
     collections::{HashMap, HashSet},
     fmt,
+    hash::{BuildHasherDefault, Hasher},
     str::FromStr,
     sync::atomic::{AtomicU32, Ordering},
+    time::Instant,
 };
 
 /// Substrate's default for a full node: the state of the last 256 finalized blocks.
@@ -150,7 +164,8 @@ impl fmt::Display for BlocksPruning {
     }
 }
 
-/// What one block changed in STATE, kept until the block is pruned or discarded.
+/// What an unfinalized block changed in STATE (JOURNAL), kept until it is finalized or
+/// discarded.
 #[derive(Debug, Default, Encode, Decode)]
 struct Journal {
     parent: H256,
@@ -160,25 +175,22 @@ struct Journal {
     deleted: Vec<Vec<u8>>,
 }
 
-impl Journal {
-    /// The `deleted` list of an encoded journal, stepping over `inserted` without
-    /// allocating it (pruning a canonical block needs only its deletions).
-    fn decode_deleted(raw: &[u8]) -> std::result::Result<Vec<Vec<u8>>, codec::Error> {
-        let input = &mut &raw[..];
-        H256::decode(input)?;
-        let inserted = codec::Compact::<u32>::decode(input)?.0;
-        for _ in 0..inserted {
-            let len = codec::Compact::<u32>::decode(input)?.0 as usize;
-            if input.len() < len {
-                return Err("journal key runs past the end".into());
-            }
-            *input = &input[len..];
+/// What a finalized canonical block changed in STATE (DEATH_ROWS), kept until it is pruned.
+#[derive(Debug, Default, PartialEq, Eq, Encode, Decode)]
+struct DeathRow {
+    /// Keys of the nodes the block's trie dropped from its parent's: deleted when the block
+    /// is pruned, unless born again since.
+    deleted: Vec<Vec<u8>>,
+    /// [`fingerprint`]s of the keys the block inserted.
+    born: Vec<u64>,
+}
+
+impl From<Journal> for DeathRow {
+    fn from(journal: Journal) -> Self {
+        DeathRow {
+            born: journal.inserted.iter().map(|k| fingerprint(k)).collect(),
+            deleted: journal.deleted,
         }
-        let deleted = Vec::<Vec<u8>>::decode(input)?;
-        if !input.is_empty() {
-            return Err("bytes after the journal".into());
-        }
-        Ok(deleted)
     }
 }
 
@@ -189,17 +201,29 @@ fn journal_key(number: u32, hash: &H256) -> Vec<u8> {
     key
 }
 
-/// Reference counts are little-endian `i64`s, summed by the STATE_RC merge operator.
-pub(crate) fn encode_rc(delta: i64) -> [u8; 8] {
-    delta.to_le_bytes()
+/// A 64-bit fingerprint of a STATE key: FNV-1a, then murmur3's finalizer so that every bit
+/// depends on every byte. Stable across builds and versions (death rows store it).
+pub(crate) fn fingerprint(key: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key {
+        h ^= u64::from(*byte);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
 }
 
+/// Schema 2's reference counts: little-endian `i64`s.
 fn decode_rc(raw: &[u8]) -> Option<i64> {
     Some(i64::from_le_bytes(raw.try_into().ok()?))
 }
 
-/// RocksDB's merge operator of STATE_RC: the sum of the operands. An operand that is not
-/// eight bytes fails the merge, which RocksDB reports as corruption on read.
+/// RocksDB's merge operator of STATE_RC (schema 2; kept so that an unmigrated column still
+/// reads): the sum of the operands. An operand that is not eight bytes fails the merge,
+/// which RocksDB reports as corruption on read.
 pub(crate) fn merge_refcounts(
     _key: &[u8],
     existing: Option<&[u8]>,
@@ -215,80 +239,106 @@ pub(crate) fn merge_refcounts(
     Some(total.to_le_bytes().to_vec())
 }
 
-/// The STATE writes of one database batch, gathered so that reference counts a batch both
-/// adds and drops are summed before anything is written (see the module doc).
-pub(crate) struct StateCommit {
-    counted: bool,
-    inserted: Vec<(Vec<u8>, Vec<u8>)>,
-    released: HashMap<Vec<u8>, i64>,
-    /// The journal of the block imported in this batch (key, journal), written last unless
-    /// finalization in the same batch already consumed it.
-    journal: Option<(Vec<u8>, Journal)>,
+/// Hashes a fingerprint to itself: it is uniform already.
+#[derive(Default)]
+struct FingerprintHasher(u64);
+
+impl Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
-impl StateCommit {
-    fn release(&mut self, keys: Vec<Vec<u8>>) {
-        for key in keys {
-            *self.released.entry(key).or_default() += 1;
+type FpMap<V> = HashMap<u64, V, BuildHasherDefault<FingerprintHasher>>;
+
+/// The births and deaths of every block whose state is kept or not yet finalized, as
+/// multisets of fingerprints (see the module doc).
+#[derive(Default)]
+struct Index {
+    births: FpMap<u32>,
+    deaths: FpMap<u32>,
+}
+
+impl Index {
+    fn add(map: &mut FpMap<u32>, fps: impl IntoIterator<Item = u64>) {
+        for fp in fps {
+            let n = map.entry(fp).or_default();
+            *n = n.saturating_add(1);
         }
     }
 
-    /// Adds the gathered writes to `batch`. Reads the current count of each node that loses
-    /// a reference (only finality does that), never of one that only gains.
-    pub(crate) fn write_into(self, db: &Db, batch: &mut DbBatch<'_>) -> Result<()> {
+    fn apply(map: &mut FpMap<u32>, delta: FpMap<i64>) {
+        for (fp, d) in delta {
+            let current = i64::from(map.get(&fp).copied().unwrap_or(0));
+            let new = current.saturating_add(d);
+            if new <= 0 {
+                map.remove(&fp);
+            } else {
+                map.insert(fp, u32::try_from(new).unwrap_or(u32::MAX));
+            }
+        }
+    }
+}
+
+/// Changes to the [`Index`] that one batch makes, applied once it is written.
+#[derive(Default)]
+pub(crate) struct IndexDelta {
+    births: FpMap<i64>,
+    deaths: FpMap<i64>,
+}
+
+impl IndexDelta {
+    fn add(map: &mut FpMap<i64>, fps: impl IntoIterator<Item = u64>, by: i64) {
+        for fp in fps {
+            let n = map.entry(fp).or_default();
+            *n = n.saturating_add(by);
+        }
+    }
+}
+
+/// Whether `fp` is in the multiset `base` changed by `delta`.
+fn present(base: &FpMap<u32>, delta: &FpMap<i64>, fp: u64) -> bool {
+    i64::from(base.get(&fp).copied().unwrap_or(0))
+        .saturating_add(delta.get(&fp).copied().unwrap_or(0))
+        > 0
+}
+
+/// The STATE writes of one database batch.
+pub(crate) struct StateCommit {
+    counted: bool,
+    inserted: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Keys no kept or unfinalized state holds any more.
+    dead: Vec<Vec<u8>>,
+    /// The journal of the block imported in this batch (key, journal), written last unless
+    /// finalization in the same batch already consumed it.
+    journal: Option<(Vec<u8>, Journal)>,
+    delta: IndexDelta,
+}
+
+impl StateCommit {
+    /// Adds the gathered writes to `batch`; returns what the in-memory index must learn
+    /// once the batch is written (pass it to [`StateDb::applied`]).
+    pub(crate) fn write_into(self, batch: &mut DbBatch<'_>) -> Result<IndexDelta> {
         if let Some((key, journal)) = &self.journal {
             batch.put(col::JOURNAL, key, &journal.encode())?;
         }
-        if !self.counted {
-            for (key, value) in self.inserted {
-                batch.put(col::STATE, &key, &value)?;
-            }
-            return Ok(());
+        // Deletions first: should a key be both (it never is: a key born in this batch is
+        // in the births), the insertion wins.
+        for key in &self.dead {
+            batch.delete(col::STATE, key)?;
         }
-        let mut born: HashMap<Vec<u8>, (i64, Vec<u8>)> = HashMap::new();
-        for (key, value) in self.inserted {
-            if self.released.contains_key(&key) {
-                born.entry(key).or_insert((0, value)).0 += 1;
-            } else {
-                batch.put(col::STATE, &key, &value)?;
-                batch.merge(col::STATE_RC, &key, &encode_rc(1))?;
-            }
+        for (key, value) in &self.inserted {
+            batch.put(col::STATE, key, value)?;
         }
-        // One batched read of every count that may reach zero (thousands a pruned block).
-        let released: Vec<(Vec<u8>, i64)> = self.released.into_iter().collect();
-        let keys: Vec<&[u8]> = released.iter().map(|(k, _)| &k[..]).collect();
-        let counts = db.multi_get(col::STATE_RC, &keys)?;
-        for ((key, dropped), raw) in released.into_iter().zip(counts) {
-            let current = match raw {
-                Some(raw) => decode_rc(&raw).ok_or_else(|| {
-                    Error::Corrupt(format!("reference count of {}", hex::encode(&key)))
-                })?,
-                None => 0,
-            };
-            let (added, value) = match born.remove(&key) {
-                Some((n, v)) => (n, Some(v)),
-                None => (0, None),
-            };
-            let total = current + added - dropped;
-            if total <= 0 {
-                if total < 0 {
-                    tracing::warn!(
-                        target: "state-db",
-                        "node {} released more often than referenced", hex::encode(&key)
-                    );
-                }
-                batch.delete(col::STATE, &key)?;
-                batch.delete(col::STATE_RC, &key)?;
-            } else {
-                if let Some(value) = value {
-                    batch.put(col::STATE, &key, &value)?;
-                }
-                if added != dropped {
-                    batch.merge(col::STATE_RC, &key, &encode_rc(added - dropped))?;
-                }
-            }
-        }
-        Ok(())
+        Ok(self.delta)
     }
 }
 
@@ -301,6 +351,10 @@ pub(crate) struct Pruned {
     pub(crate) bodies_from: Option<u32>,
     /// Blocks discarded with their forks.
     pub(crate) discarded: usize,
+    /// Trie nodes deleted.
+    pub(crate) nodes: usize,
+    /// A state was imported without its ancestors: the index starts afresh.
+    reset: bool,
 }
 
 /// The pruning mode of an open database and how far pruning has gone.
@@ -311,11 +365,14 @@ pub(crate) struct StateDb {
     state_from: AtomicU32,
     /// First canonical block number whose body is kept (META/bodies_from).
     bodies_from: AtomicU32,
+    /// Births and deaths of the kept and unfinalized blocks (constrained mode).
+    index: Mutex<Index>,
 }
 
 impl StateDb {
     /// Reads (or, for a new database, records) the pruning mode. `requested` is the
-    /// operator's choice (`None`: whatever the database has, 256 for a new one).
+    /// operator's choice (`None`: whatever the database has, 256 for a new one). A pruned
+    /// database's index is rebuilt from its journals and death rows.
     pub(crate) fn open(
         db: &Db,
         requested: Option<StatePruning>,
@@ -352,11 +409,50 @@ impl StateDb {
         let bodies_from = db
             .get_decoded(col::META, meta_key::BODIES_FROM)?
             .unwrap_or(0u32);
+        let mut index = Index::default();
+        if mode != StatePruning::Archive {
+            let started = Instant::now();
+            let (mut rows, mut journals) = (0usize, 0usize);
+            db.for_each(col::DEATH_ROWS, |key, raw| {
+                let row = DeathRow::decode(&mut &raw[..])
+                    .map_err(|e| Error::Corrupt(format!("death row {}: {e}", hex::encode(key))))?;
+                Index::add(&mut index.births, row.born);
+                Index::add(
+                    &mut index.deaths,
+                    row.deleted.iter().map(|k| fingerprint(k)),
+                );
+                rows += 1;
+                Ok(())
+            })?;
+            db.for_each(col::JOURNAL, |key, raw| {
+                let journal = Journal::decode(&mut &raw[..])
+                    .map_err(|e| Error::Corrupt(format!("journal {}: {e}", hex::encode(key))))?;
+                Index::add(
+                    &mut index.births,
+                    journal.inserted.iter().map(|k| fingerprint(k)),
+                );
+                Index::add(
+                    &mut index.deaths,
+                    journal.deleted.iter().map(|k| fingerprint(k)),
+                );
+                journals += 1;
+                Ok(())
+            })?;
+            tracing::debug!(
+                target: "state-db",
+                "index of {rows} death rows and {journals} journals ({} births, {} deaths) \
+                 read in {} ms",
+                index.births.len(),
+                index.deaths.len(),
+                started.elapsed().as_millis()
+            );
+        }
         Ok(Self {
             mode,
             blocks,
             state_from: AtomicU32::new(state_from),
             bodies_from: AtomicU32::new(bodies_from),
+            index: Mutex::new(index),
         })
     }
 
@@ -380,13 +476,14 @@ impl StateDb {
         StateCommit {
             counted: self.mode != StatePruning::Archive,
             inserted: Vec::new(),
-            released: HashMap::new(),
+            dead: Vec::new(),
             journal: None,
+            delta: IndexDelta::default(),
         }
     }
 
     /// Adds the trie nodes of the genesis state (or of any state written without a parent,
-    /// such as a snapshot's) to `commit`: each gains one reference, nothing is journaled.
+    /// such as a snapshot's) to `commit`; nothing is journaled.
     pub(crate) fn insert_root_state(
         &self,
         commit: &mut StateCommit,
@@ -424,6 +521,19 @@ impl StateDb {
                 journal.deleted.push(key);
             }
         }
+        if counted {
+            let delta = &mut commit.delta;
+            IndexDelta::add(
+                &mut delta.births,
+                journal.inserted.iter().map(|k| fingerprint(k)),
+                1,
+            );
+            IndexDelta::add(
+                &mut delta.deaths,
+                journal.deleted.iter().map(|k| fingerprint(k)),
+                1,
+            );
+        }
         commit.journal = Some((journal_key(number, &hash), journal));
         Ok(())
     }
@@ -431,7 +541,8 @@ impl StateDb {
     /// Canonicalizes the blocks `newly` (hashes of blocks `old_finalized + 1 ..`, oldest
     /// first, as the finalized chain has them), discards the forks they exclude, and prunes
     /// state and bodies that fell out of the window; all into `commit` and `batch`. Call
-    /// [`StateDb::applied`] with the result once the batch is written.
+    /// [`StateDb::applied`] with the result and the commit's delta once the batch is
+    /// written.
     pub(crate) fn finalize(
         &self,
         db: &Db,
@@ -449,9 +560,14 @@ impl StateDb {
                 db.canonical_hash(n)
             }
         };
+        // Held until the batch is built; imports and finality updates are serialized by
+        // the client, so nothing else changes the index meanwhile.
+        let index = self.index.lock();
+        let dead_before = commit.dead.len();
 
         // Forks: non-canonical blocks at the newly finalized heights, then their
         // descendants, level by level (no recursion: a long fork is a long loop).
+        let mut discarded: HashMap<H256, Journal> = HashMap::new();
         let mut discarded_below: HashSet<H256> = HashSet::new();
         let mut n = old_finalized.saturating_add(1);
         loop {
@@ -480,21 +596,12 @@ impl StateDb {
                 if discard {
                     let journal = Journal::decode(&mut &raw[..])
                         .map_err(|e| Error::Corrupt(format!("journal of {hash:?}: {e}")))?;
-                    commit.release(journal.inserted);
                     batch.delete(col::JOURNAL, &key)?;
                     if self.blocks != BlocksPruning::Archive {
                         delete_body(db, batch, hash)?;
                     }
                     discarded_here.insert(hash);
-                }
-            }
-            if let (Some(canon), false) = (canon, commit.counted) {
-                // Archive: a finalized block's journal has served its purpose.
-                let key = journal_key(n, &canon);
-                if commit.journal.as_ref().is_some_and(|(k, _)| *k == key) {
-                    commit.journal = None;
-                } else {
-                    batch.delete(col::JOURNAL, &key)?;
+                    discarded.insert(hash, journal);
                 }
             }
             out.discarded += discarded_here.len();
@@ -504,8 +611,51 @@ impl StateDb {
                 break;
             }
         }
+        if commit.counted && !discarded.is_empty() {
+            discard_nodes(&index, commit, &discarded);
+        }
 
-        // Canonical state below the window: apply the deletions of blocks
+        // The newly finalized blocks: an archive drops their journals; a pruned database
+        // turns each into a death row.
+        let mut rows: HashMap<u32, (Vec<u8>, DeathRow)> = HashMap::new();
+        for (i, hash) in newly.iter().enumerate() {
+            let number = old_finalized
+                .checked_add(1)
+                .and_then(|n| n.checked_add(u32::try_from(i).ok()?))
+                .ok_or_else(|| Error::Corrupt("finalized block number overflows".into()))?;
+            let key = journal_key(number, hash);
+            let journal =
+                if commit.journal.as_ref().is_some_and(|(k, _)| *k == key) {
+                    commit.journal.take().map(|(_, j)| j)
+                } else {
+                    match db.get(col::JOURNAL, &key)? {
+                        Some(raw) => {
+                            batch.delete(col::JOURNAL, &key)?;
+                            if commit.counted {
+                                Some(Journal::decode(&mut &raw[..]).map_err(|e| {
+                                    Error::Corrupt(format!("journal of {hash:?}: {e}"))
+                                })?)
+                            } else {
+                                None
+                            }
+                        }
+                        None => None,
+                    }
+                };
+            match journal {
+                Some(journal) if commit.counted => {
+                    rows.insert(number, (key, journal.into()));
+                }
+                // A block imported by an older node or below a snapshot: its dropped nodes
+                // stay, which wastes space but loses nothing.
+                None if commit.counted => {
+                    tracing::debug!(target: "state-db", "no journal for #{number} {hash:?}")
+                }
+                _ => {}
+            }
+        }
+
+        // Canonical state below the window: apply the deaths of blocks
         // state_from + 1 ..= target, which frees the states of state_from .. target - 1.
         if let StatePruning::Constrained(keep) = self.mode {
             let target = new_finalized.saturating_add(1).saturating_sub(keep);
@@ -515,31 +665,37 @@ impl StateDb {
                 let Some(hash) = canonical(b)? else {
                     return Err(Error::Corrupt(format!("no canonical block #{b}")));
                 };
-                let key = journal_key(b, &hash);
-                if commit.journal.as_ref().is_some_and(|(k, _)| *k == key) {
-                    // Pruned in the batch that imports it (a window of one block).
-                    if let Some((_, journal)) = commit.journal.take() {
-                        commit.release(journal.deleted);
+                let row = match rows.remove(&b) {
+                    // Finalized and pruned in one batch: never written.
+                    Some((_, row)) => Some(row),
+                    None => {
+                        let key = journal_key(b, &hash);
+                        match db.get(col::DEATH_ROWS, &key)? {
+                            Some(raw) => {
+                                batch.delete(col::DEATH_ROWS, &key)?;
+                                Some(DeathRow::decode(&mut &raw[..]).map_err(|e| {
+                                    Error::Corrupt(format!("death row of {hash:?}: {e}"))
+                                })?)
+                            }
+                            None => None,
+                        }
                     }
+                };
+                let Some(row) = row else {
+                    tracing::debug!(target: "state-db", "no death row for #{b} {hash:?}");
                     continue;
-                }
-                match db.get(col::JOURNAL, &key)? {
-                    Some(raw) => {
-                        let deleted = Journal::decode_deleted(&raw)
-                            .map_err(|e| Error::Corrupt(format!("journal of {hash:?}: {e}")))?;
-                        commit.release(deleted);
-                        batch.delete(col::JOURNAL, &key)?;
-                    }
-                    // A block imported by an older node (schema 1) or below a snapshot:
-                    // its dropped nodes stay, which wastes space but loses nothing.
-                    None => tracing::debug!(target: "state-db", "no journal for #{b} {hash:?}"),
-                }
+                };
+                prune_row(&index, commit, row);
             }
             if upto > from {
                 batch.put(col::META, meta_key::STATE_FROM, &upto.encode())?;
                 out.state_from = Some(upto);
             }
         }
+        for (key, row) in rows.into_values() {
+            batch.put(col::DEATH_ROWS, &key, &row.encode())?;
+        }
+        out.nodes = commit.dead.len() - dead_before;
 
         if let BlocksPruning::Some(keep) = self.blocks {
             let target = new_finalized.saturating_add(1).saturating_sub(keep);
@@ -558,21 +714,32 @@ impl StateDb {
         Ok(out)
     }
 
-    /// Records what a written batch pruned.
-    pub(crate) fn applied(&self, pruned: &Pruned) {
+    /// Records what a written batch pruned, and what it changed in the index.
+    pub(crate) fn applied(&self, pruned: &Pruned, delta: IndexDelta) {
+        {
+            let mut index = self.index.lock();
+            if pruned.reset {
+                *index = Index::default();
+            }
+            Index::apply(&mut index.births, delta.births);
+            Index::apply(&mut index.deaths, delta.deaths);
+        }
         if let Some(n) = pruned.state_from {
             self.state_from.store(n, Ordering::Release);
         }
         if let Some(n) = pruned.bodies_from {
             self.bodies_from.store(n, Ordering::Release);
         }
-        if pruned.discarded > 0 {
-            tracing::debug!(target: "state-db", "discarded {} fork blocks", pruned.discarded);
+        if pruned.discarded > 0 || pruned.nodes > 0 {
+            tracing::debug!(
+                target: "state-db",
+                "discarded {} fork blocks, deleted {} trie nodes",
+                pruned.discarded,
+                pruned.nodes
+            );
         }
     }
-}
 
-impl StateDb {
     /// Marks `number` as the first block with state and the one below the first body (a
     /// state imported without its ancestors', from a snapshot), in `batch`; call
     /// [`StateDb::applied`] once it is written.
@@ -583,9 +750,123 @@ impl StateDb {
         Ok(Pruned {
             state_from: Some(number),
             bodies_from: Some(bodies_from),
-            discarded: 0,
+            reset: true,
+            ..Default::default()
         })
     }
+}
+
+/// Pruning one canonical block: each key its death row lists is dead unless a later block
+/// (kept or unfinalized) was born with it; then the block's births and deaths leave the
+/// index.
+fn prune_row(index: &Index, commit: &mut StateCommit, row: DeathRow) {
+    let delta = &mut commit.delta;
+    let mut deaths = Vec::with_capacity(row.deleted.len());
+    for key in row.deleted {
+        let fp = fingerprint(&key);
+        deaths.push(fp);
+        if !present(&index.births, &delta.births, fp) {
+            commit.dead.push(key);
+        }
+    }
+    IndexDelta::add(&mut delta.births, row.born, -1);
+    IndexDelta::add(&mut delta.deaths, deaths, -1);
+}
+
+/// The keys a discarded block inserted and those it deleted.
+type KeySets<'a> = (HashSet<&'a [u8]>, HashSet<&'a [u8]>);
+
+/// Discarding fork blocks (`discarded`, with their journals): their births and deaths leave
+/// the index, then each key they inserted is dead unless a kept block was born with it or
+/// deleted it, or the branch's state held it before (see the module doc).
+fn discard_nodes(index: &Index, commit: &mut StateCommit, discarded: &HashMap<H256, Journal>) {
+    let delta = &mut commit.delta;
+    for journal in discarded.values() {
+        IndexDelta::add(
+            &mut delta.births,
+            journal.inserted.iter().map(|k| fingerprint(k)),
+            -1,
+        );
+        IndexDelta::add(
+            &mut delta.deaths,
+            journal.deleted.iter().map(|k| fingerprint(k)),
+            -1,
+        );
+    }
+    // Full keys of each discarded block's changes, for the exact test along a branch.
+    let sets: HashMap<H256, KeySets<'_>> = discarded
+        .iter()
+        .map(|(hash, j)| {
+            let inserted = j.inserted.iter().map(|k| &k[..]).collect();
+            let deleted = j.deleted.iter().map(|k| &k[..]).collect();
+            (*hash, (inserted, deleted))
+        })
+        .collect();
+    // Whether `key`'s first change on the discarded branch above `parent` (inclusive) was
+    // a deletion: then the state the branch grew from holds it.
+    let held_before = |key: &[u8], mut at: H256| -> bool {
+        let mut first_is_deletion = false;
+        for _ in 0..=discarded.len() {
+            let (Some((inserted, deleted)), Some(journal)) = (sets.get(&at), discarded.get(&at))
+            else {
+                break;
+            };
+            if inserted.contains(key) {
+                first_is_deletion = false;
+            } else if deleted.contains(key) {
+                first_is_deletion = true;
+            }
+            at = journal.parent;
+        }
+        first_is_deletion
+    };
+    for journal in discarded.values() {
+        for key in &journal.inserted {
+            let fp = fingerprint(key);
+            if present(&index.births, &delta.births, fp)
+                || present(&index.deaths, &delta.deaths, fp)
+                || held_before(key, journal.parent)
+            {
+                continue;
+            }
+            commit.dead.push(key.clone());
+        }
+    }
+}
+
+/// Turns a schema-2 database (reference counts in STATE_RC, canonical blocks' journals in
+/// JOURNAL) into the current layout, in `batch`: each finalized block's journal becomes its
+/// death row, and every count is deleted. Returns the number of death rows written. An
+/// archive has neither, and only needs its schema version bumped.
+pub(crate) fn migrate_schema_2(db: &Db, batch: &mut DbBatch<'_>) -> Result<usize> {
+    let mode: Option<StatePruning> = db.get_decoded(col::META, meta_key::STATE_PRUNING)?;
+    if !matches!(mode, Some(StatePruning::Constrained(_))) {
+        return Ok(0);
+    }
+    let finalized = db
+        .meta_pointer(meta_key::FINALIZED)?
+        .map(|(_, n)| n)
+        .unwrap_or(0);
+    let mut rows = 0;
+    db.for_each(col::JOURNAL, |key, raw| {
+        let Some(number) = key
+            .get(..4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        else {
+            return Ok(());
+        };
+        if number > finalized {
+            return Ok(());
+        }
+        let journal = Journal::decode(&mut &raw[..])
+            .map_err(|e| Error::Corrupt(format!("journal {}: {e}", hex::encode(key))))?;
+        batch.put(col::DEATH_ROWS, key, &DeathRow::from(journal).encode())?;
+        batch.delete(col::JOURNAL, key)?;
+        rows += 1;
+        Ok(())
+    })?;
+    batch.delete_all(col::STATE_RC)?;
+    Ok(rows)
 }
 
 /// Deletes a block's body and the transaction index entries that point into it (an entry
@@ -612,29 +893,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_journals_deletions_decode_without_its_insertions_and_damage_is_refused() {
+    fn fingerprints_are_pinned_because_death_rows_store_them() {
+        // Computed by an independent FNV-1a + fmix64 (Python). A change to the function would make every stored death row's births unknown to
+        // the index of a new build (and so leak their nodes): it must not change.
+        assert_eq!(fingerprint(b""), 0xefd0_1f60_ba99_2926);
+        assert_eq!(fingerprint(b"state key"), 0xd264_d393_64ee_9891);
+        // Every byte counts, wherever it is.
+        let key = vec![7u8; 65];
+        let fp = fingerprint(&key);
+        for i in [0, 32, 64] {
+            let mut other = key.clone();
+            other[i] ^= 1;
+            assert_ne!(fingerprint(&other), fp, "byte {i}");
+        }
+    }
+
+    #[test]
+    fn the_index_is_a_multiset_changed_only_by_applied_deltas() {
+        let mut index = Index::default();
+        Index::add(&mut index.births, [1, 1, 2]);
+        let mut delta = IndexDelta::default();
+        IndexDelta::add(&mut delta.births, [1, 2, 3], -1);
+        IndexDelta::add(&mut delta.births, [3], 1);
+        // Staged: 1 is still born once, 2 no more, 3 not at all.
+        assert!(present(&index.births, &delta.births, 1));
+        assert!(!present(&index.births, &delta.births, 2));
+        assert!(!present(&index.births, &delta.births, 3));
+        assert_eq!(index.births.get(&2), Some(&1), "nothing applied yet");
+        Index::apply(&mut index.births, delta.births);
+        assert_eq!(index.births.get(&1), Some(&1));
+        assert!(!index.births.contains_key(&2) && !index.births.contains_key(&3));
+        // Removing what is absent clamps at zero rather than wrapping.
+        let mut delta = IndexDelta::default();
+        IndexDelta::add(&mut delta.births, [9], -5);
+        Index::apply(&mut index.births, delta.births);
+        assert!(!index.births.contains_key(&9));
+    }
+
+    #[test]
+    fn a_death_row_keeps_the_deleted_keys_and_fingerprints_the_born_ones() {
         let journal = Journal {
             parent: H256::repeat_byte(7),
-            inserted: vec![vec![1; 40], vec![], vec![2; 300]],
+            inserted: vec![vec![1; 40], vec![2; 300]],
             deleted: vec![vec![3; 33], vec![4; 70]],
         };
-        let raw = journal.encode();
-        assert_eq!(Journal::decode_deleted(&raw).unwrap(), journal.deleted);
-        assert_eq!(H256::decode(&mut &raw[..]).unwrap(), journal.parent);
-        for cut in [0, 20, 40, 100, raw.len() - 1] {
-            assert!(
-                Journal::decode_deleted(&raw[..cut]).is_err(),
-                "cut at {cut}"
-            );
+        let row = DeathRow::from(journal);
+        assert_eq!(row.deleted, vec![vec![3; 33], vec![4; 70]]);
+        assert_eq!(
+            row.born,
+            vec![fingerprint(&[1; 40]), fingerprint(&[2; 300])]
+        );
+        let raw = row.encode();
+        assert_eq!(DeathRow::decode(&mut &raw[..]).unwrap(), row);
+        for cut in [0, 10, raw.len() - 1] {
+            assert!(DeathRow::decode(&mut &raw[..cut]).is_err(), "cut at {cut}");
         }
-        let mut longer = raw.clone();
-        longer.push(0);
-        assert!(Journal::decode_deleted(&longer).is_err());
-        // A length prefix that claims more than there is.
-        let mut lying = H256::zero().encode();
-        lying.extend(codec::Compact(1u32).encode());
-        lying.extend(codec::Compact(u32::MAX).encode());
-        assert!(Journal::decode_deleted(&lying).is_err());
     }
 
     #[test]
@@ -654,53 +967,82 @@ mod tests {
     }
 
     #[test]
-    fn refcounts_merge_in_rocksdb_and_a_batch_sums_its_own_changes() {
+    fn a_schema_2_database_is_migrated_to_death_rows_and_loses_its_counts() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(dir.path(), &Default::default()).unwrap();
-        let count = |key: &[u8]| db.get(col::STATE_RC, key).unwrap().map(|r| decode_rc(&r));
-        let mut batch = db.batch();
-        for delta in [1, 1, 1, -1] {
-            batch.merge(col::STATE_RC, b"k", &encode_rc(delta)).unwrap();
-        }
-        db.write(batch).unwrap();
-        assert_eq!(count(b"k"), Some(Some(2)));
-
-        // One batch adds a reference to `k` and drops two: the sum (1) is written, not an
-        // overwrite of the pending merge.
-        let state = |counted| StateCommit {
-            counted,
-            inserted: Vec::new(),
-            released: HashMap::new(),
-            journal: None,
+        let finalized = H256::repeat_byte(5);
+        let canonical = Journal {
+            parent: H256::repeat_byte(4),
+            inserted: vec![b"born at 5".to_vec()],
+            deleted: vec![b"died at 5".to_vec()],
         };
-        let mut commit = state(true);
-        commit.inserted.push((b"k".to_vec(), b"node".to_vec()));
-        commit.release(vec![b"k".to_vec(), b"k".to_vec()]);
-        let mut batch = db.batch();
-        commit.write_into(&db, &mut batch).unwrap();
-        db.write(batch).unwrap();
-        assert_eq!(count(b"k"), Some(Some(1)));
-        assert_eq!(db.get(col::STATE, b"k").unwrap(), Some(b"node".to_vec()));
-
-        // The last reference goes: node and count are deleted; a later birth starts at 1.
-        let mut commit = state(true);
-        commit.release(vec![b"k".to_vec()]);
-        let mut batch = db.batch();
-        commit.write_into(&db, &mut batch).unwrap();
-        db.write(batch).unwrap();
-        assert_eq!(count(b"k"), None);
-        assert_eq!(db.get(col::STATE, b"k").unwrap(), None);
-        let mut commit = state(true);
-        commit.inserted.push((b"k".to_vec(), b"node".to_vec()));
-        let mut batch = db.batch();
-        commit.write_into(&db, &mut batch).unwrap();
-        db.write(batch).unwrap();
-        assert_eq!(count(b"k"), Some(Some(1)));
-
-        // A malformed operand is a read error, not a silent zero.
-        let mut batch = db.batch();
-        batch.merge(col::STATE_RC, b"k", b"bad").unwrap();
-        db.write(batch).unwrap();
-        assert!(db.get(col::STATE_RC, b"k").is_err());
+        let pending = Journal {
+            parent: finalized,
+            inserted: vec![b"born at 6".to_vec()],
+            deleted: vec![],
+        };
+        {
+            // What a schema-2 node left: counts, a finalized block's journal and an
+            // unfinalized one's.
+            let db = Db::open(dir.path(), &Default::default()).unwrap();
+            let mut batch = db.batch();
+            batch
+                .put(col::META, meta_key::SCHEMA, &2u32.encode())
+                .unwrap();
+            batch
+                .put(col::META, meta_key::GENESIS, &(H256::zero(), 0u32).encode())
+                .unwrap();
+            batch
+                .put(
+                    col::META,
+                    meta_key::STATE_PRUNING,
+                    &StatePruning::Constrained(16).encode(),
+                )
+                .unwrap();
+            batch
+                .put(col::META, meta_key::FINALIZED, &(finalized, 5u32).encode())
+                .unwrap();
+            batch
+                .put(
+                    col::JOURNAL,
+                    &journal_key(5, &finalized),
+                    &canonical.encode(),
+                )
+                .unwrap();
+            let six = H256::repeat_byte(6);
+            batch
+                .put(col::JOURNAL, &journal_key(6, &six), &pending.encode())
+                .unwrap();
+            for key in [&b"born at 5"[..], b"other", &[0xff; 65]] {
+                batch.put(col::STATE_RC, key, &1i64.to_le_bytes()).unwrap();
+            }
+            db.write(batch).unwrap();
+        }
+        let db = Db::open(dir.path(), &Default::default()).unwrap();
+        assert_eq!(
+            db.get_decoded::<u32>(col::META, meta_key::SCHEMA).unwrap(),
+            Some(3)
+        );
+        assert_eq!(
+            db.column_stats(col::STATE_RC).unwrap().0,
+            0,
+            "counts dropped"
+        );
+        let row: DeathRow = db
+            .get_decoded(col::DEATH_ROWS, &journal_key(5, &finalized))
+            .unwrap()
+            .expect("the finalized block's journal became its death row");
+        assert_eq!(row, DeathRow::from(canonical));
+        assert_eq!(
+            db.column_stats(col::JOURNAL).unwrap().0,
+            1,
+            "the unfinalized one stays"
+        );
+        // The index is rebuilt from both.
+        let state_db = StateDb::open(&db, None, BlocksPruning::ArchiveCanonical).unwrap();
+        let index = state_db.index.lock();
+        for key in [&b"born at 5"[..], b"born at 6"] {
+            assert!(index.births.contains_key(&fingerprint(key)));
+        }
+        assert!(index.deaths.contains_key(&fingerprint(b"died at 5")));
     }
 }

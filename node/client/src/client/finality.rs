@@ -123,9 +123,9 @@ impl Client {
             info.finalized_number,
             &newly,
         )?;
-        commit.write_into(&self.db, &mut batch)?;
+        let delta = commit.write_into(&mut batch)?;
         self.db.write(batch)?;
-        self.state_db.applied(&pruned);
+        self.state_db.applied(&pruned, delta);
         *self.info.write() = new_info;
         self.prune_leaves(&new_info)?;
         let _ = self.finality.send(FinalityNotification {

@@ -259,11 +259,11 @@ impl Client {
             new_info.finalized_hash = hash;
             new_info.finalized_number = number;
         }
-        commit.write_into(&self.db, &mut batch)?;
+        let delta = commit.write_into(&mut batch)?;
         let written = Instant::now();
         self.db.write(batch)?;
         let write_time = written.elapsed();
-        self.state_db.applied(&pruned);
+        self.state_db.applied(&pruned, delta);
         *self.info.write() = new_info;
         *self.leaves.write() = leaves;
         if block.finalize {

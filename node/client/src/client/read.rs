@@ -22,16 +22,17 @@ use sp_state_machine::{Backend as _, IterArgs, OverlayedChanges};
 pub struct StateDbStats {
     /// Trie nodes (STATE).
     pub nodes: (u64, u64),
-    /// Reference counts (STATE_RC; empty on an archive node).
-    pub refcounts: (u64, u64),
-    /// Per-block journals not yet pruned (JOURNAL).
+    /// Journals of unfinalized blocks (JOURNAL).
     pub journals: (u64, u64),
+    /// Death rows of finalized blocks whose state is kept (DEATH_ROWS; empty on an
+    /// archive node).
+    pub death_rows: (u64, u64),
 }
 
 impl StateDbStats {
-    /// Bytes of all three columns.
+    /// Bytes of the three columns.
     pub fn total_bytes(&self) -> u64 {
-        self.nodes.1 + self.refcounts.1 + self.journals.1
+        self.nodes.1 + self.journals.1 + self.death_rows.1
     }
 }
 
@@ -202,13 +203,13 @@ impl Client {
         self.state_db.state_from()
     }
 
-    /// What the state columns hold: live trie nodes, reference counts and journals (keys,
+    /// What the state columns hold: live trie nodes, journals and death rows (keys,
     /// and bytes of keys and values), counted by iterating them. For tests and benchmarks.
     pub fn state_db_stats(&self) -> Result<StateDbStats> {
         Ok(StateDbStats {
             nodes: self.db.column_stats(col::STATE)?,
-            refcounts: self.db.column_stats(col::STATE_RC)?,
             journals: self.db.column_stats(col::JOURNAL)?,
+            death_rows: self.db.column_stats(col::DEATH_ROWS)?,
         })
     }
 

@@ -378,7 +378,7 @@ impl Client {
         let mut batch = self.db.batch();
         let mut commit = self.state_db.commit();
         self.state_db.insert_root_state(&mut commit, nodes);
-        commit.write_into(&self.db, &mut batch)?;
+        let delta = commit.write_into(&mut batch)?;
         batch.put(col::HEADERS, hash_key(&hash), &header.encode())?;
         if let Some(j) = &justifications {
             batch.put(col::JUSTIFICATIONS, hash_key(&hash), &j.encode())?;
@@ -392,7 +392,7 @@ impl Client {
         batch.put(col::META, meta_key::LEAVES, &vec![(number, hash)].encode())?;
         let marked = self.state_db.start_at(&mut batch, number)?;
         self.db.write(batch)?;
-        self.state_db.applied(&marked);
+        self.state_db.applied(&marked, delta);
         let mut new_info = info;
         new_info.best_hash = hash;
         new_info.best_number = number;

@@ -94,19 +94,21 @@ fn nonce_of(client: &Client, at: H256, who: K) -> u32 {
         .unwrap_or(0)
 }
 
-/// The invariants of a pruned database: one reference count per node, one journal per
-/// canonical block above `state_from` (no forks pending), and every kept state whole.
+/// The invariants of a pruned database: one death row per finalized block above
+/// `state_from`, one journal per unfinalized block (no forks pending), and every kept state
+/// whole.
 fn assert_consistent(client: &Client) {
     let info = client.info();
     let stats = client.state_db_stats().unwrap();
     assert_eq!(
-        stats.nodes.0, stats.refcounts.0,
-        "every trie node has a reference count and no count outlives its node"
+        stats.death_rows.0,
+        u64::from(info.finalized_number - client.state_from()),
+        "one death row per finalized block above the first kept state"
     );
     assert_eq!(
         stats.journals.0,
-        u64::from(info.best_number - client.state_from()),
-        "one journal per block above the first kept state"
+        u64::from(info.best_number - info.finalized_number),
+        "one journal per unfinalized block"
     );
     for n in client.state_from()..=info.best_number {
         let hash = client.hash(n).unwrap().unwrap();
@@ -184,13 +186,17 @@ fn pruned_client_keeps_exactly_its_window_and_reports_older_states_as_discarded(
         "recent bodies stay"
     );
     assert_consistent(&pruned);
-    // An archive holds more, and never counts references.
+    // An archive holds more, and journals nothing once finalized.
     let (p, a) = (
         pruned.state_db_stats().unwrap(),
         archive.state_db_stats().unwrap(),
     );
     assert!(p.nodes.0 < a.nodes.0, "pruned {p:?} against archive {a:?}");
-    assert_eq!(a.refcounts.0, 0);
+    assert_eq!(
+        (a.death_rows.0, a.journals.0),
+        (0, 0),
+        "an archive keeps no journal"
+    );
 }
 
 #[test]
@@ -242,7 +248,7 @@ fn finality_discards_forks_and_their_nodes_but_keeps_shared_ones() {
     assert_consistent(&client);
 
     // Nothing of the fork is left: a client that only ever saw the finalized chain holds
-    // the very same nodes and counts.
+    // the very same nodes and death rows.
     let mirror_dir = tempfile::tempdir().unwrap();
     let mirror = open(
         mirror_dir.path(),
@@ -272,7 +278,7 @@ fn finality_discards_forks_and_their_nodes_but_keeps_shared_ones() {
         mirror.state_db_stats().unwrap(),
     );
     assert_eq!(ours.nodes, theirs.nodes, "no node of the fork leaked");
-    assert_eq!(ours.refcounts, theirs.refcounts);
+    assert_eq!(ours.death_rows, theirs.death_rows);
 }
 
 #[test]
