@@ -93,7 +93,9 @@ pub mod warp;
 pub use client_chain::ClientChain;
 pub use compact::{extrinsics_root, TransactionSource, MAX_MISSING_PER_REQUEST};
 pub use engine::SyncEngine;
-pub use warp::{warp_sync, WarpError, WarpNetwork, WarpPhase, WarpProgress};
+pub use warp::{
+    warp_sync, warp_sync_with, WarpError, WarpNetwork, WarpOptions, WarpPhase, WarpProgress,
+};
 
 use echonet_client::{BlockOrigin, Client};
 use echonet_network::{

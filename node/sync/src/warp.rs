@@ -55,8 +55,24 @@ const REST: Duration = Duration::from_secs(2);
 /// How often progress is logged.
 const LOG_EVERY: Duration = Duration::from_secs(2);
 /// How long a warp sync waits for a peer with a finalized block past genesis before it
-/// gives up and lets normal sync run.
+/// gives up and lets normal sync run ([`WarpOptions::default`]).
 const NOTHING_TO_WARP_TO: Duration = Duration::from_secs(30);
+
+/// Knobs of [`warp_sync_with`].
+#[derive(Debug, Clone, Copy)]
+pub struct WarpOptions {
+    /// How long to wait for a peer with a finalized block past genesis before giving up
+    /// with [`WarpError::NothingToWarpTo`] (30 s).
+    pub nothing_to_warp_to: Duration,
+}
+
+impl Default for WarpOptions {
+    fn default() -> Self {
+        WarpOptions {
+            nothing_to_warp_to: NOTHING_TO_WARP_TO,
+        }
+    }
+}
 
 /// Where a warp sync is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -278,7 +294,18 @@ pub async fn warp_sync(
     client: Arc<Client>,
     net: Arc<dyn WarpNetwork>,
     progress: WarpProgress,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(H256, u32), WarpError> {
+    warp_sync_with(client, net, progress, shutdown, WarpOptions::default()).await
+}
+
+/// [`warp_sync`] with other [`WarpOptions`].
+pub async fn warp_sync_with(
+    client: Arc<Client>,
+    net: Arc<dyn WarpNetwork>,
+    progress: WarpProgress,
     mut shutdown: watch::Receiver<bool>,
+    options: WarpOptions,
 ) -> Result<(H256, u32), WarpError> {
     let info = client.info();
     if info.best_number != 0 {
@@ -312,7 +339,15 @@ pub async fn warp_sync(
     let mut peers = Peers::default();
     let stopped = |s: &watch::Receiver<bool>| *s.borrow();
     loop {
-        let target = proofs(&*net, &genesis_set, &mut peers, &progress, &mut shutdown).await?;
+        let target = proofs(
+            &*net,
+            &genesis_set,
+            &mut peers,
+            &progress,
+            &mut shutdown,
+            options.nothing_to_warp_to,
+        )
+        .await?;
         let number = target.header.number;
         match state(&*net, &target, &mut peers, &progress, &mut shutdown).await? {
             Some(built) => {
@@ -349,6 +384,7 @@ async fn proofs(
     peers: &mut Peers,
     progress: &WarpProgress,
     shutdown: &mut watch::Receiver<bool>,
+    give_up_after: Duration,
 ) -> Result<Target, WarpError> {
     let mut set = genesis_set.clone();
     let mut sets = 0u64;
@@ -368,7 +404,7 @@ async fn proofs(
             if sets == 0
                 && peers.bad.is_empty()
                 && peers.resting.is_empty()
-                && waiting_since.elapsed() >= NOTHING_TO_WARP_TO
+                && waiting_since.elapsed() >= give_up_after
             {
                 return Err(WarpError::NothingToWarpTo);
             }

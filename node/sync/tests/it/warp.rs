@@ -14,7 +14,10 @@ use echonet_network::{
     Keypair, NetworkConfig, NetworkHandle, PeerId, ReputationChange, RequestError, StateChunk,
     StateRequest, WarpProof, WarpProofRequest,
 };
-use echonet_sync::{warp_sync, ClientChain, WarpError, WarpNetwork, WarpPhase, WarpProgress};
+use echonet_sync::{
+    warp_sync, warp_sync_with, ClientChain, WarpError, WarpNetwork, WarpOptions, WarpPhase,
+    WarpProgress,
+};
 use echonet_test_utils::{past_slot, NewBlock};
 use futures::future::BoxFuture;
 use sp_consensus_grandpa::GRANDPA_ENGINE_ID;
@@ -231,4 +234,61 @@ async fn a_multi_chunk_state_warps_and_an_interrupted_warp_starts_over() {
         warp_sync(client.clone(), Arc::new(net.clone()), progress, running).await,
         Err(WarpError::NotFresh(3))
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_finalized_block_to_warp_to_the_node_gives_up_after_the_wait_and_writes_nothing() {
+    // The only peer is at genesis finality (a chain whose first validators all started
+    // with `--sync warp`): there is nothing to warp to, and the node must not wait forever.
+    let spec = spec(10);
+    let server_dir = tempfile::tempdir().unwrap();
+    let server = open(server_dir.path(), &spec);
+    let first = past_slot(100);
+    NewBlock::new(&server, first).import();
+    assert_eq!(server.info().finalized_number, 0);
+    let server_net = network(&server, None).await;
+    let address = loop {
+        if let Some(a) = server_net.listen_addresses().await.into_iter().next() {
+            break a;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let client = open(dir.path(), &spec);
+    let net = network(&client, Some(address)).await;
+    // Connected, so that the wait is for a finalized block, not for a peer.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while WarpNetwork::peers(&net).await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no connection");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    let wait = std::time::Duration::from_millis(600);
+    let progress = WarpProgress::default();
+    let (_keep, running) = watch::channel(false);
+    let started = std::time::Instant::now();
+    let result = warp_sync_with(
+        client.clone(),
+        Arc::new(net.clone()),
+        progress.clone(),
+        running,
+        WarpOptions {
+            nothing_to_warp_to: wait,
+        },
+    )
+    .await;
+    assert!(
+        matches!(result, Err(WarpError::NothingToWarpTo)),
+        "{result:?}"
+    );
+    assert!(
+        started.elapsed() >= wait,
+        "gave up before the wait was over"
+    );
+    assert_eq!(client.info().best_number, 0, "nothing written");
+    // The default is the documented 30 s.
+    assert_eq!(
+        WarpOptions::default().nothing_to_warp_to,
+        std::time::Duration::from_secs(30)
+    );
 }
