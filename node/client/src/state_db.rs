@@ -188,7 +188,7 @@ struct DeathRow {
 impl From<Journal> for DeathRow {
     fn from(journal: Journal) -> Self {
         DeathRow {
-            born: journal.inserted.iter().map(|k| fingerprint(k)).collect(),
+            born: fingerprints(&journal.inserted).collect(),
             deleted: journal.deleted,
         }
     }
@@ -237,6 +237,11 @@ pub(crate) fn merge_refcounts(
         total = total.saturating_add(decode_rc(op)?);
     }
     Some(total.to_le_bytes().to_vec())
+}
+
+/// The [`fingerprint`]s of `keys`, in order.
+fn fingerprints(keys: &[Vec<u8>]) -> impl Iterator<Item = u64> + '_ {
+    keys.iter().map(|k| fingerprint(k))
 }
 
 /// Hashes a fingerprint to itself: it is uniform already.
@@ -417,24 +422,15 @@ impl StateDb {
                 let row = DeathRow::decode(&mut &raw[..])
                     .map_err(|e| Error::Corrupt(format!("death row {}: {e}", hex::encode(key))))?;
                 Index::add(&mut index.births, row.born);
-                Index::add(
-                    &mut index.deaths,
-                    row.deleted.iter().map(|k| fingerprint(k)),
-                );
+                Index::add(&mut index.deaths, fingerprints(&row.deleted));
                 rows += 1;
                 Ok(())
             })?;
             db.for_each(col::JOURNAL, |key, raw| {
                 let journal = Journal::decode(&mut &raw[..])
                     .map_err(|e| Error::Corrupt(format!("journal {}: {e}", hex::encode(key))))?;
-                Index::add(
-                    &mut index.births,
-                    journal.inserted.iter().map(|k| fingerprint(k)),
-                );
-                Index::add(
-                    &mut index.deaths,
-                    journal.deleted.iter().map(|k| fingerprint(k)),
-                );
+                Index::add(&mut index.births, fingerprints(&journal.inserted));
+                Index::add(&mut index.deaths, fingerprints(&journal.deleted));
                 journals += 1;
                 Ok(())
             })?;
@@ -523,16 +519,8 @@ impl StateDb {
         }
         if counted {
             let delta = &mut commit.delta;
-            IndexDelta::add(
-                &mut delta.births,
-                journal.inserted.iter().map(|k| fingerprint(k)),
-                1,
-            );
-            IndexDelta::add(
-                &mut delta.deaths,
-                journal.deleted.iter().map(|k| fingerprint(k)),
-                1,
-            );
+            IndexDelta::add(&mut delta.births, fingerprints(&journal.inserted), 1);
+            IndexDelta::add(&mut delta.deaths, fingerprints(&journal.deleted), 1);
         }
         commit.journal = Some((journal_key(number, &hash), journal));
         Ok(())
@@ -782,16 +770,8 @@ type KeySets<'a> = (HashSet<&'a [u8]>, HashSet<&'a [u8]>);
 fn discard_nodes(index: &Index, commit: &mut StateCommit, discarded: &HashMap<H256, Journal>) {
     let delta = &mut commit.delta;
     for journal in discarded.values() {
-        IndexDelta::add(
-            &mut delta.births,
-            journal.inserted.iter().map(|k| fingerprint(k)),
-            -1,
-        );
-        IndexDelta::add(
-            &mut delta.deaths,
-            journal.deleted.iter().map(|k| fingerprint(k)),
-            -1,
-        );
+        IndexDelta::add(&mut delta.births, fingerprints(&journal.inserted), -1);
+        IndexDelta::add(&mut delta.deaths, fingerprints(&journal.deleted), -1);
     }
     // Full keys of each discarded block's changes, for the exact test along a branch.
     let sets: HashMap<H256, KeySets<'_>> = discarded
