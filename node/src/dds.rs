@@ -13,7 +13,8 @@ use std::{
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
-use echonet_dds::{Cid, Dds, DdsConfig};
+use echonet_client::Client;
+use echonet_dds::{remote::Assigned, Cid, Dds, DdsConfig};
 use echonet_network::{NetworkHandle, PeerId};
 
 use crate::cli::RunCmd;
@@ -51,14 +52,19 @@ const _: () =
     assert!(echonet_network::MAX_DDS_RESPONSE_SIZE == echonet_dds::protocol::MAX_RESPONSE_SIZE);
 
 /// Connects the store to the network: peers' shard requests are answered by its server
-/// (within its per-peer limits; stores accepted with `--dds-provider`), and its puts and
-/// gets reach the peers.
-pub fn join_network(cmd: &RunCmd, dds: &Arc<Dds>, net: &NetworkHandle) {
+/// (within its per-peer limits; stores accepted with `--dds-provider`), its puts and gets
+/// reach the peers (a get asks the holders the chain assigned first, then the providers
+/// Kademlia knows, then the other peers), and the content it holds is announced in
+/// Kademlia.
+pub fn join_network(cmd: &RunCmd, dds: &Arc<Dds>, net: &NetworkHandle, client: Arc<Client>) {
     let server = echonet_dds::protocol::Server::new(dds.clone(), Default::default())
         .accepting_stores(cmd.dds_provider);
     net.set_dds_handler(Arc::new(ShardServer(server)));
     dds.connect(echonet_dds::remote::Remote::new(
-        Arc::new(NetTransport(net.clone())),
+        Arc::new(NetTransport {
+            net: net.clone(),
+            client,
+        }),
         tokio::runtime::Handle::current(),
     ));
     if cmd.dds_provider {
@@ -75,15 +81,20 @@ impl echonet_network::DdsHandler for ShardServer {
     }
 }
 
-struct NetTransport(NetworkHandle);
+/// The store's transport: libp2p through the network's handle, and the chain for the
+/// assignments.
+struct NetTransport {
+    net: NetworkHandle,
+    client: Arc<Client>,
+}
 
 impl echonet_dds::remote::Transport for NetTransport {
     fn local(&self) -> Vec<u8> {
-        self.0.local_peer_id().to_bytes()
+        self.net.local_peer_id().to_bytes()
     }
 
     fn peers(&self) -> echonet_dds::remote::BoxFuture<Vec<Vec<u8>>> {
-        let net = self.0.clone();
+        let net = self.net.clone();
         Box::pin(async move {
             net.peers()
                 .await
@@ -98,13 +109,52 @@ impl echonet_dds::remote::Transport for NetTransport {
         peer: Vec<u8>,
         request: Vec<u8>,
     ) -> echonet_dds::remote::BoxFuture<Result<Vec<u8>, String>> {
-        let net = self.0.clone();
+        let net = self.net.clone();
         Box::pin(async move {
             let peer = PeerId::from_bytes(&peer).map_err(|e| e.to_string())?;
             net.request_dds(peer, request)
                 .await
                 .map_err(|e| e.to_string())
         })
+    }
+
+    fn providers(&self, cid: Cid) -> echonet_dds::remote::BoxFuture<Vec<Vec<u8>>> {
+        let net = self.net.clone();
+        Box::pin(async move {
+            net.get_providers(echonet_network::dds_provider_key(&cid.0))
+                .await
+                .into_iter()
+                .map(|p| p.to_bytes())
+                .collect()
+        })
+    }
+
+    fn assigned(&self, cid: Cid) -> echonet_dds::remote::BoxFuture<Vec<Assigned>> {
+        let client = self.client.clone();
+        Box::pin(async move {
+            let read = tokio::task::spawn_blocking(move || {
+                crate::dds_chain::assigned_holders(&client, &cid)
+            });
+            match read.await {
+                Ok(Ok(holders)) => holders
+                    .into_iter()
+                    .filter(|h| PeerId::from_bytes(&h.peer).is_ok())
+                    .collect(),
+                Ok(Err(e)) => {
+                    tracing::debug!(target: "dds", %cid, error = %e, "reading the assignments");
+                    Vec::new()
+                }
+                Err(_) => Vec::new(),
+            }
+        })
+    }
+
+    fn announce(&self, cids: Vec<Cid>) {
+        self.net.start_providing(
+            cids.iter()
+                .map(|cid| echonet_network::dds_provider_key(&cid.0))
+                .collect(),
+        );
     }
 }
 

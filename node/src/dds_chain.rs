@@ -24,7 +24,7 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 
 use codec::{Decode, Encode};
 use echonet_client::Client;
-use echonet_dds::{Cid, Dds};
+use echonet_dds::{remote::Assigned, Cid, Dds};
 use echonet_runtime::{AccountId, BlockNumber, Nonce, RuntimeCall};
 use sp_core::{crypto::key_types::AURA, sr25519, H256};
 use sp_keystore::KeystorePtr;
@@ -79,6 +79,25 @@ struct Pending {
 fn storage_key(item: &[u8], identity_key: &[u8]) -> Vec<u8> {
     use sp_io::hashing::twox_128;
     [&twox_128(b"Dds")[..], &twox_128(item)[..], identity_key].concat()
+}
+
+/// The holders the chain assigned `cid`'s shards to (`DdsApi_assignments` at the best
+/// block), by the libp2p peer id each provider registered, confirmed holders first; shards
+/// without a provider or peer id are left out. What a get asks first (echonet-dds'
+/// `Transport::assigned`). Blocking: reads the chain.
+pub fn assigned_holders(client: &Client, cid: &Cid) -> anyhow::Result<Vec<Assigned>> {
+    let best = client.info().best_hash;
+    let bytes = client.call(best, "DdsApi_assignments", &cid.0.encode())?;
+    let mut holders = Vec::<pallet_dds::ShardHolder<AccountId>>::decode(&mut &bytes[..])?;
+    holders.sort_by_key(|h| !h.confirmed);
+    Ok(holders
+        .into_iter()
+        .filter(|h| h.provider.is_some() && !h.peer_id.is_empty())
+        .map(|h| Assigned {
+            shard: h.shard,
+            peer: h.peer_id,
+        })
+        .collect())
 }
 
 /// The account key, if the keystore has one.

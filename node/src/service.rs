@@ -262,7 +262,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
     }
 
     let dds = crate::dds::open(&cmd, &config_dir)?;
-    crate::dds::join_network(&cmd, &dds, &net);
+    crate::dds::join_network(&cmd, &dds, &net, client.clone());
     if cmd.dds_provider {
         match crate::dds_chain::account_key(&keystore_ptr) {
             Some(key) => {

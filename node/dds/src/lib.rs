@@ -10,7 +10,8 @@
 //! and chunk reads for the HTTP gateway. On a single dev node it holds every shard itself.
 //! Once [connected](Dds::connect) to the network ([`remote`]), a put places the shards on
 //! the providers among its peers, and a get fetches the manifest and the shards it lacks
-//! from peers, checking each against the content's tree.
+//! from its sources (the chain's assigned holders, Kademlia providers, the peers), checking
+//! each against the content's tree; the content held here is announced in Kademlia.
 //!
 //! Content ids are written `0x` followed by 64 hex digits.
 
@@ -127,9 +128,21 @@ impl Dds {
     }
 
     /// Connects the store to the network: puts place shards on peers, gets fetch what is
-    /// missing here. Only the first call has an effect.
+    /// missing here, and the content held here is announced (in the background). Only the
+    /// first call has an effect.
     pub fn connect(&self, remote: remote::Remote) {
-        let _ = self.remote.set(remote);
+        if self.remote.set(remote).is_ok() {
+            if let Some(remote) = self.remote.get() {
+                remote.announce_held(self.store.clone());
+            }
+        }
+    }
+
+    /// Announces this node as a holder of `cids` on the network (a no-op without one).
+    pub fn announce(&self, cids: Vec<Cid>) {
+        if let Some(remote) = self.remote.get() {
+            remote.announce(cids);
+        }
     }
 
     /// Places the shards of `manifest`, held here, on providers among the peers, and drops
@@ -192,6 +205,7 @@ impl Dds {
             .and_then(|r| r.shard(&manifest.cid(), index, *root))
         {
             self.store.put_shard(root, &bytes)?;
+            self.announce(vec![manifest.cid()]);
             return Ok(bytes.len() as u64);
         }
         // Rebuild: the chunk from any k shards, coded again.
@@ -204,6 +218,7 @@ impl Dds {
         match (shards.get(i), roots.get(i)) {
             (Some(shard), Some(r)) if r == root => {
                 self.store.put_shard(root, shard)?;
+                self.announce(vec![cid]);
                 tracing::info!(target: "dds", %cid, shard = index, "🔧 Rebuilt a lost shard from its chunk");
                 Ok((shard.len() * usize::from(manifest.layout().k())) as u64)
             }
@@ -302,6 +317,8 @@ impl Dds {
         drop(pending);
         if let Ok(manifest) = &result {
             self.place(manifest);
+            // The manifest stays here, and the shards placed here or that no peer took.
+            self.announce(vec![manifest.cid()]);
         }
         result
     }

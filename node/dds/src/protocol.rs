@@ -316,7 +316,13 @@ impl<P: StdHash + Eq + Clone> Server<P> {
             return Response::Refused(Refusal::Mismatch);
         }
         match self.dds.store().put_shard(root, shard) {
-            Ok(_) => Response::Stored,
+            Ok(new) => {
+                if new {
+                    // Now a holder of this content: say so in Kademlia.
+                    self.dds.announce(vec![*cid]);
+                }
+                Response::Stored
+            }
             Err(DdsError::CapacityExceeded { .. }) => Response::Refused(Refusal::Full),
             Err(e) => {
                 tracing::warn!(target: "dds", error = %e, "storing a pushed shard");

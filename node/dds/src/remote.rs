@@ -7,23 +7,32 @@
 //!   chunk's k + m shards sit on distinct nodes while there are enough). A push that fails
 //!   moves to the next candidate; a shard nobody takes stays here. Shards pushed away are
 //!   then dropped here, except those also placed here.
-//! - **Get** ([`fetch_manifest`], [`fetch_chunk`]): a manifest comes from any peer and is
-//!   checked against the cid; each missing shard of a chunk is asked of the peers in the
-//!   same XOR order (its likely holder first), k of them in parallel; every shard is checked
-//!   against its segment root, and a bad or missing one is asked of the next peer, or
-//!   another shard index is tried, until k are valid.
+//! - **Get** ([`fetch_manifest`], [`fetch_chunk`]): the sources of a content, in this
+//!   order ([`Sources`]): the providers the chain assigned its shards to
+//!   ([`Transport::assigned`]), the providers Kademlia knows ([`Transport::providers`]),
+//!   then the other connected peers; deduplicated, this node left out. A manifest comes
+//!   from the first tier that has one (each tier asked in parallel) and is checked against
+//!   the cid. Each missing shard of a chunk is asked of its assigned holder first, then of
+//!   the Kademlia providers and the peers, each group in XOR order (its likely holder
+//!   first), k shards in parallel; every shard is checked against its segment root, and a
+//!   bad or missing one is asked of the next candidate, or another shard index is tried,
+//!   until k are valid. A get looks the assigned holders and the Kademlia providers up
+//!   once per content every [`SOURCES_TTL`], not per chunk.
+//! - **Announcing** ([`Transport::announce`]): the store announces in Kademlia the content
+//!   it holds shards of: after a put, after storing a pushed or repaired shard, and at
+//!   start for everything in the store.
 //!
 //! The network is behind [`Transport`], so that tests run a network of stores in memory.
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     future::Future,
     pin::Pin,
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc,
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use codec::Encode;
@@ -41,6 +50,15 @@ pub type PeerKey = Vec<u8>;
 /// A boxed future, as [`Transport`] returns.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
+/// A shard's holder as the chain assigned it (pallet-dds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Assigned {
+    /// The shard's index among all of the content's shards.
+    pub shard: u32,
+    /// Its provider.
+    pub peer: PeerKey,
+}
+
 /// How the store reaches other nodes.
 pub trait Transport: Send + Sync + 'static {
     /// This node's id.
@@ -50,6 +68,84 @@ pub trait Transport: Send + Sync + 'static {
     /// Sends a request (encoded [`Request`]) and returns the answer's bytes, or why there
     /// is none.
     fn request(&self, peer: PeerKey, request: Vec<u8>) -> BoxFuture<Result<Vec<u8>, String>>;
+    /// The nodes that announced they hold some of `cid` (Kademlia provider records),
+    /// reachable by [`request`](Transport::request) when it resolves. None by default.
+    fn providers(&self, _cid: Cid) -> BoxFuture<Vec<PeerKey>> {
+        Box::pin(async { Vec::new() })
+    }
+    /// The holders the chain assigned `cid`'s shards to. None by default.
+    fn assigned(&self, _cid: Cid) -> BoxFuture<Vec<Assigned>> {
+        Box::pin(async { Vec::new() })
+    }
+    /// Announces this node as a holder of `cids` (and keeps announcing them). Must not
+    /// block: called from the store's threads. Does nothing by default.
+    fn announce(&self, _cids: Vec<Cid>) {}
+}
+
+/// Where a content's shards may be, best first (see the module documentation).
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// The chain's assignments.
+    pub assigned: Vec<Assigned>,
+    /// Kademlia providers.
+    pub providers: Vec<PeerKey>,
+    /// The connected peers.
+    pub peers: Vec<PeerKey>,
+    /// This node (left out of every list).
+    pub local: PeerKey,
+}
+
+impl Sources {
+    /// Looks all three up at once.
+    pub async fn find(t: &Arc<dyn Transport>, cid: Cid) -> Sources {
+        let (assigned, providers, peers) =
+            futures::join!(t.assigned(cid), t.providers(cid), t.peers());
+        Sources {
+            assigned,
+            providers,
+            peers,
+            local: t.local(),
+        }
+    }
+
+    /// The tiers to ask for the manifest: assigned holders, Kademlia providers, the other
+    /// peers; deduplicated.
+    fn manifest_tiers(&self) -> Vec<Vec<PeerKey>> {
+        let mut seen = HashSet::new();
+        let assigned: Vec<PeerKey> = self.assigned.iter().map(|a| a.peer.clone()).collect();
+        [assigned, self.providers.clone(), self.peers.clone()]
+            .into_iter()
+            .map(|tier| {
+                tier.into_iter()
+                    .filter(|p| *p != self.local && seen.insert(p.clone()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The candidates for shard `index` of `cid`, in the order they are asked: its assigned
+    /// holders, then the Kademlia providers and then the other peers, each by XOR distance
+    /// to the shard; deduplicated.
+    pub fn candidates(&self, cid: &Cid, index: u32) -> Vec<PeerKey> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        let holders = self
+            .assigned
+            .iter()
+            .filter(|a| a.shard == index)
+            .map(|a| a.peer.clone());
+        let groups = [
+            holders.collect::<Vec<_>>(),
+            rank(self.providers.clone(), cid, index),
+            rank(self.peers.clone(), cid, index),
+        ];
+        for p in groups.into_iter().flatten() {
+            if p != self.local && seen.insert(p.clone()) {
+                out.push(p);
+            }
+        }
+        out
+    }
 }
 
 /// Counters of the client side (`dds_stat`, metrics).
@@ -63,12 +159,25 @@ pub struct RemoteStats {
     pub pushed: AtomicU64,
 }
 
+/// Assigned holders and Kademlia providers found for a content, and when.
+type SourcesCache = parking_lot::Mutex<HashMap<Cid, (Instant, Sources)>>;
+
 /// The store's link to the network: the transport, and the runtime its futures run on.
 pub struct Remote {
     transport: Arc<dyn Transport>,
     runtime: tokio::runtime::Handle,
     stats: Arc<RemoteStats>,
+    sources: Arc<SourcesCache>,
 }
+
+/// How long the assigned holders and Kademlia providers of a content are reused.
+pub const SOURCES_TTL: Duration = Duration::from_secs(10);
+/// Contents whose sources are remembered.
+const SOURCES_CACHED: usize = 64;
+/// Content ids announced per call at start.
+const ANNOUNCE_CHUNK: usize = 1024;
+/// Most content ids announced at start.
+pub const MAX_ANNOUNCED: usize = 64 * 1024;
 
 /// Passes over a shard's candidates before giving it up (busy peers are asked again).
 const PASSES: usize = 3;
@@ -82,7 +191,56 @@ impl Remote {
             transport,
             runtime,
             stats: Default::default(),
+            sources: Default::default(),
         }
+    }
+
+    /// Announces, on a blocking thread, every content of which `store` holds a shard (at
+    /// most [`MAX_ANNOUNCED`]).
+    pub(crate) fn announce_held(&self, store: Arc<crate::store::Store>) {
+        let t = self.transport.clone();
+        self.runtime.spawn_blocking(move || {
+            let held = store.held_contents(MAX_ANNOUNCED);
+            if !held.is_empty() {
+                tracing::info!(target: "dds", contents = held.len(), "📦 Announcing the content held here");
+            }
+            for batch in held.chunks(ANNOUNCE_CHUNK) {
+                t.announce(batch.to_vec());
+            }
+        });
+    }
+
+    /// Announces `cids` as held here.
+    pub(crate) fn announce(&self, cids: Vec<Cid>) {
+        if !cids.is_empty() {
+            self.transport.announce(cids);
+        }
+    }
+
+    /// The sources of `cid`: the assigned holders and Kademlia providers from the cache
+    /// when fresh (and not empty), the connected peers always fresh.
+    async fn sources(t: Arc<dyn Transport>, cache: Arc<SourcesCache>, cid: Cid) -> Sources {
+        let cached = cache
+            .lock()
+            .get(&cid)
+            .filter(|(at, _)| at.elapsed() < SOURCES_TTL)
+            .map(|(_, s)| s.clone());
+        if let Some(mut s) = cached {
+            s.peers = t.peers().await;
+            return s;
+        }
+        let s = Sources::find(&t, cid).await;
+        if !s.assigned.is_empty() || !s.providers.is_empty() {
+            let mut cache = cache.lock();
+            if cache.len() >= SOURCES_CACHED {
+                cache.retain(|_, (at, _)| at.elapsed() < SOURCES_TTL);
+                if cache.len() >= SOURCES_CACHED {
+                    cache.clear();
+                }
+            }
+            cache.insert(cid, (Instant::now(), s.clone()));
+        }
+        s
     }
 
     /// The counters.
@@ -100,20 +258,24 @@ impl Remote {
         rx.recv().ok()
     }
 
-    /// The manifest of `cid` from any peer, checked against the cid.
+    /// The manifest of `cid` from its sources, checked against the cid.
     pub(crate) fn manifest(&self, cid: Cid) -> Option<Manifest> {
-        self.run(fetch_manifest(self.transport.clone(), cid))
-            .flatten()
+        let (t, cache) = (self.transport.clone(), self.sources.clone());
+        self.run(async move {
+            let sources = Self::sources(t.clone(), cache, cid).await;
+            fetch_manifest_from(t, cid, &sources).await
+        })
+        .flatten()
     }
 
-    /// Shard `index` (root `root`) of `cid` from the peers, checked.
+    /// Shard `index` (root `root`) of `cid` from its sources, checked.
     pub(crate) fn shard(&self, cid: &Cid, index: u32, root: Hash) -> Option<Vec<u8>> {
-        let t = self.transport.clone();
+        let (t, cache) = (self.transport.clone(), self.sources.clone());
         let stats = self.stats.clone();
         let cid = *cid;
         self.run(async move {
-            let candidates = rank(t.peers().await, &cid, index);
-            fetch_shard(t, stats, candidates, root).await
+            let sources = Self::sources(t.clone(), cache, cid).await;
+            fetch_shard(t, stats, sources.candidates(&cid, index), root).await
         })
         .flatten()
     }
@@ -127,13 +289,13 @@ impl Remote {
         slots: Vec<Option<Vec<u8>>>,
     ) -> Vec<Option<Vec<u8>>> {
         let fallback = slots.clone();
-        self.run(fetch_chunk(
-            self.transport.clone(),
-            self.stats.clone(),
-            manifest.clone(),
-            chunk,
-            slots,
-        ))
+        let (t, cache) = (self.transport.clone(), self.sources.clone());
+        let stats = self.stats.clone();
+        let manifest = manifest.clone();
+        self.run(async move {
+            let sources = Self::sources(t.clone(), cache, manifest.cid()).await;
+            fetch_chunk_from(t, stats, manifest, chunk, slots, &sources).await
+        })
         .unwrap_or(fallback)
     }
 
@@ -171,25 +333,36 @@ async fn ask(t: &Arc<dyn Transport>, peer: PeerKey, request: &Request) -> Result
     decode_response(&bytes).map_err(|_| "malformed response".to_string())
 }
 
-/// The manifest of `cid` from the first peer whose answer checks against the cid.
+/// The manifest of `cid` from the first source whose answer checks against the cid.
 pub async fn fetch_manifest(t: Arc<dyn Transport>, cid: Cid) -> Option<Manifest> {
+    let sources = Sources::find(&t, cid).await;
+    fetch_manifest_from(t, cid, &sources).await
+}
+
+/// The manifest of `cid` from `sources`: each tier in parallel, the next tier only if none
+/// of the previous one had it.
+async fn fetch_manifest_from(
+    t: Arc<dyn Transport>,
+    cid: Cid,
+    sources: &Sources,
+) -> Option<Manifest> {
     let request = Request::Manifest(cid);
-    let mut answers: FuturesUnordered<_> = t
-        .peers()
-        .await
-        .into_iter()
-        .map(|p| {
-            let t = t.clone();
-            let request = request.clone();
-            async move { ask(&t, p, &request).await }
-        })
-        .collect();
-    while let Some(answer) = answers.next().await {
-        if let Ok(Response::Manifest(bytes)) = answer {
-            match Manifest::decode_checked(&bytes, Some(&cid)) {
-                Ok(m) => return Some(m),
-                Err(e) => {
-                    tracing::debug!(target: "dds", %cid, error = %e, "a peer sent a bad manifest")
+    for tier in sources.manifest_tiers() {
+        let mut answers: FuturesUnordered<_> = tier
+            .into_iter()
+            .map(|p| {
+                let t = t.clone();
+                let request = request.clone();
+                async move { ask(&t, p, &request).await }
+            })
+            .collect();
+        while let Some(answer) = answers.next().await {
+            if let Ok(Response::Manifest(bytes)) = answer {
+                match Manifest::decode_checked(&bytes, Some(&cid)) {
+                    Ok(m) => return Some(m),
+                    Err(e) => {
+                        tracing::debug!(target: "dds", %cid, error = %e, "a peer sent a bad manifest")
+                    }
                 }
             }
         }
@@ -240,7 +413,23 @@ pub async fn fetch_chunk(
     stats: Arc<RemoteStats>,
     manifest: Manifest,
     chunk: u32,
+    slots: Vec<Option<Vec<u8>>>,
+) -> Vec<Option<Vec<u8>>> {
+    let k = usize::from(manifest.layout().k());
+    if slots.iter().filter(|s| s.is_some()).count() >= k {
+        return slots;
+    }
+    let sources = Sources::find(&t, manifest.cid()).await;
+    fetch_chunk_from(t, stats, manifest, chunk, slots, &sources).await
+}
+
+async fn fetch_chunk_from(
+    t: Arc<dyn Transport>,
+    stats: Arc<RemoteStats>,
+    manifest: Manifest,
+    chunk: u32,
     mut slots: Vec<Option<Vec<u8>>>,
+    sources: &Sources,
 ) -> Vec<Option<Vec<u8>>> {
     let k = usize::from(manifest.layout().k());
     let per = slots.len() as u32;
@@ -248,7 +437,6 @@ pub async fn fetch_chunk(
     if have >= k {
         return slots;
     }
-    let peers = t.peers().await;
     let cid = manifest.cid();
     // Data shards first: with all of them no decoding is needed.
     let missing: Vec<u32> = (0..per).filter(|&i| slots[i as usize].is_none()).collect();
@@ -261,7 +449,7 @@ pub async fn fetch_chunk(
             let Some(root) = manifest.segment_roots().get(index as usize).copied() else {
                 continue;
             };
-            let candidates = rank(peers.clone(), &cid, index);
+            let candidates = sources.candidates(&cid, index);
             let fetch = fetch_shard(t.clone(), stats.clone(), candidates, root);
             inflight.push(async move { (i, fetch.await) });
         }

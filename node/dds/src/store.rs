@@ -206,6 +206,20 @@ impl Store {
             .collect()
     }
 
+    /// Up to `max` cids whose manifests are stored and of which at least one shard is
+    /// here (what this node announces as a provider), in key order.
+    pub fn held_contents(&self, max: usize) -> Vec<Cid> {
+        self.manifests(max)
+            .into_iter()
+            .filter(|cid| {
+                matches!(self.manifest(cid), Ok(Some(m)) if m
+                    .segment_roots()
+                    .iter()
+                    .any(|r| self.has_shard(r).unwrap_or(false)))
+            })
+            .collect()
+    }
+
     /// The path of a shard file (for tests that damage one).
     #[doc(hidden)]
     pub fn shard_file(&self, leaf: &Hash) -> PathBuf {

@@ -4,13 +4,13 @@
 
 use super::*;
 use crate::{
-    protocol::{Limits, Response, Server},
-    remote::{BoxFuture, PeerKey, Remote, Transport},
+    protocol::{decode_request, Limits, Request, Response, Server},
+    remote::{Assigned, BoxFuture, PeerKey, Remote, Sources, Transport},
 };
 use codec::Encode;
 use parking_lot::Mutex;
 use rand::{Rng, SeedableRng};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 const SMALL: Params = Params {
     chunk_size: 4096,
@@ -24,6 +24,17 @@ struct Net {
     down: Mutex<HashSet<PeerKey>>,
     /// Nodes that flip a byte of every shard they send.
     rogue: Mutex<HashSet<PeerKey>>,
+    /// Nodes missing from everyone's peer list (not connected), yet reachable by request
+    /// (as a provider found through Kademlia is, once dialed).
+    hidden: Mutex<HashSet<PeerKey>>,
+    /// The chain's assignments.
+    assigned: Mutex<HashMap<Cid, Vec<Assigned>>>,
+    /// Kademlia: who announced which content.
+    providers: Mutex<HashMap<Cid, Vec<PeerKey>>>,
+    /// Whether provider lookups answer.
+    kademlia_off: std::sync::atomic::AtomicBool,
+    /// Shard requests made: (from, to, segment root).
+    shard_requests: Mutex<Vec<(PeerKey, PeerKey, crate::Hash)>>,
 }
 
 struct MemTransport {
@@ -38,14 +49,58 @@ impl Transport for MemTransport {
 
     fn peers(&self) -> BoxFuture<Vec<PeerKey>> {
         let down = self.net.down.lock().clone();
+        let hidden = self.net.hidden.lock().clone();
         let peers = self
             .net
             .servers
             .iter()
             .map(|(p, _)| p.clone())
-            .filter(|p| *p != self.me && !down.contains(p))
+            .filter(|p| *p != self.me && !down.contains(p) && !hidden.contains(p))
             .collect();
         Box::pin(async move { peers })
+    }
+
+    fn providers(&self, cid: Cid) -> BoxFuture<Vec<PeerKey>> {
+        let found = if self
+            .net
+            .kademlia_off
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            Vec::new()
+        } else {
+            let down = self.net.down.lock().clone();
+            let mut found = self
+                .net
+                .providers
+                .lock()
+                .get(&cid)
+                .cloned()
+                .unwrap_or_default();
+            found.retain(|p| !down.contains(p));
+            found
+        };
+        Box::pin(async move { found })
+    }
+
+    fn assigned(&self, cid: Cid) -> BoxFuture<Vec<Assigned>> {
+        let holders = self
+            .net
+            .assigned
+            .lock()
+            .get(&cid)
+            .cloned()
+            .unwrap_or_default();
+        Box::pin(async move { holders })
+    }
+
+    fn announce(&self, cids: Vec<Cid>) {
+        let mut providers = self.net.providers.lock();
+        for cid in cids {
+            let list = providers.entry(cid).or_default();
+            if !list.contains(&self.me) {
+                list.push(self.me.clone());
+            }
+        }
     }
 
     fn request(&self, peer: PeerKey, request: Vec<u8>) -> BoxFuture<Result<Vec<u8>, String>> {
@@ -61,6 +116,11 @@ impl Transport for MemTransport {
                 .find(|(p, _)| *p == peer)
                 .map(|(_, s)| s.clone())
                 .ok_or("unknown peer")?;
+            if let Ok(Request::Shard(root)) = decode_request(&request) {
+                net.shard_requests
+                    .lock()
+                    .push((me.clone(), peer.clone(), root));
+            }
             let rogue = net.rogue.lock().contains(&peer);
             let response = tokio::task::spawn_blocking(move || {
                 server.handle(&me, &request, std::time::Instant::now())
@@ -114,6 +174,11 @@ fn cluster(n: usize, providers: usize) -> Cluster {
         servers,
         down: Default::default(),
         rogue: Default::default(),
+        hidden: Default::default(),
+        assigned: Default::default(),
+        providers: Default::default(),
+        kademlia_off: Default::default(),
+        shard_requests: Default::default(),
     });
     for (i, dds) in nodes.iter().enumerate() {
         let transport = MemTransport {
@@ -320,4 +385,227 @@ fn a_lost_shard_is_fetched_or_rebuilt_from_its_chunk() {
     assert_eq!(c.nodes[at].ensure_shard(&m, index).unwrap(), 0);
     // Out of range: a clear error.
     assert!(c.nodes[at].ensure_shard(&m, 10_000).is_err());
+}
+
+/// The node index whose transport id is `key`.
+fn node_of(c: &Cluster, key: &PeerKey) -> usize {
+    c.net.servers.iter().position(|(p, _)| p == key).unwrap()
+}
+
+#[test]
+fn the_chain_assigned_holders_are_asked_first() {
+    let c = cluster(6, 6);
+    let data = content(6 * 4096, 8);
+    let m = c.nodes[0].put(&data[..], SMALL, |_| {}).unwrap();
+    let cid = m.cid();
+    // The chain assigns every shard to node 4, which gets copies of them all: the XOR
+    // order of the peers would spread the requests over the placement's nodes instead.
+    let holder = c.net.servers[4].0.clone();
+    for (i, root) in m.segment_roots().iter().enumerate() {
+        let at = c
+            .nodes
+            .iter()
+            .position(|n| n.store().has_shard(root).unwrap())
+            .unwrap();
+        let shard = c.nodes[at].store().get_shard(root).unwrap().unwrap();
+        c.nodes[4].store().put_shard(root, &shard).unwrap();
+        c.net
+            .assigned
+            .lock()
+            .entry(cid)
+            .or_default()
+            .push(Assigned {
+                shard: i as u32,
+                peer: holder.clone(),
+            });
+    }
+    c.net.shard_requests.lock().clear();
+    assert_eq!(get(&c.nodes[5], &cid).unwrap(), data);
+    let asked: Vec<_> = c
+        .net
+        .shard_requests
+        .lock()
+        .iter()
+        .filter(|(from, _, _)| *from == c.net.servers[5].0)
+        .map(|(_, to, _)| node_of(&c, to))
+        .collect();
+    assert!(!asked.is_empty());
+    assert!(
+        asked.iter().all(|&n| n == 4),
+        "every shard asked of its assigned holder first, got {asked:?}"
+    );
+}
+
+#[test]
+fn an_assigned_holder_that_fails_falls_back_to_the_others() {
+    let c = cluster(6, 6);
+    let data = content(4 * 4096, 9);
+    let m = c.nodes[0].put(&data[..], SMALL, |_| {}).unwrap();
+    let cid = m.cid();
+    // Node 3 is assigned everything but sends bad bytes: the get still succeeds from the
+    // placement's holders, each bad shard counted.
+    let rogue = c.net.servers[3].0.clone();
+    c.net.rogue.lock().insert(rogue.clone());
+    for (i, root) in m.segment_roots().iter().enumerate() {
+        let at = c
+            .nodes
+            .iter()
+            .position(|n| n.store().has_shard(root).unwrap())
+            .unwrap();
+        let shard = c.nodes[at].store().get_shard(root).unwrap().unwrap();
+        c.nodes[3].store().put_shard(root, &shard).unwrap();
+        c.net
+            .assigned
+            .lock()
+            .entry(cid)
+            .or_default()
+            .push(Assigned {
+                shard: i as u32,
+                peer: rogue.clone(),
+            });
+    }
+    assert_eq!(get(&c.nodes[5], &cid).unwrap(), data);
+    assert!(c.nodes[5].usage().bad_fetched_shards > 0);
+}
+
+#[test]
+fn kademlia_providers_are_used_when_the_peer_set_lacks_them() {
+    // Nodes 0-3 store; node 4 gets, connected to none of them.
+    let c = cluster(5, 4);
+    let data = content(5 * 4096, 10);
+    let m = c.nodes[0].put(&data[..], SMALL, |_| {}).unwrap();
+    let cid = m.cid();
+    // The putter and every node that took a shard announced the content.
+    let announced: HashSet<usize> = c
+        .net
+        .providers
+        .lock()
+        .get(&cid)
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| node_of(&c, p))
+        .collect();
+    let holders: HashSet<usize> = (0..4)
+        .filter(|&i| local_shards(&c.nodes[i], &m) > 0)
+        .collect();
+    assert!(holders.len() > 1);
+    assert!(
+        announced.is_superset(&holders),
+        "{announced:?} vs {holders:?}"
+    );
+    assert!(!announced.contains(&4));
+
+    c.net
+        .hidden
+        .lock()
+        .extend((0..4).map(|i| c.net.servers[i].0.clone()));
+    // Without Kademlia the content is out of reach.
+    c.net
+        .kademlia_off
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(matches!(
+        get(&c.nodes[4], &cid),
+        Err(DdsError::UnknownCid(_))
+    ));
+    // With it, the providers are found and asked.
+    c.net
+        .kademlia_off
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(get(&c.nodes[4], &cid).unwrap(), data);
+    assert!(c.nodes[4].usage().fetched_shards > 0);
+}
+
+#[test]
+fn content_held_at_start_is_announced() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = DdsConfig {
+        params: SMALL,
+        ..Default::default()
+    };
+    let dds = Arc::new(Dds::open(dir.path(), config).unwrap());
+    let held = dds.put(&content(4096, 11)[..], SMALL, |_| {}).unwrap();
+    // A manifest without any of its shards here (as a provider that took only the
+    // manifest has) is not announced.
+    let lone = tempfile::tempdir().unwrap();
+    let other = Dds::open(
+        lone.path(),
+        DdsConfig {
+            params: SMALL,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .put(&content(4096, 12)[..], SMALL, |_| {})
+    .unwrap();
+    dds.store().put_manifest(&other).unwrap();
+
+    let me = b"me".to_vec();
+    let net = Arc::new(Net {
+        servers: vec![(
+            me.clone(),
+            Arc::new(Server::new(dds.clone(), Limits::default())),
+        )],
+        down: Default::default(),
+        rogue: Default::default(),
+        hidden: Default::default(),
+        assigned: Default::default(),
+        providers: Default::default(),
+        kademlia_off: Default::default(),
+        shard_requests: Default::default(),
+    });
+    dds.connect(Remote::new(
+        Arc::new(MemTransport {
+            net: net.clone(),
+            me: me.clone(),
+        }),
+        runtime.handle().clone(),
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !net.providers.lock().contains_key(&held.cid()) {
+        assert!(std::time::Instant::now() < deadline, "not announced");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(net.providers.lock().get(&held.cid()), Some(&vec![me]));
+    assert!(!net.providers.lock().contains_key(&other.cid()));
+}
+
+#[test]
+fn candidates_go_assigned_then_providers_then_peers_without_duplicates() {
+    let cid = Cid([7; 32]);
+    let key = |s: &str| s.as_bytes().to_vec();
+    let sources = Sources {
+        assigned: vec![
+            Assigned {
+                shard: 3,
+                peer: key("holder"),
+            },
+            Assigned {
+                shard: 4,
+                peer: key("other-shard"),
+            },
+            Assigned {
+                shard: 3,
+                peer: key("me"),
+            },
+        ],
+        providers: vec![key("p1"), key("holder"), key("p2")],
+        peers: vec![key("p2"), key("x"), key("y"), key("me"), key("other-shard")],
+        local: key("me"),
+    };
+    let got = sources.candidates(&cid, 3);
+    assert_eq!(got[0], key("holder"));
+    let providers: HashSet<_> = got[1..3].iter().cloned().collect();
+    assert_eq!(providers, HashSet::from([key("p1"), key("p2")]));
+    let peers: HashSet<_> = got[3..].iter().cloned().collect();
+    assert_eq!(
+        peers,
+        HashSet::from([key("x"), key("y"), key("other-shard")])
+    );
+    assert_eq!(got.len(), 6, "no duplicates, not this node: {got:?}");
 }

@@ -5,13 +5,13 @@ use crate::{
     metrics::Metrics,
     peerset::{Peerset, PeersetConfig},
     protocol::*,
+    providers::{ProviderStore, PROVIDER_RECORD_TTL},
     NetworkError,
 };
 use libp2p::{
     connection_limits, gossipsub, identify,
     identity::Keypair,
-    kad::{self, store::MemoryStore},
-    mdns, ping, request_response,
+    kad, mdns, ping, request_response,
     swarm::{behaviour::toggle::Toggle, NetworkBehaviour},
     StreamProtocol,
 };
@@ -59,7 +59,7 @@ pub(crate) struct Behaviour {
     pub(crate) limits: connection_limits::Behaviour,
     pub(crate) identify: identify::Behaviour,
     pub(crate) ping: ping::Behaviour,
-    pub(crate) kad: kad::Behaviour<MemoryStore>,
+    pub(crate) kad: kad::Behaviour<ProviderStore>,
     pub(crate) mdns: Toggle<mdns::tokio::Behaviour>,
     pub(crate) gossipsub: gossipsub::Behaviour,
     pub(crate) status: StatusBehaviour,
@@ -119,16 +119,20 @@ impl Behaviour {
         let mut kad_config = kad::Config::new(protocol(&names.kad)?);
         kad_config
             .set_query_timeout(Duration::from_secs(30))
-            // We use Kademlia for discovery only: peers' records and provider records are
-            // not stored (the inserts reach the worker as events, which ignores them), so
-            // a peer cannot fill our memory through it.
+            // Kademlia serves discovery and the data store's provider records, nothing
+            // else. Inserts reach the worker as events: values are dropped, provider records
+            // go into the bounded `ProviderStore` (`worker::providers`), so a peer cannot
+            // fill our memory through it.
             .set_record_filtering(kad::StoreInserts::FilterBoth)
             .set_record_ttl(None)
-            .set_provider_record_ttl(None)
+            .set_provider_record_ttl(Some(PROVIDER_RECORD_TTL))
             .set_replication_interval(None)
             .set_publication_interval(None)
+            // Our own records are republished by the worker, in batches, not all at once
+            // by Kademlia.
+            .set_provider_publication_interval(None)
             .set_periodic_bootstrap_interval(Some(Duration::from_secs(300)));
-        let mut kad = kad::Behaviour::with_config(local, MemoryStore::new(local), kad_config);
+        let mut kad = kad::Behaviour::with_config(local, ProviderStore::new(local), kad_config);
         // Answer queries even before an external address is confirmed: on a private network
         // (and in tests) none ever is, and a node in client mode cannot be discovered through.
         kad.set_mode(Some(kad::Mode::Server));

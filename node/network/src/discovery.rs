@@ -69,6 +69,10 @@ impl Discovery {
         self.dialing.iter()
     }
 
+    pub(crate) fn is_dialing(&self, peer: &PeerId) -> bool {
+        self.dialing.contains(peer)
+    }
+
     pub(crate) fn may_dial(&self, peer: &PeerId, now: Instant) -> bool {
         !self.dialing.contains(peer)
             && self.known.contains_key(peer)

@@ -167,6 +167,31 @@ impl NetworkHandle {
         self.send(Command::SetDdsHandler(handler));
     }
 
+    /// Announces this node as a provider of `keys` in Kademlia (data store content:
+    /// [`dds_provider_key`](crate::dds_provider_key)), and keeps announcing them: the keys
+    /// are queued and announced a batch per second, and all of them again every 12 h, in
+    /// the same batches. Keys already provided are ignored; at most
+    /// [`MAX_PROVIDED_KEYS`](crate::MAX_PROVIDED_KEYS) are kept.
+    pub fn start_providing(&self, keys: Vec<Vec<u8>>) {
+        if !keys.is_empty() {
+            self.send(Command::StartProviding(keys));
+        }
+    }
+
+    /// Stops announcing `key` (peers forget our record when it expires, within 24 h).
+    pub fn stop_providing(&self, key: Vec<u8>) {
+        self.send(Command::StopProviding(key));
+    }
+
+    /// The providers of `key` that a Kademlia lookup finds (at most 20, not us; connected
+    /// ones first). Those we were not connected to are dialed, and the answer waits for
+    /// those dials, all within 5 s. Empty once the network has stopped.
+    pub async fn get_providers(&self, key: Vec<u8>) -> Vec<PeerId> {
+        self.ask(|reply| Command::GetProviders { key, reply })
+            .await
+            .unwrap_or_default()
+    }
+
     /// Warp sync: the GRANDPA hand-off proofs after authority set `request.set_id` from a
     /// connected peer (`None`: it cannot prove from that set). Unverified: the caller
     /// checks every justification.

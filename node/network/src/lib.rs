@@ -20,7 +20,7 @@
 //! | what | name |
 //! |---|---|
 //! | identify protocol version | `/echo/<genesis>/1` (another value: disconnect and ban) |
-//! | Kademlia | `/echo/<genesis>/kad/1` |
+//! | Kademlia (discovery, data store provider records) | `/echo/<genesis>/kad/1` |
 //! | gossipsub | `/echo/<genesis>/meshsub/1.1.0` (and `/1.0.0`) |
 //! | status handshake | `/echo/<genesis>/status/1` |
 //! | block requests | `/echo/<genesis>/blocks/1` |
@@ -87,6 +87,20 @@
 //! [`STATE_CHUNK_BYTE_BUDGET`] of trie nodes), 30 s), answered through the same path and
 //! checked by the requester (echonet-sync's `warp` module).
 //!
+//! ## Provider records
+//!
+//! Kademlia also carries the data store's provider records: the key of content `cid` is
+//! [`dds_provider_key`] (`b"dds/" ‖ cid`, 36 bytes). [`NetworkHandle::start_providing`]
+//! announces keys, a batch of 16 a second (at most 32 announcements in flight, none while
+//! the routing table is empty), and republishes all of them every 12 h in the same
+//! batches; [`NetworkHandle::get_providers`] looks providers up (at most 20, within 5 s)
+//! and dials those not connected. Records peers send are kept in a bounded store: data
+//! store keys only, the provider must be the sender, [`MAX_PROVIDER_RECORDS_PER_PEER`]
+//! records and [`PROVIDER_RECORD_RATE`] (32 a second, burst 256) per peer, [`MAX_PROVIDER_KEYS`] keys,
+//! [`MAX_PROVIDER_RECORDS`] records, [`MAX_PROVIDERS_PER_KEY`] live providers per key (a
+//! newcomer is refused, not swapped in), [`MAX_ADDRESSES_PER_RECORD`] addresses, expiry
+//! after [`PROVIDER_RECORD_TTL`] (24 h). Values (`PUT_VALUE`) are never stored.
+//!
 //! ## Reputation
 //!
 //! Each peer has an `i32` reputation, starting at 0 and decaying towards 0 by 2% a second.
@@ -118,7 +132,11 @@
 //! `echonet_network_connections_denied_total{reason}`,
 //! `echonet_network_reputation_changes_total{reason}`, `echonet_network_peers_banned_total`,
 //! `echonet_network_events_dropped_total`, `echonet_network_commands_dropped_total`,
-//! `echonet_block_relay_bytes_total{direction, kind}` (announce, compact-announce, missing-txs).
+//! `echonet_block_relay_bytes_total{direction, kind}` (announce, compact-announce, missing-txs),
+//! `echonet_network_provider_records`, `echonet_network_provided_keys`,
+//! `echonet_network_provider_records_refused_total{reason}`,
+//! `echonet_network_provider_announcements_total{result}`,
+//! `echonet_network_provider_lookups_total{result}`.
 
 // The node's API.
 mod chain;
@@ -140,6 +158,7 @@ mod codec;
 mod discovery;
 mod metrics;
 mod peerset;
+mod providers;
 mod worker;
 
 pub use chain::{serve_block_request, BlockSource, ChainProvider};
@@ -160,6 +179,12 @@ pub use protocol::{
     MAX_DDS_REQUEST_SIZE, MAX_DDS_RESPONSE_SIZE, MAX_FINALITY_SIZE, MAX_HANDSHAKE_SIZE,
     MAX_JUSTIFICATION_REQUEST_SIZE, MAX_JUSTIFICATION_RESPONSE_SIZE, MAX_TRANSACTIONS_SIZE,
     SHORT_ID_LEN,
+};
+pub use providers::{
+    dds_provider_key, DDS_KEY_PREFIX, MAX_ADDRESSES_PER_RECORD, MAX_KEYS as MAX_PROVIDER_KEYS,
+    MAX_PROVIDED_KEYS, MAX_PROVIDERS_PER_KEY, MAX_RECORDS as MAX_PROVIDER_RECORDS,
+    MAX_RECORDS_PER_PEER as MAX_PROVIDER_RECORDS_PER_PEER, PROVIDER_RECORD_RATE,
+    PROVIDER_RECORD_TTL,
 };
 pub use service::start;
 pub use warp::{

@@ -24,6 +24,12 @@ pub(crate) struct Metrics {
     bans: Counter<U64>,
     events_dropped: Counter<U64>,
     commands_dropped: Counter<U64>,
+    /// Data store provider records (Kademlia).
+    provider_records: Gauge<U64>,
+    provided_keys: Gauge<U64>,
+    provider_records_refused: CounterVec<U64>,
+    provider_announcements: CounterVec<U64>,
+    provider_lookups: CounterVec<U64>,
 }
 
 impl Metrics {
@@ -153,6 +159,52 @@ impl Metrics {
                 )?,
                 registry,
             )?,
+            provider_records: register(
+                Gauge::new(
+                    "echonet_network_provider_records",
+                    "Data store provider records of other peers held (Kademlia)",
+                )?,
+                registry,
+            )?,
+            provided_keys: register(
+                Gauge::new(
+                    "echonet_network_provided_keys",
+                    "Data store keys this node announces as a provider (Kademlia)",
+                )?,
+                registry,
+            )?,
+            provider_records_refused: register(
+                CounterVec::new(
+                    Opts::new(
+                        "echonet_network_provider_records_refused_total",
+                        "Provider records peers sent that were not stored, by reason",
+                    ),
+                    &["reason"],
+                )?,
+                registry,
+            )?,
+            provider_announcements: register(
+                CounterVec::new(
+                    Opts::new(
+                        "echonet_network_provider_announcements_total",
+                        "Our provider announcements (Kademlia ADD_PROVIDER queries), by result \
+                         (started, ok, failed)",
+                    ),
+                    &["result"],
+                )?,
+                registry,
+            )?,
+            provider_lookups: register(
+                CounterVec::new(
+                    Opts::new(
+                        "echonet_network_provider_lookups_total",
+                        "Provider lookups (Kademlia GET_PROVIDERS queries), by result (found, \
+                         none, timeout, busy)",
+                    ),
+                    &["result"],
+                )?,
+                registry,
+            )?,
         })
     }
 
@@ -232,6 +284,27 @@ impl Metrics {
 
     pub(crate) fn command_dropped(&self) {
         self.commands_dropped.inc();
+    }
+
+    pub(crate) fn set_provider_records(&self, remote: usize, provided: usize) {
+        self.provider_records.set(remote as u64);
+        self.provided_keys.set(provided as u64);
+    }
+
+    pub(crate) fn provider_record_refused(&self, reason: &str) {
+        self.provider_records_refused
+            .with_label_values(&[reason])
+            .inc();
+    }
+
+    pub(crate) fn provider_announcement(&self, result: &str) {
+        self.provider_announcements
+            .with_label_values(&[result])
+            .inc();
+    }
+
+    pub(crate) fn provider_lookup(&self, result: &str) {
+        self.provider_lookups.with_label_values(&[result]).inc();
     }
 }
 

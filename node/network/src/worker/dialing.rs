@@ -138,6 +138,15 @@ impl Worker {
                     self.discovery.add(peer, addr.clone());
                 }
             }
+            kad::Event::InboundRequest {
+                request:
+                    kad::InboundRequest::AddProvider {
+                        record: Some(record),
+                    },
+            } => self.on_provider_record(record),
+            kad::Event::OutboundQueryProgressed {
+                id, result, step, ..
+            } => self.on_kad_query(id, result, step.last),
             event => tracing::trace!(target: "network", "Kademlia: {event:?}"),
         }
     }

@@ -13,12 +13,15 @@
 //! - [`delivery`]: handing events to the node, in order and with back-pressure.
 //! - [`warp`]: warp sync's hand-off proofs and state chunks (served from the chain, through
 //!   the common inbound path of [`requests`]).
+//! - [`providers`]: the data store's provider records in Kademlia (announcements in
+//!   batches, lookups, and the bounded store of the records peers send).
 
 mod dds;
 mod delivery;
 mod dialing;
 mod gossip;
 mod peers;
+mod providers;
 mod requests;
 mod warp;
 
@@ -117,6 +120,12 @@ pub(crate) enum Command {
         reply: dds::DdsReply,
     },
     SetDdsHandler(Arc<dyn crate::DdsHandler>),
+    StartProviding(Vec<Vec<u8>>),
+    StopProviding(Vec<u8>),
+    GetProviders {
+        key: Vec<u8>,
+        reply: providers::ProvidersReply,
+    },
 }
 
 pub(crate) struct WorkerParams {
@@ -197,6 +206,8 @@ pub(crate) struct Worker {
     dds_served_rx: mpsc::Receiver<Served>,
     /// Data store requests being answered on blocking threads.
     dds_serving: usize,
+    /// Provider records (`providers`).
+    providing: providers::Providing,
 }
 
 impl Worker {
@@ -242,6 +253,7 @@ impl Worker {
             dds_served_tx,
             dds_served_rx,
             dds_serving: 0,
+            providing: providers::Providing::new(),
         }
     }
 
@@ -298,6 +310,7 @@ impl Worker {
         self.maintain_peers(now);
         self.refresh_status(now);
         self.update_discovery_metrics();
+        self.maintain_providers(now);
     }
 
     /// Re-reads our status on a blocking thread, one read at a time.
@@ -372,6 +385,9 @@ impl Worker {
                 reply,
             } => self.request_dds(peer, request, reply),
             Command::SetDdsHandler(handler) => self.dds_handler = Some(handler),
+            Command::StartProviding(keys) => self.start_providing(keys),
+            Command::StopProviding(key) => self.stop_providing(key),
+            Command::GetProviders { key, reply } => self.get_providers(key, reply),
         }
     }
 
@@ -420,6 +436,10 @@ impl Worker {
             }
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
             _ => {}
+        }
+        // A lookup may wait for a provider's handshake or failed dial.
+        if self.providing.has_lookups() {
+            self.settle_lookups(Instant::now());
         }
     }
 

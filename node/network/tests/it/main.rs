@@ -10,4 +10,5 @@ mod connect;
 mod dds;
 mod gossip;
 mod peers;
+mod providers;
 mod requests;
