@@ -244,7 +244,8 @@ impl ProviderStore {
         self.remote.len()
     }
 
-    /// Keys we provide.
+    /// Keys we provide (as Kademlia stored them).
+    #[cfg(test)]
     pub(crate) fn provided_keys(&self) -> usize {
         self.provided.len()
     }

@@ -201,9 +201,11 @@ impl Worker {
         }
     }
 
+    /// Sets the gauges: records held for other peers, and the keys we provide (announced
+    /// or still queued, so the gauge moves when `start_providing` is called).
     fn update_provider_metrics(&mut self) {
-        let store = self.swarm.behaviour_mut().kad.store_mut();
-        let (remote, provided) = (store.remote_records(), store.provided_keys());
+        let provided = self.providing.keys.len();
+        let remote = self.swarm.behaviour_mut().kad.store_mut().remote_records();
         if let Some(m) = self.metrics() {
             m.set_provider_records(remote, provided);
         }
