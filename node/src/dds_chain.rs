@@ -16,6 +16,12 @@
 //!    Merkle paths (`Dds::answer_challenge`). A shard it no longer has cannot be proven:
 //!    the challenge expires and the provider is slashed.
 //!
+//! A shard past its confirmation deadline (`ConfirmDeadlines`, the pallet's `confirm_window`)
+//! is left out: the chain refuses it (`ConfirmationExpired`) and reassigns it. A refusal
+//! fails the whole `confirm_stored` call it is in, so shards within [`TIGHT_DEADLINE`]
+//! blocks of their deadline are confirmed in calls of their own, apart from the others of
+//! their deal.
+//!
 //! The calls of one round go in one `Utility::force_batch`, signed with the next nonce; a
 //! new round waits until the previous batch is in a block (the account's nonce moved) or
 //! 10 rounds passed (a dropped transaction).
@@ -36,6 +42,9 @@ const ROUND: Duration = Duration::from_secs(3);
 const MAX_MANIFESTS: usize = 256;
 /// Rounds after which a batch not yet in a block is given up (and its calls redone).
 const PATIENCE: u32 = 10;
+/// A shard whose confirmation deadline is this close to the best block (in blocks) may be
+/// late by the time its transaction is in a block: it is confirmed alone.
+const TIGHT_DEADLINE: BlockNumber = 4;
 
 type Challenges = Vec<(
     pallet_dds::ChallengeId,
@@ -73,12 +82,68 @@ struct Pending {
     deal: pallet_dds::DealId,
     manifest: Arc<echonet_dds::Manifest>,
     shard: u32,
+    /// Whether its confirmation deadline is near ([`TIGHT_DEADLINE`]).
+    tight: bool,
 }
 
 /// The key of pallet-dds' storage item `item` (its `Identity`-hashed map key appended).
 fn storage_key(item: &[u8], identity_key: &[u8]) -> Vec<u8> {
     use sp_io::hashing::twox_128;
     [&twox_128(b"Dds")[..], &twox_128(item)[..], identity_key].concat()
+}
+
+/// The key of `ConfirmDeadlines(deal, shard)` (two `Twox64Concat` keys).
+fn deadline_key(deal: pallet_dds::DealId, shard: u32) -> Vec<u8> {
+    use sp_io::hashing::twox_64;
+    let (deal, shard) = (deal.encode(), shard.encode());
+    let key = [&twox_64(&deal)[..], &deal, &twox_64(&shard)[..], &shard].concat();
+    storage_key(b"ConfirmDeadlines", &key)
+}
+
+/// Where an unconfirmed shard stands against its confirmation deadline, seen at block
+/// `best`: a transaction sent now is in block `best + 1` at the earliest.
+#[derive(Debug, PartialEq, Eq)]
+enum Deadline {
+    /// Too late: the chain would refuse the confirmation.
+    Passed,
+    /// Within [`TIGHT_DEADLINE`] blocks: confirm it alone.
+    Tight,
+    /// Time enough (or no deadline).
+    Open,
+}
+
+fn deadline_status(deadline: Option<BlockNumber>, best: BlockNumber) -> Deadline {
+    match deadline {
+        Some(d) if d <= best => Deadline::Passed,
+        Some(d) if d - best <= TIGHT_DEADLINE => Deadline::Tight,
+        _ => Deadline::Open,
+    }
+}
+
+/// The `confirm_stored` calls for `held` (deal, shard, tight) pairs: per deal one call for
+/// the shards with time enough, and one call per shard near its deadline, so that a late
+/// shard's refusal takes no other shard with it.
+fn confirm_calls(held: Vec<(pallet_dds::DealId, u32, bool)>) -> Vec<RuntimeCall> {
+    let mut batches: std::collections::BTreeMap<pallet_dds::DealId, Vec<u32>> = Default::default();
+    let mut calls = Vec::new();
+    let call = |deal, shards: Vec<u32>| {
+        RuntimeCall::Dds(pallet_dds::Call::confirm_stored {
+            deal,
+            shards: BoundedVec::truncate_from(shards),
+        })
+    };
+    for (deal, shard, tight) in held {
+        if tight {
+            calls.push(call(deal, vec![shard]));
+        } else {
+            batches.entry(deal).or_default().push(shard);
+        }
+    }
+    for (deal, shards) in batches {
+        tracing::info!(target: "dds", deal, shards = shards.len(), "📦 Confirming stored shards");
+        calls.push(call(deal, shards));
+    }
+    calls
 }
 
 /// The holders the chain assigned `cid`'s shards to (`DdsApi_assignments` at the best
@@ -124,7 +189,8 @@ impl ProviderTask {
         who: &AccountId,
         answered: &mut HashSet<u64>,
     ) -> anyhow::Result<Vec<RuntimeCall>> {
-        let best = self.client.info().best_hash;
+        let info = self.client.info();
+        let (best, best_number) = (info.best_hash, info.best_number);
         let mut calls = Vec::new();
         let providers: Vec<pallet_dds::ProviderInfo<AccountId>> =
             self.call(best, "DdsApi_providers", &[])?;
@@ -168,6 +234,16 @@ impl ProviderTask {
                 .filter(|h| h.provider.as_ref() == Some(who) && !h.confirmed)
             {
                 let chunk = h.shard / per.max(1);
+                let deadline: Option<BlockNumber> =
+                    self.storage(best, &deadline_key(deal, h.shard))?;
+                let tight = match deadline_status(deadline, best_number) {
+                    Deadline::Passed => {
+                        tracing::debug!(target: "dds", deal, shard = h.shard, "past its confirmation deadline: left to the chain to reassign");
+                        continue;
+                    }
+                    Deadline::Tight => true,
+                    Deadline::Open => false,
+                };
                 let confirmed = holders
                     .iter()
                     .filter(|o| o.shard / per.max(1) == chunk && o.confirmed)
@@ -177,24 +253,13 @@ impl ProviderTask {
                     deal,
                     manifest: manifest.clone(),
                     shard: h.shard,
+                    tight,
                 });
             }
         }
         // Least redundancy first, within the repair caps.
         pending.sort_by_key(|p| p.redundancy);
-        let held = self.repair(pending);
-        let mut by_deal: std::collections::BTreeMap<pallet_dds::DealId, Vec<u32>> =
-            Default::default();
-        for (deal, shard) in held {
-            by_deal.entry(deal).or_default().push(shard);
-        }
-        for (deal, shards) in by_deal {
-            tracing::info!(target: "dds", deal, shards = shards.len(), "📦 Confirming stored shards");
-            calls.push(RuntimeCall::Dds(pallet_dds::Call::confirm_stored {
-                deal,
-                shards: BoundedVec::truncate_from(shards),
-            }));
-        }
+        calls.extend(confirm_calls(self.repair(pending)));
 
         let challenges: Challenges = self.call(best, "DdsApi_challenges", &who.encode())?;
         for (id, cid, challenge) in challenges {
@@ -216,8 +281,8 @@ impl ProviderTask {
 
     /// Stores the `pending` shards (in order) that are here, can be fetched, or rebuilt:
     /// `repair_concurrency` at a time, until this round's share of `repair_bandwidth` is
-    /// spent. Returns the (deal, shard) pairs now held.
-    fn repair(&self, pending: Vec<Pending>) -> Vec<(pallet_dds::DealId, u32)> {
+    /// spent. Returns the (deal, shard, tight deadline) of the shards now held.
+    fn repair(&self, pending: Vec<Pending>) -> Vec<(pallet_dds::DealId, u32, bool)> {
         let budget = self.repair_bandwidth.saturating_mul(ROUND.as_secs().max(1));
         let queue = parking_lot::Mutex::new(pending.into_iter());
         let spent = std::sync::atomic::AtomicU64::new(0);
@@ -232,7 +297,7 @@ impl ProviderTask {
                     match self.dds.ensure_shard(&p.manifest, p.shard) {
                         Ok(moved) => {
                             spent.fetch_add(moved, std::sync::atomic::Ordering::Relaxed);
-                            held.lock().push((p.deal, p.shard));
+                            held.lock().push((p.deal, p.shard, p.tight));
                         }
                         Err(e) => tracing::debug!(
                             target: "dds",
@@ -387,5 +452,67 @@ impl ProviderTask {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_key_is_the_pallets() {
+        for (deal, shard) in [(0u64, 0u32), (7, 5), (u64::MAX, u32::MAX)] {
+            assert_eq!(
+                deadline_key(deal, shard),
+                pallet_dds::ConfirmDeadlines::<echonet_runtime::Runtime>::hashed_key_for(
+                    deal, shard
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn a_shard_at_or_past_its_deadline_is_left_out_and_a_near_one_is_tight() {
+        // A transaction sent at best block 100 is in block 101 at the earliest.
+        assert_eq!(deadline_status(Some(99), 100), Deadline::Passed);
+        assert_eq!(deadline_status(Some(100), 100), Deadline::Passed);
+        assert_eq!(deadline_status(Some(101), 100), Deadline::Tight);
+        assert_eq!(
+            deadline_status(Some(100 + TIGHT_DEADLINE), 100),
+            Deadline::Tight
+        );
+        assert_eq!(
+            deadline_status(Some(101 + TIGHT_DEADLINE), 100),
+            Deadline::Open
+        );
+        assert_eq!(deadline_status(None, 100), Deadline::Open);
+        assert_eq!(
+            deadline_status(Some(u32::MAX), u32::MAX - 1),
+            Deadline::Tight
+        );
+    }
+
+    #[test]
+    fn tight_shards_are_confirmed_alone_and_the_others_per_deal() {
+        let calls = confirm_calls(vec![
+            (1, 0, false),
+            (1, 3, true),
+            (2, 4, false),
+            (1, 5, false),
+            (2, 1, true),
+        ]);
+        let got: Vec<(u64, Vec<u32>)> = calls
+            .into_iter()
+            .map(|c| match c {
+                RuntimeCall::Dds(pallet_dds::Call::confirm_stored { deal, shards }) => {
+                    (deal, shards.into_inner())
+                }
+                other => panic!("not a confirmation: {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![(1, vec![3]), (2, vec![1]), (1, vec![0, 5]), (2, vec![4])]
+        );
     }
 }
