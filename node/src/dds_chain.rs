@@ -283,34 +283,16 @@ impl ProviderTask {
     /// `repair_concurrency` at a time, until this round's share of `repair_bandwidth` is
     /// spent. Returns the (deal, shard, tight deadline) of the shards now held.
     fn repair(&self, pending: Vec<Pending>) -> Vec<(pallet_dds::DealId, u32, bool)> {
-        let budget = self.repair_bandwidth.saturating_mul(ROUND.as_secs().max(1));
-        let queue = parking_lot::Mutex::new(pending.into_iter());
-        let spent = std::sync::atomic::AtomicU64::new(0);
-        let held = parking_lot::Mutex::new(Vec::new());
-        std::thread::scope(|scope| {
-            for _ in 0..self.repair_concurrency.max(1) {
-                scope.spawn(|| loop {
-                    if spent.load(std::sync::atomic::Ordering::Relaxed) >= budget {
-                        break;
-                    }
-                    let Some(p) = queue.lock().next() else { break };
-                    match self.dds.ensure_shard(&p.manifest, p.shard) {
-                        Ok(moved) => {
-                            spent.fetch_add(moved, std::sync::atomic::Ordering::Relaxed);
-                            held.lock().push((p.deal, p.shard, p.tight));
-                        }
-                        Err(e) => tracing::debug!(
-                            target: "dds",
-                            cid = %p.manifest.cid(),
-                            shard = p.shard,
-                            error = %e,
-                            "an assigned shard is not available yet"
-                        ),
-                    }
-                });
-            }
-        });
-        held.into_inner()
+        let throttle = echonet_dds::repair::Throttle::per_round(
+            self.repair_concurrency,
+            self.repair_bandwidth,
+            ROUND,
+        );
+        let pending = pending
+            .into_iter()
+            .map(|p| (p.manifest, p.shard, (p.deal, p.shard, p.tight)))
+            .collect();
+        echonet_dds::repair::repair_round(&self.dds, pending, &throttle)
     }
 
     /// The answer to `challenge`, if the shard is here.

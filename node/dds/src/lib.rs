@@ -13,6 +13,9 @@
 //! from its sources (the chain's assigned holders, Kademlia providers, the peers), checking
 //! each against the content's tree; the content held here is announced in Kademlia.
 //!
+//! A storage provider gets the shards assigned to it that it lacks (a new deal, a lost
+//! shard) by fetching or rebuilding them, within a throttle ([`repair`]).
+//!
 //! Content ids are written `0x` followed by 64 hex digits.
 
 pub mod erasure;
@@ -22,8 +25,13 @@ pub mod merkle;
 pub mod pipeline;
 pub mod protocol;
 pub mod remote;
+pub mod repair;
 pub mod rpc;
 pub mod store;
+
+/// An in-memory network of stores, for tests and benchmarks only.
+#[doc(hidden)]
+pub mod mem_net;
 
 mod cache;
 mod error;

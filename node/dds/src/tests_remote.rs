@@ -4,13 +4,13 @@
 
 use super::*;
 use crate::{
-    protocol::{decode_request, Limits, Request, Response, Server},
-    remote::{Assigned, BoxFuture, PeerKey, Remote, Sources, Transport},
+    mem_net::{Cluster, MemTransport, Net},
+    protocol::{Limits, Response, Server},
+    remote::{Assigned, PeerKey, Remote, Sources},
 };
 use codec::Encode;
-use parking_lot::Mutex;
 use rand::{Rng, SeedableRng};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 const SMALL: Params = Params {
     chunk_size: 4096,
@@ -18,180 +18,33 @@ const SMALL: Params = Params {
     m: 2,
 };
 
-struct Net {
-    servers: Vec<(PeerKey, Arc<Server<PeerKey>>)>,
-    /// Stopped nodes: not peers, no answers.
-    down: Mutex<HashSet<PeerKey>>,
-    /// Nodes that flip a byte of every shard they send.
-    rogue: Mutex<HashSet<PeerKey>>,
-    /// Nodes missing from everyone's peer list (not connected), yet reachable by request
-    /// (as a provider found through Kademlia is, once dialed).
-    hidden: Mutex<HashSet<PeerKey>>,
-    /// The chain's assignments.
-    assigned: Mutex<HashMap<Cid, Vec<Assigned>>>,
-    /// Kademlia: who announced which content.
-    providers: Mutex<HashMap<Cid, Vec<PeerKey>>>,
-    /// Whether provider lookups answer.
-    kademlia_off: std::sync::atomic::AtomicBool,
-    /// Shard requests made: (from, to, segment root).
-    shard_requests: Mutex<Vec<(PeerKey, PeerKey, crate::Hash)>>,
-}
-
-struct MemTransport {
-    net: Arc<Net>,
-    me: PeerKey,
-}
-
-impl Transport for MemTransport {
-    fn local(&self) -> PeerKey {
-        self.me.clone()
-    }
-
-    fn peers(&self) -> BoxFuture<Vec<PeerKey>> {
-        let down = self.net.down.lock().clone();
-        let hidden = self.net.hidden.lock().clone();
-        let peers = self
-            .net
-            .servers
-            .iter()
-            .map(|(p, _)| p.clone())
-            .filter(|p| *p != self.me && !down.contains(p) && !hidden.contains(p))
-            .collect();
-        Box::pin(async move { peers })
-    }
-
-    fn providers(&self, cid: Cid) -> BoxFuture<Vec<PeerKey>> {
-        let found = if self
-            .net
-            .kademlia_off
-            .load(std::sync::atomic::Ordering::SeqCst)
-        {
-            Vec::new()
-        } else {
-            let down = self.net.down.lock().clone();
-            let mut found = self
-                .net
-                .providers
-                .lock()
-                .get(&cid)
-                .cloned()
-                .unwrap_or_default();
-            found.retain(|p| !down.contains(p));
-            found
-        };
-        Box::pin(async move { found })
-    }
-
-    fn assigned(&self, cid: Cid) -> BoxFuture<Vec<Assigned>> {
-        let holders = self
-            .net
-            .assigned
-            .lock()
-            .get(&cid)
-            .cloned()
-            .unwrap_or_default();
-        Box::pin(async move { holders })
-    }
-
-    fn announce(&self, cids: Vec<Cid>) {
-        let mut providers = self.net.providers.lock();
-        for cid in cids {
-            let list = providers.entry(cid).or_default();
-            if !list.contains(&self.me) {
-                list.push(self.me.clone());
-            }
-        }
-    }
-
-    fn request(&self, peer: PeerKey, request: Vec<u8>) -> BoxFuture<Result<Vec<u8>, String>> {
-        let net = self.net.clone();
-        let me = self.me.clone();
-        Box::pin(async move {
-            if net.down.lock().contains(&peer) {
-                return Err("peer not connected".into());
-            }
-            let server = net
-                .servers
-                .iter()
-                .find(|(p, _)| *p == peer)
-                .map(|(_, s)| s.clone())
-                .ok_or("unknown peer")?;
-            if let Ok(Request::Shard(root)) = decode_request(&request) {
-                net.shard_requests
-                    .lock()
-                    .push((me.clone(), peer.clone(), root));
-            }
-            let rogue = net.rogue.lock().contains(&peer);
-            let response = tokio::task::spawn_blocking(move || {
-                server.handle(&me, &request, std::time::Instant::now())
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-            let response = match response {
-                Response::Shard(mut bytes) if rogue => {
-                    bytes[0] ^= 1;
-                    Response::Shard(bytes)
-                }
-                other => other,
-            };
-            Ok(response.encode())
-        })
-    }
-}
-
-struct Cluster {
+/// A [`Cluster`] in temporary directories, removed when it is dropped.
+struct TestCluster {
+    inner: Cluster,
     _dirs: Vec<tempfile::TempDir>,
-    nodes: Vec<Arc<Dds>>,
-    net: Arc<Net>,
-    _runtime: tokio::runtime::Runtime,
+}
+
+impl std::ops::Deref for TestCluster {
+    type Target = Cluster;
+
+    fn deref(&self) -> &Cluster {
+        &self.inner
+    }
 }
 
 /// `n` connected stores; the first `providers` accept pushed shards.
-fn cluster(n: usize, providers: usize) -> Cluster {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut dirs = Vec::new();
-    let mut nodes = Vec::new();
-    let mut servers = Vec::new();
-    for i in 0..n {
-        let dir = tempfile::tempdir().unwrap();
-        let config = DdsConfig {
-            capacity: 1 << 30,
-            cache_bytes: 0,
-            max_put_size: 1 << 20,
-            params: SMALL,
-        };
-        let dds = Arc::new(Dds::open(dir.path(), config).unwrap());
-        let server = Server::new(dds.clone(), Limits::default()).accepting_stores(i < providers);
-        servers.push((format!("peer-{i}").into_bytes(), Arc::new(server)));
-        nodes.push(dds);
-        dirs.push(dir);
-    }
-    let net = Arc::new(Net {
-        servers,
-        down: Default::default(),
-        rogue: Default::default(),
-        hidden: Default::default(),
-        assigned: Default::default(),
-        providers: Default::default(),
-        kademlia_off: Default::default(),
-        shard_requests: Default::default(),
-    });
-    for (i, dds) in nodes.iter().enumerate() {
-        let transport = MemTransport {
-            net: net.clone(),
-            me: net.servers[i].0.clone(),
-        };
-        dds.connect(Remote::new(Arc::new(transport), runtime.handle().clone()));
-    }
-    Cluster {
+fn cluster(n: usize, providers: usize) -> TestCluster {
+    let dirs: Vec<_> = (0..n).map(|_| tempfile::tempdir().unwrap()).collect();
+    let paths: Vec<&Path> = dirs.iter().map(|d| d.path()).collect();
+    let config = DdsConfig {
+        capacity: 1 << 30,
+        cache_bytes: 0,
+        max_put_size: 1 << 20,
+        params: SMALL,
+    };
+    TestCluster {
+        inner: Cluster::open(&paths, config, providers).unwrap(),
         _dirs: dirs,
-        nodes,
-        net,
-        _runtime: runtime,
     }
 }
 
@@ -389,7 +242,7 @@ fn a_lost_shard_is_fetched_or_rebuilt_from_its_chunk() {
 
 /// The node index whose transport id is `key`.
 fn node_of(c: &Cluster, key: &PeerKey) -> usize {
-    c.net.servers.iter().position(|(p, _)| p == key).unwrap()
+    c.net.node_of(key).unwrap()
 }
 
 #[test]
@@ -546,19 +399,10 @@ fn content_held_at_start_is_announced() {
     dds.store().put_manifest(&other).unwrap();
 
     let me = b"me".to_vec();
-    let net = Arc::new(Net {
-        servers: vec![(
-            me.clone(),
-            Arc::new(Server::new(dds.clone(), Limits::default())),
-        )],
-        down: Default::default(),
-        rogue: Default::default(),
-        hidden: Default::default(),
-        assigned: Default::default(),
-        providers: Default::default(),
-        kademlia_off: Default::default(),
-        shard_requests: Default::default(),
-    });
+    let net = Net::new(vec![(
+        me.clone(),
+        Arc::new(Server::new(dds.clone(), Limits::default())),
+    )]);
     dds.connect(Remote::new(
         Arc::new(MemTransport {
             net: net.clone(),
