@@ -124,29 +124,25 @@ async fn get(dds: Arc<Dds>, cid: &str, head_only: bool) -> HttpResponse {
         HttpResponse::new(HttpBody::empty())
     } else {
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, BoxError>>(2);
-        let chunks = manifest.layout().chunk_count();
         tokio::task::spawn_blocking(move || {
-            let mut ahead: std::collections::VecDeque<Result<Arc<Vec<u8>>, DdsError>> =
-                first.map(Ok).into_iter().collect();
-            for index in 0..chunks {
-                if ahead.is_empty() {
-                    ahead.extend(dds.read_chunks(&cid, &manifest, index, crate::READ_AHEAD));
-                }
-                let Some(chunk) = ahead.pop_front() else {
-                    return;
-                };
+            // Hands one chunk to the body; false once the client went away, or the body
+            // ends with the error.
+            let send = |index: u32, chunk: Result<Arc<Vec<u8>>, DdsError>| {
                 let item = chunk
                     .map(|c| Bytes::from_owner(ChunkBytes(c)))
                     .map_err(|e| -> BoxError { Box::new(e) });
-                let failed = item.is_err();
                 if let Err(e) = &item {
                     tracing::warn!(target: "dds", %cid, chunk = index, error = %e, "gateway get cut short");
                 }
-                // The client went away, or the stream ends with the error.
-                if tx.blocking_send(item).is_err() || failed {
+                let failed = item.is_err();
+                tx.blocking_send(item).is_ok() && !failed
+            };
+            if let Some(first) = first {
+                if !send(0, Ok(first)) {
                     return;
                 }
             }
+            dds.stream_chunks(&cid, &manifest, 1, send);
         });
         let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).map_ok_frames();
         HttpResponse::new(HttpBody::new(http_body_util::StreamBody::new(stream)))

@@ -48,7 +48,7 @@ pub use manifest::{Cid, Header, Manifest, Params};
 /// A blake3 hash.
 pub type Hash = [u8; 32];
 
-/// Chunks a get reads at once when it fetches from peers.
+/// Chunks a get reads at once when it fetches from peers (its sliding window).
 pub const READ_AHEAD: u32 = 4;
 
 /// Configuration, built from the node's `--dds-*` flags.
@@ -403,40 +403,91 @@ impl Dds {
         Ok(chunk)
     }
 
-    /// Chunks `first..first + count` of `cid` (clamped to the content), read at once, one
-    /// thread each, so that fetching them from peers overlaps: the read-ahead of
-    /// [`Dds::get`] and the gateway ([`READ_AHEAD`] chunks).
-    pub fn read_chunks(
+    /// Reads chunks `first..` of `cid` and hands them to `each` in order, with their index,
+    /// until the last or until `each` returns `false`. Fetching from peers, up to
+    /// [`READ_AHEAD`] chunks are read at once (one thread each) in a sliding window: a new
+    /// read starts as soon as the oldest chunk is handed over, so a slow chunk holds up
+    /// only itself, and the network is never idle while `each` writes. An error is handed
+    /// over in its place; `each` decides whether to go on.
+    pub fn stream_chunks(
         &self,
         cid: &Cid,
         manifest: &Manifest,
         first: u32,
-        count: u32,
-    ) -> Vec<Result<Arc<Vec<u8>>, DdsError>> {
-        let end = first
-            .saturating_add(count)
-            .min(manifest.layout().chunk_count());
+        mut each: impl FnMut(u32, Result<Arc<Vec<u8>>, DdsError>) -> bool,
+    ) {
+        let end = manifest.layout().chunk_count();
         if end <= first.saturating_add(1) || self.remote.get().is_none() {
-            return (first..end)
-                .map(|i| self.read_chunk(cid, manifest, i))
-                .collect();
+            for index in first..end {
+                if !each(index, self.read_chunk(cid, manifest, index)) {
+                    return;
+                }
+            }
+            return;
         }
+        struct Window {
+            /// The next chunk to start reading.
+            next: u32,
+            /// The next chunk to hand over.
+            handed: u32,
+            read: std::collections::BTreeMap<u32, Result<Arc<Vec<u8>>, DdsError>>,
+            stop: bool,
+        }
+        let window = parking_lot::Mutex::new(Window {
+            next: first,
+            handed: first,
+            read: Default::default(),
+            stop: false,
+        });
+        let changed = parking_lot::Condvar::new();
+        let readers = READ_AHEAD.min(end - first);
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (first..end)
-                .map(|i| scope.spawn(move || self.read_chunk(cid, manifest, i)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(DdsError::Coding("a chunk reader panicked".into())))
-                })
-                .collect()
-        })
+            for _ in 0..readers {
+                scope.spawn(|| loop {
+                    let index = {
+                        let mut w = window.lock();
+                        loop {
+                            if w.stop || w.next >= end {
+                                return;
+                            }
+                            if w.next < w.handed.saturating_add(READ_AHEAD) {
+                                w.next += 1;
+                                break w.next - 1;
+                            }
+                            changed.wait(&mut w);
+                        }
+                    };
+                    // A panic must not leave the reader below waiting for this chunk.
+                    let chunk = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        self.read_chunk(cid, manifest, index)
+                    }))
+                    .unwrap_or_else(|_| Err(DdsError::Coding("a chunk reader panicked".into())));
+                    window.lock().read.insert(index, chunk);
+                    changed.notify_all();
+                });
+            }
+            let mut w = window.lock();
+            while w.handed < end {
+                let index = w.handed;
+                let Some(chunk) = w.read.remove(&index) else {
+                    changed.wait(&mut w);
+                    continue;
+                };
+                w.handed += 1;
+                changed.notify_all();
+                if !parking_lot::MutexGuard::unlocked(&mut w, || each(index, chunk)) {
+                    break;
+                }
+            }
+            // Readers still waiting for room leave; those reading finish their chunk.
+            w.stop = true;
+            drop(w);
+            changed.notify_all();
+        });
     }
 
-    /// Writes the content of `cid` to `out`, chunk by chunk; `progress` gets the bytes
-    /// written so far. Returns the size.
+    /// Writes the content of `cid` to `out`, chunk by chunk ([`Dds::stream_chunks`]);
+    /// `progress` gets the bytes written so far. Returns the size.
     pub fn get<W: Write>(
         &self,
         cid: &Cid,
@@ -445,14 +496,26 @@ impl Dds {
     ) -> Result<u64, DdsError> {
         let manifest = self.manifest(cid)?;
         let mut written = 0u64;
-        let chunks = manifest.layout().chunk_count();
-        for first in (0..chunks).step_by(READ_AHEAD as usize) {
-            for chunk in self.read_chunks(cid, &manifest, first, READ_AHEAD) {
-                let chunk = chunk?;
-                out.write_all(&chunk)?;
-                written += chunk.len() as u64;
-                progress(written);
+        let mut failed = None;
+        self.stream_chunks(cid, &manifest, 0, |_, chunk| {
+            let wrote = chunk.and_then(|c| {
+                out.write_all(&c)?;
+                Ok(c.len() as u64)
+            });
+            match wrote {
+                Ok(n) => {
+                    written += n;
+                    progress(written);
+                    true
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
             }
+        });
+        if let Some(e) = failed {
+            return Err(e);
         }
         out.flush()?;
         Ok(written)
@@ -505,3 +568,5 @@ mod tests;
 mod tests_http;
 #[cfg(test)]
 mod tests_remote;
+#[cfg(test)]
+mod tests_stream;
