@@ -324,11 +324,11 @@ pub struct RunCmd {
     pub dds_provider: bool,
 
     /// Assigned shards a provider fetches or rebuilds at once (repair).
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = echonet_dds::repair::DEFAULT_CONCURRENCY)]
     pub dds_repair_concurrency: usize,
 
     /// Network bandwidth a provider's repair may use, in MiB/s.
-    #[arg(long, value_name = "MiB/s", default_value_t = 32)]
+    #[arg(long, value_name = "MiB/s", default_value_t = echonet_dds::repair::DEFAULT_BANDWIDTH_MIB)]
     pub dds_repair_bandwidth: u64,
 
     #[command(flatten)]

@@ -37,7 +37,7 @@ use sp_keystore::KeystorePtr;
 use sp_runtime::BoundedVec;
 
 /// Time between rounds.
-const ROUND: Duration = Duration::from_secs(3);
+const ROUND: Duration = echonet_dds::repair::ROUND;
 /// Manifests looked at per round.
 const MAX_MANIFESTS: usize = 256;
 /// Rounds after which a batch not yet in a block is given up (and its calls redone).

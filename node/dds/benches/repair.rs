@@ -26,27 +26,17 @@
 //! Run: `cargo bench --workspace --bench repair` (release); the content size in MiB is the
 //! first numeric argument or `ECHONET_REPAIR_BENCH_MIB` (default 256).
 
-use std::{
-    collections::HashSet,
-    io::Read,
-    path::Path,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{collections::HashSet, io::Read, path::Path, sync::Arc, time::Instant};
 
 use echonet_dds::{
     mem_net::Cluster,
-    repair::{repair_round, Throttle},
+    repair::{repair_round, Throttle, DEFAULT_BANDWIDTH_MIB, DEFAULT_CONCURRENCY, ROUND},
     Dds, DdsConfig, Manifest, Params,
 };
 use rand::{RngCore, SeedableRng};
 
-/// The provider task's round (`ROUND` in node/src/dds_chain.rs).
-const ROUND: Duration = Duration::from_secs(3);
-/// `--dds-repair-concurrency`'s default (node/src/cli.rs).
-const DEFAULT_CONCURRENCY: usize = 2;
-/// `--dds-repair-bandwidth`'s default, 32 MiB/s (node/src/cli.rs).
-const DEFAULT_BANDWIDTH: u64 = 32 << 20;
+/// `--dds-repair-bandwidth`'s default, in bytes per second.
+const DEFAULT_BANDWIDTH: u64 = DEFAULT_BANDWIDTH_MIB << 20;
 /// Providers (nodes 0 to 5); node 6 is not one.
 const PROVIDERS: usize = 6;
 const NODES: usize = 7;

@@ -28,6 +28,14 @@ use parking_lot::Mutex;
 
 use crate::{Dds, Manifest};
 
+/// Time between a provider's repair rounds (its chain task's round).
+pub const ROUND: Duration = Duration::from_secs(3);
+/// Shards a provider fetches or rebuilds at once by default (`--dds-repair-concurrency`).
+pub const DEFAULT_CONCURRENCY: usize = 2;
+/// Network bandwidth a provider's repair may use by default, in MiB/s
+/// (`--dds-repair-bandwidth`).
+pub const DEFAULT_BANDWIDTH_MIB: u64 = 32;
+
 /// How much one repair round may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Throttle {
