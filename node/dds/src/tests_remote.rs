@@ -12,14 +12,14 @@ use codec::Encode;
 use rand::{Rng, SeedableRng};
 use std::collections::HashSet;
 
-const SMALL: Params = Params {
+pub(crate) const SMALL: Params = Params {
     chunk_size: 4096,
     k: 4,
     m: 2,
 };
 
 /// A [`Cluster`] in temporary directories, removed when it is dropped.
-struct TestCluster {
+pub(crate) struct TestCluster {
     inner: Cluster,
     _dirs: Vec<tempfile::TempDir>,
 }
@@ -33,7 +33,7 @@ impl std::ops::Deref for TestCluster {
 }
 
 /// `n` connected stores; the first `providers` accept pushed shards.
-fn cluster(n: usize, providers: usize) -> TestCluster {
+pub(crate) fn cluster(n: usize, providers: usize) -> TestCluster {
     let dirs: Vec<_> = (0..n).map(|_| tempfile::tempdir().unwrap()).collect();
     let paths: Vec<&Path> = dirs.iter().map(|d| d.path()).collect();
     let config = DdsConfig {
@@ -48,7 +48,7 @@ fn cluster(n: usize, providers: usize) -> TestCluster {
     }
 }
 
-fn content(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn content(len: usize, seed: u64) -> Vec<u8> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     (0..len).map(|_| rng.gen()).collect()
 }

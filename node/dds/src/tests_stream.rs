@@ -1,32 +1,19 @@
 //! The sliding window of [`Dds::stream_chunks`] over an in-memory network of stores.
 
 use super::*;
-use crate::mem_net::Cluster;
-use rand::{Rng, SeedableRng};
+use crate::{
+    mem_net::Cluster,
+    tests_remote::{cluster, content, TestCluster, SMALL},
+};
 use std::collections::HashSet;
 
-const SMALL: Params = Params {
-    chunk_size: 4096,
-    k: 4,
-    m: 2,
-};
-
-/// Six connected providers in temporary directories, and `chunks` chunks of random content
+/// Six connected providers (`tests_remote::cluster`), and `chunks` chunks of random content
 /// put on the first (so each node holds one shard of every chunk).
-fn setup(chunks: usize) -> (Cluster, Vec<tempfile::TempDir>, Manifest, Vec<u8>) {
-    let dirs: Vec<_> = (0..6).map(|_| tempfile::tempdir().unwrap()).collect();
-    let paths: Vec<&Path> = dirs.iter().map(|d| d.path()).collect();
-    let config = DdsConfig {
-        capacity: 1 << 30,
-        cache_bytes: 0,
-        max_put_size: 1 << 20,
-        params: SMALL,
-    };
-    let c = Cluster::open(&paths, config, 6).unwrap();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(chunks as u64);
-    let data: Vec<u8> = (0..chunks * 4096 - 7).map(|_| rng.gen()).collect();
+fn setup(chunks: usize) -> (TestCluster, Manifest, Vec<u8>) {
+    let c = cluster(6, 6);
+    let data = content(chunks * 4096 - 7, chunks as u64);
     let m = c.nodes[0].put(&data[..], SMALL, |_| {}).unwrap();
-    (c, dirs, m, data)
+    (c, m, data)
 }
 
 /// The chunks whose shards `from` asked peers for.
@@ -45,7 +32,7 @@ fn chunks_fetched_by(c: &Cluster, m: &Manifest, from: &[u8]) -> HashSet<u32> {
 
 #[test]
 fn chunks_from_peers_are_handed_over_in_order_and_whole() {
-    let (c, _dirs, m, data) = setup(23);
+    let (c, m, data) = setup(23);
     let getter = &c.nodes[5];
     let mut got = Vec::new();
     let mut indices = Vec::new();
@@ -69,7 +56,7 @@ fn chunks_from_peers_are_handed_over_in_order_and_whole() {
 
 #[test]
 fn a_reader_that_stops_leaves_the_rest_unread() {
-    let (c, _dirs, m, _) = setup(40);
+    let (c, m, _) = setup(40);
     let getter = &c.nodes[4];
     let mut handed = 0;
     getter.stream_chunks(&m.cid(), &m, 0, |index, chunk| {
@@ -89,7 +76,7 @@ fn a_reader_that_stops_leaves_the_rest_unread() {
 
 #[test]
 fn an_unavailable_chunk_is_handed_over_as_its_error_and_get_fails_with_it() {
-    let (c, _dirs, m, _) = setup(9);
+    let (c, m, _) = setup(9);
     // Three providers down: fewer than k shards of every chunk are within reach.
     c.net
         .down
