@@ -24,6 +24,38 @@ use tokio::sync::{mpsc, oneshot};
 /// Upper bound of any single wait in these tests (polls: [`wait_until`]).
 pub use echonet_test_utils::{init_tracing, metric, wait_until, DEADLINE};
 
+/// A libp2p swarm of `behaviour` over TCP with Noise and yamux, as our nodes run, for the
+/// hand-made peers of these tests.
+pub fn tcp_swarm<B: NetworkBehaviour>(keypair: Keypair, behaviour: B) -> libp2p::Swarm<B> {
+    SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default(),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .unwrap()
+        .with_behaviour(|_| behaviour)
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
+        .build()
+}
+
+/// The status handshake of a full node at genesis `genesis`, encoded.
+pub fn genesis_handshake(genesis: H256) -> Vec<u8> {
+    Handshake {
+        role: Role::Full,
+        status: Status {
+            genesis_hash: genesis,
+            best_number: 0,
+            best_hash: genesis,
+            finalized_number: 0,
+            finalized_hash: genesis,
+        },
+    }
+    .encode()
+}
+
 /// A fresh genesis per test, so that parallel tests never mix.
 pub fn random_genesis() -> H256 {
     H256::random()
@@ -334,30 +366,9 @@ impl Rogue {
             blocks: rr(&names.blocks),
             block_txs: rr(&names.block_transactions),
         };
-        let mut swarm = SwarmBuilder::with_existing_identity(keypair)
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default(),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .unwrap()
-            .with_behaviour(|_| behaviour)
-            .unwrap()
-            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
-            .build();
+        let mut swarm = tcp_swarm(keypair, behaviour);
         swarm.dial(target).unwrap();
-        let handshake = Handshake {
-            role: Role::Full,
-            status: Status {
-                genesis_hash: genesis,
-                best_number: 0,
-                best_hash: genesis,
-                finalized_number: 0,
-                finalized_hash: genesis,
-            },
-        }
-        .encode();
+        let handshake = genesis_handshake(genesis);
         let (tx, mut rx) = mpsc::channel::<RogueCommand>(16);
         tokio::spawn(async move {
             let mut pending: HashMap<

@@ -7,22 +7,19 @@
 use crate::common::*;
 use codec::{Decode, Encode};
 use echonet_network::{
-    rep, DdsHandler, DdsResponse, Handshake, Multiaddr, NetworkEvent, PeerId, ProtocolNames,
-    RateLimit, Refusal, RequestError, Role, Status, MAX_DDS_REQUEST_SIZE,
+    rep, DdsHandler, DdsResponse, Multiaddr, NetworkEvent, PeerId, ProtocolNames, RateLimit,
+    Refusal, RequestError, MAX_DDS_REQUEST_SIZE,
 };
 use futures::StreamExt;
 use libp2p::{
-    gossipsub, identify, noise, request_response,
+    gossipsub, identify, request_response,
     swarm::{NetworkBehaviour, SwarmEvent},
-    tcp, yamux, StreamProtocol, SwarmBuilder,
+    StreamProtocol,
 };
 use sp_core::H256;
-use std::{
-    sync::{
-        atomic::{AtomicUsize, Ordering},
-        Arc,
-    },
-    time::Duration,
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -96,30 +93,9 @@ impl DdsRogue {
             status: rr(&names.status),
             dds: rr(&names.dds),
         };
-        let mut swarm = SwarmBuilder::with_existing_identity(keypair)
-            .with_tokio()
-            .with_tcp(
-                tcp::Config::default(),
-                noise::Config::new,
-                yamux::Config::default,
-            )
-            .unwrap()
-            .with_behaviour(|_| behaviour)
-            .unwrap()
-            .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
-            .build();
+        let mut swarm = tcp_swarm(keypair, behaviour);
         swarm.dial(target).unwrap();
-        let handshake = Handshake {
-            role: Role::Full,
-            status: Status {
-                genesis_hash: genesis,
-                best_number: 0,
-                best_hash: genesis,
-                finalized_number: 0,
-                finalized_hash: genesis,
-            },
-        }
-        .encode();
+        let handshake = genesis_handshake(genesis);
         let (tx, mut rx) = mpsc::channel::<(PeerId, Vec<u8>, Reply)>(16);
         tokio::spawn(async move {
             let mut pending = std::collections::HashMap::<_, Reply>::new();

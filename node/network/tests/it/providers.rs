@@ -3,18 +3,17 @@
 //! `ADD_PROVIDER` records is held to its budget and the node keeps serving lookups.
 
 use crate::common::*;
-use codec::Encode;
 use echonet_network::{
-    dds_provider_key, DdsHandler, Handshake, Multiaddr, PeerId, ProtocolNames, Role, Status,
-    MAX_PROVIDER_RECORDS_PER_PEER, PROVIDER_RECORD_RATE,
+    dds_provider_key, DdsHandler, Multiaddr, PeerId, ProtocolNames, MAX_PROVIDER_RECORDS_PER_PEER,
+    PROVIDER_RECORD_RATE,
 };
 use futures::StreamExt;
 use libp2p::{
     gossipsub, identify,
     kad::{self, store::MemoryStore, store::MemoryStoreConfig},
-    noise, request_response,
+    request_response,
     swarm::{NetworkBehaviour, SwarmEvent},
-    tcp, yamux, StreamProtocol, SwarmBuilder,
+    StreamProtocol,
 };
 use sp_core::H256;
 use std::{
@@ -143,30 +142,9 @@ fn spawn_flooder(genesis: H256, target: PeerId, target_addr: Multiaddr, keys: u3
         ),
         kad,
     };
-    let mut swarm = SwarmBuilder::with_existing_identity(keypair)
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default(),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .unwrap()
-        .with_behaviour(|_| behaviour)
-        .unwrap()
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
-        .build();
+    let mut swarm = tcp_swarm(keypair, behaviour);
     swarm.dial(target_addr).unwrap();
-    let handshake = Handshake {
-        role: Role::Full,
-        status: Status {
-            genesis_hash: genesis,
-            best_number: 0,
-            best_hash: genesis,
-            finalized_number: 0,
-            finalized_hash: genesis,
-        },
-    }
-    .encode();
+    let handshake = genesis_handshake(genesis);
     for i in 0..keys {
         swarm
             .behaviour_mut()
