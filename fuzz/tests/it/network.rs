@@ -12,10 +12,11 @@ use crate::common::{bounded, hash, header};
 use codec::{Decode, Encode};
 use echonet_fuzz::{fuzz, mutate};
 use echonet_network::{
-    fuzzing::{decode_all, Incoming, ScaleCodec},
+    fuzzing::{decode_all, DdsCodec, Incoming, ScaleCodec},
     BlockAnnounce, BlockData, BlockFields, BlockId, BlockRequest, BlockResponse, CompactBody,
-    Direction, Handshake, JustificationResponse, Refusal, Role, Status, TransactionsMessage,
-    MAX_BLOCK_ANNOUNCE_SIZE, MAX_BLOCK_REQUEST_SIZE, MAX_BLOCK_RESPONSE_SIZE, MAX_HANDSHAKE_SIZE,
+    DdsResponse, Direction, Handshake, JustificationResponse, Refusal, Role, Status,
+    TransactionsMessage, MAX_BLOCK_ANNOUNCE_SIZE, MAX_BLOCK_REQUEST_SIZE, MAX_BLOCK_RESPONSE_SIZE,
+    MAX_DDS_REQUEST_SIZE, MAX_DDS_RESPONSE_SIZE, MAX_HANDSHAKE_SIZE,
     MAX_JUSTIFICATION_REQUEST_SIZE, MAX_JUSTIFICATION_RESPONSE_SIZE, MAX_TRANSACTIONS_SIZE,
 };
 use echonet_network::{
@@ -24,7 +25,7 @@ use echonet_network::{
     MAX_WARP_PROOF_REQUEST_SIZE, MAX_WARP_PROOF_RESPONSE_SIZE,
 };
 use futures::{executor::block_on, io::Cursor};
-use libp2p::{request_response::Codec as _, StreamProtocol};
+use libp2p::StreamProtocol;
 use proptest::{collection::vec, option, prelude::*, test_runner::TestCaseResult};
 use sp_core::H256;
 use sp_runtime::{Justifications, OpaqueExtrinsic};
@@ -44,6 +45,8 @@ enum Kind {
     WarpProofResponse,
     StateRequest,
     StateResponse,
+    /// A data store answer (and request: opaque bytes).
+    Dds,
 }
 
 fn handshake() -> impl Strategy<Value = Handshake> {
@@ -102,6 +105,15 @@ fn extrinsic() -> impl Strategy<Value = OpaqueExtrinsic> {
         OpaqueExtrinsic::try_from_encoded_extrinsic(&body.encode())
             .expect("a length-prefixed blob is an opaque extrinsic")
     })
+}
+
+fn dds_response() -> impl Strategy<Value = DdsResponse> {
+    prop_oneof![
+        vec(any::<u8>(), 0..600).prop_map(Ok),
+        // Lengths whose compact prefix takes 2 and 4 bytes.
+        (16_384usize..16_500).prop_map(|n| Ok(vec![7u8; n])),
+        refusal().prop_map(Err),
+    ]
 }
 
 fn refusal() -> impl Strategy<Value = Refusal> {
@@ -219,6 +231,7 @@ fn case() -> impl Strategy<Value = (Kind, mutate::Input)> {
         mutate::input(encoded(warp_proof_response())).prop_map(|i| (Kind::WarpProofResponse, i)),
         mutate::input(encoded(state_request())).prop_map(|i| (Kind::StateRequest, i)),
         mutate::input(encoded(state_response())).prop_map(|i| (Kind::StateResponse, i)),
+        mutate::input(encoded(dds_response())).prop_map(|i| (Kind::Dds, i)),
     ]
 }
 
@@ -244,8 +257,28 @@ where
     Req: Encode + Decode + Send + Debug + 'static,
     Resp: Encode + Decode + Send + Debug + 'static,
 {
+    let codec = ScaleCodec::<Req, Resp>::without_metrics(max_request, max_response);
+    through(codec, bytes, max_request, max_response)
+}
+
+/// `bytes` through `codec`, read as a request and as a response (see the module
+/// documentation for what must hold).
+fn through<Req, Resp, C>(
+    mut codec: C,
+    bytes: &[u8],
+    max_request: usize,
+    max_response: usize,
+) -> TestCaseResult
+where
+    Req: Encode + Decode + Send + Debug + 'static,
+    Resp: Encode + Decode + Send + Debug + 'static,
+    C: libp2p::request_response::Codec<
+        Protocol = StreamProtocol,
+        Request = Incoming<Req>,
+        Response = Resp,
+    >,
+{
     let protocol = StreamProtocol::new("/fuzz/1");
-    let mut codec = ScaleCodec::<Req, Resp>::without_metrics(max_request, max_response);
     let request_ok = bytes.len() <= max_request && decode_all::<Req>(bytes).is_ok();
     let read = bounded(bytes, |b| {
         block_on(codec.read_request(&protocol, &mut Cursor::new(b.to_vec())))
@@ -326,6 +359,21 @@ fn check(kind: Kind, bytes: &[u8]) -> TestCaseResult {
                 MAX_STATE_RESPONSE_SIZE,
             )
         }
+        Kind::Dds => {
+            decodes_canonically::<DdsResponse>(bytes)?;
+            // The data store's own codec (a shard written and read without copies) must
+            // accept and refuse exactly what the SCALE codec does, at the real caps and at
+            // caps small enough for the answers here to exceed.
+            for (max_request, max_response) in [
+                (MAX_DDS_REQUEST_SIZE, MAX_DDS_RESPONSE_SIZE),
+                (64, 300),
+                (64, 16_400),
+            ] {
+                let codec = DdsCodec::without_metrics(max_request, max_response);
+                through::<Vec<u8>, DdsResponse, _>(codec, bytes, max_request, max_response)?;
+            }
+            Ok(())
+        }
         // Gossip: the network refuses a message over its topic's limit before decoding.
         Kind::BlockAnnounce => {
             if bytes.len() <= MAX_BLOCK_ANNOUNCE_SIZE {
@@ -361,6 +409,7 @@ fn network() {
                 Kind::WarpProofResponse => decode_all::<WarpProofResponse>(&input.bytes).is_ok(),
                 Kind::StateRequest => decode_all::<StateRequest>(&input.bytes).is_ok(),
                 Kind::StateResponse => decode_all::<StateResponse>(&input.bytes).is_ok(),
+                Kind::Dds => decode_all::<DdsResponse>(&input.bytes).is_ok(),
             };
             prop_assert!(decoded, "a valid {:?} does not decode", kind);
         }

@@ -1,7 +1,7 @@
 //! The libp2p behaviours that make up the node's network, and how they are configured.
 
 use crate::{
-    codec::ScaleCodec,
+    codec::{DdsCodec, ScaleCodec},
     metrics::Metrics,
     peerset::{Peerset, PeersetConfig},
     protocol::*,
@@ -30,7 +30,7 @@ pub(crate) type WarpProofBehaviour = request_response::Behaviour<
 >;
 pub(crate) type StateBehaviour =
     request_response::Behaviour<ScaleCodec<crate::warp::StateRequest, crate::warp::StateResponse>>;
-pub(crate) type DdsBehaviour = request_response::Behaviour<ScaleCodec<Vec<u8>, DdsResponse>>;
+pub(crate) type DdsBehaviour = request_response::Behaviour<DdsCodec>;
 
 /// Timeouts of our requests.
 pub(crate) const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
@@ -97,8 +97,20 @@ where
     Req: codec::Encode + codec::Decode + Send + 'static,
     Resp: codec::Encode + codec::Decode + Send + 'static,
 {
-    Ok(request_response::Behaviour::with_codec(
+    with_codec(
+        name,
         ScaleCodec::new(label, max_request, max_response, metrics),
+        timeout,
+    )
+}
+
+fn with_codec<C: request_response::Codec<Protocol = StreamProtocol> + Clone + Send + 'static>(
+    name: &str,
+    codec: C,
+    timeout: Duration,
+) -> Result<request_response::Behaviour<C>, NetworkError> {
+    Ok(request_response::Behaviour::with_codec(
+        codec,
         [(protocol(name)?, request_response::ProtocolSupport::Full)],
         request_response::Config::default()
             .with_request_timeout(timeout)
@@ -258,13 +270,15 @@ impl Behaviour {
                 WARP_TIMEOUT,
                 p.metrics.clone(),
             )?,
-            dds: request_response(
+            dds: with_codec(
                 &names.dds,
-                crate::worker::DDS_LABEL,
-                MAX_DDS_REQUEST_SIZE,
-                MAX_DDS_RESPONSE_SIZE,
+                DdsCodec::new(
+                    crate::worker::DDS_LABEL,
+                    MAX_DDS_REQUEST_SIZE,
+                    MAX_DDS_RESPONSE_SIZE,
+                    p.metrics,
+                ),
                 DDS_TIMEOUT,
-                p.metrics,
             )?,
         })
     }

@@ -201,6 +201,6 @@ pub use worker::MAX_DDS_SERVING;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use crate::codec::{Incoming, ScaleCodec};
+    pub use crate::codec::{DdsCodec, Incoming, ScaleCodec};
     pub use crate::protocol::decode_all;
 }

@@ -43,6 +43,7 @@ pub(super) struct DdsProtocol;
 impl Protocol for DdsProtocol {
     type Request = Vec<u8>;
     type Response = DdsResponse;
+    type Codec = crate::codec::DdsCodec;
     const LABEL: &'static str = DDS_LABEL;
     const RATE_LIMITED: bool = false;
 

@@ -49,6 +49,7 @@ pub(super) struct StatusProtocol;
 impl Protocol for StatusProtocol {
     type Request = Handshake;
     type Response = Handshake;
+    type Codec = crate::codec::ScaleCodec<Self::Request, Self::Response>;
     const LABEL: &'static str = "status";
 
     fn behaviour(b: &mut Behaviour) -> &mut RequestBehaviour<Self> {

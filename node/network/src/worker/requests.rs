@@ -18,7 +18,7 @@ use super::{BlockTransactionsReply, BlocksReply, JustificationReply, Worker};
 use crate::{
     behaviour::Behaviour,
     chain::ChainProvider,
-    codec::{Incoming, ScaleCodec},
+    codec::Incoming,
     peerset::rep,
     protocol::{
         BlockData, BlockFields, BlockId, BlockRequest, BlockResponse, BlockTransactionsRequest,
@@ -42,8 +42,7 @@ use tokio::sync::mpsc;
 const MAX_SERVING: usize = 8;
 
 /// The libp2p behaviour that runs protocol `P`.
-pub(super) type RequestBehaviour<P> =
-    request_response::Behaviour<ScaleCodec<<P as Protocol>::Request, <P as Protocol>::Response>>;
+pub(super) type RequestBehaviour<P> = request_response::Behaviour<<P as Protocol>::Codec>;
 
 /// A request-response protocol as the worker runs it. The checks every inbound request
 /// goes through are not here but in [`Worker::on_inbound_request`], so that no protocol
@@ -51,6 +50,15 @@ pub(super) type RequestBehaviour<P> =
 pub(super) trait Protocol: Sized + 'static {
     type Request: Encode + Decode + Debug + Send + 'static;
     type Response: Encode + Decode + Send + 'static;
+    /// How requests and answers are read and written: a
+    /// [`ScaleCodec`](crate::codec::ScaleCodec) for all but the data store's.
+    type Codec: request_response::Codec<
+            Protocol = libp2p::StreamProtocol,
+            Request = crate::codec::Incoming<Self::Request>,
+            Response = Self::Response,
+        > + Clone
+        + Send
+        + 'static;
     /// The protocol in logs and in the `protocol` label of metrics.
     const LABEL: &'static str;
     /// Whether inbound requests count against the per-peer request rate (`request_rate`).
@@ -110,6 +118,7 @@ pub(super) struct BlocksProtocol;
 impl Protocol for BlocksProtocol {
     type Request = BlockRequest;
     type Response = BlockResponse;
+    type Codec = crate::codec::ScaleCodec<Self::Request, Self::Response>;
     const LABEL: &'static str = "blocks";
 
     fn behaviour(b: &mut Behaviour) -> &mut RequestBehaviour<Self> {
@@ -188,6 +197,7 @@ pub(super) struct JustificationsProtocol;
 impl Protocol for JustificationsProtocol {
     type Request = H256;
     type Response = JustificationResponse;
+    type Codec = crate::codec::ScaleCodec<Self::Request, Self::Response>;
     const LABEL: &'static str = "justifications";
 
     fn behaviour(b: &mut Behaviour) -> &mut RequestBehaviour<Self> {
@@ -269,6 +279,7 @@ pub(super) struct BlockTransactionsProtocol;
 impl Protocol for BlockTransactionsProtocol {
     type Request = BlockTransactionsRequest;
     type Response = BlockTransactionsResponse;
+    type Codec = crate::codec::ScaleCodec<Self::Request, Self::Response>;
     const LABEL: &'static str = crate::metrics::BLOCK_TRANSACTIONS_LABEL;
 
     fn behaviour(b: &mut Behaviour) -> &mut RequestBehaviour<Self> {

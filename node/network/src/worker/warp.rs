@@ -39,6 +39,7 @@ pub(super) struct WarpProofProtocol;
 impl Protocol for WarpProofProtocol {
     type Request = WarpProofRequest;
     type Response = WarpProofResponse;
+    type Codec = crate::codec::ScaleCodec<Self::Request, Self::Response>;
     const LABEL: &'static str = WARP_PROOF_LABEL;
 
     fn behaviour(b: &mut Behaviour) -> &mut RequestBehaviour<Self> {
@@ -133,6 +134,7 @@ pub(super) struct StateProtocol;
 impl Protocol for StateProtocol {
     type Request = StateRequest;
     type Response = StateResponse;
+    type Codec = crate::codec::ScaleCodec<Self::Request, Self::Response>;
     const LABEL: &'static str = STATE_LABEL;
 
     fn behaviour(b: &mut Behaviour) -> &mut RequestBehaviour<Self> {
