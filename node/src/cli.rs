@@ -331,6 +331,12 @@ pub struct RunCmd {
     #[arg(long, value_name = "MiB/s", default_value_t = echonet_dds::repair::DEFAULT_BANDWIDTH_MIB)]
     pub dds_repair_bandwidth: u64,
 
+    /// Disk bandwidth of the data store's scrub, which rereads and checks every stored
+    /// shard once an hour (or as fast as this allows), in MiB/s; 0 turns it off. A shard
+    /// found corrupt is dropped, and repair replaces it.
+    #[arg(long, value_name = "MiB/s", default_value_t = crate::dds::DEFAULT_SCRUB_MIB)]
+    pub dds_scrub_rate: u64,
+
     #[command(flatten)]
     pub pruning: PruningParams,
 }

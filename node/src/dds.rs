@@ -44,6 +44,70 @@ pub fn open(cmd: &RunCmd, config_dir: &Path) -> anyhow::Result<Arc<Dds>> {
     Ok(Arc::new(dds))
 }
 
+/// `--dds-scrub-rate`'s default, in MiB/s: a pass over a full default store (10 GiB)
+/// takes about 20 minutes.
+pub const DEFAULT_SCRUB_MIB: u64 = 8;
+/// A scrub pass starts at most this often.
+const SCRUB_PASS_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Rereads every stored shard in turn, within `--dds-scrub-rate` (one step a second), a
+/// pass at most every [`SCRUB_PASS_INTERVAL`]: shards served to peers are hashed only when
+/// their files change ([`echonet_dds::store::Store::serve_shard`]), so this is what finds
+/// the ones that decay on disk. A corrupt shard is dropped, and repair replaces it. Stops
+/// with the runtime, or when the store is closed.
+pub fn spawn_scrub(cmd: &RunCmd, dds: &Arc<Dds>) {
+    let budget = cmd.dds_scrub_rate.saturating_mul(MIB);
+    if budget == 0 {
+        tracing::info!(target: "dds", "Scrub of the stored shards off (--dds-scrub-rate 0)");
+        return;
+    }
+    let dds = Arc::downgrade(dds);
+    tokio::spawn(async move {
+        let mut after = None;
+        let mut pass = echonet_dds::store::Scrubbed::default();
+        let mut started = Instant::now();
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let Some(store) = dds.upgrade() else { return };
+            let step = tokio::task::spawn_blocking(move || store.store().scrub(after, budget));
+            let done = match step.await {
+                Ok(Ok(done)) => done,
+                Ok(Err(e)) => {
+                    tracing::warn!(target: "dds", error = %e, "Scrub step failed; retrying");
+                    continue;
+                }
+                Err(_) => return, // the runtime is shutting down
+            };
+            pass.shards += done.shards;
+            pass.bytes += done.bytes;
+            pass.dropped += done.dropped;
+            after = done.next;
+            if after.is_some() {
+                continue;
+            }
+            if pass.dropped > 0 {
+                tracing::warn!(
+                    target: "dds",
+                    "🧽 Scrub found {} of {} shards corrupt or missing and dropped them (repair replaces what this node is assigned)",
+                    pass.dropped,
+                    pass.shards
+                );
+            } else if pass.shards > 0 {
+                tracing::info!(
+                    target: "dds",
+                    "🧽 Scrubbed {} shards ({} MiB) in {:.0?}: all intact",
+                    pass.shards,
+                    pass.bytes / MIB,
+                    started.elapsed()
+                );
+            }
+            tokio::time::sleep(SCRUB_PASS_INTERVAL.saturating_sub(started.elapsed())).await;
+            pass = Default::default();
+            started = Instant::now();
+        }
+    });
+}
+
 // The network's caps on data store messages are the store's.
 const _: () = assert!(echonet_network::MAX_DDS_PAYLOAD == echonet_dds::protocol::MAX_WIRE_PAYLOAD);
 const _: () =
@@ -76,8 +140,7 @@ struct ShardServer(echonet_dds::protocol::Server<PeerId>);
 
 impl echonet_network::DdsHandler for ShardServer {
     fn handle(&self, peer: &PeerId, request: &[u8]) -> Vec<u8> {
-        use codec::Encode;
-        self.0.handle(peer, request, Instant::now()).encode()
+        self.0.answer(peer, request, Instant::now())
     }
 }
 

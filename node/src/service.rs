@@ -263,6 +263,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
 
     let dds = crate::dds::open(&cmd, &config_dir)?;
     crate::dds::join_network(&cmd, &dds, &net, client.clone());
+    crate::dds::spawn_scrub(&cmd, &dds);
     if cmd.dds_provider {
         match crate::dds_chain::account_key(&keystore_ptr) {
             Some(key) => {

@@ -160,6 +160,13 @@ struct PeerState {
     refilled: Instant,
 }
 
+/// A served request: an answer, or a shard already framed as its encoded answer (the
+/// buffer, and where the shard's bytes start in it).
+enum Answer {
+    Response(Response),
+    Shard(Vec<u8>, usize),
+}
+
 /// Answers peers' requests from the local store within [`Limits`].
 pub struct Server<P> {
     dds: Arc<Dds>,
@@ -248,13 +255,30 @@ impl<P: StdHash + Eq + Clone> Server<P> {
     /// Answers `request` (raw bytes) from `peer`, at time `now`. Blocks on the store: call
     /// it from a blocking task.
     pub fn handle(&self, peer: &P, request: &[u8], now: Instant) -> Response {
+        match self.serve(peer, request, now) {
+            Answer::Response(r) => r,
+            Answer::Shard(buf, start) => Response::Shard(buf[start..].to_vec()),
+        }
+    }
+
+    /// [`handle`](Server::handle), encoded: the bytes to send back. A shard is read from
+    /// its file straight into the answer's buffer, after the framing, and not hashed again
+    /// if its file is unchanged ([`Store::serve_shard`](crate::store::Store::serve_shard)).
+    pub fn answer(&self, peer: &P, request: &[u8], now: Instant) -> Vec<u8> {
+        match self.serve(peer, request, now) {
+            Answer::Response(r) => r.encode(),
+            Answer::Shard(buf, _) => buf,
+        }
+    }
+
+    fn serve(&self, peer: &P, request: &[u8], now: Instant) -> Answer {
         let request = match decode_request(request) {
             Ok(r) => r,
-            Err(refusal) => return Response::Refused(refusal),
+            Err(refusal) => return Answer::Response(Response::Refused(refusal)),
         };
         let _permit = match self.admit(peer, now) {
             Ok(p) => p,
-            Err(refusal) => return Response::Refused(refusal),
+            Err(refusal) => return Answer::Response(Response::Refused(refusal)),
         };
         // The request's own bytes are charged now: stores by their size, reads at least
         // `MIN_REQUEST_COST`; a shard or manifest sent back is charged below.
@@ -285,19 +309,30 @@ impl<P: StdHash + Eq + Clone> Server<P> {
                     Response::Refused(Refusal::Internal)
                 }
             },
-            Request::Shard(root) => match self.dds.store().get_shard(&root) {
-                Ok(Some(bytes)) => Response::Shard(bytes),
-                Ok(None) => Response::NotFound,
-                Err(e) => {
-                    tracing::warn!(target: "dds", error = %e, "serving a shard");
-                    Response::Refused(Refusal::Internal)
+            Request::Shard(root) => {
+                // `Response::Shard`'s encoding: its index, the compact length, the bytes.
+                let framing = |len: u64| {
+                    let mut head = vec![1u8];
+                    codec::Compact(u32::try_from(len).unwrap_or(u32::MAX)).encode_to(&mut head);
+                    head
+                };
+                match self.dds.store().serve_shard(&root, framing) {
+                    Ok(Some((buf, start))) => {
+                        self.charge(peer, buf.len() - start);
+                        return Answer::Shard(buf, start);
+                    }
+                    Ok(None) => Response::NotFound,
+                    Err(e) => {
+                        tracing::warn!(target: "dds", error = %e, "serving a shard");
+                        Response::Refused(Refusal::Internal)
+                    }
                 }
-            },
+            }
         };
-        if let Response::Manifest(b) | Response::Shard(b) = &response {
+        if let Response::Manifest(b) = &response {
             self.charge(peer, b.len());
         }
-        response
+        Answer::Response(response)
     }
 
     fn store_shard(&self, cid: &Cid, index: u32, shard: &[u8]) -> Response {
@@ -401,6 +436,40 @@ mod tests {
             server.handle(&1, &Request::Manifest(Cid([0; 32])).encode(), now),
             Response::NotFound
         );
+    }
+
+    /// What goes on the wire is the encoded answer, whichever way it was built: a shard read
+    /// straight into its framing is byte for byte `Response::Shard`'s encoding.
+    #[test]
+    fn encoded_answers_are_the_answers_encoded() {
+        let (_dir, dds, server) = server(Limits::default());
+        dds.store().set_racy_window(Duration::ZERO);
+        // 70 KiB chunks: 17.5 KiB shards, whose compact length takes four bytes.
+        let params = Params {
+            chunk_size: 70 * 1024,
+            k: 4,
+            m: 2,
+        };
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7) as u8).collect();
+        let m = dds.put(&data[..], params, |_| {}).unwrap();
+        let now = Instant::now();
+        let mut requests: Vec<Vec<u8>> = m
+            .segment_roots()
+            .iter()
+            .map(|r| Request::Shard(*r).encode())
+            .collect();
+        requests.extend([
+            Request::Manifest(m.cid()).encode(),
+            Request::Shard([7; 32]).encode(),
+            Request::Manifest(Cid([7; 32])).encode(),
+            vec![9, 9, 9],
+        ]);
+        for request in &requests {
+            let expected = server.handle(&1, request, now).encode();
+            assert_eq!(server.answer(&1, request, now), expected);
+        }
+        // Written by the put (which coded them), so vouched for: served without a hash.
+        assert!(m.segment_roots().iter().all(|r| dds.store().is_vouched(r)));
     }
 
     #[test]

@@ -4,12 +4,24 @@
 //! Shards are content addressed by their segment root (called `leaf` here), so identical shards are stored once and a
 //! shard is immutable. A write goes to `<dir>/tmp`, is fsynced, renamed into place and the
 //! directory fsynced; only then is it indexed. A crash therefore leaves at worst an
-//! unindexed file (never a half shard that is served as whole), and every read is checked
-//! against its leaf anyway: a shard that rotted on disk is dropped and reported missing.
+//! unindexed file (never a half shard that is served as whole), and every read for this
+//! node's own use ([`Store::get_shard`]: a get's local shards, challenge answers, repair)
+//! is checked against its leaf anyway: a shard that rotted on disk is dropped and reported
+//! missing.
+//!
+//! Serving a shard to a peer ([`Store::serve_shard`]) skips that hash when the file is
+//! unchanged since its bytes last checked, here or when they were written: the same
+//! length, inode, modification and change times. The asker checks every shard it receives
+//! (and asks elsewhere when one is bad), so hashing each shard on both ends, at every read,
+//! cost a get a quarter of its CPU time. Any write through the file system changes the
+//! change time, so a shard overwritten or truncated is hashed (and dropped) when next
+//! served; decay below the file system is found by the asker, by the scrub
+//! ([`Store::scrub`], which rereads every shard in turn), and by a failed challenge.
 
 use std::{
+    collections::HashMap,
     fs,
-    io::Write,
+    io::{Read, Write},
     path::{Path, PathBuf},
     sync::atomic::{AtomicU64, Ordering},
 };
@@ -26,6 +38,68 @@ const SHARD_PREFIX: u8 = b's';
 const MANIFEST_PREFIX: u8 = b'm';
 const USED_KEY: &[u8] = b"used";
 
+/// Shard files whose stamps are remembered at most; beyond, shards are hashed whenever
+/// served (about 5 MiB of stamps, 64 GiB of 256 KiB shards).
+const MAX_STAMPS: usize = 1 << 18;
+
+/// A file changed less than this long ago is not vouched for by its stamp: file times tick
+/// coarsely (a few milliseconds), so a write just after the check could leave them as they
+/// were (git's "racily clean" entries).
+const RACY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// What a shard file looked like when its bytes last checked against its leaf.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    ino: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+impl Stamp {
+    #[cfg(unix)]
+    fn of(meta: &fs::Metadata) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        Some(Stamp {
+            len: meta.len(),
+            ino: meta.ino(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        })
+    }
+
+    /// Without a change time to go by, every serve hashes.
+    #[cfg(not(unix))]
+    fn of(_: &fs::Metadata) -> Option<Stamp> {
+        None
+    }
+
+    /// Whether the file changed within `window` of now (or in the future).
+    fn is_racy(&self, window: std::time::Duration) -> bool {
+        let (secs, nanos) = self.ctime;
+        let (Ok(secs), Ok(nanos)) = (u64::try_from(secs), u32::try_from(nanos)) else {
+            return true;
+        };
+        let changed = std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos);
+        std::time::SystemTime::now()
+            .duration_since(changed)
+            .map_or(true, |age| age < window)
+    }
+}
+
+/// What one call of [`Store::scrub`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Scrubbed {
+    /// Shards read and hashed.
+    pub shards: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Of them, found corrupt or missing (and dropped).
+    pub dropped: u64,
+    /// Where the next call goes on; `None` when this one reached the end of the store.
+    pub next: Option<Hash>,
+}
+
 /// The on-disk shard store.
 pub struct Store {
     dir: PathBuf,
@@ -34,6 +108,10 @@ pub struct Store {
     /// Serialises writers, so that presence checks and capacity accounting agree.
     write_lock: Mutex<u64>,
     corrupt: AtomicU64,
+    /// The files whose bytes checked, as they were then (see the module documentation).
+    stamps: Mutex<HashMap<Hash, Stamp>>,
+    /// [`RACY`], shorter in tests.
+    racy: Mutex<std::time::Duration>,
 }
 
 fn shard_key(leaf: &Hash) -> Vec<u8> {
@@ -74,6 +152,8 @@ impl Store {
             capacity,
             write_lock: Mutex::new(used),
             corrupt: AtomicU64::new(0),
+            stamps: Mutex::new(HashMap::new()),
+            racy: Mutex::new(RACY),
         })
     }
 
@@ -102,9 +182,10 @@ impl Store {
         Ok(self.db.get_pinned(shard_key(leaf))?.is_some())
     }
 
-    /// Stores a shard whose leaf is `leaf` (the caller computed it from `bytes`). Returns
-    /// `false` if it was already stored. Fails, storing nothing, if capacity would be
-    /// exceeded.
+    /// Stores a shard whose leaf is `leaf`. The caller computed it from `bytes` or checked
+    /// `bytes` against it (every caller does: a put codes them, a pushed, fetched or
+    /// rebuilt shard is checked first), so the file counts as checked. Returns `false` if
+    /// it was already stored. Fails, storing nothing, if capacity would be exceeded.
     pub fn put_shard(&self, leaf: &Hash, bytes: &[u8]) -> Result<bool, DdsError> {
         let mut used = self.write_lock.lock();
         if self.has_shard(leaf)? {
@@ -126,6 +207,9 @@ impl Store {
         }
         fs::rename(&tmp, &path)?;
         fs::File::open(&parent)?.sync_all()?;
+        if let Ok(meta) = fs::metadata(&path) {
+            self.remember(leaf, &meta);
+        }
         let new_used = *used + len;
         let mut batch = rocksdb::WriteBatch::default();
         batch.put(shard_key(leaf), (len as u32).encode());
@@ -135,28 +219,144 @@ impl Store {
         Ok(true)
     }
 
+    fn remember(&self, leaf: &Hash, meta: &fs::Metadata) {
+        let Some(stamp) = Stamp::of(meta) else {
+            return;
+        };
+        if stamp.is_racy(*self.racy.lock()) {
+            return;
+        }
+        let mut stamps = self.stamps.lock();
+        if stamps.len() < MAX_STAMPS || stamps.contains_key(leaf) {
+            stamps.insert(*leaf, stamp);
+        }
+    }
+
     /// Reads the shard with this leaf, checking it: `None` if it is not stored, or if it was
     /// corrupt (it is then dropped from the store, so that repair can replace it).
     pub fn get_shard(&self, leaf: &Hash) -> Result<Option<Vec<u8>>, DdsError> {
+        Ok(self
+            .read_shard(leaf, |_| Vec::new(), true)?
+            .map(|(bytes, _)| bytes))
+    }
+
+    /// Reads the shard with this leaf for a peer, after `prefix` (which gets the shard's
+    /// length and returns the bytes to put before it: an answer's framing), in one buffer
+    /// of exactly their size; returns it and where the shard starts in it. Hashed only if
+    /// the file changed since its bytes last checked (see the module documentation): the
+    /// asker checks it anyway. `None` if the shard is not stored or was found corrupt (and
+    /// dropped).
+    pub fn serve_shard(
+        &self,
+        leaf: &Hash,
+        prefix: impl FnOnce(u64) -> Vec<u8>,
+    ) -> Result<Option<(Vec<u8>, usize)>, DdsError> {
+        self.read_shard(leaf, prefix, false)
+    }
+
+    /// Sets how recent a change keeps a file from being vouched for (for tests).
+    #[doc(hidden)]
+    pub fn set_racy_window(&self, window: std::time::Duration) {
+        *self.racy.lock() = window;
+    }
+
+    /// Whether serving this shard would skip its hash (for tests).
+    #[doc(hidden)]
+    pub fn is_vouched(&self, leaf: &Hash) -> bool {
+        let Ok(meta) = fs::metadata(self.shard_path(leaf)) else {
+            return false;
+        };
+        let stamps = self.stamps.lock();
+        Stamp::of(&meta).is_some_and(|s| stamps.get(leaf) == Some(&s))
+    }
+
+    fn read_shard(
+        &self,
+        leaf: &Hash,
+        prefix: impl FnOnce(u64) -> Vec<u8>,
+        always_hash: bool,
+    ) -> Result<Option<(Vec<u8>, usize)>, DdsError> {
         if !self.has_shard(leaf)? {
             return Ok(None);
         }
-        let bytes = match fs::read(self.shard_path(leaf)) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                tracing::warn!(target: "dds", leaf = %hex::encode(leaf), "indexed shard missing on disk");
+        let missing = |e: std::io::Error| -> Result<Option<(Vec<u8>, usize)>, DdsError> {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                return Err(e.into());
+            }
+            tracing::warn!(target: "dds", leaf = %hex::encode(leaf), "indexed shard missing on disk");
+            self.remove_shard(leaf)?;
+            Ok(None)
+        };
+        let mut file = match fs::File::open(self.shard_path(leaf)) {
+            Ok(f) => f,
+            Err(e) => return missing(e),
+        };
+        let meta = file.metadata()?;
+        let len = meta.len();
+        let mut buf = prefix(len);
+        let start = buf.len();
+        let len_usize =
+            usize::try_from(len).map_err(|_| DdsError::Coding("shard file too large".into()))?;
+        buf.try_reserve_exact(len_usize)
+            .map_err(|_| DdsError::Coding("shard file too large".into()))?;
+        // `take`: a file that grew since the stat is read to the stat's length (and then
+        // fails the hash, having changed).
+        (&mut file).take(len).read_to_end(&mut buf)?;
+        let stamp = Stamp::of(&meta);
+        let vouched = !always_hash
+            && buf.len() - start == len_usize
+            && stamp.is_some()
+            && self.stamps.lock().get(leaf) == stamp.as_ref();
+        if !vouched {
+            if merkle::segment_root(&buf[start..]) != *leaf {
+                tracing::warn!(target: "dds", leaf = %hex::encode(leaf), "corrupt shard on disk dropped");
+                self.corrupt.fetch_add(1, Ordering::Relaxed);
                 self.remove_shard(leaf)?;
                 return Ok(None);
             }
-            Err(e) => return Err(e.into()),
-        };
-        if merkle::segment_root(&bytes) != *leaf {
-            tracing::warn!(target: "dds", leaf = %hex::encode(leaf), "corrupt shard on disk dropped");
-            self.corrupt.fetch_add(1, Ordering::Relaxed);
-            self.remove_shard(leaf)?;
-            return Ok(None);
+            self.remember(leaf, &meta);
         }
-        Ok(Some(bytes))
+        Ok(Some((buf, start)))
+    }
+
+    /// Rereads and hashes the stored shards in index order from just after `after` (from
+    /// the first if `None`), until `max_bytes` are read or the store's end; corrupt or
+    /// missing ones are dropped (and counted in [`corrupt_shards`](Store::corrupt_shards)),
+    /// so that repair replaces them. A node calls it on and on, within a bandwidth budget,
+    /// so that every shard is read again now and then.
+    pub fn scrub(&self, after: Option<Hash>, max_bytes: u64) -> Result<Scrubbed, DdsError> {
+        let mut from = vec![SHARD_PREFIX];
+        if let Some(after) = &after {
+            from.extend_from_slice(after);
+            from.push(0); // just after `after`
+        }
+        let mut done = Scrubbed::default();
+        let mode = rocksdb::IteratorMode::From(&from, rocksdb::Direction::Forward);
+        let mut leaves = Vec::new();
+        let mut planned = 0u64;
+        for item in self.db.iterator(mode) {
+            let (key, value) = item?;
+            if key.first() != Some(&SHARD_PREFIX) {
+                break;
+            }
+            let Ok(leaf) = <Hash>::try_from(&key[1..]) else {
+                continue;
+            };
+            if planned >= max_bytes && !leaves.is_empty() {
+                done.next = leaves.last().copied();
+                break;
+            }
+            planned += u64::from(u32::decode(&mut &value[..]).unwrap_or(0));
+            leaves.push(leaf);
+        }
+        for leaf in &leaves {
+            match self.read_shard(leaf, |_| Vec::new(), true)? {
+                Some((bytes, _)) => done.bytes += bytes.len() as u64,
+                None => done.dropped += 1,
+            }
+            done.shards += 1;
+        }
+        Ok(done)
     }
 
     /// Removes a shard (no-op if absent).
@@ -171,6 +371,7 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e.into()),
         }
+        self.stamps.lock().remove(leaf);
         let new_used = used.saturating_sub(len);
         let mut batch = rocksdb::WriteBatch::default();
         batch.delete(shard_key(leaf));
@@ -306,5 +507,125 @@ mod tests {
         assert_eq!(store.used(), 700);
         assert_eq!(store.get_shard(&leaf).unwrap().unwrap(), shard);
         assert!(!dir.path().join("tmp").join("half").exists());
+    }
+
+    fn unframed(served: Option<(Vec<u8>, usize)>) -> Option<Vec<u8>> {
+        served.map(|(buf, start)| buf[start..].to_vec())
+    }
+
+    #[test]
+    fn a_served_shard_is_framed_and_hashed_only_when_its_file_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let shard: Vec<u8> = (0..9000).map(|i| i as u8).collect();
+        let leaf = leaf_of(&shard);
+
+        // Written just now: too recent to vouch for, so served hashed.
+        store.put_shard(&leaf, &shard).unwrap();
+        assert!(!store.is_vouched(&leaf));
+        store.set_racy_window(std::time::Duration::ZERO);
+        store.put_shard(&leaf, &shard).unwrap(); // already stored: no change
+        assert!(!store.is_vouched(&leaf));
+        let (buf, start) = store
+            .serve_shard(&leaf, |len| len.to_le_bytes().to_vec())
+            .unwrap()
+            .unwrap();
+        assert_eq!(&buf[..start], &9000u64.to_le_bytes());
+        assert_eq!(&buf[start..], &shard[..]);
+        assert_eq!(
+            buf.capacity(),
+            buf.len(),
+            "one buffer of exactly the answer's size"
+        );
+        assert!(store.is_vouched(&leaf), "hashed once, vouched for after");
+        assert_eq!(
+            unframed(store.serve_shard(&leaf, |_| vec![]).unwrap()),
+            Some(shard.clone())
+        );
+
+        // Overwritten in place, same length: the change time moved, so it is hashed again,
+        // found corrupt and dropped, on the next serve.
+        let mut bad = shard.clone();
+        bad[4000] ^= 1;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::write(store.shard_file(&leaf), &bad).unwrap();
+        assert!(!store.is_vouched(&leaf));
+        assert_eq!(store.serve_shard(&leaf, |_| vec![]).unwrap(), None);
+        assert_eq!(store.corrupt_shards(), 1);
+        assert!(!store.has_shard(&leaf).unwrap());
+        assert_eq!(store.used(), 0);
+
+        // A shard's own reads always hash, vouched for or not.
+        store.put_shard(&leaf, &shard).unwrap();
+        assert!(store.is_vouched(&leaf));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::write(store.shard_file(&leaf), &bad).unwrap();
+        assert_eq!(store.get_shard(&leaf).unwrap(), None);
+        assert_eq!(store.corrupt_shards(), 2);
+    }
+
+    #[test]
+    fn a_reopened_store_vouches_for_nothing_until_it_hashed_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let shard = vec![6u8; 3000];
+        let leaf = leaf_of(&shard);
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            store.set_racy_window(std::time::Duration::ZERO);
+            store.put_shard(&leaf, &shard).unwrap();
+            assert!(store.is_vouched(&leaf));
+        }
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        store.set_racy_window(std::time::Duration::ZERO);
+        assert!(!store.is_vouched(&leaf));
+        assert_eq!(
+            unframed(store.serve_shard(&leaf, |_| vec![]).unwrap()),
+            Some(shard)
+        );
+        assert!(store.is_vouched(&leaf));
+    }
+
+    #[test]
+    fn the_scrub_rereads_every_shard_once_per_pass_within_its_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        store.set_racy_window(std::time::Duration::ZERO);
+        let shards: Vec<Vec<u8>> = (0..10u8).map(|i| vec![i; 1000 + usize::from(i)]).collect();
+        for s in &shards {
+            store.put_shard(&leaf_of(s), s).unwrap();
+        }
+        // A shard that changed on disk: the scrub hashes every shard, vouched for or not.
+        let rotten = leaf_of(&shards[7]);
+        let mut bad = shards[7].clone();
+        bad[10] ^= 0x40;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::write(store.shard_file(&rotten), &bad).unwrap();
+
+        // A budget of 2,500 bytes reads three shards of about 1 KB a call.
+        let (mut after, mut calls, mut total) = (None, 0, Scrubbed::default());
+        loop {
+            let done = store.scrub(after, 2500).unwrap();
+            calls += 1;
+            assert!(done.shards <= 3, "over the budget: {done:?}");
+            total.shards += done.shards;
+            total.bytes += done.bytes;
+            total.dropped += done.dropped;
+            after = done.next;
+            if after.is_none() {
+                break;
+            }
+        }
+        assert_eq!(calls, 4);
+        assert_eq!(total.shards, 10);
+        assert_eq!(total.dropped, 1);
+        assert_eq!(store.corrupt_shards(), 1);
+        assert!(!store.has_shard(&rotten).unwrap());
+        let kept: u64 = shards.iter().map(|s| s.len() as u64).sum::<u64>() - 1007;
+        assert_eq!(total.bytes, kept);
+        assert_eq!(store.used(), kept);
+        // A budget of zero still moves on, one shard a call.
+        let done = store.scrub(None, 0).unwrap();
+        assert_eq!(done.shards, 1);
+        assert!(done.next.is_some());
     }
 }
