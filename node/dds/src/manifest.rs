@@ -128,11 +128,17 @@ enum Versioned {
 /// The description of stored content: the header and every shard's segment root (the
 /// content tree's leaves are derived from them). Only consistent manifests exist: every
 /// constructor checks the parameters, the size and the number of roots.
+///
+/// The content root and the cid are computed once, when the manifest is built: a content
+/// tree over thousands of shards is thousands of hashes, and a get asks for the cid of
+/// every chunk.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
     header: Header,
     layout: Layout,
     segment_roots: Vec<Hash>,
+    root: Hash,
+    cid: Cid,
 }
 
 impl Manifest {
@@ -151,10 +157,14 @@ impl Manifest {
                 "root count differs from shard count".into(),
             ));
         }
+        // Not empty: the layout has at least one shard, and the count matched.
+        let root = merkle::content_root(&segment_roots).unwrap_or([0u8; 32]);
         Ok(Manifest {
+            cid: Cid(merkle::cid(&header, &root)),
             header,
             layout,
             segment_roots,
+            root,
         })
     }
 
@@ -192,13 +202,12 @@ impl Manifest {
 
     /// The content tree's root (what a storage deal commits to).
     pub fn root(&self) -> Hash {
-        // A checked manifest has at least one shard.
-        merkle::content_root(&self.segment_roots).unwrap_or([0u8; 32])
+        self.root
     }
 
     /// The content id.
     pub fn cid(&self) -> Cid {
-        Cid(merkle::cid(&self.header, &self.root()))
+        self.cid
     }
 
     /// The SCALE encoding (version byte first).
@@ -317,7 +326,12 @@ mod tests {
             m: 1,
             shard_count: 6,
         };
-        let m = Manifest::new(h, vec![[7u8; 32]; 6]).unwrap();
+        let roots: Vec<Hash> = (0..6u8).map(|i| [i; 32]).collect();
+        let m = Manifest::new(h, roots.clone()).unwrap();
+        // The root and cid computed at construction are the shared definitions'.
+        let root = merkle::content_root(&roots).unwrap();
+        assert_eq!(m.root(), root);
+        assert_eq!(m.cid(), Cid(merkle::cid(&h, &root)));
         let bytes = m.encode();
         assert_eq!(bytes[0], 1, "version byte");
         assert_eq!(Manifest::decode_checked(&bytes, Some(&m.cid())).unwrap(), m);
