@@ -52,7 +52,9 @@ impl Coder {
     }
 
     /// Rebuilds a chunk of `chunk_len` bytes from `shards` (k + m slots, `None` where a
-    /// shard is missing; present ones must all be ⌈chunk_len / k⌉ bytes).
+    /// shard is missing; present ones must all be ⌈chunk_len / k⌉ bytes). The first data
+    /// shard's buffer becomes the chunk's (its slot is left empty), so only the other
+    /// k − 1 are copied.
     pub fn decode(
         &self,
         shards: &mut [Option<Vec<u8>>],
@@ -78,8 +80,10 @@ impl Coder {
                 .reconstruct_data(shards)
                 .map_err(|e| DdsError::Coding(e.to_string()))?;
         }
-        out.clear();
-        for shard in shards[..self.k].iter().flatten() {
+        *out = shards[0].take().unwrap_or_default();
+        out.truncate(chunk_len);
+        out.reserve_exact(chunk_len - out.len());
+        for shard in shards[1..self.k].iter().flatten() {
             let take = (chunk_len - out.len()).min(shard.len());
             out.extend_from_slice(&shard[..take]);
         }

@@ -131,12 +131,13 @@ enum Versioned {
 ///
 /// The content root and the cid are computed once, when the manifest is built: a content
 /// tree over thousands of shards is thousands of hashes, and a get asks for the cid of
-/// every chunk.
+/// every chunk. The roots are shared between clones (a get hands the manifest to every
+/// chunk's fetch; a copy each would make a get quadratic in the content's size).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
     header: Header,
     layout: Layout,
-    segment_roots: Vec<Hash>,
+    segment_roots: std::sync::Arc<[Hash]>,
     root: Hash,
     cid: Cid,
 }
@@ -163,7 +164,7 @@ impl Manifest {
             cid: Cid(merkle::cid(&header, &root)),
             header,
             layout,
-            segment_roots,
+            segment_roots: segment_roots.into(),
             root,
         })
     }
@@ -214,7 +215,7 @@ impl Manifest {
     pub fn encode(&self) -> Vec<u8> {
         Versioned::V1(ManifestV1 {
             header: self.header,
-            segment_roots: self.segment_roots.clone(),
+            segment_roots: self.segment_roots.to_vec(),
         })
         .encode()
     }

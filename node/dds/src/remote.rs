@@ -281,14 +281,15 @@ impl Remote {
     }
 
     /// Fills `slots` (the chunk's shards, some already present) from peers until `k` are
-    /// present and valid, or no peer has more. Returns how many are present.
+    /// present and valid, or no peer has more, and returns them. If the runtime shut down
+    /// (the node is stopping), none.
     pub(crate) fn fill_chunk(
         &self,
         manifest: &Manifest,
         chunk: u32,
         slots: Vec<Option<Vec<u8>>>,
     ) -> Vec<Option<Vec<u8>>> {
-        let fallback = slots.clone();
+        let per = slots.len();
         let (t, cache) = (self.transport.clone(), self.sources.clone());
         let stats = self.stats.clone();
         let manifest = manifest.clone();
@@ -296,7 +297,7 @@ impl Remote {
             let sources = Self::sources(t.clone(), cache, manifest.cid()).await;
             fetch_chunk_from(t, stats, manifest, chunk, slots, &sources).await
         })
-        .unwrap_or(fallback)
+        .unwrap_or_else(|| vec![None; per])
     }
 
     /// Places `manifest`'s shards (`read` gives a shard's bytes by its index); returns the
