@@ -403,6 +403,16 @@ impl Dds {
         Ok(chunk)
     }
 
+    /// A read of `cid` starts (a get, the gateway's): if the last lookup of its sources
+    /// (assigned holders, Kademlia providers) found none, the next one asks again. The
+    /// manifest and the chunks of one read then reuse what that lookup found, empty or not
+    /// (each lookup can take seconds).
+    pub(crate) fn retry_empty_sources(&self, cid: &Cid) {
+        if let Some(remote) = self.remote.get() {
+            remote.retry_empty_sources(cid);
+        }
+    }
+
     /// Reads chunks `first..` of `cid` and hands them to `each` in order, with their index,
     /// until the last or until `each` returns `false`. Fetching from peers, up to
     /// [`READ_AHEAD`] chunks are read at once (one thread each) in a sliding window: a new
@@ -494,6 +504,7 @@ impl Dds {
         mut out: W,
         mut progress: impl FnMut(u64),
     ) -> Result<u64, DdsError> {
+        self.retry_empty_sources(cid);
         let manifest = self.manifest(cid)?;
         let mut written = 0u64;
         let mut failed = None;

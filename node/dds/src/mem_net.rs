@@ -39,6 +39,8 @@ pub struct Net {
     pub providers: Mutex<HashMap<Cid, Vec<PeerKey>>>,
     /// Whether provider lookups answer nothing.
     pub kademlia_off: AtomicBool,
+    /// Kademlia provider lookups made (`providers` calls).
+    pub provider_lookups: std::sync::atomic::AtomicUsize,
     /// Shard requests made: (from, to, segment root).
     pub shard_requests: Mutex<Vec<(PeerKey, PeerKey, Hash)>>,
 }
@@ -54,6 +56,7 @@ impl Net {
             assigned: Default::default(),
             providers: Default::default(),
             kademlia_off: Default::default(),
+            provider_lookups: Default::default(),
             shard_requests: Default::default(),
         })
     }
@@ -91,6 +94,9 @@ impl Transport for MemTransport {
     }
 
     fn providers(&self, cid: Cid) -> BoxFuture<Vec<PeerKey>> {
+        self.net
+            .provider_lookups
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let found = if self
             .net
             .kademlia_off

@@ -17,7 +17,8 @@
 //!   first), k shards in parallel; every shard is checked against its segment root, and a
 //!   bad or missing one is asked of the next candidate, or another shard index is tried,
 //!   until k are valid. A get looks the assigned holders and the Kademlia providers up
-//!   once per content every [`SOURCES_TTL`], not per chunk.
+//!   once per content every [`SOURCES_TTL`], not per chunk; an empty answer is kept too
+//!   (for the rest of the get: the next get asks again).
 //! - **Announcing** ([`Transport::announce`]): the store announces in Kademlia the content
 //!   it holds shards of: after a put, after storing a pushed or repaired shard, and at
 //!   start for everything in the store.
@@ -217,8 +218,23 @@ impl Remote {
         }
     }
 
+    /// Makes the next lookup of `cid`'s sources ask the chain and Kademlia again if the
+    /// last one found nothing: called when a get starts and when a manifest is looked for,
+    /// so that an empty answer is reused by that get's chunks (each lookup can take
+    /// seconds) but not by the next get.
+    pub(crate) fn retry_empty_sources(&self, cid: &Cid) {
+        let mut cache = self.sources.lock();
+        if cache
+            .get(cid)
+            .is_some_and(|(_, s)| s.assigned.is_empty() && s.providers.is_empty())
+        {
+            cache.remove(cid);
+        }
+    }
+
     /// The sources of `cid`: the assigned holders and Kademlia providers from the cache
-    /// when fresh (and not empty), the connected peers always fresh.
+    /// when fresh (see [`retry_empty_sources`](Remote::retry_empty_sources) for empty
+    /// ones), the connected peers always fresh.
     async fn sources(t: Arc<dyn Transport>, cache: Arc<SourcesCache>, cid: Cid) -> Sources {
         let cached = cache
             .lock()
@@ -230,16 +246,14 @@ impl Remote {
             return s;
         }
         let s = Sources::find(&t, cid).await;
-        if !s.assigned.is_empty() || !s.providers.is_empty() {
-            let mut cache = cache.lock();
-            if cache.len() >= SOURCES_CACHED {
-                cache.retain(|_, (at, _)| at.elapsed() < SOURCES_TTL);
-                if cache.len() >= SOURCES_CACHED {
-                    cache.clear();
-                }
+        let mut cached = cache.lock();
+        if cached.len() >= SOURCES_CACHED {
+            cached.retain(|_, (at, _)| at.elapsed() < SOURCES_TTL);
+            if cached.len() >= SOURCES_CACHED {
+                cached.clear();
             }
-            cache.insert(cid, (Instant::now(), s.clone()));
         }
+        cached.insert(cid, (Instant::now(), s.clone()));
         s
     }
 
@@ -260,6 +274,7 @@ impl Remote {
 
     /// The manifest of `cid` from its sources, checked against the cid.
     pub(crate) fn manifest(&self, cid: Cid) -> Option<Manifest> {
+        self.retry_empty_sources(&cid);
         let (t, cache) = (self.transport.clone(), self.sources.clone());
         self.run(async move {
             let sources = Self::sources(t.clone(), cache, cid).await;

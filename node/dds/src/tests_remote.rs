@@ -369,6 +369,40 @@ fn kademlia_providers_are_used_when_the_peer_set_lacks_them() {
     assert!(c.nodes[4].usage().fetched_shards > 0);
 }
 
+/// A get of content nobody announced looks its sources up once, not once per chunk (a
+/// Kademlia lookup that finds nothing takes up to its timeout), and the next get asks again.
+#[test]
+fn an_empty_source_lookup_serves_the_whole_get_and_the_next_get_asks_again() {
+    let c = cluster(5, 4);
+    let data = content(12 * 4096, 12);
+    let m = c.nodes[0].put(&data[..], SMALL, |_| {}).unwrap();
+    assert_eq!(m.layout().chunk_count(), 12);
+    // No provider records and no assignments: the shards are found among the peers.
+    c.net.providers.lock().clear();
+    let lookups = || {
+        c.net
+            .provider_lookups
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+    for round in 0..2 {
+        let before = lookups();
+        assert_eq!(get(&c.nodes[4], &m.cid()).unwrap(), data);
+        assert_eq!(
+            lookups() - before,
+            1,
+            "get {round}: one lookup for 12 chunks"
+        );
+    }
+    // Once a provider is known, a get finds it: an empty answer is not kept past its get.
+    c.net
+        .providers
+        .lock()
+        .insert(m.cid(), vec![c.net.servers[1].0.clone()]);
+    let before = lookups();
+    assert_eq!(get(&c.nodes[4], &m.cid()).unwrap(), data);
+    assert_eq!(lookups() - before, 1);
+}
+
 #[test]
 fn content_held_at_start_is_announced() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
