@@ -12,6 +12,7 @@ mod fee_market;
 mod finality;
 mod informant;
 mod keystore;
+mod malloc;
 mod metrics;
 mod network;
 mod network_key;
@@ -69,6 +70,7 @@ fn install_panic_hook() {
 }
 
 fn main() {
+    malloc::tune();
     let cli = Cli::parse();
     let shared = match &cli.subcommand {
         None => &cli.run.shared,
