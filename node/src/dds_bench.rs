@@ -4,7 +4,9 @@
 //! MiB of random content on the first (placed one shard of each chunk per node with six
 //! nodes), then gets it `--rounds` times through the HTTP gateway of the other nodes in
 //! turn, each holding only its own shards, and prints the throughput of each get (content
-//! bytes per second, the time to the last byte) and the median.
+//! bytes per second, the time to the last byte), the CPU time it cost all the processes
+//! (nodes and client; a figure that depends less than the throughput on what else the
+//! machine runs), and the medians.
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -30,6 +32,22 @@ pub struct DdsGetBenchCmd {
     /// Gets to time.
     #[arg(long, default_value_t = 5)]
     pub rounds: usize,
+}
+
+/// CPU seconds (user and system, all threads) the processes `pids` have used so far, from
+/// `/proc/<pid>/stat` (in USER_HZ ticks, 100 a second on Linux); `None` where that is not
+/// readable (not Linux).
+fn cpu_secs(pids: &[u32]) -> Option<f64> {
+    let mut ticks = 0u64;
+    for pid in pids {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The fields after the command name (which may hold spaces) in parentheses.
+        let rest = &stat[stat.rfind(')')? + 1..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        // utime and stime: fields 14 and 15 of the line, 12 and 13 after the name.
+        ticks += fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    }
+    Some(ticks as f64 / 100.0)
 }
 
 /// Kills the nodes when dropped.
@@ -214,9 +232,13 @@ pub fn run(cmd: &DdsGetBenchCmd) -> anyhow::Result<()> {
         cmd.size as f64 / put_secs
     );
 
-    let mut rates = Vec::new();
+    // The nodes and this process (the HTTP client): the CPU time a get costs in all.
+    let mut pids: Vec<u32> = nodes.0.iter().map(Child::id).collect();
+    pids.push(std::process::id());
+    let (mut rates, mut costs) = (Vec::new(), Vec::new());
     for round in 0..cmd.rounds {
         let node = 1 + round % (cmd.nodes - 1);
+        let cpu_before = cpu_secs(&pids);
         let started = Instant::now();
         let got = get(rpc_ports[node], &cid)?;
         let secs = started.elapsed().as_secs_f64();
@@ -224,12 +246,28 @@ pub fn run(cmd: &DdsGetBenchCmd) -> anyhow::Result<()> {
             bail!("node {node} returned {got} bytes");
         }
         let rate = got as f64 / secs / 1e6;
-        println!("get {round} from node {node}: {secs:.2} s, {rate:.1} MB/s");
+        let cost = cpu_before
+            .zip(cpu_secs(&pids))
+            .map(|(before, after)| (after - before) / (got as f64 / (1u64 << 30) as f64));
+        match cost {
+            Some(cost) => {
+                println!(
+                    "get {round} from node {node}: {secs:.2} s, {rate:.1} MB/s, {cost:.2} CPU s per GiB"
+                );
+                costs.push(cost);
+            }
+            None => println!("get {round} from node {node}: {secs:.2} s, {rate:.1} MB/s"),
+        }
         rates.push(rate);
     }
     rates.sort_by(f64::total_cmp);
+    costs.sort_by(f64::total_cmp);
+    let cost = costs
+        .get(costs.len() / 2)
+        .map(|c| format!(", {c:.2} CPU s per GiB (all processes)"))
+        .unwrap_or_default();
     println!(
-        "dds get over {} nodes on loopback: median {:.1} MB/s ({} gets of {} MiB)",
+        "dds get over {} nodes on loopback: median {:.1} MB/s{cost} ({} gets of {} MiB)",
         cmd.nodes,
         rates[rates.len() / 2],
         cmd.rounds,
