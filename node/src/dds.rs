@@ -78,9 +78,7 @@ pub fn spawn_scrub(cmd: &RunCmd, dds: &Arc<Dds>) {
                 }
                 Err(_) => return, // the runtime is shutting down
             };
-            pass.shards += done.shards;
-            pass.bytes += done.bytes;
-            pass.dropped += done.dropped;
+            pass.add(&done);
             after = done.next;
             if after.is_some() {
                 continue;

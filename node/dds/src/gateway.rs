@@ -103,7 +103,6 @@ async fn get(dds: Arc<Dds>, cid: &str, head_only: bool) -> HttpResponse {
     let (manifest, first) = {
         let dds = dds.clone();
         match blocking(move || {
-            dds.retry_empty_sources(&cid);
             let m = dds.manifest(&cid)?;
             // The first chunk is read before answering, so that content this node cannot
             // serve gets a status instead of a cut-off body.

@@ -332,14 +332,20 @@ impl Dds {
     }
 
     /// The manifest of `cid` (from a peer, checked, if not known here), or
-    /// [`DdsError::UnknownCid`].
+    /// [`DdsError::UnknownCid`]. Every read of content starts here (a get, the gateway's,
+    /// a stat), so this is also where a cached empty lookup of its sources (no assigned
+    /// holders, no Kademlia providers) is dropped: the manifest and the chunks of one read
+    /// reuse what one lookup found, empty or not (each can take seconds), and the next
+    /// read asks again.
     pub fn manifest(&self, cid: &Cid) -> Result<Manifest, DdsError> {
+        let remote = self.remote.get();
+        if let Some(remote) = remote {
+            remote.retry_empty_sources(cid);
+        }
         if let Some(m) = self.store.manifest(cid)? {
             return Ok(m);
         }
-        let m = self
-            .remote
-            .get()
+        let m = remote
             .and_then(|r| r.manifest(*cid))
             .ok_or(DdsError::UnknownCid(*cid))?;
         self.store.put_manifest(&m)?;
@@ -401,16 +407,6 @@ impl Dds {
         let chunk = Arc::new(chunk);
         self.cache.insert((*cid, index), chunk.clone());
         Ok(chunk)
-    }
-
-    /// A read of `cid` starts (a get, the gateway's): if the last lookup of its sources
-    /// (assigned holders, Kademlia providers) found none, the next one asks again. The
-    /// manifest and the chunks of one read then reuse what that lookup found, empty or not
-    /// (each lookup can take seconds).
-    pub(crate) fn retry_empty_sources(&self, cid: &Cid) {
-        if let Some(remote) = self.remote.get() {
-            remote.retry_empty_sources(cid);
-        }
     }
 
     /// Reads chunks `first..` of `cid` and hands them to `each` in order, with their index,
@@ -504,7 +500,6 @@ impl Dds {
         mut out: W,
         mut progress: impl FnMut(u64),
     ) -> Result<u64, DdsError> {
-        self.retry_empty_sources(cid);
         let manifest = self.manifest(cid)?;
         let mut written = 0u64;
         let mut failed = None;

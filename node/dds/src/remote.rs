@@ -18,7 +18,7 @@
 //!   bad or missing one is asked of the next candidate, or another shard index is tried,
 //!   until k are valid. A get looks the assigned holders and the Kademlia providers up
 //!   once per content every [`SOURCES_TTL`], not per chunk; an empty answer is kept too
-//!   (for the rest of the get: the next get asks again).
+//!   (for the rest of the read: the next read asks again).
 //! - **Announcing** ([`Transport::announce`]): the store announces in Kademlia the content
 //!   it holds shards of: after a put, after storing a pushed or repaired shard, and at
 //!   start for everything in the store.
@@ -219,9 +219,9 @@ impl Remote {
     }
 
     /// Makes the next lookup of `cid`'s sources ask the chain and Kademlia again if the
-    /// last one found nothing: called when a get starts and when a manifest is looked for,
-    /// so that an empty answer is reused by that get's chunks (each lookup can take
-    /// seconds) but not by the next get.
+    /// last one found nothing: called when a read of the content starts
+    /// ([`Dds::manifest`](crate::Dds::manifest)), so that an empty answer is reused by that
+    /// read's chunks (each lookup can take seconds) but not by the next read.
     pub(crate) fn retry_empty_sources(&self, cid: &Cid) {
         let mut cache = self.sources.lock();
         if cache
@@ -274,7 +274,6 @@ impl Remote {
 
     /// The manifest of `cid` from its sources, checked against the cid.
     pub(crate) fn manifest(&self, cid: Cid) -> Option<Manifest> {
-        self.retry_empty_sources(&cid);
         let (t, cache) = (self.transport.clone(), self.sources.clone());
         self.run(async move {
             let sources = Self::sources(t.clone(), cache, cid).await;

@@ -100,6 +100,16 @@ pub struct Scrubbed {
     pub next: Option<Hash>,
 }
 
+impl Scrubbed {
+    /// Adds a later call's figures to these (a pass's totals); `next` becomes its.
+    pub fn add(&mut self, step: &Scrubbed) {
+        self.shards += step.shards;
+        self.bytes += step.bytes;
+        self.dropped += step.dropped;
+        self.next = step.next;
+    }
+}
+
 /// The on-disk shard store.
 pub struct Store {
     dir: PathBuf,
@@ -509,6 +519,24 @@ mod tests {
         assert!(!dir.path().join("tmp").join("half").exists());
     }
 
+    /// Overwrites a shard's file in place with `bytes`, again until the file's times moved
+    /// past the ones its stamp recorded (they tick every few milliseconds), within a
+    /// deadline.
+    fn overwrite(store: &Store, leaf: &Hash, bytes: &[u8]) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            fs::write(store.shard_file(leaf), bytes).unwrap();
+            if !store.is_vouched(leaf) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "file times never moved"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+
     fn unframed(served: Option<(Vec<u8>, usize)>) -> Option<Vec<u8>> {
         served.map(|(buf, start)| buf[start..].to_vec())
     }
@@ -547,8 +575,7 @@ mod tests {
         // found corrupt and dropped, on the next serve.
         let mut bad = shard.clone();
         bad[4000] ^= 1;
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        fs::write(store.shard_file(&leaf), &bad).unwrap();
+        overwrite(&store, &leaf, &bad);
         assert!(!store.is_vouched(&leaf));
         assert_eq!(store.serve_shard(&leaf, |_| vec![]).unwrap(), None);
         assert_eq!(store.corrupt_shards(), 1);
@@ -558,7 +585,6 @@ mod tests {
         // A shard's own reads always hash, vouched for or not.
         store.put_shard(&leaf, &shard).unwrap();
         assert!(store.is_vouched(&leaf));
-        std::thread::sleep(std::time::Duration::from_millis(20));
         fs::write(store.shard_file(&leaf), &bad).unwrap();
         assert_eq!(store.get_shard(&leaf).unwrap(), None);
         assert_eq!(store.corrupt_shards(), 2);
@@ -598,7 +624,6 @@ mod tests {
         let rotten = leaf_of(&shards[7]);
         let mut bad = shards[7].clone();
         bad[10] ^= 0x40;
-        std::thread::sleep(std::time::Duration::from_millis(20));
         fs::write(store.shard_file(&rotten), &bad).unwrap();
 
         // A budget of 2,500 bytes reads three shards of about 1 KB a call.
@@ -607,9 +632,7 @@ mod tests {
             let done = store.scrub(after, 2500).unwrap();
             calls += 1;
             assert!(done.shards <= 3, "over the budget: {done:?}");
-            total.shards += done.shards;
-            total.bytes += done.bytes;
-            total.dropped += done.dropped;
+            total.add(&done);
             after = done.next;
             if after.is_none() {
                 break;

@@ -272,12 +272,12 @@ impl Behaviour {
             )?,
             dds: with_codec(
                 &names.dds,
-                DdsCodec::new(
+                DdsCodec(ScaleCodec::new(
                     crate::worker::DDS_LABEL,
                     MAX_DDS_REQUEST_SIZE,
                     MAX_DDS_RESPONSE_SIZE,
                     p.metrics,
-                ),
+                )),
                 DDS_TIMEOUT,
             )?,
         })

@@ -202,24 +202,10 @@ where
 /// its announced length (checked against the cap before anything is allocated) instead of
 /// a growing, zero-filled one: at 200 MB/s of shards those copies were a tenth of a get's
 /// CPU time.
-pub struct DdsCodec(ScaleCodec<Vec<u8>, DdsResponse>);
-
-impl Clone for DdsCodec {
-    fn clone(&self) -> Self {
-        DdsCodec(self.0.clone())
-    }
-}
+#[derive(Clone)]
+pub struct DdsCodec(pub(crate) ScaleCodec<Vec<u8>, DdsResponse>);
 
 impl DdsCodec {
-    pub(crate) fn new(
-        label: &'static str,
-        max_request: usize,
-        max_response: usize,
-        metrics: Option<Arc<Metrics>>,
-    ) -> Self {
-        DdsCodec(ScaleCodec::new(label, max_request, max_response, metrics))
-    }
-
     /// A codec without metrics, for the fuzz targets.
     #[cfg(feature = "fuzzing")]
     pub fn without_metrics(max_request: usize, max_response: usize) -> Self {
@@ -410,7 +396,7 @@ mod tests {
     }
 
     fn dds() -> DdsCodec {
-        DdsCodec::new("test", 64, 400 * 1024, None)
+        DdsCodec(ScaleCodec::new("test", 64, 400 * 1024, None))
     }
 
     /// The data store codec writes what the SCALE codec writes, reads it back, and reads
