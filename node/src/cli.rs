@@ -533,7 +533,7 @@ pub enum KeyCmd {
         /// The secret URI of the key.
         #[arg(long)]
         suri: String,
-        /// Key type: `aura`, `gran`, or any four characters.
+        /// Key type: `aura`, `gran`, `ddsp` (a storage provider's account), or any four characters.
         #[arg(long)]
         key_type: String,
         #[arg(long, value_enum, default_value_t = Scheme::Sr25519)]

@@ -1,6 +1,10 @@
 //! A storage provider's duties on chain (pallet-dds), for nodes started with
 //! `--dds-provider` that hold an account key: the keystore's first sr25519 key of type
-//! `aura` (a validator's, or one inserted with `echonet-node key insert --key-type aura`).
+//! [`DDS_PROVIDER`] (`ddsp`, inserted with `echonet-node key insert --key-type ddsp`), or
+//! failing that its first of type `aura` (a validator's session key, as before `ddsp`
+//! existed). A validator that provides storage should give it a `ddsp` key of its own: the
+//! provider's bond then sits on an account apart from its session key, and rotating session
+//! keys does not move the provider's registration.
 //!
 //! Every few seconds, on the best block, the task:
 //! 1. registers the node as a provider (`Dds::register_provider`: the minimum bond,
@@ -32,9 +36,16 @@ use codec::{Decode, Encode};
 use echonet_client::Client;
 use echonet_dds::{remote::Assigned, Cid, Dds};
 use echonet_runtime::{AccountId, BlockNumber, Nonce, RuntimeCall};
-use sp_core::{crypto::key_types::AURA, sr25519, H256};
+use sp_core::{
+    crypto::{key_types::AURA, KeyTypeId},
+    sr25519, H256,
+};
 use sp_keystore::KeystorePtr;
 use sp_runtime::BoundedVec;
+
+/// The key type of a storage provider's account key: preferred to `aura` when the keystore
+/// has both.
+pub const DDS_PROVIDER: KeyTypeId = KeyTypeId(*b"ddsp");
 
 /// Time between rounds.
 const ROUND: Duration = echonet_dds::repair::ROUND;
@@ -165,9 +176,27 @@ pub fn assigned_holders(client: &Client, cid: &Cid) -> anyhow::Result<Vec<Assign
         .collect())
 }
 
-/// The account key, if the keystore has one.
-pub fn account_key(keystore: &KeystorePtr) -> Option<sr25519::Public> {
-    keystore.sr25519_public_keys(AURA).into_iter().next()
+/// A key type's four characters, for logs (`ddsp`, `aura`).
+fn key_type_name(key_type: KeyTypeId) -> String {
+    String::from_utf8_lossy(&key_type.0).into_owned()
+}
+
+/// A provider's account key: its type in the keystore and its public key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountKey {
+    /// [`DDS_PROVIDER`] or `aura`.
+    pub key_type: KeyTypeId,
+    /// The account (an sr25519 public key).
+    pub public: sr25519::Public,
+}
+
+/// The account key, if the keystore has one: the first `ddsp` key, else the first `aura`
+/// key.
+pub fn account_key(keystore: &KeystorePtr) -> Option<AccountKey> {
+    [DDS_PROVIDER, AURA].into_iter().find_map(|key_type| {
+        let public = keystore.sr25519_public_keys(key_type).into_iter().next()?;
+        Some(AccountKey { key_type, public })
+    })
 }
 
 impl ProviderTask {
@@ -326,7 +355,7 @@ impl ProviderTask {
     /// `calls` in one `force_batch`, signed by `key` with `nonce`.
     fn sign(
         &self,
-        key: &sr25519::Public,
+        key: &AccountKey,
         calls: Vec<RuntimeCall>,
         nonce: Nonce,
     ) -> anyhow::Result<Vec<u8>> {
@@ -349,9 +378,9 @@ impl ProviderTask {
         );
         let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
         let signature = payload
-            .using_encoded(|bytes| self.keystore.sr25519_sign(AURA, key, bytes))?
+            .using_encoded(|bytes| self.keystore.sr25519_sign(key.key_type, &key.public, bytes))?
             .ok_or_else(|| anyhow::anyhow!("the keystore lost the account key"))?;
-        let who: AccountId = (*key).into();
+        let who: AccountId = key.public.into();
         Ok(UncheckedExtrinsic::new_signed(
             call,
             Address::Id(who),
@@ -362,10 +391,10 @@ impl ProviderTask {
     }
 
     /// Runs until `shutdown`.
-    pub async fn run(self, key: sr25519::Public, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    pub async fn run(self, key: AccountKey, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         let this = Arc::new(self);
-        let who: AccountId = key.into();
-        tracing::info!(target: "dds", "📦 Provider duties as {who}");
+        let who: AccountId = key.public.into();
+        tracing::info!(target: "dds", "📦 Provider duties as {who} (its {} key)", key_type_name(key.key_type));
         let mut tick = tokio::time::interval(ROUND);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut answered: HashSet<u64> = HashSet::new();
@@ -440,6 +469,56 @@ impl ProviderTask {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sp_core::Pair as _;
+
+    #[test]
+    fn the_account_key_is_the_ddsp_key_if_any_else_the_aura_key() {
+        let store = crate::keystore::FileKeystore::in_memory();
+        let keystore: KeystorePtr = store.clone();
+        assert_eq!(account_key(&keystore), None, "an empty keystore has none");
+
+        let aura = store.insert_suri::<sr25519::Pair>(AURA, "//Alice").unwrap();
+        assert_eq!(
+            account_key(&keystore),
+            Some(AccountKey {
+                key_type: AURA,
+                public: aura
+            }),
+            "a validator's session key serves when there is no ddsp key"
+        );
+
+        let ddsp = store
+            .insert_suri::<sr25519::Pair>(DDS_PROVIDER, "//Ferdie")
+            .unwrap();
+        let key = account_key(&keystore).unwrap();
+        assert_eq!(
+            key,
+            AccountKey {
+                key_type: DDS_PROVIDER,
+                public: ddsp
+            },
+            "the ddsp key wins over the aura key"
+        );
+        assert_eq!(
+            ddsp,
+            sr25519::Pair::from_string("//Ferdie", None)
+                .unwrap()
+                .public()
+        );
+
+        // The key signs under its own type: a signature with the aura type would find no
+        // such key.
+        let msg = b"a provider's batch";
+        let sig = keystore
+            .sr25519_sign(key.key_type, &key.public, msg)
+            .unwrap()
+            .expect("the keystore signs with the ddsp key");
+        assert!(sr25519::Pair::verify(&sig, msg, &key.public));
+        assert!(keystore
+            .sr25519_sign(AURA, &key.public, msg)
+            .unwrap()
+            .is_none());
+    }
 
     #[test]
     fn the_deadline_key_is_the_pallets() {

@@ -282,7 +282,7 @@ pub async fn run(cmd: RunCmd) -> anyhow::Result<()> {
             }
             None => tracing::warn!(
                 target: "dds",
-                "--dds-provider without an account key (sr25519, type aura) in the keystore: storing for peers, but not registered on chain"
+                "--dds-provider without an account key in the keystore (sr25519, type ddsp or aura; add one with `echonet-node key insert --key-type ddsp`): storing for peers, but not registered on chain"
             ),
         }
     }
