@@ -142,6 +142,17 @@ impl echonet_network::DdsHandler for ShardServer {
     }
 }
 
+/// The address range ([`echonet_dds::remote::ip_group`]) of a peer's remote address, if it
+/// starts with an IP address (not a DNS name, nor loopback).
+fn address_ip_group(address: &echonet_network::Multiaddr) -> Option<echonet_dds::remote::IpGroup> {
+    let text = address.to_string();
+    let mut parts = text.split('/').skip(1);
+    match (parts.next()?, parts.next()?) {
+        ("ip4" | "ip6", ip) => echonet_dds::remote::ip_group(ip.parse().ok()?),
+        _ => None,
+    }
+}
+
 /// The store's transport: libp2p through the network's handle, and the chain for the
 /// assignments.
 struct NetTransport {
@@ -161,6 +172,21 @@ impl echonet_dds::remote::Transport for NetTransport {
                 .await
                 .into_iter()
                 .map(|p| p.peer_id.to_bytes())
+                .collect()
+        })
+    }
+
+    fn ip_groups(
+        &self,
+    ) -> echonet_dds::remote::BoxFuture<
+        std::collections::HashMap<Vec<u8>, echonet_dds::remote::IpGroup>,
+    > {
+        let net = self.net.clone();
+        Box::pin(async move {
+            net.peers()
+                .await
+                .into_iter()
+                .filter_map(|p| Some((p.peer_id.to_bytes(), address_ip_group(&p.address)?)))
                 .collect()
         })
     }
@@ -634,6 +660,35 @@ pub fn register_metrics(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_peers_address_range_is_read_from_its_multiaddr() {
+        let group = |a: &str| address_ip_group(&a.parse().unwrap());
+        assert_eq!(
+            group("/ip4/203.0.113.7/tcp/30333"),
+            Some([4, 203, 0, 113, 0, 0, 0])
+        );
+        assert_eq!(
+            group("/ip4/203.0.113.7/tcp/30333"),
+            group("/ip4/203.0.113.250/udp/1/quic-v1")
+        );
+        assert_ne!(
+            group("/ip4/203.0.113.7/tcp/30333"),
+            group("/ip4/203.0.114.7/tcp/30333")
+        );
+        assert_eq!(
+            group("/ip6/2001:db8:aa:1::1/tcp/30333"),
+            Some([6, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0xaa,])
+        );
+        assert_eq!(
+            group("/ip6/2001:db8:aa:1::1/tcp/1"),
+            group("/ip6/2001:db8:aa:ffff::9/tcp/2")
+        );
+        // Loopback (a local test network) and names have no range.
+        assert_eq!(group("/ip4/127.0.0.1/tcp/30333"), None);
+        assert_eq!(group("/ip6/::1/tcp/30333"), None);
+        assert_eq!(group("/dns4/example.com/tcp/30333"), None);
+    }
 
     #[test]
     fn url_authority() {

@@ -18,7 +18,7 @@ use parking_lot::Mutex;
 
 use crate::{
     protocol::{decode_request, Limits, Request, Response, Server},
-    remote::{Assigned, BoxFuture, PeerKey, Remote, Transport},
+    remote::{Assigned, BoxFuture, IpGroup, PeerKey, Remote, Transport},
     Cid, Dds, DdsConfig, DdsError, Hash,
 };
 
@@ -43,6 +43,8 @@ pub struct Net {
     pub provider_lookups: std::sync::atomic::AtomicUsize,
     /// Shard requests made: (from, to, segment root).
     pub shard_requests: Mutex<Vec<(PeerKey, PeerKey, Hash)>>,
+    /// The address range of nodes that have one ([`Transport::ip_groups`]).
+    pub ip_groups: Mutex<HashMap<PeerKey, IpGroup>>,
 }
 
 impl Net {
@@ -58,6 +60,7 @@ impl Net {
             kademlia_off: Default::default(),
             provider_lookups: Default::default(),
             shard_requests: Default::default(),
+            ip_groups: Default::default(),
         })
     }
 
@@ -127,6 +130,11 @@ impl Transport for MemTransport {
             .cloned()
             .unwrap_or_default();
         Box::pin(async move { holders })
+    }
+
+    fn ip_groups(&self) -> BoxFuture<HashMap<PeerKey, IpGroup>> {
+        let groups = self.net.ip_groups.lock().clone();
+        Box::pin(async move { groups })
     }
 
     fn announce(&self, cids: Vec<Cid>) {

@@ -4,9 +4,11 @@
 //!   peer; those that store it (`--dds-provider` nodes) and this node are the candidates.
 //!   Shard `i` goes to the candidate nearest, in XOR distance of blake3(peer id), to
 //!   `placement_key(0, cid, i)` among those not yet given a shard of the same chunk (so a
-//!   chunk's k + m shards sit on distinct nodes while there are enough). A push that fails
-//!   moves to the next candidate; a shard nobody takes stays here. Shards pushed away are
-//!   then dropped here, except those also placed here.
+//!   chunk's k + m shards sit on distinct nodes while there are enough), and of those,
+//!   first among the ones whose address range ([`ip_group`]: an IPv4 /24, an IPv6 /48) no
+//!   shard of the chunk went to yet: nodes in one range (one data centre, one LAN) tend to
+//!   fail together. A push that fails moves to the next candidate; a shard nobody takes
+//!   stays here. Shards pushed away are then dropped here, except those also placed here.
 //! - **Get** ([`fetch_manifest`], [`fetch_chunk`]): the sources of a content, in this
 //!   order ([`Sources`]): the providers the chain assigned its shards to
 //!   ([`Transport::assigned`]), the providers Kademlia knows ([`Transport::providers`]),
@@ -81,6 +83,58 @@ pub trait Transport: Send + Sync + 'static {
     /// Announces this node as a holder of `cids` (and keeps announcing them). Must not
     /// block: called from the store's threads. Does nothing by default.
     fn announce(&self, _cids: Vec<Cid>) {}
+    /// The address range ([`ip_group`]) of each connected peer whose address has one;
+    /// placement spreads a chunk's shards over ranges. None by default.
+    fn ip_groups(&self) -> BoxFuture<HashMap<PeerKey, IpGroup>> {
+        Box::pin(async { HashMap::new() })
+    }
+}
+
+/// An address range whose nodes may fail together: the first 24 bits of an IPv4 address,
+/// the first 48 of an IPv6 one, tagged by family.
+pub type IpGroup = [u8; 7];
+
+/// The range of `ip` for placement: an IPv4 /24 or an IPv6 /48 (an IPv4-mapped IPv6
+/// address counts as its IPv4 address). `None` for loopback and unspecified addresses:
+/// nodes on one machine, as in a local test network, are not told apart by range.
+pub fn ip_group(ip: std::net::IpAddr) -> Option<IpGroup> {
+    use std::net::IpAddr;
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    };
+    if ip.is_loopback() || ip.is_unspecified() {
+        return None;
+    }
+    Some(match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            [4, o[0], o[1], o[2], 0, 0, 0]
+        }
+        IpAddr::V6(v6) => {
+            let o = v6.octets();
+            [6, o[0], o[1], o[2], o[3], o[4], o[5]]
+        }
+    })
+}
+
+/// The target of a shard among `ranked` (nearest first): the nearest not in `used` (the
+/// chunk's nodes so far) whose range is not in `used_groups`, else the nearest not in
+/// `used`, else the nearest. A node without a known range never conflicts.
+fn choose_target(
+    ranked: &[PeerKey],
+    used: &HashSet<PeerKey>,
+    groups: &HashMap<PeerKey, IpGroup>,
+    used_groups: &HashSet<IpGroup>,
+) -> PeerKey {
+    let fresh = |p: &&PeerKey| !used.contains(*p);
+    ranked
+        .iter()
+        .filter(fresh)
+        .find(|p| groups.get(*p).is_none_or(|g| !used_groups.contains(g)))
+        .or_else(|| ranked.iter().find(fresh))
+        .unwrap_or(&ranked[0])
+        .clone()
 }
 
 /// Where a content's shards may be, best first (see the module documentation).
@@ -531,6 +585,7 @@ pub async fn place(
         .collect();
     let providers = candidates.len();
     candidates.push(local.clone());
+    let groups = t.ip_groups().await;
 
     let cid = manifest.cid();
     let per = manifest.layout().shards_per_chunk();
@@ -540,16 +595,14 @@ pub async fn place(
     };
     for chunk in 0..manifest.layout().chunk_count() {
         let mut used: HashSet<PeerKey> = HashSet::new();
+        let mut used_groups: HashSet<IpGroup> = HashSet::new();
         // First choice of each shard, then pushed in parallel.
         let mut first = Vec::new();
         for i in 0..per {
             let index = chunk * per + i;
             let ranked = rank(candidates.clone(), &cid, index);
-            let target = ranked
-                .iter()
-                .find(|p| !used.contains(*p))
-                .cloned()
-                .unwrap_or_else(|| ranked[0].clone());
+            let target = choose_target(&ranked, &used, &groups, &used_groups);
+            used_groups.extend(groups.get(&target).copied());
             used.insert(target.clone());
             first.push((index, ranked, target));
         }

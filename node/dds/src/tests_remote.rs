@@ -81,6 +81,70 @@ fn put_places_one_shard_of_each_chunk_on_each_of_six_providers() {
 }
 
 #[test]
+fn placement_spreads_a_chunks_shards_over_address_ranges() {
+    use crate::remote::ip_group;
+    // Seven nodes for six shards a chunk: nodes 1 and 2 share a /24, nodes 3 to 6 have one
+    // each, and the putter (node 0) does not know its own. Each chunk's six shards then fit
+    // on six ranges (the putter counting as one), so 1 and 2 never both get a shard of one
+    // chunk. By XOR distance alone they would in most chunks: of seven nodes, six get one.
+    let c = cluster(7, 7);
+    {
+        let mut groups = c.net.ip_groups.lock();
+        for (i, ip) in [
+            (1, "198.51.100.1"),
+            (2, "198.51.100.2"),
+            (3, "198.51.101.1"),
+            (4, "203.0.113.1"),
+            (5, "2001:db8:1::1"),
+            (6, "2001:db8:2::1"),
+        ] {
+            let group = ip_group(ip.parse().unwrap()).unwrap();
+            groups.insert(c.net.servers[i].0.clone(), group);
+        }
+    }
+    let data = content(40 * 4096, 7);
+    let m = c.nodes[0].put(&data[..], SMALL, |_| {}).unwrap();
+    let per = m.layout().shards_per_chunk() as usize;
+    let holds = |node: usize, chunk: usize| {
+        m.segment_roots()[chunk * per..(chunk + 1) * per]
+            .iter()
+            .any(|r| c.nodes[node].store().has_shard(r).unwrap())
+    };
+    for chunk in 0..m.layout().chunk_count() as usize {
+        assert!(
+            !(holds(1, chunk) && holds(2, chunk)),
+            "chunk {chunk}: two shards in 198.51.100.0/24"
+        );
+        let nodes = (0..7).filter(|&n| holds(n, chunk)).count();
+        assert_eq!(nodes, per, "chunk {chunk}: its shards on {nodes} nodes");
+    }
+    assert_eq!(get(&c.nodes[3], &m.cid()).unwrap(), data);
+}
+
+#[test]
+fn the_address_range_is_a_slash_24_or_a_slash_48_and_loopback_has_none() {
+    use crate::remote::ip_group;
+    let g = |s: &str| ip_group(s.parse().unwrap());
+    assert_eq!(g("10.1.2.3"), g("10.1.2.254"));
+    assert_ne!(g("10.1.2.3"), g("10.1.3.3"));
+    assert_eq!(g("2001:db8:abcd:1::1"), g("2001:db8:abcd:ffff::2"));
+    assert_ne!(g("2001:db8:abcd::1"), g("2001:db8:abce::1"));
+    // An IPv4-mapped IPv6 address is its IPv4 address; a v4 /24 is not a v6 /48.
+    assert_eq!(g("::ffff:10.1.2.3"), g("10.1.2.9"));
+    assert_ne!(g("10.1.2.3"), g("a01:203::"));
+    for none in [
+        "127.0.0.1",
+        "127.9.9.9",
+        "::1",
+        "0.0.0.0",
+        "::",
+        "::ffff:127.0.0.1",
+    ] {
+        assert_eq!(g(none), None, "{none}");
+    }
+}
+
+#[test]
 fn get_on_another_node_survives_two_stopped_providers() {
     let c = cluster(6, 6);
     let data = content(7 * 4096 + 5, 2);
