@@ -312,8 +312,8 @@ pub struct WarpRogue {
 
 impl WarpRogue {
     /// Starts a rogue over the dev chain database under `base` (a copy: the rogue holds it
-    /// open).
-    pub async fn start(base: &Path, lie: WarpLie) -> WarpRogue {
+    /// open), dialing `boot_nodes` (multiaddrs with `/p2p/`).
+    pub async fn start(base: &Path, lie: WarpLie, boot_nodes: &[String]) -> WarpRogue {
         let spec = ChainSpec::development().expect("the dev chain spec");
         let db = db_path(base, &spec);
         let client = tokio::task::spawn_blocking(move || {
@@ -332,6 +332,10 @@ impl WarpRogue {
             .parse::<Multiaddr>()
             .expect("a multiaddr")];
         config.node_name = "warp-rogue".into();
+        config.boot_nodes = boot_nodes
+            .iter()
+            .map(|a| a.parse::<Multiaddr>().expect("a boot node multiaddr"))
+            .collect();
         let chain = Arc::new(LyingChain {
             inner: ClientChain(client),
             lie,
